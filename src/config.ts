@@ -1,0 +1,75 @@
+import * as v from 'valibot';
+
+/** `N/Ss` (e.g. `5/300s`) or `off`. */
+const RateLimitSetting = v.pipe(
+  v.string(),
+  v.regex(/^(off|\d+\/\d+s)$/, 'must be "N/Ss" (e.g. 5/300s) or "off"'),
+  v.transform((value) => {
+    if (value === 'off') return null;
+    const [count, seconds] = value.slice(0, -1).split('/').map(Number) as [number, number];
+    return { limit: count, windowMs: seconds * 1000 };
+  }),
+  v.check((value) => value === null || (value.limit > 0 && value.windowMs > 0), 'count and window must be positive'),
+);
+
+const BooleanSetting = v.pipe(
+  v.picklist(['true', 'false', '1', '0'], 'must be true or false'),
+  v.transform((value) => value === 'true' || value === '1'),
+);
+
+const UrlSetting = v.pipe(v.string(), v.url('must be an absolute URL'));
+
+const SmtpUrlSetting = v.pipe(
+  v.string(),
+  v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),
+  v.url('must be a URL such as smtp://user:pass@host:587'),
+);
+
+const PositiveIntSetting = (min: number, max: number) =>
+  v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
+
+export const Settings = v.object({
+  PORT: v.optional(PositiveIntSetting(0, 65535), '3000'),
+  HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '127.0.0.1'),
+  DATABASE_PATH: v.optional(v.pipe(v.string(), v.nonEmpty()), './data/signet.db'),
+  PUBLIC_URL: v.optional(UrlSetting, 'http://localhost:3000'),
+  ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters'))),
+  SMTP_URL: v.optional(SmtpUrlSetting),
+  MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(/^[^\r\n]+$/, 'must be one line')), 'Signet <no-reply@localhost>'),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './data'),
+  SIGN_RATE_LIMIT: v.optional(RateLimitSetting, '5/300s'),
+  TRUST_PROXY: v.optional(BooleanSetting, 'false'),
+  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'), 'info'),
+  CONFIRM_TOKEN_TTL_HOURS: v.optional(PositiveIntSetting(1, 24 * 90), '168'),
+});
+
+export type Settings = v.InferOutput<typeof Settings>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: { setting: string; message: string }[]) {
+    super(`Invalid settings:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * Reads and validates the settings once. Empty strings count as unset, so
+ * `SMTP_URL=` in a .env file means "no SMTP" rather than an invalid URL.
+ */
+export function loadSettings(env: Record<string, string | undefined>): Settings {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(Settings.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = v.safeParse(Settings, input);
+  if (!result.success) {
+    throw new SettingsError(
+      result.issues.map((issue) => ({
+        setting: issue.path?.map((p) => String(p.key)).join('.') ?? '(settings)',
+        message: issue.message,
+      })),
+    );
+  }
+  return result.output;
+}

@@ -1,0 +1,190 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Timestamps are integer milliseconds since the epoch (UTC): cheap to compare
+// and index, identical on better-sqlite3 and D1.
+
+export type PostalAddress = {
+  lines: string[];
+  postalCode?: string | null;
+  city?: string | null;
+  region?: string | null;
+  country: string;
+};
+
+export type CampaignTranslation = { title: string; summary?: string | null; body?: string | null };
+
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    slug: text('slug').notNull().unique(),
+    title: text('title').notNull(),
+    summary: text('summary').notNull().default(''),
+    body: text('body').notNull().default(''),
+    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    translations: text('translations', { mode: 'json' })
+      .$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', CampaignTranslation>>>()
+      .notNull()
+      .default(sql`'{}'`),
+    status: text('status', { enum: ['draft', 'open', 'closed', 'archived'] }).notNull().default('draft'),
+    goal: integer('goal'),
+    opensAt: integer('opens_at'),
+    closesAt: integer('closes_at'),
+    timeZone: text('time_zone').notNull().default('UTC'),
+    letterTemplate: text('letter_template'),
+    /** Confirmed signatures folded in by the count reconciler; add pending rows of signature_count_deltas for the live figure. */
+    signatureCount: integer('signature_count').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('campaigns_created_idx').on(t.createdAt, t.id)],
+);
+
+export const targets = sqliteTable(
+  'targets',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    title: text('title'),
+    organisation: text('organisation'),
+    kind: text('kind', { enum: ['embassy', 'consulate', 'official', 'other'] }).notNull(),
+    email: text('email'),
+    postalAddress: text('postal_address', { mode: 'json' }).$type<PostalAddress>().notNull(),
+    language: text('language').notNull().default('en'),
+    salutation: text('salutation'),
+    jurisdiction: text('jurisdiction', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
+    verifiedAt: integer('verified_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('targets_created_idx').on(t.createdAt, t.id)],
+);
+
+export const campaignTargets = sqliteTable(
+  'campaign_targets',
+  {
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'restrict' }),
+    position: integer('position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.campaignId, t.targetId] }), index('campaign_targets_target_idx').on(t.targetId)],
+);
+
+export const signatures = sqliteTable(
+  'signatures',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    email: text('email').notNull(),
+    /** Trimmed and lower-cased: the key for "has this person signed". */
+    emailNormalized: text('email_normalized').notNull(),
+    country: text('country').notNull(),
+    region: text('region'),
+    city: text('city'),
+    postalCode: text('postal_code'),
+    comment: text('comment'),
+    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull().default('none'),
+    showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull().default(false),
+    updates: integer('updates', { mode: 'boolean' }).notNull().default(false),
+    status: text('status', { enum: ['pending', 'confirmed', 'invalidated', 'fraudulent'] }).notNull().default('pending'),
+    createdAt: integer('created_at').notNull(),
+    confirmedAt: integer('confirmed_at'),
+    /** Keyed hash (HMAC-SHA-256) of the client IP; the raw IP is never stored. */
+    ipHash: text('ip_hash'),
+    source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
+    /** SHA-256 of the newest confirmation token; the token itself only ever exists in the email. */
+    confirmTokenHash: text('confirm_token_hash'),
+    confirmExpiresAt: integer('confirm_expires_at'),
+    /** Confirmation emails queued for this signature; capped so a repeat signer cannot be used to spam an inbox. */
+    emailsSent: integer('emails_sent').notNull().default(0),
+    /** SHA-256 of the unsubscribe token for update emails. */
+    unsubscribeTokenHash: text('unsubscribe_token_hash'),
+    unsubscribedAt: integer('unsubscribed_at'),
+  },
+  (t) => [
+    uniqueIndex('signatures_campaign_email_uq').on(t.campaignId, t.emailNormalized),
+    uniqueIndex('signatures_confirm_token_uq').on(t.confirmTokenHash),
+    index('signatures_campaign_status_created_idx').on(t.campaignId, t.status, t.createdAt, t.id),
+    index('signatures_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
+  ],
+);
+
+/**
+ * Count changes written in the same transaction as the status change that
+ * causes them. Confirming never updates a hot counter row; the reconciler
+ * folds these rows into campaigns.signature_count in batches.
+ */
+export const signatureCountDeltas = sqliteTable(
+  'signature_count_deltas',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    delta: integer('delta').notNull(),
+  },
+  (t) => [index('signature_count_deltas_campaign_idx').on(t.campaignId)],
+);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  /** SHA-256 of the secret; the secret is shown once at creation. */
+  tokenHash: text('token_hash').notNull().unique(),
+  /** First characters of the secret, so organisers can tell tokens apart. */
+  prefix: text('prefix').notNull(),
+  scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at'),
+  revokedAt: integer('revoked_at'),
+});
+
+/**
+ * The transactional outbox: every email is a row written in the same
+ * transaction as the change that causes it, then sent by the mail sender.
+ */
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind').notNull(),
+    /** Recipient address (personal data: the message body is erased once sent). */
+    recipient: text('recipient').notNull(),
+    messageId: text('message_id').notNull(),
+    /** The rendered message (subject, text, html, headers); null once sent. */
+    message: text('message', { mode: 'json' }).$type<OutboxMessage | null>(),
+    status: text('status', { enum: ['pending', 'sent', 'failed'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    lockedUntil: integer('locked_until'),
+    lockedBy: text('locked_by'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    sentAt: integer('sent_at'),
+  },
+  (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt)],
+);
+
+export type OutboxMessage = {
+  to: { name?: string; address: string };
+  subject: string;
+  text: string;
+  html: string;
+  headers?: Record<string, string>;
+  locale?: string;
+};
+
+/** Installation-wide secrets and markers (e.g. the IP-hash key). */
+export const settingsStore = sqliteTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+});
