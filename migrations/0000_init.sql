@@ -94,7 +94,6 @@ CREATE TABLE `signatures` (
 	`confirm_token_hash` text,
 	`confirm_expires_at` integer,
 	`emails_sent` integer DEFAULT 0 NOT NULL,
-	`unsubscribe_token_hash` text,
 	`unsubscribed_at` integer,
 	FOREIGN KEY (`campaign_id`) REFERENCES `campaigns`(`id`) ON UPDATE no action ON DELETE cascade
 );

@@ -40,6 +40,8 @@ export const Settings = v.object({
   SIGN_RATE_LIMIT: v.optional(RateLimitSetting, '5/300s'),
   TRUST_PROXY: v.optional(BooleanSetting, 'false'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'), 'info'),
+  /** `off` when another process (e.g. a dedicated worker) sends the outbox. */
+  MAIL_SENDER: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   CONFIRM_TOKEN_TTL_HOURS: v.optional(PositiveIntSetting(1, 24 * 90), '168'),
 });
 

@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import type { SQL } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
@@ -43,6 +44,11 @@ export class SqliteDatabase implements Database {
     const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(this.sqlite, { schema });
     migrate(drizzleDb, { migrationsFolder: options.migrationsFolder });
     this.db = drizzleDb as unknown as Db;
+  }
+
+  statement(query: SQL): WriteStatement {
+    const runnable: RunnableStatement = { run: () => (this.db as unknown as BetterSQLite3Database).run(query) };
+    return runnable as unknown as WriteStatement;
   }
 
   atomic(statements: WriteStatement[]): Promise<void> {

@@ -1,4 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
+import type { SQL } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type * as schema from './schema.js';
 
@@ -21,5 +22,10 @@ export interface Database {
    * logic belongs in the SQL (`WHERE`, `ON CONFLICT`, `changes()`).
    */
   atomic(statements: WriteStatement[]): Promise<void>;
+  /**
+   * A raw SQL write as a statement for `atomic`. Needed because drizzle's
+   * `db.run(sql)` executes at once on the sync driver instead of deferring.
+   */
+  statement(query: SQL): WriteStatement;
   close(): Promise<void>;
 }

@@ -106,8 +106,6 @@ export const signatures = sqliteTable(
     confirmExpiresAt: integer('confirm_expires_at'),
     /** Confirmation emails queued for this signature; capped so a repeat signer cannot be used to spam an inbox. */
     emailsSent: integer('emails_sent').notNull().default(0),
-    /** SHA-256 of the unsubscribe token for update emails. */
-    unsubscribeTokenHash: text('unsubscribe_token_hash'),
     unsubscribedAt: integer('unsubscribed_at'),
   },
   (t) => [

@@ -34,7 +34,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 
 /** A keyed hash (HMAC-SHA-256), e.g. of a client IP, that cannot be reversed by enumerating IPs without the key. */
 export class KeyedHasher {
-  private key: Promise<CryptoKey>;
+  private key: ReturnType<typeof crypto.subtle.importKey>;
 
   constructor(secret: string) {
     this.key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);

@@ -1,0 +1,132 @@
+import { Scalar } from '@scalar/hono-api-reference';
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import { openAPIRouteHandler } from 'hono-openapi';
+import type { Database } from './db/database.js';
+import type { AppEnv } from './http/env.js';
+import { handleError, handleNotFound } from './http/errors.js';
+import { requestContext } from './http/middleware.js';
+import type { Clock } from './lib/clock.js';
+import type { Logger } from './lib/logger.js';
+import type { KeyedHasher } from './lib/secrets.js';
+import { campaignRoutes } from './routes/campaigns.js';
+import { signatureRoutes } from './routes/signatures.js';
+import { targetRoutes } from './routes/targets.js';
+import { tokenRoutes } from './routes/tokens.js';
+import type { ServiceContext } from './services/context.js';
+import { ServiceError } from './services/errors.js';
+import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
+import type { SignLimits } from './services/signatures.js';
+
+export type AppDeps = {
+  database: Database;
+  clock: Clock;
+  logger: Logger;
+  publicUrl: string;
+  mailFrom: string;
+  confirmTokenTtlMs: number;
+  /** The ADMIN_TOKEN setting, if any. */
+  adminToken?: string | undefined;
+  /** Sign requests per IP hash and campaign; null disables the limit. */
+  signRateLimit: { limit: number; windowMs: number } | null;
+  /** Take the client address from X-Forwarded-For (only behind a known proxy). */
+  trustProxy: boolean;
+  /** Keyed hash for client addresses, so raw IPs are never stored. */
+  ipHasher: KeyedHasher;
+  rateLimiter?: RateLimiter;
+  /** The runtime's view of the peer address (e.g. the Node socket). */
+  clientAddress?: (c: Context) => string | undefined;
+  /** Told when mail was queued, so the sender need not wait for its next poll. */
+  onMailQueued?: () => void;
+};
+
+/** What handlers reach through `c.get('services')`. */
+export type AppServices = {
+  ctx: ServiceContext;
+  adminToken: string | undefined;
+  signLimits: SignLimits;
+  ipHasher: KeyedHasher;
+  clientIp: (c: Context) => string | undefined;
+  onMailQueued: () => void;
+};
+
+const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * With TRUST_PROXY, the address our proxy appended last to X-Forwarded-For
+ * (earlier entries are whatever the client claimed and can be forged).
+ */
+function clientIpResolver(deps: AppDeps) {
+  return (c: Context) => {
+    if (deps.trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for');
+      const last = forwarded?.split(',').map((part) => part.trim()).filter(Boolean).pop();
+      if (last) return last;
+    }
+    return deps.clientAddress?.(c);
+  };
+}
+
+/** The one Hono app that every runtime (Node, Workers, tests) serves. */
+export function createApp(deps: AppDeps): Hono<AppEnv> {
+  const services: AppServices = {
+    ctx: {
+      db: deps.database,
+      clock: deps.clock,
+      logger: deps.logger,
+      publicUrl: deps.publicUrl.replace(/\/+$/, ''),
+      mailFrom: deps.mailFrom,
+      confirmTokenTtlMs: deps.confirmTokenTtlMs,
+    },
+    adminToken: deps.adminToken,
+    signLimits: { rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(), rateLimit: deps.signRateLimit },
+    ipHasher: deps.ipHasher,
+    clientIp: clientIpResolver(deps),
+    onMailQueued: deps.onMailQueued ?? (() => {}),
+  };
+
+  const app = new Hono<AppEnv>();
+  app.use(async (c, next) => {
+    c.set('services', services);
+    await next();
+  });
+  app.use(requestContext());
+  app.use(
+    secureHeaders({
+      referrerPolicy: 'strict-origin-when-cross-origin',
+      strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
+    }),
+  );
+  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => handleError(new ServiceError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB.'), c as Context<AppEnv>) }));
+  app.onError(handleError);
+  app.notFound(handleNotFound);
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  const api = new Hono<AppEnv>();
+  api.route('/', campaignRoutes());
+  api.route('/', signatureRoutes());
+  api.route('/', targetRoutes());
+  api.route('/', tokenRoutes());
+  app.route('/api/v1', api);
+
+  app.get(
+    '/api/v1/openapi.json',
+    openAPIRouteHandler(app, {
+      documentation: {
+        openapi: '3.1.0',
+        info: {
+          title: 'Signet API',
+          version: '1',
+          description:
+            'Petitions and letter campaigns. Organiser routes need `Authorization: Bearer <token>`. Every error is `{ error: { code, message, details?, requestId } }`.',
+        },
+        servers: [{ url: services.ctx.publicUrl }],
+        components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      },
+    }),
+  );
+  app.get('/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Signet API' }));
+  return app;
+}

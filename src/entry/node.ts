@@ -1,0 +1,95 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { getConnInfo } from '@hono/node-server/conninfo';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createApp } from '../app.js';
+import type { Settings } from '../config.js';
+import { SqliteDatabase } from '../db/better-sqlite3.js';
+import { runPeriodically } from '../jobs/periodic.js';
+import { systemClock, type Clock } from '../lib/clock.js';
+import { createJsonLogger, type Logger } from '../lib/logger.js';
+import { KeyedHasher } from '../lib/secrets.js';
+import { FileTransport } from '../mail/file-transport.js';
+import { OutboxSender } from '../mail/outbox-sender.js';
+import { SmtpTransport } from '../mail/smtp-transport.js';
+import type { MailTransport } from '../mail/transport.js';
+import type { ServiceContext } from '../services/context.js';
+import { installationSecret } from '../services/installation.js';
+import { foldSignatureCounts } from '../services/signatures.js';
+import { ensureBootstrapToken } from '../services/tokens.js';
+
+export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const migrationsFolder = join(projectRoot, 'migrations');
+
+const COUNT_FOLD_INTERVAL_MS = 2_000;
+
+/** Opens the database (applying migrations) and builds the service context. */
+export function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
+  const database = new SqliteDatabase({ path: settings.DATABASE_PATH, migrationsFolder });
+  const ctx: ServiceContext = {
+    db: database,
+    clock,
+    logger,
+    publicUrl: settings.PUBLIC_URL.replace(/\/+$/, ''),
+    mailFrom: settings.MAIL_FROM,
+    confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
+  };
+  return { database, ctx };
+}
+
+export function createMailTransport(settings: Settings): MailTransport {
+  return settings.SMTP_URL ? new SmtpTransport({ url: settings.SMTP_URL }) : new FileTransport({ directory: join(settings.DATA_DIR, 'mail') });
+}
+
+export type RunningServer = {
+  url: string;
+  server: ServerType;
+  bootstrapToken: string | null;
+  /** Graceful stop: no new connections, mail in flight finished, database closed. */
+  close(): Promise<void>;
+};
+
+/** Wires SQLite, the mail sender and the count folder, and serves the app. */
+export async function startServer(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningServer> {
+  const { database, ctx } = openServices(settings, logger);
+  const bootstrapToken = await ensureBootstrapToken(ctx, settings.ADMIN_TOKEN);
+  const ipHasher = new KeyedHasher(await installationSecret(ctx, 'ip-hash-key'));
+
+  const sender = new OutboxSender({ database, transport: createMailTransport(settings), clock: ctx.clock, logger, from: settings.MAIL_FROM });
+  if (settings.MAIL_SENDER === 'on') sender.start();
+  const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
+
+  const app = createApp({
+    database,
+    clock: ctx.clock,
+    logger,
+    publicUrl: ctx.publicUrl,
+    mailFrom: ctx.mailFrom,
+    confirmTokenTtlMs: ctx.confirmTokenTtlMs,
+    adminToken: settings.ADMIN_TOKEN,
+    signRateLimit: settings.SIGN_RATE_LIMIT,
+    trustProxy: settings.TRUST_PROXY,
+    ipHasher,
+    clientAddress: (c) => getConnInfo(c).remote.address,
+    onMailQueued: () => sender.wake(),
+  });
+
+  const server = await new Promise<ServerType>((ready) => {
+    const started = serve({ fetch: app.fetch, port: settings.PORT, hostname: settings.HOST }, () => ready(started));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.PORT;
+  const url = `http://${settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST}:${port}`;
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await new Promise<void>((done) => server.close(() => done()));
+      await countFolder.stop();
+      await sender.stop();
+      await foldSignatureCounts(ctx);
+      await database.close();
+    })());
+
+  return { url, server, bootstrapToken, close };
+}

@@ -1,0 +1,52 @@
+import { describeRoute } from 'hono-openapi';
+import type { Scope } from '../services/tokens.js';
+
+const errorResponse = (description: string) => ({
+  description,
+  content: {
+    'application/json': {
+      schema: {
+        type: 'object' as const,
+        properties: {
+          error: {
+            type: 'object' as const,
+            required: ['code', 'message', 'requestId'],
+            properties: {
+              code: { type: 'string' as const },
+              message: { type: 'string' as const },
+              details: {},
+              requestId: { type: 'string' as const },
+            },
+          },
+        },
+      },
+    },
+  },
+});
+
+/** OpenAPI description of an organiser route (bearer token with a scope). */
+export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string> = { 200: 'OK' }) {
+  return describeRoute({
+    tags: [tag],
+    summary,
+    description: `Needs a token with the \`${scope}\` scope (or \`admin\`).`,
+    security: [{ bearerAuth: [] }],
+    responses: {
+      ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
+      401: errorResponse('Missing or invalid token (UNAUTHORIZED)'),
+      403: errorResponse('The token lacks the scope (FORBIDDEN)'),
+    },
+  });
+}
+
+/** OpenAPI description of a public route. */
+export function publicRoute(tag: string, summary: string, responses: Record<number, string> = { 200: 'OK' }, errors: Record<number, string> = {}) {
+  return describeRoute({
+    tags: [tag],
+    summary,
+    responses: {
+      ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
+      ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, errorResponse(description)])),
+    },
+  });
+}

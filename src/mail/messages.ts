@@ -1,0 +1,212 @@
+import type { OutboxMessage } from '../db/schema.js';
+import { escapeHtml } from '../lib/html.js';
+
+export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
+
+export type ConfirmationEmailInput = {
+  locale: MailLocale;
+  supporterName: string;
+  email: string;
+  campaignTitle: string;
+  /** The `/confirm/:token` page; it asks for a click before confirming, so mail scanners opening links confirm nothing. */
+  confirmUrl: string;
+  /** When the link stops working, in ms since the epoch (UTC). */
+  expiresAt: number;
+  /** IANA zone the expiry is shown in (the campaign's); UTC when omitted. */
+  timeZone?: string;
+};
+
+type ConfirmationCopy = {
+  /** BCP 47 tag for date formatting: regional, so the output does not drift with the runtime's defaults. */
+  dateLocale: string;
+  subject(title: string): string;
+  greeting(name: string): string;
+  anonymousGreeting: string;
+  thanks(title: string): string;
+  instruction: string;
+  button: string;
+  fallback: string;
+  expiry(date: string): string;
+  ignore: string;
+  footer(title: string): string;
+};
+
+const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
+  en: {
+    dateLocale: 'en-GB',
+    subject: (title) => `Please confirm your signature: ${title}`,
+    greeting: (name) => `Hello ${name},`,
+    anonymousGreeting: 'Hello,',
+    thanks: (title) => `Thank you for signing “${title}”.`,
+    instruction:
+      'Your signature only counts once you have confirmed it. Please open the link below and confirm your signature on the page it shows.',
+    button: 'Confirm my signature',
+    fallback: 'If the button does not work, copy this address into your browser:',
+    expiry: (date) => `This link expires on ${date}.`,
+    ignore:
+      'If you did not sign this petition, you can simply ignore this email: nothing will happen, and no signature will be counted in your name.',
+    footer: (title) => `You are receiving this email because this address was used to sign “${title}”.`,
+  },
+  ja: {
+    dateLocale: 'ja-JP',
+    subject: (title) => `署名のご確認のお願い：${title}`,
+    greeting: (name) => `${name} 様`,
+    anonymousGreeting: 'こんにちは。',
+    thanks: (title) => `「${title}」にご署名いただき、誠にありがとうございます。`,
+    instruction: 'ご署名は、ご本人による確認をもって有効となります。下のリンクを開き、表示されるページで署名を確定してください。',
+    button: '署名を確定する',
+    fallback: 'ボタンが機能しない場合は、次のアドレスをブラウザに貼り付けてください。',
+    expiry: (date) => `このリンクの有効期限は ${date} です。`,
+    ignore:
+      'このメールにお心当たりがない場合は、何もせずに破棄していただいて構いません。署名が確定されることはなく、ほかに何も起こりません。',
+    footer: (title) => `このメールは、「${title}」への署名にこのメールアドレスが使用されたため、お送りしています。`,
+  },
+  ko: {
+    dateLocale: 'ko-KR',
+    subject: (title) => `서명 확인 요청: ${title}`,
+    greeting: (name) => `${name}님, 안녕하세요.`,
+    anonymousGreeting: '안녕하세요.',
+    thanks: (title) => `“${title}”에 서명해 주셔서 감사합니다.`,
+    instruction: '서명은 본인 확인을 마친 후에 집계됩니다. 아래 링크를 열어 표시되는 페이지에서 서명을 확인해 주세요.',
+    button: '서명 확인하기',
+    fallback: '버튼이 작동하지 않으면 아래 주소를 복사하여 브라우저에 붙여 넣어 주세요.',
+    expiry: (date) => `이 링크는 ${date}에 만료됩니다.`,
+    ignore: '서명하신 적이 없다면 이 이메일은 무시하셔도 됩니다. 서명은 확인되지 않으며, 아무 일도 일어나지 않습니다.',
+    footer: (title) => `이 이메일 주소로 “${title}”에 서명이 접수되어 이 메일을 보내 드립니다.`,
+  },
+  zh: {
+    dateLocale: 'zh-CN',
+    subject: (title) => `请确认您的签名：${title}`,
+    greeting: (name) => `${name}，您好：`,
+    anonymousGreeting: '您好：',
+    thanks: (title) => `感谢您签署“${title}”。`,
+    instruction: '您的签名需经确认后才会被计入。请打开下方链接，并在打开的页面上确认您的签名。',
+    button: '确认我的签名',
+    fallback: '如果按钮无法使用，请将以下地址复制到浏览器中打开：',
+    expiry: (date) => `此链接将于 ${date} 失效。`,
+    ignore: '如果您并未签署此请愿，请直接忽略这封邮件：不会发生任何事情，也不会以您的名义计入任何签名。',
+    footer: (title) => `您收到这封邮件，是因为有人使用此邮箱地址签署了“${title}”。`,
+  },
+};
+
+/** Header fields and display names are one line; organiser-written titles may not be. */
+function singleLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+function formatExpiry(expiresAt: number, dateLocale: string, timeZone: string): string {
+  return new Intl.DateTimeFormat(dateLocale, {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+    timeZoneName: 'short',
+  }).format(expiresAt);
+}
+
+const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";
+
+/**
+ * The "please confirm your signature" email in the supporter's language, as
+ * an outbox message (plain text and HTML). Pure, so it can be rendered inside
+ * the transaction that records the signature.
+ */
+export function composeConfirmationEmail(input: ConfirmationEmailInput): OutboxMessage {
+  if (!/^https?:\/\//i.test(input.confirmUrl)) {
+    // Anything else in an href (javascript:, data:) would turn the button into a script.
+    throw new TypeError('confirmUrl must be an http(s) URL');
+  }
+  const copy = confirmationCopy[input.locale];
+  const name = singleLine(input.supporterName);
+  const title = singleLine(input.campaignTitle);
+  const subject = copy.subject(title);
+  const greeting = name === '' ? copy.anonymousGreeting : copy.greeting(name);
+  const expiry = copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC'));
+  const url = input.confirmUrl;
+
+  const text = [
+    greeting,
+    '',
+    copy.thanks(title),
+    copy.instruction,
+    '',
+    url,
+    '',
+    expiry,
+    '',
+    copy.ignore,
+    '',
+    '-- ',
+    copy.footer(title),
+    '',
+  ].join('\n');
+
+  const paragraph = (content: string, style = 'margin:0 0 16px;') => `<p style="${style}">${escapeHtml(content)}</p>`;
+  const href = escapeHtml(url);
+  const html = `<!DOCTYPE html>
+<html lang="${input.locale}" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>${escapeHtml(subject)}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;">
+<div role="article" aria-label="${escapeHtml(subject)}" lang="${input.locale}" style="max-width:560px;margin:0 auto;padding:32px 24px;background-color:#ffffff;color:#18181b;font-family:${fontStack};font-size:16px;line-height:1.6;">
+${paragraph(greeting)}
+${paragraph(copy.thanks(title))}
+${paragraph(copy.instruction, 'margin:0 0 24px;')}
+<p style="margin:0 0 24px;"><a href="${href}" style="display:inline-block;padding:12px 24px;background-color:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:6px;">${escapeHtml(copy.button)}</a></p>
+${paragraph(copy.fallback, 'margin:0 0 8px;font-size:14px;color:#52525b;')}
+<p style="margin:0 0 24px;font-size:14px;word-break:break-all;"><a href="${href}" style="color:#1d4ed8;">${href}</a></p>
+${paragraph(expiry)}
+${paragraph(copy.ignore)}
+<hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
+${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}
+</div>
+</body>
+</html>
+`;
+
+  return {
+    to: { name, address: input.email.trim() },
+    subject,
+    text,
+    html,
+    // RFC 3834: tells vacation responders not to answer a no-reply sender.
+    headers: { 'Auto-Submitted': 'auto-generated' },
+    locale: input.locale,
+  };
+}
+
+const messageIdLocalPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
+const hostname = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$/;
+
+function senderDomain(mailFrom: string): string {
+  const angle = /<([^<>]*)>\s*$/.exec(mailFrom);
+  const address = (angle?.[1] ?? mailFrom).trim();
+  const at = address.lastIndexOf('@');
+  if (at < 0) return 'localhost';
+  const domain = address.slice(at + 1).trim().toLowerCase();
+  if (hostname.test(domain)) return domain;
+  try {
+    // The URL parser applies IDNA, turning an internationalised domain into its ASCII form.
+    const ascii = new URL(`http://${domain}/`).hostname;
+    return hostname.test(ascii) ? ascii : 'localhost';
+  } catch {
+    return 'localhost';
+  }
+}
+
+/**
+ * A Message-ID (`<id@domain>`) under the sender's domain, as RFC 5322 asks.
+ * The caller stores it with the message so every retry carries the same one
+ * and a receiver can recognise a duplicate.
+ */
+export function newMessageId(mailFrom: string, id: string): string {
+  if (!messageIdLocalPart.test(id)) throw new TypeError('Message-ID id must be dot-atom text');
+  return `<${id}@${senderDomain(mailFrom)}>`;
+}

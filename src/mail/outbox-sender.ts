@@ -1,0 +1,334 @@
+import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import { outbox } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import { newId } from '../lib/ids.js';
+import type { Logger } from '../lib/logger.js';
+import { MailSendError, type MailTransport } from './transport.js';
+
+export type OutboxSenderOptions = {
+  database: Database;
+  transport: MailTransport;
+  clock: Clock;
+  logger: Logger;
+  /** The From line of every message, e.g. `Signet <no-reply@example.org>`. */
+  from: string;
+  /** Names this sender's leases; unique per process. */
+  workerId?: string;
+  /** Rows claimed per drain. */
+  batchSize?: number;
+  /** Sends in flight at once. */
+  concurrency?: number;
+  /** How long a claim lasts; must exceed the longest send, or a second worker may send the same message. */
+  leaseMs?: number;
+  /** Attempts (the first included) before a message is given up. */
+  maxAttempts?: number;
+  backoff?: { baseMs: number; maxMs: number };
+  /** Wait between drains when the outbox is empty and nobody calls `wake()`. */
+  pollIntervalMs?: number;
+  /** Source of jitter in [0, 1). */
+  random?: () => number;
+};
+
+export type DrainResult = { sent: number; failed: number; retried: number };
+
+export type OutboxSenderStats = DrainResult & { inFlight: number; running: boolean };
+
+type OutboxRow = typeof outbox.$inferSelect;
+type Outcome = keyof DrainResult | 'skipped';
+
+const maxErrorLength = 1000;
+
+function positiveInteger(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
+  return value;
+}
+
+/** What may be logged about an unexpected error: its kind, never its message (a SQL error quotes its parameters). */
+function errorKind(error: unknown): { error: string; code?: string } {
+  if (!(error instanceof Error)) return { error: typeof error };
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? { error: error.name, code } : { error: error.name };
+}
+
+/**
+ * Delivers the transactional outbox. Rows are claimed with a lease by one
+ * UPDATE … RETURNING, so any number of senders can share a database without
+ * sending a message twice; a crashed sender's lease simply runs out and the
+ * row is claimed again. Every write after the claim is conditional on still
+ * holding the lease, so a sender whose lease was taken over changes nothing.
+ */
+export class OutboxSender {
+  readonly workerId: string;
+  private readonly database: Database;
+  private readonly transport: MailTransport;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private readonly from: string;
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly maxAttempts: number;
+  private readonly backoff: { baseMs: number; maxMs: number };
+  private readonly pollIntervalMs: number;
+  private readonly random: () => number;
+
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  /** Drains run one after another: a drain started while another runs waits for it. */
+  private drainChain: Promise<unknown> = Promise.resolve();
+  private wakeSleeper: (() => void) | undefined;
+  private wakeRequested = false;
+  private inFlight = 0;
+  private readonly totals: DrainResult = { sent: 0, failed: 0, retried: 0 };
+
+  constructor(options: OutboxSenderOptions) {
+    this.database = options.database;
+    this.transport = options.transport;
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.from = options.from;
+    this.workerId = options.workerId ?? newId(options.clock.now());
+    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 100);
+    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 10);
+    this.leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 5 * 60_000);
+    this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 10);
+    this.backoff = options.backoff ?? { baseMs: 30_000, maxMs: 60 * 60_000 };
+    if (!(this.backoff.baseMs >= 0 && this.backoff.maxMs >= this.backoff.baseMs)) {
+      throw new RangeError('backoff needs 0 <= baseMs <= maxMs');
+    }
+    this.pollIntervalMs = options.pollIntervalMs ?? 1000;
+    this.random = options.random ?? Math.random;
+  }
+
+  /** Claims one batch of due messages and sends them; resolves when every claimed row is settled. */
+  async drainOnce(): Promise<DrainResult> {
+    return (await this.drainSerially()).result;
+  }
+
+  /** Drains in a loop until `stop()`: at once again after a full batch, else after the poll interval or a `wake()`. */
+  start(): void {
+    if (this.loop) return;
+    this.stopping = false;
+    this.loop = this.run();
+  }
+
+  /** Ends the current wait, so mail enqueued just now goes out without waiting for the poll. */
+  wake(): void {
+    if (this.wakeSleeper) this.wakeSleeper();
+    else this.wakeRequested = true;
+  }
+
+  /**
+   * Stops claiming, lets the sends in flight finish and records them, and
+   * hands back the claimed rows not yet started so another sender can take
+   * them at once.
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeSleeper?.();
+    await this.loop;
+    await this.drainChain;
+    this.loop = undefined;
+  }
+
+  /** Totals since this sender was created. */
+  stats(): OutboxSenderStats {
+    return { ...this.totals, inFlight: this.inFlight, running: this.loop !== undefined && !this.stopping };
+  }
+
+  private drainSerially(): Promise<{ result: DrainResult; claimed: number }> {
+    const drain = this.drainChain.then(() => this.drain());
+    this.drainChain = drain.catch(() => undefined);
+    return drain;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let claimed = 0;
+      try {
+        claimed = (await this.drainSerially()).claimed;
+      } catch (error) {
+        this.logger.error('outbox drain failed', { workerId: this.workerId, ...errorKind(error) });
+      }
+      if (this.stopping) break;
+      // A full batch suggests more rows are due: keep going rather than wait.
+      if (claimed >= this.batchSize) continue;
+      await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    if (this.wakeRequested) {
+      // A wake() that came during the drain may be for a row the claim missed.
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wakeSleeper = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, this.pollIntervalMs);
+      this.wakeSleeper = done;
+    });
+  }
+
+  private async drain(): Promise<{ result: DrainResult; claimed: number }> {
+    const result: DrainResult = { sent: 0, failed: 0, retried: 0 };
+    if (this.stopping) return { result, claimed: 0 };
+    const rows = await this.claim(this.clock.now());
+    if (rows.length === 0) return { result, claimed: 0 };
+
+    let next = 0;
+    const work = async () => {
+      while (next < rows.length && !this.stopping) {
+        const outcome = await this.deliver(rows[next++]!);
+        if (outcome !== 'skipped') {
+          result[outcome]++;
+          this.totals[outcome]++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, rows.length) }, work));
+    if (next < rows.length) await this.release(rows.slice(next));
+
+    this.logger.debug('outbox drained', { workerId: this.workerId, claimed: rows.length, ...result });
+    return { result, claimed: rows.length };
+  }
+
+  private claim(now: number): Promise<OutboxRow[]> {
+    const { db } = this.database;
+    const due = and(
+      eq(outbox.status, 'pending'),
+      lte(outbox.nextAttemptAt, now),
+      or(isNull(outbox.lockedUntil), lt(outbox.lockedUntil, now)),
+    );
+    const candidates = db.select({ id: outbox.id }).from(outbox).where(due).orderBy(outbox.nextAttemptAt).limit(this.batchSize);
+    // One statement: SQLite runs the pick and the lease as a single write,
+    // so two senders can never both lease a row. The outer WHERE is only the
+    // id list, so the update looks rows up by primary key instead of walking
+    // every due row again.
+    return db
+      .update(outbox)
+      .set({ lockedBy: this.workerId, lockedUntil: now + this.leaseMs })
+      .where(inArray(outbox.id, candidates))
+      .returning();
+  }
+
+  /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */
+  private async deliver(row: OutboxRow): Promise<Outcome> {
+    try {
+      if (row.lockedUntil === null || this.clock.now() >= row.lockedUntil) {
+        // The lease ran out while the row waited its turn: another sender may own it now.
+        await this.release([row]);
+        return 'skipped';
+      }
+      if (row.message === null) {
+        return await this.recordFailure(row, new MailSendError('The message body is missing', { permanent: true }));
+      }
+      let failure: MailSendError | undefined;
+      this.inFlight++;
+      try {
+        await this.transport.send({ ...row.message, from: this.from, messageId: row.messageId });
+      } catch (error) {
+        failure =
+          error instanceof MailSendError
+            ? error
+            : new MailSendError(`Unexpected ${errorKind(error).error} from the transport`, { permanent: false, cause: error });
+      } finally {
+        this.inFlight--;
+      }
+      if (failure) return await this.recordFailure(row, failure);
+      await this.recordSuccess(row);
+      return 'sent';
+    } catch (error) {
+      // Most likely the database refused the write. The lease keeps the row
+      // until it expires; it is then sent again, since we cannot know more.
+      this.logger.error('outbox row not recorded', { workerId: this.workerId, outboxId: row.id, ...errorKind(error) });
+      return 'skipped';
+    }
+  }
+
+  private held(row: OutboxRow) {
+    return and(eq(outbox.id, row.id), eq(outbox.lockedBy, this.workerId), eq(outbox.status, 'pending'));
+  }
+
+  private recordSuccess(row: OutboxRow): Promise<void> {
+    const { db } = this.database;
+    // The body is erased: it holds personal data and a live confirmation token.
+    return this.database.atomic([
+      db
+        .update(outbox)
+        .set({
+          status: 'sent',
+          sentAt: this.clock.now(),
+          message: null,
+          attempts: sql`${outbox.attempts} + 1`,
+          lastError: null,
+          lockedBy: null,
+          lockedUntil: null,
+        })
+        .where(this.held(row)),
+    ]);
+  }
+
+  private async recordFailure(row: OutboxRow, failure: MailSendError): Promise<'failed' | 'retried'> {
+    const { db } = this.database;
+    const attempts = row.attempts + 1;
+    const giveUp = failure.permanent || attempts >= this.maxAttempts;
+    const now = this.clock.now();
+    await this.database.atomic([
+      db
+        .update(outbox)
+        .set({
+          status: giveUp ? 'failed' : 'pending',
+          attempts: sql`${outbox.attempts} + 1`,
+          lastError: failure.message.slice(0, maxErrorLength),
+          nextAttemptAt: giveUp ? row.nextAttemptAt : now + this.backoffDelay(attempts),
+          lockedBy: null,
+          lockedUntil: null,
+        })
+        .where(this.held(row)),
+    ]);
+    this.logger.warn(giveUp ? 'outbox message failed' : 'outbox message deferred', {
+      workerId: this.workerId,
+      outboxId: row.id,
+      attempts,
+      permanent: failure.permanent,
+      responseCode: failure.responseCode,
+      code: failure.code,
+    });
+    return giveUp ? 'failed' : 'retried';
+  }
+
+  /**
+   * Exponential, capped, with "equal jitter": half of the delay is fixed so a
+   * struggling relay gets a real pause, half is random so a burst of failures
+   * does not come back as a burst.
+   */
+  private backoffDelay(attempts: number): number {
+    const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempts - 1));
+    return Math.round(delay / 2 + this.random() * (delay / 2));
+  }
+
+  private release(rows: OutboxRow[]): Promise<void> {
+    const { db } = this.database;
+    return this.database.atomic([
+      db
+        .update(outbox)
+        .set({ lockedBy: null, lockedUntil: null })
+        .where(
+          and(
+            inArray(
+              outbox.id,
+              rows.map((row) => row.id),
+            ),
+            eq(outbox.lockedBy, this.workerId),
+            eq(outbox.status, 'pending'),
+          ),
+        ),
+    ]);
+  }
+}

@@ -1,0 +1,62 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import {
+  CampaignListQuery,
+  createCampaign,
+  CreateCampaignInput,
+  getCampaign,
+  getPublicCampaign,
+  listCampaigns,
+  updateCampaign,
+  UpdateCampaignInput,
+} from '../services/campaigns.js';
+import { PageQuery } from '../services/pagination.js';
+import * as v from 'valibot';
+
+const ListQuery = v.object({ ...PageQuery.entries, ...CampaignListQuery.entries });
+
+export function campaignRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/campaigns',
+    organiserRoute('Campaigns', 'Create a campaign (as a draft)', 'campaigns', { 201: 'Created' }),
+    requireScope('campaigns'),
+    requireJson(),
+    validate('json', CreateCampaignInput),
+    async (c) => c.json(await createCampaign(c.get('services').ctx, c.req.valid('json')), 201),
+  );
+
+  routes.get(
+    '/campaigns',
+    organiserRoute('Campaigns', 'List campaigns, newest first', 'campaigns'),
+    requireScope('campaigns'),
+    validate('query', ListQuery),
+    async (c) => c.json(await listCampaigns(c.get('services').ctx, c.req.valid('query'))),
+  );
+
+  // Public view without a token; the organiser view (drafts, target ids) with one.
+  routes.get(
+    '/campaigns/:slug',
+    publicRoute('Campaigns', 'Get a campaign: the public view, or the full view with an organiser token', { 200: 'OK' }, { 404: 'No such open or closed campaign' }),
+    async (c, next) => {
+      if (c.req.header('authorization')) return requireScope('campaigns')(c, next);
+      return c.json(await getPublicCampaign(c.get('services').ctx, c.req.param('slug')));
+    },
+    async (c) => c.json(await getCampaign(c.get('services').ctx, c.req.param('slug'))),
+  );
+
+  routes.patch(
+    '/campaigns/:slug',
+    organiserRoute('Campaigns', 'Change a campaign; status changes follow draft → open ⇄ closed → archived', 'campaigns'),
+    requireScope('campaigns'),
+    requireJson(),
+    validate('json', UpdateCampaignInput),
+    async (c) => c.json(await updateCampaign(c.get('services').ctx, c.req.param('slug'), c.req.valid('json'))),
+  );
+
+  return routes;
+}

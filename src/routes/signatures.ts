@@ -1,0 +1,95 @@
+import { Hono } from 'hono';
+import * as v from 'valibot';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import { PageQuery } from '../services/pagination.js';
+import { exportSignaturesCsv } from '../services/signature-export.js';
+import {
+  campaignStats,
+  confirmSignature,
+  ConfirmInput,
+  listPublicSignatures,
+  listSignatures,
+  SignatureListQuery,
+  signCampaign,
+  SignInput,
+} from '../services/signatures.js';
+
+const ListQuery = v.object({ ...PageQuery.entries, ...SignatureListQuery.entries });
+const PublicListQuery = v.object({
+  limit: v.optional(v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.minValue(1), v.maxValue(100)), '20'),
+});
+
+export function signatureRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/campaigns/:slug/signatures',
+    publicRoute(
+      'Signatures',
+      'Sign a campaign. Always answers 202 pending and emails a confirmation link, whether or not this email signed before.',
+      { 202: 'Accepted, pending confirmation by email' },
+      { 400: 'Invalid body (VALIDATION_FAILED)', 404: 'No such campaign', 409: 'Campaign not open (CAMPAIGN_NOT_OPEN)', 429: 'Too many signatures from this address (RATE_LIMITED, Retry-After)' },
+    ),
+    requireJson(),
+    validate('json', SignInput),
+    async (c) => {
+      const services = c.get('services');
+      const ip = services.clientIp(c);
+      const ipHash = ip ? await services.ipHasher.hash(ip) : null;
+      const result = await signCampaign(services.ctx, services.signLimits, c.req.param('slug'), c.req.valid('json'), { ipHash });
+      services.onMailQueued();
+      return c.json(result, 202);
+    },
+  );
+
+  routes.post(
+    '/signatures/confirm',
+    publicRoute('Signatures', 'Confirm a signature with the token from the email', { 200: 'Confirmed (repeating is harmless)' }, { 404: 'Unknown token', 410: 'Expired token (TOKEN_EXPIRED)' }),
+    requireJson(),
+    validate('json', ConfirmInput),
+    async (c) => c.json(await confirmSignature(c.get('services').ctx, c.req.valid('json').token)),
+  );
+
+  routes.get(
+    '/campaigns/:slug/signatures/public',
+    publicRoute('Signatures', 'Recent confirmed signatures whose signers chose to be shown (display name and country only)'),
+    validate('query', PublicListQuery),
+    async (c) => c.json(await listPublicSignatures(c.get('services').ctx, c.req.param('slug'), c.req.valid('query').limit)),
+  );
+
+  routes.get(
+    '/campaigns/:slug/signatures',
+    organiserRoute('Signatures', 'List signatures with every field, newest first', 'signatures:read'),
+    requireScope('signatures:read'),
+    validate('query', ListQuery),
+    async (c) => c.json(await listSignatures(c.get('services').ctx, c.req.param('slug'), c.req.valid('query'))),
+  );
+
+  routes.get(
+    '/campaigns/:slug/signatures.csv',
+    organiserRoute('Signatures', 'Export signatures as CSV (spreadsheet-safe)', 'signatures:read'),
+    requireScope('signatures:read'),
+    validate('query', SignatureListQuery),
+    async (c) => {
+      const slug = c.req.param('slug');
+      const stream = await exportSignaturesCsv(c.get('services').ctx, slug, c.req.valid('query').status);
+      return c.body(stream, 200, {
+        'Content-Type': 'text/csv; charset=utf-8',
+        'Content-Disposition': `attachment; filename="${slug}-signatures.csv"`,
+        'Cache-Control': 'no-store',
+      });
+    },
+  );
+
+  routes.get(
+    '/campaigns/:slug/stats',
+    organiserRoute('Signatures', 'Counts by day (campaign time zone), country, region and status', 'signatures:read'),
+    requireScope('signatures:read'),
+    async (c) => c.json(await campaignStats(c.get('services').ctx, c.req.param('slug'))),
+  );
+
+  return routes;
+}

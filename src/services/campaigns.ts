@@ -1,0 +1,264 @@
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { WriteStatement } from '../db/database.js';
+import { campaigns, campaignTargets, targets } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import type { ServiceContext } from './context.js';
+import { Conflict, NotFound, ValidationFailed } from './errors.js';
+import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';
+
+export const campaignStatuses = ['draft', 'open', 'closed', 'archived'] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
+
+/** The allowed status changes: draft → open → closed → archived, and open ↔ closed. */
+const transitions: Record<CampaignStatus, CampaignStatus[]> = {
+  draft: ['open'],
+  open: ['closed'],
+  closed: ['open', 'archived'],
+  archived: [],
+};
+
+const Slug = v.pipe(v.string(), v.regex(/^[a-z0-9-]{3,64}$/, 'must be 3-64 characters: a-z, 0-9 and -'));
+
+const Translation = v.strictObject({
+  title: v.pipe(SingleLine(200), v.minLength(1)),
+  summary: v.optional(MultiLine(1000)),
+  body: v.optional(MultiLine(50_000)),
+});
+
+const campaignFields = {
+  title: v.pipe(SingleLine(200), v.minLength(1, 'must not be empty')),
+  summary: v.optional(MultiLine(1000)),
+  body: v.optional(MultiLine(50_000)),
+  translations: v.optional(v.record(Locale, Translation)),
+  goal: v.optional(v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(1_000_000_000)))),
+  opensAt: v.optional(v.nullable(IsoDateTime)),
+  closesAt: v.optional(v.nullable(IsoDateTime)),
+  timeZone: v.optional(TimeZone),
+  targetIds: v.optional(v.pipe(v.array(Uuid), v.maxLength(500))),
+  letterTemplate: v.optional(v.nullable(TemplateName)),
+};
+
+export const CreateCampaignInput = v.strictObject({
+  slug: Slug,
+  locale: Locale,
+  ...campaignFields,
+});
+export type CreateCampaignInput = v.InferOutput<typeof CreateCampaignInput>;
+
+export const UpdateCampaignInput = v.strictObject({
+  ...v.partial(v.strictObject(campaignFields)).entries,
+  locale: v.optional(Locale),
+  status: v.optional(v.picklist(campaignStatuses)),
+});
+export type UpdateCampaignInput = v.InferOutput<typeof UpdateCampaignInput>;
+
+export const CampaignListQuery = v.object({
+  status: v.optional(v.picklist(campaignStatuses)),
+});
+
+type CampaignRow = typeof campaigns.$inferSelect;
+
+/** Confirmed signatures: the folded count plus the deltas not yet folded in by the reconciler. */
+// Written out in full: drizzle leaves columns unqualified here, and an unqualified "id" would bind to the subquery's table.
+const liveCount = sql<number>`"campaigns"."signature_count" + coalesce((select sum(d."delta") from "signature_count_deltas" d where d."campaign_id" = "campaigns"."id"), 0)`;
+
+function toOrganiserView(row: CampaignRow, signatureCount: number, targetIds: string[]) {
+  return {
+    id: row.id,
+    slug: row.slug,
+    title: row.title,
+    summary: row.summary,
+    body: row.body,
+    locale: row.locale,
+    translations: row.translations,
+    status: row.status,
+    goal: row.goal,
+    opensAt: isoOrNull(row.opensAt),
+    closesAt: isoOrNull(row.closesAt),
+    timeZone: row.timeZone,
+    targetIds,
+    letterTemplate: row.letterTemplate,
+    signatureCount,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+export type CampaignView = ReturnType<typeof toOrganiserView>;
+
+async function targetIdsOf(ctx: ServiceContext, campaignId: string): Promise<string[]> {
+  const rows = await ctx.db.db
+    .select({ targetId: campaignTargets.targetId })
+    .from(campaignTargets)
+    .where(eq(campaignTargets.campaignId, campaignId))
+    .orderBy(asc(campaignTargets.position));
+  return rows.map((r) => r.targetId);
+}
+
+async function findBySlug(ctx: ServiceContext, slug: string) {
+  const [found] = await ctx.db.db
+    .select({ campaign: campaigns, signatureCount: liveCount })
+    .from(campaigns)
+    .where(eq(campaigns.slug, slug));
+  return found;
+}
+
+async function assertTargetsExist(ctx: ServiceContext, targetIds: string[]) {
+  if (targetIds.length === 0) return;
+  const found = await ctx.db.db.select({ id: targets.id }).from(targets).where(inArray(targets.id, targetIds));
+  const known = new Set(found.map((r) => r.id));
+  const missing = targetIds.flatMap((id, index) => (known.has(id) ? [] : [{ path: `targetIds.${index}`, message: 'no target has this id' }]));
+  if (missing.length > 0) throw new ValidationFailed(missing);
+}
+
+function assertWindow(opensAt: number | null | undefined, closesAt: number | null | undefined) {
+  if (opensAt != null && closesAt != null && closesAt <= opensAt) {
+    throw new ValidationFailed([{ path: 'closesAt', message: 'must be after opensAt' }]);
+  }
+}
+
+function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[]): WriteStatement[] {
+  const unique = [...new Set(targetIds)];
+  const statements: WriteStatement[] = [ctx.db.db.delete(campaignTargets).where(eq(campaignTargets.campaignId, campaignId))];
+  if (unique.length > 0) {
+    statements.push(ctx.db.db.insert(campaignTargets).values(unique.map((targetId, position) => ({ campaignId, targetId, position }))));
+  }
+  return statements;
+}
+
+export async function createCampaign(ctx: ServiceContext, input: CreateCampaignInput): Promise<CampaignView> {
+  assertWindow(input.opensAt, input.closesAt);
+  const targetIds = [...new Set(input.targetIds ?? [])];
+  await assertTargetsExist(ctx, targetIds);
+  if (await findBySlug(ctx, input.slug)) throw new Conflict('SLUG_TAKEN', `The slug "${input.slug}" is taken.`, [{ path: 'slug', message: 'is taken' }]);
+  const now = ctx.clock.now();
+  const row: CampaignRow = {
+    id: newId(now),
+    slug: input.slug,
+    title: input.title,
+    summary: input.summary ?? '',
+    body: input.body ?? '',
+    locale: input.locale,
+    translations: input.translations ?? {},
+    status: 'draft',
+    goal: input.goal ?? null,
+    opensAt: input.opensAt ?? null,
+    closesAt: input.closesAt ?? null,
+    timeZone: input.timeZone ?? 'UTC',
+    letterTemplate: input.letterTemplate ?? null,
+    signatureCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await ctx.db.atomic([ctx.db.db.insert(campaigns).values(row), ...linkTargets(ctx, row.id, targetIds)]);
+  } catch (error) {
+    // Two creates with one slug can race past the check above; the unique index decides.
+    if (String(error).includes('UNIQUE constraint failed: campaigns.slug')) {
+      throw new Conflict('SLUG_TAKEN', `The slug "${input.slug}" is taken.`, [{ path: 'slug', message: 'is taken' }]);
+    }
+    throw error;
+  }
+  return toOrganiserView(row, 0, targetIds);
+}
+
+export async function getCampaign(ctx: ServiceContext, slug: string): Promise<CampaignView> {
+  const found = await findBySlug(ctx, slug);
+  if (!found) throw new NotFound('Campaign');
+  return toOrganiserView(found.campaign, Number(found.signatureCount), await targetIdsOf(ctx, found.campaign.id));
+}
+
+export async function listCampaigns(ctx: ServiceContext, query: PageQuery & { status?: CampaignStatus | undefined }) {
+  const after = decodeCursor(query.cursor);
+  const rows = await ctx.db.db
+    .select({ campaign: campaigns, signatureCount: liveCount })
+    .from(campaigns)
+    .where(
+      and(
+        query.status ? eq(campaigns.status, query.status) : undefined,
+        after
+          ? or(lt(campaigns.createdAt, after.createdAt), and(eq(campaigns.createdAt, after.createdAt), lt(campaigns.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
+    .limit(query.limit + 1);
+  const links = rows.length
+    ? await ctx.db.db
+        .select()
+        .from(campaignTargets)
+        .where(inArray(campaignTargets.campaignId, rows.map((r) => r.campaign.id)))
+        .orderBy(asc(campaignTargets.position))
+    : [];
+  return toPage(
+    rows.map((r) => ({ ...r, createdAt: r.campaign.createdAt, id: r.campaign.id })),
+    query.limit,
+    (r) => toOrganiserView(r.campaign, Number(r.signatureCount), links.filter((l) => l.campaignId === r.id).map((l) => l.targetId)),
+  );
+}
+
+export async function updateCampaign(ctx: ServiceContext, slug: string, input: UpdateCampaignInput): Promise<CampaignView> {
+  const found = await findBySlug(ctx, slug);
+  if (!found) throw new NotFound('Campaign');
+  const current = found.campaign;
+  if (input.status !== undefined && input.status !== current.status && !transitions[current.status].includes(input.status)) {
+    throw new Conflict('INVALID_TRANSITION', `A campaign cannot go from ${current.status} to ${input.status}.`, {
+      from: current.status,
+      to: input.status,
+      allowed: transitions[current.status],
+    });
+  }
+  assertWindow(input.opensAt !== undefined ? input.opensAt : current.opensAt, input.closesAt !== undefined ? input.closesAt : current.closesAt);
+  if (input.targetIds) await assertTargetsExist(ctx, input.targetIds);
+  const { targetIds, ...fields } = input;
+  const changes = { ...fields, updatedAt: ctx.clock.now() };
+  // Guarded by the status read above, so two racing transitions cannot both apply.
+  const statements: WriteStatement[] = [
+    ctx.db.db.update(campaigns).set(changes).where(and(eq(campaigns.id, current.id), eq(campaigns.status, current.status))),
+  ];
+  if (targetIds) statements.push(...linkTargets(ctx, current.id, targetIds));
+  await ctx.db.atomic(statements);
+  const updated = await getCampaign(ctx, slug);
+  if (input.status !== undefined && updated.status !== input.status) {
+    throw new Conflict('INVALID_TRANSITION', 'The campaign changed status meanwhile; read it again and retry.');
+  }
+  return updated;
+}
+
+/** What anyone may see of an open or closed campaign: no personal data. */
+export async function getPublicCampaign(ctx: ServiceContext, slug: string) {
+  const found = await findBySlug(ctx, slug);
+  if (!found || (found.campaign.status !== 'open' && found.campaign.status !== 'closed')) throw new NotFound('Campaign');
+  const { campaign } = found;
+  const targetRows = await ctx.db.db
+    .select({ name: targets.name, title: targets.title, organisation: targets.organisation, kind: targets.kind })
+    .from(campaignTargets)
+    .innerJoin(targets, eq(targets.id, campaignTargets.targetId))
+    .where(eq(campaignTargets.campaignId, campaign.id))
+    .orderBy(asc(campaignTargets.position));
+  return {
+    slug: campaign.slug,
+    title: campaign.title,
+    summary: campaign.summary,
+    body: campaign.body,
+    locale: campaign.locale,
+    translations: campaign.translations,
+    status: campaign.status,
+    goal: campaign.goal,
+    opensAt: isoOrNull(campaign.opensAt),
+    closesAt: isoOrNull(campaign.closesAt),
+    timeZone: campaign.timeZone,
+    signatureCount: Number(found.signatureCount),
+    targets: targetRows,
+  };
+}
+
+/** The few fields the sign path needs, by slug. */
+export async function findCampaignForSigning(ctx: ServiceContext, slug: string) {
+  const [row] = await ctx.db.db
+    .select({ id: campaigns.id, status: campaigns.status, title: campaigns.title, locale: campaigns.locale, translations: campaigns.translations, opensAt: campaigns.opensAt, closesAt: campaigns.closesAt })
+    .from(campaigns)
+    .where(eq(campaigns.slug, slug));
+  return row;
+}

@@ -1,0 +1,42 @@
+import * as v from 'valibot';
+import { ValidationFailed } from './errors.js';
+
+/** `?limit=&cursor=` on every list. */
+export const PageQuery = v.object({
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(1), v.maxValue(500)),
+    '50',
+  ),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(200))),
+});
+export type PageQuery = v.InferOutput<typeof PageQuery>;
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+/** Position after the last item of a page, newest first: (createdAt, id). */
+export type CursorPosition = { createdAt: number; id: string };
+
+export function encodeCursor(position: CursorPosition): string {
+  return btoa(`${position.createdAt}:${position.id}`).replace(/=+$/, '');
+}
+
+export function decodeCursor(cursor: string | undefined): CursorPosition | null {
+  if (cursor === undefined) return null;
+  try {
+    const [createdAt, id] = atob(cursor).split(':');
+    if (!createdAt || !id || !/^\d+$/.test(createdAt) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    return { createdAt: Number(createdAt), id };
+  } catch {
+    throw new ValidationFailed([{ path: 'cursor', message: 'is not a cursor returned by this list' }]);
+  }
+}
+
+/** Takes `limit + 1` rows and turns them into a page with the cursor of the last row shown. */
+export function toPage<Row extends CursorPosition, Item>(rows: Row[], limit: number, view: (row: Row) => Item): Page<Item> {
+  const shown = rows.slice(0, limit);
+  const last = shown[shown.length - 1];
+  return {
+    items: shown.map(view),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : null,
+  };
+}

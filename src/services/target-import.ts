@@ -1,0 +1,244 @@
+import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { WriteStatement } from '../db/database.js';
+import { targets } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import type { ServiceContext } from './context.js';
+import { Unprocessable } from './errors.js';
+import { CreateTargetInput, toTargetRow, type TargetRow } from './targets.js';
+
+export const importFormats = ['csv', 'json'] as const;
+export type ImportFormat = (typeof importFormats)[number];
+export type ImportTargetsInput = { format: ImportFormat; content: string };
+export type ImportTargetsResult = { created: number; ids: string[] };
+
+/** A problem with one row; `field` is the CSV column or the JSON path, null for the row as a whole. */
+export type ImportIssue = { row: number; field: string | null; message: string };
+
+export const MAX_IMPORT_ROWS = 5000;
+/** Enough to act on without turning a hopeless file into a megabyte of details. */
+const MAX_REPORTED_ISSUES = 200;
+
+/**
+ * The CSV columns, in the order an export would use. Only `name`, `kind`,
+ * `address_lines` and `country` are required; an empty cell means "not given".
+ * - `address_lines`: the lines of the postal address, separated by `|` or by
+ *   line breaks inside the quoted cell (so `|` cannot appear inside a line).
+ * - `jurisdiction`: region codes separated by `;`, `,` or spaces (`JP-13;JP-14`).
+ * - `verified_at`: an ISO 8601 date-time.
+ */
+export const csvColumns = [
+  'name',
+  'title',
+  'organisation',
+  'kind',
+  'email',
+  'address_lines',
+  'postal_code',
+  'city',
+  'region',
+  'country',
+  'language',
+  'salutation',
+  'jurisdiction',
+  'verified_at',
+] as const;
+type CsvColumn = (typeof csvColumns)[number];
+const requiredCsvColumns: CsvColumn[] = ['name', 'kind', 'address_lines', 'country'];
+
+/** A candidate row: its number as the user sees it, the object to validate, or why it cannot be read. */
+type Candidate = { row: number; value: unknown; problem?: string };
+
+function failed(message: string, details?: ImportIssue[]): Unprocessable {
+  return new Unprocessable('IMPORT_FAILED', message, details);
+}
+
+function assertRowCount(count: number) {
+  if (count > MAX_IMPORT_ROWS) {
+    throw failed(`An import takes at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; this one has ${count.toLocaleString('en')}. Split the file and import the parts.`);
+  }
+  if (count === 0) throw failed('The file holds no targets.');
+}
+
+function lineBreaks(text: string): number {
+  return text.match(/\r\n|\r|\n/g)?.length ?? 0;
+}
+
+function csvCandidates(content: string): Candidate[] {
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    // With `info`, each record comes as { record, info }; csv-parse's types do not model that option.
+    records = parse(content, { bom: true, info: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+  } catch (error) {
+    const where = typeof (error as { lines?: unknown }).lines === 'number' ? ` (near line ${(error as { lines: number }).lines})` : '';
+    throw failed(`The CSV could not be read${where}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const [header, ...body] = records;
+  if (!header) throw failed('The file holds no targets.');
+  const names = header.record.map((name) => name.trim().toLowerCase());
+  const unknown = names.filter((name) => !(csvColumns as readonly string[]).includes(name));
+  if (unknown.length > 0) {
+    throw failed(`Unknown CSV column${unknown.length === 1 ? '' : 's'}: ${unknown.map((n) => `"${n}"`).join(', ')}. The columns are: ${csvColumns.join(', ')}.`);
+  }
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (repeated.length > 0) throw failed(`Repeated CSV column${repeated.length === 1 ? '' : 's'}: ${[...new Set(repeated)].join(', ')}.`);
+  const missing = requiredCsvColumns.filter((name) => !names.includes(name));
+  if (missing.length > 0) throw failed(`Missing CSV column${missing.length === 1 ? '' : 's'}: ${missing.join(', ')}.`);
+
+  // Spreadsheets export trailing rows of empty cells; they are not targets.
+  const rows = body.filter(({ record }) => record.some((cell) => cell.trim() !== ''));
+  assertRowCount(rows.length);
+  return rows.map(({ record, info }) => {
+    // info.lines is where the record ends; quoted cells may span lines.
+    const row = info.lines - record.reduce((sum, cell) => sum + lineBreaks(cell), 0);
+    if (record.length !== names.length) {
+      return { row, value: null, problem: `has ${record.length} cells; the header has ${names.length}` };
+    }
+    const cells = Object.fromEntries(names.map((name, i) => [name, record[i]!.trim()])) as Partial<Record<CsvColumn, string>>;
+    return { row, value: csvRowToInput(cells) };
+  });
+}
+
+function csvRowToInput(cells: Partial<Record<CsvColumn, string>>): Record<string, unknown> {
+  const given = (column: CsvColumn) => (cells[column] ? cells[column] : undefined);
+  return {
+    name: cells.name ?? '',
+    title: given('title'),
+    organisation: given('organisation'),
+    // Spreadsheet users type "Embassy" or "ZH"; the codes themselves are lower-case.
+    kind: (cells.kind ?? '').toLowerCase(),
+    email: given('email'),
+    postalAddress: {
+      lines: (cells.address_lines ?? '').split(/\s*\|\s*|\r\n|\r|\n/).map((line) => line.trim()).filter(Boolean),
+      postalCode: given('postal_code'),
+      city: given('city'),
+      region: given('region'),
+      country: cells.country ?? '',
+    },
+    language: given('language')?.toLowerCase(),
+    salutation: given('salutation'),
+    jurisdiction: given('jurisdiction')?.split(/[\s;,]+/).filter(Boolean),
+    verifiedAt: given('verified_at'),
+  };
+}
+
+const csvColumnOfPath: Record<string, CsvColumn> = {
+  'postalAddress.postalCode': 'postal_code',
+  'postalAddress.city': 'city',
+  'postalAddress.region': 'region',
+  'postalAddress.country': 'country',
+  verifiedAt: 'verified_at',
+};
+
+/** The CSV column a validation path came from, with the item number for list cells. */
+function csvIssue(path: string, message: string): { field: string; message: string } {
+  const item = /^(postalAddress\.lines|jurisdiction)\.(\d+)$/.exec(path);
+  if (item) {
+    return { field: item[1] === 'jurisdiction' ? 'jurisdiction' : 'address_lines', message: `item ${Number(item[2]) + 1}: ${message}` };
+  }
+  if (path === 'postalAddress.lines') return { field: 'address_lines', message };
+  return { field: csvColumnOfPath[path] ?? path, message };
+}
+
+function jsonCandidates(content: string): Candidate[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    throw failed(`The JSON could not be parsed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  let rows: unknown;
+  if (Array.isArray(parsed)) {
+    rows = parsed;
+  } else if (parsed !== null && typeof parsed === 'object') {
+    const { targets: list, note, ...rest } = parsed as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length > 0) throw failed(`Unknown top-level field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}. Expected { "targets": [...], "note"?: "..." }.`);
+    if (note !== undefined && typeof note !== 'string') throw failed('The top-level "note" must be a string.');
+    rows = list;
+  }
+  if (!Array.isArray(rows)) throw failed('The JSON must be an array of targets or an object { "targets": [...] }.');
+  assertRowCount(rows.length);
+  return rows.map((value, index) => ({ row: index + 1, value }));
+}
+
+/**
+ * Imports targets from CSV or JSON, all or nothing: every row is validated
+ * first and one bad row fails the import (`422 IMPORT_FAILED` with
+ * `[{ row, field, message }]`) with nothing written; otherwise every row is
+ * inserted in one atomic write. Rows are numbered as the user sees them: the
+ * CSV line (the header is line 1) or the JSON array position from 1.
+ */
+export async function importTargets(ctx: ServiceContext, input: ImportTargetsInput): Promise<ImportTargetsResult> {
+  const content = input.content.replace(/^\uFEFF/, '');
+  const candidates = input.format === 'csv' ? csvCandidates(content) : jsonCandidates(content);
+
+  const issues: ImportIssue[] = [];
+  const valid: CreateTargetInput[] = [];
+  for (const { row, value, problem } of candidates) {
+    if (problem) {
+      issues.push({ row, field: null, message: problem });
+      continue;
+    }
+    const result = v.safeParse(CreateTargetInput, value);
+    if (result.success) {
+      valid.push(result.output);
+      continue;
+    }
+    for (const issue of result.issues) {
+      const path = v.getDotPath(issue) ?? '';
+      if (input.format === 'csv') issues.push({ row, ...csvIssue(path, issue.message) });
+      else issues.push({ row, field: path === '' ? null : path, message: issue.message });
+    }
+  }
+
+  if (issues.length > 0) {
+    const badRows = new Set(issues.map((issue) => issue.row)).size;
+    const numbering = input.format === 'csv' ? 'Rows are CSV line numbers, the header being line 1.' : 'Rows are positions in the JSON array, counting from 1.';
+    const shown = issues.length > MAX_REPORTED_ISSUES ? ` The first ${MAX_REPORTED_ISSUES} of ${issues.length} problems are listed.` : '';
+    throw failed(`${badRows} row${badRows === 1 ? ' has' : 's have'} problems, so nothing was imported. ${numbering}${shown}`, issues.slice(0, MAX_REPORTED_ISSUES));
+  }
+
+  const now = ctx.clock.now();
+  // Ids generated in one millisecond are random after the timestamp; sorting them keeps the file's order.
+  const ids = valid.map(() => newId(now)).sort();
+  const rows = valid.map((target, i) => toTargetRow(target, ids[i]!, now));
+  await ctx.db.atomic(insertStatements(ctx, rows));
+  ctx.logger.info('targets imported', { format: input.format, count: rows.length });
+  return { created: rows.length, ids };
+}
+
+/** Characters of JSON per insert statement: well inside D1's statement and value limits. */
+const MAX_CHUNK_CHARS = 200_000;
+
+/**
+ * The rows as a few `INSERT … SELECT FROM json_each(?)` statements, each
+ * binding one JSON array. A plain multi-row insert binds 13 values per row,
+ * and D1 allows only 100 bound parameters per statement.
+ */
+function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatement[] {
+  const chunks: string[][] = [[]];
+  let size = 0;
+  for (const row of rows) {
+    const json = JSON.stringify(row);
+    if (size + json.length > MAX_CHUNK_CHARS && chunks[chunks.length - 1]!.length > 0) {
+      chunks.push([]);
+      size = 0;
+    }
+    chunks[chunks.length - 1]!.push(json);
+    size += json.length + 1;
+  }
+  return chunks.map((chunk) =>
+    ctx.db.statement(sql`
+      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, verified_at, created_at, updated_at)
+      select
+        json_extract(value, '$.id'), json_extract(value, '$.name'), json_extract(value, '$.title'),
+        json_extract(value, '$.organisation'), json_extract(value, '$.kind'), json_extract(value, '$.email'),
+        json_extract(value, '$.postalAddress'), json_extract(value, '$.language'), json_extract(value, '$.salutation'),
+        json_extract(value, '$.jurisdiction'), json_extract(value, '$.verifiedAt'),
+        json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
+      from json_each(${`[${chunk.join(',')}]`})
+      order by key`),
+  );
+}

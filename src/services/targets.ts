@@ -1,0 +1,264 @@
+import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import * as v from 'valibot';
+import { campaigns, campaignTargets, type PostalAddress, targets } from '../db/schema.js';
+import { newId, uuidPattern } from '../lib/ids.js';
+import type { ServiceContext } from './context.js';
+import { Conflict, NotFound } from './errors.js';
+import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine } from './schemas.js';
+
+export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
+export const TargetKind = v.picklist(targetKinds, `must be one of: ${targetKinds.join(', ')}`);
+export type TargetKind = v.InferOutput<typeof TargetKind>;
+
+/** An optional one-line field: a blank value means "none" (null), as a form or spreadsheet sends it. */
+const TextOrNull = (max: number) =>
+  v.nullable(v.pipe(SingleLine(max), v.transform((text) => (text === '' ? null : text))));
+
+const EmailOrNull = v.nullable(
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.transform((text) => (text === '' ? null : text)),
+    v.nullable(v.pipe(v.string(), v.maxLength(254), v.email('must be an email address'))),
+  ),
+);
+
+/**
+ * A region a target serves: an ISO 3166-2 subdivision (JP-13 for Tokyo) or,
+ * for a target serving a whole country, its ISO 3166-1 alpha-2 code.
+ */
+export const RegionCode = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toUpperCase(),
+  v.regex(/^[A-Z]{2}(-[A-Z0-9]{1,3})?$/, 'must be an ISO 3166-2 region code (e.g. JP-13) or a country code'),
+);
+
+const Jurisdiction = v.pipe(
+  v.array(RegionCode),
+  v.maxLength(100, 'must have at most 100 region codes'),
+  v.transform((codes) => [...new Set(codes)]),
+);
+
+export const PostalAddressInput = v.strictObject({
+  lines: v.pipe(
+    v.array(v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'))),
+    v.minLength(1, 'must have 1 to 6 lines'),
+    v.maxLength(6, 'must have 1 to 6 lines'),
+  ),
+  postalCode: v.optional(TextOrNull(20)),
+  city: v.optional(TextOrNull(100)),
+  region: v.optional(TextOrNull(100)),
+  country: CountryCode,
+});
+export type PostalAddressInput = v.InferOutput<typeof PostalAddressInput>;
+
+const Name = v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'));
+
+/** valibot's object schemas accept arrays (typeof [] is 'object'); a body of `[]` is not a target. */
+const NotAnArray = v.custom<unknown>((input) => !Array.isArray(input), 'must be an object');
+
+export const CreateTargetInput = v.pipe(
+  NotAnArray,
+  v.strictObject({
+    name: Name,
+    title: v.optional(TextOrNull(200)),
+    organisation: v.optional(TextOrNull(200)),
+    kind: TargetKind,
+    email: v.optional(EmailOrNull),
+    postalAddress: PostalAddressInput,
+    /** The language letters to this target are written in. */
+    language: v.optional(Locale, 'en'),
+    salutation: v.optional(TextOrNull(200)),
+    jurisdiction: v.optional(Jurisdiction, () => []),
+    verifiedAt: v.optional(v.nullable(IsoDateTime)),
+  }),
+);
+export type CreateTargetInput = v.InferOutput<typeof CreateTargetInput>;
+
+/** Every field optional, none defaulted; `postalAddress` and `jurisdiction` are replaced whole. */
+export const UpdateTargetInput = v.pipe(
+  NotAnArray,
+  v.strictObject({
+    name: v.optional(Name),
+    title: v.optional(TextOrNull(200)),
+    organisation: v.optional(TextOrNull(200)),
+    kind: v.optional(TargetKind),
+    email: v.optional(EmailOrNull),
+    postalAddress: v.optional(PostalAddressInput),
+    language: v.optional(Locale),
+    salutation: v.optional(TextOrNull(200)),
+    jurisdiction: v.optional(Jurisdiction),
+    verifiedAt: v.optional(v.nullable(IsoDateTime)),
+  }),
+);
+export type UpdateTargetInput = v.InferOutput<typeof UpdateTargetInput>;
+
+export const TargetListQuery = v.object({
+  kind: v.optional(TargetKind),
+  country: v.optional(CountryCode),
+  /** Targets serving this region, e.g. `JP-13`. */
+  jurisdiction: v.optional(RegionCode),
+  /** Part of the name or organisation, case-insensitive for Latin letters. */
+  q: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100))),
+});
+export type TargetListQuery = v.InferOutput<typeof TargetListQuery>;
+
+export type TargetRow = typeof targets.$inferSelect;
+
+function toPostalAddress(input: PostalAddressInput): PostalAddress {
+  return {
+    lines: input.lines,
+    postalCode: input.postalCode ?? null,
+    city: input.city ?? null,
+    region: input.region ?? null,
+    country: input.country,
+  };
+}
+
+/** The stored row of a validated create input (shared with the import). */
+export function toTargetRow(input: CreateTargetInput, id: string, now: number): TargetRow {
+  return {
+    id,
+    name: input.name,
+    title: input.title ?? null,
+    organisation: input.organisation ?? null,
+    kind: input.kind,
+    email: input.email ?? null,
+    postalAddress: toPostalAddress(input.postalAddress),
+    language: input.language,
+    salutation: input.salutation ?? null,
+    jurisdiction: input.jurisdiction,
+    verifiedAt: input.verifiedAt ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+function toView(row: TargetRow) {
+  const address = row.postalAddress;
+  return {
+    id: row.id,
+    name: row.name,
+    title: row.title,
+    organisation: row.organisation,
+    kind: row.kind,
+    email: row.email,
+    postalAddress: {
+      lines: address.lines,
+      postalCode: address.postalCode ?? null,
+      city: address.city ?? null,
+      region: address.region ?? null,
+      country: address.country,
+    },
+    language: row.language,
+    salutation: row.salutation,
+    jurisdiction: row.jurisdiction,
+    verifiedAt: isoOrNull(row.verifiedAt),
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+export type TargetView = ReturnType<typeof toView>;
+
+/** Ids are lower-case UUIDs; anything else names no target (404, like an unknown id). */
+function normaliseId(id: string): string | null {
+  const lower = id.toLowerCase();
+  return uuidPattern.test(lower) ? lower : null;
+}
+
+async function findTarget(ctx: ServiceContext, id: string): Promise<TargetRow | undefined> {
+  const normalised = normaliseId(id);
+  if (!normalised) return undefined;
+  const [row] = await ctx.db.db.select().from(targets).where(eq(targets.id, normalised));
+  return row;
+}
+
+/** Adds a target to the directory. */
+export async function createTarget(ctx: ServiceContext, input: CreateTargetInput): Promise<TargetView> {
+  const now = ctx.clock.now();
+  const row = toTargetRow(input, newId(now), now);
+  await ctx.db.atomic([ctx.db.db.insert(targets).values(row)]);
+  return toView(row);
+}
+
+/** One target by id; `NotFound` for an unknown or malformed id. */
+export async function getTarget(ctx: ServiceContext, id: string): Promise<TargetView> {
+  const row = await findTarget(ctx, id);
+  if (!row) throw new NotFound('Target');
+  return toView(row);
+}
+
+/** The directory, newest first, filtered by kind, country, region served and a name search. */
+export async function listTargets(ctx: ServiceContext, query: PageQuery & TargetListQuery) {
+  const after = decodeCursor(query.cursor);
+  const search = query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
+  const rows = await ctx.db.db
+    .select()
+    .from(targets)
+    .where(
+      and(
+        query.kind ? eq(targets.kind, query.kind) : undefined,
+        query.country ? sql`json_extract(${targets.postalAddress}, '$.country') = ${query.country}` : undefined,
+        query.jurisdiction
+          ? sql`exists (select 1 from json_each(${targets.jurisdiction}) where json_each.value = ${query.jurisdiction})`
+          : undefined,
+        search
+          ? sql`(${targets.name} like ${search} escape '\\' or coalesce(${targets.organisation}, '') like ${search} escape '\\')`
+          : undefined,
+        after
+          ? or(lt(targets.createdAt, after.createdAt), and(eq(targets.createdAt, after.createdAt), lt(targets.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(targets.createdAt), desc(targets.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toView);
+}
+
+/** Changes the given fields; `null` clears an optional one. */
+export async function updateTarget(ctx: ServiceContext, id: string, input: UpdateTargetInput): Promise<TargetView> {
+  const current = await findTarget(ctx, id);
+  if (!current) throw new NotFound('Target');
+  const { postalAddress, ...fields } = input;
+  const changes: Partial<TargetRow> = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  if (postalAddress) changes.postalAddress = toPostalAddress(postalAddress);
+  if (Object.keys(changes).length === 0) return toView(current);
+  changes.updatedAt = ctx.clock.now();
+  await ctx.db.atomic([ctx.db.db.update(targets).set(changes).where(eq(targets.id, current.id))]);
+  return getTarget(ctx, current.id);
+}
+
+async function campaignSlugsUsing(ctx: ServiceContext, targetId: string): Promise<string[]> {
+  const rows = await ctx.db.db
+    .select({ slug: campaigns.slug })
+    .from(campaignTargets)
+    .innerJoin(campaigns, eq(campaigns.id, campaignTargets.campaignId))
+    .where(eq(campaignTargets.targetId, targetId))
+    .orderBy(asc(campaigns.slug));
+  return rows.map((r) => r.slug);
+}
+
+function targetInUse(slugs: string[]) {
+  return new Conflict(
+    'TARGET_IN_USE',
+    `The target is used by ${slugs.length} campaign${slugs.length === 1 ? '' : 's'}; remove it from ${slugs.length === 1 ? 'it' : 'them'} first.`,
+    { campaigns: slugs },
+  );
+}
+
+/** Deletes a target that no campaign uses; otherwise `TARGET_IN_USE` with the campaigns' slugs. */
+export async function deleteTarget(ctx: ServiceContext, id: string): Promise<void> {
+  const current = await findTarget(ctx, id);
+  if (!current) throw new NotFound('Target');
+  const slugs = await campaignSlugsUsing(ctx, current.id);
+  if (slugs.length > 0) throw targetInUse(slugs);
+  try {
+    await ctx.db.atomic([ctx.db.db.delete(targets).where(eq(targets.id, current.id))]);
+  } catch (error) {
+    // A campaign can link the target between the check and the delete; the foreign key decides.
+    if (String(error).includes('FOREIGN KEY constraint failed')) throw targetInUse(await campaignSlugsUsing(ctx, current.id));
+    throw error;
+  }
+}

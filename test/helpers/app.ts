@@ -1,0 +1,41 @@
+import { createApp, type AppDeps } from '../../src/app.js';
+import { ManualClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { KeyedHasher } from '../../src/lib/secrets.js';
+import { createTestDatabase } from './db.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/** The real app on a fresh migrated SQLite file, with a clock the test controls. */
+export function createTestApp(overrides: Partial<AppDeps> = {}) {
+  const { database, cleanup } = createTestDatabase();
+  const clock = new ManualClock(Date.UTC(2027, 8, 1, 0, 0, 0));
+  const deps: AppDeps = {
+    database,
+    clock,
+    logger: silentLogger,
+    publicUrl: 'http://localhost:3000',
+    mailFrom: 'Signet <no-reply@signet.test>',
+    confirmTokenTtlMs: 7 * 24 * 3_600_000,
+    adminToken: ADMIN_TOKEN,
+    signRateLimit: null,
+    trustProxy: true,
+    ipHasher: new KeyedHasher('test-ip-key'),
+    ...overrides,
+  };
+  const app = createApp(deps);
+  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs };
+
+  const request = (method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string } = {}) => {
+    const headers: Record<string, string> = { ...options.headers };
+    const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+    if (token) headers.authorization = `Bearer ${token}`;
+    let body: string | undefined;
+    if (options.raw !== undefined) body = options.raw;
+    else if (options.body !== undefined) body = JSON.stringify(options.body);
+    if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
+    return app.request(path, { method, headers, body });
+  };
+
+  return { app, database, clock, ctx, request, cleanup };
+}

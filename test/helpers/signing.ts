@@ -1,0 +1,33 @@
+import { desc, eq } from 'drizzle-orm';
+import { outbox } from '../../src/db/schema.js';
+import type { createTestApp } from './app.js';
+
+type TestApp = ReturnType<typeof createTestApp>;
+
+/** Creates and opens a campaign, returning its slug. */
+export async function openCampaign(t: TestApp, slug = 'save-refugees', extra: Record<string, unknown> = {}) {
+  const created = await t.request('POST', '/api/v1/campaigns', {
+    body: { slug, title: 'Save North Korean refugees', locale: 'en', timeZone: 'Asia/Tokyo', ...extra },
+  });
+  if (created.status !== 201) throw new Error(`create failed: ${await created.text()}`);
+  const opened = await t.request('PATCH', `/api/v1/campaigns/${slug}`, { body: { status: 'open' } });
+  if (opened.status !== 200) throw new Error(`open failed: ${await opened.text()}`);
+  return slug;
+}
+
+export function signature(email: string, extra: Record<string, unknown> = {}) {
+  return { name: 'Jane Doe', email, country: 'JP', region: 'JP-13', city: 'Tokyo', ...extra };
+}
+
+/** The outbox messages queued for an address, newest first. */
+export async function queuedMail(t: TestApp, recipient: string) {
+  return t.database.db.select().from(outbox).where(eq(outbox.recipient, recipient)).orderBy(desc(outbox.createdAt), desc(outbox.id));
+}
+
+/** The confirmation token from the newest email to this address. */
+export async function latestConfirmToken(t: TestApp, recipient: string): Promise<string> {
+  const [latest] = await queuedMail(t, recipient);
+  const match = /\/confirm\/([A-Za-z0-9_-]+)/.exec(latest?.message?.text ?? '');
+  if (!match) throw new Error(`no confirmation link mailed to ${recipient}`);
+  return match[1]!;
+}
