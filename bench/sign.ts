@@ -11,6 +11,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,11 +26,21 @@ const adminToken = 'bench-admin-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
 const databasePath = join(dir, 'signet.db');
 
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'serve'], {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof2'] : []), '--import', 'tsx', 'src/cli.ts', 'serve'], {
     env: {
       ...process.env,
-      PORT: '0',
+      PORT: String(port),
       HOST: '127.0.0.1',
       DATABASE_PATH: databasePath,
       DATA_DIR: dir,
@@ -38,17 +49,19 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
       MAIL_SENDER: 'off',
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(buffer);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
+  let exited = false;
+  child.on('exit', () => (exited = true));
+  // LOG_LEVEL=warn keeps request logging out of the measurement, so readiness is polled.
+  for (;;) {
+    if (exited) throw new Error('server exited before it was ready');
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   return {
     url,
     stop: () =>
@@ -121,7 +134,8 @@ rmSync(dir, { recursive: true, force: true });
 
 console.table([hello, sign]);
 console.log(JSON.stringify({ seconds, connections, hello, sign, signaturesStored: stored.n, emailsQueued: queued.n, node: process.version }));
-if (stored.n !== sign.ok || queued.n !== sign.ok) {
-  console.error(`Mismatch: ${sign.ok} accepted, ${stored.n} signatures and ${queued.n} emails stored`);
+// Requests still in flight when the clock stopped are stored but not counted as answered.
+if (stored.n < sign.ok || queued.n !== stored.n) {
+  console.error(`Lost writes: ${sign.ok} accepted, ${stored.n} signatures and ${queued.n} emails stored`);
   process.exit(1);
 }

@@ -4,7 +4,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Database, Db, WriteStatement } from './database.js';
+import type { Database, Db, RawQuery, WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
 export type OpenSqliteOptions = {
@@ -22,6 +22,41 @@ type PendingWrite = {
 
 type RunnableStatement = { run(): unknown };
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * drizzle prepares every query anew; on the hot paths that costs more than
+ * running it. The same SQL text (values are bound separately) reuses one
+ * prepared statement. Raw mode is reset because drizzle switches it on for
+ * some reads and it sticks to the statement.
+ */
+function createStatementCache(sqlite: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (source: string) => {
+    let statement = cache.get(source);
+    if (statement) {
+      cache.delete(source);
+      if (statement.reader) statement.raw(false);
+    } else {
+      statement = sqlite.prepare(source);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(source, statement);
+    return statement;
+  };
+  return prepare;
+}
+
+function withStatementCache(sqlite: BetterSqlite3.Database, prepare: (source: string) => BetterSqlite3.Statement): BetterSqlite3.Database {
+  return new Proxy(sqlite, {
+    get(target, property, receiver) {
+      if (property === 'prepare') return prepare;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /**
  * better-sqlite3 with group commit: writes that arrive in the same turn of
  * the event loop share one transaction and therefore one fsync
@@ -33,6 +68,7 @@ export class SqliteDatabase implements Database {
   readonly sqlite: BetterSqlite3.Database;
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
+  private readonly prepare: (source: string) => BetterSqlite3.Statement;
 
   constructor(options: OpenSqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -41,13 +77,17 @@ export class SqliteDatabase implements Database {
     this.sqlite.pragma('synchronous = FULL');
     this.sqlite.pragma('foreign_keys = ON');
     this.sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
-    const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(this.sqlite, { schema });
+    this.prepare = createStatementCache(this.sqlite);
+    const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(withStatementCache(this.sqlite, this.prepare), { schema });
     migrate(drizzleDb, { migrationsFolder: options.migrationsFolder });
     this.db = drizzleDb as unknown as Db;
   }
 
-  statement(query: SQL): WriteStatement {
-    const runnable: RunnableStatement = { run: () => (this.db as unknown as BetterSQLite3Database).run(query) };
+  statement(query: SQL | RawQuery): WriteStatement {
+    const runnable: RunnableStatement =
+      'params' in query && typeof query.sql === 'string'
+        ? { run: () => this.prepare(query.sql).run(...query.params) }
+        : { run: () => (this.db as unknown as BetterSQLite3Database).run(query as SQL) };
     return runnable as unknown as WriteStatement;
   }
 

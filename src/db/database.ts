@@ -12,6 +12,9 @@ export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>;
 /** One write statement built with drizzle (insert, update, delete or sql). */
 export type WriteStatement = BatchItem<'sqlite'>;
 
+/** SQL text with `?` placeholders and its values (numbers, strings, null). */
+export type RawQuery = { sql: string; params: (string | number | null)[] };
+
 /** The storage port: queries through `db`, multi-statement writes through `atomic`. */
 export interface Database {
   readonly db: Db;
@@ -23,9 +26,11 @@ export interface Database {
    */
   atomic(statements: WriteStatement[]): Promise<void>;
   /**
-   * A raw SQL write as a statement for `atomic`. Needed because drizzle's
-   * `db.run(sql)` executes at once on the sync driver instead of deferring.
+   * A raw SQL write as a statement for `atomic`: a drizzle `sql` template,
+   * or SQL text with `?` parameters for hot paths where building the query
+   * with drizzle on every call costs more than running it. Needed because
+   * drizzle's `db.run(sql)` executes at once on the sync driver.
    */
-  statement(query: SQL): WriteStatement;
+  statement(query: SQL | RawQuery): WriteStatement;
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
+import { randomBytes } from './secrets.js';
+
 /**
  * UUIDv7 (RFC 9562): time-ordered, so primary keys sort by creation and
  * cursor pagination on (created_at, id) stays stable.
  */
 export function newId(now: number = Date.now()): string {
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  const bytes = randomBytes(16);
   let ms = now;
   for (let i = 5; i >= 0; i--) {
     bytes[i] = ms % 256;

@@ -94,7 +94,21 @@ function singleLine(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one, and this runs on every signature.
+const expiryFormats = new Map<string, Intl.DateTimeFormat>();
+
 function formatExpiry(expiresAt: number, dateLocale: string, timeZone: string): string {
+  const key = `${dateLocale}|${timeZone}`;
+  let format = expiryFormats.get(key);
+  if (!format) {
+    format = createExpiryFormat(dateLocale, timeZone);
+    if (expiryFormats.size > 500) expiryFormats.clear();
+    expiryFormats.set(key, format);
+  }
+  return format.format(expiresAt);
+}
+
+function createExpiryFormat(dateLocale: string, timeZone: string): Intl.DateTimeFormat {
   return new Intl.DateTimeFormat(dateLocale, {
     year: 'numeric',
     month: 'long',
@@ -104,7 +118,7 @@ function formatExpiry(expiresAt: number, dateLocale: string, timeZone: string): 
     hourCycle: 'h23',
     timeZone,
     timeZoneName: 'short',
-  }).format(expiresAt);
+  });
 }
 
 const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";

@@ -257,7 +257,7 @@ export async function getPublicCampaign(ctx: ServiceContext, slug: string) {
 /** The few fields the sign path needs, by slug. */
 export async function findCampaignForSigning(ctx: ServiceContext, slug: string) {
   const [row] = await ctx.db.db
-    .select({ id: campaigns.id, status: campaigns.status, title: campaigns.title, locale: campaigns.locale, translations: campaigns.translations, opensAt: campaigns.opensAt, closesAt: campaigns.closesAt })
+    .select({ id: campaigns.id, status: campaigns.status, title: campaigns.title, locale: campaigns.locale, translations: campaigns.translations, opensAt: campaigns.opensAt, closesAt: campaigns.closesAt, timeZone: campaigns.timeZone })
     .from(campaigns)
     .where(eq(campaigns.slug, slug));
   return row;

@@ -79,7 +79,7 @@ function csvCandidates(content: string): Candidate[] {
   const names = header.record.map((name) => name.trim().toLowerCase());
   const unknown = names.filter((name) => !(csvColumns as readonly string[]).includes(name));
   if (unknown.length > 0) {
-    throw failed(`Unknown CSV column${unknown.length === 1 ? '' : 's'}: ${unknown.map((n) => `"${n}"`).join(', ')}. The columns are: ${csvColumns.join(', ')}.`);
+    throw failed(`Unknown CSV column${unknown.length === 1 ? '' : 's'}: ${unknown.map((n) => (n === '' ? '(one without a name)' : `"${n}"`)).join(', ')}. The columns are: ${csvColumns.join(', ')}.`);
   }
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   if (repeated.length > 0) throw failed(`Repeated CSV column${repeated.length === 1 ? '' : 's'}: ${[...new Set(repeated)].join(', ')}.`);
