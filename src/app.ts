@@ -1,5 +1,5 @@
 import { Scalar } from '@scalar/hono-api-reference';
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { openAPIRouteHandler } from 'hono-openapi';
@@ -10,6 +10,7 @@ import { requestContext } from './http/middleware.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { KeyedHasher } from './lib/secrets.js';
+import { TtlCache } from './lib/ttl-cache.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
@@ -68,6 +69,28 @@ function clientIpResolver(deps: AppDeps) {
   };
 }
 
+/**
+ * Hono's bodyLimit asks for `c.req.raw.body` first, which makes the Node
+ * adapter build a full Request for every call (the costliest step of a
+ * signature). A Content-Length is enforced by the HTTP parser, so it is
+ * enough to compare it; only chunked bodies need counting.
+ */
+function limitBody(maxSize: number): MiddlewareHandler<AppEnv> {
+  const tooLarge = () => {
+    throw new ServiceError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxSize / 1024 / 1024} MB.`);
+  };
+  const counting = bodyLimit({ maxSize, onError: tooLarge });
+  return async (c, next) => {
+    const length = c.req.header('content-length');
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > maxSize) tooLarge();
+      return next();
+    }
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    return counting(c, next);
+  };
+}
+
 /** The one Hono app that every runtime (Node, Workers, tests) serves. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
   const services: AppServices = {
@@ -78,6 +101,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       publicUrl: deps.publicUrl.replace(/\/+$/, ''),
       mailFrom: deps.mailFrom,
       confirmTokenTtlMs: deps.confirmTokenTtlMs,
+      signingCampaigns: new TtlCache(1000),
     },
     adminToken: deps.adminToken,
     signLimits: { rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(), rateLimit: deps.signRateLimit },
@@ -98,7 +122,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
     }),
   );
-  app.use('/api/*', bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => handleError(new ServiceError('PAYLOAD_TOO_LARGE', 'The request body is larger than 1 MB.'), c as Context<AppEnv>) }));
+  app.use('/api/*', limitBody(MAX_BODY_BYTES));
   app.onError(handleError);
   app.notFound(handleNotFound);
 

@@ -38,6 +38,10 @@ describe('robustness of every write route', () => {
     const huge = await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { body: signature('big@example.org', { comment: 'x'.repeat(2 * 1024 * 1024) }), token: null });
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
+    // Declared too large: refused from the header alone, before reading the body.
+    const declared = await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { body: signature('big2@example.org'), token: null, headers: { 'content-length': String(2 * 1024 * 1024) } });
+    expect(declared.status).toBe(413);
+    expect((await declared.json()).error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await t.database.db.select().from(signatures)).toHaveLength(0);
   });
 

@@ -1,4 +1,4 @@
-import type { OutboxMessage } from '../db/schema.js';
+import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
 
 export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
@@ -223,4 +223,13 @@ function senderDomain(mailFrom: string): string {
 export function newMessageId(mailFrom: string, id: string): string {
   if (!messageIdLocalPart.test(id)) throw new TypeError('Message-ID id must be dot-atom text');
   return `<${id}@${senderDomain(mailFrom)}>`;
+}
+
+/** Turns what the outbox stored into the message to send. */
+export function renderStoredMessage(stored: StoredOutboxMessage): OutboxMessage {
+  if ('compose' in stored) {
+    if (stored.compose === 'confirmation') return composeConfirmationEmail(stored.input as ConfirmationEmailInput);
+    throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
+  }
+  return stored;
 }

@@ -1,9 +1,10 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { outbox } from '../db/schema.js';
+import { outbox, type OutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
+import { renderStoredMessage } from './messages.js';
 import { MailSendError, type MailTransport } from './transport.js';
 
 export type OutboxSenderOptions = {
@@ -228,10 +229,16 @@ export class OutboxSender {
       if (row.message === null) {
         return await this.recordFailure(row, new MailSendError('The message body is missing', { permanent: true }));
       }
+      let message: OutboxMessage;
+      try {
+        message = renderStoredMessage(row.message);
+      } catch (error) {
+        return await this.recordFailure(row, new MailSendError('The stored message cannot be rendered', { permanent: true, cause: error }));
+      }
       let failure: MailSendError | undefined;
       this.inFlight++;
       try {
-        await this.transport.send({ ...row.message, from: this.from, messageId: row.messageId });
+        await this.transport.send({ ...message, from: this.from, messageId: row.messageId });
       } catch (error) {
         failure =
           error instanceof MailSendError

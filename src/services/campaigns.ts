@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import type { ServiceContext } from './context.js';
+import type { ServiceContext, SigningCampaign } from './context.js';
 import { Conflict, NotFound, ValidationFailed } from './errors.js';
 import { decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';
@@ -160,6 +160,7 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
     }
     throw error;
   }
+  ctx.signingCampaigns?.delete(row.slug);
   return toOrganiserView(row, 0, targetIds);
 }
 
@@ -219,6 +220,7 @@ export async function updateCampaign(ctx: ServiceContext, slug: string, input: U
   ];
   if (targetIds) statements.push(...linkTargets(ctx, current.id, targetIds));
   await ctx.db.atomic(statements);
+  ctx.signingCampaigns?.delete(slug);
   const updated = await getCampaign(ctx, slug);
   if (input.status !== undefined && updated.status !== input.status) {
     throw new Conflict('INVALID_TRANSITION', 'The campaign changed status meanwhile; read it again and retry.');
@@ -254,11 +256,25 @@ export async function getPublicCampaign(ctx: ServiceContext, slug: string) {
   };
 }
 
-/** The few fields the sign path needs, by slug. */
-export async function findCampaignForSigning(ctx: ServiceContext, slug: string) {
+/** The few fields the sign path needs, by slug (cached briefly: it is read on every signature). */
+export async function findCampaignForSigning(ctx: ServiceContext, slug: string): Promise<SigningCampaign | null> {
+  const now = ctx.clock.now();
+  const cached = ctx.signingCampaigns?.get(slug, now);
+  if (cached !== undefined) return cached;
   const [row] = await ctx.db.db
-    .select({ id: campaigns.id, status: campaigns.status, title: campaigns.title, locale: campaigns.locale, translations: campaigns.translations, opensAt: campaigns.opensAt, closesAt: campaigns.closesAt, timeZone: campaigns.timeZone })
+    .select({
+      id: campaigns.id,
+      status: campaigns.status,
+      title: campaigns.title,
+      locale: campaigns.locale,
+      translations: campaigns.translations,
+      opensAt: campaigns.opensAt,
+      closesAt: campaigns.closesAt,
+      timeZone: campaigns.timeZone,
+    })
     .from(campaigns)
     .where(eq(campaigns.slug, slug));
-  return row;
+  const found = row ?? null;
+  ctx.signingCampaigns?.set(slug, found, now);
+  return found;
 }

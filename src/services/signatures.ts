@@ -1,9 +1,9 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, signatureCountDeltas, signatures } from '../db/schema.js';
+import { campaigns, signatureCountDeltas, signatures, type StoredOutboxMessage } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, sha256Hex } from '../lib/secrets.js';
-import { composeConfirmationEmail, newMessageId } from '../mail/messages.js';
+import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
 import { findCampaignForSigning } from './campaigns.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
@@ -141,7 +141,7 @@ export async function signCampaign(
   const emailNormalized = normalizeEmail(input.email);
   const outboxId = newId(now);
   const campaignTitle = campaign.translations[locale]?.title ?? campaign.title;
-  const message = composeConfirmationEmail({
+  const confirmation: ConfirmationEmailInput = {
     locale,
     supporterName: input.name,
     email: input.email,
@@ -149,7 +149,8 @@ export async function signCampaign(
     confirmUrl: `${ctx.publicUrl}/confirm/${token}`,
     expiresAt,
     timeZone: campaign.timeZone,
-  });
+  };
+  const message: StoredOutboxMessage = { compose: 'confirmation', input: confirmation };
 
   const signatureId = newId(now);
   const pendingValues: Record<string, string | number | null> = {
