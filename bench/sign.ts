@@ -2,15 +2,16 @@
  * Signature intake over HTTP with durable commits (WAL, synchronous=FULL),
  * beside GET /healthz measured the same way in the same run.
  *
- *   npx tsx bench/sign.ts [--seconds 15] [--connections 100]
+ *   npx tsx bench/sign.ts [--seconds 15] [--connections 100] [--tool autocannon|wrk]
  *
  * The server runs in a child process (the real `signet serve` on a temp
  * database, rate limit off, mail sender off so only intake is measured);
- * autocannon runs here. Everything stays on 127.0.0.1.
+ * autocannon runs here, or wrk (Debian package `wrk`, lighter on the shared
+ * CPU) with --tool wrk. Everything stays on 127.0.0.1.
  */
 import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,11 @@ import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '15' }, connections: { type: 'string', default: '100' } },
+  options: {
+    seconds: { type: 'string', default: '15' },
+    connections: { type: 'string', default: '100' },
+    tool: { type: 'string', default: 'autocannon' },
+  },
 });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
@@ -53,6 +58,8 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
   });
   let exited = false;
   child.on('exit', () => (exited = true));
+  // Never leave the server behind, whatever happens to the bench.
+  process.on('exit', () => child.kill('SIGKILL'));
   // LOG_LEVEL=warn keeps request logging out of the measurement, so readiness is polled.
   for (;;) {
     if (exited) throw new Error('server exited before it was ready');
@@ -70,6 +77,31 @@ async function startServer(): Promise<{ url: string; stop: () => Promise<void> }
         child.kill('SIGTERM');
       }),
   };
+}
+
+type Measured = { name: string; requestsPerSecond: number; p50ms: number; p99ms: number; ok: number; non2xx: number; errors: number };
+
+const signBodyLua = `'{"name":"Supporter %d","email":"s%d-%d@example.org","country":"JP","region":"JP-13","city":"Tokyo","consent":{"nameOnLetter":"initials","updates":true}}'`;
+
+/** Runs wrk and reads its summary; 2xx counts come from a Lua done() hook. */
+function runWrk(name: string, url: string, script: string | null): Measured {
+  const luaPath = join(dir, 'bench.lua');
+  writeFileSync(
+    luaPath,
+    `${script ?? ''}
+local ok, bad = 0, 0
+response = function(status) if status >= 200 and status < 300 then ok = ok + 1 else bad = bad + 1 end end
+done = function(summary, latency)
+  io.write(string.format("RESULT %d %d %d %.3f %.3f %d\\n", summary.requests, summary.duration, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, latency:percentile(50) / 1000, latency:percentile(99) / 1000, summary.errors.status))
+end
+`,
+  );
+  // response() runs per thread, so use one thread; the server is the bottleneck, not wrk.
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', luaPath, url], { encoding: 'utf8' });
+  const match = /RESULT (\d+) (\d+) (\d+) ([\d.]+) ([\d.]+) (\d+)/.exec(out);
+  if (!match) throw new Error(`unexpected wrk output:\n${out}`);
+  const [, requests, durationUs, errors, p50, p99, non2xx] = match.map(Number) as number[];
+  return { name, requestsPerSecond: Math.round((requests! - non2xx!) / (durationUs! / 1e6)), p50ms: p50!, p99ms: p99!, ok: requests! - non2xx!, non2xx: non2xx!, errors: errors! - non2xx! };
 }
 
 function run(options: autocannon.Options): Promise<autocannon.Result> {
@@ -97,7 +129,22 @@ const headers = { 'content-type': 'application/json', authorization: `Bearer ${a
 await fetch(`${api}/campaigns`, { method: 'POST', headers, body: JSON.stringify({ slug: 'bench', title: 'Bench', locale: 'ja' }) });
 await fetch(`${api}/campaigns/bench`, { method: 'PATCH', headers, body: JSON.stringify({ status: 'open' }) });
 
-const hello = summarise('GET /healthz', await run({ url: `${server.url}/healthz`, connections, duration: seconds }));
+let hello: Measured;
+let sign: Measured;
+if (values.tool === 'wrk') {
+  hello = runWrk('GET /healthz', `${server.url}/healthz`, null);
+  sign = runWrk(
+    'POST /campaigns/:slug/signatures',
+    `${api}/campaigns/bench/signatures`,
+    `counter = 0
+request = function()
+  counter = counter + 1
+  local body = string.format(${signBodyLua}, counter, counter, math.random(1, 1000000000))
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end`,
+  );
+} else {
+hello = summarise('GET /healthz', await run({ url: `${server.url}/healthz`, connections, duration: seconds }));
 
 let counter = 0;
 const signResult = await run({
@@ -123,7 +170,8 @@ const signResult = await run({
     },
   ],
 });
-const sign = summarise('POST /campaigns/:slug/signatures', signResult);
+sign = summarise('POST /campaigns/:slug/signatures', signResult);
+}
 await server.stop();
 
 const db = new BetterSqlite3(databasePath, { readonly: true });
@@ -133,7 +181,7 @@ db.close();
 rmSync(dir, { recursive: true, force: true });
 
 console.table([hello, sign]);
-console.log(JSON.stringify({ seconds, connections, hello, sign, signaturesStored: stored.n, emailsQueued: queued.n, node: process.version }));
+console.log(JSON.stringify({ tool: values.tool, seconds, connections, hello, sign, signaturesStored: stored.n, emailsQueued: queued.n, node: process.version }));
 // Requests still in flight when the clock stopped are stored but not counted as answered.
 if (stored.n < sign.ok || queued.n !== stored.n) {
   console.error(`Lost writes: ${sign.ok} accepted, ${stored.n} signatures and ${queued.n} emails stored`);

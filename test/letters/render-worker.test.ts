@@ -1,0 +1,93 @@
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLetterRenderPool, renderLetter, renderLetterInWorker, TemplateError } from '../../src/letters/index.js';
+import { letterInput, numberedSignatories, parsePdf, parsePdfBytes, withTempDir } from './helpers.js';
+
+describe('rendering on a worker thread', () => {
+  it('produces the same PDF as rendering in process', async () => {
+    await withTempDir(async (dir) => {
+      const input = await letterInput('ja');
+      const inProcess = await renderLetter(input, join(dir, 'main.pdf'));
+      const inWorker = await renderLetterInWorker(input, join(dir, 'worker.pdf'));
+      expect(inWorker).toEqual(inProcess);
+      const [a, b] = [await parsePdf(join(dir, 'main.pdf')), await parsePdf(join(dir, 'worker.pdf'))];
+      expect(b.pages).toEqual(a.pages);
+      expect(b.pages.join('')).toContain('陳美玲');
+    });
+  });
+
+  it('streams to a writable on the main thread, reading an async source there', async () => {
+    const pool = createLetterRenderPool({ size: 2 });
+    try {
+      const rows = numberedSignatories(700);
+      const source = async function* () {
+        yield* rows;
+      };
+      const input = await letterInput('en', { signatures: { count: 700, byRegion: [], signatories: source } });
+      const first = new PassThrough();
+      const second = new PassThrough();
+      const collect = async (stream: PassThrough) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of stream) chunks.push(chunk as Buffer);
+        return Buffer.concat(chunks);
+      };
+      const [a, b, bytesA, bytesB] = await Promise.all([pool.render(input, first), pool.render(input, second), collect(first), collect(second)]);
+      expect(a.sha256).toBe(b.sha256);
+      expect(bytesA.equals(bytesB)).toBe(true);
+      expect(bytesA.length).toBe(a.bytes);
+      const pdf = await parsePdfBytes(bytesA);
+      expect(pdf.pages).toHaveLength(a.pages);
+      expect(pdf.pages.join(' ').replace(/\s+/g, ' ')).toContain('700 Supporter 00700');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('stops a worker render whose reader goes away, and renders the next letter', async () => {
+    const pool = createLetterRenderPool({ size: 1 });
+    try {
+      const input = await letterInput('en', { signatures: { count: 3000, byRegion: [], signatories: numberedSignatories(3000) } });
+      const stream = new PassThrough({ highWaterMark: 1024 });
+      let received = 0;
+      stream.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > 20_000) stream.destroy();
+      });
+      await expect(pool.render(input, stream)).rejects.toThrow('closed before the letter was complete');
+      await withTempDir(async (dir) => expect((await pool.render(input, join(dir, 'next.pdf'))).pages).toBeGreaterThan(50));
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('passes template errors back with their code, variable and line', async () => {
+    const input = await letterInput('en');
+    const template = { ...input.template, body: 'Hello\n{{target.nickname}}', bodyLine: 14 };
+    await withTempDir(async (dir) => {
+      const error = await renderLetterInWorker({ ...input, template }, join(dir, 'x.pdf')).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(TemplateError);
+      expect(error).toMatchObject({ code: 'TEMPLATE_INVALID', variable: 'target.nickname', line: 15 });
+    });
+  });
+
+  it('fails the render when the source fails, and the pool keeps working', async () => {
+    const pool = createLetterRenderPool({ size: 1 });
+    try {
+      const input = await letterInput('en');
+      let calls = 0;
+      const flaky = () => {
+        calls++;
+        if (calls === 2) throw new Error('database went away');
+        return numberedSignatories(3);
+      };
+      await withTempDir(async (dir) => {
+        await expect(pool.render({ ...input, signatures: { count: 3, byRegion: [], signatories: flaky } }, join(dir, 'a.pdf'))).rejects.toThrow('database went away');
+        const result = await pool.render(input, join(dir, 'b.pdf'));
+        expect(result.pages).toBeGreaterThan(1);
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+});
