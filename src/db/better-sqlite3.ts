@@ -4,6 +4,7 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { Database, Db, RawQuery, WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
@@ -14,13 +15,6 @@ export type OpenSqliteOptions = {
   busyTimeoutMs?: number;
 };
 
-type PendingWrite = {
-  statements: WriteStatement[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
-};
-
-type RunnableStatement = { run(): unknown };
 
 const STATEMENT_CACHE_SIZE = 500;
 
@@ -57,18 +51,45 @@ function withStatementCache(sqlite: BetterSqlite3.Database, prepare: (source: st
   });
 }
 
+type Query = { sql: string; params: unknown[] };
+
+type PendingWrite = {
+  queries: Query[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+};
+
+type WriterReply = { id: number; results: ({ message: string; code?: string } | null)[]; failed?: string };
+
+/** An error from the writer thread, carrying SQLite's message and code (e.g. SQLITE_CONSTRAINT_UNIQUE). */
+export class SqliteWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SqliteError';
+  }
+}
+
 /**
- * better-sqlite3 with group commit: writes that arrive in the same turn of
- * the event loop share one transaction and therefore one fsync
- * (synchronous=FULL), and each caller is answered only after that commit.
- * A failing unit is retried alone so it cannot take its neighbours down.
+ * better-sqlite3 with group commit: writes that arrive while a commit is in
+ * progress wait and then share one transaction and one fsync
+ * (synchronous=FULL); each caller is answered only after its commit. For a
+ * database file the transactions run on a writer thread with its own
+ * connection, so the main thread keeps serving requests during the fsync;
+ * reads stay on the main connection and see every answered write (WAL).
  */
 export class SqliteDatabase implements Database {
   readonly db: Db;
   readonly sqlite: BetterSqlite3.Database;
   private queue: PendingWrite[] = [];
   private flushScheduled = false;
+  private inFlight: Promise<void> | null = null;
   private readonly prepare: (source: string) => BetterSqlite3.Statement;
+  private readonly writer: Worker | null;
+  private nextGroupId = 1;
+  private readonly replies = new Map<number, (reply: WriterReply) => void>();
 
   constructor(options: OpenSqliteOptions) {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
@@ -81,55 +102,102 @@ export class SqliteDatabase implements Database {
     const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(withStatementCache(this.sqlite, this.prepare), { schema });
     migrate(drizzleDb, { migrationsFolder: options.migrationsFolder });
     this.db = drizzleDb as unknown as Db;
+    // A second connection cannot see an in-memory database, so that one writes inline.
+    this.writer =
+      options.path === ':memory:'
+        ? null
+        : new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
+            workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+          });
+    this.writer?.on('message', (reply: WriterReply) => {
+      this.replies.get(reply.id)?.(reply);
+      this.replies.delete(reply.id);
+      // An idle writer must not keep the process alive; a busy one must.
+      if (this.replies.size === 0) this.writer?.unref();
+    });
+    this.writer?.on('error', (error) => {
+      for (const [id, settle] of this.replies) settle({ id, results: [], failed: `SQLite writer failed: ${error.message}` });
+      this.replies.clear();
+    });
+    this.writer?.unref();
   }
 
   statement(query: SQL | RawQuery): WriteStatement {
-    const runnable: RunnableStatement =
+    const raw: Query =
       'params' in query && typeof query.sql === 'string'
-        ? { run: () => this.prepare(query.sql).run(...query.params) }
-        : { run: () => (this.db as unknown as BetterSQLite3Database).run(query as SQL) };
-    return runnable as unknown as WriteStatement;
+        ? { sql: query.sql, params: query.params }
+        : (this.db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(query as SQL);
+    return { toSQL: () => raw } as unknown as WriteStatement;
   }
 
   atomic(statements: WriteStatement[]): Promise<void> {
+    // Rendered now, while the caller's values are current; drizzle has mapped them to driver values.
+    const queries = statements.map((statement) => {
+      const { sql, params } = (statement as unknown as { toSQL(): Query }).toSQL();
+      return { sql, params };
+    });
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ statements, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
+      this.queue.push({ queries, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.inFlight) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      const group = this.queue;
+      this.queue = [];
+      if (group.length === 0) return;
+      this.inFlight = this.commit(group).finally(() => {
+        this.inFlight = null;
+        if (this.queue.length > 0) this.scheduleFlush();
+      });
+    });
+  }
+
+  private async commit(group: PendingWrite[]): Promise<void> {
+    const units = group.map((write) => write.queries);
+    const results = this.writer ? await this.commitOnWriter(units) : this.commitInline(units);
+    results.forEach((failure, index) => {
+      const write = group[index]!;
+      if (failure) write.reject(new SqliteWriteError(failure.message, failure.code));
+      else write.resolve();
+    });
+  }
+
+  private commitOnWriter(units: Query[][]): Promise<WriterReply['results']> {
+    const id = this.nextGroupId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, (reply) => resolve(reply.failed ? units.map(() => ({ message: reply.failed! })) : reply.results));
+      this.writer!.ref();
+      this.writer!.postMessage({ id, units });
+    });
+  }
+
+  private commitInline(units: Query[][]): WriterReply['results'] {
+    const describe = (error: unknown) => ({ message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code });
+    try {
+      this.runInTransaction(units.flat());
+      return units.map(() => null);
+    } catch (error) {
+      if (units.length === 1) return [describe(error)];
+    }
+    return units.map((unit) => {
+      try {
+        this.runInTransaction(unit);
+        return null;
+      } catch (error) {
+        return describe(error);
       }
     });
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const group = this.queue;
-    this.queue = [];
-    if (group.length === 0) return;
-    try {
-      this.runInTransaction(group.flatMap((write) => write.statements));
-      for (const write of group) write.resolve();
-      return;
-    } catch (error) {
-      if (group.length === 1) {
-        group[0]!.reject(error);
-        return;
-      }
-    }
-    for (const write of group) {
-      try {
-        this.runInTransaction(write.statements);
-        write.resolve();
-      } catch (error) {
-        write.reject(error);
-      }
-    }
-  }
-
-  private runInTransaction(statements: WriteStatement[]): void {
+  private runInTransaction(queries: Query[]): void {
     this.sqlite.exec('BEGIN IMMEDIATE');
     try {
-      for (const statement of statements) (statement as unknown as RunnableStatement).run();
+      for (const query of queries) this.prepare(query.sql).run(...query.params);
       this.sqlite.exec('COMMIT');
     } catch (error) {
       if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
@@ -138,8 +206,15 @@ export class SqliteDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    while (this.queue.length > 0 || this.flushScheduled) {
-      await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0 || this.flushScheduled || this.inFlight) {
+      await (this.inFlight ?? new Promise((resolve) => setImmediate(resolve)));
+    }
+    if (this.writer) {
+      const closed = new Promise<void>((resolve) => this.writer!.once('message', () => resolve()));
+      this.writer.ref();
+      this.writer.postMessage({ id: 'close' });
+      await closed;
+      await this.writer.terminate();
     }
     if (this.sqlite.open) this.sqlite.close();
   }

@@ -1,0 +1,67 @@
+// The write side of SqliteDatabase, on its own thread and connection, so the
+// fsync of every commit (synchronous=FULL) happens while the main thread goes
+// on parsing requests. Plain JavaScript: it loads without tsx or vitest.
+import { parentPort, workerData } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+
+const BetterSqlite3 = createRequire(import.meta.url)('better-sqlite3');
+const db = new BetterSqlite3(workerData.path);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('foreign_keys = ON');
+db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
+
+const statements = new Map();
+function prepare(source) {
+  let statement = statements.get(source);
+  if (!statement) {
+    if (statements.size >= 500) statements.delete(statements.keys().next().value);
+    statement = db.prepare(source);
+    statements.set(source, statement);
+  }
+  return statement;
+}
+
+function runInTransaction(queries) {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const query of queries) prepare(query.sql).run(...query.params);
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function describe(error) {
+  return { message: error instanceof Error ? error.message : String(error), code: error?.code };
+}
+
+// A group is a list of units; all share one transaction, and if that fails
+// each unit is retried alone so one bad unit cannot take its neighbours down.
+parentPort.on('message', ({ id, units }) => {
+  if (id === 'close') {
+    db.close();
+    parentPort.postMessage({ id: 'closed' });
+    return;
+  }
+  try {
+    runInTransaction(units.flat());
+    parentPort.postMessage({ id, results: units.map(() => null) });
+    return;
+  } catch (error) {
+    if (units.length === 1) {
+      parentPort.postMessage({ id, results: [describe(error)] });
+      return;
+    }
+  }
+  const results = units.map((unit) => {
+    try {
+      runInTransaction(unit);
+      return null;
+    } catch (error) {
+      return describe(error);
+    }
+  });
+  parentPort.postMessage({ id, results });
+});
