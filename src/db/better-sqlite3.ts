@@ -9,7 +9,7 @@ import type { Database, Db, RawQuery, WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
 export type OpenSqliteOptions = {
-  /** A file path, or ':memory:' for tests. */
+  /** The database file (the writer thread opens it too, so not ':memory:'). */
   path: string;
   migrationsFolder: string;
   busyTimeoutMs?: number;
@@ -75,10 +75,11 @@ export class SqliteWriteError extends Error {
 /**
  * better-sqlite3 with group commit: writes that arrive while a commit is in
  * progress wait and then share one transaction and one fsync
- * (synchronous=FULL); each caller is answered only after its commit. For a
- * database file the transactions run on a writer thread with its own
- * connection, so the main thread keeps serving requests during the fsync;
- * reads stay on the main connection and see every answered write (WAL).
+ * (synchronous=FULL); each caller is answered only after its commit. The
+ * transactions run on a writer thread with its own connection
+ * (sqlite-writer.worker.mjs), so the main thread keeps serving requests
+ * during the fsync; reads stay on the main connection and see every
+ * answered write (WAL).
  */
 export class SqliteDatabase implements Database {
   readonly db: Db;
@@ -87,12 +88,13 @@ export class SqliteDatabase implements Database {
   private flushScheduled = false;
   private inFlight: Promise<void> | null = null;
   private readonly prepare: (source: string) => BetterSqlite3.Statement;
-  private readonly writer: Worker | null;
+  private readonly writer: Worker;
   private nextGroupId = 1;
   private readonly replies = new Map<number, (reply: WriterReply) => void>();
 
   constructor(options: OpenSqliteOptions) {
-    if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path === ':memory:') throw new Error('SqliteDatabase needs a file: its writer thread opens a second connection');
+    mkdirSync(dirname(options.path), { recursive: true });
     this.sqlite = new BetterSqlite3(options.path);
     this.sqlite.pragma('journal_mode = WAL');
     this.sqlite.pragma('synchronous = FULL');
@@ -102,24 +104,20 @@ export class SqliteDatabase implements Database {
     const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(withStatementCache(this.sqlite, this.prepare), { schema });
     migrate(drizzleDb, { migrationsFolder: options.migrationsFolder });
     this.db = drizzleDb as unknown as Db;
-    // A second connection cannot see an in-memory database, so that one writes inline.
-    this.writer =
-      options.path === ':memory:'
-        ? null
-        : new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
-            workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
-          });
-    this.writer?.on('message', (reply: WriterReply) => {
+    this.writer = new Worker(new URL('./sqlite-writer.worker.mjs', import.meta.url), {
+      workerData: { path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+    });
+    this.writer.on('message', (reply: WriterReply) => {
       this.replies.get(reply.id)?.(reply);
       this.replies.delete(reply.id);
       // An idle writer must not keep the process alive; a busy one must.
-      if (this.replies.size === 0) this.writer?.unref();
+      if (this.replies.size === 0) this.writer.unref();
     });
-    this.writer?.on('error', (error) => {
+    this.writer.on('error', (error) => {
       for (const [id, settle] of this.replies) settle({ id, results: [], failed: `SQLite writer failed: ${error.message}` });
       this.replies.clear();
     });
-    this.writer?.unref();
+    this.writer.unref();
   }
 
   statement(query: SQL | RawQuery): WriteStatement {
@@ -159,7 +157,7 @@ export class SqliteDatabase implements Database {
 
   private async commit(group: PendingWrite[]): Promise<void> {
     const units = group.map((write) => write.queries);
-    const results = this.writer ? await this.commitOnWriter(units) : this.commitInline(units);
+    const results = await this.commitOnWriter(units);
     results.forEach((failure, index) => {
       const write = group[index]!;
       if (failure) write.reject(new SqliteWriteError(failure.message, failure.code));
@@ -171,51 +169,20 @@ export class SqliteDatabase implements Database {
     const id = this.nextGroupId++;
     return new Promise((resolve) => {
       this.replies.set(id, (reply) => resolve(reply.failed ? units.map(() => ({ message: reply.failed! })) : reply.results));
-      this.writer!.ref();
-      this.writer!.postMessage({ id, units });
+      this.writer.ref();
+      this.writer.postMessage({ id, units });
     });
-  }
-
-  private commitInline(units: Query[][]): WriterReply['results'] {
-    const describe = (error: unknown) => ({ message: error instanceof Error ? error.message : String(error), code: (error as { code?: string }).code });
-    try {
-      this.runInTransaction(units.flat());
-      return units.map(() => null);
-    } catch (error) {
-      if (units.length === 1) return [describe(error)];
-    }
-    return units.map((unit) => {
-      try {
-        this.runInTransaction(unit);
-        return null;
-      } catch (error) {
-        return describe(error);
-      }
-    });
-  }
-
-  private runInTransaction(queries: Query[]): void {
-    this.sqlite.exec('BEGIN IMMEDIATE');
-    try {
-      for (const query of queries) this.prepare(query.sql).run(...query.params);
-      this.sqlite.exec('COMMIT');
-    } catch (error) {
-      if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
-      throw error;
-    }
   }
 
   async close(): Promise<void> {
     while (this.queue.length > 0 || this.flushScheduled || this.inFlight) {
       await (this.inFlight ?? new Promise((resolve) => setImmediate(resolve)));
     }
-    if (this.writer) {
-      const closed = new Promise<void>((resolve) => this.writer!.once('message', () => resolve()));
-      this.writer.ref();
-      this.writer.postMessage({ id: 'close' });
-      await closed;
-      await this.writer.terminate();
-    }
+    const closed = new Promise<void>((resolve) => this.writer.once('message', () => resolve()));
+    this.writer.ref();
+    this.writer.postMessage({ id: 'close' });
+    await closed;
+    await this.writer.terminate();
     if (this.sqlite.open) this.sqlite.close();
   }
 }
