@@ -3,7 +3,7 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
+import { MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type FileTransportOptions = {
   /** Created on the first send if missing. */
@@ -35,13 +35,7 @@ export class FileTransport implements MailTransport {
     const mail = prepareOutgoingMail(message);
     const sentAt = this.clock.now();
     const raw = await new MailComposer({
-      from: mail.from,
-      to: { name: mail.to.name ?? '', address: mail.to.address },
-      subject: mail.subject,
-      text: mail.text,
-      html: mail.html,
-      headers: mail.headers,
-      messageId: mail.messageId,
+      ...toNodemailerFields(mail),
       date: new Date(sentAt),
       disableFileAccess: true,
       disableUrlAccess: true,

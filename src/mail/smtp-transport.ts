@@ -1,7 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { Logger } from '../lib/logger.js';
-import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
+import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type SmtpTransportOptions = {
   /**
@@ -110,15 +110,7 @@ export class SmtpTransport implements MailTransport {
   async send(message: OutgoingMail): Promise<void> {
     const mail = prepareOutgoingMail(message);
     try {
-      await this.transporter.sendMail({
-        from: mail.from,
-        to: { name: mail.to.name ?? '', address: mail.to.address },
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        headers: mail.headers,
-        messageId: mail.messageId,
-      });
+      await this.transporter.sendMail(toNodemailerFields(mail));
     } catch (error) {
       throw classifySmtpError(error);
     }

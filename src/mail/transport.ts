@@ -106,3 +106,16 @@ export function prepareOutgoingMail(mail: OutgoingMail): OutgoingMail {
   const to = mail.to.name === undefined ? { address } : { name: oneLine(mail.to.name).trim(), address };
   return { ...mail, to, subject: oneLine(mail.subject), headers };
 }
+
+/** The fields both adapters hand to nodemailer (SMTP send or .eml composition). */
+export function toNodemailerFields(mail: OutgoingMail) {
+  return {
+    from: mail.from,
+    to: { name: mail.to.name ?? '', address: mail.to.address },
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    headers: mail.headers,
+    messageId: mail.messageId,
+  };
+}
