@@ -28,11 +28,12 @@ const SmtpUrlSetting = v.pipe(
 const PositiveIntSetting = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
 
-export const Settings = v.object({
+const SettingsFields = v.object({
   PORT: v.optional(PositiveIntSetting(0, 65535), '3000'),
   HOST: v.optional(v.pipe(v.string(), v.nonEmpty()), '127.0.0.1'),
   DATABASE_PATH: v.optional(v.pipe(v.string(), v.nonEmpty()), './data/signet.db'),
-  PUBLIC_URL: v.optional(UrlSetting, 'http://localhost:3000'),
+  /** Defaults to http://localhost:<PORT>. */
+  PUBLIC_URL: v.optional(UrlSetting),
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters'))),
   SMTP_URL: v.optional(SmtpUrlSetting),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(/^[^\r\n]+$/, 'must be one line')), 'Signet <no-reply@localhost>'),
@@ -44,6 +45,11 @@ export const Settings = v.object({
   MAIL_SENDER: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   CONFIRM_TOKEN_TTL_HOURS: v.optional(PositiveIntSetting(1, 24 * 90), '168'),
 });
+
+export const Settings = v.pipe(
+  SettingsFields,
+  v.transform((settings) => ({ ...settings, PUBLIC_URL: settings.PUBLIC_URL ?? `http://localhost:${settings.PORT}` })),
+);
 
 export type Settings = v.InferOutput<typeof Settings>;
 
@@ -60,7 +66,7 @@ export class SettingsError extends Error {
  */
 export function loadSettings(env: Record<string, string | undefined>): Settings {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(Settings.entries)) {
+  for (const key of Object.keys(SettingsFields.entries)) {
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
   }

@@ -93,6 +93,7 @@ describe('settings', () => {
     expect(settings.TRUST_PROXY).toBe(true);
     expect(settings.SMTP_URL).toBeUndefined();
     expect(settings.PORT).toBe(8080);
+    expect(settings.PUBLIC_URL).toBe('http://localhost:8080');
   });
 
   it('names every bad setting', () => {
