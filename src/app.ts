@@ -9,9 +9,11 @@ import { handleError, handleNotFound } from './http/errors.js';
 import { requestContext } from './http/middleware.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
+import type { LetterPorts } from './letters/letter-ports.js';
 import type { KeyedHasher } from './lib/secrets.js';
 import { TtlCache } from './lib/ttl-cache.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { letterRoutes } from './routes/letters.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -40,6 +42,8 @@ export type AppDeps = {
   clientAddress?: (c: Context) => string | undefined;
   /** Told when mail was queued, so the sender need not wait for its next poll. */
   onMailQueued?: () => void;
+  /** Letter templates, the renderer and the file store (on Node: src/letters/letter-store.ts). */
+  letters: LetterPorts;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -50,6 +54,7 @@ export type AppServices = {
   ipHasher: KeyedHasher;
   clientIp: (c: Context) => string | undefined;
   onMailQueued: () => void;
+  letters: LetterPorts;
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -108,6 +113,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     ipHasher: deps.ipHasher,
     clientIp: clientIpResolver(deps),
     onMailQueued: deps.onMailQueued ?? (() => {}),
+    letters: deps.letters,
   };
 
   const app = new Hono<AppEnv>();
@@ -133,6 +139,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', signatureRoutes());
   api.route('/', targetRoutes());
   api.route('/', tokenRoutes());
+  api.route('/', letterRoutes());
   app.route('/api/v1', api);
 
   app.get(

@@ -1,12 +1,17 @@
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { extname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
-import { openServices, startServer } from './entry/node.js';
+import { lettersDir, openServices, startServer } from './entry/node.js';
+import { createLocalLetterPorts } from './letters/letter-store.js';
 import { createJsonLogger, silentLogger } from './lib/logger.js';
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './services/errors.js';
+import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
 import { importTargets } from './services/target-import.js';
 import { createToken, CreateTokenInput, scopes } from './services/tokens.js';
 
@@ -19,6 +24,10 @@ Commands:
                                           scopes: ${scopes.join(', ')}
   targets import FILE                     import targets from a .json or .csv file (all rows or none)
   campaign list [--status S]              list campaigns
+  letters generate CAMPAIGN [--mode per_target|per_signer] [--cutoff ISO] [--template NAME]
+                                          render and store a campaign's letters (default per_target, cut-off now)
+  letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
+                                          render a draft letter for one target (to stdout without -o)
 
 Settings come from the environment (see README): PORT, HOST, DATABASE_PATH, PUBLIC_URL,
 ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL.`;
@@ -65,6 +74,50 @@ async function withServices<T>(settings: Settings, task: (ctx: ReturnType<typeof
   }
 }
 
+type LetterOptions = { mode?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
+
+function parseOrFail<T extends v.GenericSchema>(schema: T, input: unknown, what: string): v.InferOutput<T> {
+  const parsed = v.safeParse(schema, input);
+  if (!parsed.success) fail(`${what}: ${parsed.issues.map((i) => `${i.path?.map((p) => p.key).join('.') ?? ''}: ${i.message}`).join('; ')}`);
+  return parsed.output;
+}
+
+/** `letters generate` and `letters preview`: the same verbs as the HTTP routes, rendered in process. */
+async function lettersCommand(settings: Settings, sub: string | undefined, slug: string | undefined, values: LetterOptions) {
+  const ports = createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR });
+  if (sub === 'generate' && slug) {
+    const input = parseOrFail(
+      GenerateLettersInput,
+      { mode: values.mode ?? 'per_target', ...(values.template ? { template: values.template } : {}), ...(values.cutoff ? { cutoffAt: values.cutoff } : {}) },
+      'letters generate',
+    );
+    const targetNames = new Map<string, string>();
+    const result = await withServices(settings, (ctx) =>
+      generateLetters(ctx, ports, slug, input, ({ index, total, targetName, letter }) => {
+        targetNames.set(letter.id, targetName);
+        process.stderr.write(`[${index}/${total}] ${targetName} … ${letter.pages} page${letter.pages === 1 ? '' : 's'}\n`);
+      }),
+    );
+    const rows = [['TARGET', 'PAGES', 'BYTES', 'SHA256'], ...result.letters.map((l) => [targetNames.get(l.id) ?? l.targetId, String(l.pages), String(l.bytes), l.sha256.slice(0, 12)])];
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}\n`);
+    process.stdout.write(`Batch ${result.batchId}: ${result.letters.length} letters (${result.mode}, ${result.template}, cut-off ${result.cutoffAt}) in ${settings.DATA_DIR}/letters/${result.batchId}/\n`);
+    return;
+  }
+  if (sub === 'preview' && slug) {
+    if (!values.target) fail('usage: signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
+    if (!values.output && process.stdout.isTTY) fail('letters preview: give -o FILE.pdf (or redirect stdout)');
+    const query = parseOrFail(PreviewLetterQuery, { target: values.target, template: values.template, language: values.language }, 'letters preview');
+    await withServices(settings, async (ctx) => {
+      const preview = await previewLetter(ctx, ports, slug, query);
+      await pipeline(Readable.fromWeb(preview.body as NodeReadableStream<Uint8Array>), values.output ? createWriteStream(values.output) : process.stdout);
+    });
+    if (values.output) process.stderr.write(`Wrote ${values.output}\n`);
+    return;
+  }
+  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
+}
+
 async function main(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -73,6 +126,12 @@ async function main(argv: string[]) {
       name: { type: 'string' },
       scopes: { type: 'string' },
       status: { type: 'string' },
+      mode: { type: 'string' },
+      cutoff: { type: 'string' },
+      template: { type: 'string' },
+      target: { type: 'string' },
+      language: { type: 'string' },
+      output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,6 +181,8 @@ async function main(argv: string[]) {
       });
       return;
     }
+    case 'letters':
+      return lettersCommand(settings, sub, arg, values);
     default:
       fail(`unknown command "${command}"\n\n${usage}`);
   }

@@ -113,6 +113,8 @@ export const signatures = sqliteTable(
     uniqueIndex('signatures_confirm_token_uq').on(t.confirmTokenHash),
     index('signatures_campaign_status_created_idx').on(t.campaignId, t.status, t.createdAt, t.id),
     index('signatures_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
+    // Letters read the confirmed signatures at a cut-off in order of confirmation, a page at a time.
+    index('signatures_campaign_status_confirmed_idx').on(t.campaignId, t.status, t.confirmedAt, t.id),
   ],
 );
 
@@ -193,3 +195,52 @@ export const settingsStore = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/** One run of letter generation: every letter rendered from one campaign at one cut-off. */
+export const letterBatches = sqliteTable(
+  'letter_batches',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    mode: text('mode', { enum: ['per_target', 'per_signer'] }).notNull(),
+    template: text('template').notNull(),
+    /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
+    cutoffAt: integer('cutoff_at').notNull(),
+    letterCount: integer('letter_count').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('letter_batches_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/** One rendered PDF, stored under DATA_DIR at `path`. */
+export const letters = sqliteTable(
+  'letters',
+  {
+    id: text('id').primaryKey(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => letterBatches.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'restrict' }),
+    /** Per-signer letters only: the supporter the letter is from. */
+    signatureId: text('signature_id').references(() => signatures.id, { onDelete: 'set null' }),
+    template: text('template').notNull(),
+    language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    cutoffAt: integer('cutoff_at').notNull(),
+    /** Confirmed signatures at the cut-off that the letter speaks for. */
+    signatureCount: integer('signature_count').notNull(),
+    sha256: text('sha256').notNull(),
+    pages: integer('pages').notNull(),
+    bytes: integer('bytes').notNull(),
+    /** Relative to DATA_DIR, e.g. `letters/<batchId>/<letterId>.pdf`. */
+    path: text('path').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('letters_batch_idx').on(t.batchId), index('letters_campaign_idx').on(t.campaignId, t.createdAt)],
+);

@@ -6,6 +6,8 @@ import { createApp } from '../app.js';
 import type { Settings } from '../config.js';
 import { SqliteDatabase } from '../db/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
+import { createLocalLetterPorts } from '../letters/letter-store.js';
+import { createLetterRenderPool } from '../letters/render-pool.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
 import { KeyedHasher } from '../lib/secrets.js';
@@ -20,6 +22,8 @@ import { ensureBootstrapToken } from '../services/tokens.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
+/** The letter templates and `organisation.json`, versioned with the code. */
+export const lettersDir = join(projectRoot, 'letters');
 
 const COUNT_FOLD_INTERVAL_MS = 2_000;
 
@@ -57,6 +61,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
 
   const sender = new OutboxSender({ database, transport: createMailTransport(settings), clock: ctx.clock, logger, from: settings.MAIL_FROM });
   if (settings.MAIL_SENDER === 'on') sender.start();
+  const letterRenderPool = createLetterRenderPool();
   const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
 
   const app = createApp({
@@ -72,6 +77,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     ipHasher,
     clientAddress: (c) => getConnInfo(c).remote.address,
     onMailQueued: () => sender.wake(),
+    letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
   });
 
   const server = await new Promise<ServerType>((ready) => {
@@ -87,6 +93,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
       await new Promise<void>((done) => server.close(() => done()));
       await countFolder.stop();
       await sender.stop();
+      await letterRenderPool.close();
       await foldSignatureCounts(ctx);
       await database.close();
     })());

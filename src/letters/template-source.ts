@@ -18,7 +18,11 @@ export const TemplateFrontMatter = v.strictObject(
     closing: v.pipe(text('closing'), v.nonEmpty('closing must not be empty')),
     closingAlign: v.optional(v.picklist(['left', 'right'], 'closingAlign must be left or right'), 'left'),
   },
-  (issue) => `unknown front matter key "${String(issue.path?.[0]?.key ?? issue.received)}"`,
+  // The object's own message covers both a missing required key and an unknown one.
+  (issue) =>
+    issue.received === 'undefined'
+      ? `missing front matter key ${issue.expected ?? ''}`.trim()
+      : `unknown front matter key "${String(issue.path?.[0]?.key ?? issue.received)}"`,
 );
 export type TemplateFrontMatter = v.InferOutput<typeof TemplateFrontMatter>;
 

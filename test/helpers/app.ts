@@ -1,4 +1,8 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
+import type { LetterRenderPool } from '../../src/letters/render-pool.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { KeyedHasher } from '../../src/lib/secrets.js';
@@ -6,9 +10,16 @@ import { createTestDatabase } from './db.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
-/** The real app on a fresh migrated SQLite file, with a clock the test controls. */
-export function createTestApp(overrides: Partial<AppDeps> = {}) {
-  const { database, cleanup } = createTestDatabase();
+/** The repository's letter templates. */
+export const repoLettersDir = fileURLToPath(new URL('../../letters', import.meta.url));
+
+/** The real app on a fresh migrated SQLite file, with a clock the test controls; letters go to the test's temp dir. */
+export function createTestApp(
+  overrides: Partial<AppDeps> & { lettersDir?: string; letterRenderPool?: LetterRenderPool } = {},
+) {
+  const { database, dir, cleanup } = createTestDatabase();
+  const { lettersDir = repoLettersDir, letterRenderPool, ...appOverrides } = overrides;
+  const dataDir = join(dir, 'data');
   const clock = new ManualClock(Date.UTC(2027, 8, 1, 0, 0, 0));
   const deps: AppDeps = {
     database,
@@ -21,7 +32,8 @@ export function createTestApp(overrides: Partial<AppDeps> = {}) {
     signRateLimit: null,
     trustProxy: true,
     ipHasher: new KeyedHasher('test-ip-key'),
-    ...overrides,
+    letters: createLocalLetterPorts({ lettersDir, dataDir, pool: letterRenderPool }),
+    ...appOverrides,
   };
   const app = createApp(deps);
   const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs };
@@ -37,5 +49,5 @@ export function createTestApp(overrides: Partial<AppDeps> = {}) {
     return app.request(path, { method, headers, body });
   };
 
-  return { app, database, clock, ctx, request, cleanup };
+  return { app, database, clock, ctx, request, cleanup, dataDir };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkTemplateText, renderTemplateText, TemplateError } from '../../src/letters/index.js';
+import { checkTemplateText, parseTemplateSource, renderTemplateText, TemplateError } from '../../src/letters/index.js';
 
 const thrown = (run: () => unknown): TemplateError => {
   try {
@@ -75,5 +75,29 @@ describe('renderTemplateText', () => {
   it('iterates lists and leaves out sections over an absent signer', () => {
     const text = '{{#signatures.byRegion}}{{region}}={{count}};{{/signatures.byRegion}}{{#signer}}from {{signer.name}}{{/signer}}{{^signer}}from all{{/signer}}';
     expect(renderTemplateText(text, view, 'plain')).toBe('Tokyo=3;Osaka=2;from all');
+  });
+});
+
+describe('template front matter', () => {
+  const parse = (source: string) => {
+    try {
+      parseTemplateSource(source, 'sample', 'en');
+      return null;
+    } catch (error) {
+      return error as TemplateError;
+    }
+  };
+
+  it('names a missing required key and an unknown key for what they are', () => {
+    const missing = parse('---\nsubject: Petition\n---\nBody');
+    expect(missing).toBeInstanceOf(TemplateError);
+    expect(missing!.code).toBe('TEMPLATE_INVALID');
+    expect(missing!.message).toContain('missing front matter key "closing"');
+
+    const unknown = parse('---\nsubject: Petition\nclosing: Yours\nfooter: x\n---\nBody');
+    expect(unknown!.message).toContain('unknown front matter key "footer"');
+    expect(unknown!.line).toBe(4);
+
+    expect(parse('---\nsubject: Petition\nclosing: Yours\n---\nBody')).toBeNull();
   });
 });

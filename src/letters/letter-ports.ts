@@ -1,0 +1,27 @@
+import type { TemplateSummary } from './template-files.js';
+import type { LetterInput, LetterTemplate, Organisation, RenderOptions, RenderResult } from './types.js';
+
+/** Where letter PDFs are kept. Stored paths are relative to the data directory, so the directory can move. */
+export interface LetterFiles {
+  /** Where the renderer writes one letter: `stored` goes on the letter row, `output` to the renderer. */
+  pathFor(batchId: string, letterId: string): Promise<{ stored: string; output: string }>;
+  /** A stored letter's bytes, or null when the file is gone. */
+  openRead(stored: string): Promise<{ body: ReadableStream<Uint8Array>; bytes: number } | null>;
+  /** Deletes every file of a batch (after a failed run). */
+  removeBatch(batchId: string): Promise<void>;
+}
+
+/** What the letter verbs need: the templates, the renderer and the file store. */
+export interface LetterPorts {
+  listTemplates(): Promise<TemplateSummary[]>;
+  loadTemplate(name: string, language: string): Promise<LetterTemplate>;
+  loadOrganisation(): Promise<Organisation>;
+  /** Renders to a file (see `LetterFiles.pathFor`), on the worker pool when there is one. */
+  renderToFile(input: LetterInput, output: string, options: RenderOptions): Promise<RenderResult>;
+  /**
+   * Renders to a stream, resolving once the first bytes are out (or the render ended), so a
+   * template error still becomes an error response rather than a cut transfer.
+   */
+  renderToStream(input: LetterInput, options: RenderOptions): Promise<ReadableStream<Uint8Array>>;
+  files: LetterFiles;
+}

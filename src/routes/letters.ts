@@ -1,0 +1,88 @@
+import { Hono } from 'hono';
+import { attachmentDisposition } from '../http/content-disposition.js';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import {
+  generateLetters,
+  GenerateLettersInput,
+  getLetter,
+  listLetterTemplates,
+  openLetterPdf,
+  PreviewLetterQuery,
+  previewLetter,
+} from '../services/letters.js';
+
+const pdfHeaders = (filename: string, bytes?: number) => ({
+  'Content-Type': 'application/pdf',
+  'Content-Disposition': attachmentDisposition(filename),
+  'Cache-Control': 'no-store',
+  ...(bytes === undefined ? {} : { 'Content-Length': String(bytes) }),
+});
+
+export function letterRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.get(
+    '/templates',
+    organiserRoute('Letters', 'List letter templates with their languages and variables (a variant that cannot be used carries its error)', 'letters'),
+    requireScope('letters'),
+    async (c) => c.json(await listLetterTemplates(c.get('services').letters)),
+  );
+
+  routes.get(
+    '/campaigns/:slug/letters/preview.pdf',
+    organiserRoute(
+      'Letters',
+      'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
+      'letters',
+      { 200: 'application/pdf' },
+    ),
+    requireScope('letters'),
+    validate('query', PreviewLetterQuery),
+    async (c) => {
+      const services = c.get('services');
+      const preview = await previewLetter(services.ctx, services.letters, c.req.param('slug'), c.req.valid('query'));
+      return c.body(preview.body, 200, pdfHeaders(preview.filename));
+    },
+  );
+
+  routes.post(
+    '/campaigns/:slug/letters',
+    organiserRoute(
+      'Letters',
+      'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). 422 NO_TARGETS when the campaign has no targets.',
+      'letters',
+      { 201: 'Created: { batchId, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }] }' },
+    ),
+    requireScope('letters'),
+    requireJson(),
+    validate('json', GenerateLettersInput),
+    async (c) => {
+      const services = c.get('services');
+      return c.json(await generateLetters(services.ctx, services.letters, c.req.param('slug'), c.req.valid('json')), 201);
+    },
+  );
+
+  // Registered before `/letters/:id`, which would also match `<id>.pdf`.
+  routes.get(
+    '/letters/:file{.+\\.pdf}',
+    organiserRoute('Letters', 'Download a letter\'s PDF: {file} is `<letter id>.pdf`', 'letters', { 200: 'application/pdf' }),
+    requireScope('letters'),
+    async (c) => {
+      const services = c.get('services');
+      const letter = await openLetterPdf(services.ctx, services.letters, c.req.param('file').slice(0, -'.pdf'.length));
+      return c.body(letter.body, 200, pdfHeaders(letter.filename, letter.bytes));
+    },
+  );
+
+  routes.get(
+    '/letters/:id',
+    organiserRoute('Letters', 'A letter\'s metadata: campaign, target, signer (per-signer letters), template, language, cut-off, count, sha256, pages, bytes', 'letters'),
+    requireScope('letters'),
+    async (c) => c.json(await getLetter(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  return routes;
+}

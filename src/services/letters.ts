@@ -1,0 +1,444 @@
+import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { WriteStatement } from '../db/database.js';
+import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
+import type { LetterPorts } from '../letters/letter-ports.js';
+import type { TemplateSummary } from '../letters/template-files.js';
+import { TemplateError } from '../letters/template-error.js';
+import {
+  letterLanguages,
+  type LetterCampaign,
+  type LetterInput,
+  type LetterLanguage,
+  type LetterTarget,
+  type LetterTemplate,
+  type Organisation,
+  type RegionCount,
+  type RenderResult,
+  type Signatory,
+} from '../letters/types.js';
+import { newId, uuidPattern } from '../lib/ids.js';
+import type { ServiceContext } from './context.js';
+import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
+
+/** The template a campaign without a `letterTemplate` writes with. */
+export const DEFAULT_LETTER_TEMPLATE = 'embassy-petition';
+
+export const letterModes = ['per_target', 'per_signer'] as const;
+export type LetterMode = (typeof letterModes)[number];
+
+export const GenerateLettersInput = v.strictObject({
+  mode: v.picklist(letterModes, 'must be per_target or per_signer'),
+  template: v.optional(TemplateName),
+  cutoffAt: v.optional(IsoDateTime),
+});
+export type GenerateLettersInput = v.InferOutput<typeof GenerateLettersInput>;
+
+export const PreviewLetterQuery = v.object({
+  target: v.pipe(v.string(), v.nonEmpty('must be a target id')),
+  template: v.optional(TemplateName),
+  language: v.optional(Locale),
+});
+export type PreviewLetterQuery = v.InferOutput<typeof PreviewLetterQuery>;
+
+type CampaignRow = typeof campaigns.$inferSelect;
+type TargetRow = typeof targets.$inferSelect;
+type LetterRow = typeof letters.$inferSelect;
+
+/** Rows read from the signatures table per query while feeding the renderer. */
+const SIGNER_PAGE_SIZE = 1000;
+/** Letter rows per INSERT, well under SQLite's bound-parameter limit. */
+const INSERT_CHUNK = 500;
+
+const isLetterLanguage = (value: string): value is LetterLanguage => (letterLanguages as readonly string[]).includes(value);
+
+async function findCampaign(ctx: ServiceContext, slug: string): Promise<CampaignRow> {
+  const [row] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.slug, slug));
+  if (!row) throw new NotFound('Campaign');
+  return row;
+}
+
+async function linkedTargets(ctx: ServiceContext, campaignId: string): Promise<TargetRow[]> {
+  const rows = await ctx.db.db
+    .select({ target: targets })
+    .from(campaignTargets)
+    .innerJoin(targets, eq(targets.id, campaignTargets.targetId))
+    .where(eq(campaignTargets.campaignId, campaignId))
+    .orderBy(asc(campaignTargets.position));
+  return rows.map((r) => r.target);
+}
+
+/** Signatures a letter counts: confirmed at or before the cut-off (a later invalidation takes one out). */
+const confirmedBy = (campaignId: string, cutoffAt: number): SQL =>
+  and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), lte(signatures.confirmedAt, cutoffAt))!;
+
+async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<{ count: number; byRegion: RegionCount[] }> {
+  const rows = await ctx.db.db
+    .select({ region: signatures.region, count: sql<number>`count(*)` })
+    .from(signatures)
+    .where(confirmedBy(campaignId, cutoffAt))
+    .groupBy(signatures.region)
+    .orderBy(sql`count(*) desc`, asc(signatures.region));
+  const byRegion = rows.map((r) => ({ region: r.region ?? '—', count: Number(r.count) }));
+  return { count: byRegion.reduce((sum, r) => sum + r.count, 0), byRegion };
+}
+
+const signerColumns = {
+  id: signatures.id,
+  name: signatures.name,
+  nameOnLetter: signatures.nameOnLetter,
+  city: signatures.city,
+  region: signatures.region,
+  country: signatures.country,
+  locale: signatures.locale,
+  confirmedAt: signatures.confirmedAt,
+};
+type SignerRow = { id: string; name: string; nameOnLetter: Signatory['nameOnLetter']; city: string | null; region: string | null; country: string; locale: string; confirmedAt: number | null };
+
+/**
+ * Confirmed signers at the cut-off, in the order of the appendix (confirmedAt, then id), read a
+ * page at a time so an appendix of any length never sits in memory. `namedOnly` skips those who
+ * chose `none`: they are counted, never listed.
+ */
+async function* signersAt(ctx: ServiceContext, campaignId: string, cutoffAt: number, namedOnly: boolean): AsyncGenerator<SignerRow> {
+  let after: { confirmedAt: number; id: string } | null = null;
+  for (;;) {
+    const rows: SignerRow[] = await ctx.db.db
+      .select(signerColumns)
+      .from(signatures)
+      .where(
+        and(
+          confirmedBy(campaignId, cutoffAt),
+          namedOnly ? inArray(signatures.nameOnLetter, ['full', 'initials']) : undefined,
+          after
+            ? or(gt(signatures.confirmedAt, after.confirmedAt), and(eq(signatures.confirmedAt, after.confirmedAt), gt(signatures.id, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(asc(signatures.confirmedAt), asc(signatures.id))
+      .limit(SIGNER_PAGE_SIZE);
+    yield* rows;
+    const last = rows[rows.length - 1];
+    if (!last || rows.length < SIGNER_PAGE_SIZE) return;
+    after = { confirmedAt: last.confirmedAt ?? 0, id: last.id };
+  }
+}
+
+async function* toSignatories(rows: AsyncIterable<SignerRow>): AsyncGenerator<Signatory> {
+  for await (const row of rows) yield toSignatory(row);
+}
+
+function toSignatory(row: SignerRow): Signatory {
+  return {
+    name: row.name,
+    nameOnLetter: row.nameOnLetter,
+    city: row.city ?? undefined,
+    region: row.region ?? undefined,
+    country: row.country,
+    locale: row.locale,
+  };
+}
+
+function toLetterTarget(row: TargetRow, language: LetterLanguage): LetterTarget {
+  const address = row.postalAddress;
+  return {
+    name: row.name,
+    title: row.title ?? '',
+    organisation: row.organisation ?? '',
+    salutation: row.salutation ?? '',
+    language: isLetterLanguage(row.language) ? row.language : language,
+    postalAddress: {
+      lines: address.lines,
+      postalCode: address.postalCode ?? undefined,
+      city: address.city ?? undefined,
+      region: address.region ?? undefined,
+      country: address.country,
+    },
+  };
+}
+
+function toLetterCampaign(ctx: ServiceContext, row: CampaignRow, language: LetterLanguage): LetterCampaign {
+  const translation = row.translations[language];
+  return {
+    slug: row.slug,
+    title: translation?.title ?? row.title,
+    summary: translation?.summary ?? row.summary,
+    timeZone: row.timeZone,
+    locale: row.locale,
+    url: `${ctx.publicUrl}/c/${row.slug}`,
+  };
+}
+
+/**
+ * Finds the template variant for a target: the language asked for, or else the target's language,
+ * the campaign's locale and English, the first the template is written in. Variants are loaded
+ * once per call of the verb.
+ */
+function templateChooser(ports: LetterPorts, name: string, campaign: CampaignRow) {
+  const loaded = new Map<string, Promise<LetterTemplate | null>>();
+  const load = (language: string) => {
+    let found = loaded.get(language);
+    if (!found) {
+      found = ports.loadTemplate(name, language).catch((error: unknown) => {
+        if (error instanceof TemplateError && error.code === 'TEMPLATE_NOT_FOUND') return null;
+        throw error;
+      });
+      loaded.set(language, found);
+    }
+    return found;
+  };
+  return async (target: TargetRow, language?: LetterLanguage): Promise<LetterTemplate> => {
+    const candidates = language ? [language] : [...new Set([target.language, campaign.locale, 'en'])];
+    for (const candidate of candidates) {
+      const template = await load(candidate);
+      if (template) return template;
+    }
+    throw new TemplateError('TEMPLATE_NOT_FOUND', `Template "${name}" was not found in ${candidates.join(', ')}.`);
+  };
+}
+
+function parseId(id: string): string | null {
+  const lower = id.toLowerCase();
+  return uuidPattern.test(lower) ? lower : null;
+}
+
+/** Every template in `letters/`, with its languages, the variables it names, and any variant that cannot be used. */
+export async function listLetterTemplates(ports: LetterPorts): Promise<{ items: TemplateSummary[] }> {
+  return { items: await ports.listTemplates() };
+}
+
+/**
+ * A draft of one target's letter as it would go out now: current confirmed signatures, today's
+ * date. Nothing is stored. An unknown target and a target the campaign does not write to are both
+ * `NOT_FOUND`; template problems are `TemplateError`s raised before any byte is sent.
+ */
+export async function previewLetter(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  slug: string,
+  query: PreviewLetterQuery,
+): Promise<{ body: ReadableStream<Uint8Array>; filename: string }> {
+  const campaign = await findCampaign(ctx, slug);
+  const targetId = parseId(query.target);
+  const [target] = targetId ? await ctx.db.db.select().from(targets).where(eq(targets.id, targetId)) : [];
+  if (!target) throw new NotFound('Target');
+  const [link] = await ctx.db.db
+    .select({ targetId: campaignTargets.targetId })
+    .from(campaignTargets)
+    .where(and(eq(campaignTargets.campaignId, campaign.id), eq(campaignTargets.targetId, target.id)));
+  if (!link) throw new ServiceError('NOT_FOUND', 'The target is not one of this campaign\'s targets.');
+
+  const templateName = query.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
+  const template = await templateChooser(ports, templateName, campaign)(target, query.language);
+  const organisation = await ports.loadOrganisation();
+  const now = ctx.clock.now();
+  const totals = await signatureTotals(ctx, campaign.id, now);
+  const input: LetterInput = {
+    template,
+    campaign: toLetterCampaign(ctx, campaign, template.language),
+    target: toLetterTarget(target, template.language),
+    organisation,
+    date: now,
+    signatures: { ...totals, signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true)) },
+  };
+  const body = await ports.renderToStream(input, { createdAt: now });
+  return { body, filename: `${campaign.slug}-${target.name}-preview.pdf` };
+}
+
+export type GeneratedLetter = {
+  id: string;
+  targetId: string;
+  signatureId: string | null;
+  language: LetterLanguage;
+  signatureCount: number;
+  sha256: string;
+  pages: number;
+  bytes: number;
+};
+
+/** Told after each letter is rendered (the CLI prints a progress line). */
+export type LetterProgress = (event: { index: number; total: number; targetName: string; letter: GeneratedLetter }) => void;
+
+type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null };
+
+/**
+ * Renders a campaign's letters at a cut-off and records them as one batch. Signatures count if
+ * they were confirmed at or before `cutoffAt` (default: now), and the cut-off is the letters' date
+ * and PDF creation date, so the same inputs give the same PDFs. `per_target`: one letter per linked
+ * target with the appendix of named signatories. `per_signer`: one letter per confirmed signer per
+ * target, without an appendix. The rows are written in one atomic step after every PDF rendered;
+ * if anything fails, the batch's files are deleted and nothing is recorded.
+ */
+export async function generateLetters(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  slug: string,
+  input: GenerateLettersInput,
+  onProgress?: LetterProgress,
+): Promise<{ batchId: string; mode: LetterMode; template: string; cutoffAt: string; letters: GeneratedLetter[] }> {
+  const campaign = await findCampaign(ctx, slug);
+  const now = ctx.clock.now();
+  const cutoffAt = input.cutoffAt ?? now;
+  if (cutoffAt > now) throw new ValidationFailed([{ path: 'cutoffAt', message: 'must not be in the future' }]);
+  const campaignTargetRows = await linkedTargets(ctx, campaign.id);
+  if (campaignTargetRows.length === 0) {
+    throw new Unprocessable('NO_TARGETS', 'The campaign has no targets to write to; add targetIds to it first.');
+  }
+
+  const templateName = input.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
+  const choose = templateChooser(ports, templateName, campaign);
+  // Every template variant is checked before the first PDF is rendered.
+  const perTarget: { target: TargetRow; template: LetterTemplate }[] = [];
+  for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
+  const organisation = await ports.loadOrganisation();
+  const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
+
+  const jobs: LetterJob[] = [];
+  if (input.mode === 'per_target') {
+    for (const entry of perTarget) jobs.push({ ...entry, signer: null });
+  } else {
+    const signers: SignerRow[] = [];
+    for await (const signer of signersAt(ctx, campaign.id, cutoffAt, false)) signers.push(signer);
+    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer });
+  }
+
+  const batchId = newId(now);
+  const rows: LetterRow[] = [];
+  try {
+    for (const [index, job] of jobs.entries()) {
+      const letterId = newId(now);
+      const place = await ports.files.pathFor(batchId, letterId);
+      const result = await ports.renderToFile(letterInput(ctx, campaign, organisation, job, cutoffAt, totals), place.output, { createdAt: cutoffAt });
+      const row = letterRow(campaign.id, batchId, letterId, job, cutoffAt, totals.count, result, place.stored, now);
+      rows.push(row);
+      onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
+    }
+    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
+    const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + INSERT_CHUNK)));
+    await ctx.db.atomic(statements);
+  } catch (error) {
+    await ports.files.removeBatch(batchId).catch((cleanupError: unknown) => {
+      ctx.logger.error('letter batch cleanup failed', { batchId, error: String(cleanupError) });
+    });
+    throw error;
+  }
+  return { batchId, mode: input.mode, template: templateName, cutoffAt: new Date(cutoffAt).toISOString(), letters: rows.map(toGenerated) };
+}
+
+function letterInput(
+  ctx: ServiceContext,
+  campaign: CampaignRow,
+  organisation: Organisation,
+  job: LetterJob,
+  cutoffAt: number,
+  totals: { count: number; byRegion: RegionCount[] },
+): LetterInput {
+  const language = job.template.language;
+  return {
+    template: job.template,
+    campaign: toLetterCampaign(ctx, campaign, language),
+    target: toLetterTarget(job.target, language),
+    organisation,
+    date: cutoffAt,
+    signatures: {
+      ...totals,
+      signatories: job.signer ? [] : () => toSignatories(signersAt(ctx, campaign.id, cutoffAt, true)),
+    },
+    ...(job.signer ? { recipientSignature: toSignatory(job.signer) } : {}),
+  };
+}
+
+function letterRow(
+  campaignId: string,
+  batchId: string,
+  id: string,
+  job: LetterJob,
+  cutoffAt: number,
+  signatureCount: number,
+  result: RenderResult,
+  path: string,
+  now: number,
+): LetterRow {
+  return {
+    id,
+    batchId,
+    campaignId,
+    targetId: job.target.id,
+    signatureId: job.signer?.id ?? null,
+    template: job.template.name,
+    language: job.template.language,
+    cutoffAt,
+    signatureCount,
+    sha256: result.sha256,
+    pages: result.pages,
+    bytes: result.bytes,
+    path,
+    createdAt: now,
+  };
+}
+
+function toGenerated(row: LetterRow): GeneratedLetter {
+  return {
+    id: row.id,
+    targetId: row.targetId,
+    signatureId: row.signatureId,
+    language: row.language,
+    signatureCount: row.signatureCount,
+    sha256: row.sha256,
+    pages: row.pages,
+    bytes: row.bytes,
+  };
+}
+
+async function findLetter(ctx: ServiceContext, id: string) {
+  const letterId = parseId(id);
+  if (!letterId) throw new NotFound('Letter');
+  const [found] = await ctx.db.db
+    .select({ letter: letters, mode: letterBatches.mode, slug: campaigns.slug, targetName: targets.name })
+    .from(letters)
+    .innerJoin(letterBatches, eq(letterBatches.id, letters.batchId))
+    .innerJoin(campaigns, eq(campaigns.id, letters.campaignId))
+    .innerJoin(targets, eq(targets.id, letters.targetId))
+    .where(eq(letters.id, letterId));
+  if (!found) throw new NotFound('Letter');
+  return found;
+}
+
+/** A letter's metadata (never its signatories). */
+export async function getLetter(ctx: ServiceContext, id: string) {
+  const { letter, mode, slug } = await findLetter(ctx, id);
+  return {
+    id: letter.id,
+    batchId: letter.batchId,
+    mode,
+    campaign: slug,
+    campaignId: letter.campaignId,
+    targetId: letter.targetId,
+    signatureId: letter.signatureId,
+    template: letter.template,
+    language: letter.language,
+    cutoffAt: isoOrNull(letter.cutoffAt),
+    signatureCount: letter.signatureCount,
+    sha256: letter.sha256,
+    pages: letter.pages,
+    bytes: letter.bytes,
+    createdAt: new Date(letter.createdAt).toISOString(),
+    pdf: `/api/v1/letters/${letter.id}.pdf`,
+  };
+}
+
+/** A stored letter's PDF and a file name for it (`<campaign>-<target>.pdf`). */
+export async function openLetterPdf(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  id: string,
+): Promise<{ body: ReadableStream<Uint8Array>; bytes: number; filename: string }> {
+  const { letter, mode, slug, targetName } = await findLetter(ctx, id);
+  const file = await ports.files.openRead(letter.path);
+  if (!file) throw new ServiceError('LETTER_FILE_MISSING', 'The letter\'s PDF is no longer stored; generate the letters again.');
+  // Per-signer letters share a target, so the letter's own id tells them apart (no supporter's name).
+  const suffix = mode === 'per_signer' ? `-${letter.id.slice(-8)}` : '';
+  return { ...file, filename: `${slug}-${targetName}${suffix}.pdf` };
+}

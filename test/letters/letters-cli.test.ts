@@ -1,0 +1,65 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { letters } from '../../src/db/schema.js';
+import { systemClock } from '../../src/lib/clock.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { createCampaign } from '../../src/services/campaigns.js';
+import { importTargets } from '../../src/services/target-import.js';
+import { repoLettersDir } from '../helpers/app.js';
+import { migrationsFolder } from '../helpers/db.js';
+
+const root = join(repoLettersDir, '..');
+let dir: string;
+let targetIds: string[];
+
+function signet(args: string[]) {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? '', DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+async function withDatabase<T>(task: (database: SqliteDatabase) => Promise<T>): Promise<T> {
+  const database = new SqliteDatabase({ path: join(dir, 'signet.db'), migrationsFolder });
+  try {
+    return await task(database);
+  } finally {
+    await database.close();
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'signet-letters-cli-'));
+  targetIds = await withDatabase(async (database) => {
+    const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1 };
+    const { ids } = await importTargets(ctx, { format: 'json', content: readFileSync(join(repoLettersDir, 'targets/china-missions-japan.json'), 'utf8') });
+    await createCampaign(ctx, { slug: 'cli-letters', title: 'CLI letters', locale: 'ja', targetIds: ids });
+    return ids;
+  });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('signet letters', () => {
+  it('generates a batch with a progress line per letter and a summary table, and previews one letter', async () => {
+    const generated = signet(['letters', 'generate', 'cli-letters', '--mode', 'per_target', '--cutoff', '2026-01-01T00:00:00Z']);
+    expect(generated.stderr).toContain('[7/7] Consul-General of the People\'s Republic of China in Nagasaki … 2 pages');
+    expect(generated.status).toBe(0);
+    expect(generated.stdout).toMatch(/^TARGET +PAGES +BYTES +SHA256\n/);
+    expect(generated.stdout).toMatch(/Consul-General of the People's Republic of China in Osaka +2 +\d+ +[0-9a-f]{12}\n/);
+    expect(generated.stdout).toMatch(/Batch [0-9a-f-]{36}: 7 letters \(per_target, embassy-petition, cut-off 2026-01-01T00:00:00.000Z\)/);
+    const rows = await withDatabase((database) => database.db.select().from(letters));
+    expect(rows).toHaveLength(7);
+
+    const output = join(dir, 'preview.pdf');
+    const preview = signet(['letters', 'preview', 'cli-letters', '--target', targetIds[4]!, '-o', output]);
+    expect(preview.status).toBe(0);
+    expect(readFileSync(output).subarray(0, 5).toString()).toBe('%PDF-');
+  });
+});
