@@ -65,23 +65,24 @@ export function letterRoutes() {
     },
   );
 
-  // Registered before `/letters/:id`, which would also match `<id>.pdf`.
+  // One route for `/letters/<id>` and `/letters/<id>.pdf`: a regular-expression
+  // parameter would push Hono onto its slower trie router for every request.
   routes.get(
-    '/letters/:file{.+\\.pdf}',
-    organiserRoute('Letters', 'Download a letter\'s PDF: {file} is `<letter id>.pdf`', 'letters', { 200: 'application/pdf' }),
+    '/letters/:id',
+    organiserRoute(
+      'Letters',
+      "A letter's metadata (campaign, target, signer, template, language, cut-off, count, sha256, pages, bytes); with `.pdf` after the id, its PDF",
+      'letters',
+      { 200: 'JSON metadata, or application/pdf for `<id>.pdf`' },
+    ),
     requireScope('letters'),
     async (c) => {
       const services = c.get('services');
-      const letter = await openLetterPdf(services.ctx, services.letters, c.req.param('file').slice(0, -'.pdf'.length));
+      const id = c.req.param('id');
+      if (!id.endsWith('.pdf')) return c.json(await getLetter(services.ctx, id));
+      const letter = await openLetterPdf(services.ctx, services.letters, id.slice(0, -'.pdf'.length));
       return c.body(letter.body, 200, pdfHeaders(letter.filename, letter.bytes));
     },
-  );
-
-  routes.get(
-    '/letters/:id',
-    organiserRoute('Letters', 'A letter\'s metadata: campaign, target, signer (per-signer letters), template, language, cut-off, count, sha256, pages, bytes', 'letters'),
-    requireScope('letters'),
-    async (c) => c.json(await getLetter(c.get('services').ctx, c.req.param('id'))),
   );
 
   return routes;
