@@ -244,3 +244,94 @@ export const letters = sqliteTable(
   },
   (t) => [index('letters_batch_idx').on(t.batchId), index('letters_campaign_idx').on(t.campaignId, t.createdAt)],
 );
+
+/**
+ * A scheduled run on a campaign (PRODUCT.md §3 Mailing): at `sendAt` it freezes
+ * the signatures at the cut-off and delivers letters to the targets, or
+ * emails an update to the supporters who consented. `sendAtLocal` and
+ * `timeZone` keep what the organiser asked for; `sendAt` is the UTC instant.
+ */
+export const mailings = sqliteTable(
+  'mailings',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['letters', 'update'] }).notNull(),
+    /** Wall-clock time as given, `YYYY-MM-DDTHH:mm[:ss]`, in `timeZone`. */
+    sendAtLocal: text('send_at_local').notNull(),
+    timeZone: text('time_zone').notNull(),
+    sendAt: integer('send_at').notNull(),
+    cutoffAt: integer('cutoff_at'),
+    channel: text('channel', { enum: ['email', 'print'] }),
+    ratePerMinute: integer('rate_per_minute'),
+    subject: text('subject'),
+    body: text('body'),
+    template: text('template'),
+    dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
+    status: text('status', { enum: ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] })
+      .notNull()
+      .default('scheduled'),
+    total: integer('total').notNull().default(0),
+    sent: integer('sent').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    skipped: integer('skipped').notNull().default(0),
+    /** Lease of the scheduler process running it, so two processes never run one mailing. */
+    lockedBy: text('locked_by'),
+    lockedUntil: integer('locked_until'),
+    lastError: text('last_error'),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('mailings_due_idx').on(t.status, t.sendAt), index('mailings_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/**
+ * One letter to one target through one channel (PRODUCT.md §3 Delivery).
+ * email: queued → sending → sent | failed | bounced;
+ * print: queued → printed → posted → delivered | returned.
+ */
+export const deliveries = sqliteTable(
+  'deliveries',
+  {
+    id: text('id').primaryKey(),
+    letterId: text('letter_id')
+      .notNull()
+      .references(() => letters.id, { onDelete: 'restrict' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'restrict' }),
+    mailingId: text('mailing_id').references(() => mailings.id, { onDelete: 'set null' }),
+    channel: text('channel', { enum: ['email', 'print'] }).notNull(),
+    status: text('status', {
+      enum: ['queued', 'sending', 'sent', 'failed', 'bounced', 'printed', 'posted', 'delivered', 'returned'],
+    })
+      .notNull()
+      .default('queued'),
+    /** The `Idempotency-Key` the delivery was created with: the same key returns the same delivery. */
+    idempotencyKey: text('idempotency_key').unique(),
+    /** The outbox row that carries an email delivery. */
+    outboxId: text('outbox_id'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    trackingNumber: text('tracking_number'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    sentAt: integer('sent_at'),
+    printedAt: integer('printed_at'),
+    postedAt: integer('posted_at'),
+    deliveredAt: integer('delivered_at'),
+    returnedAt: integer('returned_at'),
+  },
+  (t) => [
+    index('deliveries_status_idx').on(t.channel, t.status, t.createdAt),
+    index('deliveries_letter_idx').on(t.letterId),
+    uniqueIndex('deliveries_mailing_letter_uq').on(t.mailingId, t.letterId, t.channel),
+  ],
+);
