@@ -13,7 +13,9 @@ import type { LetterPorts } from './letters/letter-ports.js';
 import type { KeyedHasher } from './lib/secrets.js';
 import { TtlCache } from './lib/ttl-cache.js';
 import { campaignRoutes } from './routes/campaigns.js';
+import { deliveryRoutes } from './routes/deliveries.js';
 import { letterRoutes } from './routes/letters.js';
+import { mailingRoutes } from './routes/mailings.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -140,6 +142,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', targetRoutes());
   api.route('/', tokenRoutes());
   api.route('/', letterRoutes());
+  api.route('/', deliveryRoutes());
+  api.route('/', mailingRoutes());
   app.route('/api/v1', api);
 
   app.get(

@@ -181,6 +181,11 @@ export type OutboxMessage = {
   html: string;
   headers?: Record<string, string>;
   locale?: string;
+  /**
+   * Files sent with the message. `storedPath` is relative to DATA_DIR: the
+   * mail transport resolves it there and refuses anything outside it.
+   */
+  attachments?: { filename: string; contentType: string; storedPath: string }[];
 };
 
 /**
@@ -188,7 +193,10 @@ export type OutboxMessage = {
  * its input, rendered when sent. The second keeps hot-path rows ~10x smaller
  * (a confirmation email's HTML is ~4 KB; its input ~300 bytes).
  */
-export type StoredOutboxMessage = OutboxMessage | { compose: 'confirmation'; input: Record<string, unknown> };
+export type StoredOutboxMessage =
+  | OutboxMessage
+  | { compose: 'confirmation'; input: Record<string, unknown> }
+  | { compose: 'letter-delivery'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */
 export const settingsStore = sqliteTable('settings', {

@@ -42,7 +42,10 @@ export function openServices(settings: Settings, logger: Logger, clock: Clock = 
 }
 
 export function createMailTransport(settings: Settings): MailTransport {
-  return settings.SMTP_URL ? new SmtpTransport({ url: settings.SMTP_URL }) : new FileTransport({ directory: join(settings.DATA_DIR, 'mail') });
+  // Letter PDFs are attached from under DATA_DIR, the only place a transport reads files from.
+  return settings.SMTP_URL
+    ? new SmtpTransport({ url: settings.SMTP_URL, dataDir: settings.DATA_DIR })
+    : new FileTransport({ directory: join(settings.DATA_DIR, 'mail'), dataDir: settings.DATA_DIR });
 }
 
 export type RunningServer = {

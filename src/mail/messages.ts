@@ -1,5 +1,6 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 
 export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
 
@@ -229,6 +230,7 @@ export function newMessageId(mailFrom: string, id: string): string {
 export function renderStoredMessage(stored: StoredOutboxMessage): OutboxMessage {
   if ('compose' in stored) {
     if (stored.compose === 'confirmation') return composeConfirmationEmail(stored.input as ConfirmationEmailInput);
+    if (stored.compose === 'letter-delivery') return composeLetterDeliveryEmail(stored.input as LetterDeliveryEmailInput);
     throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
   }
   return stored;

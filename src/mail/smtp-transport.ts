@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { Logger } from '../lib/logger.js';
+import { openStoredAttachments } from './file-transport.js';
 import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type SmtpTransportOptions = {
@@ -19,6 +20,8 @@ export type SmtpTransportOptions = {
   /** Longest silence from the server before a send is abandoned. */
   socketTimeoutMs?: number;
   logger?: Logger;
+  /** DATA_DIR: attachments are read from under it, and only from there. Without it, a message with attachments is refused. */
+  dataDir?: string;
 };
 
 const maxErrorLength = 1000;
@@ -79,8 +82,10 @@ export function classifySmtpError(error: unknown): MailSendError {
  */
 export class SmtpTransport implements MailTransport {
   private readonly transporter: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
+  private readonly dataDir: string | undefined;
 
   constructor(options: SmtpTransportOptions) {
+    this.dataDir = options.dataDir;
     const protocol = /^([a-z]+):\/\//i.exec(options.url)?.[1]?.toLowerCase();
     if (protocol !== 'smtp' && protocol !== 'smtps') throw new TypeError('The SMTP URL must start with smtp:// or smtps://');
     this.transporter = nodemailer.createTransport({
@@ -109,10 +114,13 @@ export class SmtpTransport implements MailTransport {
 
   async send(message: OutgoingMail): Promise<void> {
     const mail = prepareOutgoingMail(message);
+    const opened = await openStoredAttachments(mail, this.dataDir);
     try {
-      await this.transporter.sendMail(toNodemailerFields(mail));
+      await this.transporter.sendMail(toNodemailerFields(mail, opened.attachments));
     } catch (error) {
       throw classifySmtpError(error);
+    } finally {
+      opened.close();
     }
   }
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { OutboxMessage } from '../db/schema.js';
 
 /** An outbox message with what the sender adds: the From line and the stored Message-ID. */
@@ -73,6 +74,9 @@ const headerName = /^[!-9;-~]+$/;
 const lineBreakOrNul = /[\r\n\0]/;
 const mailbox = /^[^\s<>@"(),;:\\[\]]+@[^\s<>@"(),;:\\[\]]+$/;
 const messageId = /^<[^\s<>@]+@[^\s<>@]+>$/;
+// Relative, forward slashes, no empty, `.` or `..` segment, no backslash or control character.
+const storedRelativePath = /^(?!\/)(?!.*(?:^|\/)\.{1,2}(?:\/|$))(?!.*\/\/)[^\\\p{Cc}]+$/u;
+const mediaType = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
 
 function invalid(message: string, code: string): MailSendError {
   return new MailSendError(message, { permanent: true, code });
@@ -104,12 +108,23 @@ export function prepareOutgoingMail(mail: OutgoingMail): OutgoingMail {
   }
 
   const to = mail.to.name === undefined ? { address } : { name: oneLine(mail.to.name).trim(), address };
-  return { ...mail, to, subject: oneLine(mail.subject), headers };
+  const attachments = mail.attachments?.map((attachment) => {
+    if (!storedRelativePath.test(attachment.storedPath)) throw invalid('An attachment path is not a path inside the data directory', 'INVALID_ATTACHMENT');
+    if (!mediaType.test(attachment.contentType)) throw invalid('An attachment content type is not valid', 'INVALID_ATTACHMENT');
+    // The encoder writes the name as RFC 2231 parameters; path separators and line breaks never reach it.
+    const filename = oneLine(attachment.filename).replace(/[/\\]+/g, '_').trim().slice(0, 200) || 'attachment';
+    return { ...attachment, filename };
+  });
+  return { ...mail, to, subject: oneLine(mail.subject), headers, ...(attachments ? { attachments } : {}) };
 }
 
-/** The fields both adapters hand to nodemailer (SMTP send or .eml composition). */
-export function toNodemailerFields(mail: OutgoingMail) {
+/** An attachment opened by a transport, in the form nodemailer takes (content, never a path or URL). */
+export type OpenedAttachment = { filename: string; contentType: string; content: Readable };
+
+/** The fields both adapters hand to nodemailer (SMTP send or .eml composition), with the attachments they opened. */
+export function toNodemailerFields(mail: OutgoingMail, attachments: OpenedAttachment[] = []) {
   return {
+    ...(attachments.length > 0 ? { attachments } : {}),
     from: mail.from,
     to: { name: mail.to.name ?? '', address: mail.to.address },
     subject: mail.subject,

@@ -1,0 +1,81 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import {
+  createDelivery,
+  CreateDeliveryInput,
+  DeliveryListQuery,
+  getDelivery,
+  listDeliveries,
+  listPrintQueue,
+  updateDelivery,
+  UpdateDeliveryInput,
+} from '../services/deliveries.js';
+
+export function deliveryRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/letters/:id/deliveries',
+    organiserRoute(
+      'Deliveries',
+      'Deliver a letter to its target by email (covering note in the target\'s language, PDF attached; 422 TARGET_HAS_NO_EMAIL) or by print (joins the print queue). With an Idempotency-Key header (1–200 visible ASCII characters), a repeat answers 200 with the delivery the key first made and the header Idempotent-Replayed: true; the same key for another letter or channel is 409 IDEMPOTENCY_KEY_REUSED.',
+      'deliveries',
+      { 201: 'Created: { id, channel, status, … }', 200: 'Replayed: the delivery this Idempotency-Key already made' },
+    ),
+    requireScope('deliveries'),
+    requireJson(),
+    validate('json', CreateDeliveryInput),
+    async (c) => {
+      const services = c.get('services');
+      const key = c.req.header('idempotency-key');
+      const input = c.req.valid('json');
+      const { delivery, replayed } = await createDelivery(services.ctx, services.letters, c.req.param('id'), input, key);
+      if (replayed) {
+        c.header('Idempotent-Replayed', 'true');
+        return c.json(delivery, 200);
+      }
+      if (input.channel === 'email') services.onMailQueued();
+      return c.json(delivery, 201);
+    },
+  );
+
+  routes.get(
+    '/deliveries',
+    organiserRoute('Deliveries', 'List deliveries, newest first; filter by ?status=, ?channel=, ?campaign=<slug>', 'deliveries'),
+    requireScope('deliveries'),
+    validate('query', DeliveryListQuery),
+    async (c) => c.json(await listDeliveries(c.get('services').ctx, c.req.valid('query'))),
+  );
+
+  routes.get(
+    '/deliveries/:id',
+    organiserRoute('Deliveries', 'A delivery; an email delivery\'s status is read from its email (queued, sending, sent, failed)', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await getDelivery(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  routes.patch(
+    '/deliveries/:id',
+    organiserRoute(
+      'Deliveries',
+      'Move a print delivery along queued → printed → posted → delivered | returned (trackingNumber only with posted); anything else is 409 INVALID_TRANSITION, an email delivery 409 NOT_A_PRINT_DELIVERY',
+      'deliveries',
+    ),
+    requireScope('deliveries'),
+    requireJson(),
+    validate('json', UpdateDeliveryInput),
+    async (c) => c.json(await updateDelivery(c.get('services').ctx, c.req.param('id'), c.req.valid('json'))),
+  );
+
+  routes.get(
+    '/print-queue',
+    organiserRoute('Deliveries', 'Every print delivery still queued, by campaign, target country and postal code, then age, with the postal address and page count', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await listPrintQueue(c.get('services').ctx)),
+  );
+
+  return routes;
+}

@@ -1,0 +1,137 @@
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import * as v from 'valibot';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import {
+  cancelMailing,
+  CreateMailingInput,
+  finalMailingStatuses,
+  getMailing,
+  getMailingView,
+  listMailings,
+  MailingListQuery,
+  pauseMailing,
+  resumeMailing,
+  scheduleMailing,
+} from '../services/mailings.js';
+import { PageQuery } from '../services/pagination.js';
+
+const ListQuery = v.object({ ...PageQuery.entries, ...MailingListQuery.entries });
+
+/** How often the events stream reads the mailing: `?pollMs=` from 100 ms to 10 s, 1 s by default. */
+const EventsQuery = v.object({
+  pollMs: v.optional(
+    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(100), v.maxValue(10_000)),
+    '1000',
+  ),
+});
+
+/** A comment line every so often keeps proxies from closing a quiet stream. */
+const HEARTBEAT_MS = 15_000;
+
+export function mailingRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/mailings',
+    organiserRoute(
+      'Mailings',
+      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
+      'deliveries',
+      { 201: 'Scheduled' },
+    ),
+    requireScope('deliveries'),
+    requireJson(),
+    validate('json', CreateMailingInput),
+    async (c) => c.json(await scheduleMailing(c.get('services').ctx, c.req.valid('json')), 201),
+  );
+
+  routes.get(
+    '/mailings',
+    organiserRoute('Mailings', 'List mailings, newest first; filter by campaign slug and status', 'deliveries'),
+    requireScope('deliveries'),
+    validate('query', ListQuery),
+    async (c) => c.json(await listMailings(c.get('services').ctx, c.req.valid('query'))),
+  );
+
+  routes.get(
+    '/mailings/:id',
+    organiserRoute('Mailings', 'A mailing with its progress { total, sent, failed, skipped }', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await getMailing(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  routes.post(
+    '/mailings/:id/pause',
+    organiserRoute('Mailings', 'Pause a scheduled or running mailing (409 INVALID_TRANSITION otherwise)', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await pauseMailing(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  routes.post(
+    '/mailings/:id/resume',
+    organiserRoute('Mailings', 'Resume a paused mailing: back to scheduled if it had not started, else running', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await resumeMailing(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  routes.post(
+    '/mailings/:id/cancel',
+    organiserRoute('Mailings', 'Cancel a scheduled, running or paused mailing (final)', 'deliveries'),
+    requireScope('deliveries'),
+    async (c) => c.json(await cancelMailing(c.get('services').ctx, c.req.param('id'))),
+  );
+
+  routes.get(
+    '/mailings/:id/events',
+    organiserRoute(
+      'Mailings',
+      'Server-sent events: `progress` with the mailing (without its body) at once and on every change; the stream ends after a final status (finished, cancelled, failed)',
+      'deliveries',
+      { 200: 'text/event-stream' },
+    ),
+    requireScope('deliveries'),
+    validate('query', EventsQuery),
+    async (c) => {
+      const { ctx } = c.get('services');
+      const id = c.req.param('id');
+      const { pollMs } = c.req.valid('query');
+      // Read once before the stream starts, so an unknown id is a plain 404.
+      let view = await getMailingView(ctx, id);
+      return streamSSE(c, async (stream) => {
+        try {
+          let sent = '';
+          let quietMs = 0;
+          while (!stream.aborted) {
+            const data = JSON.stringify(view);
+            if (data !== sent) {
+              await stream.writeSSE({ event: 'progress', data, id: view.updatedAt });
+              sent = data;
+              quietMs = 0;
+            } else if (quietMs >= HEARTBEAT_MS) {
+              await stream.write(': keep-alive\n\n');
+              quietMs = 0;
+            }
+            if (finalMailingStatuses.includes(view.status)) return;
+            await stream.sleep(pollMs);
+            quietMs += pollMs;
+            if (stream.aborted) return;
+            view = await getMailingView(ctx, view.id);
+          }
+        } catch (error) {
+          // The response has started, so the client learns of it as an event; the details stay in the log.
+          c.get('logger')?.error('mailing events stream failed', { requestId: c.get('requestId'), error: String(error) });
+          await stream.writeSSE({
+            event: 'error',
+            data: JSON.stringify({ code: 'STREAM_FAILED', message: 'The progress stream stopped; reconnect to carry on.', requestId: c.get('requestId') }),
+          });
+        }
+      });
+    },
+  );
+
+  return routes;
+}

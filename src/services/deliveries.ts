@@ -1,0 +1,389 @@
+import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import * as v from 'valibot';
+import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type StoredOutboxMessage } from '../db/schema.js';
+import type { LetterPorts } from '../letters/letter-ports.js';
+import { newId, uuidPattern } from '../lib/ids.js';
+import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
+import { newMessageId } from '../mail/messages.js';
+import type { ServiceContext } from './context.js';
+import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
+import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
+
+export const deliveryChannels = ['email', 'print'] as const;
+export type DeliveryChannel = (typeof deliveryChannels)[number];
+
+export const deliveryStatuses = ['queued', 'sending', 'sent', 'failed', 'bounced', 'printed', 'posted', 'delivered', 'returned'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+
+/** The states an organiser moves a print delivery to by hand. */
+export const printStatuses = ['printed', 'posted', 'delivered', 'returned'] as const;
+export type PrintStatus = (typeof printStatuses)[number];
+
+/** queued → printed → posted → delivered | returned. */
+const printTransitions: Record<DeliveryStatus, readonly PrintStatus[]> = {
+  queued: ['printed'],
+  printed: ['posted'],
+  posted: ['delivered', 'returned'],
+  sending: [],
+  sent: [],
+  failed: [],
+  bounced: [],
+  delivered: [],
+  returned: [],
+};
+
+const stampColumn = { printed: 'printedAt', posted: 'postedAt', delivered: 'deliveredAt', returned: 'returnedAt' } as const;
+
+export const CreateDeliveryInput = v.strictObject({
+  channel: v.picklist(deliveryChannels, 'must be email or print'),
+});
+export type CreateDeliveryInput = v.InferOutput<typeof CreateDeliveryInput>;
+
+/** An `Idempotency-Key` header: 1–200 visible ASCII characters (no spaces). */
+export const IdempotencyKey = v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,200}$/, 'must be 1 to 200 visible ASCII characters'));
+
+export const UpdateDeliveryInput = v.strictObject({
+  status: v.picklist(printStatuses, 'must be printed, posted, delivered or returned'),
+  trackingNumber: v.optional(v.pipe(SingleLine(100), v.nonEmpty('must not be empty'))),
+});
+export type UpdateDeliveryInput = v.InferOutput<typeof UpdateDeliveryInput>;
+
+export const DeliveryListQuery = v.object({
+  ...PageQuery.entries,
+  status: v.optional(v.picklist(deliveryStatuses, `must be one of ${deliveryStatuses.join(', ')}`)),
+  channel: v.optional(v.picklist(deliveryChannels, 'must be email or print')),
+  /** A campaign's slug. */
+  campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+export type DeliveryListQuery = v.InferOutput<typeof DeliveryListQuery>;
+
+export type DeliveryView = {
+  id: string;
+  letterId: string;
+  campaign: string;
+  campaignId: string;
+  targetId: string;
+  mailingId: string | null;
+  channel: DeliveryChannel;
+  status: DeliveryStatus;
+  attempts: number;
+  lastError: string | null;
+  trackingNumber: string | null;
+  createdAt: string;
+  updatedAt: string;
+  sentAt: string | null;
+  printedAt: string | null;
+  postedAt: string | null;
+  deliveredAt: string | null;
+  returnedAt: string | null;
+};
+
+export type PrintQueueItem = {
+  id: string;
+  letterId: string;
+  campaign: string;
+  campaignTitle: string;
+  target: { id: string; name: string; title: string | null; organisation: string | null; postalAddress: PostalAddress };
+  pages: number;
+  createdAt: string;
+};
+
+/**
+ * An email delivery has no state of its own: it is whatever its outbox row is
+ * (pending → queued, pending under a live lease → sending, sent, failed), so
+ * the sender never has to write to two tables. `bounced` will be recorded on
+ * the delivery itself, since it arrives after the outbox row is done.
+ */
+const derivedStatus = (now: number) =>
+  sql<DeliveryStatus>`CASE WHEN ${deliveries.channel} <> 'email' OR ${deliveries.status} = 'bounced' THEN ${deliveries.status}
+    WHEN ${outbox.status} = 'sent' THEN 'sent'
+    WHEN ${outbox.status} = 'failed' THEN 'failed'
+    WHEN ${outbox.lockedUntil} > ${now} THEN 'sending'
+    ELSE 'queued' END`;
+
+const rowColumns = (now: number) => ({
+  id: deliveries.id,
+  letterId: deliveries.letterId,
+  campaign: campaigns.slug,
+  campaignId: deliveries.campaignId,
+  targetId: deliveries.targetId,
+  mailingId: deliveries.mailingId,
+  channel: deliveries.channel,
+  status: derivedStatus(now),
+  attempts: deliveries.attempts,
+  lastError: deliveries.lastError,
+  trackingNumber: deliveries.trackingNumber,
+  idempotencyKey: deliveries.idempotencyKey,
+  createdAt: deliveries.createdAt,
+  updatedAt: deliveries.updatedAt,
+  sentAt: deliveries.sentAt,
+  printedAt: deliveries.printedAt,
+  postedAt: deliveries.postedAt,
+  deliveredAt: deliveries.deliveredAt,
+  returnedAt: deliveries.returnedAt,
+  outboxAttempts: outbox.attempts,
+  outboxLastError: outbox.lastError,
+  outboxSentAt: outbox.sentAt,
+});
+
+function selectDeliveries(ctx: ServiceContext, now: number) {
+  return ctx.db.db
+    .select(rowColumns(now))
+    .from(deliveries)
+    .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
+    .leftJoin(outbox, eq(outbox.id, deliveries.outboxId));
+}
+
+type DeliveryRow = Awaited<ReturnType<ReturnType<typeof selectDeliveries>['where']>>[number];
+
+function toView(row: DeliveryRow): DeliveryView {
+  const email = row.channel === 'email';
+  return {
+    id: row.id,
+    letterId: row.letterId,
+    campaign: row.campaign,
+    campaignId: row.campaignId,
+    targetId: row.targetId,
+    mailingId: row.mailingId,
+    channel: row.channel,
+    status: row.status,
+    attempts: email ? (row.outboxAttempts ?? 0) : row.attempts,
+    lastError: email ? (row.outboxLastError ?? null) : row.lastError,
+    trackingNumber: row.trackingNumber,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+    sentAt: isoOrNull(email ? (row.outboxSentAt ?? null) : row.sentAt),
+    printedAt: isoOrNull(row.printedAt),
+    postedAt: isoOrNull(row.postedAt),
+    deliveredAt: isoOrNull(row.deliveredAt),
+    returnedAt: isoOrNull(row.returnedAt),
+  };
+}
+
+function parseId(id: string): string | null {
+  const lower = id.toLowerCase();
+  return uuidPattern.test(lower) ? lower : null;
+}
+
+async function findRow(ctx: ServiceContext, where: SQL): Promise<DeliveryRow | undefined> {
+  const [row] = await selectDeliveries(ctx, ctx.clock.now()).where(where);
+  return row;
+}
+
+async function findLetterForDelivery(ctx: ServiceContext, id: string) {
+  const letterId = parseId(id);
+  const [found] = letterId
+    ? await ctx.db.db
+        .select({ letter: letters, mode: letterBatches.mode, campaign: campaigns, target: targets })
+        .from(letters)
+        .innerJoin(letterBatches, eq(letterBatches.id, letters.batchId))
+        .innerJoin(campaigns, eq(campaigns.id, letters.campaignId))
+        .innerJoin(targets, eq(targets.id, letters.targetId))
+        .where(eq(letters.id, letterId))
+    : [];
+  if (!found) throw new NotFound('Letter');
+  return found;
+}
+
+const isLocale = (value: string): value is Locale => (locales as readonly string[]).includes(value);
+
+/** The same name the letter downloads as (`GET /letters/:id.pdf`). */
+function letterFilename(slug: string, targetName: string, letterId: string, mode: 'per_target' | 'per_signer'): string {
+  return `${slug}-${targetName}${mode === 'per_signer' ? `-${letterId.slice(-8)}` : ''}.pdf`;
+}
+
+function checkReplay(existing: DeliveryRow, letterId: string, channel: DeliveryChannel): DeliveryView {
+  if (existing.letterId !== letterId || existing.channel !== channel) {
+    throw new Conflict(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used for another delivery (a different letter or channel); use a new key.',
+    );
+  }
+  return toView(existing);
+}
+
+/**
+ * Creates a delivery of a letter to its target. `email`: the delivery and its
+ * outbox message (a covering note in the target's language with the PDF
+ * attached) are written in one atomic step; the target needs an email address
+ * (422 TARGET_HAS_NO_EMAIL). `print`: the delivery joins the print queue.
+ * With an idempotency key, a repeat returns the delivery the key first made
+ * (`replayed: true`), even when the two requests race; the same key for another
+ * letter or channel is 409 IDEMPOTENCY_KEY_REUSED.
+ */
+export async function createDelivery(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  letterIdParam: string,
+  input: CreateDeliveryInput,
+  idempotencyKey?: string,
+): Promise<{ delivery: DeliveryView; replayed: boolean }> {
+  if (idempotencyKey !== undefined && !v.is(IdempotencyKey, idempotencyKey)) {
+    throw new ValidationFailed([{ path: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' }]);
+  }
+  const { letter, mode, campaign, target } = await findLetterForDelivery(ctx, letterIdParam);
+  if (idempotencyKey !== undefined) {
+    const existing = await findRow(ctx, eq(deliveries.idempotencyKey, idempotencyKey));
+    if (existing) return { delivery: checkReplay(existing, letter.id, input.channel), replayed: true };
+  }
+
+  const now = ctx.clock.now();
+  const id = newId(now);
+  const row: typeof deliveries.$inferInsert = {
+    id,
+    letterId: letter.id,
+    campaignId: letter.campaignId,
+    targetId: target.id,
+    channel: input.channel,
+    status: 'queued',
+    idempotencyKey: idempotencyKey ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  // A racing request with the same key inserts nothing (and queues no email); it then reads the winner below.
+  const statements = [];
+  if (input.channel === 'email') {
+    const address = target.email?.trim();
+    if (!address) throw new Unprocessable('TARGET_HAS_NO_EMAIL', 'The target has no email address; add one to the target or deliver the letter by print.');
+    const organisation = await ports.loadOrganisation();
+    const locale: Locale = isLocale(target.language) ? target.language : letter.language;
+    const email: LetterDeliveryEmailInput = {
+      locale,
+      recipient: { name: target.name, address },
+      campaignTitle: campaign.translations[locale]?.title ?? campaign.title,
+      signatureCount: letter.signatureCount,
+      organisation: {
+        name: organisation.name,
+        addressLines: organisation.addressLines,
+        ...(organisation.email ? { email: organisation.email } : {}),
+        ...(organisation.website ? { website: organisation.website } : {}),
+        ...(organisation.representative ? { representative: organisation.representative } : {}),
+      },
+      attachment: { storedPath: letter.path, filename: letterFilename(campaign.slug, target.name, letter.id, mode) },
+    };
+    const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email };
+    const outboxId = newId(now);
+    row.outboxId = outboxId;
+    statements.push(
+      ctx.db.db.insert(deliveries).values(row).onConflictDoNothing(),
+      ctx.db.statement(sql`INSERT INTO ${outbox} ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
+        SELECT ${outboxId}, 'letter-delivery', ${address}, ${newMessageId(ctx.mailFrom, outboxId)}, ${JSON.stringify(message)}, 'pending', 0, ${now}, ${now}
+        WHERE EXISTS (SELECT 1 FROM ${deliveries} WHERE "id" = ${id})`),
+    );
+  } else {
+    statements.push(ctx.db.db.insert(deliveries).values(row).onConflictDoNothing());
+  }
+  await ctx.db.atomic(statements);
+
+  const stored = await findRow(ctx, idempotencyKey === undefined ? eq(deliveries.id, id) : eq(deliveries.idempotencyKey, idempotencyKey));
+  if (!stored) throw new Error('delivery not stored');
+  if (stored.id !== id) return { delivery: checkReplay(stored, letter.id, input.channel), replayed: true };
+  return { delivery: toView(stored), replayed: false };
+}
+
+/** One delivery, its status read live (for email, from its outbox message). */
+export async function getDelivery(ctx: ServiceContext, idParam: string): Promise<DeliveryView> {
+  const id = parseId(idParam);
+  const row = id ? await findRow(ctx, eq(deliveries.id, id)) : undefined;
+  if (!row) throw new NotFound('Delivery');
+  return toView(row);
+}
+
+/** Deliveries, newest first, filtered by status, channel and campaign (slug). */
+export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQuery): Promise<Page<DeliveryView>> {
+  const after = decodeCursor(query.cursor);
+  const now = ctx.clock.now();
+  const rows = await selectDeliveries(ctx, now)
+    .where(
+      and(
+        query.status ? sql`${derivedStatus(now)} = ${query.status}` : undefined,
+        query.channel ? eq(deliveries.channel, query.channel) : undefined,
+        query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        after
+          ? or(lt(deliveries.createdAt, after.createdAt), and(eq(deliveries.createdAt, after.createdAt), lt(deliveries.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toView);
+}
+
+/**
+ * Moves a print delivery along queued → printed → posted → delivered | returned,
+ * stamping the time of each step; a tracking number may come with `posted`.
+ * Email deliveries follow their email and are not changed by hand.
+ */
+export async function updateDelivery(ctx: ServiceContext, idParam: string, input: UpdateDeliveryInput): Promise<DeliveryView> {
+  const current = await getDeliveryRow(ctx, idParam);
+  if (current.channel !== 'print') {
+    throw new Conflict('NOT_A_PRINT_DELIVERY', 'Email deliveries follow their email; only print deliveries change status by hand.');
+  }
+  if (input.trackingNumber !== undefined && input.status !== 'posted') {
+    throw new ValidationFailed([{ path: 'trackingNumber', message: 'can only be given with status posted' }]);
+  }
+  if (!printTransitions[current.status].includes(input.status)) {
+    throw new Conflict('INVALID_TRANSITION', `A print delivery cannot go from ${current.status} to ${input.status}.`, {
+      from: current.status,
+      to: input.status,
+      allowed: printTransitions[current.status],
+    });
+  }
+  const now = ctx.clock.now();
+  await ctx.db.atomic([
+    ctx.db.db
+      .update(deliveries)
+      .set({
+        status: input.status,
+        updatedAt: now,
+        [stampColumn[input.status]]: now,
+        ...(input.trackingNumber !== undefined ? { trackingNumber: input.trackingNumber } : {}),
+      })
+      // Only from the state read above: a concurrent change makes this a no-op, reported below.
+      .where(and(eq(deliveries.id, current.id), eq(deliveries.status, current.status))),
+  ]);
+  const updated = await getDeliveryRow(ctx, current.id);
+  if (updated.status !== input.status || updated.updatedAt !== now) {
+    throw new Conflict('INVALID_TRANSITION', `The delivery changed meanwhile; it is now ${updated.status}.`, { from: updated.status, to: input.status });
+  }
+  return toView(updated);
+}
+
+async function getDeliveryRow(ctx: ServiceContext, idParam: string): Promise<DeliveryRow> {
+  const id = parseId(idParam);
+  const row = id ? await findRow(ctx, eq(deliveries.id, id)) : undefined;
+  if (!row) throw new NotFound('Delivery');
+  return row;
+}
+
+/**
+ * Every print delivery still to be printed, in the order the envelopes are
+ * stuffed: by campaign (slug), then the target's country and postal code, then
+ * when it was queued.
+ */
+export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: PrintQueueItem[] }> {
+  const rows = await ctx.db.db
+    .select({
+      id: deliveries.id,
+      letterId: deliveries.letterId,
+      campaign: campaigns.slug,
+      campaignTitle: campaigns.title,
+      target: { id: targets.id, name: targets.name, title: targets.title, organisation: targets.organisation, postalAddress: targets.postalAddress },
+      pages: letters.pages,
+      createdAt: deliveries.createdAt,
+    })
+    .from(deliveries)
+    .innerJoin(letters, eq(letters.id, deliveries.letterId))
+    .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
+    .innerJoin(targets, eq(targets.id, deliveries.targetId))
+    .where(and(eq(deliveries.channel, 'print'), eq(deliveries.status, 'queued')))
+    .orderBy(
+      asc(campaigns.slug),
+      sql`json_extract(${targets.postalAddress}, '$.country')`,
+      sql`coalesce(json_extract(${targets.postalAddress}, '$.postalCode'), '')`,
+      asc(deliveries.createdAt),
+      asc(deliveries.id),
+    );
+  return { items: rows.map((row) => ({ ...row, createdAt: new Date(row.createdAt).toISOString() })) };
+}

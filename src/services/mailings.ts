@@ -1,0 +1,302 @@
+import { and, count, desc, eq, lt, or } from 'drizzle-orm';
+import * as v from 'valibot';
+import { campaigns, campaignTargets, mailings } from '../db/schema.js';
+import { newId, uuidPattern } from '../lib/ids.js';
+import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/local-time.js';
+import type { ServiceContext } from './context.js';
+import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { IsoDateTime, isoOrNull, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
+
+export const mailingKinds = ['letters', 'update'] as const;
+export const mailingStatuses = ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] as const;
+export type MailingStatus = (typeof mailingStatuses)[number];
+
+/** Statuses after which a mailing never changes again. */
+export const finalMailingStatuses: readonly MailingStatus[] = ['cancelled', 'finished', 'failed'];
+
+const LocalDateTime = v.pipe(
+  v.string(),
+  v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'must be a local date and time without an offset, e.g. 2027-09-22T09:00'),
+  v.check(isLocalTime, 'must be a real local date and time without an offset, e.g. 2027-09-22T09:00'),
+);
+
+export const CreateMailingInput = v.strictObject({
+  campaign: v.pipe(v.string(), v.regex(/^[a-z0-9-]{3,64}$/, 'must be a campaign slug')),
+  kind: v.picklist(mailingKinds),
+  /** Wall-clock time in `timeZone`. */
+  sendAt: LocalDateTime,
+  timeZone: TimeZone,
+  cutoffAt: v.optional(IsoDateTime),
+  channel: v.optional(v.picklist(['email', 'print'])),
+  ratePerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
+  subject: v.optional(v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'))),
+  body: v.optional(v.pipe(MultiLine(50_000), v.minLength(1, 'must not be empty'))),
+  template: v.optional(TemplateName),
+  dryRun: v.optional(v.boolean()),
+});
+export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
+
+export const MailingListQuery = v.object({
+  campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
+  status: v.optional(v.picklist(mailingStatuses)),
+});
+export type MailingListQuery = v.InferOutput<typeof MailingListQuery>;
+
+type MailingRow = typeof mailings.$inferSelect;
+
+function toView(row: MailingRow, campaignSlug: string) {
+  return {
+    id: row.id,
+    campaign: campaignSlug,
+    kind: row.kind,
+    status: row.status,
+    sendAt: new Date(row.sendAt).toISOString(),
+    sendAtLocal: row.sendAtLocal,
+    timeZone: row.timeZone,
+    cutoffAt: isoOrNull(row.cutoffAt),
+    channel: row.channel,
+    ratePerMinute: row.ratePerMinute,
+    subject: row.subject,
+    template: row.template,
+    dryRun: row.dryRun,
+    progress: { total: row.total, sent: row.sent, failed: row.failed, skipped: row.skipped },
+    lastError: row.lastError,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+    startedAt: isoOrNull(row.startedAt),
+    finishedAt: isoOrNull(row.finishedAt),
+  };
+}
+/** A mailing in lists and progress events: everything but the (up to 50,000 characters) body. */
+export type MailingView = ReturnType<typeof toView>;
+/** One mailing read on its own: the view and the Markdown body of an `update`. */
+export type MailingDetail = MailingView & { body: string | null };
+
+const toDetail = (row: MailingRow, campaignSlug: string): MailingDetail => ({ ...toView(row, campaignSlug), body: row.body });
+
+/** Ids are lower-case UUIDs; anything else names no mailing (404, like an unknown id). */
+async function findMailing(ctx: ServiceContext, id: string) {
+  const normalised = id.toLowerCase();
+  if (!uuidPattern.test(normalised)) return undefined;
+  const [found] = await ctx.db.db
+    .select({ mailing: mailings, campaignSlug: campaigns.slug })
+    .from(mailings)
+    .innerJoin(campaigns, eq(campaigns.id, mailings.campaignId))
+    .where(eq(mailings.id, normalised));
+  return found;
+}
+
+async function requireMailing(ctx: ServiceContext, id: string) {
+  const found = await findMailing(ctx, id);
+  if (!found) throw new NotFound('Mailing');
+  return found;
+}
+
+/** What the kind allows and needs, reported together so one answer names every field to fix. */
+function checkContent(input: CreateMailingInput): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  if (input.kind === 'update') {
+    if (input.template === undefined) {
+      if (input.subject === undefined) issues.push({ path: 'subject', message: 'an update needs a subject (or a template)' });
+      if (input.body === undefined) issues.push({ path: 'body', message: 'an update needs a Markdown body (or a template)' });
+    }
+    if (input.channel !== undefined) issues.push({ path: 'channel', message: 'only letters have a channel; updates go by email' });
+  } else {
+    if (input.subject !== undefined) issues.push({ path: 'subject', message: 'letters take their subject from the letter template' });
+    if (input.body !== undefined) issues.push({ path: 'body', message: 'letters take their text from the letter template' });
+  }
+  return issues;
+}
+
+/** The zone as ICU names it (`asia/tokyo` → `Asia/Tokyo`), so stored zones compare equal. */
+function canonicalZone(timeZone: string): string {
+  return new Intl.DateTimeFormat('en', { timeZone }).resolvedOptions().timeZone;
+}
+
+function sendInstant(input: CreateMailingInput): number {
+  try {
+    return localTimeToInstant(input.sendAt, input.timeZone);
+  } catch (error) {
+    if (error instanceof LocalTimeInvalid) {
+      throw new Unprocessable('LOCAL_TIME_INVALID', error.message, {
+        path: 'sendAt',
+        sendAt: input.sendAt,
+        timeZone: input.timeZone,
+        ...(error.gap ? { gap: error.gap } : {}),
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Schedules a mailing on a campaign for a wall-clock time in a time zone.
+ * The instant is stored in UTC beside the local time as given; a local time
+ * in a daylight-saving gap is refused (422 LOCAL_TIME_INVALID), one that
+ * happens twice means the earlier instant (see src/mailings/local-time.ts).
+ * `letters` go to the campaign's targets (by email unless `channel` is
+ * `print`); an `update` goes to supporters who consented to updates.
+ */
+export async function scheduleMailing(ctx: ServiceContext, input: CreateMailingInput): Promise<MailingDetail> {
+  const issues = checkContent(input);
+  if (issues.length > 0) throw new ValidationFailed(issues);
+  const sendAt = sendInstant(input);
+  if (input.cutoffAt !== undefined && input.cutoffAt > sendAt) {
+    throw new ValidationFailed([{ path: 'cutoffAt', message: 'must not be after the send time' }]);
+  }
+  const now = ctx.clock.now();
+  if (sendAt <= now) {
+    throw new Unprocessable('SEND_AT_IN_PAST', `${input.sendAt} in ${input.timeZone} (${new Date(sendAt).toISOString()}) has already passed.`, {
+      path: 'sendAt',
+      sendAt: new Date(sendAt).toISOString(),
+      now: new Date(now).toISOString(),
+    });
+  }
+
+  const [campaign] = await ctx.db.db
+    .select({ id: campaigns.id, slug: campaigns.slug, status: campaigns.status })
+    .from(campaigns)
+    .where(eq(campaigns.slug, input.campaign));
+  if (!campaign) throw new NotFound('Campaign');
+  if (campaign.status === 'draft' || campaign.status === 'archived') {
+    throw new Conflict('CAMPAIGN_NOT_OPEN', `The campaign is ${campaign.status}; mailings need an open or closed campaign.`, {
+      status: campaign.status,
+    });
+  }
+  if (input.kind === 'letters') {
+    const [linked] = await ctx.db.db.select({ n: count() }).from(campaignTargets).where(eq(campaignTargets.campaignId, campaign.id));
+    if (!linked || linked.n === 0) {
+      throw new Unprocessable('NO_TARGETS', 'The campaign has no targets to deliver letters to; add targetIds to it first.');
+    }
+  }
+
+  const row: MailingRow = {
+    id: newId(now),
+    campaignId: campaign.id,
+    kind: input.kind,
+    sendAtLocal: input.sendAt,
+    timeZone: canonicalZone(input.timeZone),
+    sendAt,
+    cutoffAt: input.cutoffAt ?? null,
+    channel: input.kind === 'letters' ? (input.channel ?? 'email') : null,
+    ratePerMinute: input.ratePerMinute ?? null,
+    subject: input.subject ?? null,
+    body: input.body ?? null,
+    template: input.template ?? null,
+    dryRun: input.dryRun ?? false,
+    status: 'scheduled',
+    total: 0,
+    sent: 0,
+    failed: 0,
+    skipped: 0,
+    lockedBy: null,
+    lockedUntil: null,
+    lastError: null,
+    startedAt: null,
+    finishedAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  await ctx.db.atomic([ctx.db.db.insert(mailings).values(row)]);
+  return toDetail(row, campaign.slug);
+}
+
+/** One mailing with its progress; `NotFound` for an unknown or malformed id. */
+export async function getMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
+  const found = await requireMailing(ctx, id);
+  return toDetail(found.mailing, found.campaignSlug);
+}
+
+/** One mailing without its body, as progress events carry it. */
+export async function getMailingView(ctx: ServiceContext, id: string): Promise<MailingView> {
+  const found = await requireMailing(ctx, id);
+  return toView(found.mailing, found.campaignSlug);
+}
+
+/** Mailings newest first, optionally of one campaign (by slug) and in one status. */
+export async function listMailings(ctx: ServiceContext, query: PageQuery & MailingListQuery) {
+  const after = decodeCursor(query.cursor);
+  const rows = await ctx.db.db
+    .select({ mailing: mailings, campaignSlug: campaigns.slug })
+    .from(mailings)
+    .innerJoin(campaigns, eq(campaigns.id, mailings.campaignId))
+    .where(
+      and(
+        query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        query.status !== undefined ? eq(mailings.status, query.status) : undefined,
+        after
+          ? or(lt(mailings.createdAt, after.createdAt), and(eq(mailings.createdAt, after.createdAt), lt(mailings.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(mailings.createdAt), desc(mailings.id))
+    .limit(query.limit + 1);
+  return toPage(
+    rows.map((r) => ({ ...r, createdAt: r.mailing.createdAt, id: r.mailing.id })),
+    query.limit,
+    (r) => toView(r.mailing, r.campaignSlug),
+  );
+}
+
+type StatusChange = 'pause' | 'resume' | 'cancel';
+
+/** Where each change may start from. */
+const changeFrom: Record<StatusChange, MailingStatus[]> = {
+  pause: ['scheduled', 'running'],
+  resume: ['paused'],
+  cancel: ['scheduled', 'running', 'paused'],
+};
+
+const changeDone: Record<StatusChange, string> = { pause: 'paused', resume: 'resumed', cancel: 'cancelled' };
+
+function changeTo(change: StatusChange, row: MailingRow): MailingStatus {
+  if (change === 'pause') return 'paused';
+  if (change === 'cancel') return 'cancelled';
+  // A mailing paused before the runner picked it up waits for its time again
+  // (at once if that has passed); one paused mid-way carries on where it stopped.
+  return row.startedAt === null ? 'scheduled' : 'running';
+}
+
+async function changeStatus(ctx: ServiceContext, id: string, change: StatusChange): Promise<MailingDetail> {
+  const { mailing: current } = await requireMailing(ctx, id);
+  const allowed = changeFrom[change];
+  if (!allowed.includes(current.status)) {
+    throw new Conflict('INVALID_TRANSITION', `A ${current.status} mailing cannot be ${changeDone[change]}.`, {
+      from: current.status,
+      allowedFrom: allowed,
+    });
+  }
+  const to = changeTo(change, current);
+  const now = ctx.clock.now();
+  // Guarded by the status read above, so a racing change (another request,
+  // or the runner finishing the mailing) and this one cannot both apply.
+  await ctx.db.atomic([
+    ctx.db.db
+      .update(mailings)
+      .set({ status: to, updatedAt: now, ...(to === 'cancelled' ? { finishedAt: now } : {}) })
+      .where(and(eq(mailings.id, current.id), eq(mailings.status, current.status))),
+  ]);
+  const updated = await requireMailing(ctx, current.id);
+  if (updated.mailing.status !== to) {
+    throw new Conflict('INVALID_TRANSITION', 'The mailing changed status meanwhile; read it again and retry.', {
+      status: updated.mailing.status,
+    });
+  }
+  return toDetail(updated.mailing, updated.campaignSlug);
+}
+
+/** scheduled | running → paused. */
+export function pauseMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
+  return changeStatus(ctx, id, 'pause');
+}
+
+/** paused → scheduled when it never started, else → running. */
+export function resumeMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
+  return changeStatus(ctx, id, 'resume');
+}
+
+/** scheduled | running | paused → cancelled (final). */
+export function cancelMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
+  return changeStatus(ctx, id, 'cancel');
+}
