@@ -170,8 +170,18 @@ export const outbox = sqliteTable(
     lastError: text('last_error'),
     createdAt: integer('created_at').notNull(),
     sentAt: integer('sent_at'),
+    /** The mailing this message belongs to, if any (progress, pacing, pause). */
+    mailingId: text('mailing_id'),
+    /**
+     * Who the message is for within its mailing (a signature id, a delivery id):
+     * unique per mailing, so a mailing run again after a crash never queues anyone twice.
+     */
+    recipientKey: text('recipient_key'),
   },
-  (t) => [index('outbox_due_idx').on(t.status, t.nextAttemptAt)],
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt),
+    uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
+  ],
 );
 
 export type OutboxMessage = {
@@ -196,7 +206,8 @@ export type OutboxMessage = {
 export type StoredOutboxMessage =
   | OutboxMessage
   | { compose: 'confirmation'; input: Record<string, unknown> }
-  | { compose: 'letter-delivery'; input: Record<string, unknown> };
+  | { compose: 'letter-delivery'; input: Record<string, unknown> }
+  | { compose: 'update'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */
 export const settingsStore = sqliteTable('settings', {
@@ -342,4 +353,32 @@ export const deliveries = sqliteTable(
     index('deliveries_letter_idx').on(t.letterId),
     uniqueIndex('deliveries_mailing_letter_uq').on(t.mailingId, t.letterId, t.channel),
   ],
+);
+
+/**
+ * Addresses no mail may go to: a hard bounce or a complaint. Checked when a
+ * mailing queues its messages and again by the sender.
+ */
+export const emailSuppressions = sqliteTable('email_suppressions', {
+  /** Trimmed and lower-cased, as signatures.email_normalized. */
+  emailNormalized: text('email_normalized').primaryKey(),
+  reason: text('reason', { enum: ['hard_bounce', 'complaint', 'manual'] }).notNull(),
+  detail: text('detail'),
+  createdAt: integer('created_at').notNull(),
+});
+
+/** Bounce reports received, hard and soft, against an outbox message and its address. */
+export const bounces = sqliteTable(
+  'bounces',
+  {
+    id: text('id').primaryKey(),
+    emailNormalized: text('email_normalized').notNull(),
+    kind: text('kind', { enum: ['hard', 'soft'] }).notNull(),
+    /** The Message-ID of the bounced message, when the report names it. */
+    messageId: text('message_id'),
+    outboxId: text('outbox_id'),
+    diagnostic: text('diagnostic'),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('bounces_email_idx').on(t.emailNormalized, t.createdAt), index('bounces_message_idx').on(t.messageId)],
 );
