@@ -12,6 +12,7 @@ import type { Logger } from './lib/logger.js';
 import type { LetterPorts } from './letters/letter-ports.js';
 import type { KeyedHasher } from './lib/secrets.js';
 import { TtlCache } from './lib/ttl-cache.js';
+import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { letterRoutes } from './routes/letters.js';
@@ -19,6 +20,7 @@ import { mailingRoutes } from './routes/mailings.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
 import type { ServiceContext } from './services/context.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
@@ -144,7 +146,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', letterRoutes());
   api.route('/', deliveryRoutes());
   api.route('/', mailingRoutes());
+  api.route('/', unsubscribeApiRoutes());
+  api.route('/', bounceRoutes());
   app.route('/api/v1', api);
+  app.route('/', unsubscribePageRoutes());
 
   app.get(
     '/api/v1/openapi.json',

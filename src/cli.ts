@@ -6,12 +6,13 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
-import { lettersDir, openServices, startServer } from './entry/node.js';
+import { lettersDir, openServices, startServer, startWorker } from './entry/node.js';
 import { createLocalLetterPorts } from './letters/letter-store.js';
 import { createJsonLogger, silentLogger } from './lib/logger.js';
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './services/errors.js';
 import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
+import { CreateMailingInput, finalMailingStatuses, getMailingView, scheduleMailing, type MailingView } from './services/mailings.js';
 import { importTargets } from './services/target-import.js';
 import { createToken, CreateTokenInput, scopes } from './services/tokens.js';
 
@@ -19,6 +20,7 @@ const usage = `Usage: signet <command> [options]
 
 Commands:
   serve                                   start the HTTP server, mail sender and jobs (default for npm start)
+  worker                                  run the mail sender, mailing runner and jobs without HTTP
   migrate                                 apply database migrations and exit
   token create --name NAME --scopes S,S   create an API token and print it once
                                           scopes: ${scopes.join(', ')}
@@ -28,6 +30,10 @@ Commands:
                                           render and store a campaign's letters (default per_target, cut-off now)
   letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
                                           render a draft letter for one target (to stdout without -o)
+  mailing schedule --campaign SLUG --kind update|letters --send-at 2027-09-22T09:00 --time-zone Asia/Tokyo
+                   [--subject S --body-file F | --template T] [--channel email|print] [--rate N] [--cutoff ISO] [--dry-run]
+                                          schedule a mailing for a local time in a time zone
+  mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
 
 Settings come from the environment (see README): PORT, HOST, DATABASE_PATH, PUBLIC_URL,
 ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL.`;
@@ -118,6 +124,105 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
   fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
 }
 
+/** Runs until SIGTERM or SIGINT, then stops gracefully (the batch in hand and the mail in flight finish). */
+async function workerCommand(settings: Settings) {
+  const logger = createJsonLogger(settings.LOG_LEVEL);
+  const worker = await startWorker(settings, logger);
+  logger.info('worker started', { mail: settings.SMTP_URL ? 'smtp' : 'files', sender: settings.MAIL_SENDER });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    worker.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: String(error) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+type MailingOptions = {
+  campaign?: string | undefined;
+  kind?: string | undefined;
+  'send-at'?: string | undefined;
+  'time-zone'?: string | undefined;
+  subject?: string | undefined;
+  'body-file'?: string | undefined;
+  template?: string | undefined;
+  channel?: string | undefined;
+  rate?: string | undefined;
+  cutoff?: string | undefined;
+  'dry-run'?: boolean | undefined;
+  watch?: boolean | undefined;
+};
+
+function progressLine(view: MailingView): string {
+  const { total, sent, failed, skipped } = view.progress;
+  return `${view.status}: sent ${sent}, failed ${failed} of ${total} (skipped ${skipped})${view.dryRun ? ' [dry run]' : ''}`;
+}
+
+/** `mailing schedule` (the same verb as POST /mailings) and `mailing status [--watch]`. */
+async function mailingCommand(settings: Settings, sub: string | undefined, id: string | undefined, values: MailingOptions) {
+  if (sub === 'schedule') {
+    const rate = values.rate === undefined ? undefined : /^\d+$/.test(values.rate) ? Number(values.rate) : fail('mailing schedule: --rate must be a whole number');
+    const input = parseOrFail(
+      CreateMailingInput,
+      {
+        campaign: values.campaign,
+        kind: values.kind,
+        sendAt: values['send-at'],
+        timeZone: values['time-zone'],
+        ...(values.subject !== undefined ? { subject: values.subject } : {}),
+        ...(values['body-file'] !== undefined ? { body: readFileSync(values['body-file'], 'utf8') } : {}),
+        ...(values.template !== undefined ? { template: values.template } : {}),
+        ...(values.channel !== undefined ? { channel: values.channel } : {}),
+        ...(rate !== undefined ? { ratePerMinute: rate } : {}),
+        ...(values.cutoff !== undefined ? { cutoffAt: values.cutoff } : {}),
+        ...(values['dry-run'] ? { dryRun: true } : {}),
+      },
+      'mailing schedule',
+    );
+    const mailing = await withServices(settings, (ctx) => scheduleMailing(ctx, input));
+    process.stdout.write(
+      `Mailing ${mailing.id} scheduled: ${mailing.kind} for ${mailing.campaign} at ${mailing.sendAtLocal} ${mailing.timeZone} (${mailing.sendAt})${mailing.dryRun ? ', dry run' : ''}\n`,
+    );
+    return;
+  }
+  if (sub === 'status' && id) {
+    await withServices(settings, async (ctx) => {
+      let view = await getMailingView(ctx, id);
+      process.stdout.write(`Mailing ${view.id} (${view.kind}, ${view.campaign}) at ${view.sendAtLocal} ${view.timeZone}\n`);
+      if (!values.watch) {
+        process.stdout.write(`${progressLine(view)}\n`);
+        if (view.lastError) process.stdout.write(`last error: ${view.lastError}\n`);
+        return;
+      }
+      // On a terminal one line is rewritten in place; piped, a line is printed for every change.
+      const live = process.stdout.isTTY === true;
+      let shown = '';
+      for (;;) {
+        const line = progressLine(view);
+        if (line !== shown) {
+          process.stdout.write(live ? `\r\x1b[2K${line}` : `${line}\n`);
+          shown = line;
+        }
+        if (finalMailingStatuses.includes(view.status)) break;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        view = await getMailingView(ctx, id);
+      }
+      if (live) process.stdout.write('\n');
+      if (view.lastError) process.stdout.write(`last error: ${view.lastError}\n`);
+    });
+    return;
+  }
+  fail('usage: signet mailing schedule --campaign SLUG --kind update|letters --send-at LOCAL --time-zone ZONE [options]\n       signet mailing status ID [--watch]');
+}
+
 async function main(argv: string[]) {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -132,6 +237,16 @@ async function main(argv: string[]) {
       target: { type: 'string' },
       language: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      campaign: { type: 'string' },
+      kind: { type: 'string' },
+      'send-at': { type: 'string' },
+      'time-zone': { type: 'string' },
+      subject: { type: 'string' },
+      'body-file': { type: 'string' },
+      channel: { type: 'string' },
+      rate: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      watch: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -145,6 +260,8 @@ async function main(argv: string[]) {
   switch (command) {
     case 'serve':
       return serveCommand(settings);
+    case 'worker':
+      return workerCommand(settings);
     case 'migrate':
       await withServices(settings, async () => undefined);
       process.stdout.write(`Migrations applied to ${settings.DATABASE_PATH}\n`);
@@ -183,6 +300,8 @@ async function main(argv: string[]) {
     }
     case 'letters':
       return lettersCommand(settings, sub, arg, values);
+    case 'mailing':
+      return mailingCommand(settings, sub, arg, values);
     default:
       fail(`unknown command "${command}"\n\n${usage}`);
   }

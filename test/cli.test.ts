@@ -14,7 +14,7 @@ function signet(args: string[], env: Record<string, string> = {}) {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir, ...env },
     encoding: 'utf8',
-    timeout: 30_000,
+    timeout: 60_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -52,7 +52,7 @@ describe('signet CLI', () => {
     const listed = signet(['campaign', 'list']);
     expect(listed.status).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^SLUG\s+STATUS\s+SIGNATURES\s+TITLE$/);
-  });
+  }, 120_000);
 
   it('stops with a message naming a bad setting', () => {
     const result = signet(['migrate'], { PORT: 'eighty', SIGN_RATE_LIMIT: '5 per minute' });

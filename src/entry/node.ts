@@ -7,7 +7,7 @@ import type { Settings } from '../config.js';
 import { SqliteDatabase } from '../db/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
 import { createLocalLetterPorts } from '../letters/letter-store.js';
-import { createLetterRenderPool } from '../letters/render-pool.js';
+import { createLetterRenderPool, type LetterRenderPool } from '../letters/render-pool.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
 import { KeyedHasher } from '../lib/secrets.js';
@@ -15,6 +15,7 @@ import { FileTransport } from '../mail/file-transport.js';
 import { OutboxSender } from '../mail/outbox-sender.js';
 import { SmtpTransport } from '../mail/smtp-transport.js';
 import type { MailTransport } from '../mail/transport.js';
+import { MailingRunner } from '../mailings/runner.js';
 import type { ServiceContext } from '../services/context.js';
 import { installationSecret } from '../services/installation.js';
 import { foldSignatureCounts } from '../services/signatures.js';
@@ -56,16 +57,62 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-/** Wires SQLite, the mail sender and the count folder, and serves the app. */
+/** The background work of a process: the outbox sender, the mailing runner and the count folder. */
+function startBackground(settings: Settings, ctx: ServiceContext, database: SqliteDatabase, logger: Logger, letterRenderPool: LetterRenderPool) {
+  const sender = new OutboxSender({ database, transport: createMailTransport(settings), clock: ctx.clock, logger, from: settings.MAIL_FROM });
+  if (settings.MAIL_SENDER === 'on') sender.start();
+  const runner = new MailingRunner({
+    ctx,
+    letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
+    logger,
+    onQueued: () => sender.wake(),
+  });
+  runner.start();
+  const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
+  return {
+    sender,
+    /** Runner first (it finishes the batch in hand), then the sender, so what was queued is sent or handed back. */
+    async stop() {
+      await countFolder.stop();
+      await runner.stop();
+      await sender.stop();
+      await foldSignatureCounts(ctx);
+    },
+  };
+}
+
+export type RunningWorker = {
+  /** Graceful stop: the mailing batch in hand and the mail in flight finished, database closed. */
+  close(): Promise<void>;
+};
+
+/**
+ * The background work without HTTP (`signet worker`): outbox sender, mailing
+ * runner and count folder, e.g. on a second machine beside servers started
+ * with MAIL_SENDER=off. Leases keep any number of them from doing a job twice.
+ */
+export async function startWorker(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningWorker> {
+  const { database, ctx } = openServices(settings, logger);
+  const letterRenderPool = createLetterRenderPool();
+  const background = startBackground(settings, ctx, database, logger, letterRenderPool);
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      await background.stop();
+      await letterRenderPool.close();
+      await database.close();
+    })());
+  return { close };
+}
+
+/** Wires SQLite, the mail sender, the mailing runner and the count folder, and serves the app. */
 export async function startServer(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningServer> {
   const { database, ctx } = openServices(settings, logger);
   const bootstrapToken = await ensureBootstrapToken(ctx, settings.ADMIN_TOKEN);
   const ipHasher = new KeyedHasher(await installationSecret(ctx, 'ip-hash-key'));
 
-  const sender = new OutboxSender({ database, transport: createMailTransport(settings), clock: ctx.clock, logger, from: settings.MAIL_FROM });
-  if (settings.MAIL_SENDER === 'on') sender.start();
   const letterRenderPool = createLetterRenderPool();
-  const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
+  const background = startBackground(settings, ctx, database, logger, letterRenderPool);
 
   const app = createApp({
     database,
@@ -79,7 +126,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     trustProxy: settings.TRUST_PROXY,
     ipHasher,
     clientAddress: (c) => getConnInfo(c).remote.address,
-    onMailQueued: () => sender.wake(),
+    onMailQueued: () => background.sender.wake(),
     letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
   });
 
@@ -94,10 +141,8 @@ export async function startServer(settings: Settings, logger: Logger = createJso
   const close = () =>
     (closing ??= (async () => {
       await new Promise<void>((done) => server.close(() => done()));
-      await countFolder.stop();
-      await sender.stop();
+      await background.stop();
       await letterRenderPool.close();
-      await foldSignatureCounts(ctx);
       await database.close();
     })());
 

@@ -1,3 +1,4 @@
+import type { ComposedPrintQueue, PrintQueueDocument } from './print-queue-pdf.js';
 import type { TemplateSummary } from './template-files.js';
 import type { LetterInput, LetterTemplate, Organisation, RenderOptions, RenderResult } from './types.js';
 
@@ -7,6 +8,8 @@ export interface LetterFiles {
   pathFor(batchId: string, letterId: string): Promise<{ stored: string; output: string }>;
   /** A stored letter's bytes, or null when the file is gone. */
   openRead(stored: string): Promise<{ body: ReadableStream<Uint8Array>; bytes: number } | null>;
+  /** A stored letter read whole into memory (to merge it into another PDF), or null when the file is gone. */
+  readBytes(stored: string): Promise<Uint8Array | null>;
   /** Deletes every file of a batch (after a failed run). */
   removeBatch(batchId: string): Promise<void>;
 }
@@ -23,5 +26,7 @@ export interface LetterPorts {
    * template error still becomes an error response rather than a cut transfer.
    */
   renderToStream(input: LetterInput, options: RenderOptions): Promise<ReadableStream<Uint8Array>>;
+  /** The print queue as one PDF: a cover sheet, then each letter's pages in the order given (held in memory). */
+  composePrintQueue(document: PrintQueueDocument): Promise<ComposedPrintQueue>;
   files: LetterFiles;
 }

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import type { LetterFiles, LetterPorts } from './letter-ports.js';
@@ -35,6 +35,15 @@ export function createLetterFiles(dataDir: string): LetterFiles {
       try {
         const { size } = await stat(path);
         return { body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes: size };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async readBytes(stored) {
+      if (!storedPattern.test(stored)) return null;
+      try {
+        return await readFile(join(root, stored));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
         throw error;
@@ -100,6 +109,8 @@ export function createLocalLetterPorts(options: LocalLetterPortsOptions): Letter
     loadOrganisation: () => loadOrganisation(options.lettersDir),
     renderToFile: (input, output, renderOptions) => render(input, output, renderOptions),
     renderToStream: (input, renderOptions) => streamRender((destination) => render(input, destination, renderOptions)),
+    // Loaded on first use: pdf-lib is large, and every CLI command and server start would pay for it.
+    composePrintQueue: async (document) => (await import('./print-queue-pdf.js')).composePrintQueuePdf(document),
     files: createLetterFiles(options.dataDir),
   };
 }

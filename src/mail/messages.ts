@@ -1,6 +1,7 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
+import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
 
 export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
 
@@ -226,11 +227,16 @@ export function newMessageId(mailFrom: string, id: string): string {
   return `<${id}@${senderDomain(mailFrom)}>`;
 }
 
-/** Turns what the outbox stored into the message to send. */
-export function renderStoredMessage(stored: StoredOutboxMessage): OutboxMessage {
+/**
+ * Turns what the outbox stored into the message to send. `recipient` is the
+ * outbox row's address: update inputs do not repeat it (one copy of the
+ * personal data per row).
+ */
+export function renderStoredMessage(stored: StoredOutboxMessage, recipient?: string): OutboxMessage {
   if ('compose' in stored) {
     if (stored.compose === 'confirmation') return composeConfirmationEmail(stored.input as ConfirmationEmailInput);
     if (stored.compose === 'letter-delivery') return composeLetterDeliveryEmail(stored.input as LetterDeliveryEmailInput);
+    if (stored.compose === 'update') return composeUpdateEmail(stored.input as UpdateEmailInput, recipient);
     throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
   }
   return stored;

@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { outbox, type OutboxMessage } from '../db/schema.js';
+import { emailSuppressions, outbox, type OutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
@@ -16,10 +16,20 @@ export type OutboxSenderOptions = {
   from: string;
   /** Names this sender's leases; unique per process. */
   workerId?: string;
-  /** Rows claimed per drain. */
+  /** Rows claimed per drain (default 500). */
   batchSize?: number;
-  /** Sends in flight at once. */
+  /**
+   * Sends in flight at once (default 50). Each holds its slot until its row is
+   * durably marked sent, so this must cover the commit wait as well as the
+   * send; it is also the most messages a crash can cause to be sent twice.
+   */
   concurrency?: number;
+  /**
+   * Most sends started per second by this sender, for a relay that limits
+   * its clients; evenly spaced (a token bucket one token deep). Unlimited
+   * when omitted.
+   */
+  maxPerSecond?: number;
   /** How long a claim lasts; must exceed the longest send, or a second worker may send the same message. */
   leaseMs?: number;
   /** Attempts (the first included) before a message is given up. */
@@ -39,6 +49,8 @@ type OutboxRow = typeof outbox.$inferSelect;
 type Outcome = keyof DrainResult | 'skipped';
 
 const maxErrorLength = 1000;
+/** Ids marked sent by one UPDATE (passed as one JSON parameter). */
+const maxRowsPerWrite = 1000;
 
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
@@ -73,6 +85,12 @@ export class OutboxSender {
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly pollIntervalMs: number;
   private readonly random: () => number;
+  /** Milliseconds between sends under `maxPerSecond`; 0 when unlimited. */
+  private readonly sendIntervalMs: number;
+  private nextSendAt = 0;
+  /** Rows sent and waiting for the one write that marks them all sent. */
+  private sentQueue: { id: string; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private sentFlush: Promise<void> | undefined;
 
   private stopping = false;
   private loop: Promise<void> | undefined;
@@ -81,6 +99,7 @@ export class OutboxSender {
   private wakeSleeper: (() => void) | undefined;
   private wakeRequested = false;
   private inFlight = 0;
+  private suppressionLookup: ReturnType<OutboxSender['prepareSuppressionLookup']> | undefined;
   private readonly totals: DrainResult = { sent: 0, failed: 0, retried: 0 };
 
   constructor(options: OutboxSenderOptions) {
@@ -90,8 +109,8 @@ export class OutboxSender {
     this.logger = options.logger;
     this.from = options.from;
     this.workerId = options.workerId ?? newId(options.clock.now());
-    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 100);
-    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 10);
+    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
+    this.concurrency = positiveInteger('concurrency', options.concurrency ?? 50);
     this.leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 5 * 60_000);
     this.maxAttempts = positiveInteger('maxAttempts', options.maxAttempts ?? 10);
     this.backoff = options.backoff ?? { baseMs: 30_000, maxMs: 60 * 60_000 };
@@ -100,6 +119,9 @@ export class OutboxSender {
     }
     this.pollIntervalMs = options.pollIntervalMs ?? 1000;
     this.random = options.random ?? Math.random;
+    const maxPerSecond = options.maxPerSecond ?? Infinity;
+    if (!(maxPerSecond > 0)) throw new RangeError('maxPerSecond must be positive');
+    this.sendIntervalMs = 1000 / maxPerSecond;
   }
 
   /** Claims one batch of due messages and sends them; resolves when every claimed row is settled. */
@@ -221,6 +243,7 @@ export class OutboxSender {
   /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */
   private async deliver(row: OutboxRow): Promise<Outcome> {
     try {
+      await this.throttle();
       if (row.lockedUntil === null || this.clock.now() >= row.lockedUntil) {
         // The lease ran out while the row waited its turn: another sender may own it now.
         await this.release([row]);
@@ -229,9 +252,12 @@ export class OutboxSender {
       if (row.message === null) {
         return await this.recordFailure(row, new MailSendError('The message body is missing', { permanent: true }));
       }
+      if (await this.isSuppressed(row.recipient)) {
+        return await this.recordFailure(row, new MailSendError('suppressed', { permanent: true, code: 'SUPPRESSED' }));
+      }
       let message: OutboxMessage;
       try {
-        message = renderStoredMessage(row.message);
+        message = renderStoredMessage(row.message, row.recipient);
       } catch (error) {
         return await this.recordFailure(row, new MailSendError('The stored message cannot be rendered', { permanent: true, cause: error }));
       }
@@ -258,27 +284,82 @@ export class OutboxSender {
     }
   }
 
+  /**
+   * A hard bounce or a complaint since the row was queued: one primary-key
+   * lookup per message, prepared once (building the query each time cost
+   * more than running it).
+   */
+  private async isSuppressed(recipient: string): Promise<boolean> {
+    this.suppressionLookup ??= this.prepareSuppressionLookup();
+    return (await this.suppressionLookup.get({ email: recipient.trim().toLowerCase() })) !== undefined;
+  }
+
+  private prepareSuppressionLookup() {
+    return this.database.db
+      .select({ email: emailSuppressions.emailNormalized })
+      .from(emailSuppressions)
+      .where(eq(emailSuppressions.emailNormalized, sql.placeholder('email')))
+      .limit(1)
+      .prepare();
+  }
+
   private held(row: OutboxRow) {
     return and(eq(outbox.id, row.id), eq(outbox.lockedBy, this.workerId), eq(outbox.status, 'pending'));
   }
 
+  /**
+   * Waits for this send's turn under `maxPerSecond`. Real monotonic time, not
+   * the injected clock: the pace is what the relay sees, and the wait is a
+   * real timer anyway. No burst: an idle sender saves up no tokens.
+   */
+  private async throttle(): Promise<void> {
+    if (this.sendIntervalMs === 0) return;
+    const now = performance.now();
+    const at = Math.max(now, this.nextSendAt);
+    this.nextSendAt = at + this.sendIntervalMs;
+    if (at > now) await new Promise((resolve) => setTimeout(resolve, at - now));
+  }
+
+  /** Resolves once the row is durably marked sent; until then its message counts as in flight. */
   private recordSuccess(row: OutboxRow): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.sentQueue.push({ id: row.id, resolve, reject });
+      this.sentFlush ??= this.flushSent();
+    });
+  }
+
+  /**
+   * Marks sent rows with one UPDATE per write rather than one per message
+   * (per-message statements cost more CPU than the send at high rates): rows
+   * that finish while a write commits go into the next one.
+   */
+  private async flushSent(): Promise<void> {
     const { db } = this.database;
-    // The body is erased: it holds personal data and a live confirmation token.
-    return this.database.atomic([
-      db
-        .update(outbox)
-        .set({
-          status: 'sent',
-          sentAt: this.clock.now(),
-          message: null,
-          attempts: sql`${outbox.attempts} + 1`,
-          lastError: null,
-          lockedBy: null,
-          lockedUntil: null,
-        })
-        .where(this.held(row)),
-    ]);
+    while (this.sentQueue.length > 0) {
+      const group = this.sentQueue.splice(0, maxRowsPerWrite);
+      const ids = JSON.stringify(group.map((entry) => entry.id));
+      try {
+        // The body is erased: it holds personal data and a live confirmation token.
+        await this.database.atomic([
+          db
+            .update(outbox)
+            .set({
+              status: 'sent',
+              sentAt: this.clock.now(),
+              message: null,
+              attempts: sql`${outbox.attempts} + 1`,
+              lastError: null,
+              lockedBy: null,
+              lockedUntil: null,
+            })
+            .where(and(sql`${outbox.id} in (select value from json_each(${ids}))`, eq(outbox.lockedBy, this.workerId), eq(outbox.status, 'pending'))),
+        ]);
+        for (const entry of group) entry.resolve();
+      } catch (error) {
+        for (const entry of group) entry.reject(error);
+      }
+    }
+    this.sentFlush = undefined;
   }
 
   private async recordFailure(row: OutboxRow, failure: MailSendError): Promise<'failed' | 'retried'> {

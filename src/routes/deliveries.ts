@@ -1,9 +1,11 @@
 import { Hono } from 'hono';
+import { attachmentDisposition } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
 import { validate } from '../http/validate.js';
 import {
+  buildPrintQueuePdf,
   createDelivery,
   CreateDeliveryInput,
   DeliveryListQuery,
@@ -75,6 +77,27 @@ export function deliveryRoutes() {
     organiserRoute('Deliveries', 'Every print delivery still queued, by campaign, target country and postal code, then age, with the postal address and page count', 'deliveries'),
     requireScope('deliveries'),
     async (c) => c.json(await listPrintQueue(c.get('services').ctx)),
+  );
+
+  routes.get(
+    '/print-queue.pdf',
+    organiserRoute(
+      'Deliveries',
+      'The whole print queue as one PDF, in the order of /print-queue: a cover sheet (date, number of letters and pages, one row per letter), then every letter as stored. An empty queue is a cover saying there is nothing to print; a letter whose file is gone is 410 LETTER_FILE_MISSING. Nothing is marked printed.',
+      'deliveries',
+      { 200: 'application/pdf (attachment print-queue-YYYY-MM-DD.pdf)' },
+    ),
+    requireScope('deliveries'),
+    async (c) => {
+      const services = c.get('services');
+      const queue = await buildPrintQueuePdf(services.ctx, services.letters);
+      return c.body(queue.pdf, 200, {
+        'Content-Type': 'application/pdf',
+        'Content-Disposition': attachmentDisposition(queue.filename),
+        'Content-Length': String(queue.pdf.byteLength),
+        'Cache-Control': 'no-store',
+      });
+    },
   );
 
   return routes;

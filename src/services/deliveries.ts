@@ -1,12 +1,13 @@
 import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
+import type { WriteStatement } from '../db/database.js';
 import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type StoredOutboxMessage } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
 import { newMessageId } from '../mail/messages.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
 
@@ -203,6 +204,78 @@ function checkReplay(existing: DeliveryRow, letterId: string, channel: DeliveryC
   return toView(existing);
 }
 
+/** A letter with what its delivery needs: batch mode, campaign and target rows. */
+export type LetterForDelivery = Awaited<ReturnType<typeof findLetterForDelivery>>;
+
+/** Reads a letter for `deliveryWrites`; `NotFound` for an unknown id. */
+export function loadLetterForDelivery(ctx: ServiceContext, letterId: string): Promise<LetterForDelivery> {
+  return findLetterForDelivery(ctx, letterId);
+}
+
+/**
+ * The writes that create one delivery, for one `atomic` step: the delivery row
+ * and, for `email`, its outbox message (a covering note in the target's
+ * language with the PDF attached). The delivery is inserted with ON CONFLICT
+ * DO NOTHING (its idempotency key, or the mailing's UNIQUE (mailing_id,
+ * letter_id, channel)), and the outbox row only if the delivery went in, so a
+ * repeat queues no second email. A mailing's outbox row carries its
+ * `mailing_id` and `recipient_key` = the delivery id, and may be paced by
+ * `nextAttemptAt`. Throws 422 TARGET_HAS_NO_EMAIL for email to a target without an address.
+ */
+export async function deliveryWrites(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  { letter, mode, campaign, target }: LetterForDelivery,
+  channel: DeliveryChannel,
+  options: { id: string; now: number; idempotencyKey?: string | null; mailingId?: string; nextAttemptAt?: number },
+): Promise<WriteStatement[]> {
+  const { id, now } = options;
+  const row: typeof deliveries.$inferInsert = {
+    id,
+    letterId: letter.id,
+    campaignId: letter.campaignId,
+    targetId: target.id,
+    mailingId: options.mailingId ?? null,
+    channel,
+    status: 'queued',
+    idempotencyKey: options.idempotencyKey ?? null,
+    createdAt: now,
+    updatedAt: now,
+  };
+  if (channel !== 'email') return [ctx.db.db.insert(deliveries).values(row).onConflictDoNothing()];
+
+  const address = target.email?.trim();
+  if (!address) throw new Unprocessable('TARGET_HAS_NO_EMAIL', 'The target has no email address; add one to the target or deliver the letter by print.');
+  const organisation = await ports.loadOrganisation();
+  const locale: Locale = isLocale(target.language) ? target.language : letter.language;
+  const email: LetterDeliveryEmailInput = {
+    locale,
+    recipient: { name: target.name, address },
+    campaignTitle: campaign.translations[locale]?.title ?? campaign.title,
+    signatureCount: letter.signatureCount,
+    organisation: {
+      name: organisation.name,
+      addressLines: organisation.addressLines,
+      ...(organisation.email ? { email: organisation.email } : {}),
+      ...(organisation.website ? { website: organisation.website } : {}),
+      ...(organisation.representative ? { representative: organisation.representative } : {}),
+    },
+    attachment: { storedPath: letter.path, filename: letterFilename(campaign.slug, target.name, letter.id, mode) },
+  };
+  const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email };
+  const outboxId = newId(now);
+  row.outboxId = outboxId;
+  const mailingId = options.mailingId ?? null;
+  const recipientKey = options.mailingId === undefined ? null : id;
+  // A racing request with the same key (or a mailing run again) inserts no delivery, so no email either.
+  return [
+    ctx.db.db.insert(deliveries).values(row).onConflictDoNothing(),
+    ctx.db.statement(sql`INSERT INTO ${outbox} ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key")
+      SELECT ${outboxId}, 'letter-delivery', ${address}, ${newMessageId(ctx.mailFrom, outboxId)}, ${JSON.stringify(message)}, 'pending', 0, ${options.nextAttemptAt ?? now}, ${now}, ${mailingId}, ${recipientKey}
+      WHERE EXISTS (SELECT 1 FROM ${deliveries} WHERE "id" = ${id})`),
+  ];
+}
+
 /**
  * Creates a delivery of a letter to its target. `email`: the delivery and its
  * outbox message (a covering note in the target's language with the PDF
@@ -230,51 +303,7 @@ export async function createDelivery(
 
   const now = ctx.clock.now();
   const id = newId(now);
-  const row: typeof deliveries.$inferInsert = {
-    id,
-    letterId: letter.id,
-    campaignId: letter.campaignId,
-    targetId: target.id,
-    channel: input.channel,
-    status: 'queued',
-    idempotencyKey: idempotencyKey ?? null,
-    createdAt: now,
-    updatedAt: now,
-  };
-  // A racing request with the same key inserts nothing (and queues no email); it then reads the winner below.
-  const statements = [];
-  if (input.channel === 'email') {
-    const address = target.email?.trim();
-    if (!address) throw new Unprocessable('TARGET_HAS_NO_EMAIL', 'The target has no email address; add one to the target or deliver the letter by print.');
-    const organisation = await ports.loadOrganisation();
-    const locale: Locale = isLocale(target.language) ? target.language : letter.language;
-    const email: LetterDeliveryEmailInput = {
-      locale,
-      recipient: { name: target.name, address },
-      campaignTitle: campaign.translations[locale]?.title ?? campaign.title,
-      signatureCount: letter.signatureCount,
-      organisation: {
-        name: organisation.name,
-        addressLines: organisation.addressLines,
-        ...(organisation.email ? { email: organisation.email } : {}),
-        ...(organisation.website ? { website: organisation.website } : {}),
-        ...(organisation.representative ? { representative: organisation.representative } : {}),
-      },
-      attachment: { storedPath: letter.path, filename: letterFilename(campaign.slug, target.name, letter.id, mode) },
-    };
-    const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email };
-    const outboxId = newId(now);
-    row.outboxId = outboxId;
-    statements.push(
-      ctx.db.db.insert(deliveries).values(row).onConflictDoNothing(),
-      ctx.db.statement(sql`INSERT INTO ${outbox} ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
-        SELECT ${outboxId}, 'letter-delivery', ${address}, ${newMessageId(ctx.mailFrom, outboxId)}, ${JSON.stringify(message)}, 'pending', 0, ${now}, ${now}
-        WHERE EXISTS (SELECT 1 FROM ${deliveries} WHERE "id" = ${id})`),
-    );
-  } else {
-    statements.push(ctx.db.db.insert(deliveries).values(row).onConflictDoNothing());
-  }
-  await ctx.db.atomic(statements);
+  await ctx.db.atomic(await deliveryWrites(ctx, ports, { letter, mode, campaign, target }, input.channel, { id, now, idempotencyKey: idempotencyKey ?? null }));
 
   const stored = await findRow(ctx, idempotencyKey === undefined ? eq(deliveries.id, id) : eq(deliveries.idempotencyKey, idempotencyKey));
   if (!stored) throw new Error('delivery not stored');
@@ -357,13 +386,9 @@ async function getDeliveryRow(ctx: ServiceContext, idParam: string): Promise<Del
   return row;
 }
 
-/**
- * Every print delivery still to be printed, in the order the envelopes are
- * stuffed: by campaign (slug), then the target's country and postal code, then
- * when it was queued.
- */
-export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: PrintQueueItem[] }> {
-  const rows = await ctx.db.db
+// The JSON queue and its PDF share this query (and the letter's stored path), so they always agree on the order.
+function selectPrintQueue(ctx: ServiceContext) {
+  return ctx.db.db
     .select({
       id: deliveries.id,
       letterId: deliveries.letterId,
@@ -371,6 +396,7 @@ export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: Prin
       campaignTitle: campaigns.title,
       target: { id: targets.id, name: targets.name, title: targets.title, organisation: targets.organisation, postalAddress: targets.postalAddress },
       pages: letters.pages,
+      path: letters.path,
       createdAt: deliveries.createdAt,
     })
     .from(deliveries)
@@ -385,5 +411,62 @@ export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: Prin
       asc(deliveries.createdAt),
       asc(deliveries.id),
     );
-  return { items: rows.map((row) => ({ ...row, createdAt: new Date(row.createdAt).toISOString() })) };
+}
+
+/**
+ * Every print delivery still to be printed, in the order the envelopes are
+ * stuffed: by campaign (slug), then the target's country and postal code, then
+ * when it was queued.
+ */
+export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: PrintQueueItem[] }> {
+  const rows = await selectPrintQueue(ctx);
+  return { items: rows.map(({ path: _path, ...row }) => ({ ...row, createdAt: new Date(row.createdAt).toISOString() })) };
+}
+
+export type PrintQueuePdf = {
+  pdf: Uint8Array<ArrayBuffer>;
+  /** `print-queue-YYYY-MM-DD.pdf`, the day (UTC) the queue was read. */
+  filename: string;
+  letters: number;
+  coverPages: number;
+  letterPages: number;
+};
+
+/**
+ * The print queue as one PDF, in the order of `listPrintQueue`: a cover sheet
+ * (date, totals, one row per letter with its recipient and page count), then
+ * every stored letter as rendered. An empty queue gives just a cover saying
+ * there is nothing to print. A letter whose file is gone is 410
+ * LETTER_FILE_MISSING (naming the delivery), rather than a PDF missing a letter.
+ * Nothing changes state: the organiser marks deliveries `printed` afterwards.
+ */
+export async function buildPrintQueuePdf(ctx: ServiceContext, ports: LetterPorts): Promise<PrintQueuePdf> {
+  const now = ctx.clock.now();
+  const rows = await selectPrintQueue(ctx);
+  const entries = [];
+  for (const row of rows) {
+    const pdf = await ports.files.readBytes(row.path);
+    if (!pdf) {
+      throw new ServiceError('LETTER_FILE_MISSING', 'A queued letter\'s PDF is no longer stored, so the queue cannot be printed whole; details name the delivery and letter.', {
+        deliveryId: row.id,
+        letterId: row.letterId,
+      });
+    }
+    entries.push({
+      deliveryId: row.id,
+      recipient: row.target.name,
+      organisation: row.target.organisation,
+      city: row.target.postalAddress.city ?? row.target.postalAddress.region ?? null,
+      country: row.target.postalAddress.country,
+      pdf,
+    });
+  }
+  const composed = await ports.composePrintQueue({ generatedAt: now, entries });
+  return {
+    pdf: composed.pdf,
+    filename: `print-queue-${new Date(now).toISOString().slice(0, 10)}.pdf`,
+    letters: entries.length,
+    coverPages: composed.coverPages,
+    letterPages: composed.letterPages,
+  };
 }

@@ -1,0 +1,121 @@
+import { escapeHtml } from '../lib/html.js';
+import { parseInline, parseMarkdown, type InlineSpan } from '../letters/markdown.js';
+
+/**
+ * Organiser-written Markdown (update emails) as email HTML and plain text.
+ * It is the letters' dialect (src/letters/markdown.ts: paragraphs, headings,
+ * lists, emphasis) plus links: `[label](url)`, `<url>` and bare URLs. Every
+ * character the organiser typed is escaped, so no HTML passes through, and
+ * only http(s) URLs become links; any other link keeps its label as text.
+ */
+export type RenderedMarkdown = { html: string; text: string };
+
+type Link = { label: string; url: string | null };
+
+// Links are swapped for placeholders made of private-use characters before the
+// block parser runs, so emphasis markers and escapes inside a URL stay as written.
+const OPEN = '\uE000';
+const CLOSE = '\uE001';
+const placeholder = /\uE000(\d+)\uE001/g;
+const explicitLink = /(?<!\\)\[([^\]\n]+)\]\(\s*<?([^\s()<>]*)>?\s*\)/g;
+const angleLink = /<(https?:\/\/[^\s<>]+)>/gi;
+// ASCII only: Japanese or Chinese text runs on after a URL without a space.
+const bareLink = /\bhttps?:\/\/[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+/gi;
+
+/** The URL when it is an absolute http(s) URL, else null (javascript:, data:, relative…). */
+function safeUrl(candidate: string): string | null {
+  if (!/^https?:\/\//i.test(candidate)) return null;
+  try {
+    const url = new URL(candidate);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function extractLinks(source: string): { prepared: string; links: Link[] } {
+  const links: Link[] = [];
+  const hold = (link: Link) => `${OPEN}${links.push(link) - 1}${CLOSE}`;
+  const prepared = source
+    .replace(/[\uE000\uE001]/g, '')
+    .replace(explicitLink, (_, label: string, url: string) => hold({ label, url: safeUrl(url) }))
+    .replace(angleLink, (_, url: string) => hold({ label: url, url: safeUrl(url) }))
+    .replace(bareLink, (match: string) => {
+      // Sentence punctuation (or the emphasis around a URL) right after it belongs to the text.
+      const url = match.replace(/[.,;:!?*]+$/, '');
+      return hold({ label: url, url: safeUrl(url) }) + match.slice(url.length);
+    });
+  return { prepared, links };
+}
+
+type Renderer = { html: (spans: InlineSpan[]) => string; text: (spans: InlineSpan[]) => string };
+
+function inlineRenderer(links: Link[]): Renderer {
+  const textOf = (value: string): string =>
+    value.replace(placeholder, (_, index: string) => {
+      const link = links[Number(index)];
+      if (!link) return '';
+      const label = parseInline(link.label)
+        .map((span) => span.text)
+        .join('');
+      return link.url && label !== link.url ? `${label} (${link.url})` : label;
+    });
+
+  const htmlOf = (value: string): string => {
+    let out = '';
+    let last = 0;
+    for (const match of value.matchAll(placeholder)) {
+      out += escapeHtml(value.slice(last, match.index)).replace(/\n/g, '<br>');
+      last = match.index + match[0].length;
+      const link = links[Number(match[1])];
+      if (!link) continue;
+      const label = html(parseInline(link.label));
+      out += link.url ? `<a href="${escapeHtml(link.url)}" style="color:#1d4ed8;">${label}</a>` : label;
+    }
+    return out + escapeHtml(value.slice(last)).replace(/\n/g, '<br>');
+  };
+
+  const html = (spans: InlineSpan[]): string =>
+    spans
+      .map((span) => {
+        let content = htmlOf(span.text);
+        if (span.italic) content = `<em>${content}</em>`;
+        if (span.bold) content = `<strong>${content}</strong>`;
+        return content;
+      })
+      .join('');
+  const text = (spans: InlineSpan[]): string => spans.map((span) => textOf(span.text)).join('');
+  return { html, text };
+}
+
+const headingStyle: Record<1 | 2 | 3, string> = {
+  1: 'margin:24px 0 12px;font-size:22px;line-height:1.3;',
+  2: 'margin:20px 0 10px;font-size:19px;line-height:1.3;',
+  3: 'margin:16px 0 8px;font-size:17px;line-height:1.3;',
+};
+
+/** Renders an organiser's Markdown body for an email; pure and safe on any input. */
+export function renderEmailMarkdown(source: string): RenderedMarkdown {
+  const { prepared, links } = extractLinks(source);
+  const inline = inlineRenderer(links);
+  const html: string[] = [];
+  const text: string[] = [];
+  for (const block of parseMarkdown(prepared)) {
+    if (block.kind === 'heading') {
+      // The subject is the email's title, so the organiser's headings start one level below it.
+      const tag = `h${block.level + 1}`;
+      html.push(`<${tag} style="${headingStyle[block.level]}">${inline.html(block.spans)}</${tag}>`);
+      text.push(inline.text(block.spans));
+    } else if (block.kind === 'paragraph') {
+      html.push(`<p style="margin:0 0 16px;">${inline.html(block.spans)}</p>`);
+      text.push(inline.text(block.spans));
+    } else {
+      const tag = block.ordered ? 'ol' : 'ul';
+      const start = block.ordered && block.start !== 1 ? ` start="${block.start}"` : '';
+      const items = block.items.map((item) => `<li style="margin:0 0 4px;">${inline.html(item)}</li>`).join('');
+      html.push(`<${tag}${start} style="margin:0 0 16px;padding-left:24px;">${items}</${tag}>`);
+      text.push(block.items.map((item, index) => `${block.ordered ? `${block.start + index}.` : '-'} ${inline.text(item)}`).join('\n'));
+    }
+  }
+  return { html: html.join('\n'), text: text.join('\n\n') };
+}

@@ -1,0 +1,120 @@
+import type { OutboxMessage } from '../db/schema.js';
+import { escapeHtml } from '../lib/html.js';
+import { renderEmailMarkdown } from './markdown-email.js';
+
+/**
+ * What the outbox stores for one supporter's copy of an update mailing
+ * (`{ compose: 'update', input }`). The address is not in it: it is the
+ * outbox row's `recipient`, passed to the composer when the row is sent.
+ */
+export type UpdateEmailInput = {
+  locale: 'en' | 'ja' | 'ko' | 'zh';
+  supporterName: string;
+  campaignTitle: string;
+  subject: string;
+  bodyMarkdown: string;
+  /** The supporter's `/unsubscribe/:token` link (src/services/unsubscribe-links.ts). */
+  unsubscribeUrl: string;
+};
+
+type UpdateCopy = {
+  greeting(name: string): string;
+  anonymousGreeting: string;
+  why(title: string): string;
+  unsubscribe: string;
+};
+
+const updateCopy: Record<UpdateEmailInput['locale'], UpdateCopy> = {
+  en: {
+    greeting: (name) => `Hello ${name},`,
+    anonymousGreeting: 'Hello,',
+    why: (title) => `You are receiving this email because you chose to receive updates when you signed “${title}”.`,
+    unsubscribe: 'Unsubscribe from these updates',
+  },
+  ja: {
+    greeting: (name) => `${name} 様`,
+    anonymousGreeting: 'こんにちは。',
+    why: (title) => `このメールは、「${title}」へのご署名の際に最新情報の受け取りを希望された方にお送りしています。`,
+    unsubscribe: '今後の配信を停止する',
+  },
+  ko: {
+    greeting: (name) => `${name}님, 안녕하세요.`,
+    anonymousGreeting: '안녕하세요.',
+    why: (title) => `이 메일은 “${title}”에 서명하실 때 소식 받기를 선택하셔서 보내 드립니다.`,
+    unsubscribe: '소식 수신 거부하기',
+  },
+  zh: {
+    greeting: (name) => `${name}，您好：`,
+    anonymousGreeting: '您好：',
+    why: (title) => `您收到这封邮件，是因为您在签署“${title}”时选择了接收最新动态。`,
+    unsubscribe: '退订这些动态',
+  },
+};
+
+/** Header fields and display names are one line; organiser-written text may not be. */
+function singleLine(value: string): string {
+  return value.replace(/\s+/g, ' ').trim();
+}
+
+const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";
+
+/**
+ * An organiser's update to one supporter who consented to updates: the
+ * Markdown body rendered safely (src/mail/markdown-email.ts), a footer in the
+ * supporter's language saying why it came, and the unsubscribe link in the
+ * footer and in `List-Unsubscribe` with RFC 8058 one-click. Pure.
+ *
+ * `recipientAddress` is the outbox row's recipient; the sender passes it.
+ */
+export function composeUpdateEmail(input: UpdateEmailInput, recipientAddress = ''): OutboxMessage {
+  if (!/^https?:\/\//i.test(input.unsubscribeUrl) || /[\s<>"]/.test(input.unsubscribeUrl)) {
+    // It goes into an href and between the angle brackets of a header.
+    throw new TypeError('unsubscribeUrl must be an http(s) URL without spaces or angle brackets');
+  }
+  const copy = updateCopy[input.locale] ?? updateCopy.en;
+  const name = singleLine(input.supporterName);
+  const title = singleLine(input.campaignTitle);
+  const subject = singleLine(input.subject) || title;
+  const greeting = name === '' ? copy.anonymousGreeting : copy.greeting(name);
+  const body = renderEmailMarkdown(input.bodyMarkdown);
+  const url = input.unsubscribeUrl;
+  const href = escapeHtml(url);
+
+  const text = [greeting, '', body.text, '', '-- ', copy.why(title), `${copy.unsubscribe}: ${url}`, ''].join('\n');
+
+  const html = `<!DOCTYPE html>
+<html lang="${input.locale}" dir="ltr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="light">
+<title>${escapeHtml(subject)}</title>
+</head>
+<body style="margin:0;padding:0;background-color:#f4f4f5;">
+<div role="article" aria-label="${escapeHtml(subject)}" lang="${input.locale}" style="max-width:560px;margin:0 auto;padding:32px 24px;background-color:#ffffff;color:#18181b;font-family:${fontStack};font-size:16px;line-height:1.6;">
+<p style="margin:0 0 16px;">${escapeHtml(greeting)}</p>
+${body.html}
+<hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
+<p style="margin:0 0 8px;font-size:13px;color:#71717a;">${escapeHtml(copy.why(title))}</p>
+<p style="margin:0;font-size:13px;"><a href="${href}" style="color:#52525b;">${escapeHtml(copy.unsubscribe)}</a></p>
+</div>
+</body>
+</html>
+`;
+
+  return {
+    to: { name, address: recipientAddress.trim() },
+    subject,
+    text,
+    html,
+    headers: {
+      // RFC 8058: mail clients show an unsubscribe button that POSTs `List-Unsubscribe=One-Click` to this URL.
+      'List-Unsubscribe': `<${url}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      // RFC 3834: bulk mail from a no-reply sender; vacation responders should stay quiet.
+      'Auto-Submitted': 'auto-generated',
+      Precedence: 'bulk',
+    },
+    locale: input.locale,
+  };
+}

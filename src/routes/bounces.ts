@@ -1,0 +1,47 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import { BounceListQuery, liftSuppression, listBounces, parseBounceInput, recordBounces } from '../services/bounces.js';
+
+/** Bounce reports (a webhook for a bounce processor or an ESP) and the suppression list they feed. */
+export function bounceRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/bounces',
+    organiserRoute(
+      'Deliveries',
+      'Report bounces: `{ email, kind: "hard" | "soft", messageId?, diagnostic? }` or `{ bounces: [...] }` (up to 1,000). A hard bounce suppresses the address; so do 3 soft bounces within 30 days.',
+      'deliveries',
+      { 200: '`{ recorded, suppressed: [addresses now suppressed among those reported] }`' },
+    ),
+    requireScope('deliveries'),
+    requireJson(),
+    async (c) => {
+      const reports = parseBounceInput(await c.req.json());
+      return c.json(await recordBounces(c.get('services').ctx, reports));
+    },
+  );
+
+  routes.get(
+    '/bounces',
+    organiserRoute('Deliveries', 'List bounce reports, newest first; with `?email=`, that address’s reports and its suppression', 'deliveries'),
+    requireScope('deliveries'),
+    validate('query', BounceListQuery),
+    async (c) => c.json(await listBounces(c.get('services').ctx, c.req.valid('query'))),
+  );
+
+  routes.delete(
+    '/suppressions/:email',
+    organiserRoute('Deliveries', 'Lift the suppression of an address so mail goes to it again', 'admin', { 204: 'Lifted' }),
+    requireScope('admin'),
+    async (c) => {
+      await liftSuppression(c.get('services').ctx, c.req.param('email'));
+      return c.body(null, 204);
+    },
+  );
+
+  return routes;
+}

@@ -1,0 +1,49 @@
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+export type CountingSmtpServer = {
+  url: string;
+  /** Messages accepted (250), bodies discarded. */
+  accepted(): number;
+  /** How many accepted messages each recipient address received. */
+  perRecipient: Map<string, number>;
+  close(): Promise<void>;
+};
+
+/**
+ * A real SMTP server on 127.0.0.1 that keeps counts, not bodies, for tests
+ * that send tens of thousands of messages. `onAccepted` runs after each
+ * accepted message with the running total.
+ */
+export async function startCountingSmtpServer(onAccepted?: (total: number) => void): Promise<CountingSmtpServer> {
+  let accepted = 0;
+  const perRecipient = new Map<string, number>();
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    maxClients: 1000,
+    onData(stream, session, callback) {
+      stream.on('end', () => {
+        accepted++;
+        for (const recipient of session.envelope.rcptTo) perRecipient.set(recipient.address, (perRecipient.get(recipient.address) ?? 0) + 1);
+        callback(null);
+        onAccepted?.(accepted);
+      });
+      stream.resume();
+    },
+  });
+  // A client killed mid-session resets its socket; that is expected here, not a failure.
+  server.on('error', () => {});
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.server.address() as AddressInfo;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    accepted: () => accepted,
+    perRecipient,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
