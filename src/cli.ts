@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
 import { lettersDir, openServices, startServer, startWorker } from './entry/node.js';
 import { createLocalLetterPorts } from './letters/letter-store.js';
-import { createJsonLogger, silentLogger } from './lib/logger.js';
+import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './services/errors.js';
 import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
@@ -43,17 +43,8 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-async function serveCommand(settings: Settings) {
-  const logger = createJsonLogger(settings.LOG_LEVEL);
-  const running = await startServer(settings, logger);
-  logger.info('listening', { url: running.url, publicUrl: settings.PUBLIC_URL, mail: settings.SMTP_URL ? 'smtp' : 'files' });
-  if (running.bootstrapToken) {
-    // Printed once, to the terminal only (not the JSON log), so a new user can start at once.
-    process.stderr.write(
-      `\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n  ${running.bootstrapToken}\n\n` +
-        `Try: curl -H "Authorization: Bearer <token>" ${settings.PUBLIC_URL}/api/v1/campaigns\nAPI docs: ${settings.PUBLIC_URL}/docs\n\n`,
-    );
-  }
+/** SIGTERM or SIGINT: stop gracefully once, then exit 0 (or 1 if stopping failed). */
+function closeOnSignals(running: { close(): Promise<void> }, logger: Logger) {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -69,6 +60,20 @@ async function serveCommand(settings: Settings) {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function serveCommand(settings: Settings) {
+  const logger = createJsonLogger(settings.LOG_LEVEL);
+  const running = await startServer(settings, logger);
+  logger.info('listening', { url: running.url, publicUrl: settings.PUBLIC_URL, mail: settings.SMTP_URL ? 'smtp' : 'files' });
+  if (running.bootstrapToken) {
+    // Printed once, to the terminal only (not the JSON log), so a new user can start at once.
+    process.stderr.write(
+      `\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n  ${running.bootstrapToken}\n\n` +
+        `Try: curl -H "Authorization: Bearer <token>" ${settings.PUBLIC_URL}/api/v1/campaigns\nAPI docs: ${settings.PUBLIC_URL}/docs\n\n`,
+    );
+  }
+  closeOnSignals(running, logger);
 }
 
 async function withServices<T>(settings: Settings, task: (ctx: ReturnType<typeof openServices>['ctx']) => Promise<T>): Promise<T> {
@@ -129,21 +134,7 @@ async function workerCommand(settings: Settings) {
   const logger = createJsonLogger(settings.LOG_LEVEL);
   const worker = await startWorker(settings, logger);
   logger.info('worker started', { mail: settings.SMTP_URL ? 'smtp' : 'files', sender: settings.MAIL_SENDER });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    worker.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: String(error) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  closeOnSignals(worker, logger);
 }
 
 type MailingOptions = {

@@ -6,6 +6,7 @@ import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { renderStoredMessage } from './messages.js';
 import { MailSendError, type MailTransport } from './transport.js';
+import { errorKind, positiveInteger } from '../lib/errors.js';
 
 export type OutboxSenderOptions = {
   database: Database;
@@ -52,17 +53,6 @@ const maxErrorLength = 1000;
 /** Ids marked sent by one UPDATE (passed as one JSON parameter). */
 const maxRowsPerWrite = 1000;
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
-  return value;
-}
-
-/** What may be logged about an unexpected error: its kind, never its message (a SQL error quotes its parameters). */
-function errorKind(error: unknown): { error: string; code?: string } {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? { error: error.name, code } : { error: error.name };
-}
 
 /**
  * Delivers the transactional outbox. Rows are claimed with a lease by one

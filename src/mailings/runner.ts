@@ -12,6 +12,7 @@ import { ServiceError } from '../services/errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
 import { cancelPendingStatement, HELD_FROM, holdPendingStatement, outboxProgressStatement } from '../services/mailings.js';
 import { unsubscribeUrl } from '../services/unsubscribe-links.js';
+import { errorKind, positiveInteger } from '../lib/errors.js';
 
 export type MailingRunnerOptions = {
   ctx: ServiceContext;
@@ -47,17 +48,6 @@ const INSERT_UPDATE_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "mes
   WHERE EXISTS (SELECT 1 FROM "mailings" WHERE "id" = ? AND "status" = 'running' AND "locked_by" = ?)
   ON CONFLICT ("mailing_id", "recipient_key") DO NOTHING`;
 
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
-  return value;
-}
-
-/** What may be logged about an unexpected error: its kind, never its message (a SQL error quotes its parameters). */
-function errorKind(error: unknown): { error: string; code?: string } {
-  if (!(error instanceof Error)) return { error: typeof error };
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? { error: error.name, code } : { error: error.name };
-}
 
 /** When row `index` of a paced mailing becomes due: the sender's due-time claim does the throttling. */
 export function pacedAt(startedAt: number, index: number, ratePerMinute: number | null, now: number): number {
