@@ -1,5 +1,6 @@
 import type { OutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import { emailFontStack } from './email-html.js';
 import type { MailLocale } from './messages.js';
 
 /**
@@ -99,7 +100,6 @@ function singleLine(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
 }
 
-const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";
 
 /**
  * The covering email of a letter sent to a target: short and formal, in the
@@ -145,7 +145,7 @@ export function composeLetterDeliveryEmail(input: LetterDeliveryEmailInput): Out
 <title>${escapeHtml(subject)}</title>
 </head>
 <body style="margin:0;padding:0;background-color:#ffffff;">
-<div lang="${input.locale}" style="max-width:600px;margin:0 auto;padding:32px 24px;color:#18181b;font-family:${fontStack};font-size:16px;line-height:1.6;">
+<div lang="${input.locale}" style="max-width:600px;margin:0 auto;padding:32px 24px;color:#18181b;font-family:${emailFontStack};font-size:16px;line-height:1.6;">
 ${p(copy.salutation(recipientName))}
 ${paragraphs.map((paragraph) => p(paragraph)).join('\n')}
 ${replyTo ? p(copy.replyTo(replyTo)) : ''}

@@ -1,5 +1,6 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import { emailHtmlDocument } from './email-html.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
 
@@ -123,7 +124,6 @@ function createExpiryFormat(dateLocale: string, timeZone: string): Intl.DateTime
   });
 }
 
-const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";
 
 /**
  * The "please confirm your signature" email in the supporter's language, as
@@ -162,17 +162,7 @@ export function composeConfirmationEmail(input: ConfirmationEmailInput): OutboxM
 
   const paragraph = (content: string, style = 'margin:0 0 16px;') => `<p style="${style}">${escapeHtml(content)}</p>`;
   const href = escapeHtml(url);
-  const html = `<!DOCTYPE html>
-<html lang="${input.locale}" dir="ltr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<title>${escapeHtml(subject)}</title>
-</head>
-<body style="margin:0;padding:0;background-color:#f4f4f5;">
-<div role="article" aria-label="${escapeHtml(subject)}" lang="${input.locale}" style="max-width:560px;margin:0 auto;padding:32px 24px;background-color:#ffffff;color:#18181b;font-family:${fontStack};font-size:16px;line-height:1.6;">
-${paragraph(greeting)}
+  const html = emailHtmlDocument(input.locale, subject, `${paragraph(greeting)}
 ${paragraph(copy.thanks(title))}
 ${paragraph(copy.instruction, 'margin:0 0 24px;')}
 <p style="margin:0 0 24px;"><a href="${href}" style="display:inline-block;padding:12px 24px;background-color:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:6px;">${escapeHtml(copy.button)}</a></p>
@@ -181,11 +171,7 @@ ${paragraph(copy.fallback, 'margin:0 0 8px;font-size:14px;color:#52525b;')}
 ${paragraph(expiry)}
 ${paragraph(copy.ignore)}
 <hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
-${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}
-</div>
-</body>
-</html>
-`;
+${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}`);
 
   return {
     to: { name, address: input.email.trim() },

@@ -1,5 +1,6 @@
 import type { OutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import { emailHtmlDocument } from './email-html.js';
 import { renderEmailMarkdown } from './markdown-email.js';
 
 /**
@@ -56,7 +57,6 @@ function singleLine(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
 }
 
-const fontStack = "system-ui,-apple-system,'Segoe UI',Roboto,'Hiragino Sans','Apple SD Gothic Neo','Microsoft YaHei','Noto Sans',sans-serif";
 
 /**
  * An organiser's update to one supporter who consented to updates: the
@@ -82,25 +82,11 @@ export function composeUpdateEmail(input: UpdateEmailInput, recipientAddress = '
 
   const text = [greeting, '', body.text, '', '-- ', copy.why(title), `${copy.unsubscribe}: ${url}`, ''].join('\n');
 
-  const html = `<!DOCTYPE html>
-<html lang="${input.locale}" dir="ltr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light">
-<title>${escapeHtml(subject)}</title>
-</head>
-<body style="margin:0;padding:0;background-color:#f4f4f5;">
-<div role="article" aria-label="${escapeHtml(subject)}" lang="${input.locale}" style="max-width:560px;margin:0 auto;padding:32px 24px;background-color:#ffffff;color:#18181b;font-family:${fontStack};font-size:16px;line-height:1.6;">
-<p style="margin:0 0 16px;">${escapeHtml(greeting)}</p>
+  const html = emailHtmlDocument(input.locale, subject, `<p style="margin:0 0 16px;">${escapeHtml(greeting)}</p>
 ${body.html}
 <hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
 <p style="margin:0 0 8px;font-size:13px;color:#71717a;">${escapeHtml(copy.why(title))}</p>
-<p style="margin:0;font-size:13px;"><a href="${href}" style="color:#52525b;">${escapeHtml(copy.unsubscribe)}</a></p>
-</div>
-</body>
-</html>
-`;
+<p style="margin:0;font-size:13px;"><a href="${href}" style="color:#52525b;">${escapeHtml(copy.unsubscribe)}</a></p>`);
 
   return {
     to: { name, address: recipientAddress.trim() },
