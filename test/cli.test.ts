@@ -1,23 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../src/config.js';
+import { projectRoot as root, runSignet } from './helpers/cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 let dir: string;
 
-function signet(args: string[], env: Record<string, string> = {}) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir, ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const signet = (args: string[], env: Record<string, string> = {}) =>
+  runSignet(args, { DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir, ...env });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'signet-cli-'));

@@ -1,39 +1,22 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { letters } from '../../src/db/schema.js';
 import { systemClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { createCampaign } from '../../src/services/campaigns.js';
 import { importTargets } from '../../src/services/target-import.js';
 import { repoLettersDir } from '../helpers/app.js';
-import { migrationsFolder } from '../helpers/db.js';
+import { runSignet, withDatabase as withDatabaseAt } from '../helpers/cli.js';
 
-const root = join(repoLettersDir, '..');
 let dir: string;
 let targetIds: string[];
 
-function signet(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH ?? '', DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir },
-    encoding: 'utf8',
-    timeout: 30_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const signet = (args: string[]) => runSignet(args, { DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir });
 
-async function withDatabase<T>(task: (database: SqliteDatabase) => Promise<T>): Promise<T> {
-  const database = new SqliteDatabase({ path: join(dir, 'signet.db'), migrationsFolder });
-  try {
-    return await task(database);
-  } finally {
-    await database.close();
-  }
-}
+const withDatabase = <T>(task: (database: SqliteDatabase) => Promise<T>) => withDatabaseAt(join(dir, 'signet.db'), task);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'signet-letters-cli-'));

@@ -1,33 +1,21 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { campaigns, mailings, signatures } from '../../src/db/schema.js';
 import { newId } from '../../src/lib/ids.js';
-import { migrationsFolder } from '../helpers/db.js';
+import { projectRoot, runSignet, signetCommand, withDatabase as withDatabaseAt } from '../helpers/cli.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir: string;
 
 const env = () => ({ PATH: process.env.PATH ?? '', DATABASE_PATH: join(dir, 'signet.db'), DATA_DIR: dir, MAIL_SENDER: 'off', LOG_LEVEL: 'warn' });
 
-function signet(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), ...args], { cwd: root, env: env(), encoding: 'utf8', timeout: 30_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const signet = (args: string[]) => runSignet(args, env());
 
-async function withDatabase<T>(task: (database: SqliteDatabase) => Promise<T>): Promise<T> {
-  const database = new SqliteDatabase({ path: join(dir, 'signet.db'), migrationsFolder });
-  try {
-    return await task(database);
-  } finally {
-    await database.close();
-  }
-}
+const withDatabase = <T>(task: (database: SqliteDatabase) => Promise<T>) => withDatabaseAt(join(dir, 'signet.db'), task);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'signet-mailing-cli-'));
@@ -91,12 +79,12 @@ describe('signet mailing', () => {
     // Due now (scheduling refuses a past time, and a child process may start slowly).
     await withDatabase((database) => database.atomic([database.db.update(mailings).set({ sendAt: Date.now() }).where(eq(mailings.id, id))]));
 
-    const worker = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'worker'], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const worker = spawn(process.execPath, signetCommand(['worker']), { cwd: projectRoot, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let workerErr = '';
     worker.stderr.on('data', (chunk: Buffer) => (workerErr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => worker.on('exit', (code) => resolve(code)));
     try {
-      const watcher = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'mailing', 'status', id, '--watch'], { cwd: root, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const watcher = spawn(process.execPath, signetCommand(['mailing', 'status', id, '--watch']), { cwd: projectRoot, env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       watcher.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
       const watched = await new Promise<number | null>((resolve) => watcher.on('exit', (code) => resolve(code)));
