@@ -53,6 +53,8 @@ export const targets = sqliteTable(
     postalAddress: text('postal_address', { mode: 'json' }).$type<PostalAddress>().notNull(),
     language: text('language').notNull().default('en'),
     salutation: text('salutation'),
+    /** IANA zone of the target's office, for the sending window of letters; null: the mailing's zone. */
+    timeZone: text('time_zone'),
     jurisdiction: text('jurisdiction', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     verifiedAt: integer('verified_at'),
     createdAt: integer('created_at').notNull(),
@@ -289,6 +291,8 @@ export const mailings = sqliteTable(
     body: text('body'),
     template: text('template'),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
+    /** Letters to targets only go out inside this window in the target's zone; null: any time. */
+    sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),
     status: text('status', { enum: ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] })
       .notNull()
       .default('scheduled'),
@@ -340,6 +344,10 @@ export const deliveries = sqliteTable(
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     trackingNumber: text('tracking_number'),
+    /** The IPP job a print delivery was sent to PRINTER_URL as, and its last known state. */
+    printJobUri: text('print_job_uri'),
+    printJobState: text('print_job_state'),
+    printJobCheckedAt: integer('print_job_checked_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     sentAt: integer('sent_at'),
@@ -381,4 +389,25 @@ export const bounces = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('bounces_email_idx').on(t.emailNormalized, t.createdAt), index('bounces_message_idx').on(t.messageId)],
+);
+
+/** Local opening hours for letters to targets: `HH:mm` bounds and ISO weekdays (1 = Monday … 7 = Sunday). */
+export type SendingWindow = { start: string; end: string; days: number[] };
+
+/**
+ * Dashboard sign-ins: the cookie carries a random secret, the row its hash.
+ * A session acts for the API token it was opened with, so revoking the token ends it.
+ */
+export const adminSessions = sqliteTable(
+  'admin_sessions',
+  {
+    id: text('id').primaryKey(),
+    /** SHA-256 of the cookie secret. */
+    secretHash: text('secret_hash').notNull().unique(),
+    tokenId: text('token_id').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+  },
+  (t) => [index('admin_sessions_expiry_idx').on(t.expiresAt)],
 );

@@ -182,6 +182,7 @@ export async function scheduleMailing(ctx: ServiceContext, input: CreateMailingI
     cutoffAt: input.cutoffAt ?? null,
     channel: input.kind === 'letters' ? (input.channel ?? 'email') : null,
     ratePerMinute: input.ratePerMinute ?? null,
+    sendingWindow: null,
     subject: input.subject ?? null,
     body: input.body ?? null,
     template: input.template ?? null,

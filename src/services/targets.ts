@@ -127,6 +127,7 @@ export function toTargetRow(input: CreateTargetInput, id: string, now: number): 
     kind: input.kind,
     email: input.email ?? null,
     postalAddress: toPostalAddress(input.postalAddress),
+    timeZone: null,
     language: input.language,
     salutation: input.salutation ?? null,
     jurisdiction: input.jurisdiction,
