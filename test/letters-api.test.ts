@@ -89,7 +89,7 @@ describe('GET /api/v1/campaigns/:slug/letters/preview.pdf', () => {
     expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="save-refugees-2027-.*-preview\.pdf"; filename\*=UTF-8''/);
     const pdf = await pdfText(res);
     const page1 = compact(pdf.pages[0]!);
-    for (const part of ['106-0046', '東京都港区元麻布3-4-33', "EmbassyofthePeople'sRepublicofChinainJapan"]) expect(page1).toContain(part);
+    for (const part of ['106-0046', '東京都港区元麻布3-4-33', '中华人民共和国驻日本国大使馆']) expect(page1).toContain(part);
     expect(pdf.compactAll).toContain('本要請には4名が署名しました');
     expect(pdf.compactAll).toContain('AikoTanaka');
     expect(pdf.compactAll).not.toContain('Secret');
@@ -202,8 +202,7 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(pdf.headers.get('content-length')).toBe(String(letter.bytes));
     expect(pdf.headers.get('content-disposition')).toBe(
-      `attachment; filename="${SLUG}-Consul-General of the People_s Republic of China in Osaka.pdf"; ` +
-        `filename*=UTF-8''${SLUG}-Consul-General%20of%20the%20People%27s%20Republic%20of%20China%20in%20Osaka.pdf`,
+      `attachment; filename="${SLUG}-_.pdf"; filename*=UTF-8''${SLUG}-${encodeURIComponent('驻大阪总领事')}.pdf`,
     );
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
 

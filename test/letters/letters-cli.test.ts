@@ -32,10 +32,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('signet letters', () => {
   it('generates a batch with a progress line per letter and a summary table, and previews one letter', async () => {
     const generated = signet(['letters', 'generate', 'cli-letters', '--mode', 'per_target', '--cutoff', '2026-01-01T00:00:00Z']);
-    expect(generated.stderr).toContain('[7/7] Consul-General of the People\'s Republic of China in Nagasaki … 2 pages');
+    expect(generated.stderr).toContain('[7/7] 驻长崎总领事 … 2 pages');
     expect(generated.status).toBe(0);
     expect(generated.stdout).toMatch(/^TARGET +PAGES +BYTES +SHA256\n/);
-    expect(generated.stdout).toMatch(/Consul-General of the People's Republic of China in Osaka +2 +\d+ +[0-9a-f]{12}\n/);
+    expect(generated.stdout).toMatch(/驻大阪总领事 +2 +\d+ +[0-9a-f]{12}\n/);
     expect(generated.stdout).toMatch(/Batch [0-9a-f-]{36}: 7 letters \(per_target, embassy-petition, cut-off 2026-01-01T00:00:00.000Z\)/);
     const rows = await withDatabase((database) => database.db.select().from(letters));
     expect(rows).toHaveLength(7);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { renderLetter, type LetterInput, type Signatory } from '../../src/letters/index.js';
-import { embeddedFontNames, letterInput, mixedSignatories, numberedSignatories, parsePdf, parsePdfBytes, withTempDir, type ParsedPdf } from './helpers.js';
+import { embassyTarget, embeddedFontNames, letterInput, mixedSignatories, numberedSignatories, parsePdf, parsePdfBytes, withTempDir, type ParsedPdf } from './helpers.js';
 
 const render = (input: LetterInput, options = {}) =>
   withTempDir(async (dir) => {
@@ -90,11 +90,12 @@ describe('the Japanese embassy petition', async () => {
 
 describe('the Chinese and English letters', () => {
   it('keep Simplified Chinese text intact', async () => {
-    const { pdf } = await render(await letterInput('zh'));
+    const { pdf } = await render(await letterInput('zh', { target: { ...embassyTarget, salutation: '尊敬的大使阁下：' } }));
     const text = flat(pdf.pages.join(' '));
     expect(text).toContain('中华人民共和国于1982年9月24日加入1951年《关于难民地位的公约》');
     expect(text).toContain('联署人名单');
-    expect(text).toContain('尊敬的呉江浩阁下：');
+    // The salutation is the target's own, in the target's language.
+    expect(text).toContain('尊敬的大使阁下：');
     expect(embeddedFontNames(pdf.raw).some((name) => name.endsWith('+NotoSansSC-Regular'))).toBe(true);
   });
 

@@ -15,8 +15,8 @@ afterEach(async () => t?.cleanup());
 describe('letters/targets/china-missions-japan.json', () => {
   it('has the embassy and six consulates-general in Japan', () => {
     expect(missions.map((m) => m.kind)).toEqual(['embassy', ...Array(6).fill('consulate')]);
-    for (const city of ['Sapporo', 'Niigata', 'Nagoya', 'Osaka', 'Fukuoka', 'Nagasaki']) {
-      expect(missions.filter((m) => m.name.endsWith(`in ${city}`)), city).toHaveLength(1);
+    for (const city of ['札幌', '新潟', '名古屋', '大阪', '福冈', '长崎']) {
+      expect(missions.filter((m) => m.organisation === `中华人民共和国驻${city}总领事馆`), city).toHaveLength(1);
     }
     for (const mission of missions) {
       expect(mission.postalAddress.country).toBe('JP');
@@ -50,7 +50,9 @@ describe('letters/targets/china-missions-japan.json', () => {
     const embassy = await (await t.request('GET', `/api/v1/targets/${body.ids[0]}`)).json();
     expect(embassy).toMatchObject({
       kind: 'embassy',
-      organisation: "Embassy of the People's Republic of China in Japan",
+      name: '驻日本国特命全权大使',
+      organisation: '中华人民共和国驻日本国大使馆',
+      salutation: '尊敬的大使阁下：',
       language: 'zh',
       verifiedAt: null,
       postalAddress: { lines: ['元麻布3-4-33'], postalCode: '106-0046', city: '港区', region: '東京都', country: 'JP' },
@@ -58,6 +60,6 @@ describe('letters/targets/china-missions-japan.json', () => {
     const tokyo = await (await t.request('GET', '/api/v1/targets?jurisdiction=JP-13')).json();
     expect(tokyo.items.map((x: { id: string }) => x.id)).toEqual([body.ids[0]]);
     const okinawa = await (await t.request('GET', '/api/v1/targets?jurisdiction=JP-47')).json();
-    expect(okinawa.items.map((x: { name: string }) => x.name)).toEqual(["Consul-General of the People's Republic of China in Fukuoka"]);
+    expect(okinawa.items.map((x: { name: string }) => x.name)).toEqual(['驻福冈总领事']);
   });
 });
