@@ -2,19 +2,25 @@
  * Mail throughput: the outbox sender draining to an SMTP server on 127.0.0.1,
  * beside raw pooled nodemailer sending to the same server in the same run.
  *
- *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 50] [--batch 500] [--part both|raw|outbox]
+ *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 50] [--batch 500]
+ *                         [--server smtp-sink|node] [--processes 1] [--part both|raw|outbox]
  *
- * The SMTP server (smtp-server, no TLS, no AUTH) runs in a child process; it
- * discards every body and only counts the messages it accepted. (a) sends N
- * composed confirmation emails straight through a nodemailer pool; (b) inserts
- * N `{ compose: 'confirmation' }` outbox rows (what a signature queues) into a
- * temp SQLite database and times an OutboxSender with an SmtpTransport
- * draining them all. Checks that the server counted exactly N for each part
- * and that every row ends `sent`.
+ * The SMTP server runs in a child process and only counts what it accepted:
+ * Postfix's `smtp-sink` (C, a few per cent of a core; the default when
+ * /usr/sbin/smtp-sink exists, `apt-get install postfix`) or the npm
+ * smtp-server (JavaScript: on a 2-core machine it takes most of a core from
+ * the client being measured). (a) sends N composed confirmation emails
+ * straight through nodemailer pools; (b) inserts N `{ compose: 'confirmation' }`
+ * outbox rows (what a signature queues) into a temp SQLite database and times
+ * OutboxSenders with SmtpTransports draining them all. With `--processes P`,
+ * each part runs in P child processes at once (P pools of `--connections`;
+ * for (b), P senders sharing the database by their leases, as P `signet
+ * worker` processes would). Checks that the server counted exactly N for each
+ * part and that every row ends `sent`.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +41,11 @@ type ServerRequest = { type: 'count' };
 type ServerReply = { type: 'listening'; port: number } | { type: 'count'; accepted: number };
 
 const here = dirname(fileURLToPath(import.meta.url));
+const smtpSinkPath = '/usr/sbin/smtp-sink';
 
-/** The child: counts accepted messages, answers `count` over IPC. */
+type SmtpServerHandle = { name: string; url: string; count: () => Promise<number>; stop: () => void };
+
+/** The node server's child: counts accepted messages, answers `count` over IPC. */
 async function serveSmtp(): Promise<void> {
   let accepted = 0;
   const server = new SMTPServer({
@@ -62,7 +71,7 @@ async function serveSmtp(): Promise<void> {
   process.send!({ type: 'listening', port } satisfies ServerReply);
 }
 
-async function startServerChild(): Promise<{ url: string; count: () => Promise<number>; stop: () => void }> {
+async function startNodeSmtpServer(): Promise<SmtpServerHandle> {
   const child: ChildProcess = fork(join(here, 'mail.ts'), ['--serve'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   // Never leave the server behind, whatever happens to the bench.
   process.on('exit', () => child.kill('SIGKILL'));
@@ -75,6 +84,7 @@ async function startServerChild(): Promise<{ url: string; count: () => Promise<n
     });
   });
   return {
+    name: 'smtp-server (npm, JavaScript)',
     url: `smtp://127.0.0.1:${port}`,
     count: () =>
       new Promise<number>((resolve) => {
@@ -83,6 +93,43 @@ async function startServerChild(): Promise<{ url: string; count: () => Promise<n
       }),
     stop: () => child.disconnect(),
   };
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** Postfix's smtp-sink: `-c` prints a running `mesg=N` counter of accepted messages. */
+async function startSmtpSink(): Promise<SmtpServerHandle> {
+  const port = await freePort();
+  // As root it drops privileges to this user.
+  const user = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
+  const child = spawn(smtpSinkPath, ['-c', ...user, `127.0.0.1:${port}`, '1000'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  process.on('exit', () => child.kill('SIGKILL'));
+  let accepted = 0;
+  let tail = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-200);
+    const counters = [...tail.matchAll(/mesg=(\d+)/g)];
+    const last = counters.at(-1);
+    if (last) accepted = Number(last[1]);
+  });
+  // Listening once a connection succeeds.
+  for (let attempt = 0; ; attempt++) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.end(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (connected) break;
+    if (attempt > 100) throw new Error('smtp-sink did not start');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { name: 'smtp-sink (Postfix, C)', url: `smtp://127.0.0.1:${port}`, count: async () => accepted, stop: () => child.kill('SIGTERM') };
 }
 
 const from = 'Signet <no-reply@signet.example>';
@@ -99,31 +146,98 @@ function confirmationInput(index: number): ConfirmationEmailInput {
   };
 }
 
+function composedMail(index: number) {
+  return toNodemailerFields(prepareOutgoingMail({ ...composeConfirmationEmail(confirmationInput(index)), from, messageId: newMessageId(from, newId()) }));
+}
+
 type Measured = { name: string; messages: number; seconds: number; emailsPerSecond: number; serverCounted: number };
 
 async function waitForCount(count: () => Promise<number>, expected: number): Promise<number> {
-  // The client resolves on the 250 reply; the child's counter is already up by then, but ask until it settles.
+  // The client resolves on the 250 reply; the server's counter may lag a moment, so ask until it settles.
   let seen = await count();
-  for (let i = 0; i < 50 && seen < expected; i++) {
+  for (let i = 0; i < 100 && seen < expected; i++) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     seen = await count();
   }
   return seen;
 }
 
-/** (a) nodemailer's pool with the SmtpTransport's settings, every message handed over at once. */
-async function measureRaw(url: string, count: () => Promise<number>, messages: number, connections: number): Promise<Measured> {
-  const mails = Array.from({ length: messages }, (_, index) => {
-    const id = newId();
-    return toNodemailerFields(prepareOutgoingMail({ ...composeConfirmationEmail(confirmationInput(index)), from, messageId: newMessageId(from, id) }));
-  });
-  const transporter = nodemailer.createTransport({ pool: true, url, maxConnections: connections, maxMessages: 1000, logger: false });
-  const before = await count();
+/** Warm-up sends (JIT, pool connections), before the clock starts. */
+const warmUpMessages = 300;
+
+type ChildJob =
+  | { part: 'raw'; url: string; from: number; to: number; connections: number }
+  | { part: 'outbox'; url: string; databasePath: string; connections: number; concurrency: number; batchSize: number };
+type ChildMessage = { type: 'ready' } | { type: 'done'; sent: number };
+
+/** One measuring process: warms up, says ready, waits for `go`, does its share, says done. */
+async function runChild(job: ChildJob): Promise<void> {
+  const go = new Promise<void>((resolve) => process.once('message', () => resolve()));
+  if (job.part === 'raw') {
+    const mails = Array.from({ length: job.to - job.from }, (_, i) => composedMail(job.from + i));
+    const transporter = nodemailer.createTransport({ pool: true, url: job.url, maxConnections: job.connections, maxMessages: 1000, logger: false });
+    await Promise.all(Array.from({ length: warmUpMessages }, (_, i) => transporter.sendMail(composedMail(i))));
+    process.send!({ type: 'ready' } satisfies ChildMessage);
+    await go;
+    await Promise.all(mails.map((mail) => transporter.sendMail(mail)));
+    transporter.close();
+    process.send!({ type: 'done', sent: mails.length } satisfies ChildMessage);
+  } else {
+    const database = new SqliteDatabase({ path: job.databasePath, migrationsFolder: join(here, '../migrations') });
+    const transport = new SmtpTransport({ url: job.url, maxConnections: job.connections });
+    await Promise.all(Array.from({ length: warmUpMessages }, (_, i) => transport.send({ ...composeConfirmationEmail(confirmationInput(i)), from, messageId: newMessageId(from, newId()) })));
+    const sender = new OutboxSender({ database, transport, clock: systemClock, logger: silentLogger, from, batchSize: job.batchSize, concurrency: job.concurrency });
+    const pending = database.sqlite.prepare("select count(*) as n from outbox where status = 'pending'");
+    process.send!({ type: 'ready' } satisfies ChildMessage);
+    await go;
+    sender.start();
+    // Done when no row is left to claim (other processes may hold the last ones) and this sender is idle.
+    while ((pending.get() as { n: number }).n > 0 || sender.stats().inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await sender.stop();
+    await transport.close();
+    await database.close();
+    process.send!({ type: 'done', sent: sender.stats().sent } satisfies ChildMessage);
+  }
+  process.disconnect();
+}
+
+/** Starts the children, waits until all are warm, then times from `go` to the last `done`. */
+async function timeChildren(jobs: ChildJob[], server: SmtpServerHandle): Promise<{ seconds: number; sent: number; counted: number }> {
+  const children = jobs.map((job) => fork(join(here, 'mail.ts'), ['--child', JSON.stringify(job)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
+  const next = (child: ChildProcess, type: ChildMessage['type']) =>
+    new Promise<ChildMessage>((resolve, reject) => {
+      const onMessage = (message: ChildMessage) => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        resolve(message);
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new Error(`bench child exited (${code}) before ${type}`)));
+    });
+  await Promise.all(children.map((child) => next(child, 'ready')));
+  const before = await server.count();
   const started = performance.now();
-  await Promise.all(mails.map((mail) => transporter.sendMail(mail)));
+  const finished = children.map((child) => next(child, 'done'));
+  children.forEach((child) => child.send('go'));
+  const done = await Promise.all(finished);
   const seconds = (performance.now() - started) / 1000;
-  transporter.close();
-  const counted = (await waitForCount(count, before + messages)) - before;
+  const sent = done.reduce((sum, message) => sum + (message.type === 'done' ? message.sent : 0), 0);
+  const counted = (await waitForCount(server.count, before + sent)) - before;
+  return { seconds, sent, counted };
+}
+
+/** (a) nodemailer pools with the SmtpTransport's settings, every message handed over at once. */
+async function measureRaw(server: SmtpServerHandle, messages: number, connections: number, processes: number): Promise<Measured> {
+  const share = Math.ceil(messages / processes);
+  const jobs: ChildJob[] = Array.from({ length: processes }, (_, p) => ({
+    part: 'raw',
+    url: server.url,
+    from: p * share,
+    to: Math.min(messages, (p + 1) * share),
+    connections,
+  }));
+  const { seconds, counted } = await timeChildren(jobs, server);
   return { name: '(a) raw nodemailer pool', messages, seconds, emailsPerSecond: Math.round(messages / seconds), serverCounted: counted };
 }
 
@@ -141,33 +255,24 @@ async function insertRows(database: SqliteDatabase, messages: number): Promise<v
   }
 }
 
-/** (b) an OutboxSender with an SmtpTransport draining N rows, started as the Node entry point starts it. */
+/** (b) OutboxSenders with SmtpTransports draining N rows, each started as `signet worker` starts it. */
 async function measureOutbox(
-  url: string,
-  count: () => Promise<number>,
-  options: { messages: number; connections: number; concurrency: number; batchSize: number },
+  server: SmtpServerHandle,
+  options: { messages: number; connections: number; concurrency: number; batchSize: number; processes: number },
 ): Promise<Measured & { rowsSent: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'signet-bench-mail-'));
-  const database = new SqliteDatabase({ path: join(dir, 'signet.db'), migrationsFolder: join(here, '../migrations') });
+  const databasePath = join(dir, 'signet.db');
+  const database = new SqliteDatabase({ path: databasePath, migrationsFolder: join(here, '../migrations') });
   await insertRows(database, options.messages);
-  const transport = new SmtpTransport({ url, maxConnections: options.connections });
-  const sender = new OutboxSender({
-    database,
-    transport,
-    clock: systemClock,
-    logger: silentLogger,
-    from,
-    batchSize: options.batchSize,
+  const jobs: ChildJob[] = Array.from({ length: options.processes }, () => ({
+    part: 'outbox',
+    url: server.url,
+    databasePath,
+    connections: options.connections,
     concurrency: options.concurrency,
-  });
-  const before = await count();
-  const started = performance.now();
-  sender.start();
-  while (sender.stats().sent + sender.stats().failed < options.messages) await new Promise((resolve) => setTimeout(resolve, 5));
-  const seconds = (performance.now() - started) / 1000;
-  await sender.stop();
-  await transport.close();
-  const counted = (await waitForCount(count, before + options.messages)) - before;
+    batchSize: options.batchSize,
+  }));
+  const { seconds, counted } = await timeChildren(jobs, server);
   const [sent] = database.sqlite.prepare("select count(*) as n from outbox where status = 'sent'").all() as { n: number }[];
   await database.close();
   rmSync(dir, { recursive: true, force: true });
@@ -185,35 +290,40 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       serve: { type: 'boolean', default: false },
+      child: { type: 'string' },
       messages: { type: 'string', default: '20000' },
       connections: { type: 'string', default: '5' },
       concurrency: { type: 'string', default: '50' },
       batch: { type: 'string', default: '500' },
+      server: { type: 'string', default: existsSync(smtpSinkPath) ? 'smtp-sink' : 'node' },
+      processes: { type: 'string', default: '1' },
       // Only one part, e.g. to profile it alone with node --cpu-prof.
       part: { type: 'string', default: 'both' },
     },
   });
   if (values.serve) return serveSmtp();
+  if (values.child) return runChild(JSON.parse(values.child) as ChildJob);
   const messages = Number(values.messages);
   const connections = Number(values.connections);
   const concurrency = Number(values.concurrency);
   const batchSize = Number(values.batch);
+  const processes = Number(values.processes);
+  if (values.server !== 'node' && values.server !== 'smtp-sink') throw new Error('--server is smtp-sink or node');
 
-  const server = await startServerChild();
-  // A short warm-up (JIT), not counted.
-  await measureRaw(server.url, server.count, 500, connections);
+  const server = values.server === 'smtp-sink' ? await startSmtpSink() : await startNodeSmtpServer();
   const skipped = { messages, seconds: 0, emailsPerSecond: 0, serverCounted: messages };
-  const raw = values.part === 'outbox' ? { name: '(a) skipped', ...skipped } : await measureRaw(server.url, server.count, messages, connections);
+  const raw = values.part === 'outbox' ? { name: '(a) skipped', ...skipped } : await measureRaw(server, messages, connections, processes);
   const drained =
     values.part === 'raw'
       ? { name: '(b) skipped', ...skipped, rowsSent: messages }
-      : await measureOutbox(server.url, server.count, { messages, connections, concurrency, batchSize });
+      : await measureOutbox(server, { messages, connections, concurrency, batchSize, processes });
   server.stop();
 
   const ratio = drained.emailsPerSecond / raw.emailsPerSecond;
+  console.log(`SMTP server: ${server.name}; ${processes} process(es) per part, ${connections} connection(s) each`);
   console.table([raw, drained].map(({ name, messages: n, seconds, emailsPerSecond, serverCounted }) => ({ name, messages: n, seconds: seconds.toFixed(2), emailsPerSecond, serverCounted })));
   console.log(`outbox / raw: ${(ratio * 100).toFixed(1)} %`);
-  console.log(JSON.stringify({ messages, connections, concurrency, batchSize, raw, outbox: drained, ratio: Number(ratio.toFixed(3)), node: process.version }));
+  console.log(JSON.stringify({ server: values.server, processes, messages, connections, concurrency, batchSize, raw, outbox: drained, ratio: Number(ratio.toFixed(3)), node: process.version }));
 
   const problems: string[] = [];
   if (raw.serverCounted !== messages) problems.push(`raw: server counted ${raw.serverCounted}, expected ${messages}`);
