@@ -20,7 +20,7 @@ const usage = `Usage: signet <command> [options]
 
 Commands:
   serve                                   start the HTTP server, mail sender and jobs (default for npm start)
-  worker                                  run the mail sender, mailing runner and jobs without HTTP
+  worker                                  run the mail sender, mailing runner and jobs (printing too, with PRINTER_URL) without HTTP
   migrate                                 apply database migrations and exit
   token create --name NAME --scopes S,S   create an API token and print it once
                                           scopes: ${scopes.join(', ')}
@@ -36,7 +36,7 @@ Commands:
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
 
 Settings come from the environment (see README): PORT, HOST, DATABASE_PATH, PUBLIC_URL,
-ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL.`;
+ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL, PRINTER_URL.`;
 
 function fail(message: string): never {
   process.stderr.write(`signet: ${message}\n`);
@@ -65,7 +65,7 @@ function closeOnSignals(running: { close(): Promise<void> }, logger: Logger) {
 async function serveCommand(settings: Settings) {
   const logger = createJsonLogger(settings.LOG_LEVEL);
   const running = await startServer(settings, logger);
-  logger.info('listening', { url: running.url, publicUrl: settings.PUBLIC_URL, mail: settings.SMTP_URL ? 'smtp' : 'files' });
+  logger.info('listening', { url: running.url, publicUrl: settings.PUBLIC_URL, mail: settings.SMTP_URL ? 'smtp' : 'files', printing: settings.PRINTER_URL ? 'ipp' : 'off' });
   if (running.bootstrapToken) {
     // Printed once, to the terminal only (not the JSON log), so a new user can start at once.
     process.stderr.write(
@@ -133,7 +133,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
 async function workerCommand(settings: Settings) {
   const logger = createJsonLogger(settings.LOG_LEVEL);
   const worker = await startWorker(settings, logger);
-  logger.info('worker started', { mail: settings.SMTP_URL ? 'smtp' : 'files', sender: settings.MAIL_SENDER });
+  logger.info('worker started', { mail: settings.SMTP_URL ? 'smtp' : 'files', sender: settings.MAIL_SENDER, printing: settings.PRINTER_URL ? 'ipp' : 'off' });
   closeOnSignals(worker, logger);
 }
 
@@ -178,7 +178,8 @@ async function mailingCommand(settings: Settings, sub: string | undefined, id: s
       },
       'mailing schedule',
     );
-    const mailing = await withServices(settings, (ctx) => scheduleMailing(ctx, input));
+    const templates = createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR });
+    const mailing = await withServices(settings, (ctx) => scheduleMailing(ctx, input, templates));
     process.stdout.write(
       `Mailing ${mailing.id} scheduled: ${mailing.kind} for ${mailing.campaign} at ${mailing.sendAtLocal} ${mailing.timeZone} (${mailing.sendAt})${mailing.dryRun ? ', dry run' : ''}\n`,
     );

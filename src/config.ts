@@ -25,6 +25,12 @@ const SmtpUrlSetting = v.pipe(
   v.url('must be a URL such as smtp://user:pass@host:587'),
 );
 
+const PrinterUrlSetting = v.pipe(
+  v.string(),
+  v.regex(/^ipps?:\/\//, 'must start with ipp:// or ipps://'),
+  v.url('must be a URL such as ipp://localhost:631/printers/Letters'),
+);
+
 const PositiveIntSetting = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
 
@@ -44,6 +50,14 @@ const SettingsFields = v.object({
   /** `off` when another process (e.g. a dedicated worker) sends the outbox. */
   MAIL_SENDER: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   CONFIRM_TOKEN_TTL_HOURS: v.optional(PositiveIntSetting(1, 24 * 90), '168'),
+  /** Most messages the outbox sender of one process starts per second; 0: no cap. */
+  MAIL_RATE_PER_SECOND: v.optional(PositiveIntSetting(0, 10_000), '0'),
+  /** SMTP connections kept open to the relay. */
+  SMTP_POOL_SIZE: v.optional(PositiveIntSetting(1, 100), '5'),
+  /** Messages sent over one pooled SMTP connection before it is replaced. */
+  SMTP_MAX_MESSAGES: v.optional(PositiveIntSetting(1, 1_000_000), '1000'),
+  /** An IPP printer or CUPS queue; when set, the background work prints queued print deliveries on it. */
+  PRINTER_URL: v.optional(PrinterUrlSetting),
 });
 
 export const Settings = v.pipe(

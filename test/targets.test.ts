@@ -41,6 +41,7 @@ describe('targets: happy paths', () => {
       postalAddress: { lines: ['元麻布3-4-33'], postalCode: '106-0046', city: '港区', region: '東京都', country: 'JP' },
       language: 'zh',
       salutation: '尊敬的大使阁下：',
+      timeZone: null,
       jurisdiction: ['JP-13', 'JP-14'],
       verifiedAt: '2027-08-01T00:00:00.000Z',
       createdAt: '2027-09-01T00:00:00.000Z',

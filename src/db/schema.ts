@@ -208,7 +208,12 @@ export type OutboxMessage = {
 export type StoredOutboxMessage =
   | OutboxMessage
   | { compose: 'confirmation'; input: Record<string, unknown> }
-  | { compose: 'letter-delivery'; input: Record<string, unknown> }
+  | {
+      compose: 'letter-delivery';
+      input: Record<string, unknown>;
+      /** A mailing's sending window on the target's clock: the sender sends and retries only inside it. */
+      window?: SendingWindow & { timeZone: string };
+    }
   | { compose: 'update'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */

@@ -6,7 +6,7 @@ import { createApp } from '../app.js';
 import type { Settings } from '../config.js';
 import { SqliteDatabase } from '../db/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
-import { createLocalLetterPorts } from '../letters/letter-store.js';
+import { createLetterFiles, createLocalLetterPorts } from '../letters/letter-store.js';
 import { createLetterRenderPool, type LetterRenderPool } from '../letters/render-pool.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
@@ -16,8 +16,10 @@ import { OutboxSender } from '../mail/outbox-sender.js';
 import { SmtpTransport } from '../mail/smtp-transport.js';
 import type { MailTransport } from '../mail/transport.js';
 import { MailingRunner } from '../mailings/runner.js';
+import { IppPrinter } from '../printing/ipp-printer.js';
 import type { ServiceContext } from '../services/context.js';
 import { installationSecret } from '../services/installation.js';
+import { runPrintJobs } from '../services/print-jobs.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
 
@@ -27,6 +29,7 @@ export const migrationsFolder = join(projectRoot, 'migrations');
 export const lettersDir = join(projectRoot, 'letters');
 
 const COUNT_FOLD_INTERVAL_MS = 2_000;
+const PRINT_JOBS_INTERVAL_MS = 3_000;
 
 /** Opens the database (applying migrations) and builds the service context. */
 export function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
@@ -45,7 +48,7 @@ export function openServices(settings: Settings, logger: Logger, clock: Clock = 
 export function createMailTransport(settings: Settings): MailTransport {
   // Letter PDFs are attached from under DATA_DIR, the only place a transport reads files from.
   return settings.SMTP_URL
-    ? new SmtpTransport({ url: settings.SMTP_URL, dataDir: settings.DATA_DIR })
+    ? new SmtpTransport({ url: settings.SMTP_URL, dataDir: settings.DATA_DIR, maxConnections: settings.SMTP_POOL_SIZE, maxMessages: settings.SMTP_MAX_MESSAGES })
     : new FileTransport({ directory: join(settings.DATA_DIR, 'mail'), dataDir: settings.DATA_DIR });
 }
 
@@ -57,9 +60,16 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-/** The background work of a process: the outbox sender, the mailing runner and the count folder. */
+/** The background work of a process: the outbox sender, the mailing runner, the count folder and, with PRINTER_URL, the print dispatcher. */
 function startBackground(settings: Settings, ctx: ServiceContext, database: SqliteDatabase, logger: Logger, letterRenderPool: LetterRenderPool) {
-  const sender = new OutboxSender({ database, transport: createMailTransport(settings), clock: ctx.clock, logger, from: settings.MAIL_FROM });
+  const sender = new OutboxSender({
+    database,
+    transport: createMailTransport(settings),
+    clock: ctx.clock,
+    logger,
+    from: settings.MAIL_FROM,
+    ...(settings.MAIL_RATE_PER_SECOND > 0 ? { maxPerSecond: settings.MAIL_RATE_PER_SECOND } : {}),
+  });
   if (settings.MAIL_SENDER === 'on') sender.start();
   const runner = new MailingRunner({
     ctx,
@@ -69,11 +79,15 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
   });
   runner.start();
   const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
+  // With PRINTER_URL, queued print deliveries go to that printer; claims keep several processes from printing one twice.
+  const printPorts = settings.PRINTER_URL ? { printer: new IppPrinter({ url: settings.PRINTER_URL }), files: createLetterFiles(settings.DATA_DIR) } : null;
+  const printJobs = printPorts ? runPeriodically('print-jobs', PRINT_JOBS_INTERVAL_MS, () => runPrintJobs(ctx, printPorts), logger) : null;
   return {
     sender,
     /** Runner first (it finishes the batch in hand), then the sender, so what was queued is sent or handed back. */
     async stop() {
       await countFolder.stop();
+      await printJobs?.stop();
       await runner.stop();
       await sender.stop();
       await foldSignatureCounts(ctx);

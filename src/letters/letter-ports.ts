@@ -1,6 +1,7 @@
 import type { ComposedPrintQueue, PrintQueueDocument } from './print-queue-pdf.js';
 import type { TemplateSummary } from './template-files.js';
 import type { LetterInput, LetterTemplate, Organisation, RenderOptions, RenderResult } from './types.js';
+import type { UpdateTemplate } from './update-template.js';
 
 /** Where letter PDFs are kept. Stored paths are relative to the data directory, so the directory can move. */
 export interface LetterFiles {
@@ -19,6 +20,8 @@ export interface LetterPorts {
   listTemplates(): Promise<TemplateSummary[]>;
   loadTemplate(name: string, language: string): Promise<LetterTemplate>;
   loadOrganisation(): Promise<Organisation>;
+  /** One language of an update template (`letters/updates/<name>/<language>.md`); TEMPLATE_NOT_FOUND when it does not exist. */
+  loadUpdateTemplate(name: string, language: string): Promise<UpdateTemplate>;
   /** Renders to a file (see `LetterFiles.pathFor`), on the worker pool when there is one. */
   renderToFile(input: LetterInput, output: string, options: RenderOptions): Promise<RenderResult>;
   /**

@@ -5,7 +5,7 @@ import { PassThrough, Readable } from 'node:stream';
 import type { LetterFiles, LetterPorts } from './letter-ports.js';
 import { renderLetter } from './pdf-letter.js';
 import type { LetterRenderPool } from './render-pool.js';
-import { listTemplates, loadOrganisation, loadTemplate } from './template-files.js';
+import { listTemplates, loadOrganisation, loadTemplate, loadUpdateTemplate } from './template-files.js';
 import type { LetterInput, RenderOptions, RenderResult } from './types.js';
 
 const idPattern = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -107,6 +107,7 @@ export function createLocalLetterPorts(options: LocalLetterPortsOptions): Letter
     listTemplates: () => listTemplates(options.lettersDir),
     loadTemplate: (name, language) => loadTemplate(options.lettersDir, name, language),
     loadOrganisation: () => loadOrganisation(options.lettersDir),
+    loadUpdateTemplate: (name, language) => loadUpdateTemplate(options.lettersDir, name, language),
     renderToFile: (input, output, renderOptions) => render(input, output, renderOptions),
     renderToStream: (input, renderOptions) => streamRender((destination) => render(input, destination, renderOptions)),
     // Loaded on first use: pdf-lib is large, and every CLI command and server start would pay for it.

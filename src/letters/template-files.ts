@@ -3,6 +3,7 @@ import { extname, isAbsolute, join, relative, resolve } from 'node:path';
 import * as v from 'valibot';
 import { TemplateError } from './template-error.js';
 import { parseTemplateSource } from './template-source.js';
+import { parseUpdateTemplateSource, type UpdateTemplate } from './update-template.js';
 import { letterLanguages, type LetterLanguage, type LetterTemplate, type Organisation } from './types.js';
 
 const templateNamePattern = /^[a-z0-9-]+$/;
@@ -59,6 +60,15 @@ export async function resolveTemplatePath(lettersDir: string, name: string, lang
 export async function loadTemplate(lettersDir: string, name: string, language: string): Promise<LetterTemplate> {
   const path = await resolveTemplatePath(lettersDir, name, language);
   return parseTemplateSource(await readFile(path, 'utf8'), name, language as LetterLanguage);
+}
+
+/**
+ * Reads and checks one update template variant (`letters/updates/<name>/<language>.md`),
+ * with the same path rules as letter templates; TEMPLATE_NOT_FOUND when that variant does not exist.
+ */
+export async function loadUpdateTemplate(lettersDir: string, name: string, language: string): Promise<UpdateTemplate> {
+  const path = await resolveTemplatePath(join(lettersDir, 'updates'), name, language);
+  return parseUpdateTemplateSource(await readFile(path, 'utf8'), name, language as LetterLanguage);
 }
 
 /** Every template in `lettersDir`, with each language variant either summarised or with the reason it is refused. */

@@ -1,12 +1,13 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
-import { emailSuppressions, outbox, type OutboxMessage } from '../db/schema.js';
+import { emailSuppressions, outbox, type OutboxMessage, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { renderStoredMessage } from './messages.js';
 import { MailSendError, type MailTransport } from './transport.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
+import { nextWindowOpening } from '../mailings/sending-window.js';
 
 export type OutboxSenderOptions = {
   database: Database;
@@ -50,6 +51,11 @@ type OutboxRow = typeof outbox.$inferSelect;
 type Outcome = keyof DrainResult | 'skipped';
 
 const maxErrorLength = 1000;
+/** The sending window a letter delivery carries (src/mailings/sending-window.ts), if any. */
+function windowOf(message: StoredOutboxMessage | null): (SendingWindow & { timeZone: string }) | undefined {
+  return message !== null && 'compose' in message && message.compose === 'letter-delivery' ? message.window : undefined;
+}
+
 /** Ids marked sent by one UPDATE (passed as one JSON parameter). */
 const maxRowsPerWrite = 1000;
 
@@ -233,6 +239,16 @@ export class OutboxSender {
   /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */
   private async deliver(row: OutboxRow): Promise<Outcome> {
     try {
+      const window = windowOf(row.message);
+      if (window) {
+        // A row due inside the window may be claimed just after it closed (or released there by a resume): it waits for the next opening.
+        const now = this.clock.now();
+        const opening = nextWindowOpening(now, window, window.timeZone);
+        if (opening > now) {
+          await this.defer(row, opening);
+          return 'skipped';
+        }
+      }
       await this.throttle();
       if (row.lockedUntil === null || this.clock.now() >= row.lockedUntil) {
         // The lease ran out while the row waited its turn: another sender may own it now.
@@ -364,7 +380,7 @@ export class OutboxSender {
           status: giveUp ? 'failed' : 'pending',
           attempts: sql`${outbox.attempts} + 1`,
           lastError: failure.message.slice(0, maxErrorLength),
-          nextAttemptAt: giveUp ? row.nextAttemptAt : now + this.backoffDelay(attempts),
+          nextAttemptAt: giveUp ? row.nextAttemptAt : this.retryAt(row, now + this.backoffDelay(attempts)),
           lockedBy: null,
           lockedUntil: null,
         })
@@ -389,6 +405,19 @@ export class OutboxSender {
   private backoffDelay(attempts: number): number {
     const delay = Math.min(this.backoff.maxMs, this.backoff.baseMs * 2 ** (attempts - 1));
     return Math.round(delay / 2 + this.random() * (delay / 2));
+  }
+
+  /** A retry of a letter delivery waits for its window to open again. */
+  private retryAt(row: OutboxRow, at: number): number {
+    const window = windowOf(row.message);
+    return window ? nextWindowOpening(at, window, window.timeZone) : at;
+  }
+
+  /** Hands a claimed row back, due at `at`, without counting an attempt. */
+  private defer(row: OutboxRow, at: number): Promise<void> {
+    return this.database.atomic([
+      this.database.db.update(outbox).set({ nextAttemptAt: at, lockedBy: null, lockedUntil: null }).where(this.held(row)),
+    ]);
   }
 
   private release(rows: OutboxRow[]): Promise<void> {

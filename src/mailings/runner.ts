@@ -1,7 +1,10 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, deliveries, emailSuppressions, letterBatches, letters, mailings, outbox, signatures, targets } from '../db/schema.js';
+import { formatCount, formatLetterDate } from '../letters/letter-date.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
+import { TemplateError } from '../letters/template-error.js';
+import { renderUpdateTemplate, type UpdateTemplate } from '../letters/update-template.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { newMessageId } from '../mail/messages.js';
@@ -11,8 +14,10 @@ import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js
 import { ServiceError } from '../services/errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
 import { cancelPendingStatement, HELD_FROM, holdPendingStatement, outboxProgressStatement } from '../services/mailings.js';
+import { locales, type Locale } from '../services/schemas.js';
 import { unsubscribeUrl } from '../services/unsubscribe-links.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
+import { nextWindowOpening } from './sending-window.js';
 
 export type MailingRunnerOptions = {
   ctx: ServiceContext;
@@ -285,15 +290,62 @@ export class MailingRunner {
     return row?.n ?? 0;
   }
 
-  private updateContent(mailing: MailingRow): { subject: string; body: string } {
-    if (mailing.subject === null || mailing.body === null) {
-      throw new ServiceError('UPDATE_TEMPLATE_UNSUPPORTED', 'Updates from a template are not supported yet; give a subject and a body.');
+  /**
+   * What each supporter's update says, by their locale: the organiser's
+   * subject and body, or the mailing's update template rendered in the
+   * supporter's language (English when it has no such variant), once per locale.
+   */
+  private async updateContent(mailing: MailingRow, campaign: CampaignRow): Promise<(locale: Locale) => { subject: string; body: string }> {
+    if (mailing.template === null) {
+      if (mailing.subject === null || mailing.body === null) throw new ServiceError('UPDATE_CONTENT_MISSING', 'The update has neither a subject and a body nor a template.');
+      const content = { subject: mailing.subject, body: mailing.body };
+      return () => content;
     }
-    return { subject: mailing.subject, body: mailing.body };
+    const name = mailing.template;
+    const variants = new Map<Locale, UpdateTemplate>();
+    for (const locale of locales) {
+      try {
+        variants.set(locale, await this.ports.loadUpdateTemplate(name, locale));
+      } catch (error) {
+        if (!(error instanceof TemplateError && error.code === 'TEMPLATE_NOT_FOUND')) throw error;
+      }
+    }
+    const fallback = variants.get('en');
+    if (!fallback) throw new ServiceError('UPDATE_TEMPLATE_NOT_FOUND', `There is no update template "${name}": letters/updates/${name}/en.md was not found.`);
+    const cutoffAt = mailing.cutoffAt ?? mailing.sendAt;
+    const [counted] = await this.ctx.db.db
+      .select({ n: count() })
+      .from(signatures)
+      .where(and(eq(signatures.campaignId, campaign.id), eq(signatures.status, 'confirmed'), lte(signatures.confirmedAt, cutoffAt)));
+    const rendered = new Map<Locale, { subject: string; body: string }>();
+    return (locale) => {
+      let content = rendered.get(locale);
+      if (!content) {
+        const template = variants.get(locale) ?? fallback;
+        const language = template.language;
+        const translation = campaign.translations[language];
+        content = renderUpdateTemplate(template, {
+          campaign: {
+            slug: campaign.slug,
+            title: translation?.title ?? campaign.title,
+            summary: translation?.summary ?? campaign.summary,
+            url: `${this.ctx.publicUrl}/c/${campaign.slug}`,
+          },
+          signatures: { count: formatCount(counted?.n ?? 0, language) },
+          date: formatLetterDate(mailing.sendAt, language, campaign.timeZone),
+        });
+        rendered.set(locale, content);
+      }
+      return content;
+    };
   }
 
-  private async updateInput(mailing: MailingRow, campaign: CampaignRow, recipient: { id: string; name: string; locale: UpdateEmailInput['locale'] }): Promise<UpdateEmailInput> {
-    const { subject, body } = this.updateContent(mailing);
+  private async updateInput(
+    content: (locale: Locale) => { subject: string; body: string },
+    campaign: CampaignRow,
+    recipient: { id: string; name: string; locale: UpdateEmailInput['locale'] },
+  ): Promise<UpdateEmailInput> {
+    const { subject, body } = content(recipient.locale);
     return {
       locale: recipient.locale,
       supporterName: recipient.name,
@@ -310,7 +362,7 @@ export class MailingRunner {
    * crashed run stopped); the pacing index is the number of rows queued before.
    */
   private async queueUpdates(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
-    this.updateContent(mailing);
+    const content = await this.updateContent(mailing, campaign);
     let queued = 0;
     for (;;) {
       if (this.stopping) return { complete: false, queued };
@@ -326,7 +378,7 @@ export class MailingRunner {
       const statements: WriteStatement[] = [this.renewLease(mailing.id, now)];
       for (const [i, recipient] of recipients.entries()) {
         const id = newId(now);
-        const message = { compose: 'update', input: await this.updateInput(mailing, campaign, recipient) };
+        const message = { compose: 'update', input: await this.updateInput(content, campaign, recipient) };
         statements.push(
           this.ctx.db.statement({
             sql: INSERT_UPDATE_SQL,
@@ -353,13 +405,13 @@ export class MailingRunner {
 
   /** Dry run: every would-be email is composed in memory (so a body that cannot render shows now) and counted. */
   private async countUpdates(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
-    this.updateContent(mailing);
+    const content = await this.updateContent(mailing, campaign);
     let total = 0;
     let after: string | null = null;
     for (;;) {
       if (this.stopping) return { complete: false, queued: 0 };
       const recipients = await this.updateRecipients(mailing, after);
-      for (const recipient of recipients) composeUpdateEmail(await this.updateInput(mailing, campaign, recipient), recipient.email);
+      for (const recipient of recipients) composeUpdateEmail(await this.updateInput(content, campaign, recipient), recipient.email);
       total += recipients.length;
       const last = recipients[recipients.length - 1];
       if (!last) break;
@@ -410,7 +462,13 @@ export class MailingRunner {
       .orderBy(asc(letters.id));
   }
 
-  /** One delivery per letter through the mailing's channel; targets without an address are skipped for email. */
+  /**
+   * One delivery per letter through the mailing's channel; targets without an
+   * address are skipped for email. A letter by email is due at the first
+   * opening of the mailing's sending window, on the target's clock (its
+   * `timeZone`, else the mailing's), at or after its paced time; the window
+   * goes with the outbox message so the sender's retries keep to it.
+   */
   private async queueLetters(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
     const channel = mailing.channel ?? 'email';
     const batch = await this.lettersFor(mailing, campaign);
@@ -430,12 +488,16 @@ export class MailingRunner {
       for (const [i, letter] of chunk.entries()) {
         if (existing.has(letter.id)) continue;
         const found = await loadLetterForDelivery(this.ctx, letter.id);
+        const paced = pacedAt(startedAt, start + i, mailing.ratePerMinute, now);
+        // A letter by email reaches the office in its opening hours, on its own clock.
+        const window = channel === 'email' && mailing.sendingWindow ? { ...mailing.sendingWindow, timeZone: found.target.timeZone ?? mailing.timeZone } : undefined;
         statements.push(
           ...(await deliveryWrites(this.ctx, this.ports, found, channel, {
             id: newId(now),
             now,
             mailingId: mailing.id,
-            nextAttemptAt: pacedAt(startedAt, start + i, mailing.ratePerMinute, now),
+            nextAttemptAt: window ? nextWindowOpening(paced, window, window.timeZone) : paced,
+            ...(window ? { window } : {}),
           })),
         );
         queued++;

@@ -1,6 +1,6 @@
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { bounces, emailSuppressions, outbox } from '../db/schema.js';
+import { bounces, deliveries, emailSuppressions, outbox } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { NotFound, ValidationFailed, type FieldIssue } from './errors.js';
@@ -80,11 +80,31 @@ async function outboxIdsByMessageId(ctx: ServiceContext, messageIds: string[]): 
 }
 
 /**
+ * Marks the letter delivery a bounce is about as `bounced`, with the
+ * diagnostic as its last error: the one whose email has the reported
+ * Message-ID, or, without one, the last letter emailed to the reported
+ * address. Updates and confirmations carry no delivery, so nothing changes for them.
+ */
+function bounceDeliveryStatement(ctx: ServiceContext, report: BounceReport, outboxId: string | null, now: number) {
+  const lastError = report.diagnostic ?? `${report.kind} bounce`;
+  const carrier =
+    outboxId !== null
+      ? sql`SELECT ${outboxId}`
+      : // Walks the deliveries (one per letter) and looks each email up by key, rather than scanning the whole outbox by address.
+        sql`SELECT o."id" FROM ${deliveries} d JOIN ${outbox} o ON o."id" = d."outbox_id"
+          WHERE d."channel" = 'email' AND o."status" = 'sent' AND lower(trim(o."recipient")) = ${normalizeEmail(report.email)}
+          ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
+  return ctx.db.statement(sql`UPDATE ${deliveries} SET "status" = 'bounced', "last_error" = ${lastError}, "updated_at" = ${now}
+    WHERE "channel" = 'email' AND "outbox_id" = (${carrier})`);
+}
+
+/**
  * Records bounce reports (from a bounce processor or an ESP webhook). A hard
  * bounce suppresses the address at once; soft bounces are only recorded,
  * until the SOFT_BOUNCE_LIMIT-th within SOFT_BOUNCE_WINDOW_MS suppresses it
  * too (reason `hard_bounce`, the detail says why). A suppression, once made,
- * is kept as first written. All in one atomic write.
+ * is kept as first written. A bounce of a letter emailed to a target marks
+ * its delivery `bounced` (see `bounceDeliveryStatement`). All in one atomic write.
  */
 export async function recordBounces(ctx: ServiceContext, reports: BounceReport[]): Promise<{ recorded: number; suppressed: string[] }> {
   const now = ctx.clock.now();
@@ -98,6 +118,8 @@ export async function recordBounces(ctx: ServiceContext, reports: BounceReport[]
       params: [newId(now), normalizeEmail(report.email), report.kind, messageId, (messageId && outboxIds.get(messageId)) ?? null, report.diagnostic ?? null, now],
     });
   });
+
+  statements.push(...reports.map((report, index) => bounceDeliveryStatement(ctx, report, (messageIds[index] && outboxIds.get(messageIds[index])) ?? null, now)));
 
   const hard = new Set(reports.filter((report) => report.kind === 'hard').map((report) => normalizeEmail(report.email)));
   const soft = new Set(reports.filter((report) => report.kind === 'soft').map((report) => normalizeEmail(report.email)).filter((email) => !hard.has(email)));

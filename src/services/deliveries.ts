@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type StoredOutboxMessage } from '../db/schema.js';
+import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
@@ -78,6 +78,8 @@ export type DeliveryView = {
   postedAt: string | null;
   deliveredAt: string | null;
   returnedAt: string | null;
+  /** A print delivery's job at PRINTER_URL: null before it is sent (see src/services/print-jobs.ts). */
+  printJobState: string | null;
 };
 
 export type PrintQueueItem = {
@@ -93,7 +95,7 @@ export type PrintQueueItem = {
 /**
  * An email delivery has no state of its own: it is whatever its outbox row is
  * (pending → queued, pending under a live lease → sending, sent, failed), so
- * the sender never has to write to two tables. `bounced` will be recorded on
+ * the sender never has to write to two tables. `bounced` is recorded on
  * the delivery itself, since it arrives after the outbox row is done.
  */
 const derivedStatus = (now: number) =>
@@ -123,6 +125,7 @@ const rowColumns = (now: number) => ({
   postedAt: deliveries.postedAt,
   deliveredAt: deliveries.deliveredAt,
   returnedAt: deliveries.returnedAt,
+  printJobState: deliveries.printJobState,
   outboxAttempts: outbox.attempts,
   outboxLastError: outbox.lastError,
   outboxSentAt: outbox.sentAt,
@@ -150,7 +153,7 @@ function toView(row: DeliveryRow): DeliveryView {
     channel: row.channel,
     status: row.status,
     attempts: email ? (row.outboxAttempts ?? 0) : row.attempts,
-    lastError: email ? (row.outboxLastError ?? null) : row.lastError,
+    lastError: email && row.status !== 'bounced' ? (row.outboxLastError ?? null) : row.lastError,
     trackingNumber: row.trackingNumber,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
@@ -159,6 +162,7 @@ function toView(row: DeliveryRow): DeliveryView {
     postedAt: isoOrNull(row.postedAt),
     deliveredAt: isoOrNull(row.deliveredAt),
     returnedAt: isoOrNull(row.returnedAt),
+    printJobState: row.printJobState,
   };
 }
 
@@ -227,7 +231,15 @@ export async function deliveryWrites(
   ports: LetterPorts,
   { letter, mode, campaign, target }: LetterForDelivery,
   channel: DeliveryChannel,
-  options: { id: string; now: number; idempotencyKey?: string | null; mailingId?: string; nextAttemptAt?: number },
+  options: {
+    id: string;
+    now: number;
+    idempotencyKey?: string | null;
+    mailingId?: string;
+    nextAttemptAt?: number;
+    /** The mailing's sending window on the target's clock, kept with the email so retries wait for an opening too. */
+    window?: SendingWindow & { timeZone: string };
+  },
 ): Promise<WriteStatement[]> {
   const { id, now } = options;
   const row: typeof deliveries.$inferInsert = {
@@ -262,7 +274,7 @@ export async function deliveryWrites(
     },
     attachment: { storedPath: letter.path, filename: letterFilename(campaign.slug, target.name, letter.id, mode) },
   };
-  const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email };
+  const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email, ...(options.window ? { window: options.window } : {}) };
   const outboxId = newId(now);
   row.outboxId = outboxId;
   const mailingId = options.mailingId ?? null;

@@ -1,13 +1,16 @@
 import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, mailings, outbox } from '../db/schema.js';
+import { campaigns, campaignTargets, mailings, outbox, type SendingWindow } from '../db/schema.js';
+import type { LetterPorts } from '../letters/letter-ports.js';
+import { TemplateError } from '../letters/template-error.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/local-time.js';
+import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { IsoDateTime, isoOrNull, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
+import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
 
 export const mailingKinds = ['letters', 'update'] as const;
 export const mailingStatuses = ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] as const;
@@ -20,6 +23,29 @@ const LocalDateTime = v.pipe(
   v.string(),
   v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/, 'must be a local date and time without an offset, e.g. 2027-09-22T09:00'),
   v.check(isLocalTime, 'must be a real local date and time without an offset, e.g. 2027-09-22T09:00'),
+);
+
+const ClockTime = v.pipe(v.string(), v.check(isClockTime, 'must be a time HH:mm from 00:00 to 24:00'));
+
+/**
+ * Opening hours in the target's zone for letters by email: `start` < `end`
+ * (`HH:mm`, `end` may be 24:00), `days` ISO weekdays (1 = Monday … 7 = Sunday), each once.
+ */
+export const SendingWindowInput = v.pipe(
+  v.strictObject({
+    start: v.pipe(ClockTime, v.check((time) => time !== '24:00', 'must be a time HH:mm from 00:00 to 23:59')),
+    end: ClockTime,
+    days: v.pipe(
+      v.array(v.pipe(v.number(), v.integer('must be a whole number'), v.minValue(1, 'must be 1 (Monday) to 7 (Sunday)'), v.maxValue(7, 'must be 1 (Monday) to 7 (Sunday)'))),
+      v.minLength(1, 'must name at least one day'),
+      v.check((days) => new Set(days).size === days.length, 'must not name a day twice'),
+    ),
+  }),
+  v.forward(
+    v.check((window) => window.start < window.end, 'must be after start'),
+    ['end'],
+  ),
+  v.transform((window): SendingWindow => ({ start: window.start, end: window.end, days: [...window.days].sort((a, b) => a - b) })),
 );
 
 export const CreateMailingInput = v.strictObject({
@@ -35,6 +61,8 @@ export const CreateMailingInput = v.strictObject({
   body: v.optional(v.pipe(MultiLine(50_000), v.minLength(1, 'must not be empty'))),
   template: v.optional(TemplateName),
   dryRun: v.optional(v.boolean()),
+  /** Letters by email only; default office hours (09:00–17:00, Monday–Friday), null: any time. */
+  sendingWindow: v.optional(v.nullable(SendingWindowInput)),
 });
 export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
 
@@ -58,6 +86,7 @@ function toView(row: MailingRow, campaignSlug: string) {
     cutoffAt: isoOrNull(row.cutoffAt),
     channel: row.channel,
     ratePerMinute: row.ratePerMinute,
+    sendingWindow: row.sendingWindow,
     subject: row.subject,
     template: row.template,
     dryRun: row.dryRun,
@@ -101,13 +130,26 @@ function checkContent(input: CreateMailingInput): FieldIssue[] {
     if (input.template === undefined) {
       if (input.subject === undefined) issues.push({ path: 'subject', message: 'an update needs a subject (or a template)' });
       if (input.body === undefined) issues.push({ path: 'body', message: 'an update needs a Markdown body (or a template)' });
+    } else {
+      if (input.subject !== undefined) issues.push({ path: 'subject', message: 'an update from a template takes its subject from the template' });
+      if (input.body !== undefined) issues.push({ path: 'body', message: 'an update from a template takes its text from the template' });
     }
     if (input.channel !== undefined) issues.push({ path: 'channel', message: 'only letters have a channel; updates go by email' });
+    if (input.sendingWindow !== undefined) issues.push({ path: 'sendingWindow', message: 'only letters to targets have a sending window' });
   } else {
+    if (input.channel === 'print' && input.sendingWindow != null) {
+      issues.push({ path: 'sendingWindow', message: 'only letters by email have a sending window' });
+    }
     if (input.subject !== undefined) issues.push({ path: 'subject', message: 'letters take their subject from the letter template' });
     if (input.body !== undefined) issues.push({ path: 'body', message: 'letters take their text from the letter template' });
   }
   return issues;
+}
+
+/** Letters by email go out in office hours unless the organiser says otherwise (null: any time). */
+function sendingWindowOf(input: CreateMailingInput): SendingWindow | null {
+  if (input.kind !== 'letters' || input.channel === 'print') return null;
+  return input.sendingWindow === undefined ? OFFICE_HOURS : input.sendingWindow;
 }
 
 /** The zone as ICU names it (`asia/tokyo` → `Asia/Tokyo`), so stored zones compare equal. */
@@ -132,16 +174,44 @@ function sendInstant(input: CreateMailingInput): number {
 }
 
 /**
+ * Checks an update template before it is scheduled: its English variant (the
+ * fallback for every supporter) must exist, and every variant that exists
+ * must parse and name only update variables (422 TEMPLATE_INVALID).
+ */
+async function checkUpdateTemplate(templates: Pick<LetterPorts, 'loadUpdateTemplate'>, name: string): Promise<void> {
+  for (const locale of locales) {
+    try {
+      await templates.loadUpdateTemplate(name, locale);
+    } catch (error) {
+      if (!(error instanceof TemplateError && error.code === 'TEMPLATE_NOT_FOUND')) throw error;
+      if (locale === 'en') {
+        throw new Unprocessable('UPDATE_TEMPLATE_NOT_FOUND', `There is no update template "${name}": letters/updates/${name}/en.md was not found.`, {
+          path: 'template',
+          template: name,
+        });
+      }
+    }
+  }
+}
+
+/**
  * Schedules a mailing on a campaign for a wall-clock time in a time zone.
  * The instant is stored in UTC beside the local time as given; a local time
  * in a daylight-saving gap is refused (422 LOCAL_TIME_INVALID), one that
  * happens twice means the earlier instant (see src/mailings/local-time.ts).
  * `letters` go to the campaign's targets (by email unless `channel` is
- * `print`); an `update` goes to supporters who consented to updates.
+ * `print`, then in the sending window); an `update` goes to supporters who
+ * consented to updates, written by the organiser or from an update template
+ * (`letters/updates/<name>/`, 422 UPDATE_TEMPLATE_NOT_FOUND without its `en.md`).
  */
-export async function scheduleMailing(ctx: ServiceContext, input: CreateMailingInput): Promise<MailingDetail> {
+export async function scheduleMailing(
+  ctx: ServiceContext,
+  input: CreateMailingInput,
+  templates: Pick<LetterPorts, 'loadUpdateTemplate'>,
+): Promise<MailingDetail> {
   const issues = checkContent(input);
   if (issues.length > 0) throw new ValidationFailed(issues);
+  if (input.kind === 'update' && input.template !== undefined) await checkUpdateTemplate(templates, input.template);
   const sendAt = sendInstant(input);
   if (input.cutoffAt !== undefined && input.cutoffAt > sendAt) {
     throw new ValidationFailed([{ path: 'cutoffAt', message: 'must not be after the send time' }]);
@@ -182,7 +252,7 @@ export async function scheduleMailing(ctx: ServiceContext, input: CreateMailingI
     cutoffAt: input.cutoffAt ?? null,
     channel: input.kind === 'letters' ? (input.channel ?? 'email') : null,
     ratePerMinute: input.ratePerMinute ?? null,
-    sendingWindow: null,
+    sendingWindow: sendingWindowOf(input),
     subject: input.subject ?? null,
     body: input.body ?? null,
     template: input.template ?? null,

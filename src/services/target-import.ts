@@ -26,6 +26,7 @@ const MAX_REPORTED_ISSUES = 200;
  * - `address_lines`: the lines of the postal address, separated by `|` or by
  *   line breaks inside the quoted cell (so `|` cannot appear inside a line).
  * - `jurisdiction`: region codes separated by `;`, `,` or spaces (`JP-13;JP-14`).
+ * - `time_zone`: the IANA zone of the office (`Asia/Tokyo`); `timeZone` is read as the same column.
  * - `verified_at`: an ISO 8601 date-time.
  */
 export const csvColumns = [
@@ -42,9 +43,12 @@ export const csvColumns = [
   'language',
   'salutation',
   'jurisdiction',
+  'time_zone',
   'verified_at',
 ] as const;
 type CsvColumn = (typeof csvColumns)[number];
+/** Header spellings read as a column: the API's field name for the zone. */
+const columnAliases: Record<string, CsvColumn> = { timezone: 'time_zone' };
 const requiredCsvColumns: CsvColumn[] = ['name', 'kind', 'address_lines', 'country'];
 
 /** A candidate row: its number as the user sees it, the object to validate, or why it cannot be read. */
@@ -76,7 +80,7 @@ function csvCandidates(content: string): Candidate[] {
   }
   const [header, ...body] = records;
   if (!header) throw failed('The file holds no targets.');
-  const names = header.record.map((name) => name.trim().toLowerCase());
+  const names = header.record.map((name) => columnAliases[name.trim().toLowerCase()] ?? name.trim().toLowerCase());
   const unknown = names.filter((name) => !(csvColumns as readonly string[]).includes(name));
   if (unknown.length > 0) {
     throw failed(`Unknown CSV column${unknown.length === 1 ? '' : 's'}: ${unknown.map((n) => (n === '' ? '(one without a name)' : `"${n}"`)).join(', ')}. The columns are: ${csvColumns.join(', ')}.`);
@@ -119,6 +123,7 @@ function csvRowToInput(cells: Partial<Record<CsvColumn, string>>): Record<string
     language: given('language')?.toLowerCase(),
     salutation: given('salutation'),
     jurisdiction: given('jurisdiction')?.split(/[\s;,]+/).filter(Boolean),
+    timeZone: given('time_zone'),
     verifiedAt: given('verified_at'),
   };
 }
@@ -129,6 +134,7 @@ const csvColumnOfPath: Record<string, CsvColumn> = {
   'postalAddress.region': 'region',
   'postalAddress.country': 'country',
   verifiedAt: 'verified_at',
+  timeZone: 'time_zone',
 };
 
 /** The CSV column a validation path came from, with the item number for list cells. */
@@ -231,12 +237,12 @@ function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatemen
   }
   return chunks.map((chunk) =>
     ctx.db.statement(sql`
-      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, verified_at, created_at, updated_at)
+      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, time_zone, verified_at, created_at, updated_at)
       select
         json_extract(value, '$.id'), json_extract(value, '$.name'), json_extract(value, '$.title'),
         json_extract(value, '$.organisation'), json_extract(value, '$.kind'), json_extract(value, '$.email'),
         json_extract(value, '$.postalAddress'), json_extract(value, '$.language'), json_extract(value, '$.salutation'),
-        json_extract(value, '$.jurisdiction'), json_extract(value, '$.verifiedAt'),
+        json_extract(value, '$.jurisdiction'), json_extract(value, '$.timeZone'), json_extract(value, '$.verifiedAt'),
         json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
       from json_each(${`[${chunk.join(',')}]`})
       order by key`),

@@ -5,7 +5,7 @@ import { newId, uuidPattern } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine } from './schemas.js';
+import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine, TimeZone } from './schemas.js';
 
 export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
 export const TargetKind = v.picklist(targetKinds, `must be one of: ${targetKinds.join(', ')}`);
@@ -54,6 +54,16 @@ export const PostalAddressInput = v.strictObject({
 });
 export type PostalAddressInput = v.InferOutput<typeof PostalAddressInput>;
 
+/** The IANA zone of the target's office, as ICU names it (`asia/tokyo` → `Asia/Tokyo`); blank means none. */
+const TimeZoneOrNull = v.nullable(
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.transform((text) => (text === '' ? null : text)),
+    v.nullable(v.pipe(TimeZone, v.transform((zone) => new Intl.DateTimeFormat('en', { timeZone: zone }).resolvedOptions().timeZone))),
+  ),
+);
+
 const Name = v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'));
 
 /** valibot's object schemas accept arrays (typeof [] is 'object'); a body of `[]` is not a target. */
@@ -72,6 +82,8 @@ export const CreateTargetInput = v.pipe(
     language: v.optional(Locale, 'en'),
     salutation: v.optional(TextOrNull(200)),
     jurisdiction: v.optional(Jurisdiction, () => []),
+    /** Letters by email reach the office inside the mailing's sending window on this zone's clock (null: the mailing's zone). */
+    timeZone: v.optional(TimeZoneOrNull),
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
   }),
 );
@@ -90,6 +102,7 @@ export const UpdateTargetInput = v.pipe(
     language: v.optional(Locale),
     salutation: v.optional(TextOrNull(200)),
     jurisdiction: v.optional(Jurisdiction),
+    timeZone: v.optional(TimeZoneOrNull),
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
   }),
 );
@@ -127,7 +140,7 @@ export function toTargetRow(input: CreateTargetInput, id: string, now: number): 
     kind: input.kind,
     email: input.email ?? null,
     postalAddress: toPostalAddress(input.postalAddress),
-    timeZone: null,
+    timeZone: input.timeZone ?? null,
     language: input.language,
     salutation: input.salutation ?? null,
     jurisdiction: input.jurisdiction,
@@ -156,6 +169,7 @@ function toView(row: TargetRow) {
     language: row.language,
     salutation: row.salutation,
     jurisdiction: row.jurisdiction,
+    timeZone: row.timeZone,
     verifiedAt: isoOrNull(row.verifiedAt),
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),

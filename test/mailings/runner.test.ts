@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { and, count, eq, isNotNull } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deliveries, letterBatches, letters, mailings, outbox } from '../../src/db/schema.js';
+import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { OutboxSender } from '../../src/mail/outbox-sender.js';
 import { SmtpTransport } from '../../src/mail/smtp-transport.js';
@@ -246,16 +247,18 @@ describe('MailingRunner: update mailings', () => {
     expect(await res.json()).toMatchObject({ status: 'finished', dryRun: true, progress: { total: 25, sent: 0, failed: 0, skipped: 2 } });
   });
 
-  it('an update from a template fails with a clear error (not supported yet)', async () => {
+  it('an update whose template is gone by the send time fails with a clear error', async () => {
     t = createTestApp();
     await seedSupporters(t, 2);
     const res = await t.request('POST', '/api/v1/mailings', {
       body: { campaign: SLUG, kind: 'update', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', template: 'thank-you' },
     });
+    expect(res.status).toBe(201);
     const { id } = (await res.json()) as { id: string };
     t.clock.set(SEND_AT);
-    await createRunner(t).tick();
-    expect(await readMailing(t, id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('UPDATE_TEMPLATE_UNSUPPORTED') });
+    // The runner reads templates from a directory without it (as if the file was removed meanwhile).
+    await createRunner(t, { letters: createLocalLetterPorts({ lettersDir: t.dataDir, dataDir: t.dataDir }) }).tick();
+    expect(await readMailing(t, id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('UPDATE_TEMPLATE_NOT_FOUND') });
     expect(await mailingRows(t, id)).toHaveLength(0);
   });
 });

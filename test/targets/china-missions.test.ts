@@ -6,7 +6,7 @@ import { createTestApp } from '../helpers/app.js';
 
 const file = join(dirname(fileURLToPath(import.meta.url)), '../../letters/targets/china-missions-japan.json');
 const content = readFileSync(file, 'utf8');
-type Mission = { name: string; kind: string; jurisdiction: string[]; postalAddress: { country: string; region: string; postalCode: string } };
+type Mission = { name: string; organisation: string; kind: string; jurisdiction: string[]; postalAddress: { country: string; region: string; postalCode: string } };
 const missions = (JSON.parse(content) as { targets: Mission[] }).targets;
 
 let t: ReturnType<typeof createTestApp>;
