@@ -17,10 +17,14 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { deliveryRoutes } from './routes/deliveries.js';
 import { letterRoutes } from './routes/letters.js';
 import { mailingRoutes } from './routes/mailings.js';
+import { printJobRoutes } from './routes/print-jobs.js';
+import { outboxRoutes } from './routes/outbox.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
+import { publicPageRoutes } from './web/public/routes.js';
+import { adminRoutes } from './web/admin/admin-routes.js';
 import type { ServiceContext } from './services/context.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
@@ -130,6 +134,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     secureHeaders({
       referrerPolicy: 'strict-origin-when-cross-origin',
       strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
+      // Pages set stricter values of their own (src/web/page-headers.ts: X-Frame-Options DENY); keep them.
+      overwrite: false,
     }),
   );
   app.use('/api/*', limitBody(MAX_BODY_BYTES));
@@ -145,11 +151,15 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', tokenRoutes());
   api.route('/', letterRoutes());
   api.route('/', deliveryRoutes());
+  api.route('/', printJobRoutes());
   api.route('/', mailingRoutes());
   api.route('/', unsubscribeApiRoutes());
   api.route('/', bounceRoutes());
+  api.route('/', outboxRoutes());
   app.route('/api/v1', api);
   app.route('/', unsubscribePageRoutes());
+  app.route('/', publicPageRoutes());
+  app.route('/admin', adminRoutes());
 
   app.get(
     '/api/v1/openapi.json',

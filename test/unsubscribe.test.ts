@@ -98,10 +98,10 @@ describe('/unsubscribe/:token (the link in the email and the List-Unsubscribe he
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     const html = await response.text();
-    expect(html).toContain('<meta name="referrer" content="no-referrer">');
+    expect(html).toContain('<meta name="referrer" content="no-referrer"/>');
     expect(html).toContain('<html lang="en">');
     expect(html).toContain(`<form method="post" action="/unsubscribe/${token}">`);
-    expect(html).toContain('<input type="hidden" name="List-Unsubscribe" value="One-Click">');
+    expect(html).toContain('<input type="hidden" name="List-Unsubscribe" value="One-Click"/>');
     expect(html).toContain('<button type="submit">Unsubscribe</button>');
     expect(await unsubscribedAt(id)).toBeNull();
   });

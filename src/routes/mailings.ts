@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
 import type { AppEnv } from '../http/env.js';
@@ -22,7 +22,7 @@ import { PageQuery } from '../services/pagination.js';
 const ListQuery = v.object({ ...PageQuery.entries, ...MailingListQuery.entries });
 
 /** How often the events stream reads the mailing: `?pollMs=` from 100 ms to 10 s, 1 s by default. */
-const EventsQuery = v.object({
+export const MailingEventsQuery = v.object({
   pollMs: v.optional(
     v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(100), v.maxValue(10_000)),
     '1000',
@@ -39,14 +39,17 @@ export function mailingRoutes() {
     '/mailings',
     organiserRoute(
       'Mailings',
-      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
+      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
       'deliveries',
       { 201: 'Scheduled' },
     ),
     requireScope('deliveries'),
     requireJson(),
     validate('json', CreateMailingInput),
-    async (c) => c.json(await scheduleMailing(c.get('services').ctx, c.req.valid('json')), 201),
+    async (c) => {
+      const services = c.get('services');
+      return c.json(await scheduleMailing(services.ctx, c.req.valid('json'), services.letters), 201);
+    },
   );
 
   routes.get(
@@ -94,44 +97,51 @@ export function mailingRoutes() {
       { 200: 'text/event-stream' },
     ),
     requireScope('deliveries'),
-    validate('query', EventsQuery),
-    async (c) => {
-      const { ctx } = c.get('services');
-      const id = c.req.param('id');
-      const { pollMs } = c.req.valid('query');
-      // Read once before the stream starts, so an unknown id is a plain 404.
-      let view = await getMailingView(ctx, id);
-      return streamSSE(c, async (stream) => {
-        try {
-          let sent = '';
-          let quietMs = 0;
-          while (!stream.aborted) {
-            const data = JSON.stringify(view);
-            if (data !== sent) {
-              await stream.writeSSE({ event: 'progress', data, id: view.updatedAt });
-              sent = data;
-              quietMs = 0;
-            } else if (quietMs >= HEARTBEAT_MS) {
-              await stream.write(': keep-alive\n\n');
-              quietMs = 0;
-            }
-            if (finalMailingStatuses.includes(view.status)) return;
-            await stream.sleep(pollMs);
-            quietMs += pollMs;
-            if (stream.aborted) return;
-            view = await getMailingView(ctx, view.id);
-          }
-        } catch (error) {
-          // The response has started, so the client learns of it as an event; the details stay in the log.
-          c.get('logger')?.error('mailing events stream failed', { requestId: c.get('requestId'), error: String(error) });
-          await stream.writeSSE({
-            event: 'error',
-            data: JSON.stringify({ code: 'STREAM_FAILED', message: 'The progress stream stopped; reconnect to carry on.', requestId: c.get('requestId') }),
-          });
-        }
-      });
-    },
+    validate('query', MailingEventsQuery),
+    async (c) => streamMailingEvents(c, c.req.param('id'), c.req.valid('query').pollMs),
   );
 
   return routes;
+}
+
+/**
+ * The progress stream of a mailing as server-sent events: a `progress` event
+ * with the mailing (without its body) at once and on every change, a comment
+ * every 15 s while nothing changes, and the end after a final status. Shared by
+ * the API (bearer token) and the dashboard (session cookie: EventSource cannot
+ * send an Authorization header).
+ */
+export async function streamMailingEvents<E extends AppEnv>(c: Context<E>, id: string, pollMs: number): Promise<Response> {
+  const { ctx } = c.get('services');
+  // Read once before the stream starts, so an unknown id is a plain 404.
+  let view = await getMailingView(ctx, id);
+  return streamSSE(c, async (stream) => {
+    try {
+      let sent = '';
+      let quietMs = 0;
+      while (!stream.aborted) {
+        const data = JSON.stringify(view);
+        if (data !== sent) {
+          await stream.writeSSE({ event: 'progress', data, id: view.updatedAt });
+          sent = data;
+          quietMs = 0;
+        } else if (quietMs >= HEARTBEAT_MS) {
+          await stream.write(': keep-alive\n\n');
+          quietMs = 0;
+        }
+        if (finalMailingStatuses.includes(view.status)) return;
+        await stream.sleep(pollMs);
+        quietMs += pollMs;
+        if (stream.aborted) return;
+        view = await getMailingView(ctx, view.id);
+      }
+    } catch (error) {
+      // The response has started, so the client learns of it as an event; the details stay in the log.
+      c.get('logger')?.error('mailing events stream failed', { requestId: c.get('requestId'), error: String(error) });
+      await stream.writeSSE({
+        event: 'error',
+        data: JSON.stringify({ code: 'STREAM_FAILED', message: 'The progress stream stopped; reconnect to carry on.', requestId: c.get('requestId') }),
+      });
+    }
+  });
 }

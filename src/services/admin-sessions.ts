@@ -1,0 +1,97 @@
+import { and, eq, lt, or } from 'drizzle-orm';
+import { adminSessions, apiTokens } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import { constantTimeEqual, KeyedHasher, randomToken, sha256Hex } from '../lib/secrets.js';
+import type { ServiceContext } from './context.js';
+import { ENV_ADMIN_TOKEN_ID, type Principal, type Scope } from './tokens.js';
+
+/** A dashboard session ends 12 hours after sign-in, however active. */
+export const SESSION_LIFETIME_MS = 12 * 3_600_000;
+/** …and sooner after two hours without a request (the last-seen time slides with use). */
+export const SESSION_IDLE_MS = 2 * 3_600_000;
+/** Last-seen is written at most once a minute, so page views do not each cost a write. */
+const LAST_SEEN_RESOLUTION_MS = 60_000;
+
+export type AdminSession = {
+  id: string;
+  principal: Principal;
+  expiresAt: number;
+  /** The form token every POST of this session carries. */
+  csrfToken: string;
+};
+
+/**
+ * The CSRF token of a session: an HMAC of the session id keyed by the cookie
+ * secret. Only the holder of the cookie can compute it, the server needs to
+ * store nothing more, and a leaked database (which holds session ids but only
+ * hashes of the secrets) yields no usable token.
+ */
+function csrfTokenFor(secret: string, sessionId: string): Promise<string> {
+  return new KeyedHasher(secret).hash(`csrf:${sessionId}`);
+}
+
+/** Compares a submitted form token with the session's, in constant time. */
+export function csrfTokenMatches(session: AdminSession, submitted: unknown): boolean {
+  return typeof submitted === 'string' && constantTimeEqual(submitted, session.csrfToken);
+}
+
+/**
+ * Opens a dashboard session for a principal that has just authenticated with
+ * its token. Returns the cookie secret (256 random bits; only its SHA-256 is
+ * stored). Expired sessions of anyone are swept out on the way.
+ */
+export async function createAdminSession(ctx: ServiceContext, principal: Principal): Promise<{ secret: string; session: AdminSession }> {
+  const now = ctx.clock.now();
+  const secret = randomToken(32);
+  const row = {
+    id: newId(now),
+    secretHash: await sha256Hex(secret),
+    tokenId: principal.tokenId,
+    createdAt: now,
+    expiresAt: now + SESSION_LIFETIME_MS,
+    lastSeenAt: now,
+  };
+  await ctx.db.atomic([
+    ctx.db.db.delete(adminSessions).where(or(lt(adminSessions.expiresAt, now), lt(adminSessions.lastSeenAt, now - SESSION_IDLE_MS))),
+    ctx.db.db.insert(adminSessions).values(row),
+  ]);
+  return { secret, session: { id: row.id, principal, expiresAt: row.expiresAt, csrfToken: await csrfTokenFor(secret, row.id) } };
+}
+
+/**
+ * The session a cookie secret opens, or null. The token behind it is read
+ * again on every request, so revoking the token (or removing ADMIN_TOKEN from
+ * the settings) ends its sessions at once; scopes are the token's, as the API
+ * sees them. A session found dead is deleted.
+ */
+export async function resolveAdminSession(ctx: ServiceContext, secret: string, adminToken: string | undefined): Promise<AdminSession | null> {
+  if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
+  const [row] = await ctx.db.db.select().from(adminSessions).where(eq(adminSessions.secretHash, await sha256Hex(secret)));
+  if (!row) return null;
+  const now = ctx.clock.now();
+  const principal = await principalOf(ctx, row.tokenId, adminToken);
+  if (!principal || now >= row.expiresAt || now - row.lastSeenAt >= SESSION_IDLE_MS) {
+    await deleteAdminSession(ctx, row.id);
+    return null;
+  }
+  if (now - row.lastSeenAt >= LAST_SEEN_RESOLUTION_MS) {
+    await ctx.db.atomic([
+      ctx.db.db.update(adminSessions).set({ lastSeenAt: now }).where(and(eq(adminSessions.id, row.id), lt(adminSessions.lastSeenAt, now))),
+    ]);
+  }
+  return { id: row.id, principal, expiresAt: row.expiresAt, csrfToken: await csrfTokenFor(secret, row.id) };
+}
+
+async function principalOf(ctx: ServiceContext, tokenId: string, adminToken: string | undefined): Promise<Principal | null> {
+  if (tokenId === ENV_ADMIN_TOKEN_ID) {
+    return adminToken === undefined ? null : { tokenId, name: 'ADMIN_TOKEN', scopes: ['admin'] };
+  }
+  const [token] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId));
+  if (!token || token.revokedAt !== null) return null;
+  return { tokenId: token.id, name: token.name, scopes: token.scopes as Scope[] };
+}
+
+/** Signs out: the session row goes, so the cookie opens nothing even if it was copied. */
+export async function deleteAdminSession(ctx: ServiceContext, id: string): Promise<void> {
+  await ctx.db.atomic([ctx.db.db.delete(adminSessions).where(eq(adminSessions.id, id))]);
+}

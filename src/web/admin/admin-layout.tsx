@@ -1,0 +1,176 @@
+import type { Child } from 'hono/jsx';
+import type { AdminSession } from '../../services/admin-sessions.js';
+import { adminCssPath, adminScriptPath } from './admin-assets.js';
+
+type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'none';
+
+const sections: { id: Section; href: string; label: string }[] = [
+  { id: 'campaigns', href: '/admin/campaigns', label: 'Campaigns' },
+  { id: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },
+  { id: 'print-queue', href: '/admin/print-queue', label: 'Print queue' },
+  { id: 'mailings', href: '/admin/mailings', label: 'Mailings' },
+];
+
+/** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */
+export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; children: Child }) {
+  const { session } = props;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="robots" content="noindex" />
+        {/* No favicon request (and no 404 for it) on every page. */}
+        <link rel="icon" href="data:," />
+        <title>{`${props.title} · Signet dashboard`}</title>
+        <link rel="stylesheet" href={adminCssPath} />
+        <script src={adminScriptPath} defer></script>
+      </head>
+      <body>
+        <a class="skip" href="#main">
+          Skip to content
+        </a>
+        <header class="bar">
+          <a class="brand" href="/admin/campaigns">
+            Signet dashboard
+          </a>
+          {session ? (
+            <>
+              <nav aria-label="Dashboard">
+                <ul>
+                  {sections.map((s) => (
+                    <li>
+                      <a href={s.href} aria-current={props.section === s.id ? 'page' : undefined}>
+                        {s.label}
+                      </a>
+                    </li>
+                  ))}
+                </ul>
+              </nav>
+              <div class="who">
+                <span>
+                  Signed in with <b>{session.principal.name}</b>
+                </span>
+                <form method="post" action="/admin/logout" class="inline">
+                  <CsrfField session={session} />
+                  <button type="submit">Sign out</button>
+                </form>
+              </div>
+            </>
+          ) : null}
+        </header>
+        <main id="main">{props.children}</main>
+      </body>
+    </html>
+  );
+}
+
+/** The hidden form token every POST form of a session carries. */
+export function CsrfField(props: { session: AdminSession }) {
+  return <input type="hidden" name="_csrf" value={props.session.csrfToken} />;
+}
+
+/** A POST button in its own small form (status changes, sign-out…). */
+export function PostButton(props: { session: AdminSession; action: string; label: string; variant?: 'secondary' | 'danger'; fields?: Record<string, string> }) {
+  return (
+    <form method="post" action={props.action} class="inline">
+      <CsrfField session={props.session} />
+      {Object.entries(props.fields ?? {}).map(([name, value]) => (
+        <input type="hidden" name={name} value={value} />
+      ))}
+      <button type="submit" class={props.variant}>
+        {props.label}
+      </button>
+    </form>
+  );
+}
+
+export function StatusBadge(props: { status: string }) {
+  return <span class={`status status-${props.status}`}>{props.status}</span>;
+}
+
+/** Field errors by field name (a dotted path's first segment, or the whole path). */
+export type FieldErrors = Record<string, string[]>;
+
+export function ErrorSummary(props: { errors: FieldErrors; message?: string | undefined; labels?: Record<string, string> }) {
+  const entries = Object.entries(props.errors);
+  if (entries.length === 0 && !props.message) return null;
+  return (
+    <div class="errors" role="alert" id="error-summary">
+      <b>{props.message ?? 'Please correct the fields marked below.'}</b>
+      {entries.length > 0 ? (
+        <ul>
+          {entries.map(([field, messages]) => (
+            <li>
+              <a href={`#f-${field}`}>{props.labels?.[field] ?? field}</a>: {messages.join('; ')}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** A labelled form control with its hint and errors next to it (linked with aria-describedby). */
+export function Field(props: { name: string; label: string; errors: FieldErrors; hint?: string; children: (describedBy: string | undefined, invalid: boolean) => Child }) {
+  const errors = props.errors[props.name] ?? [];
+  const ids = [props.hint ? `h-${props.name}` : '', errors.length ? `e-${props.name}` : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <div class={errors.length ? 'field invalid' : 'field'}>
+      <label for={`f-${props.name}`}>{props.label}</label>
+      {props.hint ? (
+        <p class="hint" id={`h-${props.name}`}>
+          {props.hint}
+        </p>
+      ) : null}
+      {errors.length ? (
+        <p class="field-error" id={`e-${props.name}`}>
+          {errors.join('; ')}
+        </p>
+      ) : null}
+      {props.children(ids, errors.length > 0)}
+    </div>
+  );
+}
+
+export function TextField(props: { name: string; label: string; values: Record<string, string>; errors: FieldErrors; hint?: string; type?: string; required?: boolean; multiline?: boolean; placeholder?: string }) {
+  return (
+    <Field name={props.name} label={props.label} errors={props.errors} hint={props.hint}>
+      {(describedBy, invalid) =>
+        props.multiline ? (
+          <textarea id={`f-${props.name}`} name={props.name} aria-describedby={describedBy} aria-invalid={invalid ? 'true' : undefined}>
+            {props.values[props.name] ?? ''}
+          </textarea>
+        ) : (
+          <input
+            id={`f-${props.name}`}
+            name={props.name}
+            type={props.type ?? 'text'}
+            value={props.values[props.name] ?? ''}
+            required={props.required}
+            placeholder={props.placeholder}
+            aria-describedby={describedBy}
+            aria-invalid={invalid ? 'true' : undefined}
+          />
+        )
+      }
+    </Field>
+  );
+}
+
+export function SelectField(props: { name: string; label: string; values: Record<string, string>; errors: FieldErrors; options: { value: string; label: string }[]; hint?: string }) {
+  const current = props.values[props.name] ?? '';
+  return (
+    <Field name={props.name} label={props.label} errors={props.errors} hint={props.hint}>
+      {(describedBy, invalid) => (
+        <select id={`f-${props.name}`} name={props.name} aria-describedby={describedBy} aria-invalid={invalid ? 'true' : undefined}>
+          {props.options.map((o) => (
+            <option value={o.value} selected={o.value === current}>
+              {o.label}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}

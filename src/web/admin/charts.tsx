@@ -1,0 +1,240 @@
+/**
+ * Server-side SVG charts for the campaign page: no library and no script, so
+ * they show without JavaScript and print. Each has a <title> and <desc> for
+ * screen readers and a data table in a <details> beside it. Text takes the
+ * page's CJK-capable font stack from the stylesheet.
+ */
+
+export type DayCount = { date: string; confirmed: number; cumulative: number };
+export type LabelledCount = { label: string; count: number };
+
+const DAY_MS = 86_400_000;
+/** At most this many days are drawn (the last ones); the table keeps them all. */
+const MAX_DAYS = 366;
+
+/** A round top for an axis at or above `max` (1, 2, 5 × 10ⁿ). */
+export function niceMax(max: number): number {
+  if (max <= 0) return 1;
+  const power = 10 ** Math.floor(Math.log10(max));
+  for (const step of [1, 2, 5, 10]) if (step * power >= max) return step * power;
+  return 10 * power;
+}
+
+/** Evenly spaced whole-number ticks from 0 to a `niceMax` value: 0–5 by 1, 0–20 by 5, 0–50 by 10… */
+function ticks(max: number): number[] {
+  const leading = max / 10 ** Math.floor(Math.log10(max));
+  const steps = max <= 5 ? max : leading === 2 ? 4 : 5;
+  return Array.from({ length: steps + 1 }, (_, i) => (max / steps) * i);
+}
+
+/** Every day from the first to the last with data, zero where nobody confirmed, so the time axis is even. */
+export function fillDays(byDay: DayCount[]): DayCount[] {
+  const first = byDay[0];
+  const last = byDay[byDay.length - 1];
+  if (!first || !last) return [];
+  const known = new Map(byDay.map((d) => [d.date, d]));
+  const days: DayCount[] = [];
+  let cumulative = 0;
+  for (let t = Date.parse(`${first.date}T00:00:00Z`); t <= Date.parse(`${last.date}T00:00:00Z`); t += DAY_MS) {
+    const date = new Date(t).toISOString().slice(0, 10);
+    const found = known.get(date);
+    cumulative = found ? found.cumulative : cumulative;
+    days.push({ date, confirmed: found?.confirmed ?? 0, cumulative });
+  }
+  return days.slice(-MAX_DAYS);
+}
+
+const fmt = (n: number) => n.toLocaleString('en');
+
+/** Confirmed signatures per day (bars, left axis) and the running total (line, right axis). */
+export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; timeZone: string }) {
+  const days = fillDays(props.byDay);
+  const width = 760;
+  const height = 300;
+  const margin = { top: 28, right: 64, bottom: 56, left: 56 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const barMax = niceMax(Math.max(0, ...days.map((d) => d.confirmed)));
+  const lineMax = niceMax(Math.max(0, ...days.map((d) => d.cumulative)));
+  const slot = days.length ? plotW / days.length : plotW;
+  const barW = Math.max(1, Math.min(40, slot * 0.7));
+  const x = (i: number) => margin.left + slot * i + slot / 2;
+  const yBar = (v: number) => margin.top + plotH - (v / barMax) * plotH;
+  const yLine = (v: number) => margin.top + plotH - (v / lineMax) * plotH;
+  const labelEvery = Math.max(1, Math.ceil(days.length / 8));
+  const total = days[days.length - 1]?.cumulative ?? 0;
+  const titleId = `${props.id}-title`;
+  const descId = `${props.id}-desc`;
+  const path = days.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yLine(d.cumulative).toFixed(1)}`).join(' ');
+  return (
+    <figure class="chart">
+      <figcaption>Confirmed signatures over time</figcaption>
+      {days.length === 0 ? (
+        <p class="muted">No confirmed signatures yet.</p>
+      ) : (
+        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
+          <title id={titleId}>Confirmed signatures per day and in total</title>
+          <desc id={descId}>
+            {`Bars: signatures confirmed each day (left axis), ${days.length} days from ${days[0]!.date} to ${days[days.length - 1]!.date} in ${props.timeZone}. Line: running total (right axis), ${fmt(total)} in all.`}
+          </desc>
+          {ticks(barMax).map((t) => (
+            <g>
+              <line class="grid" x1={margin.left} x2={margin.left + plotW} y1={yBar(t)} y2={yBar(t)} />
+              <text x={margin.left - 6} y={yBar(t) + 4} text-anchor="end">
+                {fmt(t)}
+              </text>
+            </g>
+          ))}
+          {ticks(lineMax).map((t) => (
+            <text x={margin.left + plotW + 6} y={yLine(t) + 4} text-anchor="start">
+              {fmt(t)}
+            </text>
+          ))}
+          {days.map((d, i) => (
+            <rect class="bar day" data-date={d.date} data-count={d.confirmed} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.confirmed).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.confirmed)).toFixed(1)}>
+              <title>{`${d.date}: ${fmt(d.confirmed)} (total ${fmt(d.cumulative)})`}</title>
+            </rect>
+          ))}
+          <path class="cumulative" d={path} />
+          {days.length === 1 ? <circle class="cumulative-dot" cx={x(0)} cy={yLine(days[0]!.cumulative)} r="4" /> : null}
+          <line class="axis" x1={margin.left} x2={margin.left + plotW} y1={margin.top + plotH} y2={margin.top + plotH} />
+          <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + plotH} />
+          <line class="axis" x1={margin.left + plotW} x2={margin.left + plotW} y1={margin.top} y2={margin.top + plotH} />
+          {days.map((d, i) =>
+            i % labelEvery === 0 || i === days.length - 1 ? (
+              <text x={x(i)} y={margin.top + plotH + 16} text-anchor="middle">
+                {d.date.slice(5)}
+              </text>
+            ) : null,
+          )}
+          <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
+            {`Day (${props.timeZone})`}
+          </text>
+          <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
+            Per day
+          </text>
+          <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
+            Total
+          </text>
+          <rect class="legend-swatch" x={margin.left} y={8} width={12} height={10} />
+          <text x={margin.left + 18} y={17}>
+            per day
+          </text>
+          <line class="legend-line" x1={margin.left + 90} x2={margin.left + 110} y1={13} y2={13} />
+          <text x={margin.left + 116} y={17}>
+            total
+          </text>
+        </svg>
+      )}
+      <details class="data">
+        <summary>Data table</summary>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Day ({props.timeZone})</th>
+              <th scope="col" class="num">
+                Confirmed
+              </th>
+              <th scope="col" class="num">
+                Total
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.byDay.map((d) => (
+              <tr>
+                <td>{d.date}</td>
+                <td class="num">{fmt(d.confirmed)}</td>
+                <td class="num">{fmt(d.cumulative)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}
+
+/** Shortens a label for the chart by characters (not UTF-16 units, so CJK and emoji stay whole); the table keeps it whole. */
+function shorten(label: string, max: number): string {
+  const chars = Array.from(label);
+  return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : label;
+}
+
+/** Horizontal bars, largest first (the first `limit`; the table has every row). */
+export function HorizontalBarChart(props: { id: string; caption: string; labelHeading: string; rows: LabelledCount[]; limit?: number }) {
+  const shown = props.rows.slice(0, props.limit ?? 12);
+  // Drawn for a half-width column, so the labels stay as large as the page text.
+  const width = 440;
+  const rowH = 28;
+  const margin = { top: 8, right: 40, bottom: 34, left: 150 };
+  const plotW = width - margin.left - margin.right;
+  const height = margin.top + shown.length * rowH + margin.bottom;
+  const max = niceMax(Math.max(0, ...shown.map((r) => r.count)));
+  const xOf = (v: number) => margin.left + (v / max) * plotW;
+  const titleId = `${props.id}-title`;
+  const descId = `${props.id}-desc`;
+  const total = props.rows.reduce((sum, r) => sum + r.count, 0);
+  return (
+    <figure class="chart">
+      <figcaption>{props.caption}</figcaption>
+      {shown.length === 0 ? (
+        <p class="muted">No confirmed signatures yet.</p>
+      ) : (
+        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
+          <title id={titleId}>{props.caption}</title>
+          <desc id={descId}>
+            {`${props.rows.length} ${props.labelHeading.toLowerCase()} values, ${fmt(total)} confirmed signatures. ` +
+              shown.map((r) => `${r.label}: ${fmt(r.count)}`).join(', ')}
+          </desc>
+          {ticks(max).map((t) => (
+            <g>
+              <line class="grid" x1={xOf(t)} x2={xOf(t)} y1={margin.top} y2={margin.top + shown.length * rowH} />
+              <text x={xOf(t)} y={margin.top + shown.length * rowH + 14} text-anchor="middle">
+                {fmt(t)}
+              </text>
+            </g>
+          ))}
+          {shown.map((r, i) => (
+            <g>
+              <text x={margin.left - 8} y={margin.top + i * rowH + rowH / 2 + 4} text-anchor="end">
+                {shorten(r.label, 12)}
+              </text>
+              <rect class="bar hbar" data-count={r.count} x={margin.left} y={margin.top + i * rowH + 4} width={Math.max(1, xOf(r.count) - margin.left).toFixed(1)} height={rowH - 8}>
+                <title>{`${r.label}: ${fmt(r.count)}`}</title>
+              </rect>
+              <text x={xOf(r.count) + 6} y={margin.top + i * rowH + rowH / 2 + 4}>
+                {fmt(r.count)}
+              </text>
+            </g>
+          ))}
+          <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + shown.length * rowH} />
+          <text class="axis-label" x={margin.left + plotW / 2} y={height - 4} text-anchor="middle">
+            Confirmed signatures
+          </text>
+        </svg>
+      )}
+      <details class="data">
+        <summary>Data table</summary>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{props.labelHeading}</th>
+              <th scope="col" class="num">
+                Confirmed
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.rows.map((r) => (
+              <tr>
+                <td>{r.label}</td>
+                <td class="num">{fmt(r.count)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}

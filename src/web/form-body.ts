@@ -1,0 +1,23 @@
+import type { Context } from 'hono';
+
+/** A posted HTML form's text fields (file parts are dropped; a repeated name keeps its last value). */
+export type FormFields = Record<string, string>;
+
+/**
+ * Reads a form post, or null when the body is not a form this site sends
+ * (another content type, or a multipart body that does not parse): pages
+ * answer that with their own 4xx page instead of a 500.
+ */
+export async function readFormFields(c: Context): Promise<FormFields | null> {
+  const type = c.req.header('content-type') ?? '';
+  if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return null;
+  let body: Record<string, unknown>;
+  try {
+    body = await c.req.parseBody();
+  } catch {
+    return null;
+  }
+  const fields: FormFields = {};
+  for (const [name, value] of Object.entries(body)) if (typeof value === 'string') fields[name] = value;
+  return fields;
+}

@@ -1,0 +1,354 @@
+import type { getPublicCampaign } from '../../services/campaigns.js';
+import type { Organisation } from '../../letters/types.js';
+import { countryName, countryOptions } from '../i18n/countries.js';
+import { htmlLang, interpolate, isPageLanguage, languageName, type Messages, type PageLanguage } from '../i18n/index.js';
+import { CampaignMarkdown } from './markdown.js';
+import {
+  FORM_TOKEN_FIELD,
+  HONEYPOT_FIELD,
+  LANGUAGE_FIELD,
+  signFormFieldOrder,
+  type SignFormErrors,
+  type SignFormField,
+  type SignFormValues,
+} from './sign-form.js';
+
+export type PublicCampaign = Awaited<ReturnType<typeof getPublicCampaign>>;
+
+/** Whether the campaign takes signatures now: open, or a closed / not yet open notice instead of the form. */
+export type SigningState = 'open' | 'closed' | 'not-yet-open';
+
+export function signingState(campaign: PublicCampaign, now: number): SigningState {
+  if (campaign.status !== 'open') return 'closed';
+  if (campaign.closesAt !== null && now >= Date.parse(campaign.closesAt)) return 'closed';
+  if (campaign.opensAt !== null && now < Date.parse(campaign.opensAt)) return 'not-yet-open';
+  return 'open';
+}
+
+/** The campaign's texts in the page language when the organiser translated them, else as written (and in which language). */
+export function campaignTexts(campaign: PublicCampaign, language: PageLanguage) {
+  const translated = campaign.translations[language];
+  if (translated) return { title: translated.title, summary: translated.summary ?? '', body: translated.body ?? '', language };
+  return { title: campaign.title, summary: campaign.summary, body: campaign.body, language: campaign.locale };
+}
+
+export type SignFormState = { values: SignFormValues; errors: SignFormErrors; token: string };
+
+export type CampaignPageProps = {
+  t: Messages;
+  language: PageLanguage;
+  campaign: PublicCampaign;
+  recent: { name: string; country: string }[];
+  state: SigningState;
+  organisation: Organisation | undefined;
+  form: SignFormState;
+};
+
+const fieldId = (field: SignFormField) => `field-${field}`;
+const errorId = (field: SignFormField) => `error-${field}`;
+const hintId = (field: SignFormField) => `hint-${field}`;
+
+function describedBy(field: SignFormField, errors: SignFormErrors, hasHint: boolean): string | undefined {
+  const ids = [errors[field] ? errorId(field) : '', hasHint ? hintId(field) : ''].filter(Boolean);
+  return ids.length ? ids.join(' ') : undefined;
+}
+
+function FieldError(props: { field: SignFormField; errors: SignFormErrors; t: Messages }) {
+  const key = props.errors[props.field];
+  return key ? (
+    <span class="field-error" id={errorId(props.field)}>
+      {props.t[key]}
+    </span>
+  ) : null;
+}
+
+function TextField(props: {
+  field: 'name' | 'email' | 'region' | 'city' | 'postalCode';
+  label: string;
+  hint?: string;
+  optional?: boolean;
+  type?: 'text' | 'email';
+  autocomplete: string;
+  maxlength: number;
+  form: SignFormState;
+  t: Messages;
+}) {
+  const { field, form, t } = props;
+  return (
+    <div class="field">
+      <label for={fieldId(field)}>
+        {props.label}
+        {props.optional ? <span class="optional"> {t.optional}</span> : null}
+      </label>
+      {props.hint ? (
+        <span class="hint" id={hintId(field)}>
+          {props.hint}
+        </span>
+      ) : null}
+      <FieldError field={field} errors={form.errors} t={t} />
+      <input
+        type={props.type ?? 'text'}
+        id={fieldId(field)}
+        name={field}
+        value={form.values[field]}
+        autocomplete={props.autocomplete}
+        maxlength={props.maxlength}
+        required={!props.optional}
+        aria-invalid={form.errors[field] ? 'true' : undefined}
+        aria-describedby={describedBy(field, form.errors, Boolean(props.hint))}
+        spellcheck={field === 'email' ? false : undefined}
+      />
+    </div>
+  );
+}
+
+function Choices<V extends string>(props: {
+  field: 'nameOnLetter' | 'showPublicly' | 'updates';
+  legend: string;
+  help: string;
+  options: { value: V; label: string }[];
+  checked: V;
+  form: SignFormState;
+  t: Messages;
+}) {
+  const { field, form, t } = props;
+  return (
+    <fieldset aria-describedby={describedBy(field, form.errors, true)}>
+      <legend>{props.legend}</legend>
+      <span class="hint" id={hintId(field)}>
+        {props.help}
+      </span>
+      <FieldError field={field} errors={form.errors} t={t} />
+      {props.options.map((option, index) => (
+        <div class="choice">
+          <input type="radio" id={index === 0 ? fieldId(field) : `${fieldId(field)}-${option.value}`} name={field} value={option.value} checked={option.value === props.checked} />
+          <label for={index === 0 ? fieldId(field) : `${fieldId(field)}-${option.value}`}>{option.label}</label>
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+function ErrorSummary(props: { errors: SignFormErrors; t: Messages; labels: Record<SignFormField, string> }) {
+  const fields = signFormFieldOrder.filter((field) => props.errors[field]);
+  if (fields.length === 0) return null;
+  return (
+    <div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex={-1} id="error-summary">
+      <h2 id="error-summary-title">{props.t.errorSummaryTitle}</h2>
+      <ul>
+        {fields.map((field) => (
+          <li>
+            <a href={`#${fieldId(field)}`}>
+              {props.labels[field]}: {props.t[props.errors[field]!]}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function PrivacyNotice(props: { t: Messages; organisation: Organisation | undefined }) {
+  const { t, organisation } = props;
+  const name = organisation?.name ?? 'Signet';
+  const contact = organisation?.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation?.website ?? name);
+  return (
+    <section class="privacy" aria-labelledby="privacy-title">
+      <h3 id="privacy-title">{t.privacyHeading}</h3>
+      <p>
+        {interpolate(t.privacyController, { organisation: name })}
+        {organisation?.addressLines.length ? (
+          <>
+            <br />
+            {[organisation.name, ...organisation.addressLines].join(', ')}
+          </>
+        ) : null}
+      </p>
+      <p>{t.privacyPurpose}</p>
+      <p>{t.privacyIp}</p>
+      <p>{t.privacyRetention}</p>
+      <p>{interpolate(t.privacyRights, { contact })}</p>
+    </section>
+  );
+}
+
+function fieldLabels(t: Messages): Record<SignFormField, string> {
+  return {
+    name: t.fieldName,
+    email: t.fieldEmail,
+    country: t.fieldCountry,
+    region: t.fieldRegion,
+    city: t.fieldCity,
+    postalCode: t.fieldPostalCode,
+    comment: t.fieldComment,
+    nameOnLetter: t.consentNameLegend,
+    showPublicly: t.consentPublicLegend,
+    updates: t.consentUpdatesLegend,
+  };
+}
+
+function SignForm(props: CampaignPageProps) {
+  const { t, language, campaign, form } = props;
+  return (
+    <section class="sign" aria-labelledby="sign-title">
+      <h2 id="sign-title">{t.formHeading}</h2>
+      <form method="post" action={`/c/${campaign.slug}/sign`} novalidate>
+        <input type="hidden" name={FORM_TOKEN_FIELD} value={form.token} />
+        <input type="hidden" name={LANGUAGE_FIELD} value={language} />
+        <TextField field="name" label={t.fieldName} hint={t.fieldNameHint} autocomplete="name" maxlength={200} form={form} t={t} />
+        <TextField field="email" type="email" label={t.fieldEmail} hint={t.fieldEmailHint} autocomplete="email" maxlength={254} form={form} t={t} />
+        <div class="field">
+          <label for={fieldId('country')}>{t.fieldCountry}</label>
+          <FieldError field="country" errors={form.errors} t={t} />
+          <select
+            id={fieldId('country')}
+            name="country"
+            autocomplete="country"
+            required
+            aria-invalid={form.errors.country ? 'true' : undefined}
+            aria-describedby={describedBy('country', form.errors, false)}
+          >
+            <option value="" selected={form.values.country === ''}>
+              {t.countryChoose}
+            </option>
+            {countryOptions(language).map((option) => (
+              <option value={option.code} selected={option.code === form.values.country.toUpperCase()}>
+                {option.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <TextField field="region" label={t.fieldRegion} optional autocomplete="address-level1" maxlength={100} form={form} t={t} />
+        <TextField field="city" label={t.fieldCity} optional autocomplete="address-level2" maxlength={100} form={form} t={t} />
+        <TextField field="postalCode" label={t.fieldPostalCode} optional autocomplete="postal-code" maxlength={20} form={form} t={t} />
+        <div class="field">
+          <label for={fieldId('comment')}>
+            {t.fieldComment}
+            <span class="optional"> {t.optional}</span>
+          </label>
+          <span class="hint" id={hintId('comment')}>
+            {t.fieldCommentHint}
+          </span>
+          <FieldError field="comment" errors={form.errors} t={t} />
+          <textarea
+            id={fieldId('comment')}
+            name="comment"
+            rows={4}
+            maxlength={1000}
+            aria-invalid={form.errors.comment ? 'true' : undefined}
+            aria-describedby={describedBy('comment', form.errors, true)}
+          >
+            {form.values.comment}
+          </textarea>
+        </div>
+        <Choices
+          field="nameOnLetter"
+          legend={t.consentNameLegend}
+          help={t.consentNameHelp}
+          options={[
+            { value: 'full', label: t.consentNameFull },
+            { value: 'initials', label: t.consentNameInitials },
+            { value: 'none', label: t.consentNameNone },
+          ]}
+          checked={form.values.nameOnLetter}
+          form={form}
+          t={t}
+        />
+        <Choices
+          field="showPublicly"
+          legend={t.consentPublicLegend}
+          help={t.consentPublicHelp}
+          options={[
+            { value: 'yes', label: t.consentPublicYes },
+            { value: 'no', label: t.consentPublicNo },
+          ]}
+          checked={form.values.showPublicly ? 'yes' : 'no'}
+          form={form}
+          t={t}
+        />
+        <Choices
+          field="updates"
+          legend={t.consentUpdatesLegend}
+          help={t.consentUpdatesHelp}
+          options={[
+            { value: 'yes', label: t.consentUpdatesYes },
+            { value: 'no', label: t.consentUpdatesNo },
+          ]}
+          checked={form.values.updates ? 'yes' : 'no'}
+          form={form}
+          t={t}
+        />
+        {/* For bots only: people never see it (off-screen), screen readers skip it, the keyboard cannot reach it. */}
+        <div class="hp" aria-hidden="true">
+          <label for="field-website">{t.honeypotLabel}</label>
+          <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
+        </div>
+        <PrivacyNotice t={t} organisation={props.organisation} />
+        <button type="submit">{t.submit}</button>
+      </form>
+    </section>
+  );
+}
+
+/** `/c/:slug`: the campaign, its progress and targets, recent supporters, and the signing form (or why there is none). */
+export function CampaignPage(props: CampaignPageProps) {
+  const { t, language, campaign, state } = props;
+  const texts = campaignTexts(campaign, language);
+  const textLang = isPageLanguage(texts.language) ? htmlLang[texts.language] : texts.language;
+  const count = campaign.signatureCount.toLocaleString(htmlLang[language]);
+  return (
+    <>
+      {/* At the top of the page, where a refused form lands; each entry links to its field. */}
+      {state === 'open' ? <ErrorSummary errors={props.form.errors} t={t} labels={fieldLabels(t)} /> : null}
+      <h1 lang={textLang}>{texts.title}</h1>
+      {texts.language !== language ? <p class="note">{interpolate(t.campaignLanguageNote, { language: languageName(texts.language, language) })}</p> : null}
+      {texts.summary ? (
+        <p class="summary" lang={textLang}>
+          {texts.summary}
+        </p>
+      ) : null}
+      <div class="progress">
+        {campaign.goal ? (
+          <>
+            <p id="progress-text">{interpolate(t.signatureProgress, { count, goal: campaign.goal.toLocaleString(htmlLang[language]) })}</p>
+            <progress max={campaign.goal} value={Math.min(campaign.signatureCount, campaign.goal)} aria-labelledby="progress-text">
+              {Math.floor((100 * campaign.signatureCount) / campaign.goal)}%
+            </progress>
+          </>
+        ) : (
+          <p id="progress-text">{interpolate(t.signatureCount, { count })}</p>
+        )}
+      </div>
+      {state === 'closed' ? <p class="notice">{t.closedNotice}</p> : null}
+      {state === 'not-yet-open' ? <p class="notice">{t.notYetOpenNotice}</p> : null}
+      {campaign.targets.length > 0 ? (
+        <section class="targets" aria-labelledby="targets-title">
+          <h2 id="targets-title">{t.targetsHeading}</h2>
+          <ul>
+            {campaign.targets.map((target) => (
+              <li>{[target.name, target.title, target.organisation].filter(Boolean).join(' · ')}</li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+      {texts.body ? (
+        <div class="campaign-body" lang={textLang}>
+          <CampaignMarkdown source={texts.body} />
+        </div>
+      ) : null}
+      {state === 'open' ? <SignForm {...props} /> : null}
+      {props.recent.length > 0 ? (
+        <section class="recent" aria-labelledby="recent-title">
+          <h2 id="recent-title">{t.recentHeading}</h2>
+          <ul>
+            {props.recent.map((supporter) => (
+              <li>
+                {supporter.name} · {countryName(supporter.country, language)}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </>
+  );
+}

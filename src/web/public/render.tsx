@@ -1,0 +1,91 @@
+import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from '../../http/env.js';
+import type { Organisation } from '../../letters/types.js';
+import { catalogs, type Messages, type PageLanguage } from '../i18n/index.js';
+import { Layout, type PageMeta } from '../layout.js';
+
+/** The organisation from letters/organisation.json; a broken file must not take the supporter pages down. */
+export async function siteOrganisation(c: Context<AppEnv>): Promise<Organisation | undefined> {
+  try {
+    return await c.get('services').letters.loadOrganisation();
+  } catch (error) {
+    c.get('logger')?.warn('organisation unavailable for the web pages', { error: String(error) });
+    return undefined;
+  }
+}
+
+/** Where the language switch and the alternates point: a refused sign form's page is the campaign page it came from. */
+function pagePath(c: Context<AppEnv>): string {
+  return c.req.method === 'POST' ? c.req.path.replace(/\/sign$/, '') : c.req.path;
+}
+
+export type PageOptions = {
+  language: PageLanguage;
+  meta: PageMeta;
+  organisation?: Organisation | undefined;
+  headers?: Record<string, string>;
+};
+
+/**
+ * A full HTML page in the layout. Token pages (`meta.private`) are never
+ * stored by caches; the others vary with the language negotiation.
+ */
+export async function renderPage(c: Context<AppEnv>, status: ContentfulStatusCode, options: PageOptions, body: Child): Promise<Response> {
+  const organisation = options.organisation === undefined ? await siteOrganisation(c) : options.organisation;
+  const page = (
+    <Layout language={options.language} path={pagePath(c)} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
+      {body}
+    </Layout>
+  );
+  const html = `<!DOCTYPE html>${await page.toString()}`;
+  const headers: Record<string, string> = options.meta.private
+    ? { 'Cache-Control': 'no-store' }
+    : { 'Cache-Control': 'no-cache', Vary: 'Accept-Language, Cookie' };
+  return c.html(html, status, { ...headers, ...options.headers });
+}
+
+export type MessagePageProps = {
+  title: string;
+  paragraphs: string[];
+  link?: { href: string; label: string } | undefined;
+  form?: { action: string; button: string; fields: Record<string, string> } | undefined;
+};
+
+/** A title, a few paragraphs, and a link or a one-button form: thanks, confirmations and errors. */
+export function MessagePage(props: MessagePageProps) {
+  return (
+    <>
+      <h1>{props.title}</h1>
+      {props.paragraphs.map((paragraph) => (
+        <p>{paragraph}</p>
+      ))}
+      {props.form ? (
+        <form method="post" action={props.form.action}>
+          {Object.entries(props.form.fields).map(([name, value]) => (
+            <input type="hidden" name={name} value={value} />
+          ))}
+          <button type="submit">{props.form.button}</button>
+        </form>
+      ) : null}
+      {props.link ? (
+        <p>
+          <a href={props.link.href}>{props.link.label}</a>
+        </p>
+      ) : null}
+    </>
+  );
+}
+
+/** A message page as a whole response. */
+export function renderMessage(
+  c: Context<AppEnv>,
+  status: ContentfulStatusCode,
+  language: PageLanguage,
+  content: (t: Messages) => MessagePageProps,
+  options: { private?: boolean; headers?: Record<string, string> } = {},
+): Promise<Response> {
+  const props = content(catalogs[language]);
+  return renderPage(c, status, { language, meta: { title: props.title, private: options.private ?? false }, headers: options.headers }, <MessagePage {...props} />);
+}

@@ -1,0 +1,493 @@
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { adminSessions, campaigns, letterBatches, mailings } from '../../src/db/schema.js';
+import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
+import { latestConfirmToken, openCampaign, signature } from '../helpers/signing.js';
+
+type TestApp = ReturnType<typeof createTestApp>;
+let t: TestApp;
+afterEach(async () => t?.cleanup());
+
+const ORIGIN = 'http://localhost';
+
+/** A browser stand-in over app.request: keeps the session cookie, sends the Origin of this site with forms. */
+function adminClient(app: TestApp) {
+  let cookie = '';
+  let csrf = '';
+  const client = {
+    get cookie() {
+      return cookie;
+    },
+    set cookie(value: string) {
+      cookie = value;
+    },
+    get csrf() {
+      return csrf;
+    },
+    async request(method: string, path: string, form?: Record<string, string>, headers: Record<string, string> = {}) {
+      const h: Record<string, string> = { ...headers };
+      if (cookie) h.cookie = cookie;
+      let body: string | undefined;
+      if (form) {
+        h['content-type'] = 'application/x-www-form-urlencoded';
+        h.origin ??= ORIGIN;
+        body = new URLSearchParams(form).toString();
+      }
+      const res = await app.app.request(path, { method, headers: h, body });
+      const set = res.headers.get('set-cookie');
+      const match = set ? /(?:^|, )((?:__Secure-)?signet_session)=([^;]*)/.exec(set) : null;
+      if (match) cookie = match[2] ? `${match[1]}=${match[2]}` : '';
+      return res;
+    },
+    async page(path: string) {
+      const res = await client.request('GET', path);
+      const html = await res.text();
+      const token = /name="_csrf" value="([^"]+)"/.exec(html);
+      if (token) csrf = token[1]!;
+      return { res, html };
+    },
+    /** A form POST carrying the session's form token (unless the test overrides `_csrf`). */
+    post(path: string, form: Record<string, string> = {}, headers: Record<string, string> = {}) {
+      return client.request('POST', path, { _csrf: csrf, ...form }, headers);
+    },
+    async login(token = ADMIN_TOKEN) {
+      const res = await client.request('POST', '/admin/login', { token, next: '/admin/campaigns' });
+      expect(res.status, await res.clone().text()).toBe(303);
+      await client.page('/admin/campaigns');
+      return res;
+    },
+  };
+  return client;
+}
+
+async function apiToken(app: TestApp, scopes: string[]) {
+  const res = await app.request('POST', '/api/v1/tokens', { body: { name: `token with ${scopes.join(' ')}`, scopes } });
+  expect(res.status).toBe(201);
+  return (await res.json()) as { id: string; token: string };
+}
+
+async function createTarget(app: TestApp) {
+  const res = await app.request('POST', '/api/v1/targets', {
+    body: {
+      name: '中華人民共和国駐日本国大使館',
+      kind: 'embassy',
+      email: 'embassy@example.org',
+      language: 'ja',
+      postalAddress: { lines: ['元麻布3-4-33'], postalCode: '106-0046', city: '港区', region: '東京都', country: 'JP' },
+    },
+  });
+  expect(res.status).toBe(201);
+  return (await res.json()).id as string;
+}
+
+describe('dashboard: sign-in and session', () => {
+  it('refuses a bad token, signs in with a good one and sets a narrow, HttpOnly, SameSite=Strict cookie', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    const bad = await client.request('POST', '/admin/login', { token: 'sgt_not-a-real-token', next: '/admin/campaigns' });
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('set-cookie')).toBeNull();
+    expect(await bad.text()).toContain('That token is not valid or has been revoked.');
+
+    const good = await client.request('POST', '/admin/login', { token: ADMIN_TOKEN, next: '/admin/mailings?campaign=x' });
+    expect(good.status).toBe(303);
+    expect(good.headers.get('location')).toBe('/admin/mailings?campaign=x');
+    const cookie = good.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^signet_session=[A-Za-z0-9_-]{43};/);
+    expect(cookie).toContain('Max-Age=43200');
+    expect(cookie).toContain('Path=/admin');
+    expect(cookie).toContain('HttpOnly');
+    expect(cookie).toContain('SameSite=Strict');
+    expect(cookie).not.toContain('Secure');
+    const [row] = await t.database.db.select().from(adminSessions);
+    expect(row).toMatchObject({ tokenId: 'env-admin-token', expiresAt: t.clock.now() + 12 * 3_600_000 });
+    // Only the hash of the secret is stored.
+    expect(row!.secretHash).not.toBe(client.cookie.split('=')[1]);
+
+    const list = await client.request('GET', '/admin/campaigns');
+    expect(list.status).toBe(200);
+    expect(list.headers.get('cache-control')).toBe('no-store');
+    expect(list.headers.get('content-security-policy')).toContain("frame-ancestors 'self'");
+    const html = await list.text();
+    expect(html).toContain('<meta name="robots" content="noindex"/>');
+    expect(html).toMatch(/<link rel="stylesheet" href="\/admin\/assets\/admin\.[0-9a-f]{8}\.css"\/>/);
+  });
+
+  it('over https the cookie is Secure and __Secure- prefixed', async () => {
+    t = createTestApp({ publicUrl: 'https://signet.example' });
+    const client = adminClient(t);
+    const res = await client.request('POST', '/admin/login', { token: ADMIN_TOKEN }, { origin: 'https://signet.example' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('set-cookie')).toMatch(/^__Secure-signet_session=[^;]+;.*Path=\/admin;.*Secure/);
+  });
+
+  it('sends pages without a session to the sign-in page, and only ever back inside the dashboard', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    const res = await client.request('GET', '/admin/campaigns?status=open');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe(`/admin/login?next=${encodeURIComponent('/admin/campaigns?status=open')}`);
+    for (const path of ['/admin/campaigns/new', '/admin/mailings', '/admin/deliveries', '/admin/print-queue']) {
+      expect((await client.request('GET', path)).status, path).toBe(303);
+    }
+    const login = await client.request('GET', '/admin/login?next=%2F%2Fevil.example%2F');
+    expect(await login.text()).toContain('name="next" value="/admin/campaigns"');
+    const offsite = await client.request('POST', '/admin/login', { token: ADMIN_TOKEN, next: 'https://evil.example/' });
+    expect(offsite.headers.get('location')).toBe('/admin/campaigns');
+    // A POST without a session changes nothing.
+    client.cookie = '';
+    const post = await client.request('POST', '/admin/campaigns', { slug: 'nope', title: 'x', locale: 'en' });
+    expect(post.status).toBe(303);
+    expect(post.headers.get('location')).toBe('/admin/login');
+    expect(await t.database.db.select().from(campaigns)).toEqual([]);
+  });
+
+  it('ends the session when its token is revoked, and checks the token\u2019s scopes on every page', async () => {
+    t = createTestApp();
+    const scoped = await apiToken(t, ['campaigns']);
+    const client = adminClient(t);
+    await client.login(scoped.token);
+    expect((await client.request('GET', '/admin/campaigns')).status).toBe(200);
+    const mailingsPage = await client.request('GET', '/admin/mailings');
+    expect(mailingsPage.status).toBe(403);
+    expect(await mailingsPage.text()).toContain('does not have the “deliveries” scope');
+
+    expect((await t.request('DELETE', `/api/v1/tokens/${scoped.id}`)).status).toBe(204);
+    const after = await client.request('GET', '/admin/campaigns');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toMatch(/^\/admin\/login/);
+    expect(await t.database.db.select().from(adminSessions)).toEqual([]);
+  });
+
+  it('ends a session after two idle hours, and after twelve hours however active', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    t.clock.advance(2 * 3_600_000);
+    expect((await client.request('GET', '/admin/campaigns')).status).toBe(303);
+    await client.login();
+    for (let hour = 0; hour < 12; hour++) {
+      t.clock.advance(3_600_000);
+      expect((await client.request('GET', '/admin/campaigns')).status, `hour ${hour}`).toBe(hour < 11 ? 200 : 303);
+    }
+  });
+
+  it('signs out: the row goes, the cookie is cleared, and the old cookie opens nothing', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const oldCookie = client.cookie;
+    const res = await client.post('/admin/logout');
+    expect(res.status).toBe(303);
+    expect(res.headers.get('location')).toBe('/admin/login');
+    expect(res.headers.get('set-cookie')).toMatch(/^signet_session=;.*Max-Age=0/);
+    expect(await t.database.db.select().from(adminSessions)).toEqual([]);
+    client.cookie = oldCookie;
+    expect((await client.request('GET', '/admin/campaigns')).status).toBe(303);
+  });
+
+  it('throttles sign-in attempts per address', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    for (let i = 0; i < 10; i++) {
+      expect((await client.request('POST', '/admin/login', { token: `wrong-${i}` }, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(401);
+    }
+    const blocked = await client.request('POST', '/admin/login', { token: ADMIN_TOKEN }, { 'x-forwarded-for': '203.0.113.9' });
+    expect(blocked.status).toBe(429);
+    expect(blocked.headers.get('set-cookie')).toBeNull();
+    expect(await blocked.text()).toContain('Too many sign-in attempts');
+    expect((await client.request('POST', '/admin/login', { token: ADMIN_TOKEN }, { 'x-forwarded-for': '203.0.113.10' })).status).toBe(303);
+  });
+});
+
+describe('dashboard: CSRF', () => {
+  it('refuses a form without the session\u2019s token, with a wrong one, or from another origin, and changes nothing', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const form = { slug: 'csrf-test', title: 'CSRF', locale: 'en', timeZone: 'UTC' };
+    const missing = await client.request('POST', '/admin/campaigns', form);
+    expect(missing.status).toBe(403);
+    expect(await missing.text()).toContain('security token');
+    expect((await client.post('/admin/campaigns', { ...form, _csrf: 'x'.repeat(32) })).status).toBe(403);
+    const otherOrigin = await client.post('/admin/campaigns', form, { origin: 'https://evil.example' });
+    expect(otherOrigin.status).toBe(403);
+    expect(await otherOrigin.text()).toContain('came from another site');
+    expect(await t.database.db.select().from(campaigns)).toEqual([]);
+    // The same form with the token and this origin goes through.
+    expect((await client.post('/admin/campaigns', form)).status).toBe(303);
+  });
+});
+
+describe('dashboard: campaigns', () => {
+  it('shows errors next to the fields (422) with the values kept, then creates a Japanese campaign', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const bad = await client.post('/admin/campaigns', { slug: 'Bad Slug!', title: '', locale: 'ja', timeZone: 'Asia/Tokyo', goal: 'lots', summary: '署名のお願い' });
+    expect(bad.status).toBe(422);
+    const html = await bad.text();
+    expect(html).toContain('value="Bad Slug!"');
+    expect(html).toContain('署名のお願い</textarea>');
+    expect(html).toMatch(/id="e-slug">must be 3-64 characters/);
+    expect(html).toMatch(/id="e-title">must not be empty/);
+    expect(html).toMatch(/id="e-goal">must be a whole number/);
+    expect(html).toContain('aria-invalid="true"');
+
+    const ok = await client.post('/admin/campaigns', {
+      slug: 'nk-refugees-2027',
+      title: '北朝鮮難民の強制送還をやめてください',
+      locale: 'ja',
+      timeZone: 'Asia/Tokyo',
+      goal: '10000',
+      opensAt: '2027-09-01T10:00',
+      summary: '',
+      body: '',
+      letterTemplate: '',
+    });
+    expect(ok.status).toBe(303);
+    expect(ok.headers.get('location')).toBe('/admin/campaigns/nk-refugees-2027?done=created');
+    const stored = await (await t.request('GET', '/api/v1/campaigns/nk-refugees-2027')).json();
+    expect(stored).toMatchObject({ title: '北朝鮮難民の強制送還をやめてください', goal: 10000, opensAt: '2027-09-01T01:00:00.000Z', status: 'draft' });
+    const detail = await client.page('/admin/campaigns/nk-refugees-2027?done=created');
+    expect(detail.html).toContain('<h1 lang="ja">北朝鮮難民の強制送還をやめてください</h1>');
+    expect(detail.html).toContain('Created.');
+
+    const taken = await client.post('/admin/campaigns', { slug: 'nk-refugees-2027', title: 'again', locale: 'en', timeZone: 'UTC' });
+    expect(taken.status).toBe(422);
+    expect(await taken.text()).toMatch(/id="e-slug">is taken/);
+
+    const edited = await client.post('/admin/campaigns/nk-refugees-2027', { title: '新しい題名', locale: 'ja', timeZone: 'Asia/Tokyo', goal: '', opensAt: '', closesAt: '', summary: '', body: '', letterTemplate: '' });
+    expect(edited.status).toBe(303);
+    expect(await (await t.request('GET', '/api/v1/campaigns/nk-refugees-2027')).json()).toMatchObject({ title: '新しい題名', goal: null, opensAt: null });
+  });
+
+  it('opens and closes a campaign, and shows an invalid transition as a message', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    expect((await t.request('POST', '/api/v1/campaigns', { body: { slug: 'status-test', title: 'Status', locale: 'en' } })).status).toBe(201);
+    await client.page('/admin/campaigns/status-test');
+    const opened = await client.post('/admin/campaigns/status-test/status', { status: 'open' });
+    expect(opened.status).toBe(303);
+    expect(opened.headers.get('location')).toBe('/admin/campaigns/status-test?done=opened');
+    const archive = await client.post('/admin/campaigns/status-test/status', { status: 'archived' });
+    expect(archive.status).toBe(409);
+    expect(await archive.text()).toContain('A campaign cannot go from open to archived.');
+    expect((await client.post('/admin/campaigns/status-test/status', { status: 'closed' })).status).toBe(303);
+    const [row] = await t.database.db.select().from(campaigns).where(eq(campaigns.slug, 'status-test'));
+    expect(row!.status).toBe('closed');
+  });
+
+  it('attaches and detaches targets, and creates one from the form', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const targetId = await createTarget(t);
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'targets-test', title: 'Targets', locale: 'en' } });
+    await client.page('/admin/campaigns/targets-test');
+    expect((await client.post('/admin/campaigns/targets-test/targets', { targetId })).status).toBe(303);
+    expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toEqual([targetId]);
+    const detail = await client.page('/admin/campaigns/targets-test');
+    expect(detail.html).toContain('中華人民共和国駐日本国大使館');
+    expect((await client.post(`/admin/campaigns/targets-test/targets/${targetId}/detach`)).status).toBe(303);
+    expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toEqual([]);
+
+    const invalid = await client.post('/admin/targets', { campaign: 'targets-test', name: '', kind: 'embassy', addressLines: '', country: 'Japan', language: 'ja' });
+    expect(invalid.status).toBe(422);
+    const invalidHtml = await invalid.text();
+    expect(invalidHtml).toMatch(/id="e-name">must not be empty/);
+    expect(invalidHtml).toMatch(/id="e-addressLines">must have 1 to 6 lines/);
+    expect(invalidHtml).toMatch(/id="e-country">must be an ISO 3166-1 alpha-2 country code/);
+    const created = await client.post('/admin/targets', {
+      campaign: 'targets-test',
+      name: '在大阪中華人民共和国総領事館',
+      kind: 'consulate',
+      addressLines: '西区靱本町3-9-2',
+      city: '大阪市',
+      country: 'jp',
+      language: 'ja',
+    });
+    expect(created.status).toBe(303);
+    expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toHaveLength(1);
+  });
+
+  it('draws the charts as SVG with one bar per day and per country, Japanese regions included', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await openCampaign(t, 'chart-test');
+    const sign = async (email: string, extra: Record<string, unknown>) => {
+      expect((await t.request('POST', '/api/v1/campaigns/chart-test/signatures', { token: null, body: signature(email, extra) })).status).toBe(202);
+      const token = await latestConfirmToken(t, email);
+      expect((await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token } })).status).toBe(200);
+    };
+    // Day 1 (Tokyo): two; day 2: none; day 3: one from Korea.
+    await sign('a@example.jp', { region: '東京都' });
+    await sign('b@example.jp', { region: '大阪府' });
+    t.clock.advance(2 * 86_400_000);
+    await sign('c@example.kr', { country: 'KR', region: 'Seoul' });
+    await client.login();
+
+    const { res, html } = await client.page('/admin/campaigns/chart-test');
+    expect(res.status).toBe(200);
+    const days = html.match(/<rect class="bar day"/g) ?? [];
+    expect(days).toHaveLength(3);
+    expect(html).toMatch(/<rect class="bar day" data-date="2027-09-02" data-count="0"/);
+    const countries = html.slice(html.indexOf('id="chart-countries"'), html.indexOf('id="chart-regions"'));
+    expect(countries.match(/<rect class="bar hbar"/g)).toHaveLength(2);
+    const regions = html.slice(html.indexOf('id="chart-regions"'));
+    expect(regions.match(/<rect class="bar hbar"/g)).toHaveLength(3);
+    expect(regions).toContain('東京都 (JP)');
+    expect(html).toContain('<title id="chart-days-title">');
+    expect(html).toContain('<desc id="chart-days-desc">');
+    expect(html).toContain('<summary>Data table</summary>');
+    expect(html).toContain('Day (Asia/Tokyo)');
+  });
+
+  it('escapes what organisers and supporters typed', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const title = '<script>alert(1)</script><img src=x onerror=alert(2)>';
+    await openCampaign(t, 'xss-test', { title });
+    const list = await client.page('/admin/campaigns');
+    const detail = await client.page('/admin/campaigns/xss-test');
+    for (const html of [list.html, detail.html]) {
+      expect(html).not.toContain('<script>alert(1)');
+      expect(html).not.toContain('<img src=x');
+      expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    }
+    expect(detail.html).not.toMatch(/<script>(?!<\/script>)/);
+  });
+});
+
+describe('dashboard: letters and deliveries', () => {
+  it('generates a batch, lists it, previews its PDF in a frame and creates a print delivery', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    await openCampaign(t, 'letters-test', { targetIds: [await createTarget(t)] });
+    await client.page('/admin/campaigns/letters-test/letters');
+    const generated = await client.post('/admin/campaigns/letters-test/letters', { mode: 'per_target', template: '', cutoffAt: '' });
+    expect(generated.status, await generated.clone().text()).toBe(303);
+    const page = await client.page('/admin/campaigns/letters-test/letters');
+    const letterId = /href="\/admin\/letters\/([0-9a-f-]{36})"/.exec(page.html)![1]!;
+    expect(page.html).toContain('中華人民共和国駐日本国大使館');
+
+    const preview = await client.page(`/admin/letters/${letterId}`);
+    expect(preview.html).toContain(`<iframe class="letter-frame" src="/admin/letters/${letterId}/pdf"`);
+    const pdf = await client.request('GET', `/admin/letters/${letterId}/pdf`);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toMatch(/^inline;/);
+    expect(new TextDecoder().decode((await pdf.arrayBuffer()).slice(0, 5))).toBe('%PDF-');
+    expect((await client.request('GET', `/admin/letters/${letterId}/pdf?download=1`)).headers.get('content-disposition')).toMatch(/^attachment;/);
+
+    const delivered = await client.post(`/admin/letters/${letterId}/deliveries`, { channel: 'print', idempotencyKey: 'admin-test-key' });
+    expect(delivered.status).toBe(303);
+    expect((await client.post(`/admin/letters/${letterId}/deliveries`, { channel: 'print', idempotencyKey: 'admin-test-key' })).status).toBe(303);
+    const queue = await client.page('/admin/print-queue');
+    expect(queue.html).toContain('1 letter,');
+    const deliveryId = /action="\/admin\/deliveries\/([0-9a-f-]{36})"/.exec(queue.html)![1]!;
+    expect((await client.post(`/admin/deliveries/${deliveryId}`, { status: 'printed', back: '/admin/print-queue' })).status).toBe(303);
+    expect((await client.post(`/admin/deliveries/${deliveryId}`, { status: 'posted', trackingNumber: 'RR123456789JP', back: '/admin/deliveries' })).status).toBe(303);
+    const wrong = await client.post(`/admin/deliveries/${deliveryId}`, { status: 'printed', back: '/admin/deliveries' });
+    expect(wrong.status).toBe(409);
+    expect(await wrong.text()).toContain('A print delivery cannot go from posted to printed.');
+    const list = await client.page('/admin/deliveries?channel=print');
+    expect(list.html).toContain('RR123456789JP');
+    expect(list.html).toContain('Mark delivered');
+  });
+
+  it('refuses letters to a token without the letters scope, saying which scope is missing', async () => {
+    t = createTestApp();
+    await openCampaign(t, 'scoped-letters', { targetIds: [await createTarget(t)] });
+    const scoped = await apiToken(t, ['campaigns', 'deliveries']);
+    const client = adminClient(t);
+    await client.login(scoped.token);
+    const page = await client.request('GET', '/admin/campaigns/scoped-letters/letters');
+    expect(page.status).toBe(403);
+    expect(await page.text()).toContain('does not have the “letters” scope');
+    const post = await client.post('/admin/campaigns/scoped-letters/letters', { mode: 'per_target' });
+    expect(post.status).toBe(403);
+    expect(await t.database.db.select().from(letterBatches)).toEqual([]);
+  });
+});
+
+describe('dashboard: mailings', () => {
+  it('shows a time in a daylight-saving gap next to the field, then schedules in Tokyo time', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    await openCampaign(t, 'mail-test');
+    const form = await client.page('/admin/mailings/new?campaign=mail-test');
+    expect(form.html.indexOf('<option value="Asia/Tokyo"')).toBeLessThan(form.html.indexOf('<option value="UTC"'));
+    const gap = await client.post('/admin/mailings', { campaign: 'mail-test', kind: 'update', sendAt: '2028-03-12T02:30', timeZone: 'America/New_York', subject: 'Hello', body: 'Thanks' });
+    expect(gap.status).toBe(422);
+    const html = await gap.text();
+    expect(html).toMatch(/id="e-sendAt">2028-03-12T02:30 does not exist in America\/New_York/);
+    expect(html).toContain('value="2028-03-12T02:30"');
+    expect(html).toContain('Thanks</textarea>');
+    expect(await t.database.db.select().from(mailings)).toEqual([]);
+
+    const ok = await client.post('/admin/mailings', { campaign: 'mail-test', kind: 'update', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', subject: 'ありがとう', body: '# 感謝\n届けました', dryRun: 'on' });
+    expect(ok.status).toBe(303);
+    const [row] = await t.database.db.select().from(mailings);
+    expect(row).toMatchObject({ sendAt: Date.UTC(2027, 8, 22, 0, 0), sendAtLocal: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', dryRun: true, subject: 'ありがとう' });
+    expect(ok.headers.get('location')).toBe(`/admin/mailings/${row!.id}?done=scheduled`);
+    const detail = await client.page(`/admin/mailings/${row!.id}`);
+    expect(detail.html).toContain(`data-events="/admin/mailings/${row!.id}/events"`);
+    expect(detail.html).toMatch(/<progress id="progress-bar">/);
+    expect(detail.html).toContain('>Refresh</a>');
+
+    expect((await client.post(`/admin/mailings/${row!.id}/pause`)).status).toBe(303);
+    const resumeTwice = await client.post(`/admin/mailings/${row!.id}/pause`);
+    expect(resumeTwice.status).toBe(409);
+    expect(await resumeTwice.text()).toContain('cannot be paused');
+    expect((await client.post(`/admin/mailings/${row!.id}/cancel`)).status).toBe(303);
+  });
+
+  it('streams progress events to the session, and to nobody without one', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await openCampaign(t, 'sse-test');
+    const scheduled = await t.request('POST', '/api/v1/mailings', { body: { campaign: 'sse-test', kind: 'update', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', subject: 's', body: 'b' } });
+    const { id } = await scheduled.json();
+    const anonymous = await client.request('GET', `/admin/mailings/${id}/events`);
+    expect(anonymous.status).toBe(401);
+
+    await client.login();
+    const res = await client.request('GET', `/admin/mailings/${id}/events?pollMs=100`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value, { stream: true });
+    expect(text).toMatch(/^event: progress\ndata: \{.*"status":"scheduled".*"progress":\{"total":0,"sent":0,"failed":0,"skipped":0\}/);
+    // A change shows up as the next event.
+    await t.database.db.update(mailings).set({ status: 'running', total: 4, sent: 1, updatedAt: t.clock.now() + 1000 }).where(eq(mailings.id, id));
+    text = text.slice(text.indexOf('\n\n') + 2);
+    while (!text.includes('\n\n')) text += decoder.decode((await reader.read()).value, { stream: true });
+    expect(text).toMatch(/"status":"running".*"progress":\{"total":4,"sent":1/);
+    await reader.cancel();
+  });
+});
+
+describe('dashboard: assets', () => {
+  it('serves the stylesheet and script under hashed names, cached for a year', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const { html } = await client.page('/admin/campaigns');
+    const css = /href="(\/admin\/assets\/admin\.[0-9a-f]{8}\.css)"/.exec(html)![1]!;
+    const js = /src="(\/admin\/assets\/admin\.[0-9a-f]{8}\.js)"/.exec(html)![1]!;
+    for (const [path, type] of [[css, 'text/css'], [js, 'text/javascript']] as const) {
+      const res = await t.app.request(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain(type);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    }
+    expect(html).not.toMatch(/<script(?![^>]*\ssrc=)[^>]*>/);
+    expect((await t.app.request('/admin/assets/admin.00000000.css')).status).toBe(404);
+  });
+});
