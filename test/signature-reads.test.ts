@@ -93,10 +93,12 @@ describe('organiser reads of signatures', () => {
     await signAndConfirm(slug, 'p2@example.org', { name: 'Hidden Person' });
     await signAndConfirm(slug, 'p3@example.org', { name: '山田太郎', country: 'JP', consent: { showPublicly: true } });
     await signAndConfirm(slug, 'p4@example.org', { name: 'Pending Person', consent: { showPublicly: true } }, false);
+    // Family name first, with a space: the family name must not show whole.
+    await signAndConfirm(slug, 'p5@example.org', { name: '김 민준', country: 'KR', consent: { showPublicly: true } });
     const res = await t.request('GET', `/api/v1/campaigns/${slug}/signatures/public`, { token: null });
     expect(res.status).toBe(200);
     const body = await res.json();
-    expect(body.items.map((s: { name: string }) => s.name).sort()).toEqual(['Jane D.', '山.']);
+    expect(body.items.map((s: { name: string }) => s.name).sort()).toEqual(['Jane D.', '山.', '김.']);
     const text = JSON.stringify(body);
     for (const secret of ['Doe', 'Hidden', 'Pending', 'example.org', '太郎']) expect(text).not.toContain(secret);
   });

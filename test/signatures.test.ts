@@ -94,7 +94,7 @@ describe('signing and confirming', () => {
     t.clock.advance(7 * 24 * 3_600_000 + 1);
     const expired = await confirm(token);
     expect(expired.status).toBe(410);
-    expect((await expired.json()).error.code).toBe('TOKEN_EXPIRED');
+    expect((await expired.json()).error).toMatchObject({ code: 'TOKEN_EXPIRED', details: { campaign: slug } });
     expect(await count(slug)).toBe(0);
 
     const malformed = await confirm('../../etc/passwd');

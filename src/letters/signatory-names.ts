@@ -1,5 +1,11 @@
 const eastAsianLetter = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
+/** The first letter of the name is Han, kana or Hangul: written family name first, often without spaces. */
+export function startsWithEastAsianLetter(name: string): boolean {
+  const first = /\p{L}/u.exec(name.normalize('NFC'));
+  return first !== null && eastAsianLetter.test(first[0]);
+}
+
 /**
  * A name reduced to initials for supporters who chose `nameOnLetter: 'initials'`.
  *

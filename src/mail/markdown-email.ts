@@ -1,4 +1,5 @@
 import { escapeHtml } from '../lib/html.js';
+import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../letters/markdown-links.js';
 import { parseInline, parseMarkdown, type InlineSpan } from '../letters/markdown.js';
 
 /**
@@ -10,49 +11,11 @@ import { parseInline, parseMarkdown, type InlineSpan } from '../letters/markdown
  */
 export type RenderedMarkdown = { html: string; text: string };
 
-type Link = { label: string; url: string | null };
-
-// Links are swapped for placeholders made of private-use characters before the
-// block parser runs, so emphasis markers and escapes inside a URL stay as written.
-const OPEN = '\uE000';
-const CLOSE = '\uE001';
-const placeholder = /\uE000(\d+)\uE001/g;
-const explicitLink = /(?<!\\)\[([^\]\n]+)\]\(\s*<?([^\s()<>]*)>?\s*\)/g;
-const angleLink = /<(https?:\/\/[^\s<>]+)>/gi;
-// ASCII only: Japanese or Chinese text runs on after a URL without a space.
-const bareLink = /\bhttps?:\/\/[A-Za-z0-9\-._~:/?#@!$&*+,;=%]+/gi;
-
-/** The URL when it is an absolute http(s) URL, else null (javascript:, data:, relative…). */
-function safeUrl(candidate: string): string | null {
-  if (!/^https?:\/\//i.test(candidate)) return null;
-  try {
-    const url = new URL(candidate);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.href : null;
-  } catch {
-    return null;
-  }
-}
-
-function extractLinks(source: string): { prepared: string; links: Link[] } {
-  const links: Link[] = [];
-  const hold = (link: Link) => `${OPEN}${links.push(link) - 1}${CLOSE}`;
-  const prepared = source
-    .replace(/[\uE000\uE001]/g, '')
-    .replace(explicitLink, (_, label: string, url: string) => hold({ label, url: safeUrl(url) }))
-    .replace(angleLink, (_, url: string) => hold({ label: url, url: safeUrl(url) }))
-    .replace(bareLink, (match: string) => {
-      // Sentence punctuation (or the emphasis around a URL) right after it belongs to the text.
-      const url = match.replace(/[.,;:!?*]+$/, '');
-      return hold({ label: url, url: safeUrl(url) }) + match.slice(url.length);
-    });
-  return { prepared, links };
-}
-
 type Renderer = { html: (spans: InlineSpan[]) => string; text: (spans: InlineSpan[]) => string };
 
-function inlineRenderer(links: Link[]): Renderer {
+function inlineRenderer(links: MarkdownLink[]): Renderer {
   const textOf = (value: string): string =>
-    value.replace(placeholder, (_, index: string) => {
+    value.replace(linkPlaceholder, (_, index: string) => {
       const link = links[Number(index)];
       if (!link) return '';
       const label = parseInline(link.label)
@@ -64,7 +27,7 @@ function inlineRenderer(links: Link[]): Renderer {
   const htmlOf = (value: string): string => {
     let out = '';
     let last = 0;
-    for (const match of value.matchAll(placeholder)) {
+    for (const match of value.matchAll(linkPlaceholder)) {
       out += escapeHtml(value.slice(last, match.index)).replace(/\n/g, '<br>');
       last = match.index + match[0].length;
       const link = links[Number(match[1])];
@@ -96,7 +59,7 @@ const headingStyle: Record<1 | 2 | 3, string> = {
 
 /** Renders an organiser's Markdown body for an email; pure and safe on any input. */
 export function renderEmailMarkdown(source: string): RenderedMarkdown {
-  const { prepared, links } = extractLinks(source);
+  const { prepared, links } = extractMarkdownLinks(source, 'http');
   const inline = inlineRenderer(links);
   const html: string[] = [];
   const text: string[] = [];

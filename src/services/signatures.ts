@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, signatureCountDeltas, signatures, type StoredOutboxMessage } from '../db/schema.js';
+import { startsWithEastAsianLetter, toInitials } from '../letters/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { randomToken, sha256Hex } from '../lib/secrets.js';
 import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
@@ -146,7 +147,8 @@ export async function signCampaign(
     supporterName: input.name,
     email: input.email,
     campaignTitle,
-    confirmUrl: `${ctx.publicUrl}/confirm/${token}`,
+    // The page behind the link speaks the language the supporter signed in.
+    confirmUrl: `${ctx.publicUrl}/confirm/${token}?lang=${locale}`,
     expiresAt,
     timeZone: campaign.timeZone,
   };
@@ -182,8 +184,8 @@ export async function signCampaign(
 }
 
 export class TokenExpired extends ServiceError {
-  constructor() {
-    super('TOKEN_EXPIRED', 'This confirmation link has expired. Sign again to receive a new one.');
+  constructor(readonly campaign: string) {
+    super('TOKEN_EXPIRED', 'This confirmation link has expired. Sign again to receive a new one.', { campaign });
   }
 }
 
@@ -202,7 +204,7 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
   if (!found || found.status === 'invalidated' || found.status === 'fraudulent') throw new NotFound('Confirmation token');
   if (found.status === 'confirmed') return { status: 'confirmed', campaign: found.slug };
   const now = ctx.clock.now();
-  if (found.expiresAt !== null && found.expiresAt < now) throw new TokenExpired();
+  if (found.expiresAt !== null && found.expiresAt < now) throw new TokenExpired(found.slug);
 
   await ctx.db.atomic([
     ctx.db.db
@@ -293,8 +295,14 @@ export async function* iterateSignatures(ctx: ServiceContext, slug: string, stat
   } while (cursor);
 }
 
-/** "Jane Doe" → "Jane D."; a name without spaces (e.g. 山田太郎) → its first character and a dot. */
+/**
+ * The name on the public list: "Jane Doe" → "Jane D."; a Han, kana or Hangul
+ * name → its first character and a dot, with or without spaces ("山田 花子" →
+ * "山."), since its first word is the family name and showing it whole would
+ * say more than the list promises.
+ */
 export function publicDisplayName(name: string): string {
+  if (startsWithEastAsianLetter(name)) return toInitials(name);
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const first = parts[0] ?? '';
   if (parts.length >= 2) return `${first} ${Array.from(parts[parts.length - 1]!)[0]}.`;
