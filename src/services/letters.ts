@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
@@ -441,4 +441,40 @@ export async function openLetterPdf(
   // Per-signer letters share a target, so the letter's own id tells them apart (no supporter's name).
   const suffix = mode === 'per_signer' ? `-${letter.id.slice(-8)}` : '';
   return { ...file, filename: `${slug}-${targetName}${suffix}.pdf` };
+}
+
+/** The letter batches of a campaign, newest first, with their letters and the targets' names (the dashboard's letters page). */
+export async function listLetterBatches(ctx: ServiceContext, campaignId: string, limit = 20) {
+  const batches = await ctx.db.db
+    .select()
+    .from(letterBatches)
+    .where(eq(letterBatches.campaignId, campaignId))
+    .orderBy(desc(letterBatches.createdAt), desc(letterBatches.id))
+    .limit(limit);
+  if (batches.length === 0) return [];
+  const rows = await ctx.db.db
+    .select({
+      id: letters.id,
+      batchId: letters.batchId,
+      targetId: letters.targetId,
+      targetName: targets.name,
+      signatureId: letters.signatureId,
+      language: letters.language,
+      signatureCount: letters.signatureCount,
+      sha256: letters.sha256,
+      pages: letters.pages,
+      bytes: letters.bytes,
+    })
+    .from(letters)
+    .innerJoin(targets, eq(targets.id, letters.targetId))
+    .where(and(eq(letters.campaignId, campaignId), inArray(letters.batchId, batches.map((b) => b.id))))
+    .orderBy(letters.id);
+  return batches.map((batch) => ({
+    id: batch.id,
+    mode: batch.mode,
+    template: batch.template,
+    cutoffAt: new Date(batch.cutoffAt).toISOString(),
+    createdAt: new Date(batch.createdAt).toISOString(),
+    letters: rows.filter((r) => r.batchId === batch.id),
+  }));
 }

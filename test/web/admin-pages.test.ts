@@ -414,6 +414,47 @@ describe('dashboard: letters and deliveries', () => {
 });
 
 describe('dashboard: mailings', () => {
+  it('schedules letters inside office hours of the form, shows a bad window next to the fields, and updates from a template', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const targetId = await createTarget(t);
+    await openCampaign(t, 'window-test', { targetIds: [targetId] });
+    const form = await client.page('/admin/mailings/new?campaign=window-test');
+    // Office hours start from the service's default: 09:00–17:00, Monday to Friday.
+    expect(form.html).toContain('name="windowStart" type="time" value="09:00"');
+    expect(form.html).toContain('name="windowEnd" type="time" value="17:00"');
+    expect(form.html).toMatch(/name="windowDay5" checked=""/);
+    expect(form.html).not.toMatch(/name="windowDay6" checked/);
+
+    const letters = { campaign: 'window-test', kind: 'letters', channel: 'email', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo' };
+    const backwards = await client.post('/admin/mailings', { ...letters, windowStart: '18:00', windowEnd: '08:00', windowDay1: 'on' });
+    expect(backwards.status).toBe(422);
+    expect(await backwards.text()).toMatch(/<p class="field-error">[^<]*end: must be after start/);
+    expect(await t.database.db.select().from(mailings)).toEqual([]);
+
+    const ok = await client.post('/admin/mailings', { ...letters, windowStart: '10:00', windowEnd: '16:00', windowDay2: 'on', windowDay4: 'on' });
+    expect(ok.status).toBe(303);
+    const [row] = await t.database.db.select().from(mailings);
+    expect(row!.sendingWindow).toEqual({ start: '10:00', end: '16:00', days: [2, 4] });
+    expect((await client.page(`/admin/mailings/${row!.id}`)).html).toContain('10:00–16:00, Tue Thu');
+
+    const anyTime = await client.post('/admin/mailings', { ...letters, windowAnyTime: 'on', windowStart: '09:00', windowEnd: '17:00' });
+    expect(anyTime.status).toBe(303);
+    const update = await client.post('/admin/mailings', { campaign: 'window-test', kind: 'update', sendAt: '2027-09-23T09:00', timeZone: 'Asia/Tokyo', template: 'thank-you' });
+    expect(update.status).toBe(303);
+    const rows = await t.database.db.select().from(mailings);
+    expect(rows.map((m) => [m.kind, m.sendingWindow, m.template])).toEqual(
+      expect.arrayContaining([
+        ['letters', null, null],
+        ['update', null, 'thank-you'],
+      ]),
+    );
+    const missing = await client.post('/admin/mailings', { campaign: 'window-test', kind: 'update', sendAt: '2027-09-23T09:00', timeZone: 'Asia/Tokyo', template: 'no-such-template' });
+    expect(missing.status).toBe(422);
+    expect(await missing.text()).toContain('no-such-template');
+  });
+
   it('shows a time in a daylight-saving gap next to the field, then schedules in Tokyo time', async () => {
     t = createTestApp();
     const client = adminClient(t);

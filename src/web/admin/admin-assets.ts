@@ -45,6 +45,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .status-closed, .status-archived, .status-cancelled { background: #e7eaf0; color: var(--muted); }
 .status-failed, .status-bounced, .status-returned { background: #fbeceb; color: var(--danger); }
 form.inline { display: inline; }
+label.inline { display: inline-block; margin-right: 0.9rem; font-weight: normal; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .6rem 0; }
 .actions > form { display: flex; align-items: center; gap: .5rem; margin: 0; }
 [hidden] { display: none !important; }

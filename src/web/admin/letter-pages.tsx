@@ -4,10 +4,9 @@ import { attachmentDisposition } from '../../http/content-disposition.js';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
-import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLetterTemplates, openLetterPdf } from '../../services/letters.js';
+import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLetterBatches, listLetterTemplates, openLetterPdf } from '../../services/letters.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, SelectField, StatusBadge, TextField } from './admin-layout.js';
-import { listLetterBatches } from './admin-reads.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage } from './admin-page.js';
 
 type Values = Record<string, string>;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
+import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../routes/mailings.js';
 import { listCampaigns } from '../../services/campaigns.js';
 import {
@@ -20,6 +21,53 @@ import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, Sta
 import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 
 type Values = Record<string, string>;
+
+const weekdays = [
+  { iso: 1, label: 'Mon' },
+  { iso: 2, label: 'Tue' },
+  { iso: 3, label: 'Wed' },
+  { iso: 4, label: 'Thu' },
+  { iso: 5, label: 'Fri' },
+  { iso: 6, label: 'Sat' },
+  { iso: 7, label: 'Sun' },
+];
+
+/** A new mailing's form starts from the service's default office hours. */
+const defaultWindowValues: Values = {
+  windowStart: OFFICE_HOURS.start,
+  windowEnd: OFFICE_HOURS.end,
+  ...Object.fromEntries(OFFICE_HOURS.days.map((day) => [`windowDay${day}`, 'on'])),
+};
+
+/** Office hours for letters by email: local to each target (its time zone, else the mailing's). */
+function SendingWindowFields(props: { values: Values; errors: FieldErrors }) {
+  const problems = Object.entries(props.errors)
+    .filter(([path]) => path === 'sendingWindow' || path.startsWith('sendingWindow.'))
+    .flatMap(([path, messages]) => messages.map((message) => `${path.replace(/^sendingWindow\.?/, '') || 'window'}: ${message}`));
+  return (
+    <fieldset class={problems.length ? 'field invalid' : 'field'} aria-describedby="window-hint">
+      <legend>Office hours (letters by email)</legend>
+      <p class="hint" id="window-hint">
+        Each letter goes out inside these hours in the target's own time zone (else the mailing's); outside them it waits for the next opening.
+      </p>
+      <div class="grid2">
+        <TextField name="windowStart" label="From" type="time" values={props.values} errors={{}} />
+        <TextField name="windowEnd" label="Until" type="time" values={props.values} errors={{}} />
+      </div>
+      <p>
+        {weekdays.map((day) => (
+          <label class="inline">
+            <input type="checkbox" name={`windowDay${day.iso}`} checked={props.values[`windowDay${day.iso}`] === 'on'} /> {day.label}{' '}
+          </label>
+        ))}
+      </p>
+      <label>
+        <input type="checkbox" name="windowAnyTime" checked={props.values.windowAnyTime === 'on'} /> Any time (no office hours)
+      </label>
+      {problems.length ? <p class="field-error">{problems.join('; ')}</p> : null}
+    </fieldset>
+  );
+}
 
 const mailingLabels: Record<string, string> = {
   campaign: 'Campaign',
@@ -44,7 +92,15 @@ function mailingInputOf(form: Values): { input: Record<string, unknown>; errors:
   const kind = form.kind ?? '';
   const input: Record<string, unknown> = { campaign: form.campaign ?? '', kind, sendAt: form.sendAt ?? '', timeZone: form.timeZone ?? '' };
   if (kind === 'letters' && form.channel) input.channel = form.channel;
+  // Office hours apply to letters by email only; the service refuses them elsewhere.
+  if (kind === 'letters' && (form.channel ?? 'email') === 'email') {
+    input.sendingWindow =
+      form.windowAnyTime === 'on'
+        ? null
+        : { start: form.windowStart ?? '', end: form.windowEnd ?? '', days: weekdays.filter((day) => form[`windowDay${day.iso}`] === 'on').map((day) => day.iso) };
+  }
   if (kind === 'update') {
+    if (form.template?.trim()) input.template = form.template.trim();
     if (form.subject?.trim()) input.subject = form.subject;
     if (form.body?.trim()) input.body = form.body.replace(/\r\n?/g, '\n');
   }
@@ -105,7 +161,9 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
           />
           <TextField name="ratePerMinute" label="Messages per minute" type="number" hint="Optional pacing." {...common} />
         </div>
+        <SendingWindowFields values={values} errors={errors} />
         <TextField name="cutoffAt" label="Cut-off" type="datetime-local" hint="Optional: signatures confirmed up to this local time; not after the send time." {...common} />
+        <TextField name="template" label="Template (update)" hint="Optional: a folder under letters/updates (e.g. thank-you), sent in each supporter's language; instead of subject and text." {...common} />
         <TextField name="subject" label="Subject (update)" {...common} />
         <TextField name="body" label="Text (update, Markdown)" multiline {...common} />
         <div class="field">
@@ -198,6 +256,22 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
           <dd>{formatTime(mailing.cutoffAt, mailing.timeZone)}</dd>
           <dt>Channel</dt>
           <dd>{mailing.channel ?? 'email'}</dd>
+          {mailing.kind === 'letters' && (mailing.channel ?? 'email') === 'email' ? (
+            <>
+              <dt>Office hours</dt>
+              <dd>
+                {mailing.sendingWindow
+                  ? `${mailing.sendingWindow.start}–${mailing.sendingWindow.end}, ${mailing.sendingWindow.days.map((iso) => weekdays[iso - 1]?.label).join(' ')} (each target's time zone)`
+                  : 'any time'}
+              </dd>
+            </>
+          ) : null}
+          {mailing.template ? (
+            <>
+              <dt>Template</dt>
+              <dd>{mailing.template}</dd>
+            </>
+          ) : null}
           <dt>Rate</dt>
           <dd>{mailing.ratePerMinute ? `${mailing.ratePerMinute} a minute` : 'as fast as the sender goes'}</dd>
           <dt>Dry run</dt>
@@ -296,7 +370,9 @@ export function mailingPages() {
     );
   });
 
-  routes.get('/mailings/new', (c) => mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'email' }, {}));
+  routes.get('/mailings/new', (c) =>
+    mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'email', ...defaultWindowValues }, {}),
+  );
 
   routes.post('/mailings', async (c) => {
     const form = c.var.form;
