@@ -165,6 +165,8 @@ async function waitForCount(count: () => Promise<number>, expected: number): Pro
 /** Warm-up sends (JIT, pool connections), before the clock starts. */
 const warmUpMessages = 300;
 
+let cpuProfileDir: string | undefined;
+
 type ChildJob =
   | { part: 'raw'; url: string; from: number; to: number; connections: number }
   | { part: 'outbox'; url: string; databasePath: string; connections: number; concurrency: number; batchSize: number };
@@ -203,7 +205,11 @@ async function runChild(job: ChildJob): Promise<void> {
 
 /** Starts the children, waits until all are warm, then times from `go` to the last `done`. */
 async function timeChildren(jobs: ChildJob[], server: SmtpServerHandle): Promise<{ seconds: number; sent: number; counted: number }> {
-  const children = jobs.map((job) => fork(join(here, 'mail.ts'), ['--child', JSON.stringify(job)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  // --cpu-prof DIR: each child writes a V8 CPU profile there (open in Chrome DevTools or speedscope).
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const children = jobs.map((job) =>
+    fork(join(here, 'mail.ts'), ['--child', JSON.stringify(job)], { execArgv: ['--import', 'tsx', ...profile], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
   const next = (child: ChildProcess, type: ChildMessage['type']) =>
     new Promise<ChildMessage>((resolve, reject) => {
@@ -299,10 +305,12 @@ async function main(): Promise<void> {
       processes: { type: 'string', default: '1' },
       // Only one part, e.g. to profile it alone with node --cpu-prof.
       part: { type: 'string', default: 'both' },
+      'cpu-prof': { type: 'string' },
     },
   });
   if (values.serve) return serveSmtp();
   if (values.child) return runChild(JSON.parse(values.child) as ChildJob);
+  cpuProfileDir = values['cpu-prof'];
   const messages = Number(values.messages);
   const connections = Number(values.connections);
   const concurrency = Number(values.concurrency);

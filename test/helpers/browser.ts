@@ -1,10 +1,18 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's chromium (`apt-get install chromium`); never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Why the browser tests cannot run here, or null. Without a browser they are
+ * skipped on a developer's machine (so `npm test` passes on a fresh one) but
+ * fail under CI, whose script installs chromium.
+ */
+export const browserMissing = existsSync(CHROMIUM_PATH) ? null : `no browser at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`;
+if (browserMissing && process.env.CI) throw new Error(`The browser tests must run in CI, but: ${browserMissing}`);
 
 /** Screenshots land here (ignored by git, kept by CI as artifacts). */
 export const SCREENSHOT_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/screenshots');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { parseMail } from '../mail/helpers/mime.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
@@ -19,6 +19,7 @@ let server: ServerProcess;
 let browser: TestBrowser;
 
 beforeAll(async () => {
+  if (browserMissing) return;
   dir = mkdtempSync(join(tmpdir(), 'signet-admin-journey-'));
   smtp = await startSmtpServer();
   server = await startServerProcess({
@@ -92,7 +93,7 @@ async function collectPageErrors(page: Page) {
   return errors;
 }
 
-describe('organisers\u2019 dashboard in a real browser', () => {
+describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real browser', () => {
   it('signs in, creates and opens a Japanese campaign, sees its charts, generates letters and follows a mailing live', async () => {
     const target = await fetch(`${server.url}/api/v1/targets`, {
       method: 'POST',

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { parseMail } from '../mail/helpers/mime.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
@@ -20,6 +20,7 @@ const contexts: BrowserContext[] = [];
 let confirmPath: string | undefined;
 
 beforeAll(async () => {
+  if (browserMissing) return;
   dir = mkdtempSync(join(tmpdir(), 'signet-journey-'));
   smtp = await startSmtpServer();
   server = await startServerProcess({
@@ -91,7 +92,7 @@ async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T |
   }
 }
 
-describe('a supporter signs in Japanese in a real browser', () => {
+describe.skipIf(browserMissing !== null)('a supporter signs in Japanese in a real browser', () => {
   it('shows errors beside the fields, thanks, mails the link, confirms on a button press, and the count rises', { timeout: 60_000 }, async () => {
     const page = await newPage({ locale: 'ja-JP' });
     const consoleErrors: string[] = [];
