@@ -189,7 +189,8 @@ async function runChild(job: ChildJob): Promise<void> {
     const transport = new SmtpTransport({ url: job.url, maxConnections: job.connections });
     await Promise.all(Array.from({ length: warmUpMessages }, (_, i) => transport.send({ ...composeConfirmationEmail(confirmationInput(i)), from, messageId: newMessageId(from, newId()) })));
     const sender = new OutboxSender({ database, transport, clock: systemClock, logger: silentLogger, from, batchSize: job.batchSize, concurrency: job.concurrency });
-    const pending = database.sqlite.prepare("select count(*) as n from outbox where status = 'pending'");
+    // Whether any row is left, not how many: counting 20,000 pending rows every 5 ms cost the sending process a tenth of its CPU.
+    const pending = database.sqlite.prepare("select count(*) as n from (select 1 from outbox where status = 'pending' limit 1)");
     process.send!({ type: 'ready' } satisfies ChildMessage);
     await go;
     sender.start();

@@ -70,6 +70,7 @@ async function serveCommand(settings: Settings) {
     // Printed once, to the terminal only (not the JSON log), so a new user can start at once.
     process.stderr.write(
       `\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n  ${running.bootstrapToken}\n\n` +
+        `Dashboard: ${settings.PUBLIC_URL}/admin (sign in with the token)\n` +
         `Try: curl -H "Authorization: Bearer <token>" ${settings.PUBLIC_URL}/api/v1/campaigns\nAPI docs: ${settings.PUBLIC_URL}/docs\n\n`,
     );
   }
