@@ -17,3 +17,17 @@ export function attachmentDisposition(filename: string): string {
       .replace(/_{2,}/g, '_') || 'download';
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeAttrValue(safe)}`;
 }
+
+/**
+ * Headers of a PDF answer: downloaded as `filename` (or shown in the page with `inline`), never
+ * cached (letters carry supporters' names), with its length when known.
+ */
+export function pdfHeaders(filename: string, options: { bytes?: number; inline?: boolean } = {}): Record<string, string> {
+  const disposition = attachmentDisposition(filename);
+  return {
+    'Content-Type': 'application/pdf',
+    'Content-Disposition': options.inline ? disposition.replace(/^attachment/, 'inline') : disposition,
+    'Cache-Control': 'no-store',
+    ...(options.bytes === undefined ? {} : { 'Content-Length': String(options.bytes) }),
+  };
+}

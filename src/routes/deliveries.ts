@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { attachmentDisposition } from '../http/content-disposition.js';
+import { pdfHeaders } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
@@ -91,12 +91,7 @@ export function deliveryRoutes() {
     async (c) => {
       const services = c.get('services');
       const queue = await buildPrintQueuePdf(services.ctx, services.letters);
-      return c.body(queue.pdf, 200, {
-        'Content-Type': 'application/pdf',
-        'Content-Disposition': attachmentDisposition(queue.filename),
-        'Content-Length': String(queue.pdf.byteLength),
-        'Cache-Control': 'no-store',
-      });
+      return c.body(queue.pdf, 200, pdfHeaders(queue.filename, { bytes: queue.pdf.byteLength }));
     },
   );
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import { attachmentDisposition } from '../http/content-disposition.js';
+import { pdfHeaders } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
@@ -13,13 +13,6 @@ import {
   PreviewLetterQuery,
   previewLetter,
 } from '../services/letters.js';
-
-const pdfHeaders = (filename: string, bytes?: number) => ({
-  'Content-Type': 'application/pdf',
-  'Content-Disposition': attachmentDisposition(filename),
-  'Cache-Control': 'no-store',
-  ...(bytes === undefined ? {} : { 'Content-Length': String(bytes) }),
-});
 
 export function letterRoutes() {
   const routes = new Hono<AppEnv>();
@@ -81,7 +74,7 @@ export function letterRoutes() {
       const id = c.req.param('id');
       if (!id.endsWith('.pdf')) return c.json(await getLetter(services.ctx, id));
       const letter = await openLetterPdf(services.ctx, services.letters, id.slice(0, -'.pdf'.length));
-      return c.body(letter.body, 200, pdfHeaders(letter.filename, letter.bytes));
+      return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes }));
     },
   );
 

@@ -2,43 +2,25 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerProcess, startServerWithSmtp, type ServerProcess, type ServerWithSmtp } from '../helpers/server-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { parseMail } from '../mail/helpers/mime.js';
-import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
+import type { TestSmtpServer } from '../mail/helpers/smtp-server.js';
 
 const adminToken = 'e2e-admin-token-0123456789abcdef';
 let dir: string;
 let smtp: TestSmtpServer;
 let server: ServerProcess;
+let running: ServerWithSmtp | undefined;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'signet-e2e-'));
-  smtp = await startSmtpServer();
-  server = await startServerProcess({
-    DATABASE_PATH: join(dir, 'signet.db'),
-    DATA_DIR: dir,
-    SMTP_URL: smtp.url,
-    ADMIN_TOKEN: adminToken,
-    PUBLIC_URL: 'http://signet.example',
-    MAIL_FROM: 'Signet <no-reply@signet.example>',
-  });
+  running = await startServerWithSmtp('e2e', adminToken);
+  ({ dir, smtp, server } = running);
 });
 
 afterAll(async () => {
-  await server?.stop();
-  await smtp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await running?.stop();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 10_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('end to end: the real server, a real SMTP server', () => {
   it('signs in Japanese, mails the confirmation over SMTP, confirms through the link, and the count rises', async () => {

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -42,5 +45,35 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
       }),
+  };
+}
+
+export type ServerWithSmtp = { dir: string; smtp: TestSmtpServer; server: ServerProcess; stop: () => Promise<void> };
+
+/**
+ * The real server on a fresh database in a temporary DATA_DIR, mailing to a
+ * real SMTP server on 127.0.0.1, with PUBLIC_URL http://signet.example.
+ */
+export async function startServerWithSmtp(name: string, adminToken: string, env: Record<string, string> = {}): Promise<ServerWithSmtp> {
+  const dir = mkdtempSync(join(tmpdir(), `signet-${name}-`));
+  const smtp = await startSmtpServer();
+  const server = await startServerProcess({
+    DATABASE_PATH: join(dir, 'signet.db'),
+    DATA_DIR: dir,
+    SMTP_URL: smtp.url,
+    ADMIN_TOKEN: adminToken,
+    PUBLIC_URL: 'http://signet.example',
+    MAIL_FROM: 'Signet <no-reply@signet.example>',
+    ...env,
+  });
+  return {
+    dir,
+    smtp,
+    server,
+    stop: async () => {
+      await server.stop();
+      await smtp.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

@@ -1,13 +1,12 @@
 import Sqlite from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerWithSmtp, type ServerProcess, type ServerWithSmtp } from '../helpers/server-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { parseMail } from '../mail/helpers/mime.js';
-import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
+import type { TestSmtpServer } from '../mail/helpers/smtp-server.js';
 
 const adminToken = 'journey-admin-token-0123456789abcdef';
 const slug = 'nk-refugees-journey';
@@ -16,40 +15,20 @@ const title = '北朝鮮難民の強制送還をやめてください';
 let dir: string;
 let smtp: TestSmtpServer;
 let server: ServerProcess;
+let running: ServerWithSmtp | undefined;
 let browser: TestBrowser;
 
 beforeAll(async () => {
   if (browserMissing) return;
-  dir = mkdtempSync(join(tmpdir(), 'signet-admin-journey-'));
-  smtp = await startSmtpServer();
-  server = await startServerProcess({
-    DATABASE_PATH: join(dir, 'signet.db'),
-    DATA_DIR: dir,
-    SMTP_URL: smtp.url,
-    ADMIN_TOKEN: adminToken,
-    PUBLIC_URL: 'http://signet.example',
-    MAIL_FROM: 'Signet <no-reply@signet.example>',
-    SIGN_RATE_LIMIT: 'off',
-  });
+  running = await startServerWithSmtp('admin-journey', adminToken, { SIGN_RATE_LIMIT: 'off' });
+  ({ dir, smtp, server } = running);
   browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  await server?.stop();
-  await smtp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await running?.stop();
 });
-
-async function waitFor<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 const organiser = () => ({ authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' });
 

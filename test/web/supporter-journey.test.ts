@@ -1,13 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { startServerWithSmtp, type ServerProcess, type ServerWithSmtp } from '../helpers/server-process.js';
+import { waitFor } from '../helpers/wait.js';
 import { parseMail } from '../mail/helpers/mime.js';
-import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
+import type { TestSmtpServer } from '../mail/helpers/smtp-server.js';
 
 const adminToken = 'journey-admin-token-0123456789abcdef';
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -15,22 +14,15 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 let dir: string;
 let smtp: TestSmtpServer;
 let server: ServerProcess;
+let running: ServerWithSmtp | undefined;
 let browser: TestBrowser;
 const contexts: BrowserContext[] = [];
 let confirmPath: string | undefined;
 
 beforeAll(async () => {
   if (browserMissing) return;
-  dir = mkdtempSync(join(tmpdir(), 'signet-journey-'));
-  smtp = await startSmtpServer();
-  server = await startServerProcess({
-    DATABASE_PATH: join(dir, 'signet.db'),
-    DATA_DIR: dir,
-    SMTP_URL: smtp.url,
-    ADMIN_TOKEN: adminToken,
-    PUBLIC_URL: 'http://signet.example',
-    MAIL_FROM: 'Signet <no-reply@signet.example>',
-  });
+  running = await startServerWithSmtp('journey', adminToken);
+  ({ dir, smtp, server } = running);
   browser = await launchBrowser();
 
   const api = `${server.url}/api/v1`;
@@ -69,9 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => {});
   await browser?.close();
-  await server?.stop();
-  await smtp?.close();
-  if (dir) rmSync(dir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 async function newPage(options: { locale: string; bypassCSP?: boolean }): Promise<Page> {
@@ -80,16 +70,6 @@ async function newPage(options: { locale: string; bypassCSP?: boolean }): Promis
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   return page;
-}
-
-async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 describe.skipIf(browserMissing !== null)('a supporter signs in Japanese in a real browser', () => {

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { attachmentDisposition } from '../../http/content-disposition.js';
+import { pdfHeaders } from '../../http/content-disposition.js';
 import {
   buildPrintQueuePdf,
   DeliveryListQuery,
@@ -233,12 +233,7 @@ export function deliveryPages() {
   routes.get('/print-queue.pdf', async (c) => {
     const services = c.get('services');
     const queue = await buildPrintQueuePdf(services.ctx, services.letters);
-    return c.body(queue.pdf, 200, {
-      'Content-Type': 'application/pdf',
-      'Content-Disposition': attachmentDisposition(queue.filename),
-      'Content-Length': String(queue.pdf.byteLength),
-      'Cache-Control': 'no-store',
-    });
+    return c.body(queue.pdf, 200, pdfHeaders(queue.filename, { bytes: queue.pdf.byteLength }));
   });
 
   return routes;

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { attachmentDisposition } from '../../http/content-disposition.js';
+import { pdfHeaders } from '../../http/content-disposition.js';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
@@ -249,13 +249,7 @@ export function letterPages() {
   routes.get('/letters/:id/pdf', async (c) => {
     const services = c.get('services');
     const letter = await openLetterPdf(services.ctx, services.letters, c.req.param('id'));
-    const disposition = attachmentDisposition(letter.filename);
-    return c.body(letter.body, 200, {
-      'Content-Type': 'application/pdf',
-      'Content-Disposition': c.req.query('download') ? disposition : disposition.replace(/^attachment/, 'inline'),
-      'Content-Length': String(letter.bytes),
-      'Cache-Control': 'no-store',
-    });
+    return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes, inline: !c.req.query('download') }));
   });
 
   routes.post('/letters/:id/deliveries', requireAdminScope('deliveries', missingScopePage), async (c) => {
