@@ -312,6 +312,44 @@ describe('dashboard: campaigns', () => {
     expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toHaveLength(1);
   });
 
+  it('edits a target from its campaign: the form starts from the stored values, errors stay beside the fields', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const targetId = await createTarget(t);
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'edit-target', title: 'Targets', locale: 'ja', targetIds: [targetId] } });
+    const detail = await client.page('/admin/campaigns/edit-target');
+    expect(detail.html).toContain(`href="/admin/targets/${targetId}/edit?campaign=edit-target"`);
+    const form = await client.page(`/admin/targets/${targetId}/edit?campaign=edit-target`);
+    expect(form.html).toContain('<h1>Edit target</h1>');
+    expect(form.html).toContain('value="中華人民共和国駐日本国大使館"');
+    expect(form.html).toContain('元麻布3-4-33</textarea>');
+
+    const fields = { campaign: 'edit-target', name: '中华人民共和国驻日本国大使', organisation: '中华人民共和国驻日本国大使馆', kind: 'embassy', email: 'embassy@example.org', addressLines: '元麻布3-4-33', postalCode: '106-0046', city: '港区', region: '東京都', country: 'JP', language: 'zh' };
+    const bad = await client.post(`/admin/targets/${targetId}`, { ...fields, timeZone: 'Mars/Olympus' });
+    expect(bad.status).toBe(422);
+    const badHtml = await bad.text();
+    expect(badHtml).toMatch(/id="e-timeZone">[^<]*time zone/i);
+    expect(badHtml).toContain('value="中华人民共和国驻日本国大使"');
+    expect((await (await t.request('GET', `/api/v1/targets/${targetId}`)).json()).name).toBe('中華人民共和国駐日本国大使館');
+
+    const saved = await client.post(`/admin/targets/${targetId}`, { ...fields, timeZone: 'Asia/Tokyo', salutation: '尊敬的大使阁下：' });
+    expect(saved.status).toBe(303);
+    expect(saved.headers.get('location')).toBe('/admin/campaigns/edit-target?done=target-saved');
+    expect(await (await t.request('GET', `/api/v1/targets/${targetId}`)).json()).toMatchObject({
+      name: '中华人民共和国驻日本国大使',
+      organisation: '中华人民共和国驻日本国大使馆',
+      language: 'zh',
+      salutation: '尊敬的大使阁下：',
+      timeZone: 'Asia/Tokyo',
+      title: null,
+    });
+    // Choosing "none" clears the zone again.
+    expect((await client.post(`/admin/targets/${targetId}`, { ...fields, timeZone: '' })).status).toBe(303);
+    expect((await (await t.request('GET', `/api/v1/targets/${targetId}`)).json()).timeZone).toBeNull();
+    expect((await client.page('/admin/targets/0190f7a0-0000-7000-8000-000000000000/edit')).res.status).toBe(404);
+  });
+
   it('draws the charts as SVG with one bar per day and per country, Japanese regions included', async () => {
     t = createTestApp();
     const client = adminClient(t);

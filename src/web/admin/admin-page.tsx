@@ -106,6 +106,7 @@ export const notices: Record<string, string> = {
   attached: 'Target attached.',
   detached: 'Target removed from the campaign.',
   'target-created': 'Target created and attached.',
+  'target-saved': 'Target saved.',
   generated: 'Letters generated.',
   delivery: 'Delivery created.',
   'delivery-updated': 'Delivery updated.',

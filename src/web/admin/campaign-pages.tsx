@@ -14,7 +14,7 @@ import {
 import { listLetterTemplates } from '../../services/letters.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
-import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView } from '../../services/targets.js';
+import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
@@ -280,7 +280,10 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                   <td>{t.kind}</td>
                   <td>{t.email ?? '—'}</td>
                   <td>{[...t.postalAddress.lines, t.postalAddress.postalCode, t.postalAddress.city, t.postalAddress.region, t.postalAddress.country].filter(Boolean).join(', ')}</td>
-                  <td>
+                  <td class="actions">
+                    <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
+                      Edit
+                    </a>
                     <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label="Remove" variant="secondary" />
                   </td>
                 </tr>
@@ -323,6 +326,7 @@ const targetLabels: Record<string, string> = {
   country: 'Country',
   language: 'Letter language',
   salutation: 'Salutation',
+  timeZone: 'Time zone',
 };
 
 /** The target form's fields as the API's input (address lines one per line). */
@@ -342,6 +346,27 @@ function targetInputOf(form: Values) {
     },
     language: form.language || 'en',
     salutation: form.salutation ?? '',
+    // Empty: none of its own, so letters follow the mailing's zone.
+    timeZone: form.timeZone ?? '',
+  };
+}
+
+/** A stored target as the form's text fields (the reverse of targetInputOf). */
+function targetValues(target: TargetView): Values {
+  return {
+    name: target.name,
+    title: target.title ?? '',
+    organisation: target.organisation ?? '',
+    kind: target.kind,
+    email: target.email ?? '',
+    addressLines: target.postalAddress.lines.join('\n'),
+    postalCode: target.postalAddress.postalCode ?? '',
+    city: target.postalAddress.city ?? '',
+    region: target.postalAddress.region ?? '',
+    country: target.postalAddress.country,
+    language: target.language,
+    salutation: target.salutation ?? '',
+    timeZone: target.timeZone ?? '',
   };
 }
 
@@ -355,19 +380,21 @@ function targetErrors(errors: FieldErrors): FieldErrors {
   return renamed;
 }
 
-function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 422 = 200, message?: string) {
+/** Creating a target (and attaching it to `values.campaign`), or editing the target `editing`. */
+function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 422 = 200, message?: string, editing?: string) {
   const common = { values, errors };
   const back = values.campaign ? `/admin/campaigns/${encodeURIComponent(values.campaign)}` : '/admin/campaigns';
+  const heading = editing ? 'Edit target' : 'New target';
   return renderPage(
     c,
-    { title: 'New target', section: 'campaigns', status },
+    { title: heading, section: 'campaigns', status },
     <>
       <p>
         <a href={back}>← Back</a>
       </p>
-      <h1>New target</h1>
+      <h1>{heading}</h1>
       <ErrorSummary errors={errors} message={message} labels={targetLabels} />
-      <form method="post" action="/admin/targets" class="card" novalidate>
+      <form method="post" action={editing ? `/admin/targets/${encodeURIComponent(editing)}` : '/admin/targets'} class="card" novalidate>
         <CsrfField session={c.var.session} />
         <input type="hidden" name="campaign" value={values.campaign ?? ''} />
         <TextField name="name" label="Name" {...common} required />
@@ -387,8 +414,17 @@ function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status
           <TextField name="region" label="Region" {...common} />
           <TextField name="country" label="Country" hint="ISO code, e.g. JP." {...common} required />
         </div>
-        <TextField name="salutation" label="Salutation" {...common} />
-        <button type="submit">{values.campaign ? 'Create and attach' : 'Create target'}</button>
+        <div class="grid2">
+          <TextField name="salutation" label="Salutation" {...common} />
+          <SelectField
+            name="timeZone"
+            label="Time zone"
+            hint="Office hours of letters by email follow this zone."
+            options={[{ value: '', label: "None (the mailing's zone)" }, ...timeZoneOptions(values.timeZone || undefined)]}
+            {...common}
+          />
+        </div>
+        <button type="submit">{editing ? 'Save target' : values.campaign ? 'Create and attach' : 'Create target'}</button>
       </form>
     </>,
   );
@@ -565,6 +601,23 @@ export function campaignPages() {
     if (!campaign) return c.redirect('/admin/campaigns?done=created', 303);
     await updateCampaign(ctx, campaign.slug, { targetIds: [...campaign.targetIds, target.id] });
     return c.redirect(`/admin/campaigns/${encodeURIComponent(campaign.slug)}?done=target-created`, 303);
+  });
+
+  routes.get('/targets/:id/edit', async (c) => {
+    const target = await getTarget(c.get('services').ctx, c.req.param('id'));
+    return targetForm(c, { ...targetValues(target), campaign: c.req.query('campaign') ?? '' }, {}, 200, undefined, target.id);
+  });
+
+  routes.post('/targets/:id', async (c) => {
+    const { ctx } = c.get('services');
+    const id = c.req.param('id');
+    const form = c.var.form;
+    const values = keptValues(form);
+    const parsed = v.safeParse(UpdateTargetInput, targetInputOf(form));
+    if (!parsed.success) return targetForm(c, values, targetErrors(issuesToErrors(parsed.issues)), 422, undefined, id);
+    await updateTarget(ctx, id, parsed.output);
+    const back = form.campaign ? `/admin/campaigns/${encodeURIComponent(form.campaign)}` : '/admin/campaigns';
+    return c.redirect(`${back}?done=target-saved`, 303);
   });
 
   return routes;
