@@ -4,6 +4,7 @@
  *
  *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 50] [--batch 500]
  *                         [--server smtp-sink|node] [--processes 1] [--part both|raw|outbox]
+ *                         [--cpu-prof DIR]   (a V8 CPU profile of each measuring child, written to DIR)
  *
  * The SMTP server runs in a child process and only counts what it accepted:
  * Postfix's `smtp-sink` (C, a few per cent of a core; the default when

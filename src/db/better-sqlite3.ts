@@ -51,15 +51,21 @@ function withStatementCache(sqlite: BetterSqlite3.Database, prepare: (source: st
   });
 }
 
-type Query = { sql: string; params: unknown[] };
+type Query = { sql: string; params: unknown[]; returning?: boolean };
 
 type PendingWrite = {
   queries: Query[];
-  resolve: () => void;
+  /** The rows of the unit's `returning` query, if it has one. */
+  resolve: (rows: unknown[][] | undefined) => void;
   reject: (error: unknown) => void;
 };
 
-type WriterReply = { id: number; results: ({ message: string; code?: string } | null)[]; failed?: string };
+type WriterReply = {
+  id: number;
+  results: ({ message: string; code?: string } | null)[];
+  rows?: (unknown[][] | undefined)[];
+  failed?: string;
+};
 
 /** An error from the writer thread, carrying SQLite's message and code (e.g. SQLITE_CONSTRAINT_UNIQUE). */
 export class SqliteWriteError extends Error {
@@ -135,7 +141,22 @@ export class SqliteDatabase implements Database {
       return { sql, params };
     });
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ queries, resolve, reject });
+      this.queue.push({ queries, resolve: () => resolve(), reject });
+      this.scheduleFlush();
+    });
+  }
+
+  /**
+   * One write whose rows the caller needs (`UPDATE … RETURNING`), as arrays in
+   * column order, once committed. It runs on the writer thread like `atomic`
+   * and shares its group commit, so the main thread never waits for the
+   * write lock: a synchronous write there blocks the event loop in SQLite's
+   * busy handler for as long as another connection (this process's writer
+   * thread, or another process) holds the lock.
+   */
+  writeReturning(query: RawQuery): Promise<unknown[][]> {
+    return new Promise<unknown[][]>((resolve, reject) => {
+      this.queue.push({ queries: [{ sql: query.sql, params: query.params, returning: true }], resolve: (rows) => resolve(rows ?? []), reject });
       this.scheduleFlush();
     });
   }
@@ -157,18 +178,18 @@ export class SqliteDatabase implements Database {
 
   private async commit(group: PendingWrite[]): Promise<void> {
     const units = group.map((write) => write.queries);
-    const results = await this.commitOnWriter(units);
+    const { results, rows } = await this.commitOnWriter(units);
     results.forEach((failure, index) => {
       const write = group[index]!;
       if (failure) write.reject(new SqliteWriteError(failure.message, failure.code));
-      else write.resolve();
+      else write.resolve(rows?.[index]);
     });
   }
 
-  private commitOnWriter(units: Query[][]): Promise<WriterReply['results']> {
+  private commitOnWriter(units: Query[][]): Promise<Pick<WriterReply, 'results' | 'rows'>> {
     const id = this.nextGroupId++;
     return new Promise((resolve) => {
-      this.replies.set(id, (reply) => resolve(reply.failed ? units.map(() => ({ message: reply.failed! })) : reply.results));
+      this.replies.set(id, (reply) => resolve(reply.failed ? { results: units.map(() => ({ message: reply.failed! })) } : reply));
       this.writer.ref();
       this.writer.postMessage({ id, units });
     });

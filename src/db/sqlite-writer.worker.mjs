@@ -22,11 +22,23 @@ function prepare(source) {
   return statement;
 }
 
-function runInTransaction(queries) {
+// A query marked `returning` (an UPDATE … RETURNING) hands back its rows, as
+// arrays in column order. Runs the units in one transaction; returns, per
+// unit, the rows of its returning query (or undefined when it has none).
+function runInTransaction(units) {
   db.exec('BEGIN IMMEDIATE');
   try {
-    for (const query of queries) prepare(query.sql).run(...query.params);
+    const rows = units.map((unit) => {
+      let returned;
+      for (const query of unit) {
+        const statement = prepare(query.sql);
+        if (query.returning) returned = statement.raw(true).all(...query.params);
+        else statement.run(...query.params);
+      }
+      return returned;
+    });
     db.exec('COMMIT');
+    return rows;
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
@@ -46,8 +58,8 @@ parentPort.on('message', ({ id, units }) => {
     return;
   }
   try {
-    runInTransaction(units.flat());
-    parentPort.postMessage({ id, results: units.map(() => null) });
+    const rows = runInTransaction(units);
+    parentPort.postMessage({ id, results: units.map(() => null), rows });
     return;
   } catch (error) {
     if (units.length === 1) {
@@ -55,13 +67,15 @@ parentPort.on('message', ({ id, units }) => {
       return;
     }
   }
+  const rows = [];
   const results = units.map((unit) => {
     try {
-      runInTransaction(unit);
+      rows.push(runInTransaction([unit])[0]);
       return null;
     } catch (error) {
+      rows.push(undefined);
       return describe(error);
     }
   });
-  parentPort.postMessage({ id, results });
+  parentPort.postMessage({ id, results, rows });
 });

@@ -1,5 +1,5 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { Database } from '../db/database.js';
+import type { Database, RawQuery } from '../db/database.js';
 import { emailSuppressions, outbox, type OutboxMessage, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -48,6 +48,22 @@ export type DrainResult = { sent: number; failed: number; retried: number };
 export type OutboxSenderStats = DrainResult & { inFlight: number; running: boolean };
 
 type OutboxRow = typeof outbox.$inferSelect;
+/** What the sender needs of a claimed row. */
+type ClaimedRow = Pick<OutboxRow, 'id' | 'recipient' | 'messageId' | 'message' | 'attempts' | 'nextAttemptAt' | 'lockedUntil'>;
+
+/** SqliteDatabase's RETURNING write on its writer thread; other drivers claim through drizzle. */
+type ReturningWriter = { writeReturning(query: RawQuery): Promise<unknown[][]> };
+
+/** The claim as SQL text, for the writer thread: parameters are the worker id, lease end, now, now, batch size. */
+const claimSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
+    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
+  RETURNING "id", "recipient", "message_id", "message", "attempts", "next_attempt_at", "locked_until"`;
+
+function claimedRow(values: unknown[]): ClaimedRow {
+  const [id, recipient, messageId, message, attempts, nextAttemptAt, lockedUntil] = values as [string, string, string, string | null, number, number, number | null];
+  return { id, recipient, messageId, message: message === null ? null : (JSON.parse(message) as StoredOutboxMessage), attempts, nextAttemptAt, lockedUntil };
+}
 type Outcome = keyof DrainResult | 'skipped';
 
 const maxErrorLength = 1000;
@@ -112,6 +128,8 @@ export class OutboxSender {
   private wakeRequested = false;
   private inFlight = 0;
   private suppressionLookup: ReturnType<OutboxSender['prepareSuppressionLookup']> | undefined;
+  /** Recipients whose suppression lookup runs at the end of this event-loop turn. */
+  private suppressionBatch: { emails: Set<string>; found: Promise<Set<string>> } | undefined;
   private readonly totals: DrainResult = { sent: 0, failed: 0, retried: 0 };
 
   constructor(options: OutboxSenderOptions) {
@@ -138,7 +156,7 @@ export class OutboxSender {
 
   /** Claims one batch of due messages and sends them; resolves when every claimed row is settled. */
   async drainOnce(): Promise<DrainResult> {
-    return (await this.drainSerially()).result;
+    return (await this.drainSerially(false)).result;
   }
 
   /** Drains in a loop until `stop()`: at once again after a full batch, else after the poll interval or a `wake()`. */
@@ -172,8 +190,8 @@ export class OutboxSender {
     return { ...this.totals, inFlight: this.inFlight, running: this.loop !== undefined && !this.stopping };
   }
 
-  private drainSerially(): Promise<{ result: DrainResult; claimed: number }> {
-    const drain = this.drainChain.then(() => this.drain());
+  private drainSerially(continuous: boolean): Promise<{ result: DrainResult; claimed: number }> {
+    const drain = this.drainChain.then(() => this.drain(continuous));
     this.drainChain = drain.catch(() => undefined);
     return drain;
   }
@@ -182,7 +200,7 @@ export class OutboxSender {
     while (!this.stopping) {
       let claimed = 0;
       try {
-        claimed = (await this.drainSerially()).claimed;
+        claimed = (await this.drainSerially(true)).claimed;
       } catch (error) {
         this.logger.error('outbox drain failed', { workerId: this.workerId, ...errorKind(error) });
       }
@@ -210,30 +228,80 @@ export class OutboxSender {
     });
   }
 
-  private async drain(): Promise<{ result: DrainResult; claimed: number }> {
+  /**
+   * Claims a batch and sends it. When `continuous` (the start() loop), the
+   * next batch is claimed while the last `concurrency` rows of this one are
+   * still to start, and the same workers go on with it: waiting for a batch
+   * to settle before claiming the next left the pool short of work for the
+   * batch's slowest sends, its last commit and the claim. `claimed` is then
+   * the size of the last claim, so a full one still means "more are due".
+   */
+  private async drain(continuous: boolean): Promise<{ result: DrainResult; claimed: number }> {
     const result: DrainResult = { sent: 0, failed: 0, retried: 0 };
     if (this.stopping) return { result, claimed: 0 };
-    const rows = await this.claim(this.clock.now());
+    let rows = await this.claim(this.clock.now());
     if (rows.length === 0) return { result, claimed: 0 };
 
+    let total = rows.length;
+    let lastClaim = rows.length;
     let next = 0;
+    let prefetch: Promise<void> | undefined;
+    const refill = () => {
+      if (!continuous || prefetch || this.stopping || lastClaim < this.batchSize || rows.length - next > this.concurrency) return;
+      prefetch = this.claim(this.clock.now()).then(
+        (claimed) => {
+          // Rows already started are dropped, so a long run does not keep every row it sent.
+          rows = rows.slice(next).concat(claimed);
+          next = 0;
+          total += claimed.length;
+          lastClaim = claimed.length;
+          prefetch = undefined;
+        },
+        (error: unknown) => {
+          this.logger.error('outbox drain failed', { workerId: this.workerId, ...errorKind(error) });
+          lastClaim = 0;
+          prefetch = undefined;
+        },
+      );
+    };
     const work = async () => {
-      while (next < rows.length && !this.stopping) {
-        const outcome = await this.deliver(rows[next++]!);
-        if (outcome !== 'skipped') {
-          result[outcome]++;
-          this.totals[outcome]++;
+      for (;;) {
+        refill();
+        if (next < rows.length && !this.stopping) {
+          const outcome = await this.deliver(rows[next++]!);
+          if (outcome !== 'skipped') {
+            result[outcome]++;
+            this.totals[outcome]++;
+          }
+        } else if (prefetch && !this.stopping) {
+          await prefetch;
+        } else {
+          return;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, rows.length) }, work));
+    await Promise.all(Array.from({ length: continuous ? this.concurrency : Math.min(this.concurrency, rows.length) }, work));
+    // A claim still running when stop() came: its rows are handed back below with the rest.
+    while (prefetch) await prefetch;
     if (next < rows.length) await this.release(rows.slice(next));
 
-    this.logger.debug('outbox drained', { workerId: this.workerId, claimed: rows.length, ...result });
-    return { result, claimed: rows.length };
+    this.logger.debug('outbox drained', { workerId: this.workerId, claimed: total, ...result });
+    return { result, claimed: lastClaim };
   }
 
-  private claim(now: number): Promise<OutboxRow[]> {
+  private async claim(now: number): Promise<ClaimedRow[]> {
+    // One statement: SQLite runs the pick and the lease as a single write,
+    // so two senders can never both lease a row. The outer WHERE is only the
+    // id list, so the update looks rows up by primary key instead of walking
+    // every due row again.
+    const params = [this.workerId, now + this.leaseMs, now, now, this.batchSize];
+    const writer = this.database as Partial<ReturningWriter>;
+    if (typeof writer.writeReturning === 'function') {
+      // On the writer thread (better-sqlite3): the event loop keeps serving
+      // the sends in flight while the claim waits for the write lock.
+      const rows = await writer.writeReturning({ sql: claimSql, params });
+      return rows.map(claimedRow);
+    }
     const { db } = this.database;
     const due = and(
       eq(outbox.status, 'pending'),
@@ -241,10 +309,6 @@ export class OutboxSender {
       or(isNull(outbox.lockedUntil), lt(outbox.lockedUntil, now)),
     );
     const candidates = db.select({ id: outbox.id }).from(outbox).where(due).orderBy(outbox.nextAttemptAt).limit(this.batchSize);
-    // One statement: SQLite runs the pick and the lease as a single write,
-    // so two senders can never both lease a row. The outer WHERE is only the
-    // id list, so the update looks rows up by primary key instead of walking
-    // every due row again.
     return db
       .update(outbox)
       .set({ lockedBy: this.workerId, lockedUntil: now + this.leaseMs })
@@ -253,7 +317,7 @@ export class OutboxSender {
   }
 
   /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */
-  private async deliver(row: OutboxRow): Promise<Outcome> {
+  private async deliver(row: ClaimedRow): Promise<Outcome> {
     try {
       const window = windowOf(row.message);
       if (window) {
@@ -307,25 +371,44 @@ export class OutboxSender {
   }
 
   /**
-   * A hard bounce or a complaint since the row was queued: one primary-key
-   * lookup per message, prepared once (building the query each time cost
-   * more than running it).
+   * A hard bounce or a complaint since the row was queued, looked up just
+   * before the send. The sends that start in one turn of the event loop
+   * (a group commit frees many slots at once) share one lookup by primary
+   * key: a read per message cost the sending process more than its render,
+   * as each read after a commit re-reads the pages another connection changed.
    */
-  private async isSuppressed(recipient: string): Promise<boolean> {
+  private isSuppressed(recipient: string): Promise<boolean> {
+    const email = recipient.trim().toLowerCase();
+    let batch = this.suppressionBatch;
+    if (!batch) {
+      const emails = new Set<string>();
+      const found = new Promise<Set<string>>((resolve, reject) =>
+        setImmediate(() => {
+          this.suppressionBatch = undefined;
+          this.lookUpSuppressed([...emails]).then(resolve, reject);
+        }),
+      );
+      batch = this.suppressionBatch = { emails, found };
+    }
+    batch.emails.add(email);
+    return batch.found.then((suppressed) => suppressed.has(email));
+  }
+
+  private async lookUpSuppressed(emails: string[]): Promise<Set<string>> {
     this.suppressionLookup ??= this.prepareSuppressionLookup();
-    return (await this.suppressionLookup.get({ email: recipient.trim().toLowerCase() })) !== undefined;
+    const rows = await this.suppressionLookup.all({ emails: JSON.stringify(emails) });
+    return new Set(rows.map((row) => row.email));
   }
 
   private prepareSuppressionLookup() {
     return this.database.db
       .select({ email: emailSuppressions.emailNormalized })
       .from(emailSuppressions)
-      .where(eq(emailSuppressions.emailNormalized, sql.placeholder('email')))
-      .limit(1)
+      .where(sql`${emailSuppressions.emailNormalized} in (select value from json_each(${sql.placeholder('emails')}))`)
       .prepare();
   }
 
-  private held(row: OutboxRow) {
+  private held(row: ClaimedRow) {
     return and(eq(outbox.id, row.id), eq(outbox.lockedBy, this.workerId), eq(outbox.status, 'pending'));
   }
 
@@ -343,7 +426,7 @@ export class OutboxSender {
   }
 
   /** Resolves once the row is durably marked sent; until then its message counts as in flight. */
-  private recordSuccess(row: OutboxRow): Promise<void> {
+  private recordSuccess(row: ClaimedRow): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.sentQueue.push({ id: row.id, resolve, reject });
       this.sentFlush ??= this.flushSent();
@@ -370,7 +453,7 @@ export class OutboxSender {
     this.sentFlush = undefined;
   }
 
-  private async recordFailure(row: OutboxRow, failure: MailSendError): Promise<'failed' | 'retried'> {
+  private async recordFailure(row: ClaimedRow, failure: MailSendError): Promise<'failed' | 'retried'> {
     const { db } = this.database;
     const attempts = row.attempts + 1;
     const giveUp = failure.permanent || attempts >= this.maxAttempts;
@@ -410,19 +493,19 @@ export class OutboxSender {
   }
 
   /** A retry of a letter delivery waits for its window to open again. */
-  private retryAt(row: OutboxRow, at: number): number {
+  private retryAt(row: ClaimedRow, at: number): number {
     const window = windowOf(row.message);
     return window ? nextWindowOpening(at, window, window.timeZone) : at;
   }
 
   /** Hands a claimed row back, due at `at`, without counting an attempt. */
-  private defer(row: OutboxRow, at: number): Promise<void> {
+  private defer(row: ClaimedRow, at: number): Promise<void> {
     return this.database.atomic([
       this.database.db.update(outbox).set({ nextAttemptAt: at, lockedBy: null, lockedUntil: null }).where(this.held(row)),
     ]);
   }
 
-  private release(rows: OutboxRow[]): Promise<void> {
+  private release(rows: ClaimedRow[]): Promise<void> {
     const ids = JSON.stringify(rows.map((row) => row.id));
     return this.database.atomic([this.database.statement({ sql: releaseSql, params: [ids, this.workerId] })]);
   }
