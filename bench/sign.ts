@@ -10,13 +10,13 @@
  * CPU) with --tool wrk. Everything stays on 127.0.0.1.
  */
 import autocannon from 'autocannon';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
+import { startBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,52 +31,8 @@ const adminToken = 'bench-admin-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
 const databasePath = join(dir, 'signet.db');
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function startServer(): Promise<{ url: string; stop: () => Promise<void> }> {
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof2'] : []), '--import', 'tsx', 'src/cli.ts', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DATABASE_PATH: databasePath,
-      DATA_DIR: dir,
-      ADMIN_TOKEN: adminToken,
-      SIGN_RATE_LIMIT: 'off',
-      MAIL_SENDER: 'off',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  let exited = false;
-  child.on('exit', () => (exited = true));
-  // Never leave the server behind, whatever happens to the bench.
-  process.on('exit', () => child.kill('SIGKILL'));
-  // LOG_LEVEL=warn keeps request logging out of the measurement, so readiness is polled.
-  for (;;) {
-    if (exited) throw new Error('server exited before it was ready');
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.on('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+function startServer() {
+  return startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', MAIL_SENDER: 'off' });
 }
 
 type Measured = { name: string; requestsPerSecond: number; p50ms: number; p99ms: number; ok: number; non2xx: number; errors: number };
