@@ -117,7 +117,13 @@ describe('GET /c/:slug', () => {
     expect(chosen.html).toContain('<a href="/c/save-refugees?lang=ja" hreflang="ja" lang="ja">日本語</a>');
     expect(chosen.html).toContain('<link rel="alternate" hreflang="ja" href="http://localhost:3000/c/save-refugees?lang=ja"/>');
     expect(chosen.html).toContain('<link rel="alternate" hreflang="x-default" href="http://localhost:3000/c/save-refugees"/>');
-    expect((await get('/c/save-refugees', { 'accept-language': 'en-GB' })).html).toContain('<option value="GB" selected="">United Kingdom</option>');
+    const british = (await get('/c/save-refugees', { 'accept-language': 'en-GB' })).html;
+    expect(british).toContain('<option value="GB" selected="">United Kingdom</option>');
+    // One country selected, and the cached list is not left marked for the next page.
+    expect(british.match(/ selected=""/g)).toHaveLength(1);
+    const english = (await get('/c/save-refugees', { 'accept-language': 'en' })).html;
+    expect(english).toContain('<option value="GB">United Kingdom</option>');
+    expect(english).toMatch(/<option value="" selected="">/);
   });
 
   it('escapes everything the organiser wrote: title, summary, Markdown body and the sharing tags', async () => {

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../lib/html.js';
 import { htmlLang, type PageLanguage } from './index.js';
 
 // ISO 3166-1 alpha-2, every officially assigned code.
@@ -27,6 +28,26 @@ export function countryOptions(language: PageLanguage): CountryOption[] {
     optionsByLanguage.set(language, options);
   }
   return options;
+}
+
+const optionsHtmlByLanguage = new Map<PageLanguage, string>();
+
+/**
+ * The `<option>`s of every country as HTML, with `selected` on `code`: the
+ * list is escaped and joined once per language, since rendering 250 elements
+ * was the largest part of building a campaign page.
+ */
+export function countryOptionsHtml(language: PageLanguage, code: string): string {
+  let html = optionsHtmlByLanguage.get(language);
+  if (html === undefined) {
+    html = countryOptions(language)
+      .map((option) => `<option value="${option.code}">${escapeHtml(option.name)}</option>`)
+      .join('');
+    optionsHtmlByLanguage.set(language, html);
+  }
+  const selected = code.toUpperCase();
+  // Only a known code is marked; anything else leaves the list untouched.
+  return countryCodes.has(selected) ? html.replace(`<option value="${selected}">`, `<option value="${selected}" selected="">`) : html;
 }
 
 export function countryName(code: string, language: PageLanguage): string {

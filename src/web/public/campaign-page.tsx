@@ -1,6 +1,7 @@
+import { raw } from 'hono/html';
 import type { getPublicCampaign } from '../../services/campaigns.js';
 import type { Organisation } from '../../letters/types.js';
-import { countryName, countryOptions } from '../i18n/countries.js';
+import { countryName, countryOptionsHtml } from '../i18n/countries.js';
 import { htmlLang, interpolate, isPageLanguage, languageName, type Messages, type PageLanguage } from '../i18n/index.js';
 import { CampaignMarkdown } from './markdown.js';
 import {
@@ -211,11 +212,7 @@ function SignForm(props: CampaignPageProps) {
             <option value="" selected={form.values.country === ''}>
               {t.countryChoose}
             </option>
-            {countryOptions(language).map((option) => (
-              <option value={option.code} selected={option.code === form.values.country.toUpperCase()}>
-                {option.name}
-              </option>
-            ))}
+            {raw(countryOptionsHtml(language, form.values.country))}
           </select>
         </div>
         <TextField field="region" label={t.fieldRegion} optional autocomplete="address-level1" maxlength={100} form={form} t={t} />

@@ -2,15 +2,29 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../http/env.js';
+import type { LetterPorts } from '../../letters/letter-ports.js';
 import type { Organisation } from '../../letters/types.js';
 import { catalogs, type Messages, type PageLanguage } from '../i18n/index.js';
 import { Layout, type PageMeta } from '../layout.js';
 
+/** organisation.json changes rarely: pages read it at most this often, not on every view. */
+const ORGANISATION_TTL_MS = 5_000;
+const organisations = new WeakMap<LetterPorts, { organisation: Promise<Organisation>; expiresAt: number }>();
+
 /** The organisation from letters/organisation.json; a broken file must not take the supporter pages down. */
 export async function siteOrganisation(c: Context<AppEnv>): Promise<Organisation | undefined> {
+  const { letters, ctx } = c.get('services');
+  const now = ctx.clock.now();
+  let cached = organisations.get(letters);
+  if (!cached || cached.expiresAt <= now) {
+    cached = { organisation: letters.loadOrganisation(), expiresAt: now + ORGANISATION_TTL_MS };
+    organisations.set(letters, cached);
+  }
   try {
-    return await c.get('services').letters.loadOrganisation();
+    return await cached.organisation;
   } catch (error) {
+    // Read again next time rather than keep the failure.
+    organisations.delete(letters);
     c.get('logger')?.warn('organisation unavailable for the web pages', { error: String(error) });
     return undefined;
   }
