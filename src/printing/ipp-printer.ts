@@ -1,14 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createRequire } from 'node:module';
+import { decodeIppResponse, encodeIppRequest, type IppAttribute, type IppOperation, type IppValue } from './ipp-codec.js';
 import { printJobStateName, PrinterError, type PrintDocument, type PrintJob, type Printer, type PrintJobState } from './printer.js';
-
-// The package is CommonJS whose exports Node cannot list for an ES import, so it is required.
-const ipp = createRequire(import.meta.url)('ipp') as typeof import('ipp') & { parse: { handleUnknownTag: unknown } };
-// The parser prints to stdout for value tags it does not decode (no-value, out-of-band); none of them matter here.
-ipp.parse.handleUnknownTag = (_tag: number, _name: string, length: number, read: (length: number) => string) =>
-  length ? read(length) : undefined;
 
 export type IppPrinterOptions = {
   /** `ipp://host[:port]/printers/NAME` (CUPS) or `ipps://…`; the port defaults to 631. */
@@ -19,8 +13,8 @@ export type IppPrinterOptions = {
   timeoutMs?: number;
 };
 
-type Attributes = Record<string, unknown>;
-type IppResponse = { status: number; statusName: string; operation: Attributes; job: Attributes };
+type Attributes = Record<string, IppValue | IppValue[]>;
+type IppAnswer = { statusName: string; operation: Attributes; job: Attributes };
 
 /** IPP status names that mean the document itself is refused: sending it again cannot help. */
 const documentRefusals = new Set([
@@ -42,9 +36,8 @@ function ippName(name: string): string {
 
 /**
  * A `Printer` speaking IPP/1.1 to one printer or CUPS queue: Print-Job with
- * the PDF, Get-Job-Attributes for the state. Messages are encoded and decoded
- * with the `ipp` package; the HTTP exchange is done here so it has a timeout
- * and every failure becomes a `PrinterError`.
+ * the PDF, Get-Job-Attributes for the state (messages by ./ipp-codec.ts).
+ * The HTTP exchange has a timeout, and every failure becomes a `PrinterError`.
  */
 export class IppPrinter implements Printer {
   private readonly url: URL;
@@ -69,12 +62,13 @@ export class IppPrinter implements Printer {
     const pdf = 'path' in document.pdf ? await readFile(document.pdf.path) : Buffer.from(document.pdf.buffer, document.pdf.byteOffset, document.pdf.byteLength);
     const response = await this.call(
       'Print-Job',
-      {
-        'requesting-user-name': this.userName,
-        'job-name': ippName(document.jobName),
-        'document-format': 'application/pdf',
-      },
-      { job: document.copies !== undefined && document.copies !== 1 ? { copies: document.copies } : undefined, data: pdf },
+      this.printerTarget(),
+      [
+        { name: 'requesting-user-name', tag: 'nameWithoutLanguage', values: [this.userName] },
+        { name: 'job-name', tag: 'nameWithoutLanguage', values: [ippName(document.jobName)] },
+        { name: 'document-format', tag: 'mimeMediaType', values: ['application/pdf'] },
+      ],
+      { job: document.copies !== undefined && document.copies !== 1 ? [{ name: 'copies', tag: 'integer', values: [document.copies] }] : undefined, data: pdf },
     );
     const jobUri = response.job['job-uri'];
     const state = printJobStateName(response.job['job-state']);
@@ -87,48 +81,48 @@ export class IppPrinter implements Printer {
   }
 
   async jobState(jobUri: string): Promise<PrintJobState> {
-    const response = await this.call('Get-Job-Attributes', {
-      'job-uri': jobUri,
-      'requesting-user-name': this.userName,
-      'requested-attributes': ['job-state'],
-    });
+    const response = await this.call('Get-Job-Attributes', { name: 'job-uri', tag: 'uri', values: [jobUri] }, [
+      { name: 'requesting-user-name', tag: 'nameWithoutLanguage', values: [this.userName] },
+      { name: 'requested-attributes', tag: 'keyword', values: ['job-state'] },
+    ]);
     const state = printJobStateName(response.job['job-state']);
     if (!state) throw new PrinterError('PRINTER_BAD_RESPONSE', `The printer at ${this.printerUri} did not say the state of ${jobUri}.`, { retryable: true });
     return state;
   }
 
-  private async call(operation: string, attributes: Attributes, extra: { job?: Attributes | undefined; data?: Buffer } = {}): Promise<IppResponse> {
-    const message = {
-      version: '1.1',
+  private printerTarget(): IppAttribute {
+    return { name: 'printer-uri', tag: 'uri', values: [this.printerUri] };
+  }
+
+  private async call(operation: IppOperation, target: IppAttribute, attributes: IppAttribute[], extra: { job?: IppAttribute[] | undefined; data?: Buffer } = {}): Promise<IppAnswer> {
+    const body = encodeIppRequest({
       operation,
-      id: (this.requestId = (this.requestId % 0x7fffffff) + 1),
+      requestId: (this.requestId = (this.requestId % 0x7fffffff) + 1),
       // charset, language and the target come first, in this order (RFC 8011 §4.1.4).
-      'operation-attributes-tag': {
-        'attributes-charset': 'utf-8',
-        'attributes-natural-language': 'en',
-        ...('job-uri' in attributes ? {} : { 'printer-uri': this.printerUri }),
+      operationAttributes: [
+        { name: 'attributes-charset', tag: 'charset', values: ['utf-8'] },
+        { name: 'attributes-natural-language', tag: 'naturalLanguage', values: ['en'] },
+        target,
         ...attributes,
-      },
-      ...(extra.job ? { 'job-attributes-tag': extra.job } : {}),
-      ...(extra.data ? { data: extra.data } : {}),
-    };
-    const body = ipp.serialize(message);
+      ],
+      jobAttributes: extra.job,
+      document: extra.data,
+    });
     const raw = await this.post(body, operation);
-    if (raw.length < 8) throw this.badResponse(operation, 'an answer too short for IPP');
-    let parsed: Record<string, unknown>;
+    if (raw.length < 9) throw this.badResponse(operation, 'an answer too short for IPP');
+    let parsed;
     try {
-      parsed = ipp.parse(raw) as unknown as Record<string, unknown>;
+      parsed = decodeIppResponse(raw);
     } catch (error) {
       throw this.badResponse(operation, 'an answer that is not IPP', error);
     }
-    const status = raw.readUInt16BE(2);
-    const statusName = typeof parsed.statusCode === 'string' ? parsed.statusCode : `0x${status.toString(16).padStart(4, '0')}`;
-    const operationGroup = firstGroup(parsed['operation-attributes-tag']);
+    const { statusCode: status, statusName } = parsed;
+    const operationGroup = parsed.groups.operation ?? {};
     if (status >= 0x0100) {
       const said = operationGroup['status-message'];
       const detail = typeof said === 'string' && said.trim() ? ` (${said.trim()})` : '';
       if (statusName === 'client-error-not-found' && operation === 'Get-Job-Attributes') {
-        throw new PrinterError('PRINT_JOB_NOT_FOUND', `The printer at ${this.printerUri} no longer knows ${String(attributes['job-uri'])}${detail}.`, {
+        throw new PrinterError('PRINT_JOB_NOT_FOUND', `The printer at ${this.printerUri} no longer knows ${String(target.values[0])}${detail}.`, {
           retryable: false,
           ippStatus: statusName,
         });
@@ -138,7 +132,7 @@ export class IppPrinter implements Printer {
         ippStatus: statusName,
       });
     }
-    return { status, statusName, operation: operationGroup, job: firstGroup(parsed['job-attributes-tag']) };
+    return { statusName, operation: operationGroup, job: parsed.groups.job ?? {} };
   }
 
   private post(body: Buffer, operation: string): Promise<Buffer> {
@@ -185,10 +179,4 @@ export class IppPrinter implements Printer {
   private badResponse(operation: string, what: string, cause?: unknown) {
     return new PrinterError('PRINTER_BAD_RESPONSE', `The printer at ${this.printerUri} gave ${what} to ${operation}.`, { retryable: true, cause });
   }
-}
-
-/** A group the parser read more than once comes back as an array; the first is the one wanted here. */
-function firstGroup(group: unknown): Attributes {
-  const first = Array.isArray(group) ? (group[0] as unknown) : group;
-  return first && typeof first === 'object' ? (first as Attributes) : {};
 }
