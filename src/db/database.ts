@@ -32,5 +32,12 @@ export interface Database {
    * drizzle's `db.run(sql)` executes at once on the sync driver.
    */
   statement(query: SQL | RawQuery): WriteStatement;
+  /**
+   * One write whose rows the caller needs (`UPDATE … RETURNING`), as arrays
+   * in column order, resolved once committed (on D1: `prepare().bind().raw()`).
+   * On better-sqlite3 it runs on the writer thread, so the event loop never
+   * waits in SQLite's busy handler for another connection's write lock.
+   */
+  writeReturning(query: RawQuery): Promise<unknown[][]>;
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
-import { and, eq, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
-import type { Database, RawQuery } from '../db/database.js';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
 import { emailSuppressions, outbox, type OutboxMessage, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
@@ -51,10 +51,7 @@ type OutboxRow = typeof outbox.$inferSelect;
 /** What the sender needs of a claimed row. */
 type ClaimedRow = Pick<OutboxRow, 'id' | 'recipient' | 'messageId' | 'message' | 'attempts' | 'nextAttemptAt' | 'lockedUntil'>;
 
-/** SqliteDatabase's RETURNING write on its writer thread; other drivers claim through drizzle. */
-type ReturningWriter = { writeReturning(query: RawQuery): Promise<unknown[][]> };
-
-/** The claim as SQL text, for the writer thread: parameters are the worker id, lease end, now, now, batch size. */
+/** The claim as SQL text: parameters are the worker id, lease end, now, now, batch size. */
 const claimSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
   WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
     AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
@@ -294,26 +291,9 @@ export class OutboxSender {
     // so two senders can never both lease a row. The outer WHERE is only the
     // id list, so the update looks rows up by primary key instead of walking
     // every due row again.
-    const params = [this.workerId, now + this.leaseMs, now, now, this.batchSize];
-    const writer = this.database as Partial<ReturningWriter>;
-    if (typeof writer.writeReturning === 'function') {
-      // On the writer thread (better-sqlite3): the event loop keeps serving
-      // the sends in flight while the claim waits for the write lock.
-      const rows = await writer.writeReturning({ sql: claimSql, params });
-      return rows.map(claimedRow);
-    }
-    const { db } = this.database;
-    const due = and(
-      eq(outbox.status, 'pending'),
-      lte(outbox.nextAttemptAt, now),
-      or(isNull(outbox.lockedUntil), lt(outbox.lockedUntil, now)),
-    );
-    const candidates = db.select({ id: outbox.id }).from(outbox).where(due).orderBy(outbox.nextAttemptAt).limit(this.batchSize);
-    return db
-      .update(outbox)
-      .set({ lockedBy: this.workerId, lockedUntil: now + this.leaseMs })
-      .where(inArray(outbox.id, candidates))
-      .returning();
+    // writeReturning keeps the event loop serving the sends in flight while the claim waits for the write lock.
+    const rows = await this.database.writeReturning({ sql: claimSql, params: [this.workerId, now + this.leaseMs, now, now, this.batchSize] });
+    return rows.map(claimedRow);
   }
 
   /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../http/env.js';
 
 export type PageHeaderOptions = {
@@ -35,4 +35,12 @@ export function pageHeaders(options: PageHeaderOptions): MiddlewareHandler<AppEn
     c.res.headers.set('X-Frame-Options', frameOptions);
     c.res.headers.set('Cross-Origin-Opener-Policy', 'same-origin');
   };
+}
+
+/**
+ * For Hono's csrf() Origin check on form posts: this request's own origin, or
+ * PUBLIC_URL's (behind a proxy the request URL may name an internal host).
+ */
+export function isOwnOrigin(origin: string, c: Context<AppEnv>): boolean {
+  return origin === new URL(c.req.url).origin || origin === new URL(c.get('services').ctx.publicUrl).origin;
 }

@@ -408,6 +408,7 @@ describe('mailings: pause, resume, cancel', () => {
     const racing: Database = {
       db: app.database.db,
       statement: (query) => app.database.statement(query),
+      writeReturning: (query) => app.database.writeReturning(query),
       close: () => app.database.close(),
       atomic: async (statements) => {
         await app.database.atomic([app.database.db.update(mailings).set({ status: 'finished' }).where(eq(mailings.id, id))]);

@@ -143,6 +143,7 @@ export function stallingDatabase(real: Database, passing: number): { database: D
   const database: Database = {
     db: real.db,
     statement: (query) => real.statement(query),
+    writeReturning: (query) => real.writeReturning(query),
     close: () => real.close(),
     async atomic(statements) {
       if (++calls > passing) {

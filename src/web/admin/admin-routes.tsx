@@ -7,7 +7,7 @@ import { ServiceError } from '../../services/errors.js';
 import { createAdminSession, deleteAdminSession, resolveAdminSession, SESSION_LIFETIME_MS } from '../../services/admin-sessions.js';
 import { authenticateToken } from '../../services/tokens.js';
 import { readFormFields } from '../form-body.js';
-import { pageHeaders } from '../page-headers.js';
+import { isOwnOrigin, pageHeaders } from '../page-headers.js';
 import { adminAssetRoutes } from './admin-assets.js';
 import { type AdminContext, type AdminEnv, requireSession, safeNext, sessionCookie } from './admin-env.js';
 import { forbiddenPage, messagePage, renderPage, statusOf } from './admin-page.js';
@@ -117,7 +117,7 @@ export function adminRoutes() {
   // Origin (or Sec-Fetch-Site) of every form POST: this origin, or the public URL's when behind a proxy.
   admin.use(
     csrf({
-      origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(c.get('services').ctx.publicUrl).origin,
+      origin: isOwnOrigin,
     }),
   );
   admin.get('/', (c) => c.redirect('/admin/campaigns', 303));

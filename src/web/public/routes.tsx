@@ -12,7 +12,7 @@ import { siteStylesheet } from '../assets/index.js';
 import { readFormFields } from '../form-body.js';
 import { countryCodes, defaultCountry } from '../i18n/countries.js';
 import { catalogs, interpolate, isPageLanguage, LANGUAGE_COOKIE, negotiateLanguage, preferredRegion, type PageLanguage } from '../i18n/index.js';
-import { pageHeaders } from '../page-headers.js';
+import { isOwnOrigin, pageHeaders } from '../page-headers.js';
 import { CampaignPage, campaignTexts, signingState, type SignFormState } from './campaign-page.js';
 import { issueFormToken, verifyFormToken } from './form-tokens.js';
 import { renderMessage, renderPage, siteOrganisation } from './render.js';
@@ -59,7 +59,7 @@ function notFoundPage(c: Context<AppEnv>, language: PageLanguage) {
  */
 function sameOriginPosts(): MiddlewareHandler<AppEnv> {
   const check = csrf({
-    origin: (origin, c) => origin === new URL(c.req.url).origin || origin === new URL(c.get('services').ctx.publicUrl).origin,
+    origin: isOwnOrigin,
   });
   return async (c, next) => {
     try {
