@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import type { LetterInput, Signatory } from '../src/letters/index.js';
+import type { LetterInput, LetterLanguage, RegionCount, RegionTally, Signatory } from '../src/letters/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +40,7 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
   ja: {
     family: ['佐藤', '鈴木', '高橋', '田中', '伊藤', '渡辺', '山本', '中村', '小林', '加藤', '吉田', '山田', '佐々木', '松本', '井上', '木村', '斎藤', '清水'],
     given: ['太郎', '花子', 'さくら', '翔太', '陽菜', '健一', '美咲', 'ゆうき', '大輔', '結衣', '蓮', 'ひなた', '直樹', '真由美'],
-    places: [['東京', '東京都'], ['大阪', '大阪府'], ['横浜', '神奈川県'], ['札幌', '北海道'], ['福岡', '福岡県'], ['京都', '京都府'], ['那覇', '沖縄県']],
+    places: [['東京', 'JP-13'], ['大阪', 'JP-27'], ['横浜', 'JP-14'], ['札幌', 'JP-01'], ['福岡', 'JP-40'], ['京都', 'JP-26'], ['那覇', 'JP-47']],
     country: 'JP',
     locale: 'ja',
     separator: ' ',
@@ -48,7 +48,7 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
   sc: {
     family: ['王', '李', '张', '刘', '陈', '杨', '黄', '赵', '吴', '周', '徐', '孙', '马', '朱'],
     given: ['伟', '芳', '娜', '秀英', '敏', '静', '丽', '强', '磊', '军', '洋', '艳', '勇', '杰'],
-    places: [['北京', '北京市'], ['上海', '上海市'], ['广州', '广东省'], ['成都', '四川省'], ['沈阳', '辽宁省']],
+    places: [['北京', 'CN-BJ'], ['上海', 'CN-SH'], ['广州', 'CN-GD'], ['成都', 'CN-SC'], ['沈阳', 'CN-LN']],
     country: 'CN',
     locale: 'zh-CN',
     separator: '',
@@ -56,7 +56,7 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
   tc: {
     family: ['陳', '林', '黃', '張', '李', '王', '吳', '劉', '蔡', '楊', '許', '鄭', '謝', '郭'],
     given: ['志明', '淑芬', '家豪', '雅婷', '俊傑', '怡君', '冠宇', '佳穎', '宗翰', '詩涵', '建宏', '美玲'],
-    places: [['臺北', '臺北市'], ['高雄', '高雄市'], ['臺中', '臺中市'], ['香港', '香港']],
+    places: [['臺北', 'TW-TPE'], ['高雄', 'TW-KHH'], ['臺中', 'TW-TXG'], ['香港', '']],
     country: 'TW',
     locale: 'zh-TW',
     separator: '',
@@ -64,7 +64,7 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
   ko: {
     family: ['김', '이', '박', '최', '정', '강', '조', '윤', '장', '임', '한', '오'],
     given: ['민준', '서연', '도윤', '지우', '하준', '서윤', '시우', '하은', '주원', '지민', '예준', '수아'],
-    places: [['서울', '서울특별시'], ['부산', '부산광역시'], ['인천', '인천광역시'], ['대구', '대구광역시']],
+    places: [['서울', 'KR-11'], ['부산', 'KR-26'], ['인천', 'KR-28'], ['대구', 'KR-27']],
     country: 'KR',
     locale: 'ko',
     separator: '',
@@ -72,7 +72,7 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
   latin: {
     family: ['García', 'Müller', 'Nováková', 'Łukasiewicz', 'Øvergaard', 'Dubois', 'Åström', 'Fernández', 'Smith', 'Nguyễn', 'Çelik', 'Ó Súilleabháin', 'Kowalczyk', 'Żmuda'],
     given: ['José', 'Zoë', 'François', 'Ángela', 'Jürgen', 'Søren', 'Chloé', 'Łucja', 'Mário', 'Inés', 'Ingrid', 'Raphaël', 'Dorothée', 'Tomáš'],
-    places: [['São Paulo', 'SP'], ['Zürich', 'ZH'], ['Kraków', 'Małopolskie'], ['Malmö', 'Skåne'], ['Besançon', 'Bourgogne-Franche-Comté'], ['Córdoba', 'Andalucía'], ['London', 'England']],
+    places: [['São Paulo', 'BR-SP'], ['Zürich', 'CH-ZH'], ['Kraków', 'PL-12'], ['Malmö', 'SE-M'], ['Besançon', 'FR-BFC'], ['Córdoba', 'ES-AN'], ['London', 'GB-ENG']],
     country: 'GB',
     locale: 'en',
     separator: ' ',
@@ -81,12 +81,8 @@ const pools: Record<'ja' | 'sc' | 'tc' | 'ko' | 'latin', Pool> = {
 
 const countries: Record<string, string> = { 'São Paulo': 'BR', Zürich: 'CH', Kraków: 'PL', Malmö: 'SE', Besançon: 'FR', Córdoba: 'ES', London: 'GB', 香港: 'HK' };
 
-/**
- * `count` named signatories plus one in eleven who chose `none` (counted, never listed), as a
- * source that generates them afresh on each pass, as a database cursor would: the benchmark then
- * measures the renderer, not an array of a million rows held in memory.
- */
-function signatorySource(count: number): () => Generator<Signatory> {
+/** `count` named signatories plus one in eleven who chose `none` (counted, never listed), each with the region they gave (ISO 3166-2, or none). */
+function* people(count: number): Generator<{ signatory: Signatory; region: string | null }> {
   const weighted: [Pool, number][] = [
     [pools.ja, 0.3],
     [pools.sc, 0.15],
@@ -94,39 +90,52 @@ function signatorySource(count: number): () => Generator<Signatory> {
     [pools.ko, 0.15],
     [pools.latin, 0.3],
   ];
+  const random = prng(20270922);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  let named = 0;
+  for (let i = 0; named < count; i++) {
+    let roll = random();
+    const pool = weighted.find(([, share]) => (roll -= share) < 0)?.[0] ?? pools.latin;
+    const family = pick(pool.family);
+    const given = pick(pool.given);
+    const name = pool === pools.latin ? `${given} ${family}` : `${family}${pool.separator}${given}`;
+    const [city, region] = pick(pool.places);
+    const hidden = i % 11 === 10;
+    if (!hidden) named++;
+    const nameOnLetter = hidden ? 'none' : random() < 0.8 ? 'full' : 'initials';
+    yield { signatory: { name, nameOnLetter, city, country: countries[city] ?? pool.country, locale: pool.locale }, region: region || null };
+  }
+}
+
+/**
+ * The signatories as a source that generates them afresh on each pass, as a database cursor
+ * would: the benchmark then measures the renderer, not an array of a million rows held in memory.
+ */
+function signatorySource(count: number): () => Generator<Signatory> {
   return function* generate() {
-    const random = prng(20270922);
-    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
-    let named = 0;
-    for (let i = 0; named < count; i++) {
-      let roll = random();
-      const pool = weighted.find(([, share]) => (roll -= share) < 0)?.[0] ?? pools.latin;
-      const family = pick(pool.family);
-      const given = pick(pool.given);
-      const name = pool === pools.latin ? `${given} ${family}` : `${family}${pool.separator}${given}`;
-      const [city, region] = pick(pool.places);
-      const hidden = i % 11 === 10;
-      if (!hidden) named++;
-      yield { name, nameOnLetter: hidden ? 'none' : random() < 0.8 ? 'full' : 'initials', city, region, country: countries[city] ?? pool.country, locale: pool.locale };
-    }
+    for (const { signatory } of people(count)) yield signatory;
   };
 }
 
-function regionTotals(source: () => Iterable<Signatory>): { total: number; byRegion: { region: string; count: number }[] } {
-  const regions = new Map<string, number>();
+/** Region totals as the letters service shows them: small regions merged (PUBLIC_REGION_MIN 5). */
+function regionTotals(count: number, language: LetterLanguage, publicRegionTotals: (tallies: RegionTally[], language: LetterLanguage, minimum: number) => RegionCount[]) {
+  const tallies = new Map<string, RegionTally>();
   let total = 0;
-  for (const { region } of source()) {
+  for (const { signatory, region } of people(count)) {
     total++;
-    regions.set(region!, (regions.get(region!) ?? 0) + 1);
+    const key = `${signatory.country}:${region ?? ''}`;
+    const tally = tallies.get(key);
+    if (tally) tally.count++;
+    else tallies.set(key, { country: signatory.country, region, count: 1 });
   }
-  return { total, byRegion: [...regions].map(([region, regionCount]) => ({ region, count: regionCount })).sort((a, b) => b.count - a.count) };
+  return { total, byRegion: publicRegionTotals([...tallies.values()], language, 5) };
 }
 
 async function runChild(names: number, out: string, useWorker: boolean): Promise<void> {
-  const { loadOrganisation, loadTemplate, renderLetter, createLetterRenderPool } = await import('../src/letters/index.js');
+  const { loadOrganisation, loadTemplate, renderLetter, createLetterRenderPool, publicRegionTotals } = await import('../src/letters/index.js');
   const lettersDir = fileURLToPath(new URL('../letters', import.meta.url));
   const signatories = signatorySource(names);
-  const { total, byRegion } = regionTotals(signatories);
+  const { total, byRegion } = regionTotals(names, 'ja', publicRegionTotals);
   const input: LetterInput = {
     template: await loadTemplate(lettersDir, 'embassy-petition', 'ja'),
     organisation: await loadOrganisation(lettersDir),

@@ -10,7 +10,7 @@ import { requestContext } from './http/middleware.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { LetterPorts } from './letters/letter-ports.js';
-import type { KeyedHasher } from './lib/secrets.js';
+import type { Keyring } from './lib/keyring.js';
 import { TtlCache } from './lib/ttl-cache.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -18,14 +18,16 @@ import { deliveryRoutes } from './routes/deliveries.js';
 import { letterRoutes } from './routes/letters.js';
 import { mailingRoutes } from './routes/mailings.js';
 import { printJobRoutes } from './routes/print-jobs.js';
+import { privacyRoutes } from './routes/privacy.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
 import { publicPageRoutes } from './web/public/routes.js';
+import { privacyPageRoutes } from './web/public/privacy-routes.js';
 import { adminRoutes } from './web/admin/admin-routes.js';
-import type { ServiceContext } from './services/context.js';
+import type { PrivacySettings, ServiceContext } from './services/context.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
@@ -43,8 +45,10 @@ export type AppDeps = {
   signRateLimit: { limit: number; windowMs: number } | null;
   /** Take the client address from X-Forwarded-For (only behind a known proxy). */
   trustProxy: boolean;
-  /** Keyed hash for client addresses, so raw IPs are never stored. */
-  ipHasher: KeyedHasher;
+  /** Every key, derived from the root secret (SECRET_KEY); raw IPs and tokens are never stored. */
+  keys: Keyring;
+  /** RETENTION_DAYS, PENDING_TTL_DAYS, PUBLIC_REGION_MIN, CONFIRM_EMAIL_LIMIT. */
+  privacy: PrivacySettings;
   rateLimiter?: RateLimiter;
   /** The runtime's view of the peer address (e.g. the Node socket). */
   clientAddress?: (c: Context) => string | undefined;
@@ -59,7 +63,6 @@ export type AppServices = {
   ctx: ServiceContext;
   adminToken: string | undefined;
   signLimits: SignLimits;
-  ipHasher: KeyedHasher;
   clientIp: (c: Context) => string | undefined;
   onMailQueued: () => void;
   letters: LetterPorts;
@@ -114,11 +117,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       publicUrl: deps.publicUrl.replace(/\/+$/, ''),
       mailFrom: deps.mailFrom,
       confirmTokenTtlMs: deps.confirmTokenTtlMs,
+      keys: deps.keys,
+      privacy: deps.privacy,
       signingCampaigns: new TtlCache(1000),
     },
     adminToken: deps.adminToken,
     signLimits: { rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(), rateLimit: deps.signRateLimit },
-    ipHasher: deps.ipHasher,
     clientIp: clientIpResolver(deps),
     onMailQueued: deps.onMailQueued ?? (() => {}),
     letters: deps.letters,
@@ -156,9 +160,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', unsubscribeApiRoutes());
   api.route('/', bounceRoutes());
   api.route('/', outboxRoutes());
+  api.route('/', privacyRoutes());
   app.route('/api/v1', api);
   app.route('/', unsubscribePageRoutes());
   app.route('/', publicPageRoutes());
+  app.route('/', privacyPageRoutes());
   app.route('/admin', adminRoutes());
 
   app.get(

@@ -6,13 +6,14 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
-import { lettersDir, openServices, startServer, startWorker } from './entry/node.js';
+import { lettersDir, openServices, retentionPorts, startServer, startWorker } from './entry/node.js';
 import { createLocalLetterPorts } from './letters/letter-store.js';
 import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './services/errors.js';
 import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
 import { CreateMailingInput, finalMailingStatuses, getMailingView, scheduleMailing, type MailingView } from './services/mailings.js';
+import { runRetention } from './services/retention.js';
 import { importTargets } from './services/target-import.js';
 import { createToken, CreateTokenInput, scopes } from './services/tokens.js';
 
@@ -34,6 +35,8 @@ Commands:
                    [--subject S --body-file F | --template T] [--channel email|print] [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
+  retention run                           run the retention job now (RETENTION_DAYS, PENDING_TTL_DAYS, IP hashes,
+                                          sent mail bodies and files) and print what it did, in counts
 
 Settings come from the environment (see README): PORT, HOST, DATABASE_PATH, PUBLIC_URL,
 ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL, PRINTER_URL.`;
@@ -77,8 +80,8 @@ async function serveCommand(settings: Settings) {
   closeOnSignals(running, logger);
 }
 
-async function withServices<T>(settings: Settings, task: (ctx: ReturnType<typeof openServices>['ctx']) => Promise<T>): Promise<T> {
-  const { database, ctx } = openServices(settings, silentLogger);
+async function withServices<T>(settings: Settings, task: (ctx: Awaited<ReturnType<typeof openServices>>['ctx']) => Promise<T>): Promise<T> {
+  const { database, ctx } = await openServices(settings, silentLogger);
   try {
     return await task(ctx);
   } finally {
@@ -295,6 +298,14 @@ async function main(argv: string[]) {
       return lettersCommand(settings, sub, arg, values);
     case 'mailing':
       return mailingCommand(settings, sub, arg, values);
+    case 'retention': {
+      if (sub !== 'run') fail('usage: signet retention run');
+      const report = await withServices(settings, (ctx) => runRetention(ctx, retentionPorts(settings)));
+      const width = Math.max(...Object.keys(report).map((key) => key.length));
+      for (const [key, count] of Object.entries(report)) process.stdout.write(`${key.padEnd(width)}  ${count}
+`);
+      return;
+    }
     default:
       fail(`unknown command "${command}"\n\n${usage}`);
   }

@@ -58,11 +58,44 @@ const SettingsFields = v.object({
   SMTP_MAX_MESSAGES: v.optional(PositiveIntSetting(1, 1_000_000), '1000'),
   /** An IPP printer or CUPS queue; when set, the background work prints queued print deliveries on it. */
   PRINTER_URL: v.optional(PrinterUrlSetting),
+  /**
+   * The root secret every key is derived from (src/lib/keyring.ts). Without
+   * it and SECRET_KEY_FILE, a key file DATA_DIR/secret.key (0600) is made at
+   * first start. Never stored in the database.
+   */
+  SECRET_KEY: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'))),
+  /** A file holding the root secret (e.g. a mounted secret); must exist. */
+  SECRET_KEY_FILE: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  /**
+   * The root secret before a rotation: links made under it keep working until
+   * it is removed (README: Privacy). Without it, a key file `<key file>.previous` is read if present.
+   */
+  SECRET_KEY_PREVIOUS: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  /** Personal data of a campaign closed or archived longer than this many days is anonymised by the retention job; 0: at the next run. */
+  RETENTION_DAYS: v.optional(PositiveIntSetting(0, 36_500), '365'),
+  /** Unconfirmed signatures older than this many days are deleted. */
+  PENDING_TTL_DAYS: v.optional(PositiveIntSetting(1, 365), '30'),
+  /** In anything a target or the public sees, a region with fewer signatures than this is merged into "other regions". */
+  PUBLIC_REGION_MIN: v.optional(PositiveIntSetting(1, 1_000), '5'),
+  /** Confirmation and privacy emails per address per window (`N/Ss`); a window, never a lifetime cap, so nobody can lock a supporter out. */
+  CONFIRM_EMAIL_LIMIT: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+\/\d+s$/, 'must be "N/Ss" (e.g. 3/3600s)'),
+      v.transform((value) => {
+        const [count, seconds] = value.slice(0, -1).split('/').map(Number) as [number, number];
+        return { limit: count, windowMs: seconds * 1000 };
+      }),
+      v.check((value) => value.limit > 0 && value.windowMs > 0, 'count and window must be positive'),
+    ),
+    '3/3600s',
+  ),
 });
 
 export const Settings = v.pipe(
   SettingsFields,
   v.transform((settings) => ({ ...settings, PUBLIC_URL: settings.PUBLIC_URL ?? `http://localhost:${settings.PORT}` })),
+  v.check((settings) => !(settings.SECRET_KEY && settings.SECRET_KEY_FILE), 'set SECRET_KEY or SECRET_KEY_FILE, not both'),
 );
 
 export type Settings = v.InferOutput<typeof Settings>;

@@ -12,6 +12,7 @@ import { createTestDatabase } from './helpers/db.js';
 import { parseMail, partText } from './mail/helpers/mime.js';
 import { insertOutboxRows, mailFrom, sampleMessage } from './mail/helpers/outbox.js';
 import { startSmtpServer } from './mail/helpers/smtp-server.js';
+import { testLinks } from './helpers/keys.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,7 +27,7 @@ async function setUp() {
   const transport = new SmtpTransport({ url: server.url });
   closers.push(() => transport.close());
   const clock = new ManualClock();
-  const sender = new OutboxSender({ database: testDb.database, transport, clock, logger: silentLogger, from: mailFrom, random: () => 0 });
+  const sender = new OutboxSender({ links: testLinks, database: testDb.database, transport, clock, logger: silentLogger, from: mailFrom, random: () => 0 });
   return { ...testDb, server, clock, sender };
 }
 

@@ -42,7 +42,7 @@ describe('organiser reads of signatures', () => {
     t = createTestApp();
     const slug = await openCampaign(t);
     await signAndConfirm(slug, 'f1@example.org', { name: '=HYPERLINK("http://evil","x")', city: '+81 Tokyo', comment: '@SUM(A1)' });
-    await signAndConfirm(slug, 'f2@example.org', { name: '山田 "太郎"', region: '-1+1', comment: 'line one\nline two' });
+    await signAndConfirm(slug, 'f2@example.org', { name: '山田 "太郎"', postalCode: '-1+1', comment: 'line one\nline two' });
     const res = await t.request('GET', `/api/v1/campaigns/${slug}/signatures.csv`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
@@ -77,7 +77,7 @@ describe('organiser reads of signatures', () => {
     const res = await t.request('GET', `/api/v1/campaigns/${slug}/stats`);
     expect(res.status).toBe(200);
     const stats = await res.json();
-    expect(stats.byStatus).toEqual({ pending: 1, confirmed: 3, invalidated: 0, fraudulent: 0 });
+    expect(stats.byStatus).toEqual({ pending: 1, confirmed: 3, invalidated: 0, fraudulent: 0, erased: 0 });
     expect(stats.byDay).toEqual([
       { date: '2027-09-20', confirmed: 1, cumulative: 1 },
       { date: '2027-09-21', confirmed: 2, cumulative: 3 },
@@ -94,7 +94,7 @@ describe('organiser reads of signatures', () => {
     await signAndConfirm(slug, 'p3@example.org', { name: '山田太郎', country: 'JP', consent: { showPublicly: true } });
     await signAndConfirm(slug, 'p4@example.org', { name: 'Pending Person', consent: { showPublicly: true } }, false);
     // Family name first, with a space: the family name must not show whole.
-    await signAndConfirm(slug, 'p5@example.org', { name: '김 민준', country: 'KR', consent: { showPublicly: true } });
+    await signAndConfirm(slug, 'p5@example.org', { name: '김 민준', country: 'KR', region: 'KR-11', consent: { showPublicly: true } });
     const res = await t.request('GET', `/api/v1/campaigns/${slug}/signatures/public`, { token: null });
     expect(res.status).toBe(200);
     const body = await res.json();

@@ -65,6 +65,8 @@ type WriterReply = {
   results: ({ message: string; code?: string } | null)[];
   rows?: (unknown[][] | undefined)[];
   failed?: string;
+  /** The answer to a checkpoint request: whether a reader kept the log from being truncated. */
+  checkpointBusy?: boolean;
 };
 
 /** An error from the writer thread, carrying SQLite's message and code (e.g. SQLITE_CONSTRAINT_UNIQUE). */
@@ -105,6 +107,8 @@ export class SqliteDatabase implements Database {
     this.sqlite.pragma('journal_mode = WAL');
     this.sqlite.pragma('synchronous = FULL');
     this.sqlite.pragma('foreign_keys = ON');
+    // Deleted and overwritten content is zeroed, so erased personal data does not linger in free pages.
+    this.sqlite.pragma('secure_delete = ON');
     this.sqlite.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     this.prepare = createStatementCache(this.sqlite);
     const drizzleDb: BetterSQLite3Database<typeof schema> = drizzle(withStatementCache(this.sqlite, this.prepare), { schema });
@@ -158,6 +162,20 @@ export class SqliteDatabase implements Database {
     return new Promise<unknown[][]>((resolve, reject) => {
       this.queue.push({ queries: [{ sql: query.sql, params: query.params, returning: true }], resolve: (rows) => resolve(rows ?? []), reject });
       this.scheduleFlush();
+    });
+  }
+
+  /**
+   * `PRAGMA wal_checkpoint(TRUNCATE)` on the writer thread: it runs between
+   * two commits of this process, and the main thread never waits in the busy
+   * handler for the readers to finish.
+   */
+  truncateLog(): Promise<boolean> {
+    const id = this.nextGroupId++;
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, (reply) => (reply.failed ? reject(new SqliteWriteError(reply.failed, undefined)) : resolve(reply.checkpointBusy !== true)));
+      this.writer.ref();
+      this.writer.postMessage({ id, checkpoint: true });
     });
   }
 

@@ -39,5 +39,12 @@ export interface Database {
    * waits in SQLite's busy handler for another connection's write lock.
    */
   writeReturning(query: RawQuery): Promise<unknown[][]>;
+  /**
+   * Copies the write-ahead log into the database file and truncates it, so
+   * values just erased (PRAGMA secure_delete zeroes them in the file) do not
+   * live on in old log frames. Resolves `false` when a reader kept the log
+   * from being truncated this time. Absent where there is no local log (D1).
+   */
+  truncateLog?(): Promise<boolean>;
   close(): Promise<void>;
 }

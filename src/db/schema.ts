@@ -35,6 +35,8 @@ export const campaigns = sqliteTable(
     letterTemplate: text('letter_template'),
     /** Confirmed signatures folded in by the count reconciler; add pending rows of signature_count_deltas for the live figure. */
     signatureCount: integer('signature_count').notNull().default(0),
+    /** When the campaign last moved to closed or archived (null while draft or open): the retention clock starts here. */
+    closedAt: integer('closed_at'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -97,13 +99,20 @@ export const signatures = sqliteTable(
     nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull().default('none'),
     showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull().default(false),
     updates: integer('updates', { mode: 'boolean' }).notNull().default(false),
-    status: text('status', { enum: ['pending', 'confirmed', 'invalidated', 'fraudulent'] }).notNull().default('pending'),
+    /**
+     * `erased`: anonymised at the supporter's request or by retention; a signature
+     * confirmed before its erasure still counts (confirmedAt stays), nothing else of it is kept.
+     */
+    status: text('status', { enum: ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'] }).notNull().default('pending'),
     createdAt: integer('created_at').notNull(),
     confirmedAt: integer('confirmed_at'),
-    /** Keyed hash (HMAC-SHA-256) of the client IP; the raw IP is never stored. */
+    /** Keyed hash of the client IP under a key of the day and campaign (src/lib/keyring.ts); dropped after 30 days. */
     ipHash: text('ip_hash'),
     source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
-    /** SHA-256 of the newest confirmation token; the token itself only ever exists in the email. */
+    /**
+     * Earlier versions only: SHA-256 of the confirmation token mailed then, honoured until
+     * confirmExpiresAt. Tokens are now derived from a submission's nonce (signature_submissions).
+     */
     confirmTokenHash: text('confirm_token_hash'),
     confirmExpiresAt: integer('confirm_expires_at'),
     /** Confirmation emails queued for this signature; capped so a repeat signer cannot be used to spam an inbox. */
@@ -117,6 +126,79 @@ export const signatures = sqliteTable(
     index('signatures_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
     // Letters read the confirmed signatures at a cut-off in order of confirmation, a page at a time.
     index('signatures_campaign_status_confirmed_idx').on(t.campaignId, t.status, t.confirmedAt, t.id),
+  ],
+);
+
+/**
+ * Each signing request as submitted, held until the email's owner confirms it
+ * (PRODUCT.md §8): the confirmation link carries a token derived from this
+ * row's id, and confirming applies exactly this row's details and consent to
+ * the signature. A later request never changes what an earlier link confirms.
+ * Personal fields are cleared once used; rows go when they expire.
+ */
+export const signatureSubmissions = sqliteTable(
+  'signature_submissions',
+  {
+    /** The token's nonce (src/lib/keyring.ts); the token itself is never stored. */
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    emailNormalized: text('email_normalized').notNull(),
+    name: text('name').notNull(),
+    country: text('country').notNull(),
+    region: text('region'),
+    city: text('city'),
+    postalCode: text('postal_code'),
+    comment: text('comment'),
+    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull(),
+    showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull(),
+    updates: integer('updates', { mode: 'boolean' }).notNull(),
+    source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
+    ipHash: text('ip_hash'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    /** Set when the link was used; the signature it was applied to. */
+    confirmedAt: integer('confirmed_at'),
+    signatureId: text('signature_id'),
+  },
+  (t) => [
+    // The per-address email window counts rows by address and time.
+    index('signature_submissions_email_created_idx').on(t.emailNormalized, t.createdAt),
+    index('signature_submissions_expiry_idx').on(t.expiresAt),
+  ],
+);
+
+/**
+ * Supporters' requests to export, erase or manage their data (PRODUCT.md §8),
+ * and the same done by organisers for requests received by post. The row
+ * holds the address only while the request is open; handled and expired
+ * requests keep what was done, for the record, and no personal data.
+ */
+export const privacyRequests = sqliteTable(
+  'privacy_requests',
+  {
+    /** The token's nonce for supporter requests; a plain id for organiser ones. */
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['export', 'erase', 'manage'] }).notNull(),
+    origin: text('origin', { enum: ['supporter', 'organiser'] }).notNull(),
+    /** The address the request is about; cleared when the request is completed or expires. */
+    emailNormalized: text('email_normalized'),
+    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull().default('en'),
+    status: text('status', { enum: ['pending', 'completed', 'expired'] }).notNull().default('pending'),
+    /** Signatures the request covered when completed. */
+    signatureCount: integer('signature_count'),
+    /** The organiser (token id and name) who handled an organiser request. */
+    handledBy: text('handled_by'),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    completedAt: integer('completed_at'),
+  },
+  (t) => [
+    index('privacy_requests_email_created_idx').on(t.emailNormalized, t.createdAt),
+    index('privacy_requests_created_idx').on(t.createdAt, t.id),
   ],
 );
 
@@ -214,7 +296,9 @@ export type StoredOutboxMessage =
       /** A mailing's sending window on the target's clock: the sender sends and retries only inside it. */
       window?: SendingWindow & { timeZone: string };
     }
-  | { compose: 'update'; input: Record<string, unknown> };
+  | { compose: 'update'; input: Record<string, unknown> }
+  /** A link to act on a privacy request (src/mail/privacy-email.ts): the token is derived from the input's nonce when sent. */
+  | { compose: 'privacy'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */
 export const settingsStore = sqliteTable('settings', {

@@ -9,6 +9,8 @@ const db = new BetterSqlite3(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 db.pragma('foreign_keys = ON');
+// secure_delete is per connection: this one does the writes, so it is the one that must zero what they free.
+db.pragma('secure_delete = ON');
 db.pragma(`busy_timeout = ${workerData.busyTimeoutMs}`);
 
 const statements = new Map();
@@ -51,10 +53,20 @@ function describe(error) {
 
 // A group is a list of units; all share one transaction, and if that fails
 // each unit is retried alone so one bad unit cannot take its neighbours down.
-parentPort.on('message', ({ id, units }) => {
+parentPort.on('message', ({ id, units, checkpoint }) => {
   if (id === 'close') {
     db.close();
     parentPort.postMessage({ id: 'closed' });
+    return;
+  }
+  if (checkpoint) {
+    // Between commits: the log is copied into the file and truncated unless a reader still needs it.
+    try {
+      const [result] = db.pragma('wal_checkpoint(TRUNCATE)');
+      parentPort.postMessage({ id, results: [], checkpointBusy: result?.busy === 1 });
+    } catch (error) {
+      parentPort.postMessage({ id, results: [], failed: describe(error).message });
+    }
     return;
   }
   try {

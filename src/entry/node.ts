@@ -10,16 +10,19 @@ import { createLetterFiles, createLocalLetterPorts } from '../letters/letter-sto
 import { createLetterRenderPool, type LetterRenderPool } from '../letters/render-pool.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
-import { KeyedHasher } from '../lib/secrets.js';
+import { Keyring } from '../lib/keyring.js';
 import { FileTransport } from '../mail/file-transport.js';
+import { createMailFileCleaner } from '../mail/mail-file-cleaner.js';
 import { OutboxSender } from '../mail/outbox-sender.js';
 import { SmtpTransport } from '../mail/smtp-transport.js';
 import type { MailTransport } from '../mail/transport.js';
 import { MailingRunner } from '../mailings/runner.js';
 import { IppPrinter } from '../printing/ipp-printer.js';
-import type { ServiceContext } from '../services/context.js';
-import { installationSecret } from '../services/installation.js';
+import type { PrivacySettings, ServiceContext } from '../services/context.js';
+import { retireLegacySecrets } from '../services/installation.js';
+import { loadRootSecret } from './secret-key.js';
 import { runPrintJobs } from '../services/print-jobs.js';
+import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
 
@@ -29,10 +32,31 @@ export const migrationsFolder = join(projectRoot, 'migrations');
 export const lettersDir = join(projectRoot, 'letters');
 
 const COUNT_FOLD_INTERVAL_MS = 2_000;
+const RETENTION_INTERVAL_MS = 3_600_000;
+/** The first retention run waits a little, so a restart is not slowed by it and short-lived processes (tests, one-off commands) do not run it. */
+const RETENTION_FIRST_RUN_MS = 5 * 60_000;
 const PRINT_JOBS_INTERVAL_MS = 3_000;
 
-/** Opens the database (applying migrations) and builds the service context. */
-export function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
+/** The §8 settings as services see them. */
+export function privacySettings(settings: Settings): PrivacySettings {
+  return {
+    retentionDays: settings.RETENTION_DAYS,
+    pendingTtlDays: settings.PENDING_TTL_DAYS,
+    publicRegionMin: settings.PUBLIC_REGION_MIN,
+    emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
+  };
+}
+
+/**
+ * Opens the database (applying migrations), loads the root secret (making
+ * the key file at first start) and builds the service context. Keys an
+ * earlier version kept in the database are retired here (installation.ts).
+ */
+export async function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
+  const root = loadRootSecret(settings, logger);
+  if (root.source === 'new key file') logger.info('secret key file created; keep it out of database backups and back it up separately', { path: root.path });
+  if (root.previous) logger.info('a previous secret key is set: links made under it still work until it is removed');
+  const keys = await Keyring.create(root.secret, root.previous);
   const database = new SqliteDatabase({ path: settings.DATABASE_PATH, migrationsFolder });
   const ctx: ServiceContext = {
     db: database,
@@ -41,8 +65,22 @@ export function openServices(settings: Settings, logger: Logger, clock: Clock = 
     publicUrl: settings.PUBLIC_URL.replace(/\/+$/, ''),
     mailFrom: settings.MAIL_FROM,
     confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
+    keys,
+    privacy: privacySettings(settings),
   };
+  try {
+    const retired = await retireLegacySecrets(ctx);
+    if (retired.length > 0) logger.info('legacy keys deleted from the database', { keys: retired });
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   return { database, ctx };
+}
+
+/** The retention job's Node ports: the mail files the file transport writes under DATA_DIR/mail. */
+export function retentionPorts(settings: Settings): RetentionPorts {
+  return { mailFiles: createMailFileCleaner(join(settings.DATA_DIR, 'mail')) };
 }
 
 export function createMailTransport(settings: Settings): MailTransport {
@@ -68,6 +106,7 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
     clock: ctx.clock,
     logger,
     from: settings.MAIL_FROM,
+    links: { publicUrl: ctx.publicUrl, keys: ctx.keys },
     ...(settings.MAIL_RATE_PER_SECOND > 0 ? { maxPerSecond: settings.MAIL_RATE_PER_SECOND } : {}),
   });
   if (settings.MAIL_SENDER === 'on') sender.start();
@@ -79,6 +118,9 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
   });
   runner.start();
   const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
+  const retention = runPeriodically('retention', RETENTION_INTERVAL_MS, () => runRetention(ctx, retentionPorts(settings)), logger);
+  const firstRetention = setTimeout(retention.runNow, RETENTION_FIRST_RUN_MS);
+  firstRetention.unref();
   // With PRINTER_URL, queued print deliveries go to that printer; claims keep several processes from printing one twice.
   const printPorts = settings.PRINTER_URL ? { printer: new IppPrinter({ url: settings.PRINTER_URL }), files: createLetterFiles(settings.DATA_DIR) } : null;
   const printJobs = printPorts ? runPeriodically('print-jobs', PRINT_JOBS_INTERVAL_MS, () => runPrintJobs(ctx, printPorts), logger) : null;
@@ -87,6 +129,8 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
     /** Runner first (it finishes the batch in hand), then the sender, so what was queued is sent or handed back. */
     async stop() {
       await countFolder.stop();
+      clearTimeout(firstRetention);
+      await retention.stop();
       await printJobs?.stop();
       await runner.stop();
       await sender.stop();
@@ -106,7 +150,7 @@ export type RunningWorker = {
  * with MAIL_SENDER=off. Leases keep any number of them from doing a job twice.
  */
 export async function startWorker(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningWorker> {
-  const { database, ctx } = openServices(settings, logger);
+  const { database, ctx } = await openServices(settings, logger);
   const letterRenderPool = createLetterRenderPool();
   const background = startBackground(settings, ctx, database, logger, letterRenderPool);
   let closing: Promise<void> | null = null;
@@ -121,9 +165,8 @@ export async function startWorker(settings: Settings, logger: Logger = createJso
 
 /** Wires SQLite, the mail sender, the mailing runner and the count folder, and serves the app. */
 export async function startServer(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningServer> {
-  const { database, ctx } = openServices(settings, logger);
+  const { database, ctx } = await openServices(settings, logger);
   const bootstrapToken = await ensureBootstrapToken(ctx, settings.ADMIN_TOKEN);
-  const ipHasher = new KeyedHasher(await installationSecret(ctx, 'ip-hash-key'));
 
   const letterRenderPool = createLetterRenderPool();
   const background = startBackground(settings, ctx, database, logger, letterRenderPool);
@@ -138,7 +181,8 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
     trustProxy: settings.TRUST_PROXY,
-    ipHasher,
+    keys: ctx.keys,
+    privacy: ctx.privacy,
     clientAddress: (c) => getConnInfo(c).remote.address,
     onMailQueued: () => background.sender.wake(),
     letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),

@@ -10,7 +10,8 @@ export { letterVariables, checkTemplateText, renderTemplateText } from './templa
 export { renderLetter } from './pdf-letter.js';
 export { createLetterRenderPool, renderLetterInWorker, type LetterRenderPool } from './render-pool.js';
 export { formatLetterDate } from './letter-date.js';
-export { toInitials, nameForLetter } from './signatory-names.js';
+export { toInitials, nameForLetter, cityForLetter } from './signatory-names.js';
+export { publicRegionTotals, type RegionTally } from './region-totals.js';
 export type {
   EnvelopeWindow,
   LetterCampaign,

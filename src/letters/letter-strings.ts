@@ -4,11 +4,13 @@ import type { LetterLanguage } from './types.js';
 export type AppendixStrings = {
   title: string;
   continued: string;
-  columns: { number: string; name: string; city: string; region: string; country: string };
+  columns: { number: string; name: string; city: string; country: string };
   summary: string;
   summaryNoneNamed: string;
   regionsTitle: string;
   regionColumns: { region: string; count: string };
+  /** The line that merges small regions with signatures that name none (PRODUCT.md §8). */
+  otherRegions: string;
   total: string;
 };
 
@@ -16,41 +18,45 @@ export const appendixStrings: Record<LetterLanguage, AppendixStrings> = {
   en: {
     title: 'Signatories',
     continued: 'Signatories (continued)',
-    columns: { number: 'No.', name: 'Name', city: 'City', region: 'Region', country: 'Country' },
+    columns: { number: 'No.', name: 'Name', city: 'City', country: 'Country' },
     summary: '{count} people signed this petition. The {listed} who asked to be named are listed below; the others are counted but not named.',
     summaryNoneNamed: '{count} people signed this petition. None of them asked to be named, so they are counted but not listed.',
     regionsTitle: 'Signatures by region',
     regionColumns: { region: 'Region', count: 'Signatures' },
+    otherRegions: 'Other regions or not stated',
     total: 'Total',
   },
   ja: {
     title: '署名者一覧',
     continued: '署名者一覧（続き）',
-    columns: { number: '番号', name: '氏名', city: '市区町村', region: '地域', country: '国' },
+    columns: { number: '番号', name: '氏名', city: '市区町村', country: '国' },
     summary: '本要請には{count}名が署名しました。氏名の記載を希望した{listed}名を以下に記します。その他の方は人数にのみ含めています。',
     summaryNoneNamed: '本要請には{count}名が署名しました。氏名の記載を希望した方はいないため、人数のみを記します。',
     regionsTitle: '地域別署名数',
     regionColumns: { region: '地域', count: '署名数' },
+    otherRegions: 'その他の地域・地域の記載なし',
     total: '合計',
   },
   zh: {
     title: '联署人名单',
     continued: '联署人名单（续）',
-    columns: { number: '序号', name: '姓名', city: '城市', region: '地区', country: '国家' },
+    columns: { number: '序号', name: '姓名', city: '城市', country: '国家' },
     summary: '共有{count}人签署本请愿书。以下列出其中希望具名的{listed}人，其余签署人只计入总数。',
     summaryNoneNamed: '共有{count}人签署本请愿书。签署人均未要求具名，因此只计入总数。',
     regionsTitle: '各地区签名数',
     regionColumns: { region: '地区', count: '签名数' },
+    otherRegions: '其他地区或未注明地区',
     total: '合计',
   },
   ko: {
     title: '서명자 명단',
     continued: '서명자 명단 (계속)',
-    columns: { number: '번호', name: '이름', city: '도시', region: '지역', country: '국가' },
+    columns: { number: '번호', name: '이름', city: '도시', country: '국가' },
     summary: '총 {count}명이 이 청원에 서명했습니다. 이름 기재를 원한 {listed}명을 아래에 적고, 나머지 분들은 인원수에만 포함했습니다.',
     summaryNoneNamed: '총 {count}명이 이 청원에 서명했습니다. 이름 기재를 원한 분이 없어 인원수만 적습니다.',
     regionsTitle: '지역별 서명 수',
     regionColumns: { region: '지역', count: '서명 수' },
+    otherRegions: '기타 지역 또는 지역 미기재',
     total: '합계',
   },
 };

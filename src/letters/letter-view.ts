@@ -1,5 +1,5 @@
 import { formatCount, formatLetterDate } from './letter-date.js';
-import { nameForLetter } from './signatory-names.js';
+import { cityForLetter, nameForLetter } from './signatory-names.js';
 import type { LetterDocument, LetterLanguage } from './types.js';
 
 const countryNames = new Map<string, string>();
@@ -23,7 +23,8 @@ export function countryName(code: string, language: LetterLanguage): string {
 /**
  * The data a template is rendered with; its shape is `letterVariables`. Numbers arrive formatted
  * for the letter's language, and `signer` is null outside per-signer letters so that
- * `{{#signer}}…{{/signer}}` prints only in them.
+ * `{{#signer}}…{{/signer}}` prints only in them. `signatures.byRegion` arrives as the caller
+ * built it: callers that send letters merge small regions first (src/letters/region-totals.ts).
  */
 export function buildLetterView(input: LetterDocument, listed: number) {
   const language = input.template.language;
@@ -61,12 +62,12 @@ export function buildLetterView(input: LetterDocument, listed: number) {
       logo: organisation.logo ?? '',
       representative: { name: organisation.representative?.name ?? '', title: organisation.representative?.title ?? '' },
     },
+    // The supporter's own letter shows of them what the appendix would: `none` leaves every field empty.
     signer: signer
       ? {
           name: nameForLetter(signer),
-          city: signer.city ?? '',
-          region: signer.region ?? '',
-          country: countryName(signer.country, language),
+          city: cityForLetter(signer),
+          country: signer.nameOnLetter === 'none' ? '' : countryName(signer.country, language),
         }
       : null,
   };

@@ -9,7 +9,7 @@ import { attachClosingPunctuation, parseMarkdown, type InlineSpan, type Markdown
 import { PdfSink } from './pdf-sink.js';
 import { PdfText, type PreparedText, type Style } from './pdf-text.js';
 import { addressBlockLines } from './postal-address.js';
-import { nameForLetter } from './signatory-names.js';
+import { cityForLetter, nameForLetter } from './signatory-names.js';
 import { feedFrom, isListed, type SignatoryFeed } from './signatory-feed.js';
 import { renderTemplateText } from './template-text.js';
 import type { LetterDocument, LetterInput, LetterLanguage, PdfDestination, RenderOptions, RenderResult, Signatory } from './types.js';
@@ -373,7 +373,7 @@ const titleTop = 20;
 const columnGap = 6;
 const firstRowsTop = 49;
 const nextRowsTop = 34;
-// Cells are prepared once per distinct text: cities, regions and countries repeat across rows.
+// Cells are prepared once per distinct text: cities and countries repeat across rows.
 const cellCacheLimit = 20_000;
 
 /**
@@ -389,7 +389,7 @@ class AppendixComposer {
   private readonly width: number;
   private readonly cursor: AppendixCursor;
   private readonly cells = new Map<string, PreparedText>();
-  private readonly columns: Record<'number' | 'name' | 'city' | 'region' | 'country', { x: number; width: number }>;
+  private readonly columns: Record<'number' | 'name' | 'city' | 'country', { x: number; width: number }>;
   private readonly tagRows: boolean;
   private section: Struct | null = null;
   private table: Struct | null = null;
@@ -423,7 +423,7 @@ class AppendixComposer {
       x += placed.width;
       return placed;
     };
-    this.columns = { number: column(0.09), name: column(0.37), city: column(0.2), region: column(0.18), country: column(0.16) };
+    this.columns = { number: column(0.09), name: column(0.45), city: column(0.26), country: column(0.2) };
     this.tagRows = listed <= rowTaggingLimit;
   }
 
@@ -526,7 +526,7 @@ class AppendixComposer {
     const { columns: labels } = this.texts.strings;
     const top = this.rowTop(0) - mm(rowHeight + 1);
     const baseline = top + mm(rowHeight) - 3;
-    const cells = (['number', 'name', 'city', 'region', 'country'] as const).map((key) => ({ key, label: labels[key] }));
+    const cells = (['number', 'name', 'city', 'country'] as const).map((key) => ({ key, label: labels[key] }));
     const draw = (index: number) => {
       const { key, label } = cells[index]!;
       const column = this.columns[key];
@@ -555,8 +555,7 @@ class AppendixComposer {
     const cells: { text: PreparedText; x: number; align: 'left' | 'right' }[] = [
       { text: this.text.latin(String(number), rowStyle), x: columns.number.x + columns.number.width - columnGap, align: 'right' },
       { text: name, x: columns.name.x, align: 'left' },
-      { text: this.cell(signatory.city ?? '', han, columns.city.width - columnGap, where), x: columns.city.x, align: 'left' },
-      { text: this.cell(signatory.region ?? '', han, columns.region.width - columnGap, where), x: columns.region.x, align: 'left' },
+      { text: this.cell(cityForLetter(signatory), han, columns.city.width - columnGap, where), x: columns.city.x, align: 'left' },
       { text: this.cell(countryName(signatory.country, this.language), this.han, columns.country.width - columnGap, where), x: columns.country.x, align: 'left' },
     ];
     if (this.tagRows) {

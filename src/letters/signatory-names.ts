@@ -42,3 +42,12 @@ export function nameForLetter(signatory: { name: string; nameOnLetter: 'full' | 
   if (signatory.nameOnLetter === 'initials') return toInitials(signatory.name);
   return '';
 }
+
+/**
+ * The city a letter may print beside a supporter's name: only for `full`, whose consent reads
+ * "name and city"; `initials` covers initials and country only, and initials with a small town
+ * could name a person as surely as the full name.
+ */
+export function cityForLetter(signatory: { city?: string | undefined; nameOnLetter: 'full' | 'initials' | 'none' }): string {
+  return signatory.nameOnLetter === 'full' ? (signatory.city ?? '') : '';
+}

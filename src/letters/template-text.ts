@@ -42,7 +42,7 @@ export const letterVariables = object({
     logo: value,
     representative: object({ name: value, title: value }),
   }),
-  signer: object({ name: value, city: value, region: value, country: value }),
+  signer: object({ name: value, city: value, country: value }),
 });
 
 type Token = [type: string, value: string, start: number, end: number, children?: Token[]];

@@ -84,11 +84,15 @@ export type LetterTarget = {
 
 export type NameOnLetter = 'full' | 'initials' | 'none';
 
+/**
+ * A supporter as a letter may show them. The city is printed only for `full` and the country for
+ * `full` and `initials` (PRODUCT.md §8); no region travels with a name, since region totals say
+ * all a letter may say about regions.
+ */
 export type Signatory = {
   name: string;
   nameOnLetter: NameOnLetter;
   city?: string;
-  region?: string;
   /** ISO 3166-1 alpha-2. */
   country: string;
   /** BCP 47; picks Traditional or Simplified Han glyphs for the name (e.g. `zh-TW`). */
@@ -108,8 +112,9 @@ export type SignatorySource =
   | (() => Iterable<Signatory> | AsyncIterable<Signatory>);
 
 export type LetterSignatures = {
-  /** Every confirmed signature at the cut-off, named or not. */
+  /** Every signature counted at the cut-off (confirmed, or erased after confirming), named or not. */
   count: number;
+  /** Printed as given: build it with `publicRegionTotals` so small regions are merged. */
   byRegion: RegionCount[];
   signatories: SignatorySource;
 };

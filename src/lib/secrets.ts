@@ -1,8 +1,9 @@
 const encoder = new TextEncoder();
 
+type NodeDigest = { digest(encoding: 'hex'): string; digest(): Uint8Array };
 type NodeCrypto = {
-  createHash(algorithm: string): { update(data: string): { digest(encoding: 'hex'): string } };
-  createHmac(algorithm: string, key: string): { update(data: string): { digest(encoding: 'hex'): string } };
+  createHash(algorithm: string): { update(data: string): NodeDigest };
+  createHmac(algorithm: string, key: string | Uint8Array): { update(data: string): NodeDigest };
 };
 
 /**
@@ -14,7 +15,7 @@ const nodeCrypto = (globalThis as { process?: { getBuiltinModule?: (id: string) 
   | NodeCrypto
   | undefined;
 
-function toBase64Url(bytes: Uint8Array): string {
+export function toBase64Url(bytes: Uint8Array): string {
   let binary = '';
   for (const byte of bytes) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -67,16 +68,28 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return difference === 0;
 }
 
-/** A keyed hash (HMAC-SHA-256), e.g. of a client IP, that cannot be reversed by enumerating IPs without the key. */
+/**
+ * A keyed hash (HMAC-SHA-256), e.g. of a client IP, that cannot be reversed
+ * by enumerating IPs without the key. The key is raw bytes (derived keys,
+ * src/lib/keyring.ts) or, for keys made by earlier versions, a string.
+ */
 export class KeyedHasher {
   private key: ReturnType<typeof crypto.subtle.importKey>;
 
-  constructor(private readonly secret: string) {
-    this.key = crypto.subtle.importKey('raw', encoder.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+  constructor(private readonly secret: string | Uint8Array) {
+    const raw = typeof secret === 'string' ? encoder.encode(secret) : secret;
+    this.key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
   }
 
+  /** The HMAC in hex, shortened to 128 bits. */
   async hash(value: string): Promise<string> {
     if (nodeCrypto) return nodeCrypto.createHmac('sha256', this.secret).update(value).digest('hex').slice(0, 32);
     return toHex(await crypto.subtle.sign('HMAC', await this.key, encoder.encode(value))).slice(0, 32);
+  }
+
+  /** The full HMAC as bytes (32). */
+  async digest(value: string): Promise<Uint8Array> {
+    if (nodeCrypto) return new Uint8Array(nodeCrypto.createHmac('sha256', this.secret).update(value).digest());
+    return new Uint8Array(await crypto.subtle.sign('HMAC', await this.key, encoder.encode(value)));
   }
 }

@@ -1,30 +1,42 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import type { Keyring } from '../lib/keyring.js';
 import { emailHtmlDocument } from './email-html.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
+import { type PrivacyEmailInput, renderPrivacyEmail } from './privacy-email.js';
 import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
 
 export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
 
+/**
+ * What the outbox stores for a confirmation email: no token and no name.
+ * The token is derived from `nonce` when the email is sent (MailLinks), so
+ * the outbox, its WAL and free pages never hold a working link; and nothing
+ * the submitter typed goes out in the organisation's name before the
+ * address is confirmed (PRODUCT.md §8), so the greeting is generic.
+ */
 export type ConfirmationEmailInput = {
   locale: MailLocale;
-  supporterName: string;
-  email: string;
+  /** The signature submission's id, from which the confirmation token is derived. */
+  nonce: string;
   campaignTitle: string;
-  /** The `/confirm/:token` page; it asks for a click before confirming, so mail scanners opening links confirm nothing. */
-  confirmUrl: string;
   /** When the link stops working, in ms since the epoch (UTC). */
   expiresAt: number;
   /** IANA zone the expiry is shown in (the campaign's); UTC when omitted. */
   timeZone?: string;
 };
 
+/** Rows queued by versions before 0.2 carry the link itself (and a name, no longer used). */
+type LegacyConfirmationEmailInput = Omit<ConfirmationEmailInput, 'nonce'> & { confirmUrl: string; email?: string };
+
+/** What rendering a stored message needs to make its links: tokens are derived at send time, never stored. */
+export type MailLinks = { publicUrl: string; keys: Keyring };
+
 type ConfirmationCopy = {
   /** BCP 47 tag for date formatting: regional, so the output does not drift with the runtime's defaults. */
   dateLocale: string;
   subject(title: string): string;
-  greeting(name: string): string;
-  anonymousGreeting: string;
+  greeting: string;
   thanks(title: string): string;
   instruction: string;
   button: string;
@@ -38,8 +50,7 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
   en: {
     dateLocale: 'en-GB',
     subject: (title) => `Please confirm your signature: ${title}`,
-    greeting: (name) => `Hello ${name},`,
-    anonymousGreeting: 'Hello,',
+    greeting: 'Hello,',
     thanks: (title) => `Thank you for signing “${title}”.`,
     instruction:
       'Your signature only counts once you have confirmed it. Please open the link below and confirm your signature on the page it shows.',
@@ -53,8 +64,7 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
   ja: {
     dateLocale: 'ja-JP',
     subject: (title) => `署名のご確認のお願い：${title}`,
-    greeting: (name) => `${name} 様`,
-    anonymousGreeting: 'こんにちは。',
+    greeting: 'こんにちは。',
     thanks: (title) => `「${title}」にご署名いただき、誠にありがとうございます。`,
     instruction: 'ご署名は、ご本人による確認をもって有効となります。下のリンクを開き、表示されるページで署名を確定してください。',
     button: '署名を確定する',
@@ -67,8 +77,7 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
   ko: {
     dateLocale: 'ko-KR',
     subject: (title) => `서명 확인 요청: ${title}`,
-    greeting: (name) => `${name}님, 안녕하세요.`,
-    anonymousGreeting: '안녕하세요.',
+    greeting: '안녕하세요.',
     thanks: (title) => `“${title}”에 서명해 주셔서 감사합니다.`,
     instruction: '서명은 본인 확인을 마친 후에 집계됩니다. 아래 링크를 열어 표시되는 페이지에서 서명을 확인해 주세요.',
     button: '서명 확인하기',
@@ -80,8 +89,7 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
   zh: {
     dateLocale: 'zh-CN',
     subject: (title) => `请确认您的签名：${title}`,
-    greeting: (name) => `${name}，您好：`,
-    anonymousGreeting: '您好：',
+    greeting: '您好：',
     thanks: (title) => `感谢您签署“${title}”。`,
     instruction: '您的签名需经确认后才会被计入。请打开下方链接，并在打开的页面上确认您的签名。',
     button: '确认我的签名',
@@ -127,21 +135,22 @@ function createExpiryFormat(dateLocale: string, timeZone: string): Intl.DateTime
 
 /**
  * The "please confirm your signature" email in the supporter's language, as
- * an outbox message (plain text and HTML). Pure, so it can be rendered inside
- * the transaction that records the signature.
+ * an outbox message (plain text and HTML), for the link and address given.
  */
-export function composeConfirmationEmail(input: ConfirmationEmailInput): OutboxMessage {
-  if (!/^https?:\/\//i.test(input.confirmUrl)) {
+export function composeConfirmationEmail(
+  input: Pick<ConfirmationEmailInput, 'locale' | 'campaignTitle' | 'expiresAt' | 'timeZone'>,
+  delivery: { confirmUrl: string; to: string },
+): OutboxMessage {
+  if (!/^https?:\/\//i.test(delivery.confirmUrl)) {
     // Anything else in an href (javascript:, data:) would turn the button into a script.
     throw new TypeError('confirmUrl must be an http(s) URL');
   }
   const copy = confirmationCopy[input.locale];
-  const name = singleLine(input.supporterName);
   const title = singleLine(input.campaignTitle);
   const subject = copy.subject(title);
-  const greeting = name === '' ? copy.anonymousGreeting : copy.greeting(name);
+  const greeting = copy.greeting;
   const expiry = copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC'));
-  const url = input.confirmUrl;
+  const url = delivery.confirmUrl;
 
   const text = [
     greeting,
@@ -174,7 +183,8 @@ ${paragraph(copy.ignore)}
 ${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}`);
 
   return {
-    to: { name, address: input.email.trim() },
+    // The address only: a display name would be text the submitter chose, sent before confirmation.
+    to: { address: delivery.to.trim() },
     subject,
     text,
     html,
@@ -182,6 +192,18 @@ ${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}`);
     headers: { 'Auto-Submitted': 'auto-generated' },
     locale: input.locale,
   };
+}
+
+/** The `/confirm/:token` link for a submission; the page behind it speaks the language the supporter signed in. */
+export async function confirmationUrl(links: MailLinks, nonce: string, locale: MailLocale): Promise<string> {
+  return `${links.publicUrl}/confirm/${await links.keys.confirmTokens.token(nonce)}?lang=${locale}`;
+}
+
+async function renderConfirmation(input: ConfirmationEmailInput | LegacyConfirmationEmailInput, recipient: string | undefined, links: MailLinks) {
+  const to = recipient ?? ('email' in input ? input.email : undefined);
+  if (!to) throw new TypeError('a confirmation email needs its recipient');
+  const confirmUrl = 'nonce' in input ? await confirmationUrl(links, input.nonce, input.locale) : input.confirmUrl;
+  return composeConfirmationEmail(input, { confirmUrl, to });
 }
 
 const messageIdLocalPart = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+$/;
@@ -215,15 +237,23 @@ export function newMessageId(mailFrom: string, id: string): string {
 
 /**
  * Turns what the outbox stored into the message to send. `recipient` is the
- * outbox row's address: update inputs do not repeat it (one copy of the
- * personal data per row).
+ * outbox row's address (inputs do not repeat it: one copy of the personal
+ * data per row); `links` derives the tokens of the links the message carries.
  */
-export function renderStoredMessage(stored: StoredOutboxMessage, recipient?: string): OutboxMessage {
+export async function renderStoredMessage(stored: StoredOutboxMessage, recipient: string | undefined, links: MailLinks): Promise<OutboxMessage> {
   if ('compose' in stored) {
-    if (stored.compose === 'confirmation') return composeConfirmationEmail(stored.input as ConfirmationEmailInput);
+    if (stored.compose === 'confirmation') return renderConfirmation(stored.input as ConfirmationEmailInput, recipient, links);
     if (stored.compose === 'letter-delivery') return composeLetterDeliveryEmail(stored.input as LetterDeliveryEmailInput);
-    if (stored.compose === 'update') return composeUpdateEmail(stored.input as UpdateEmailInput, recipient);
+    if (stored.compose === 'update') return renderUpdateEmail(stored.input as UpdateEmailInput, recipient, links);
+    if (stored.compose === 'privacy') return renderPrivacyEmail(stored.input as PrivacyEmailInput, recipient, links);
     throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
   }
   return stored;
+}
+
+async function renderUpdateEmail(input: UpdateEmailInput, recipient: string | undefined, links: MailLinks): Promise<OutboxMessage> {
+  // Rows queued before 0.2 carry the link itself.
+  const unsubscribeUrl = input.signatureId ? `${links.publicUrl}/unsubscribe/${await links.keys.unsubscribeToken(input.signatureId)}` : input.unsubscribeUrl;
+  if (!unsubscribeUrl) throw new TypeError('an update email needs its signature id');
+  return composeUpdateEmail(input, unsubscribeUrl, recipient);
 }

@@ -4,9 +4,10 @@ import { emailSuppressions, outbox, type OutboxMessage, type SendingWindow, type
 import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import { renderStoredMessage } from './messages.js';
+import { type MailLinks, renderStoredMessage } from './messages.js';
 import { MailSendError, type MailTransport } from './transport.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
+import { maskAddressesIn } from '../lib/mask.js';
 import { nextWindowOpening } from '../mailings/sending-window.js';
 
 export type OutboxSenderOptions = {
@@ -16,6 +17,8 @@ export type OutboxSenderOptions = {
   logger: Logger;
   /** The From line of every message, e.g. `Signet <no-reply@example.org>`. */
   from: string;
+  /** Derives the tokens of the links a message carries as it is sent (they are never stored). */
+  links: MailLinks;
   /** Names this sender's leases; unique per process. */
   workerId?: string;
   /** Rows claimed per drain (default 500). */
@@ -103,6 +106,7 @@ export class OutboxSender {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly from: string;
+  private readonly links: MailLinks;
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly leaseMs: number;
@@ -135,6 +139,7 @@ export class OutboxSender {
     this.clock = options.clock;
     this.logger = options.logger;
     this.from = options.from;
+    this.links = options.links;
     this.workerId = options.workerId ?? newId(options.clock.now());
     this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? 50);
@@ -323,7 +328,7 @@ export class OutboxSender {
       }
       let message: OutboxMessage;
       try {
-        message = renderStoredMessage(row.message, row.recipient);
+        message = await renderStoredMessage(row.message, row.recipient, this.links);
       } catch (error) {
         return await this.recordFailure(row, new MailSendError('The stored message cannot be rendered', { permanent: true, cause: error }));
       }
@@ -444,7 +449,7 @@ export class OutboxSender {
         .set({
           status: giveUp ? 'failed' : 'pending',
           attempts: sql`${outbox.attempts} + 1`,
-          lastError: failure.message.slice(0, maxErrorLength),
+          lastError: maskAddressesIn(failure.message).slice(0, maxErrorLength),
           nextAttemptAt: giveUp ? row.nextAttemptAt : this.retryAt(row, now + this.backoffDelay(attempts)),
           lockedBy: null,
           lockedUntil: null,

@@ -14,8 +14,10 @@ export type UpdateEmailInput = {
   campaignTitle: string;
   subject: string;
   bodyMarkdown: string;
-  /** The supporter's `/unsubscribe/:token` link (src/services/unsubscribe-links.ts). */
-  unsubscribeUrl: string;
+  /** The supporter's signature: the unsubscribe link is derived from it when the email is sent, so no token is stored. */
+  signatureId?: string;
+  /** Rows queued before 0.2: the link itself. */
+  unsubscribeUrl?: string;
 };
 
 type UpdateCopy = {
@@ -64,10 +66,11 @@ function singleLine(value: string): string {
  * supporter's language saying why it came, and the unsubscribe link in the
  * footer and in `List-Unsubscribe` with RFC 8058 one-click. Pure.
  *
- * `recipientAddress` is the outbox row's recipient; the sender passes it.
+ * `unsubscribeUrl` is derived when the email is sent (messages.ts) and
+ * `recipientAddress` is the outbox row's recipient; the sender passes both.
  */
-export function composeUpdateEmail(input: UpdateEmailInput, recipientAddress = ''): OutboxMessage {
-  if (!/^https?:\/\//i.test(input.unsubscribeUrl) || /[\s<>"]/.test(input.unsubscribeUrl)) {
+export function composeUpdateEmail(input: UpdateEmailInput, unsubscribeUrl: string, recipientAddress = ''): OutboxMessage {
+  if (!/^https?:\/\//i.test(unsubscribeUrl) || /[\s<>"]/.test(unsubscribeUrl)) {
     // It goes into an href and between the angle brackets of a header.
     throw new TypeError('unsubscribeUrl must be an http(s) URL without spaces or angle brackets');
   }
@@ -77,7 +80,7 @@ export function composeUpdateEmail(input: UpdateEmailInput, recipientAddress = '
   const subject = singleLine(input.subject) || title;
   const greeting = name === '' ? copy.anonymousGreeting : copy.greeting(name);
   const body = renderEmailMarkdown(input.bodyMarkdown);
-  const url = input.unsubscribeUrl;
+  const url = unsubscribeUrl;
   const href = escapeHtml(url);
 
   const text = [greeting, '', body.text, '', '-- ', copy.why(title), `${copy.unsubscribe}: ${url}`, ''].join('\n');

@@ -8,6 +8,7 @@ import { renderUpdateTemplate, type UpdateTemplate } from '../letters/update-tem
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { newMessageId } from '../mail/messages.js';
+import { unsubscribeUrl } from '../services/unsubscribe-links.js';
 import { composeUpdateEmail, type UpdateEmailInput } from '../mail/update-email.js';
 import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
@@ -15,7 +16,6 @@ import { ServiceError } from '../services/errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
 import { cancelPendingStatement, HELD_FROM, holdPendingStatement, outboxProgressStatement } from '../services/mailings.js';
 import { locales, type Locale } from '../services/schemas.js';
-import { unsubscribeUrl } from '../services/unsubscribe-links.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import { nextWindowOpening } from './sending-window.js';
 
@@ -352,7 +352,7 @@ export class MailingRunner {
       campaignTitle: campaign.translations[recipient.locale]?.title ?? campaign.title,
       subject,
       bodyMarkdown: body,
-      unsubscribeUrl: await unsubscribeUrl(this.ctx, recipient.id),
+      signatureId: recipient.id,
     };
   }
 
@@ -411,7 +411,9 @@ export class MailingRunner {
     for (;;) {
       if (this.stopping) return { complete: false, queued: 0 };
       const recipients = await this.updateRecipients(mailing, after);
-      for (const recipient of recipients) composeUpdateEmail(await this.updateInput(content, campaign, recipient), recipient.email);
+      for (const recipient of recipients) {
+        composeUpdateEmail(await this.updateInput(content, campaign, recipient), await unsubscribeUrl(this.ctx, recipient.id), recipient.email);
+      }
       total += recipients.length;
       const last = recipients[recipients.length - 1];
       if (!last) break;

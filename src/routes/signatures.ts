@@ -29,17 +29,15 @@ export function signatureRoutes() {
     '/campaigns/:slug/signatures',
     publicRoute(
       'Signatures',
-      'Sign a campaign. Always answers 202 pending and emails a confirmation link, whether or not this email signed before.',
+      'Sign a campaign. Always answers 202 pending and emails a confirmation link (at most CONFIRM_EMAIL_LIMIT per address, default 3 an hour), whether or not this email signed before. The link confirms exactly this submission.',
       { 202: 'Accepted, pending confirmation by email' },
-      { 400: 'Invalid body (VALIDATION_FAILED)', 404: 'No such campaign', 409: 'Campaign not open (CAMPAIGN_NOT_OPEN)', 429: 'Too many signatures from this address (RATE_LIMITED, Retry-After)' },
+      { 400: 'Invalid body (VALIDATION_FAILED)', 404: 'No such campaign (or a draft)', 409: 'Campaign not open (CAMPAIGN_NOT_OPEN)', 429: 'Too many signatures from this address (RATE_LIMITED, Retry-After)' },
     ),
     requireJson(),
     validate('json', SignInput),
     async (c) => {
       const services = c.get('services');
-      const ip = services.clientIp(c);
-      const ipHash = ip ? await services.ipHasher.hash(ip) : null;
-      const result = await signCampaign(services.ctx, services.signLimits, c.req.param('slug'), c.req.valid('json'), { ipHash });
+      const result = await signCampaign(services.ctx, services.signLimits, c.req.param('slug'), c.req.valid('json'), { clientIp: services.clientIp(c) });
       services.onMailQueued();
       return c.json(result, 202);
     },
@@ -55,7 +53,7 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/signatures/public',
-    publicRoute('Signatures', 'Recent confirmed signatures whose signers chose to be shown (display name and country only)'),
+    publicRoute('Signatures', 'Recent confirmed signatures whose signers chose to be shown: display name, country and the day signed (YYYY-MM-DD in the campaign\'s time zone), nothing finer'),
     validate('query', PublicListQuery),
     async (c) => c.json(await listPublicSignatures(c.get('services').ctx, c.req.param('slug'), c.req.valid('query').limit)),
   );

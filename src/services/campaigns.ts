@@ -148,6 +148,7 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
     timeZone: input.timeZone ?? 'UTC',
     letterTemplate: input.letterTemplate ?? null,
     signatureCount: 0,
+    closedAt: null,
     createdAt: now,
     updatedAt: now,
   };
@@ -213,7 +214,13 @@ export async function updateCampaign(ctx: ServiceContext, slug: string, input: U
   assertWindow(input.opensAt !== undefined ? input.opensAt : current.opensAt, input.closesAt !== undefined ? input.closesAt : current.closesAt);
   if (input.targetIds) await assertTargetsExist(ctx, input.targetIds);
   const { targetIds, ...fields } = input;
-  const changes = { ...fields, updatedAt: ctx.clock.now() };
+  const now = ctx.clock.now();
+  const statusChanges =
+    input.status === undefined || input.status === current.status
+      ? {}
+      : // The retention period (RETENTION_DAYS) runs from the close; reopening stops it.
+        { closedAt: input.status === 'closed' || input.status === 'archived' ? (current.status === 'closed' ? (current.closedAt ?? now) : now) : null };
+  const changes = { ...fields, ...statusChanges, updatedAt: now };
   // Guarded by the status read above, so two racing transitions cannot both apply.
   const statements: WriteStatement[] = [
     ctx.db.db.update(campaigns).set(changes).where(and(eq(campaigns.id, current.id), eq(campaigns.status, current.status))),
@@ -234,7 +241,14 @@ export async function getPublicCampaign(ctx: ServiceContext, slug: string) {
   if (!found || (found.campaign.status !== 'open' && found.campaign.status !== 'closed')) throw new NotFound('Campaign');
   const { campaign } = found;
   const targetRows = await ctx.db.db
-    .select({ name: targets.name, title: targets.title, organisation: targets.organisation, kind: targets.kind })
+    .select({
+      name: targets.name,
+      title: targets.title,
+      organisation: targets.organisation,
+      kind: targets.kind,
+      // The country only (the signing form offers its regions), never the rest of the address.
+      country: sql<string>`json_extract(${targets.postalAddress}, '$.country')`,
+    })
     .from(campaignTargets)
     .innerJoin(targets, eq(targets.id, campaignTargets.targetId))
     .where(eq(campaignTargets.campaignId, campaign.id))

@@ -1,5 +1,6 @@
 import type { Database } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
+import type { Keyring } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
 import type { TtlCache } from '../lib/ttl-cache.js';
 
@@ -13,6 +14,10 @@ export type ServiceContext = {
   /** Sender of every email, e.g. `Signet <no-reply@example.org>`. */
   mailFrom: string;
   confirmTokenTtlMs: number;
+  /** Every key, derived from the root secret (never stored in the database). */
+  keys: Keyring;
+  /** The privacy settings (PRODUCT.md §2, §8). */
+  privacy: PrivacySettings;
   /**
    * Recently read campaigns for the sign path, by slug. Changes made in this
    * process clear their entry at once; another process's changes show after
@@ -30,4 +35,26 @@ export type SigningCampaign = {
   opensAt: number | null;
   closesAt: number | null;
   timeZone: string;
+};
+
+/** Limits and periods that protect supporters' data (SECRET_KEY aside, the §8 settings). */
+export type PrivacySettings = {
+  /** Days after a campaign closes before its supporters' personal data is anonymised (RETENTION_DAYS). */
+  retentionDays: number;
+  /** Days an unconfirmed signature is kept (PENDING_TTL_DAYS). */
+  pendingTtlDays: number;
+  /** Regions with fewer signatures are merged into "other regions" wherever a target or the public looks (PUBLIC_REGION_MIN). */
+  publicRegionMin: number;
+  /** Confirmation and privacy emails per address per window (CONFIRM_EMAIL_LIMIT). */
+  emailsPerAddress: { limit: number; windowMs: number };
+};
+
+/** Days IP hashes are kept (for rate limits and abuse review), whatever else is kept. */
+export const IP_HASH_RETENTION_DAYS = 30;
+
+export const defaultPrivacySettings: PrivacySettings = {
+  retentionDays: 365,
+  pendingTtlDays: 30,
+  publicRegionMin: 5,
+  emailsPerAddress: { limit: 3, windowMs: 3_600_000 },
 };

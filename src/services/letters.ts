@@ -4,6 +4,7 @@ import type { WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import type { TemplateSummary } from '../letters/template-files.js';
+import { publicRegionTotals, type RegionTally } from '../letters/region-totals.js';
 import { TemplateError } from '../letters/template-error.js';
 import {
   letterLanguages,
@@ -69,19 +70,43 @@ async function linkedTargets(ctx: ServiceContext, campaignId: string): Promise<T
   return rows.map((r) => r.target);
 }
 
-/** Signatures a letter counts: confirmed at or before the cut-off (a later invalidation takes one out). */
+/**
+ * Signatures a letter counts: confirmed at or before the cut-off, also when the supporter has had
+ * their data erased since (their support stands, only their details are gone); a later
+ * invalidation takes one out.
+ */
+const countedBy = (campaignId: string, cutoffAt: number): SQL =>
+  and(eq(signatures.campaignId, campaignId), inArray(signatures.status, ['confirmed', 'erased']), lte(signatures.confirmedAt, cutoffAt))!;
+
+/** Signatures a letter may name or be written for: confirmed at or before the cut-off and not erased. */
 const confirmedBy = (campaignId: string, cutoffAt: number): SQL =>
   and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), lte(signatures.confirmedAt, cutoffAt))!;
 
-async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<{ count: number; byRegion: RegionCount[] }> {
+type SignatureTotals = { count: number; tallies: RegionTally[] };
+
+async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<SignatureTotals> {
   const rows = await ctx.db.db
-    .select({ region: signatures.region, count: sql<number>`count(*)` })
+    .select({ country: signatures.country, region: signatures.region, count: sql<number>`count(*)` })
     .from(signatures)
-    .where(confirmedBy(campaignId, cutoffAt))
-    .groupBy(signatures.region)
-    .orderBy(sql`count(*) desc`, asc(signatures.region));
-  const byRegion = rows.map((r) => ({ region: r.region ?? '—', count: Number(r.count) }));
-  return { count: byRegion.reduce((sum, r) => sum + r.count, 0), byRegion };
+    .where(countedBy(campaignId, cutoffAt))
+    .groupBy(signatures.country, signatures.region);
+  const tallies = rows.map((r) => ({ country: r.country, region: r.region, count: Number(r.count) }));
+  return { count: tallies.reduce((sum, r) => sum + r.count, 0), tallies };
+}
+
+type ShownTotals = { count: number; byRegion: RegionCount[] };
+
+/** The totals as a letter in `language` shows them: small regions merged, region names in that language (built once per language). */
+function shownTotals(ctx: ServiceContext, totals: SignatureTotals): (language: LetterLanguage) => ShownTotals {
+  const byLanguage = new Map<LetterLanguage, ShownTotals>();
+  return (language) => {
+    let shown = byLanguage.get(language);
+    if (!shown) {
+      shown = { count: totals.count, byRegion: publicRegionTotals(totals.tallies, language, ctx.privacy.publicRegionMin) };
+      byLanguage.set(language, shown);
+    }
+    return shown;
+  };
 }
 
 const signerColumns = {
@@ -89,12 +114,11 @@ const signerColumns = {
   name: signatures.name,
   nameOnLetter: signatures.nameOnLetter,
   city: signatures.city,
-  region: signatures.region,
   country: signatures.country,
   locale: signatures.locale,
   confirmedAt: signatures.confirmedAt,
 };
-type SignerRow = { id: string; name: string; nameOnLetter: Signatory['nameOnLetter']; city: string | null; region: string | null; country: string; locale: string; confirmedAt: number | null };
+type SignerRow = { id: string; name: string; nameOnLetter: Signatory['nameOnLetter']; city: string | null; country: string; locale: string; confirmedAt: number | null };
 
 /**
  * Confirmed signers at the cut-off, in the order of the appendix (confirmedAt, then id), read a
@@ -129,12 +153,12 @@ async function* toSignatories(rows: AsyncIterable<SignerRow>): AsyncGenerator<Si
   for await (const row of rows) yield toSignatory(row);
 }
 
+/** What the renderer gets of a signer: no more than their consent lets a letter print (the city only for `full`, no name for `none`). */
 function toSignatory(row: SignerRow): Signatory {
   return {
-    name: row.name,
+    name: row.nameOnLetter === 'none' ? '' : row.name,
     nameOnLetter: row.nameOnLetter,
-    city: row.city ?? undefined,
-    region: row.region ?? undefined,
+    city: row.nameOnLetter === 'full' ? (row.city ?? undefined) : undefined,
     country: row.country,
     locale: row.locale,
   };
@@ -240,7 +264,7 @@ export async function previewLetter(
     target: toLetterTarget(target, template.language),
     organisation,
     date: now,
-    signatures: { ...totals, signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true)) },
+    signatures: { ...shownTotals(ctx, totals)(template.language), signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true)) },
   };
   const body = await ports.renderToStream(input, { createdAt: now });
   return { body, filename: `${campaign.slug}-${target.name}-preview.pdf` };
@@ -264,7 +288,8 @@ type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRo
 
 /**
  * Renders a campaign's letters at a cut-off and records them as one batch. Signatures count if
- * they were confirmed at or before `cutoffAt` (default: now), and the cut-off is the letters' date
+ * they were confirmed at or before `cutoffAt` (default: now; erased ones still count, unnamed),
+ * region totals merge regions below PUBLIC_REGION_MIN, and the cut-off is the letters' date
  * and PDF creation date, so the same inputs give the same PDFs. `per_target`: one letter per linked
  * target with the appendix of named signatories. `per_signer`: one letter per confirmed signer per
  * target, without an appendix. The rows are written in one atomic step after every PDF rendered;
@@ -293,6 +318,7 @@ export async function generateLetters(
   for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
   const organisation = await ports.loadOrganisation();
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
+  const totalsIn = shownTotals(ctx, totals);
 
   const jobs: LetterJob[] = [];
   if (input.mode === 'per_target') {
@@ -309,7 +335,7 @@ export async function generateLetters(
     for (const [index, job] of jobs.entries()) {
       const letterId = newId(now);
       const place = await ports.files.pathFor(batchId, letterId);
-      const result = await ports.renderToFile(letterInput(ctx, campaign, organisation, job, cutoffAt, totals), place.output, { createdAt: cutoffAt });
+      const result = await ports.renderToFile(letterInput(ctx, campaign, organisation, job, cutoffAt, totalsIn(job.template.language)), place.output, { createdAt: cutoffAt });
       const row = letterRow(campaign.id, batchId, letterId, job, cutoffAt, totals.count, result, place.stored, now);
       rows.push(row);
       onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
@@ -333,7 +359,7 @@ function letterInput(
   organisation: Organisation,
   job: LetterJob,
   cutoffAt: number,
-  totals: { count: number; byRegion: RegionCount[] },
+  totals: ShownTotals,
 ): LetterInput {
   const language = job.template.language;
   return {

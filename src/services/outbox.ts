@@ -9,6 +9,7 @@ import { HELD_FROM, outboxProgressStatement } from './mailings.js';
 import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull } from './schemas.js';
 import { normalizeEmail } from './signatures.js';
+import { maskAddress, maskAddressesIn } from '../lib/mask.js';
 
 export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof outboxStatuses)[number];
@@ -38,13 +39,7 @@ export type OutboxItemView = {
   targetId: string | null;
 };
 
-/** `aiko@example.org` → `a***@example.org`: enough to tell supporters apart in a list, not to write to them. */
-export function maskAddress(address: string): string {
-  const trimmed = address.trim();
-  const at = trimmed.lastIndexOf('@');
-  if (at < 1) return '***';
-  return `${trimmed[0]}***${trimmed.slice(at)}`;
-}
+export { maskAddress } from '../lib/mask.js';
 
 function selectItems(ctx: ServiceContext) {
   return ctx.db.db
@@ -75,7 +70,8 @@ function toView(row: ItemRow): OutboxItemView {
     status: row.status,
     recipient: row.kind === 'letter-delivery' ? row.recipient : maskAddress(row.recipient),
     attempts: row.attempts,
-    lastError: row.lastError,
+    // Masked when stored since 0.2; rows failed before that may still quote the address.
+    lastError: row.lastError === null ? null : maskAddressesIn(row.lastError),
     nextAttemptAt: row.status === 'pending' && row.nextAttemptAt < HELD_FROM ? new Date(row.nextAttemptAt).toISOString() : null,
     createdAt: new Date(row.createdAt).toISOString(),
     sentAt: isoOrNull(row.sentAt),

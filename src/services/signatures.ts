@@ -1,9 +1,11 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, signatureCountDeltas, signatures, type StoredOutboxMessage } from '../db/schema.js';
+import { campaigns, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
 import { startsWithEastAsianLetter, toInitials } from '../letters/signatory-names.js';
 import { newId } from '../lib/ids.js';
-import { randomToken, sha256Hex } from '../lib/secrets.js';
+import { isRegionCode, isRegionOf } from '../lib/regions.js';
+import { newNonce, utcDay } from '../lib/keyring.js';
+import { sha256Hex } from '../lib/secrets.js';
 import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
 import { findCampaignForSigning } from './campaigns.js';
 import type { ServiceContext } from './context.js';
@@ -12,9 +14,6 @@ import { decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { CountryCode, isoOrNull, Locale, MultiLine, SingleLine } from './schemas.js';
 
-/** Confirmation emails per signature, however often the same email signs again. */
-export const MAX_CONFIRMATION_EMAILS = 5;
-
 const Email = v.pipe(
   v.string(),
   v.trim(),
@@ -22,11 +21,20 @@ const Email = v.pipe(
   v.email('must be an email address'),
 );
 
-export const SignInput = v.strictObject({
+const RegionCode = v.pipe(v.string(), v.trim(), v.toUpperCase(), v.check(isRegionCode, 'must be an ISO 3166-2 region code, e.g. JP-13'));
+
+// Valibot runs an object's checks even after a field failed a check of its own (the value is still
+// typed), so this one judges only a known region with a well-formed country: one fault, one message.
+const regionOfCountry = ({ country, region }: { country: string; region?: string | undefined }) =>
+  region === undefined || !isRegionCode(region) || !/^[A-Z]{2}$/.test(country) || isRegionOf(region, country);
+
+// A region is one of the fixed ISO 3166-2 codes, and of the signer's country, so that region
+// totals in letters never carry free text (PRODUCT.md §8).
+export const SignInput = v.pipe(v.strictObject({
   name: v.pipe(SingleLine(200), v.minLength(1, 'must not be empty')),
   email: Email,
   country: CountryCode,
-  region: v.optional(SingleLine(100)),
+  region: v.optional(RegionCode),
   city: v.optional(SingleLine(100)),
   postalCode: v.optional(SingleLine(20)),
   comment: v.optional(MultiLine(1000)),
@@ -47,14 +55,19 @@ export const SignInput = v.strictObject({
       utm_campaign: v.optional(SingleLine(100)),
     }),
   ),
-});
+}),
+  v.forward(
+    v.partialCheck([['country'], ['region']], regionOfCountry, 'must be a region (ISO 3166-2 code) of the given country'),
+    ['region'],
+  ),
+);
 export type SignInput = v.InferOutput<typeof SignInput>;
 
 export const ConfirmInput = v.strictObject({
   token: v.pipe(v.string(), v.minLength(16), v.maxLength(128), v.regex(/^[A-Za-z0-9_-]+$/, 'is not a confirmation token')),
 });
 
-export const signatureStatuses = ['pending', 'confirmed', 'invalidated', 'fraudulent'] as const;
+export const signatureStatuses = ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'] as const;
 
 export const SignatureListQuery = v.object({
   status: v.optional(v.picklist(signatureStatuses)),
@@ -70,8 +83,8 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Columns a repeat signature may overwrite, but only while the signature is still pending. */
-const replaceableWhilePending = [
+/** The columns a submission carries, in the order of the SQL below (names as in src/db/schema.ts). */
+const submittedColumns = [
   'name',
   'email',
   'country',
@@ -85,77 +98,88 @@ const replaceableWhilePending = [
   'updates',
   'ip_hash',
   'source',
-];
+] as const;
+type SubmittedValues = Record<(typeof submittedColumns)[number], string | number | null>;
 
-/** A fresh confirmation email goes out while the cap allows and the signature is live. */
-const mayEmail = `"signatures"."emails_sent" < ${MAX_CONFIRMATION_EMAILS} AND "signatures"."status" IN ('pending', 'confirmed')`;
+const columnList = (columns: readonly string[]) => columns.map((c) => `"${c}"`).join(', ');
+const placeholders = (count: number) => Array(count).fill('?').join(', ');
 
 // The sign path is the hottest write there is, so its SQL is written once
 // here rather than built by drizzle on every request (which cost more than
-// running it). Column names follow src/db/schema.ts; the API tests cover it.
-const insertedColumns = [
-  'id', 'campaign_id', 'email_normalized', 'created_at', 'confirm_token_hash', 'confirm_expires_at',
-  ...replaceableWhilePending,
-];
-const UPSERT_SIGNATURE_SQL = `INSERT INTO "signatures" (${insertedColumns.map((c) => `"${c}"`).join(', ')}, "status", "emails_sent")
-VALUES (${insertedColumns.map(() => '?').join(', ')}, 'pending', 1)
-ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
-${replaceableWhilePending.map((c) => `  "${c}" = CASE WHEN "signatures"."status" = 'pending' THEN excluded."${c}" ELSE "signatures"."${c}" END`).join(',\n')},
-  "confirm_token_hash" = CASE WHEN ${mayEmail} THEN excluded."confirm_token_hash" ELSE "signatures"."confirm_token_hash" END,
-  "confirm_expires_at" = CASE WHEN ${mayEmail} THEN excluded."confirm_expires_at" ELSE "signatures"."confirm_expires_at" END,
-  "emails_sent" = CASE WHEN ${mayEmail} THEN "signatures"."emails_sent" + 1 ELSE "signatures"."emails_sent" END`;
-
-// The email is queued only if this request's token was stored, i.e. the cap was not reached.
-const QUEUE_CONFIRMATION_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
-SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ?
-WHERE EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "confirm_token_hash" = ?)`;
+// running it). The API tests cover it.
 
 /**
- * Records a signature as pending and queues its confirmation email, in one
- * atomic write. A repeat with the same email is indistinguishable from a
- * first signature to the caller: same result, a fresh confirmation email
- * (up to MAX_CONFIRMATION_EMAILS per signature), details replaced while pending.
+ * Holds the submission, unless this address was already sent its quota of
+ * confirmation emails in the window (counted over every campaign, so the
+ * service cannot be used to flood an inbox) or its signature here was
+ * invalidated or marked fraudulent. Parameters: the submission row, then
+ * the address and window start and limit, then the campaign and address.
+ */
+const HOLD_SUBMISSION_SQL = `INSERT INTO "signature_submissions"
+  ("id", "campaign_id", "email_normalized", "created_at", "expires_at", ${columnList(submittedColumns)})
+SELECT ${placeholders(5 + submittedColumns.length)}
+WHERE (SELECT count(*) FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" > ?) < ?
+  AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" IN ('invalidated', 'fraudulent'))`;
+
+/**
+ * The organisers' view of a signature still to be confirmed: the latest
+ * submission's details while pending (nothing a target or the public sees).
+ * A confirmed signature is changed only by confirming a submission.
+ */
+const pendingColumns = ['id', 'campaign_id', 'email_normalized', 'created_at', ...submittedColumns] as const;
+const UPSERT_PENDING_SQL = `INSERT INTO "signatures" (${columnList(pendingColumns)}, "status")
+SELECT ${placeholders(pendingColumns.length)}, 'pending' WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)
+ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
+${submittedColumns.map((c) => `  "${c}" = excluded."${c}"`).join(',\n')}
+WHERE "signatures"."status" = 'pending'`;
+
+// The email is queued only if the submission was held.
+const QUEUE_CONFIRMATION_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
+SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`;
+
+/**
+ * Records a signing request and queues its confirmation email, in one atomic
+ * write. Nothing is decided by the request: the submission (details and
+ * consent) waits for its own link, and only that link applies it
+ * (confirmSignature). A repeat with the same email is indistinguishable from
+ * a first signature to the caller: same answer, a fresh email while the
+ * address's window allows (PRODUCT.md §8).
  */
 export async function signCampaign(
   ctx: ServiceContext,
   limits: SignLimits,
   slug: string,
   input: SignInput,
-  request: { ipHash: string | null },
+  request: { clientIp: string | null | undefined },
 ): Promise<{ status: 'pending' }> {
   const campaign = await findCampaignForSigning(ctx, slug);
-  if (!campaign) throw new NotFound('Campaign');
+  // A draft answers like an unknown slug, so drafts cannot be discovered.
+  if (!campaign || campaign.status === 'draft') throw new NotFound('Campaign');
   const now = ctx.clock.now();
   const withinWindow = (campaign.opensAt === null || now >= campaign.opensAt) && (campaign.closesAt === null || now < campaign.closesAt);
   if (campaign.status !== 'open' || !withinWindow) {
     throw new Conflict('CAMPAIGN_NOT_OPEN', 'This campaign is not accepting signatures.');
   }
-  if (limits.rateLimit && request.ipHash !== null) {
-    const verdict = limits.rateLimiter.hit(`sign:${campaign.id}:${request.ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
+  const ipHash = request.clientIp ? await ctx.keys.ipHash(campaign.id, utcDay(now), request.clientIp) : null;
+  if (limits.rateLimit && ipHash !== null) {
+    const verdict = limits.rateLimiter.hit(`sign:${campaign.id}:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   }
 
   const locale = input.locale ?? campaign.locale;
-  const token = randomToken(24);
-  const tokenHash = await sha256Hex(token);
+  const nonce = newNonce();
   const expiresAt = now + ctx.confirmTokenTtlMs;
   const emailNormalized = normalizeEmail(input.email);
   const outboxId = newId(now);
-  const campaignTitle = campaign.translations[locale]?.title ?? campaign.title;
   const confirmation: ConfirmationEmailInput = {
     locale,
-    supporterName: input.name,
-    email: input.email,
-    campaignTitle,
-    // The page behind the link speaks the language the supporter signed in.
-    confirmUrl: `${ctx.publicUrl}/confirm/${token}?lang=${locale}`,
+    nonce,
+    campaignTitle: campaign.translations[locale]?.title ?? campaign.title,
     expiresAt,
     timeZone: campaign.timeZone,
   };
   const message: StoredOutboxMessage = { compose: 'confirmation', input: confirmation };
-
-  const signatureId = newId(now);
-  const pendingValues: Record<string, string | number | null> = {
+  const submitted: SubmittedValues = {
     name: input.name,
     email: input.email,
     country: input.country,
@@ -167,19 +191,22 @@ export async function signCampaign(
     name_on_letter: input.consent.nameOnLetter,
     show_publicly: input.consent.showPublicly ? 1 : 0,
     updates: input.consent.updates ? 1 : 0,
-    ip_hash: request.ipHash,
+    ip_hash: ipHash,
     source: input.source ? JSON.stringify(input.source) : null,
   };
-  const upsert = ctx.db.statement({
-    sql: UPSERT_SIGNATURE_SQL,
-    params: [signatureId, campaign.id, emailNormalized, now, tokenHash, expiresAt, ...replaceableWhilePending.map((c) => pendingValues[c] ?? null)],
-  });
-  const queueEmail = ctx.db.statement({
-    sql: QUEUE_CONFIRMATION_SQL,
-    params: [outboxId, input.email, newMessageId(ctx.mailFrom, outboxId), JSON.stringify(message), now, now, campaign.id, emailNormalized, tokenHash],
-  });
-
-  await ctx.db.atomic([upsert, queueEmail]);
+  const submittedValues = submittedColumns.map((c) => submitted[c]);
+  const { limit, windowMs } = ctx.privacy.emailsPerAddress;
+  await ctx.db.atomic([
+    ctx.db.statement({
+      sql: HOLD_SUBMISSION_SQL,
+      params: [nonce, campaign.id, emailNormalized, now, expiresAt, ...submittedValues, emailNormalized, now - windowMs, limit, campaign.id, emailNormalized],
+    }),
+    ctx.db.statement({ sql: UPSERT_PENDING_SQL, params: [newId(now), campaign.id, emailNormalized, now, ...submittedValues, nonce] }),
+    ctx.db.statement({
+      sql: QUEUE_CONFIRMATION_SQL,
+      params: [outboxId, input.email.trim(), newMessageId(ctx.mailFrom, outboxId), JSON.stringify(message), now, now, nonce],
+    }),
+  ]);
   return { status: 'pending' };
 }
 
@@ -189,27 +216,139 @@ export class TokenExpired extends ServiceError {
   }
 }
 
+type SubmissionRow = typeof signatureSubmissions.$inferSelect;
+
+/** The submission a confirmation token stands for, with its campaign, or null for a token that is not ours. */
+async function findSubmission(ctx: ServiceContext, token: string): Promise<{ submission: SubmissionRow; slug: string; campaignTitle: string; translations: (typeof campaigns.$inferSelect)['translations']; timeZone: string } | null> {
+  const nonce = await ctx.keys.confirmTokens.verify(token);
+  if (!nonce) return null;
+  const [found] = await ctx.db.db
+    .select({ submission: signatureSubmissions, slug: campaigns.slug, campaignTitle: campaigns.title, translations: campaigns.translations, timeZone: campaigns.timeZone })
+    .from(signatureSubmissions)
+    .innerJoin(campaigns, eq(campaigns.id, signatureSubmissions.campaignId))
+    .where(eq(signatureSubmissions.id, nonce));
+  return found ?? null;
+}
+
 /**
- * Confirms the signature that holds this token. Repeating it is harmless.
- * The count changes through a delta row written in the same transaction,
- * and only when this call is the one that moved the status (changes() = 1).
+ * What confirming this link will record, for the confirm page to show before
+ * the supporter presses the button: the consent and details of this
+ * submission, exactly as they will be applied. Reads only.
+ */
+export async function describeConfirmation(ctx: ServiceContext, token: string) {
+  const found = await findSubmission(ctx, token);
+  if (!found) return null;
+  const { submission } = found;
+  return {
+    campaign: found.slug,
+    campaignTitle: found.translations[submission.locale]?.title ?? found.campaignTitle,
+    state: submission.confirmedAt !== null ? ('confirmed' as const) : submission.expiresAt < ctx.clock.now() ? ('expired' as const) : ('ready' as const),
+    name: submission.name,
+    country: submission.country,
+    city: submission.city,
+    consent: { nameOnLetter: submission.nameOnLetter, showPublicly: submission.showPublicly, updates: submission.updates },
+  };
+}
+export type ConfirmationPreview = NonNullable<Awaited<ReturnType<typeof describeConfirmation>>>;
+
+// Confirming applies one submission, in one transaction, each statement
+// guarded by "this submission is still unused", so a repeated or racing
+// confirm changes nothing. Parameters are listed beside each statement.
+
+/** A count delta, only when the signature was not confirmed already (campaign, nonce, campaign, address). */
+const COUNT_CONFIRMATION_SQL = `INSERT INTO "signature_count_deltas" ("campaign_id", "delta")
+SELECT ?, 1 WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)
+  AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" <> 'pending')`;
+
+/** The submission's details and consent become the signature's (row values, nonce). */
+const confirmedColumns = [...pendingColumns, 'status', 'confirmed_at'] as const;
+const APPLY_SUBMISSION_SQL = `INSERT INTO "signatures" (${columnList(confirmedColumns)})
+SELECT ${placeholders(confirmedColumns.length)} WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)
+ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
+${submittedColumns.map((c) => `  "${c}" = excluded."${c}"`).join(',\n')},
+  "confirmed_at" = coalesce("signatures"."confirmed_at", excluded."confirmed_at"),
+  "status" = 'confirmed'
+WHERE "signatures"."status" IN ('pending', 'confirmed')`;
+
+/**
+ * Marks the submission used and keeps none of its details: they live on in
+ * the signature. The address stays until the row expires, for the email
+ * window (now, campaign, address, nonce).
+ */
+const USE_SUBMISSION_SQL = `UPDATE "signature_submissions" SET "confirmed_at" = ?,
+  "signature_id" = (SELECT "id" FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ?),
+  "name" = '', "email" = '', "city" = NULL, "postal_code" = NULL, "comment" = NULL, "source" = NULL, "ip_hash" = NULL
+WHERE "id" = ? AND "confirmed_at" IS NULL`;
+
+/**
+ * Confirms exactly the submission this token was made for: its details and
+ * consent are recorded, whatever anyone submitted for the same address
+ * before or since. Repeating it is harmless. The count changes through a
+ * delta row in the same transaction, only when the signature was not
+ * confirmed already.
  */
 export async function confirmSignature(ctx: ServiceContext, token: string): Promise<{ status: 'confirmed'; campaign: string }> {
+  const found = await findSubmission(ctx, token);
+  if (!found) return confirmLegacyToken(ctx, token);
+  const { submission, slug } = found;
+  const [current] = await ctx.db.db
+    .select({ status: signatures.status })
+    .from(signatures)
+    .where(and(eq(signatures.campaignId, submission.campaignId), eq(signatures.emailNormalized, submission.emailNormalized)));
+  if (current?.status === 'invalidated' || current?.status === 'fraudulent') throw new NotFound('Confirmation token');
+  if (submission.confirmedAt !== null) return { status: 'confirmed', campaign: slug };
+  const now = ctx.clock.now();
+  if (submission.expiresAt < now) throw new TokenExpired(slug);
+
+  const row: Record<(typeof confirmedColumns)[number], string | number | null> = {
+    id: newId(now),
+    campaign_id: submission.campaignId,
+    email_normalized: submission.emailNormalized,
+    created_at: submission.createdAt,
+    name: submission.name,
+    email: submission.email,
+    country: submission.country,
+    region: submission.region,
+    city: submission.city,
+    postal_code: submission.postalCode,
+    comment: submission.comment,
+    locale: submission.locale,
+    name_on_letter: submission.nameOnLetter,
+    show_publicly: submission.showPublicly ? 1 : 0,
+    updates: submission.updates ? 1 : 0,
+    ip_hash: submission.ipHash,
+    source: submission.source ? JSON.stringify(submission.source) : null,
+    status: 'confirmed',
+    confirmed_at: now,
+  };
+  await ctx.db.atomic([
+    ctx.db.statement({ sql: COUNT_CONFIRMATION_SQL, params: [submission.campaignId, submission.id, submission.campaignId, submission.emailNormalized] }),
+    ctx.db.statement({ sql: APPLY_SUBMISSION_SQL, params: [...confirmedColumns.map((c) => row[c]), submission.id] }),
+    ctx.db.statement({ sql: USE_SUBMISSION_SQL, params: [now, submission.campaignId, submission.emailNormalized, submission.id] }),
+  ]);
+  return { status: 'confirmed', campaign: slug };
+}
+
+/**
+ * Links mailed by versions before 0.2 carry a random token whose SHA-256 is
+ * on the signature; they confirm that signature as it stands, until they
+ * expire (CONFIRM_TOKEN_TTL_HOURS). The retention job clears the hashes after.
+ */
+async function confirmLegacyToken(ctx: ServiceContext, token: string): Promise<{ status: 'confirmed'; campaign: string }> {
   const tokenHash = await sha256Hex(token);
   const [found] = await ctx.db.db
     .select({ id: signatures.id, status: signatures.status, campaignId: signatures.campaignId, expiresAt: signatures.confirmExpiresAt, slug: campaigns.slug })
     .from(signatures)
     .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
     .where(eq(signatures.confirmTokenHash, tokenHash));
-  if (!found || found.status === 'invalidated' || found.status === 'fraudulent') throw new NotFound('Confirmation token');
+  if (!found || (found.status !== 'pending' && found.status !== 'confirmed')) throw new NotFound('Confirmation token');
   if (found.status === 'confirmed') return { status: 'confirmed', campaign: found.slug };
   const now = ctx.clock.now();
-  if (found.expiresAt !== null && found.expiresAt < now) throw new TokenExpired(found.slug);
-
+  if (found.expiresAt === null || found.expiresAt < now) throw new TokenExpired(found.slug);
   await ctx.db.atomic([
     ctx.db.db
       .update(signatures)
-      .set({ status: 'confirmed', confirmedAt: now })
+      .set({ status: 'confirmed', confirmedAt: now, confirmTokenHash: null })
       .where(and(eq(signatures.id, found.id), eq(signatures.status, 'pending'))),
     ctx.db.statement(sql`INSERT INTO ${signatureCountDeltas} ("campaign_id", "delta") SELECT ${found.campaignId}, 1 WHERE changes() = 1`),
   ]);
@@ -309,9 +448,15 @@ export function publicDisplayName(name: string): string {
   return `${Array.from(first)[0] ?? ''}.`;
 }
 
-/** Recent confirmed signatures whose signers chose to be shown: display name and country only. */
+/**
+ * Recent confirmed signatures whose signers chose to be shown: display name, country and the day
+ * (in the campaign's time zone) only; a time to the second would help tie a name to a person.
+ */
 export async function listPublicSignatures(ctx: ServiceContext, slug: string, limit: number) {
-  const [campaign] = await ctx.db.db.select({ id: campaigns.id, status: campaigns.status }).from(campaigns).where(eq(campaigns.slug, slug));
+  const [campaign] = await ctx.db.db
+    .select({ id: campaigns.id, status: campaigns.status, timeZone: campaigns.timeZone })
+    .from(campaigns)
+    .where(eq(campaigns.slug, slug));
   if (!campaign || (campaign.status !== 'open' && campaign.status !== 'closed')) throw new NotFound('Campaign');
   const rows = await ctx.db.db
     .select({ name: signatures.name, country: signatures.country, confirmedAt: signatures.confirmedAt })
@@ -319,7 +464,10 @@ export async function listPublicSignatures(ctx: ServiceContext, slug: string, li
     .where(and(eq(signatures.campaignId, campaign.id), eq(signatures.status, 'confirmed'), eq(signatures.showPublicly, true)))
     .orderBy(desc(signatures.confirmedAt))
     .limit(limit);
-  return { items: rows.map((r) => ({ name: publicDisplayName(r.name), country: r.country, signedAt: isoOrNull(r.confirmedAt) })) };
+  const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: campaign.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  return {
+    items: rows.map((r) => ({ name: publicDisplayName(r.name), country: r.country, signedAt: r.confirmedAt === null ? null : dayOf.format(r.confirmedAt) })),
+  };
 }
 
 const BUCKET_MS = 15 * 60 * 1000;
@@ -331,7 +479,8 @@ const BUCKET_MS = 15 * 60 * 1000;
  */
 export async function campaignStats(ctx: ServiceContext, slug: string) {
   const campaign = await campaignIdBySlug(ctx, slug);
-  const confirmedHere = and(eq(signatures.campaignId, campaign.id), eq(signatures.status, 'confirmed'));
+  // Erased signatures were confirmed and still count (as on the campaign and in letters); only their details are gone.
+  const confirmedHere = and(eq(signatures.campaignId, campaign.id), inArray(signatures.status, ['confirmed', 'erased']), isNotNull(signatures.confirmedAt));
   const [byStatusRows, byCountryRows, byRegionRows, bucketRows] = await Promise.all([
     ctx.db.db
       .select({ status: signatures.status, count: sql<number>`count(*)` })

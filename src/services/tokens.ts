@@ -6,7 +6,8 @@ import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { NotFound } from './errors.js';
 
-export const scopes = ['campaigns', 'signatures:read', 'letters', 'deliveries', 'admin'] as const;
+/** `privacy`: supporters' rights for requests received by post (export, erase) and the record of requests handled. */
+export const scopes = ['campaigns', 'signatures:read', 'letters', 'deliveries', 'privacy', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 /** Who is calling an organiser route. `admin` holds every scope. */

@@ -7,6 +7,7 @@ import { SmtpTransport } from '../../src/mail/smtp-transport.js';
 import { createRunner, readMailing } from '../mailings/runner-helpers.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
 import { deliver, EMBASSY_EMAIL, scopedToken, setupLetters, SLUG, type TestApp } from './helpers.js';
+import { testLinks } from '../helpers/keys.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,7 +27,7 @@ async function relay(t: TestApp) {
   closers.push(() => server.close());
   const transport = new SmtpTransport({ url: server.url, dataDir: t.dataDir });
   closers.push(() => transport.close());
-  const sender = new OutboxSender({ database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>' });
+  const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>' });
   return {
     server,
     sender,

@@ -15,6 +15,7 @@ import type { MailTransport, OutgoingMail } from '../../src/mail/transport.js';
 import { decodeEncodedWords } from '../mail/helpers/mime.js';
 import { startSmtpServer } from '../mail/helpers/smtp-server.js';
 import { deliver, dispositionFilename, EMBASSY_EMAIL, EMBASSY_NAME, leaves, readMime, setupLetters, SLUG, ZH_TITLE, type TestApp } from './helpers.js';
+import { testLinks } from '../helpers/keys.js';
 
 const MAIL_FROM = 'Signet <no-reply@signet.test>';
 const closers: (() => Promise<void>)[] = [];
@@ -29,7 +30,7 @@ async function setup() {
 }
 
 function sender(t: TestApp, transport: MailTransport) {
-  return new OutboxSender({ database: t.database, transport, clock: t.clock, logger: silentLogger, from: MAIL_FROM, backoff: { baseMs: 1000, maxMs: 1000 } });
+  return new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: MAIL_FROM, backoff: { baseMs: 1000, maxMs: 1000 } });
 }
 
 const getDelivery = async (t: TestApp, id: string) => {
@@ -166,7 +167,7 @@ describe('composeLetterDeliveryEmail', () => {
     attachment: { storedPath: 'letters/b/l.pdf', filename: 'save-refugees.pdf' },
   });
 
-  it('writes a formal note in each language with the title, the count and the organisation', () => {
+  it('writes a formal note in each language with the title, the count and the organisation', async () => {
     const expected = {
       en: ['Letter from Example Network: Save refugees', '12,345 signatories', 'Dear H.E. the Ambassador,'],
       ja: ['Example Networkよりの書簡：Save refugees', '12,345名', '拝啓'],
@@ -174,7 +175,7 @@ describe('composeLetterDeliveryEmail', () => {
       ko: ['Example Network 서한: Save refugees', '12,345명', '귀하'],
     } as const;
     for (const locale of ['en', 'ja', 'zh', 'ko'] as const) {
-      const message = renderStoredMessage({ compose: 'letter-delivery', input: input(locale) });
+      const message = await renderStoredMessage({ compose: 'letter-delivery', input: input(locale) }, undefined, testLinks);
       expect(message).toEqual(composeLetterDeliveryEmail(input(locale)));
       expect(message.subject).toBe(expected[locale][0]);
       expect(message.text).toContain(expected[locale][1]);

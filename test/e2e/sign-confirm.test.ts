@@ -40,8 +40,10 @@ describe('end to end: the real server, a real SMTP server', () => {
     const mail = await waitFor('the confirmation email', () => smtp.received.find((m) => m.rcptTo.includes('hanako@example.jp')));
     const parsed = parseMail(mail.raw);
     expect(parsed.header('message-id')).toMatch(/^<[^@>]+@signet\.example>$/);
-    expect(parsed.decodedHeader('to')).toContain('山田 花子');
+    // Nothing the submitter typed is sent before the address is confirmed: no name in To or the body.
+    expect(parsed.decodedHeader('to')).toBe('hanako@example.jp');
     const text = parsed.leaves.find((leaf) => leaf.contentType === 'text/plain')!.text;
+    expect(text).not.toContain('山田');
     expect(parsed.leaves.some((leaf) => leaf.contentType === 'text/html')).toBe(true);
     expect(text).toContain('北朝鮮難民を守れ');
     const link = /http:\/\/signet\.example\/confirm\/([A-Za-z0-9_-]+)/.exec(text);

@@ -5,8 +5,8 @@ import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
 import type { LetterRenderPool } from '../../src/letters/render-pool.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
-import { KeyedHasher } from '../../src/lib/secrets.js';
 import { createTestDatabase } from './db.js';
+import { testKeys, testPrivacy } from './keys.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -31,12 +31,13 @@ export function createTestApp(
     adminToken: ADMIN_TOKEN,
     signRateLimit: null,
     trustProxy: true,
-    ipHasher: new KeyedHasher('test-ip-key'),
+    keys: testKeys,
+    privacy: testPrivacy,
     letters: createLocalLetterPorts({ lettersDir, dataDir, pool: letterRenderPool }),
     ...appOverrides,
   };
   const app = createApp(deps);
-  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs };
+  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs, keys: deps.keys, privacy: deps.privacy };
 
   const request = (method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string } = {}) => {
     const headers: Record<string, string> = { ...options.headers };

@@ -2,6 +2,7 @@ import { desc, eq } from 'drizzle-orm';
 import { outbox } from '../../src/db/schema.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
 import type { createTestApp } from './app.js';
+import { testLinks } from './keys.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
 
@@ -28,7 +29,7 @@ export async function queuedMail(t: TestApp, recipient: string) {
 /** The confirmation token from the newest email to this address. */
 export async function latestConfirmToken(t: TestApp, recipient: string): Promise<string> {
   const [latest] = await queuedMail(t, recipient);
-  const match = /\/confirm\/([A-Za-z0-9_-]+)/.exec(latest?.message ? renderStoredMessage(latest.message).text : '');
+  const match = /\/confirm\/([A-Za-z0-9_-]+)/.exec(latest?.message ? (await renderStoredMessage(latest.message, latest.recipient, testLinks)).text : '');
   if (!match) throw new Error(`no confirmation link mailed to ${recipient}`);
   return match[1]!;
 }

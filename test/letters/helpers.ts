@@ -21,15 +21,15 @@ export const embassyTarget = {
 
 /** Signatories in every script the letters must carry, with each consent choice. */
 export const mixedSignatories: Signatory[] = [
-  { name: '山田太郎', nameOnLetter: 'full', city: '横浜', region: '神奈川県', country: 'JP', locale: 'ja' },
-  { name: 'José Álvarez-Núñez', nameOnLetter: 'full', city: 'São Paulo', region: 'SP', country: 'BR', locale: 'pt-BR' },
-  { name: '김민준', nameOnLetter: 'full', city: '서울', region: '서울특별시', country: 'KR', locale: 'ko' },
-  { name: '王伟', nameOnLetter: 'full', city: '北京', region: '北京市', country: 'CN', locale: 'zh-CN' },
-  { name: '陳美玲', nameOnLetter: 'full', city: '臺北', region: '臺北市', country: 'TW', locale: 'zh-TW' },
-  { name: 'Secret Person', nameOnLetter: 'none', city: 'Kyoto', region: '京都府', country: 'JP' },
-  { name: 'Jane Doe', nameOnLetter: 'initials', city: 'London', region: 'England', country: 'GB' },
-  { name: 'Zoë Łukasiewicz', nameOnLetter: 'full', city: 'Kraków', region: 'Małopolskie', country: 'PL' },
-  { name: '鈴木花子', nameOnLetter: 'initials', city: '大阪', region: '大阪府', country: 'JP' },
+  { name: '山田太郎', nameOnLetter: 'full', city: '横浜', country: 'JP', locale: 'ja' },
+  { name: 'José Álvarez-Núñez', nameOnLetter: 'full', city: 'São Paulo', country: 'BR', locale: 'pt-BR' },
+  { name: '김민준', nameOnLetter: 'full', city: '서울', country: 'KR', locale: 'ko' },
+  { name: '王伟', nameOnLetter: 'full', city: '北京', country: 'CN', locale: 'zh-CN' },
+  { name: '陳美玲', nameOnLetter: 'full', city: '臺北', country: 'TW', locale: 'zh-TW' },
+  { name: 'Secret Person', nameOnLetter: 'none', city: 'Kyoto', country: 'JP' },
+  { name: 'Jane Doe', nameOnLetter: 'initials', city: 'London', country: 'GB' },
+  { name: 'Zoë Łukasiewicz', nameOnLetter: 'full', city: 'Kraków', country: 'PL' },
+  { name: '鈴木花子', nameOnLetter: 'initials', city: '大阪', country: 'JP' },
 ];
 
 export async function letterInput(language: LetterLanguage, overrides: Partial<LetterInput> = {}): Promise<LetterInput> {
@@ -64,7 +64,6 @@ export function numberedSignatories(count: number): Signatory[] {
     name: `Supporter ${String(i + 1).padStart(5, '0')}`,
     nameOnLetter: 'full' as const,
     city: 'Tokyo',
-    region: 'Tokyo',
     country: 'JP',
   }));
 }

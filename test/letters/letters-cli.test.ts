@@ -10,6 +10,7 @@ import { createCampaign } from '../../src/services/campaigns.js';
 import { importTargets } from '../../src/services/target-import.js';
 import { repoLettersDir } from '../helpers/app.js';
 import { runSignet, withDatabase as withDatabaseAt } from '../helpers/cli.js';
+import { testKeys, testPrivacy } from '../helpers/keys.js';
 
 let dir: string;
 let targetIds: string[];
@@ -21,7 +22,7 @@ const withDatabase = <T>(task: (database: SqliteDatabase) => Promise<T>) => with
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'signet-letters-cli-'));
   targetIds = await withDatabase(async (database) => {
-    const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1 };
+    const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1, keys: testKeys, privacy: testPrivacy };
     const { ids } = await importTargets(ctx, { format: 'json', content: readFileSync(join(repoLettersDir, 'targets/china-missions-japan.json'), 'utf8') });
     await createCampaign(ctx, { slug: 'cli-letters', title: 'CLI letters', locale: 'ja', targetIds: ids });
     return ids;

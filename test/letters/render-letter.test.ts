@@ -51,7 +51,8 @@ describe('the Japanese embassy petition', async () => {
 
   it('lists the named signatories in order, initials for those who chose them, and never a name withheld', () => {
     const appendix = flat(appendixPages(pdf).join(' '));
-    const rows = ['1 山田太郎 横浜 神奈川県 日本', '2 José Álvarez-Núñez São Paulo SP ブラジル', '3 김민준 서울 서울특별시 韓国', '4 王伟 北京 北京市 中国', '5 陳美玲 臺北 臺北市 台湾', '6 J. D. London England イギリス', '7 Zoë Łukasiewicz Kraków Małopolskie ポーランド', '8 鈴. 大阪 大阪府 日本'];
+    // `full`: name, city and country; `initials`: initials and country, never the city.
+    const rows = ['1 山田太郎 横浜 日本', '2 José Álvarez-Núñez São Paulo ブラジル', '3 김민준 서울 韓国', '4 王伟 北京 中国', '5 陳美玲 臺北 台湾', '6 J. D. イギリス', '7 Zoë Łukasiewicz Kraków ポーランド', '8 鈴. 日本'];
     let position = -1;
     for (const row of rows) {
       const at = appendix.indexOf(row);
@@ -59,7 +60,7 @@ describe('the Japanese embassy petition', async () => {
       position = at;
     }
     expect(pdf.raw).not.toContain('Secret Person');
-    expect(flat(pdf.pages.join(' '))).not.toMatch(/Secret|Person|Jane|花子/);
+    expect(flat(pdf.pages.join(' '))).not.toMatch(/Secret|Person|Jane|花子|London|大阪|Kyoto/);
     expect(appendix).toContain('本要請には12名が署名しました。氏名の記載を希望した8名を以下に記します。');
     expect(appendix).toContain('地域別署名数 地域 署名数 東京都 5 서울특별시 4 England 3 合計 12');
   });
@@ -117,7 +118,7 @@ describe('the appendix', () => {
     const { result, pdf } = await render(await letterInput('ja', { signatures: { count: 130, byRegion: [{ region: 'Tokyo', count: 130 }], signatories } }));
     const pages = appendixPages(pdf);
     expect(pages.length).toBeGreaterThanOrEqual(3);
-    for (const page of pages) expect(flat(page)).toContain('番号 氏名 市区町村 地域 国');
+    for (const page of pages) expect(flat(page)).toContain('番号 氏名 市区町村 国');
     const numbers = [...flat(pages.join(' ')).matchAll(/(\d+) Supporter (\d{5})/g)].map((match) => [Number(match[1]), Number(match[2])]);
     expect(numbers).toEqual(signatories.map((_, i) => [i + 1, i + 1]));
     pdf.pages.forEach((page, index) => expect(footerOf(page)).toEqual([index + 1, result.pages]));
@@ -150,7 +151,7 @@ describe('the appendix', () => {
     };
     const { result, pdf } = await render(await letterInput('en', { signatures: { count: 1100, byRegion: [], signatories: source } }));
     expect(passes).toBe(2);
-    expect(flat(pdf.pages.join(' '))).toContain('1100 Supporter 01100 Tokyo Tokyo Japan');
+    expect(flat(pdf.pages.join(' '))).toContain('1100 Supporter 01100 Tokyo Japan');
     expect(pdf.pages).toHaveLength(result.pages);
     // Rows are one tagged block per page rather than 1,100 table rows.
     expect(pdf.raw.match(/\/S \/TR/g)?.length ?? 0).toBeLessThan(10);
@@ -238,15 +239,19 @@ describe('rendering', () => {
     });
   });
 
-  it('writes a per-signer letter without an appendix', async () => {
+  it('writes a per-signer letter without an appendix, showing of the signer only what their consent covers', async () => {
     const input = await letterInput('en');
-    const template = { ...input.template, body: 'Sent by {{#signer}}{{signer.name}} of {{signer.city}}{{/signer}}.' };
-    const recipientSignature: Signatory = { name: 'Jane Doe', nameOnLetter: 'initials', city: 'Leeds', country: 'GB' };
-    const { result, pdf } = await render({ ...input, template, recipientSignature });
-    const text = flat(pdf.pages.join(' '));
-    expect(text).toContain('Sent by J. D. of Leeds.');
-    expect(text).not.toContain('Signatories');
-    expect(result.pages).toBe(1);
+    const template = { ...input.template, body: 'Sent by {{#signer}}[{{signer.name}}|{{signer.city}}|{{signer.country}}]{{/signer}}.' };
+    const sentBy = async (recipientSignature: Signatory) => {
+      const { result, pdf } = await render({ ...input, template, recipientSignature });
+      expect(result.pages).toBe(1);
+      const text = flat(pdf.pages.join(' '));
+      expect(text).not.toContain('Signatories');
+      return /Sent by (\[.*?\])\./.exec(text)?.[1];
+    };
+    expect(await sentBy({ name: 'Jane Doe', nameOnLetter: 'full', city: 'Leeds', country: 'GB' })).toBe('[Jane Doe|Leeds|United Kingdom]');
+    expect(await sentBy({ name: 'Jane Doe', nameOnLetter: 'initials', city: 'Leeds', country: 'GB' })).toBe('[J. D.||United Kingdom]');
+    expect(await sentBy({ name: 'Jane Doe', nameOnLetter: 'none', city: 'Leeds', country: 'GB' })).toBe('[||]');
   });
 
   it('draws the organisation logo when there is one', async () => {

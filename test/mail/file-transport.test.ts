@@ -24,14 +24,14 @@ describe('FileTransport', () => {
     const directory = join(tempDir(), 'mail', 'outgoing');
     const clock = new ManualClock(Date.UTC(2026, 2, 4, 5, 6, 7, 89));
     const transport = new FileTransport({ directory, clock });
-    const message = composeConfirmationEmail({
-      locale: 'ja',
-      supporterName: '田中 愛子',
-      email: 'aiko@example.com',
-      campaignTitle: '多摩川を守ろう',
-      confirmUrl: 'https://signet.example/confirm/tok',
-      expiresAt: Date.UTC(2026, 2, 5),
-    });
+    // A display name in Japanese, as letter and update emails carry (confirmations have none).
+    const message = {
+      ...composeConfirmationEmail(
+        { locale: 'ja', campaignTitle: '多摩川を守ろう', expiresAt: Date.UTC(2026, 2, 5) },
+        { confirmUrl: 'https://signet.example/confirm/tok', to: 'aiko@example.com' },
+      ),
+      to: { name: '田中 愛子', address: 'aiko@example.com' },
+    };
     const messageId = newMessageId(mailFrom, '0190f00d-0000-7000-8000-000000000001');
     await transport.send({ ...message, from: mailFrom, messageId });
     await transport.close();

@@ -9,6 +9,7 @@ import type { MailTransport, OutgoingMail } from '../../src/mail/transport.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { insertOutboxRows, mailFrom, sampleMessage } from './helpers/outbox.js';
 import { startSmtpServer } from './helpers/smtp-server.js';
+import { testLinks } from '../helpers/keys.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -77,7 +78,7 @@ describe('OutboxSender: pipelined claims', () => {
       },
       close: () => transport.close(),
     };
-    const sender = new OutboxSender({ database, transport: counting, clock, logger: silentLogger, from: mailFrom, batchSize: 5, concurrency: 3 });
+    const sender = new OutboxSender({ links: testLinks, database, transport: counting, clock, logger: silentLogger, from: mailFrom, batchSize: 5, concurrency: 3 });
     sender.start();
     await vi.waitFor(() => expect(sender.stats().sent).toBe(25), { timeout: 10_000 });
     await sender.stop();
@@ -102,7 +103,7 @@ describe('OutboxSender: pipelined claims', () => {
       },
       close: () => transport.close(),
     };
-    const sender = new OutboxSender({ database, transport: gated, clock, logger: silentLogger, from: mailFrom, batchSize: 2, concurrency: 2, workerId: 'ahead' });
+    const sender = new OutboxSender({ links: testLinks, database, transport: gated, clock, logger: silentLogger, from: mailFrom, batchSize: 2, concurrency: 2, workerId: 'ahead' });
     sender.start();
     await vi.waitFor(() => expect(started).toHaveLength(2));
     // Both rows of the first batch are in flight, so the next batch is claimed meanwhile.

@@ -12,6 +12,7 @@ import { createTestDatabase, migrationsFolder } from '../helpers/db.js';
 import { parseMail } from './helpers/mime.js';
 import { insertOutboxRows, mailFrom, sampleMessage } from './helpers/outbox.js';
 import { startSmtpServer, type TestSmtpServerOptions } from './helpers/smtp-server.js';
+import { testLinks } from '../helpers/keys.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -27,7 +28,7 @@ async function setUp(serverOptions: TestSmtpServerOptions = {}) {
   closers.push(() => transport.close());
   const clock = new ManualClock();
   const newSender = (options: Partial<OutboxSenderOptions> = {}) =>
-    new OutboxSender({
+    new OutboxSender({ links: testLinks,
       database: testDb.database,
       transport,
       clock,
@@ -182,7 +183,7 @@ describe('OutboxSender: failures', () => {
       },
       close: async () => {},
     };
-    const sender = new OutboxSender({ database: testDb.database, transport: broken, clock, logger: silentLogger, from: mailFrom });
+    const sender = new OutboxSender({ links: testLinks, database: testDb.database, transport: broken, clock, logger: silentLogger, from: mailFrom });
     expect(await sender.drainOnce()).toEqual({ sent: 0, failed: 0, retried: 1 });
     const row = await rowById(testDb.database, id!);
     expect(row.lastError).toBe('Unexpected TypeError from the transport');

@@ -40,14 +40,13 @@ describe('SmtpTransport: happy path', () => {
   ] as const) {
     it(`delivers a ${locale} confirmation with UTF-8 subject, name and body intact`, async () => {
       const { server, transport } = await setUp();
-      const message = composeConfirmationEmail({
-        locale,
-        supporterName: name,
-        email: 'supporter@example.com',
-        campaignTitle: title,
-        confirmUrl: 'https://signet.example/confirm/tok',
-        expiresAt: Date.UTC(2026, 0, 2),
-      });
+      const message = {
+        ...composeConfirmationEmail(
+          { locale, campaignTitle: title, expiresAt: Date.UTC(2026, 0, 2) },
+          { confirmUrl: 'https://signet.example/confirm/tok', to: 'supporter@example.com' },
+        ),
+        to: { name, address: 'supporter@example.com' },
+      };
       const messageId = newMessageId(mailFrom, `id-${locale}`);
       await transport.send({ ...message, from: mailFrom, messageId });
 

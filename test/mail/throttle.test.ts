@@ -7,6 +7,7 @@ import { createTestDatabase } from '../helpers/db.js';
 import { parseMail } from './helpers/mime.js';
 import { insertOutboxRows, mailFrom, sampleMessage } from './helpers/outbox.js';
 import { startSmtpServer } from './helpers/smtp-server.js';
+import { testLinks } from '../helpers/keys.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -33,7 +34,7 @@ describe('OutboxSender: maxPerSecond', () => {
       clock.now(),
       Array.from({ length: 600 }, (_, i) => sampleMessage(i)),
     );
-    const sender = new OutboxSender({
+    const sender = new OutboxSender({ links: testLinks,
       database: testDb.database,
       transport,
       clock,
@@ -71,7 +72,7 @@ describe('OutboxSender: maxPerSecond', () => {
     const transport = new SmtpTransport({ url: 'smtp://127.0.0.1:1' });
     closers.push(() => transport.close());
     const options = { database: testDb.database, transport, clock: new ManualClock(), logger: silentLogger, from: mailFrom };
-    expect(() => new OutboxSender({ ...options, maxPerSecond: 0 })).toThrow(RangeError);
-    expect(() => new OutboxSender({ ...options, maxPerSecond: Number.NaN })).toThrow(RangeError);
+    expect(() => new OutboxSender({ links: testLinks, ...options, maxPerSecond: 0 })).toThrow(RangeError);
+    expect(() => new OutboxSender({ links: testLinks, ...options, maxPerSecond: Number.NaN })).toThrow(RangeError);
   });
 });

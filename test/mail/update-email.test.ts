@@ -3,6 +3,7 @@ import type { StoredOutboxMessage } from '../../src/db/schema.js';
 import { renderEmailMarkdown } from '../../src/mail/markdown-email.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
 import { composeUpdateEmail, type UpdateEmailInput } from '../../src/mail/update-email.js';
+import { testKeys, testLinks } from '../helpers/keys.js';
 
 const unsubscribeUrl = 'https://signet.example/unsubscribe/01a2212b-d384-7c41-a300-4ef26b334fe5.0123456789abcdef0123456789abcdef';
 
@@ -11,7 +12,6 @@ const base: Omit<UpdateEmailInput, 'locale'> = {
   campaignTitle: 'Save the Tama River',
   subject: 'We delivered your letters',
   bodyMarkdown: '# Delivered\n\nThe letters reached **12 embassies** today. Read [the report](https://ngo.example/report).\n\n- Tokyo\n- Seoul',
-  unsubscribeUrl,
 };
 
 describe('composeUpdateEmail', () => {
@@ -28,7 +28,7 @@ describe('composeUpdateEmail', () => {
 
   for (const [locale, expected] of Object.entries(expectations) as [UpdateEmailInput['locale'], (typeof expectations)['en']][]) {
     it(`writes the ${locale} email: footer in that language, unsubscribe link and RFC 8058 headers`, () => {
-      const message = composeUpdateEmail({ ...base, locale }, ' aiko@example.com ');
+      const message = composeUpdateEmail({ ...base, locale }, unsubscribeUrl, ' aiko@example.com ');
       expect(message.to).toEqual({ name: 'Aiko Tanaka', address: 'aiko@example.com' });
       expect(message.subject).toBe('We delivered your letters');
       expect(message.locale).toBe(locale);
@@ -54,24 +54,32 @@ describe('composeUpdateEmail', () => {
   }
 
   it('keeps the subject and the display name on one line, and falls back to the title for an empty subject', () => {
-    const message = composeUpdateEmail({ ...base, locale: 'en', subject: 'Big\r\nnews\nBcc: victim@example.com', supporterName: 'Eve\r\nBcc: x@example.com' }, 'eve@example.com');
+    const message = composeUpdateEmail({ ...base, locale: 'en', subject: 'Big\r\nnews\nBcc: victim@example.com', supporterName: 'Eve\r\nBcc: x@example.com' }, unsubscribeUrl, 'eve@example.com');
     expect(message.subject).toBe('Big news Bcc: victim@example.com');
     expect(message.to.name).toBe('Eve Bcc: x@example.com');
-    expect(composeUpdateEmail({ ...base, locale: 'en', subject: ' \n ' }).subject).toBe('Save the Tama River');
+    expect(composeUpdateEmail({ ...base, locale: 'en', subject: ' \n ' }, unsubscribeUrl).subject).toBe('Save the Tama River');
   });
 
   it('greets without a name when the supporter gave none', () => {
-    expect(composeUpdateEmail({ ...base, locale: 'en', supporterName: '  ' }).text.startsWith('Hello,\n')).toBe(true);
+    expect(composeUpdateEmail({ ...base, locale: 'en', supporterName: '  ' }, unsubscribeUrl).text.startsWith('Hello,\n')).toBe(true);
   });
 
   it('refuses an unsubscribe URL that is not http(s) or could break the header', () => {
-    expect(() => composeUpdateEmail({ ...base, locale: 'en', unsubscribeUrl: 'javascript:alert(1)' })).toThrow(TypeError);
-    expect(() => composeUpdateEmail({ ...base, locale: 'en', unsubscribeUrl: 'https://x.example/a>b' })).toThrow(TypeError);
+    expect(() => composeUpdateEmail({ ...base, locale: 'en' }, 'javascript:alert(1)')).toThrow(TypeError);
+    expect(() => composeUpdateEmail({ ...base, locale: 'en' }, 'https://x.example/a>b')).toThrow(TypeError);
   });
 
-  it('is what renderStoredMessage builds from a stored update row, addressed to the row recipient', () => {
-    const stored: StoredOutboxMessage = { compose: 'update', input: { ...base, locale: 'ko' } };
-    expect(renderStoredMessage(stored, 'aiko@example.com')).toEqual(composeUpdateEmail({ ...base, locale: 'ko' }, 'aiko@example.com'));
+  it('is what renderStoredMessage builds from a stored update row: the unsubscribe link derived from the signature id, never stored', async () => {
+    const signatureId = '01a2212b-d384-7c41-a300-4ef26b334fe5';
+    const stored: StoredOutboxMessage = { compose: 'update', input: { ...base, locale: 'ko', signatureId } };
+    const derived = `http://localhost:3000/unsubscribe/${await testKeys.unsubscribeToken(signatureId)}`;
+    expect(JSON.stringify(stored)).not.toContain(derived.split('/').pop()!);
+    expect(await renderStoredMessage(stored, 'aiko@example.com', testLinks)).toEqual(composeUpdateEmail({ ...base, locale: 'ko' }, derived, 'aiko@example.com'));
+  });
+
+  it('renders rows queued before 0.2 with the link they carry', async () => {
+    const stored: StoredOutboxMessage = { compose: 'update', input: { ...base, locale: 'en', unsubscribeUrl } };
+    expect((await renderStoredMessage(stored, 'aiko@example.com', testLinks)).headers?.['List-Unsubscribe']).toBe(`<${unsubscribeUrl}>`);
   });
 });
 

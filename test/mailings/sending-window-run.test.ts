@@ -9,6 +9,7 @@ import { openCampaign } from '../helpers/signing.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
 import { createRunner, mailingRows, readMailing, type TestApp } from './runner-helpers.js';
 import { createTestApp } from '../helpers/app.js';
+import { testLinks } from '../helpers/keys.js';
 
 const SLUG = 'window-2027';
 const tokyo = (local: string) => localTimeToInstant(local, 'Asia/Tokyo');
@@ -58,7 +59,7 @@ async function scheduleLetters(sendAt: string, extra: Record<string, unknown> = 
 }
 
 function sender(options: Partial<ConstructorParameters<typeof OutboxSender>[0]> = {}) {
-  return new OutboxSender({ database: t.database, transport: transport!, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>', ...options });
+  return new OutboxSender({ links: testLinks, database: t.database, transport: transport!, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>', ...options });
 }
 
 describe('letters by email inside the sending window', () => {

@@ -12,6 +12,7 @@ import { createTestApp, repoLettersDir } from '../helpers/app.js';
 import { parseMail, partText } from '../mail/helpers/mime.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
 import { createRunner, eligibleEmail, readMailing, seedSupporters, SEND_AT, SEND_AT_LOCAL, SLUG, type TestApp } from './runner-helpers.js';
+import { testLinks } from '../helpers/keys.js';
 
 let t: TestApp;
 let smtp: TestSmtpServer | undefined;
@@ -46,7 +47,7 @@ async function runAndReceive(id: string, lettersDir = repoLettersDir): Promise<M
   smtp = await startSmtpServer();
   const transport = new SmtpTransport({ url: smtp.url, dataDir: t.dataDir });
   closers.push(() => transport.close());
-  const sender = new OutboxSender({ database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>' });
+  const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>' });
   while ((await sender.drainOnce()).sent > 0);
   await runner.tick();
   expect(await readMailing(t, id)).toMatchObject({ status: 'finished', lastError: null });

@@ -123,9 +123,9 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await expect(page.locator('.status').first().textContent()).resolves.toBe('open');
 
     // Supporters sign and confirm through the real API and real email.
-    await signAndConfirm('hanako@example.jp', { name: '山田 花子', country: 'JP', region: '東京都', city: '港区' });
-    await signAndConfirm('taro@example.jp', { name: '佐藤 太郎', country: 'JP', region: '大阪府', city: '大阪市' });
-    await signAndConfirm('minji@example.kr', { name: '김민지', country: 'KR', region: '서울특별시', city: '서울' });
+    await signAndConfirm('hanako@example.jp', { name: '山田 花子', country: 'JP', region: 'JP-13', city: '港区' });
+    await signAndConfirm('taro@example.jp', { name: '佐藤 太郎', country: 'JP', region: 'JP-27', city: '大阪市' });
+    await signAndConfirm('minji@example.kr', { name: '김민지', country: 'KR', region: 'KR-11', city: '서울' });
 
     await page.goto(`${server.url}/admin/campaigns`);
     await expect(page.getByRole('link', { name: title }).count()).resolves.toBe(1);
@@ -136,7 +136,7 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await expect(page.locator('svg#chart-days rect.bar.day').count()).resolves.toBeGreaterThanOrEqual(1);
     await expect(page.locator('svg#chart-countries rect.hbar').count()).resolves.toBe(2);
     await expect(page.locator('svg#chart-regions rect.hbar').count()).resolves.toBe(3);
-    await expect(page.locator('svg#chart-regions').textContent()).resolves.toContain('東京都 (JP)');
+    await expect(page.locator('svg#chart-regions').textContent()).resolves.toContain('Tokyo (JP-13)');
     await saveScreenshot(page, 'admin-campaign-detail');
 
     // Letters: generate a batch, then preview a letter in the frame.

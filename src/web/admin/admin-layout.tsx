@@ -2,13 +2,14 @@ import type { Child } from 'hono/jsx';
 import type { AdminSession } from '../../services/admin-sessions.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'none';
+export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'none';
 
 const sections: { id: Section; href: string; label: string }[] = [
   { id: 'campaigns', href: '/admin/campaigns', label: 'Campaigns' },
   { id: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },
   { id: 'print-queue', href: '/admin/print-queue', label: 'Print queue' },
   { id: 'mailings', href: '/admin/mailings', label: 'Mailings' },
+  { id: 'privacy', href: '/admin/privacy', label: 'Privacy' },
 ];
 
 /** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */

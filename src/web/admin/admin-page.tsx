@@ -3,9 +3,9 @@ import * as v from 'valibot';
 import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../services/errors.js';
 import type { Scope } from '../../services/tokens.js';
 import type { AdminContext } from './admin-env.js';
-import { AdminLayout, type FieldErrors } from './admin-layout.js';
+import { AdminLayout, type FieldErrors, type Section } from './admin-layout.js';
 
-type PageOptions = { title: string; section?: 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'none'; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
+type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
 
 /** A full dashboard page (never cached: it can hold personal data). */
 export function renderPage(c: AdminContext, options: PageOptions, content: Child): Response | Promise<Response> {
@@ -114,6 +114,7 @@ export const notices: Record<string, string> = {
   paused: 'Mailing paused.',
   resumed: 'Mailing resumed.',
   cancelled: 'Mailing cancelled.',
+  erased: 'The address was erased; the first row below records it.',
 };
 
 export function Notice(props: { done: string | undefined }) {

@@ -15,6 +15,8 @@ import { campaignPages } from './campaign-pages.js';
 import { deliveryPages } from './delivery-pages.js';
 import { letterPages } from './letter-pages.js';
 import { mailingPages } from './mailing-pages.js';
+import { privacyPages } from './privacy-pages.js';
+import { utcDay } from '../../lib/keyring.js';
 
 /** Sign-in attempts per client address (keyed hash) in a window; every attempt counts, so a right guess after many wrong ones is refused too. */
 const SIGN_IN_LIMIT = 10;
@@ -58,8 +60,8 @@ function authRoutes() {
     const body = (await readFormFields(c)) ?? {};
     const token = body.token?.trim() ?? '';
     const next = safeNext(body.next);
-    const ipHash = await services.ipHasher.hash(services.clientIp(c) ?? 'unknown');
     const now = services.ctx.clock.now();
+    const ipHash = await services.ctx.keys.ipHash('admin-sign-in', utcDay(now), services.clientIp(c) ?? 'unknown');
     const attempt = services.signLimits.rateLimiter.hit(`admin-sign-in:${ipHash}`, SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS, now);
     if (!attempt.allowed) {
       const minutes = Math.ceil(attempt.retryAfterMs / 60_000);
@@ -130,5 +132,6 @@ export function adminRoutes() {
   admin.route('/', letterPages());
   admin.route('/', deliveryPages());
   admin.route('/', mailingPages());
+  admin.route('/', privacyPages());
   return admin;
 }

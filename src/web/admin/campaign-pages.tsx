@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
+import { isRegionOf, regionName } from '../../lib/regions.js';
 import { localTimeToInstant, formatInZone } from '../../mailings/local-time.js';
 import {
   campaignStatuses,
@@ -41,6 +42,10 @@ const campaignLabels: Record<string, string> = {
 };
 
 const multiline = (text: string | undefined) => (text ?? '').replace(/\r\n?/g, '\n');
+
+/** A region of the stats chart: its name and code, or as stored for rows from before the fixed list. */
+const regionLabel = (country: string, region: string | null) =>
+  region === null ? `— (${country})` : isRegionOf(region, country) ? `${regionName(region, 'en')} (${region})` : `${region} (${country})`;
 
 /** A `datetime-local` value (wall clock in the campaign's zone) as an ISO instant, or an error message. */
 function localToIso(value: string, timeZone: string): { iso: string } | { error: string } {
@@ -243,7 +248,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
               id="chart-regions"
               caption="By region"
               labelHeading="Region"
-              rows={stats.byRegion.map((r) => ({ label: r.region ? `${r.region} (${r.country})` : `— (${r.country})`, count: r.count }))}
+              rows={stats.byRegion.map((r) => ({ label: regionLabel(r.country, r.region), count: r.count }))}
             />
           </div>
           <p class="muted">

@@ -86,6 +86,9 @@ button:hover, .button:hover { background: var(--accent-dark); border-color: var(
 .error-summary ul { margin: 0; padding-left: 1.25rem; }
 .error-summary a { color: var(--error); font-weight: 700; }
 .notice { padding: 1rem; border-left: 6px solid var(--accent); background: var(--panel); }
+.facts { padding: 1rem; background: var(--panel); border-radius: 6px; }
+.facts dt { font-weight: 600; }
+.facts dd { margin: 0 0 0.75rem; }
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 .site-footer { border-top: 1px solid #d5d8dd; color: var(--muted); font-size: 0.95rem; padding: 1rem 0 2rem; }
 @media (min-width: 40rem) { h1 { font-size: 2.25rem; } }

@@ -1,7 +1,9 @@
 import { raw } from 'hono/html';
 import type { getPublicCampaign } from '../../services/campaigns.js';
 import type { Organisation } from '../../letters/types.js';
+import { IP_HASH_RETENTION_DAYS, type PrivacySettings } from '../../services/context.js';
 import { countryName, countryOptionsHtml } from '../i18n/countries.js';
+import { regionCountries, regionOptgroupsHtml } from '../i18n/region-options.js';
 import { htmlLang, interpolate, isPageLanguage, languageName, type Messages, type PageLanguage } from '../i18n/index.js';
 import { CampaignMarkdown } from './markdown.js';
 import {
@@ -39,10 +41,13 @@ export type CampaignPageProps = {
   t: Messages;
   language: PageLanguage;
   campaign: PublicCampaign;
-  recent: { name: string; country: string }[];
+  /** `signedAt` is a day (YYYY-MM-DD): the public list shows no time finer than that. */
+  recent: { name: string; country: string; signedAt: string | null }[];
   state: SigningState;
   organisation: Organisation | undefined;
   form: SignFormState;
+  /** The retention periods the privacy notice states (RETENTION_DAYS, PENDING_TTL_DAYS). */
+  privacy: Pick<PrivacySettings, 'retentionDays' | 'pendingTtlDays'>;
 };
 
 const fieldId = (field: SignFormField) => `field-${field}`;
@@ -64,7 +69,7 @@ function FieldError(props: { field: SignFormField; errors: SignFormErrors; t: Me
 }
 
 function TextField(props: {
-  field: 'name' | 'email' | 'region' | 'city' | 'postalCode';
+  field: 'name' | 'email' | 'city' | 'postalCode';
   label: string;
   hint?: string;
   optional?: boolean;
@@ -149,8 +154,8 @@ function ErrorSummary(props: { errors: SignFormErrors; t: Messages; labels: Reco
   );
 }
 
-function PrivacyNotice(props: { t: Messages; organisation: Organisation | undefined }) {
-  const { t, organisation } = props;
+function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation | undefined; privacy: CampaignPageProps['privacy'] }) {
+  const { t, organisation, privacy } = props;
   const name = organisation?.name ?? 'Signet';
   const contact = organisation?.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation?.website ?? name);
   return (
@@ -166,9 +171,14 @@ function PrivacyNotice(props: { t: Messages; organisation: Organisation | undefi
         ) : null}
       </p>
       <p>{t.privacyPurpose}</p>
-      <p>{t.privacyIp}</p>
-      <p>{t.privacyRetention}</p>
-      <p>{interpolate(t.privacyRights, { contact })}</p>
+      <p>{interpolate(t.privacyIp, { ipDays: IP_HASH_RETENTION_DAYS })}</p>
+      <p>
+        {interpolate(privacy.retentionDays === 0 ? t.privacyRetentionAtClose : t.privacyRetention, {
+          days: privacy.retentionDays,
+          pendingDays: privacy.pendingTtlDays,
+        })}
+      </p>
+      <p>{interpolate(t.privacyRights, { contact, link: <a href={`/privacy?lang=${props.language}`}>{t.privacyRightsLink}</a> })}</p>
     </section>
   );
 }
@@ -186,6 +196,42 @@ function fieldLabels(t: Messages): Record<SignFormField, string> {
     showPublicly: t.consentPublicLegend,
     updates: t.consentUpdatesLegend,
   };
+}
+
+/**
+ * The region as one of the fixed ISO 3166-2 codes. The page has no JavaScript, so the list cannot
+ * follow the country picked above: it offers the regions of the countries that matter here (the
+ * country preselected or chosen, the targets' countries), and the check on submit catches a region
+ * of another country.
+ */
+function RegionField(props: CampaignPageProps) {
+  const { t, language, campaign, form } = props;
+  const countries = regionCountries(form.values, campaign.targets.map((target) => target.country));
+  if (countries.length === 0 && !form.errors.region) return null;
+  return (
+    <div class="field">
+      <label for={fieldId('region')}>
+        {t.fieldRegion}
+        <span class="optional"> {t.optional}</span>
+      </label>
+      <span class="hint" id={hintId('region')}>
+        {t.fieldRegionHint}
+      </span>
+      <FieldError field="region" errors={form.errors} t={t} />
+      <select
+        id={fieldId('region')}
+        name="region"
+        autocomplete="address-level1"
+        aria-invalid={form.errors.region ? 'true' : undefined}
+        aria-describedby={describedBy('region', form.errors, true)}
+      >
+        <option value="" selected={form.values.region.trim() === ''}>
+          {t.regionNotStated}
+        </option>
+        {raw(regionOptgroupsHtml(language, countries, form.values.region))}
+      </select>
+    </div>
+  );
 }
 
 function SignForm(props: CampaignPageProps) {
@@ -215,8 +261,8 @@ function SignForm(props: CampaignPageProps) {
             {raw(countryOptionsHtml(language, form.values.country))}
           </select>
         </div>
-        <TextField field="region" label={t.fieldRegion} optional autocomplete="address-level1" maxlength={100} form={form} t={t} />
-        <TextField field="city" label={t.fieldCity} optional autocomplete="address-level2" maxlength={100} form={form} t={t} />
+        <RegionField {...props} />
+        <TextField field="city" label={t.fieldCity} hint={t.fieldCityHint} optional autocomplete="address-level2" maxlength={100} form={form} t={t} />
         <TextField field="postalCode" label={t.fieldPostalCode} optional autocomplete="postal-code" maxlength={20} form={form} t={t} />
         <div class="field">
           <label for={fieldId('comment')}>
@@ -280,11 +326,17 @@ function SignForm(props: CampaignPageProps) {
           <label for="field-website">{t.honeypotLabel}</label>
           <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
         </div>
-        <PrivacyNotice t={t} organisation={props.organisation} />
+        <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} />
         <button type="submit">{t.submit}</button>
       </form>
     </section>
   );
+}
+
+/** A day of the public list (YYYY-MM-DD, already in the campaign's time zone) as the page language writes dates. */
+function signedOn(day: string, language: PageLanguage): string {
+  // Read and written at UTC midnight, so no zone can move it to another day.
+  return new Intl.DateTimeFormat(htmlLang[language], { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${day}T00:00:00Z`));
 }
 
 /** `/c/:slug`: the campaign, its progress and targets, recent supporters, and the signing form (or why there is none). */
@@ -341,6 +393,12 @@ export function CampaignPage(props: CampaignPageProps) {
             {props.recent.map((supporter) => (
               <li>
                 {supporter.name} · {countryName(supporter.country, language)}
+                {supporter.signedAt ? (
+                  <>
+                    {' · '}
+                    <time datetime={supporter.signedAt}>{signedOn(supporter.signedAt, language)}</time>
+                  </>
+                ) : null}
               </li>
             ))}
           </ul>

@@ -1,11 +1,10 @@
-import { constantTimeEqual, KeyedHasher } from '../../lib/secrets.js';
+import { constantTimeEqual } from '../../lib/secrets.js';
 import type { ServiceContext } from '../../services/context.js';
-import { installationSecret } from '../../services/installation.js';
 
 /**
  * Stateless CSRF tokens for the supporter forms: `<issued at, ms>.<HMAC of
- * "form:<name>:<issued at>">` under the installation's own key (made once,
- * kept in the database, as for unsubscribe links). Nothing is stored per
+ * "form:<name>:<issued at>">` under the form-token key derived from the root
+ * secret (src/lib/keyring.ts). Nothing is stored per
  * visitor and no cookie is needed; a token only works for the form it was
  * issued for and for FORM_TOKEN_TTL_MS.
  */
@@ -14,21 +13,8 @@ export const FORM_TOKEN_TTL_MS = 4 * 3_600_000;
 /** A token issued this far in the future still passes (clocks of several servers drift). */
 const CLOCK_SKEW_MS = 60_000;
 
-const hashers = new WeakMap<ServiceContext, Promise<KeyedHasher>>();
-
-function hasher(ctx: ServiceContext): Promise<KeyedHasher> {
-  let found = hashers.get(ctx);
-  if (!found) {
-    found = installationSecret(ctx, 'form-token-key').then((secret) => new KeyedHasher(secret));
-    // A failed read (e.g. the database was busy) must not stick.
-    found.catch(() => hashers.delete(ctx));
-    hashers.set(ctx, found);
-  }
-  return found;
-}
-
 async function mac(ctx: ServiceContext, form: string, issuedAt: number): Promise<string> {
-  return (await hasher(ctx)).hash(`form:${form}:${issuedAt}`);
+  return ctx.keys.formTokens.hash(`form:${form}:${issuedAt}`);
 }
 
 export async function issueFormToken(ctx: ServiceContext, form: string): Promise<string> {
@@ -43,5 +29,8 @@ export async function verifyFormToken(ctx: ServiceContext, form: string, token: 
   const issuedAt = Number(match[1]);
   const now = ctx.clock.now();
   if (issuedAt > now + CLOCK_SKEW_MS || now - issuedAt > FORM_TOKEN_TTL_MS) return false;
-  return constantTimeEqual(await mac(ctx, form, issuedAt), match[2]!);
+  if (constantTimeEqual(await mac(ctx, form, issuedAt), match[2]!)) return true;
+  // During a rotation of SECRET_KEY, forms served under the previous key still post.
+  const previous = ctx.keys.previous;
+  return previous !== undefined && constantTimeEqual(await previous.formTokens.hash(`form:${form}:${issuedAt}`), match[2]!);
 }

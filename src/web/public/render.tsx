@@ -63,6 +63,10 @@ export async function renderPage(c: Context<AppEnv>, status: ContentfulStatusCod
 export type MessagePageProps = {
   title: string;
   paragraphs: string[];
+  /** Facts shown as a list of terms and values before the form (e.g. what a confirmation records). */
+  details?: { term: string; value: string }[] | undefined;
+  /** A paragraph after the details, before the form. */
+  note?: string | undefined;
   link?: { href: string; label: string } | undefined;
   form?: { action: string; button: string; fields: Record<string, string> } | undefined;
 };
@@ -75,6 +79,17 @@ export function MessagePage(props: MessagePageProps) {
       {props.paragraphs.map((paragraph) => (
         <p>{paragraph}</p>
       ))}
+      {props.details ? (
+        <dl class="facts">
+          {props.details.map((detail) => (
+            <>
+              <dt>{detail.term}</dt>
+              <dd>{detail.value}</dd>
+            </>
+          ))}
+        </dl>
+      ) : null}
+      {props.note ? <p>{props.note}</p> : null}
       {props.form ? (
         <form method="post" action={props.form.action}>
           {Object.entries(props.form.fields).map(([name, value]) => (

@@ -1,82 +1,68 @@
-import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { setCookie } from 'hono/cookie';
-import { csrf } from 'hono/csrf';
-import { HTTPException } from 'hono/http-exception';
+import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
-import { confirmSignature, ConfirmInput, listPublicSignatures, signCampaign, TokenExpired } from '../../services/signatures.js';
+import {
+  confirmSignature,
+  ConfirmInput,
+  type ConfirmationPreview,
+  describeConfirmation,
+  listPublicSignatures,
+  publicDisplayName,
+  signCampaign,
+  TokenExpired,
+} from '../../services/signatures.js';
+import { toInitials } from '../../letters/signatory-names.js';
 import { siteStylesheet } from '../assets/index.js';
 import { readFormFields } from '../form-body.js';
 import { countryCodes, defaultCountry } from '../i18n/countries.js';
-import { catalogs, interpolate, isPageLanguage, LANGUAGE_COOKIE, negotiateLanguage, preferredRegion, type PageLanguage } from '../i18n/index.js';
-import { isOwnOrigin, pageHeaders } from '../page-headers.js';
+import { catalogs, htmlLang, interpolate, isPageLanguage, type Messages, negotiateLanguage, preferredRegion, type PageLanguage } from '../i18n/index.js';
+import { pageHeaders } from '../page-headers.js';
+import { forbiddenPage, formBodyLimit, rememberLanguageChoice, sameOriginPosts } from './page-guards.js';
 import { CampaignPage, campaignTexts, signingState, type SignFormState } from './campaign-page.js';
 import { issueFormToken, verifyFormToken } from './form-tokens.js';
 import { renderMessage, renderPage, siteOrganisation } from './render.js';
 import { emptySignForm, FORM_TOKEN_FIELD, HONEYPOT_FIELD, LANGUAGE_FIELD, readSignForm, validateSignForm } from './sign-form.js';
 
-/** Form posts are a few kilobytes; anything far larger is not a person typing. */
-const MAX_FORM_BYTES = 64 * 1024;
-const ONE_YEAR_SECONDS = 365 * 24 * 3600;
-
 const signFormName = (slug: string) => `sign:${slug}`;
 const CONFIRM_FORM = 'confirm';
 const campaignPath = (slug: string) => `/c/${encodeURIComponent(slug)}`;
 
-/** A visitor's explicit choice (`?lang=`) is remembered, so the next page keeps the language. */
-function rememberLanguageChoice(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const chosen = c.req.query('lang');
-    if (c.req.method === 'GET' && isPageLanguage(chosen)) {
-      setCookie(c, LANGUAGE_COOKIE, chosen, {
-        path: '/',
-        maxAge: ONE_YEAR_SECONDS,
-        sameSite: 'Lax',
-        httpOnly: true,
-        secure: c.get('services').ctx.publicUrl.startsWith('https:'),
-      });
-    }
-    await next();
-  };
+const countryNames = new Map<PageLanguage, Intl.DisplayNames>();
+
+function countryName(code: string, language: PageLanguage): string {
+  let names = countryNames.get(language);
+  if (!names) {
+    names = new Intl.DisplayNames([htmlLang[language]], { type: 'region', fallback: 'code' });
+    countryNames.set(language, names);
+  }
+  return names.of(code) ?? code;
 }
 
-/** A missing or stale form token, or a body that is not our form (400): either way, send the form again. */
-function forbiddenPage(c: Context<AppEnv>, language: PageLanguage, status: 400 | 403 = 403) {
-  return renderMessage(c, status, language, (t) => ({ title: t.forbiddenTitle, paragraphs: [t.forbiddenBody] }), { private: true });
+/**
+ * What confirming records, as the supporter will see it used: the name on
+ * the letter under their consent (full: name, city and country; initials:
+ * initials and country; none: counted only), the public list, and news by email.
+ */
+function confirmationDetails(t: Messages, language: PageLanguage, preview: ConfirmationPreview): { term: string; value: string }[] {
+  const country = countryName(preview.country, language);
+  const { nameOnLetter, showPublicly, updates } = preview.consent;
+  const onLetter =
+    nameOnLetter === 'full'
+      ? [preview.name.trim(), preview.city?.trim(), country].filter(Boolean).join(', ')
+      : nameOnLetter === 'initials'
+        ? `${toInitials(preview.name)}, ${country}`
+        : t.confirmLetterNone;
+  return [
+    { term: t.confirmLetterTerm, value: onLetter },
+    { term: t.confirmPublicTerm, value: showPublicly ? interpolate(t.confirmPublicYes, { display: publicDisplayName(preview.name), country }) : t.confirmNo },
+    { term: t.confirmUpdatesTerm, value: updates ? t.confirmYes : t.confirmNo },
+  ];
 }
 
 function notFoundPage(c: Context<AppEnv>, language: PageLanguage) {
   return renderMessage(c, 404, language, (t) => ({ title: t.notFoundTitle, paragraphs: [t.notFoundBody] }), { private: true });
-}
-
-/**
- * Hono's Origin / Sec-Fetch-Site check for form posts, answered with a page
- * rather than a bare 403. PUBLIC_URL's origin counts as our own too (behind a
- * proxy the request URL may name an internal host).
- */
-function sameOriginPosts(): MiddlewareHandler<AppEnv> {
-  const check = csrf({
-    origin: isOwnOrigin,
-  });
-  return async (c, next) => {
-    try {
-      return await check(c, next);
-    } catch (error) {
-      if (error instanceof HTTPException && error.status === 403) return forbiddenPage(c, negotiateLanguage(c));
-      throw error;
-    }
-  };
-}
-
-function formBodyLimit(): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
-    maxSize: MAX_FORM_BYTES,
-    onError: (c) =>
-      renderMessage(c as Context<AppEnv>, 413, negotiateLanguage(c), (t) => ({ title: t.tooLargeTitle, paragraphs: [t.tooLargeBody] }), { private: true }),
-  });
 }
 
 async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 200 | 409 | 422, form?: Omit<SignFormState, 'token'>) {
@@ -118,6 +104,7 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
       state={signingState(campaign, ctx.clock.now())}
       organisation={organisation}
       form={{ values: form?.values ?? emptySignForm(country), errors: form?.errors ?? {}, token }}
+      privacy={ctx.privacy}
     />,
   );
 }
@@ -156,9 +143,7 @@ export function publicPageRoutes() {
     const checked = validateSignForm(values, language);
     if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors });
     try {
-      const ip = services.clientIp(c);
-      const ipHash = ip ? await services.ipHasher.hash(ip) : null;
-      await signCampaign(services.ctx, services.signLimits, slug, checked.input, { ipHash });
+      await signCampaign(services.ctx, services.signLimits, slug, checked.input, { clientIp: services.clientIp(c) });
     } catch (error) {
       if (error instanceof NotFound) return notFoundPage(c, language);
       if (error instanceof Conflict && error.code === 'CAMPAIGN_NOT_OPEN') return renderCampaign(c, slug, language, 409);
@@ -196,19 +181,43 @@ export function publicPageRoutes() {
     renderMessage(c, 404, language, (t) => ({ title: t.unknownLinkTitle, paragraphs: [t.unknownConfirmBody] }), { private: true });
   const looksLikeConfirmToken = (token: string) => v.is(ConfirmInput, { token });
 
-  // Only the shape is checked here: opening the link (as mail scanners do) must confirm nothing and reveal nothing.
+  const expiredConfirmLink = (c: Context<AppEnv>, language: PageLanguage, campaign: string) =>
+    renderMessage(
+      c,
+      410,
+      language,
+      (t) => ({ title: t.expiredTitle, paragraphs: [t.expiredBody], link: { href: `${campaignPath(campaign)}?lang=${language}`, label: t.signAgain } }),
+      { private: true },
+    );
+
+  // Opening the link (as mail scanners do) confirms nothing: it shows what the button will record.
   routes.get('/confirm/:token', async (c) => {
     const token = c.req.param('token');
     const language = negotiateLanguage(c);
-    if (!looksLikeConfirmToken(token)) return unknownConfirmLink(c, language);
-    const formToken = await issueFormToken(c.get('services').ctx, CONFIRM_FORM);
+    const ctx = c.get('services').ctx;
+    const preview = looksLikeConfirmToken(token) ? await describeConfirmation(ctx, token) : null;
+    // Links mailed before 0.2 hold no submission to show; they keep the plain button until they expire.
+    if (!preview && !looksLikeConfirmToken(token)) return unknownConfirmLink(c, language);
+    if (preview?.state === 'expired') return expiredConfirmLink(c, language, preview.campaign);
+    if (preview?.state === 'confirmed') {
+      return renderMessage(
+        c,
+        200,
+        language,
+        (t) => ({ title: t.confirmedTitle, paragraphs: [t.confirmUsedBody], link: { href: `${campaignPath(preview.campaign)}?lang=${language}`, label: t.backToCampaign } }),
+        { private: true },
+      );
+    }
+    const formToken = await issueFormToken(ctx, CONFIRM_FORM);
     return renderMessage(
       c,
       200,
       language,
       (t) => ({
         title: t.confirmTitle,
-        paragraphs: [t.confirmBody],
+        paragraphs: preview ? [preview.campaignTitle, t.confirmBody] : [t.confirmBody],
+        details: preview ? confirmationDetails(t, language, preview) : undefined,
+        note: preview ? t.confirmNotYours : undefined,
         form: { action: `/confirm/${token}`, button: t.confirmButton, fields: { [FORM_TOKEN_FIELD]: formToken, [LANGUAGE_FIELD]: language } },
       }),
       { private: true },
@@ -228,15 +237,7 @@ export function publicPageRoutes() {
       confirmed = await confirmSignature(ctx, token);
     } catch (error) {
       if (error instanceof NotFound) return unknownConfirmLink(c, language);
-      if (error instanceof TokenExpired) {
-        return renderMessage(
-          c,
-          410,
-          language,
-          (t) => ({ title: t.expiredTitle, paragraphs: [t.expiredBody], link: { href: `${campaignPath(error.campaign)}?lang=${language}`, label: t.signAgain } }),
-          { private: true },
-        );
-      }
+      if (error instanceof TokenExpired) return expiredConfirmLink(c, language, error.campaign);
       throw error;
     }
     return renderMessage(

@@ -55,6 +55,8 @@ function messageFor(field: SignFormField, issue: v.BaseIssue<unknown>): keyof Me
   if (field === 'name' && issue.type === 'min_length') return 'errorNameRequired';
   if (field === 'email' && issue.type !== 'max_length') return 'errorEmailInvalid';
   if (field === 'country') return 'errorCountryRequired';
+  // Without JavaScript the list cannot follow the country chosen, so a region of another country is the usual slip.
+  if (field === 'region') return 'errorRegionInvalid';
   if (issue.type === 'max_length') return 'errorTooLong';
   if (issue.type === 'regex') return 'errorControlCharacters';
   return 'errorInvalid';

@@ -9,6 +9,7 @@ import { OutboxSender } from '../../../src/mail/outbox-sender.js';
 import { SmtpTransport } from '../../../src/mail/smtp-transport.js';
 import { migrationsFolder } from '../../helpers/db.js';
 import { mailFrom } from './outbox.js';
+import { testLinks } from '../../helpers/keys.js';
 
 function setting(name: string): string {
   const value = process.env[name];
@@ -18,7 +19,7 @@ function setting(name: string): string {
 
 const database = new SqliteDatabase({ path: setting('CHILD_DATABASE_PATH'), migrationsFolder });
 const transport = new SmtpTransport({ url: setting('CHILD_SMTP_URL'), maxConnections: Number(setting('CHILD_MAX_CONNECTIONS')) });
-const sender = new OutboxSender({
+const sender = new OutboxSender({ links: testLinks,
   database,
   transport,
   clock: systemClock,

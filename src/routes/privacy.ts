@@ -1,0 +1,75 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/env.js';
+import { requireJson, requireScope } from '../http/middleware.js';
+import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { validate } from '../http/validate.js';
+import { PageQuery } from '../services/pagination.js';
+import {
+  eraseAddressForOrganiser,
+  exportAddressForOrganiser,
+  listPrivacyRequests,
+  PrivacyAddressInput,
+  PrivacyRequestInput,
+  requestPrivacyLink,
+} from '../services/privacy.js';
+
+/** The principal requireScope put on the context. */
+function principalOf(c: { get(key: 'principal'): AppEnv['Variables']['principal'] }) {
+  const principal = c.get('principal');
+  if (!principal) throw new Error('privacy routes run after requireScope');
+  return principal;
+}
+
+/** Supporters' rights (PRODUCT.md §8): a mailed link for the supporter, and the same acts for organisers. */
+export function privacyRoutes() {
+  const routes = new Hono<AppEnv>();
+
+  routes.post(
+    '/privacy/requests',
+    publicRoute(
+      'Privacy',
+      'Ask for a link to export, erase or manage the data held about an email address. Always 202: the link is emailed only if the address has signed, and the answer never says whether it has.',
+      { 202: 'Accepted' },
+      { 400: 'Invalid body (VALIDATION_FAILED)', 429: 'Too many requests from this address (RATE_LIMITED, Retry-After)' },
+    ),
+    requireJson(),
+    validate('json', PrivacyRequestInput),
+    async (c) => {
+      const services = c.get('services');
+      const result = await requestPrivacyLink(services.ctx, services.signLimits, c.req.valid('json'), { clientIp: services.clientIp(c) });
+      services.onMailQueued();
+      c.header('Cache-Control', 'no-store');
+      return c.json(result, 202);
+    },
+  );
+
+  routes.post(
+    '/privacy/erasures',
+    organiserRoute('Privacy', 'Erase everything held about an address (a request received by post); signatures stay counted', 'privacy', { 200: '{ erased: number of signatures }' }),
+    requireScope('privacy'),
+    requireJson(),
+    validate('json', PrivacyAddressInput),
+    async (c) => c.json(await eraseAddressForOrganiser(c.get('services').ctx, principalOf(c), c.req.valid('json'))),
+  );
+
+  routes.get(
+    '/privacy/export',
+    organiserRoute('Privacy', 'Everything held about an address, as JSON (to answer a request received by post)', 'privacy'),
+    requireScope('privacy'),
+    validate('query', PrivacyAddressInput),
+    async (c) => {
+      c.header('Cache-Control', 'no-store');
+      return c.json(await exportAddressForOrganiser(c.get('services').ctx, principalOf(c), c.req.valid('query')));
+    },
+  );
+
+  routes.get(
+    '/privacy/requests',
+    organiserRoute('Privacy', 'Privacy requests, newest first: kind, origin, status, signatures covered, who handled it (never an address)', 'privacy'),
+    requireScope('privacy'),
+    validate('query', PageQuery),
+    async (c) => c.json(await listPrivacyRequests(c.get('services').ctx, c.req.valid('query'))),
+  );
+
+  return routes;
+}

@@ -1,0 +1,152 @@
+import { eq, inArray, or, sql } from 'drizzle-orm';
+import type { WriteStatement } from '../db/database.js';
+import { mailings, outbox, signatureSubmissions, signatures } from '../db/schema.js';
+import type { ServiceContext } from './context.js';
+import { outboxProgressStatement } from './mailings.js';
+
+/**
+ * Erasure (PRODUCT.md §8), shared by the supporters' own requests, organisers
+ * acting on a request received by post, and the retention job.
+ *
+ * What stays of an erased signature is what the counts need: its campaign,
+ * country, region, language and when it was confirmed. Everything that could
+ * identify the signer goes: name, email, city, postal code, comment, IP
+ * hash, source, consent. Its address becomes `erased:<id>`, unique per row so
+ * the (campaign, address) key holds and the same person can sign again.
+ * campaigns.signature_count and its deltas are not touched: a confirmed
+ * signature stays counted. A pending one was never counted; it is deleted.
+ */
+const ANONYMISED_SIGNATURE = `"name" = '', "email" = '', "email_normalized" = 'erased:' || "id",
+  "city" = NULL, "postal_code" = NULL, "comment" = NULL, "ip_hash" = NULL, "source" = NULL,
+  "name_on_letter" = 'none', "show_publicly" = 0, "updates" = 0,
+  "confirmed_at" = CASE WHEN "status" = 'confirmed' THEN "confirmed_at" ELSE NULL END,
+  "confirm_token_hash" = NULL, "confirm_expires_at" = NULL, "status" = 'erased'`;
+
+/** Signatures of one address (pending ones deleted, the others anonymised). Parameter: the normalised address, twice. */
+const ERASE_ADDRESS_SIGNATURES = [
+  `DELETE FROM "signatures" WHERE "email_normalized" = ? AND "status" = 'pending'`,
+  `UPDATE "signatures" SET ${ANONYMISED_SIGNATURE} WHERE "email_normalized" = ? AND "status" <> 'erased'`,
+];
+
+/**
+ * Outbox rows to an erased address keep what the mailing guard and the
+ * figures need (mailing, recipient key, status, times) and lose the address
+ * and the message; one still waiting is failed instead of sent. The error of
+ * a failed one can quote the address (an SMTP reply), so it goes too.
+ * Letters emailed to targets are not a supporter's data and are left alone.
+ */
+const ANONYMISED_OUTBOX = `"recipient" = 'erased:' || "id", "message" = NULL,
+  "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
+  "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
+  "locked_by" = NULL, "locked_until" = NULL`;
+
+/** Who an address's outbox rows were written to: as typed (outbox rows keep the case the supporter used) and normalised. */
+async function recipientForms(ctx: ServiceContext, emailNormalized: string): Promise<string[]> {
+  const [typedOnSignatures, typedOnSubmissions] = await Promise.all([
+    ctx.db.db.selectDistinct({ email: signatures.email }).from(signatures).where(eq(signatures.emailNormalized, emailNormalized)),
+    ctx.db.db.selectDistinct({ email: signatureSubmissions.email }).from(signatureSubmissions).where(eq(signatureSubmissions.emailNormalized, emailNormalized)),
+  ]);
+  const forms = new Set([emailNormalized]);
+  for (const { email } of [...typedOnSignatures, ...typedOnSubmissions]) if (email !== '') forms.add(email.trim());
+  return [...forms];
+}
+
+/** The outbox rows to an address (by any form of it), but letters to targets. */
+async function outboxRowsTo(ctx: ServiceContext, emailNormalized: string) {
+  const forms = await recipientForms(ctx, emailNormalized);
+  // SQLite's lower() folds ASCII only; the typed forms cover the rest.
+  return ctx.db.db
+    .select({ id: outbox.id, mailingId: outbox.mailingId })
+    .from(outbox)
+    .where(sql`${outbox.kind} <> 'letter-delivery' AND (${or(inArray(outbox.recipient, forms), sql`lower(trim(${outbox.recipient})) = ${emailNormalized}`)})`);
+}
+
+export type AddressErasure = {
+  /** Signatures of the address when the erasure was planned (pending ones included). */
+  signatureCount: number;
+  statements: WriteStatement[];
+};
+
+/**
+ * The statements that erase everything held about an address, for the caller
+ * to run in one atomic write with its own record of the request: every
+ * signature (as above), its signing requests, the outbox rows to it, its
+ * bounces and suppressions, and the address on its privacy requests. Letters
+ * already rendered (PDF files) are kept: they went to their targets as they are.
+ */
+export async function planAddressErasure(ctx: ServiceContext, emailNormalized: string): Promise<AddressErasure> {
+  const now = ctx.clock.now();
+  const [[counted], rows] = await Promise.all([
+    ctx.db.db.select({ n: sql<number>`count(*)` }).from(signatures).where(eq(signatures.emailNormalized, emailNormalized)),
+    outboxRowsTo(ctx, emailNormalized),
+  ]);
+  const statements: WriteStatement[] = ERASE_ADDRESS_SIGNATURES.map((text) => ctx.db.statement({ sql: text, params: [emailNormalized] }));
+  statements.push(ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ?', params: [emailNormalized] }));
+  // In slices, so an address with many rows stays under SQLite's parameter limit.
+  for (let start = 0; start < rows.length; start += 500) {
+    const ids = rows.slice(start, start + 500).map((row) => row.id);
+    statements.push(ctx.db.statement({ sql: `UPDATE "outbox" SET ${ANONYMISED_OUTBOX} WHERE "id" IN (${ids.map(() => '?').join(', ')})`, params: ids }));
+  }
+  // A mailing's figures count its failed rows; the ones just failed must show there.
+  for (const mailingId of new Set(rows.map((row) => row.mailingId).filter((id): id is string => id !== null))) {
+    statements.push(outboxProgressStatement(ctx, mailingId, now));
+  }
+  statements.push(
+    ctx.db.statement({ sql: 'DELETE FROM "bounces" WHERE "email_normalized" = ?', params: [emailNormalized] }),
+    ctx.db.statement({ sql: 'DELETE FROM "email_suppressions" WHERE "email_normalized" = ?', params: [emailNormalized] }),
+    ctx.db.statement({ sql: 'UPDATE "privacy_requests" SET "email_normalized" = NULL WHERE "email_normalized" = ?', params: [emailNormalized] }),
+  );
+  return { signatureCount: Number(counted?.n ?? 0), statements };
+}
+
+/**
+ * After an erasure: the write-ahead log still holds the pages as they were
+ * before, so it is copied into the database file (where secure_delete has
+ * zeroed the erased values) and truncated. A reader can keep it from being
+ * truncated; the next erasure or retention run tries again.
+ */
+export async function flushErasedData(ctx: ServiceContext): Promise<void> {
+  if (!ctx.db.truncateLog) return;
+  const truncated = await ctx.db.truncateLog();
+  if (!truncated) ctx.logger.warn('the write-ahead log could not be truncated after an erasure (a reader was active); it will be at the next run');
+}
+
+const SLICE = 500;
+
+/**
+ * Anonymises the signatures of one campaign (retention), a slice per write so
+ * signing elsewhere is never held up for long: pending ones deleted, the
+ * others anonymised, its signing requests deleted, and the update emails to
+ * its supporters stripped of address and body. Returns the signatures changed.
+ */
+export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignId: string): Promise<number> {
+  let changed = 0;
+  for (;;) {
+    const deleted = await ctx.db.writeReturning({
+      sql: `DELETE FROM "signatures" WHERE "id" IN (SELECT "id" FROM "signatures" WHERE "campaign_id" = ? AND "status" = 'pending' LIMIT ${SLICE}) RETURNING "id"`,
+      params: [campaignId],
+    });
+    changed += deleted.length;
+    if (deleted.length < SLICE) break;
+  }
+  for (;;) {
+    const anonymised = await ctx.db.writeReturning({
+      sql: `UPDATE "signatures" SET ${ANONYMISED_SIGNATURE} WHERE "id" IN (SELECT "id" FROM "signatures" WHERE "campaign_id" = ? AND "status" <> 'erased' LIMIT ${SLICE}) RETURNING "id"`,
+      params: [campaignId],
+    });
+    changed += anonymised.length;
+    if (anonymised.length < SLICE) break;
+  }
+  const campaignMailings = await ctx.db.db.select({ id: mailings.id }).from(mailings).where(eq(mailings.campaignId, campaignId));
+  const now = ctx.clock.now();
+  await ctx.db.atomic([
+    ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "campaign_id" = ?', params: [campaignId] }),
+    ctx.db.statement({
+      sql: `UPDATE "outbox" SET ${ANONYMISED_OUTBOX} WHERE "kind" = 'update' AND "recipient" NOT LIKE 'erased:%'
+        AND "mailing_id" IN (SELECT "id" FROM "mailings" WHERE "campaign_id" = ?)`,
+      params: [campaignId],
+    }),
+    ...campaignMailings.map((mailing) => outboxProgressStatement(ctx, mailing.id, now)),
+  ]);
+  return changed;
+}
