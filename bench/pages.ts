@@ -11,7 +11,7 @@
  * (b) GET /c/:slug?lang=ja, (c) POST /c/:slug/sign, a form post with a
  * distinct email each (a form token taken from the page once; tokens live
  * four hours). Prints requests/s, latency and the page's weight (HTML, CSS,
- * scripts), and checks that every accepted form post stored a signature.
+ * scripts), and checks that every accepted form post stored its signing request.
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
@@ -116,7 +116,7 @@ const sign = await run({
 await server.stop();
 
 const db = new BetterSqlite3(databasePath, { readonly: true });
-const stored = (db.prepare("select count(*) as n from signatures where email_normalized like 'supporter%'").get() as { n: number }).n;
+const stored = (db.prepare("select count(*) as n from signature_submissions where email_normalized like 'supporter%'").get() as { n: number }).n;
 db.close();
 rmSync(dir, { recursive: true, force: true });
 
@@ -131,6 +131,6 @@ console.log(`Campaign page: ${weight.htmlBytes} bytes of HTML, ${weight.cssBytes
 console.log(JSON.stringify({ seconds, connections, rows, weight, formPostsRedirected: redirected, signaturesStored: stored, node: process.version }));
 // Posts still in flight when the clock stopped are stored but not counted as answered.
 if (stored < redirected) {
-  console.error(`Lost writes: ${redirected} form posts answered 303, ${stored} signatures stored`);
+  console.error(`Lost writes: ${redirected} form posts answered 303, ${stored} signing requests stored`);
   process.exit(1);
 }

@@ -40,6 +40,7 @@ CREATE TABLE `signature_submissions` (
 --> statement-breakpoint
 CREATE INDEX `signature_submissions_email_created_idx` ON `signature_submissions` (`email_normalized`,`created_at`);--> statement-breakpoint
 CREATE INDEX `signature_submissions_expiry_idx` ON `signature_submissions` (`expires_at`);--> statement-breakpoint
+CREATE INDEX `signature_submissions_campaign_created_idx` ON `signature_submissions` (`campaign_id`,`created_at`,`id`);--> statement-breakpoint
 ALTER TABLE `campaigns` ADD `closed_at` integer;--> statement-breakpoint
 -- Campaigns closed before this version: their last change is the best record of when they closed.
 UPDATE `campaigns` SET `closed_at` = `updated_at` WHERE `status` IN ('closed', 'archived');

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signatures } from '../src/db/schema.js';
+import { signatureSubmissions, signatures } from '../src/db/schema.js';
 import { foldSignatureCounts } from '../src/services/signatures.js';
 import { createTestApp } from './helpers/app.js';
 import { latestConfirmToken, openCampaign, queuedMail, signature } from './helpers/signing.js';
@@ -22,9 +22,11 @@ describe('signing and confirming', () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ status: 'pending' });
 
-    const [row] = await t.database.db.select().from(signatures);
-    expect(row).toMatchObject({ status: 'pending', email: 'Jane@Example.org', emailNormalized: 'jane@example.org', nameOnLetter: 'none', showPublicly: false, updates: false });
+    // A request waits for its link; no signature is written until then.
+    const [row] = await t.database.db.select().from(signatureSubmissions);
+    expect(row).toMatchObject({ email: 'Jane@Example.org', emailNormalized: 'jane@example.org', nameOnLetter: 'none', showPublicly: false, updates: false, confirmedAt: null });
     expect(row!.ipHash).toBeNull(); // app.request has no peer address and sent no X-Forwarded-For
+    expect(await t.database.db.select().from(signatures)).toEqual([]);
     expect(await count(slug)).toBe(0);
 
     const token = await latestConfirmToken(t, 'Jane@Example.org');
@@ -38,6 +40,11 @@ describe('signing and confirming', () => {
     expect(confirmed.status).toBe(200);
     expect(await confirmed.json()).toEqual({ status: 'confirmed', campaign: slug });
     expect(await count(slug)).toBe(1);
+    const [signed] = await t.database.db.select().from(signatures);
+    expect(signed).toMatchObject({ status: 'confirmed', email: 'Jane@Example.org', emailNormalized: 'jane@example.org', nameOnLetter: 'none' });
+    // The used request keeps none of the details, only the address for the email window.
+    const [used] = await t.database.db.select().from(signatureSubmissions);
+    expect(used).toMatchObject({ name: '', email: '', city: null, emailNormalized: 'jane@example.org', signatureId: signed!.id });
 
     // Repeating is harmless and does not count twice, before and after folding.
     expect((await confirm(token)).status).toBe(200);
@@ -60,12 +67,11 @@ describe('signing and confirming', () => {
       expect(again.status).toBe(first.status);
       expect(await again.text()).toBe(firstBody);
     }
-    const rows = await t.database.db.select().from(signatures);
-    expect(rows).toHaveLength(1);
     const mailed = async () => [...(await queuedMail(t, 'repeat@example.org')), ...(await queuedMail(t, 'REPEAT@example.org'))].length;
     expect(await mailed()).toBe(3);
-    // A pending signature shows organisers the latest submission that was held.
-    expect(rows[0]!.name).toBe('Jane 1');
+    // Only the requests that got an email are held; the others left nothing behind.
+    const held = await t.database.db.select({ name: signatureSubmissions.name }).from(signatureSubmissions);
+    expect(held.map((r) => r.name).sort()).toEqual(['Jane 0', 'Jane 1', 'Jane Doe']);
     // The window slides: an hour after the first emails, the address gets a link again.
     t.clock.advance(3_600_000);
     await sign(slug, signature('repeat@example.org', { name: 'Jane again' }));
@@ -187,7 +193,7 @@ describe('signature validation', () => {
     for (const [i, name] of names.entries()) {
       expect((await sign(slug, signature(`u${i}@example.org`, { name, comment: `${name}を支持します` }))).status).toBe(202);
     }
-    const rows = await t.database.db.select({ name: signatures.name, comment: signatures.comment }).from(signatures);
+    const rows = await t.database.db.select({ name: signatureSubmissions.name, comment: signatureSubmissions.comment }).from(signatureSubmissions);
     expect(rows.map((r) => r.name).sort()).toEqual([...names].sort());
     expect(rows.every((r) => r.comment === `${r.name}を支持します`)).toBe(true);
   });
@@ -215,9 +221,12 @@ describe('rate limit', () => {
     t = createTestApp();
     const slug = await openCampaign(t);
     await sign(slug, signature('ip@example.org'), { 'x-forwarded-for': '192.0.2.77' });
-    const [row] = await t.database.db.select().from(signatures);
+    const [row] = await t.database.db.select().from(signatureSubmissions);
     expect(row!.ipHash).toMatch(/^[0-9a-f]{32}$/);
-    const dump = JSON.stringify(await t.database.sqlite.prepare('select * from signatures').all());
+    await confirm(await latestConfirmToken(t, 'ip@example.org'));
+    const [signed] = await t.database.db.select().from(signatures);
+    expect(signed!.ipHash).toBe(row!.ipHash);
+    const dump = JSON.stringify([await t.database.sqlite.prepare('select * from signatures').all(), await t.database.sqlite.prepare('select * from signature_submissions').all()]);
     expect(dump).not.toContain('192.0.2.77');
   });
 

@@ -3,21 +3,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signatures } from '../src/db/schema.js';
 import { unsubscribeToken, unsubscribeUrl } from '../src/services/unsubscribe-links.js';
 import { createTestApp } from './helpers/app.js';
-import { openCampaign, signature } from './helpers/signing.js';
+import { openCampaign, signAndConfirm, signature } from './helpers/signing.js';
 
 let t: ReturnType<typeof createTestApp>;
 afterEach(async () => t?.cleanup());
 
-/** A supporter who signed with consent to updates; returns their signature id and unsubscribe token. */
+/** A supporter who signed and confirmed with consent to updates; returns their signature id and unsubscribe token. */
 async function supporter(email = 'aiko@example.com') {
   const slug = await openCampaign(t);
-  const signed = await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, {
-    token: null,
-    body: signature(email, { consent: { updates: true } }),
-  });
-  expect(signed.status).toBe(202);
-  const [row] = await t.database.db.select({ id: signatures.id }).from(signatures).where(eq(signatures.emailNormalized, email));
-  return { id: row!.id, token: await unsubscribeToken(t.ctx, row!.id) };
+  const id = await signAndConfirm(t, slug, signature(email, { consent: { updates: true } }));
+  return { id, token: await unsubscribeToken(t.ctx, id) };
 }
 
 async function unsubscribedAt(id: string) {

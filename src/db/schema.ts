@@ -168,6 +168,8 @@ export const signatureSubmissions = sqliteTable(
     // The per-address email window counts rows by address and time.
     index('signature_submissions_email_created_idx').on(t.emailNormalized, t.createdAt),
     index('signature_submissions_expiry_idx').on(t.expiresAt),
+    // Organisers list a campaign's requests still to be confirmed, newest first.
+    index('signature_submissions_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
   ],
 );
 

@@ -1,7 +1,6 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
-import { escapeHtml } from '../lib/html.js';
 import type { Keyring } from '../lib/keyring.js';
-import { emailHtmlDocument } from './email-html.js';
+import { composeActionEmail } from './action-email.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 import { type PrivacyEmailInput, renderPrivacyEmail } from './privacy-email.js';
 import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
@@ -141,57 +140,22 @@ export function composeConfirmationEmail(
   input: Pick<ConfirmationEmailInput, 'locale' | 'campaignTitle' | 'expiresAt' | 'timeZone'>,
   delivery: { confirmUrl: string; to: string },
 ): OutboxMessage {
-  if (!/^https?:\/\//i.test(delivery.confirmUrl)) {
-    // Anything else in an href (javascript:, data:) would turn the button into a script.
-    throw new TypeError('confirmUrl must be an http(s) URL');
-  }
   const copy = confirmationCopy[input.locale];
   const title = singleLine(input.campaignTitle);
-  const subject = copy.subject(title);
-  const greeting = copy.greeting;
-  const expiry = copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC'));
-  const url = delivery.confirmUrl;
-
-  const text = [
-    greeting,
-    '',
-    copy.thanks(title),
-    copy.instruction,
-    '',
-    url,
-    '',
-    expiry,
-    '',
-    copy.ignore,
-    '',
-    '-- ',
-    copy.footer(title),
-    '',
-  ].join('\n');
-
-  const paragraph = (content: string, style = 'margin:0 0 16px;') => `<p style="${style}">${escapeHtml(content)}</p>`;
-  const href = escapeHtml(url);
-  const html = emailHtmlDocument(input.locale, subject, `${paragraph(greeting)}
-${paragraph(copy.thanks(title))}
-${paragraph(copy.instruction, 'margin:0 0 24px;')}
-<p style="margin:0 0 24px;"><a href="${href}" style="display:inline-block;padding:12px 24px;background-color:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:6px;">${escapeHtml(copy.button)}</a></p>
-${paragraph(copy.fallback, 'margin:0 0 8px;font-size:14px;color:#52525b;')}
-<p style="margin:0 0 24px;font-size:14px;word-break:break-all;"><a href="${href}" style="color:#1d4ed8;">${href}</a></p>
-${paragraph(expiry)}
-${paragraph(copy.ignore)}
-<hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
-${paragraph(copy.footer(title), 'margin:0;font-size:13px;color:#71717a;')}`);
-
-  return {
-    // The address only: a display name would be text the submitter chose, sent before confirmation.
-    to: { address: delivery.to.trim() },
-    subject,
-    text,
-    html,
-    // RFC 3834: tells vacation responders not to answer a no-reply sender.
-    headers: { 'Auto-Submitted': 'auto-generated' },
+  return composeActionEmail({
     locale: input.locale,
-  };
+    subject: copy.subject(title),
+    greeting: copy.greeting,
+    lead: copy.thanks(title),
+    instruction: copy.instruction,
+    button: copy.button,
+    url: delivery.confirmUrl,
+    fallback: copy.fallback,
+    expiry: copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC')),
+    ignore: copy.ignore,
+    footer: copy.footer(title),
+    to: delivery.to,
+  });
 }
 
 /** The `/confirm/:token` link for a submission; the page behind it speaks the language the supporter signed in. */

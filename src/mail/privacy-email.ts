@@ -1,6 +1,5 @@
 import type { OutboxMessage } from '../db/schema.js';
-import { escapeHtml } from '../lib/html.js';
-import { emailHtmlDocument } from './email-html.js';
+import { composeActionEmail } from './action-email.js';
 import type { MailLinks } from './messages.js';
 
 export type PrivacyEmailLocale = 'en' | 'ja' | 'ko' | 'zh';
@@ -146,35 +145,21 @@ export async function privacyRequestUrl(links: MailLinks, nonce: string, locale:
 
 /** The privacy email for a link and an address (plain text and HTML). Pure. */
 export function composePrivacyEmail(input: Pick<PrivacyEmailInput, 'locale' | 'kind' | 'expiresAt'>, delivery: { url: string; to: string }): OutboxMessage {
-  if (!/^https?:\/\//i.test(delivery.url)) throw new TypeError('the privacy link must be an http(s) URL');
   const copy = copies[input.locale];
-  const subject = copy.subject[input.kind];
-  const expiry = copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale));
-  const url = delivery.url;
-  const text = [copy.greeting, '', copy.asked[input.kind], copy.instruction, '', url, '', expiry, '', copy.ignore, '', '-- ', copy.footer, ''].join('\n');
-
-  const paragraph = (content: string, style = 'margin:0 0 16px;') => `<p style="${style}">${escapeHtml(content)}</p>`;
-  const href = escapeHtml(url);
-  const html = emailHtmlDocument(input.locale, subject, `${paragraph(copy.greeting)}
-${paragraph(copy.asked[input.kind])}
-${paragraph(copy.instruction, 'margin:0 0 24px;')}
-<p style="margin:0 0 24px;"><a href="${href}" style="display:inline-block;padding:12px 24px;background-color:#1d4ed8;color:#ffffff;font-weight:bold;text-decoration:none;border-radius:6px;">${escapeHtml(copy.button[input.kind])}</a></p>
-${paragraph(copy.fallback, 'margin:0 0 8px;font-size:14px;color:#52525b;')}
-<p style="margin:0 0 24px;font-size:14px;word-break:break-all;"><a href="${href}" style="color:#1d4ed8;">${href}</a></p>
-${paragraph(expiry)}
-${paragraph(copy.ignore)}
-<hr style="border:none;border-top:1px solid #e4e4e7;margin:24px 0;">
-${paragraph(copy.footer, 'margin:0;font-size:13px;color:#71717a;')}`);
-
-  return {
-    to: { address: delivery.to.trim() },
-    subject,
-    text,
-    html,
-    // RFC 3834: tells vacation responders not to answer a no-reply sender.
-    headers: { 'Auto-Submitted': 'auto-generated' },
+  return composeActionEmail({
     locale: input.locale,
-  };
+    subject: copy.subject[input.kind],
+    greeting: copy.greeting,
+    lead: copy.asked[input.kind],
+    instruction: copy.instruction,
+    button: copy.button[input.kind],
+    url: delivery.url,
+    fallback: copy.fallback,
+    expiry: copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale)),
+    ignore: copy.ignore,
+    footer: copy.footer,
+    to: delivery.to,
+  });
 }
 
 /** Renders a stored privacy email: the token is derived here, at send time. */

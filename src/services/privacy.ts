@@ -10,7 +10,7 @@ import type { ServiceContext } from './context.js';
 import { RateLimited, ValidationFailed } from './errors.js';
 import type { PageQuery } from './pagination.js';
 import { isoOrNull, Locale } from './schemas.js';
-import { normalizeEmail, type SignLimits } from './signatures.js';
+import { normalizeEmail, type SignLimits, supporterDetails } from './signatures.js';
 import type { Principal } from './tokens.js';
 
 /** How long a mailed privacy link works. */
@@ -43,12 +43,14 @@ export type ManageChange = v.InferOutput<typeof ManageChange>;
 export const ManageChanges = v.pipe(v.array(ManageChange), v.maxLength(1000));
 
 // One write decides and records: the request is held only for an address
-// that has signatures and whose window allows another email, and the email
+// that has signatures or signing requests holding its details (a used request
+// keeps only the address, for the email window) and whose window allows another email, and the email
 // is queued only if the request was held. Known and unknown addresses cost
 // the caller the same, and nothing is stored about an unknown one.
 const HOLD_REQUEST_SQL = `INSERT INTO "privacy_requests" ("id", "kind", "origin", "email_normalized", "locale", "status", "created_at", "expires_at")
 SELECT ?, ?, 'supporter', ?, ?, 'pending', ?, ?
-WHERE EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "status" <> 'erased')
+WHERE (EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "status" <> 'erased')
+    OR EXISTS (SELECT 1 FROM "signature_submissions" WHERE "email_normalized" = ? AND "name" <> ''))
   AND (SELECT count(*) FROM "privacy_requests" WHERE "email_normalized" = ? AND "created_at" > ?) < ?`;
 
 const QUEUE_PRIVACY_EMAIL_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
@@ -83,7 +85,7 @@ export async function requestPrivacyLink(
   await ctx.db.atomic([
     ctx.db.statement({
       sql: HOLD_REQUEST_SQL,
-      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, now - windowMs, limit],
+      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized, now - windowMs, limit],
     }),
     ctx.db.statement({
       sql: QUEUE_PRIVACY_EMAIL_SQL,
@@ -220,35 +222,14 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
       id: s.id,
       campaign: { slug, title },
       status: s.status,
-      name: s.name,
-      email: s.email,
-      country: s.country,
-      region: s.region,
-      city: s.city,
-      postalCode: s.postalCode,
-      comment: s.comment,
-      locale: s.locale,
-      consent: { nameOnLetter: s.nameOnLetter, showPublicly: s.showPublicly, updates: s.updates },
-      source: s.source,
-      ipHash: s.ipHash,
+      ...supporterDetails(s),
       createdAt: iso(s.createdAt),
       confirmedAt: isoOrNull(s.confirmedAt),
       unsubscribedAt: isoOrNull(s.unsubscribedAt),
-      confirmationEmailsSent: s.emailsSent,
     })),
     signingRequests: submissionRows.map(({ submission: s, slug, title }) => ({
       campaign: { slug, title },
-      name: s.name,
-      email: s.email,
-      country: s.country,
-      region: s.region,
-      city: s.city,
-      postalCode: s.postalCode,
-      comment: s.comment,
-      locale: s.locale,
-      consent: { nameOnLetter: s.nameOnLetter, showPublicly: s.showPublicly, updates: s.updates },
-      source: s.source,
-      ipHash: s.ipHash,
+      ...supporterDetails(s),
       createdAt: iso(s.createdAt),
       expiresAt: iso(s.expiresAt),
       confirmedAt: isoOrNull(s.confirmedAt),

@@ -85,13 +85,12 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
   const report: RetentionReport = {
     campaignsAnonymised: due.length,
     signaturesAnonymised,
-    // A pending signature shows a request's details to organisers; it goes with its last request.
+    // Only versions before 0.2 wrote pending signatures (a request now waits in signature_submissions, and
+    // confirming it writes its own row), so one goes after PENDING_TTL_DAYS whatever was requested since.
     pendingSignaturesDeleted: await inSlices(
       ctx,
-      `DELETE FROM "signatures" WHERE "id" IN (SELECT s."id" FROM "signatures" s WHERE s."status" = 'pending' AND s."created_at" < ?
-        AND NOT EXISTS (SELECT 1 FROM "signature_submissions" r WHERE r."campaign_id" = s."campaign_id" AND r."email_normalized" = s."email_normalized" AND r."created_at" >= ?)
-        LIMIT ${SLICE}) RETURNING 1`,
-      [pendingBefore, pendingBefore],
+      `DELETE FROM "signatures" WHERE "id" IN (SELECT "id" FROM "signatures" WHERE "status" = 'pending' AND "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
+      [pendingBefore],
     ),
     signingRequestsDeleted: await inSlices(
       ctx,

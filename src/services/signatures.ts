@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
 import { startsWithEastAsianLetter, toInitials } from '../letters/signatory-names.js';
@@ -121,25 +121,15 @@ SELECT ${placeholders(5 + submittedColumns.length)}
 WHERE (SELECT count(*) FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" > ?) < ?
   AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" IN ('invalidated', 'fraudulent'))`;
 
-/**
- * The organisers' view of a signature still to be confirmed: the latest
- * submission's details while pending (nothing a target or the public sees).
- * A confirmed signature is changed only by confirming a submission.
- */
-const pendingColumns = ['id', 'campaign_id', 'email_normalized', 'created_at', ...submittedColumns] as const;
-const UPSERT_PENDING_SQL = `INSERT INTO "signatures" (${columnList(pendingColumns)}, "status")
-SELECT ${placeholders(pendingColumns.length)}, 'pending' WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)
-ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
-${submittedColumns.map((c) => `  "${c}" = excluded."${c}"`).join(',\n')}
-WHERE "signatures"."status" = 'pending'`;
-
 // The email is queued only if the submission was held.
 const QUEUE_CONFIRMATION_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
 SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`;
 
 /**
  * Records a signing request and queues its confirmation email, in one atomic
- * write. Nothing is decided by the request: the submission (details and
+ * write. The signature itself is written only when the request is confirmed:
+ * until then, organisers see the request (`status=pending`), and nothing is
+ * decided by it: the submission (details and
  * consent) waits for its own link, and only that link applies it
  * (confirmSignature). A repeat with the same email is indistinguishable from
  * a first signature to the caller: same answer, a fresh email while the
@@ -201,7 +191,6 @@ export async function signCampaign(
       sql: HOLD_SUBMISSION_SQL,
       params: [nonce, campaign.id, emailNormalized, now, expiresAt, ...submittedValues, emailNormalized, now - windowMs, limit, campaign.id, emailNormalized],
     }),
-    ctx.db.statement({ sql: UPSERT_PENDING_SQL, params: [newId(now), campaign.id, emailNormalized, now, ...submittedValues, nonce] }),
     ctx.db.statement({
       sql: QUEUE_CONFIRMATION_SQL,
       params: [outboxId, input.email.trim(), newMessageId(ctx.mailFrom, outboxId), JSON.stringify(message), now, now, nonce],
@@ -261,7 +250,7 @@ SELECT ?, 1 WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? A
   AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" <> 'pending')`;
 
 /** The submission's details and consent become the signature's (row values, nonce). */
-const confirmedColumns = [...pendingColumns, 'status', 'confirmed_at'] as const;
+const confirmedColumns = ['id', 'campaign_id', 'email_normalized', 'created_at', ...submittedColumns, 'status', 'confirmed_at'] as const;
 const APPLY_SUBMISSION_SQL = `INSERT INTO "signatures" (${columnList(confirmedColumns)})
 SELECT ${placeholders(confirmedColumns.length)} WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)
 ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
@@ -383,10 +372,9 @@ async function campaignIdBySlug(ctx: ServiceContext, slug: string): Promise<{ id
 
 type SignatureRow = typeof signatures.$inferSelect;
 
-function toOrganiserView(row: SignatureRow) {
+/** What a supporter gave when signing, as organisers and the supporter's own export see it; the same for a signature and a signing request. */
+export function supporterDetails(row: Pick<SignatureRow, 'name' | 'email' | 'country' | 'region' | 'city' | 'postalCode' | 'comment' | 'locale' | 'nameOnLetter' | 'showPublicly' | 'updates' | 'source' | 'ipHash'>) {
   return {
-    id: row.id,
-    status: row.status,
     name: row.name,
     email: row.email,
     country: row.country,
@@ -398,6 +386,14 @@ function toOrganiserView(row: SignatureRow) {
     consent: { nameOnLetter: row.nameOnLetter, showPublicly: row.showPublicly, updates: row.updates },
     source: row.source,
     ipHash: row.ipHash,
+  };
+}
+
+function toOrganiserView(row: SignatureRow) {
+  return {
+    id: row.id,
+    status: row.status,
+    ...supporterDetails(row),
     createdAt: new Date(row.createdAt).toISOString(),
     confirmedAt: isoOrNull(row.confirmedAt),
     unsubscribedAt: isoOrNull(row.unsubscribedAt),
@@ -405,10 +401,38 @@ function toOrganiserView(row: SignatureRow) {
 }
 export type SignatureView = ReturnType<typeof toOrganiserView>;
 
-/** Every field of a campaign's signatures, newest first, for organisers. */
+/** A signing request still to be confirmed, in the organisers' view of a signature (nothing of it is counted or shown anywhere else). */
+function pendingView(row: SubmissionRow): SignatureView {
+  return { id: row.id, status: 'pending', ...supporterDetails(row), createdAt: new Date(row.createdAt).toISOString(), confirmedAt: null, unsubscribedAt: null };
+}
+
+/**
+ * Every field of a campaign's signatures, newest first, for organisers.
+ * `status=pending` lists the signing requests whose link is still unused and
+ * valid (each request apart: one address may have several); the others are
+ * signatures, written when a request is confirmed.
+ */
 export async function listSignatures(ctx: ServiceContext, slug: string, query: PageQuery & { status?: SignatureRow['status'] | undefined }) {
   const campaign = await campaignIdBySlug(ctx, slug);
   const after = decodeCursor(query.cursor);
+  if (query.status === 'pending') {
+    const requests = await ctx.db.db
+      .select()
+      .from(signatureSubmissions)
+      .where(
+        and(
+          eq(signatureSubmissions.campaignId, campaign.id),
+          isNull(signatureSubmissions.confirmedAt),
+          gte(signatureSubmissions.expiresAt, ctx.clock.now()),
+          after
+            ? or(lt(signatureSubmissions.createdAt, after.createdAt), and(eq(signatureSubmissions.createdAt, after.createdAt), lt(signatureSubmissions.id, after.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(signatureSubmissions.createdAt), desc(signatureSubmissions.id))
+      .limit(query.limit + 1);
+    return toPage(requests, query.limit, pendingView);
+  }
   const rows = await ctx.db.db
     .select()
     .from(signatures)
@@ -481,12 +505,24 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
   const campaign = await campaignIdBySlug(ctx, slug);
   // Erased signatures were confirmed and still count (as on the campaign and in letters); only their details are gone.
   const confirmedHere = and(eq(signatures.campaignId, campaign.id), inArray(signatures.status, ['confirmed', 'erased']), isNotNull(signatures.confirmedAt));
-  const [byStatusRows, byCountryRows, byRegionRows, bucketRows] = await Promise.all([
+  const [byStatusRows, [waiting], byCountryRows, byRegionRows, bucketRows] = await Promise.all([
     ctx.db.db
       .select({ status: signatures.status, count: sql<number>`count(*)` })
       .from(signatures)
       .where(eq(signatures.campaignId, campaign.id))
       .groupBy(signatures.status),
+    // Pending: addresses with a request whose link is still unused and valid, and no signature yet.
+    ctx.db.db
+      .select({ count: sql<number>`count(DISTINCT ${signatureSubmissions.emailNormalized})` })
+      .from(signatureSubmissions)
+      .where(
+        and(
+          eq(signatureSubmissions.campaignId, campaign.id),
+          isNull(signatureSubmissions.confirmedAt),
+          gte(signatureSubmissions.expiresAt, ctx.clock.now()),
+          sql`NOT EXISTS (SELECT 1 FROM ${signatures} WHERE ${signatures.campaignId} = ${signatureSubmissions.campaignId} AND ${signatures.emailNormalized} = ${signatureSubmissions.emailNormalized})`,
+        ),
+      ),
     ctx.db.db
       .select({ country: signatures.country, count: sql<number>`count(*)` })
       .from(signatures)
@@ -516,6 +552,8 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
   const byDay = [...perDay].map(([date, confirmed]) => ({ date, confirmed, cumulative: (cumulative += confirmed) }));
   const byStatus = Object.fromEntries(signatureStatuses.map((s) => [s, 0])) as Record<(typeof signatureStatuses)[number], number>;
   for (const row of byStatusRows) byStatus[row.status] = Number(row.count);
+  // Signatures left pending by versions before 0.2, plus today's requests.
+  byStatus.pending += Number(waiting?.count ?? 0);
   return {
     timeZone: campaign.timeZone,
     byStatus,

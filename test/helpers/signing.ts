@@ -1,5 +1,5 @@
 import { desc, eq } from 'drizzle-orm';
-import { outbox } from '../../src/db/schema.js';
+import { outbox, signatures } from '../../src/db/schema.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
 import type { createTestApp } from './app.js';
 import { testLinks } from './keys.js';
@@ -32,4 +32,14 @@ export async function latestConfirmToken(t: TestApp, recipient: string): Promise
   const match = /\/confirm\/([A-Za-z0-9_-]+)/.exec(latest?.message ? (await renderStoredMessage(latest.message, latest.recipient, testLinks)).text : '');
   if (!match) throw new Error(`no confirmation link mailed to ${recipient}`);
   return match[1]!;
+}
+
+/** Signs through the API and confirms through the mailed link, as a supporter would; returns the signature id. */
+export async function signAndConfirm(t: TestApp, slug: string, body: Record<string, unknown> & { email: string }): Promise<string> {
+  const signed = await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { token: null, body });
+  if (signed.status !== 202) throw new Error(`sign failed: ${await signed.text()}`);
+  const confirmed = await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token: await latestConfirmToken(t, body.email) } });
+  if (confirmed.status !== 200) throw new Error(`confirm failed: ${await confirmed.text()}`);
+  const [row] = await t.database.db.select({ id: signatures.id }).from(signatures).where(eq(signatures.emailNormalized, body.email.trim().toLowerCase()));
+  return row!.id;
 }

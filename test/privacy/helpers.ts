@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { and, desc, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
-import { outbox } from '../../src/db/schema.js';
+import { campaigns, outbox, signatures } from '../../src/db/schema.js';
+import { newId } from '../../src/lib/ids.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
 import type { createTestApp } from '../helpers/app.js';
 import { testLinks } from '../helpers/keys.js';
@@ -18,6 +20,37 @@ export async function signAndConfirm(t: TestApp, slug: string, email: string, ex
   const confirmed = await t.request('POST', '/api/v1/signatures/confirm', { body: { token }, token: null });
   expect(confirmed.status, await confirmed.clone().text()).toBe(200);
   return token;
+}
+
+/**
+ * A signature left `pending` by version 0.1, as it stands in an upgraded database: 0.1 wrote the
+ * request's details on the signature itself, with the SHA-256 of the link it mailed. Signing no
+ * longer writes such a row (a request waits in signature_submissions), so tests insert it.
+ */
+export async function insertLegacyPending(t: TestApp, slug: string, email: string, extra: Partial<typeof signatures.$inferInsert> = {}) {
+  const [campaign] = await t.database.db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug));
+  if (!campaign) throw new Error(`no campaign ${slug}`);
+  const now = t.clock.now();
+  const row: typeof signatures.$inferInsert = {
+    id: newId(now),
+    campaignId: campaign.id,
+    name: 'Jane Doe',
+    email,
+    emailNormalized: email.trim().toLowerCase(),
+    country: 'JP',
+    region: 'JP-13',
+    city: 'Tokyo',
+    locale: 'en',
+    status: 'pending',
+    createdAt: now,
+    ipHash: randomBytes(16).toString('hex'),
+    confirmTokenHash: randomBytes(32).toString('hex'),
+    confirmExpiresAt: now + 7 * 86_400_000,
+    emailsSent: 1,
+    ...extra,
+  };
+  await t.database.atomic([t.database.db.insert(signatures).values(row)]);
+  return row;
 }
 
 /** The privacy emails queued to an address (as typed), newest first. */

@@ -4,7 +4,7 @@ import { bounces, campaigns, emailSuppressions, outbox, privacyRequests, signatu
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
 import { openCampaign, signature } from '../helpers/signing.js';
-import { latestPrivacyToken, privacyMail, requestLink, signAndConfirm } from './helpers.js';
+import { insertLegacyPending, latestPrivacyToken, privacyMail, requestLink, signAndConfirm } from './helpers.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
 let t: TestApp;
@@ -134,9 +134,13 @@ describe('organiser privacy routes', () => {
     await signAndConfirm(t, first, 'Jane.Doe@Example.org', { name: 'Jane Doe', city: 'Osaka', postalCode: '530-0001', comment: 'For my brother', source: { utm_source: 'newsletter' } });
     await signAndConfirm(t, second, 'jane.doe@example.org');
     await signAndConfirm(t, first, 'other@example.org', { name: 'Other Person' });
-    // Still pending on a third campaign: deleted, as it was never counted.
+    // On a third campaign, a signature 0.1 left pending (deleted, as it was never counted) and a request
+    // waiting for its link (deleted; it is not a signature, so the erasure does not count it).
     const third = await openCampaign(t, 'third');
-    expect((await t.request('POST', `/api/v1/campaigns/${third}/signatures`, { body: signature('jane.doe@example.org'), token: null })).status).toBe(202);
+    await insertLegacyPending(t, third, 'Jane.Doe@Example.org', { name: 'Jane Doe', comment: 'Old words' });
+    expect((await t.request('POST', `/api/v1/campaigns/${third}/signatures`, { body: signature('jane.doe@example.org', { name: 'Jane D.' }), token: null })).status).toBe(202);
+    const janesRequests = await t.database.db.select().from(signatureSubmissions).where(eq(signatureSubmissions.emailNormalized, 'jane.doe@example.org'));
+    expect(janesRequests.map((r) => r.name).sort()).toEqual(['', '', 'Jane D.']);
     await t.database.atomic([
       t.database.db.insert(bounces).values({ id: '0190a000-0000-7000-8000-000000000001', emailNormalized: 'jane.doe@example.org', kind: 'hard', diagnostic: '550 <jane.doe@example.org> unknown', createdAt: t.clock.now() }),
       t.database.db.insert(emailSuppressions).values({ emailNormalized: 'jane.doe@example.org', reason: 'hard_bounce', createdAt: t.clock.now() }),

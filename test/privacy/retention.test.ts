@@ -10,8 +10,8 @@ import { runRetention } from '../../src/services/retention.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
 import { runSignet, withDatabase } from '../helpers/cli.js';
-import { openCampaign, signature } from '../helpers/signing.js';
-import { requestLink, signAndConfirm } from './helpers.js';
+import { latestConfirmToken, openCampaign, signature } from '../helpers/signing.js';
+import { insertLegacyPending, requestLink, signAndConfirm } from './helpers.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
 let t: TestApp;
@@ -36,14 +36,18 @@ async function signatureOf(email: string) {
 
 describe('retention: closed campaigns', () => {
   it('anonymises every signature of a campaign closed longer than RETENTION_DAYS, keeps the count, and leaves other campaigns alone', async () => {
-    t = createTestApp(settings({ retentionDays: 10, pendingTtlDays: 30 }));
+    // Links that work 30 days, so the request below is still waiting when the campaign is anonymised.
+    t = createTestApp({ ...settings({ retentionDays: 10, pendingTtlDays: 30 }), confirmTokenTtlMs: 30 * DAY });
     const closing = await openCampaign(t, 'closing');
     const open = await openCampaign(t, 'still-open');
     await signAndConfirm(t, closing, 'a@example.org', { name: 'Alice Ament', comment: 'Free them' });
     await signAndConfirm(t, closing, 'b@example.org', { name: 'Bob Bell', consent: { nameOnLetter: 'full', showPublicly: true, updates: true } });
-    await signOnly(closing, 'pending@example.org');
+    // A request still waiting for its link, and a signature 0.1 left pending.
+    expect((await signOnly(closing, 'pending@example.org')).status).toBe(202);
+    await insertLegacyPending(t, closing, 'legacy@example.org', { name: 'Lee Legacy' });
     await signAndConfirm(t, open, 'a@example.org', { name: 'Alice Ament' });
     const [campaign] = await t.database.db.select().from(campaigns).where(eq(campaigns.slug, closing));
+    const requestsOf = (campaignId: string) => t.database.db.select().from(signatureSubmissions).where(eq(signatureSubmissions.campaignId, campaignId));
     // An update mailing of the closing campaign, one email still waiting.
     const now = t.clock.now();
     await t.database.atomic([
@@ -56,12 +60,20 @@ describe('retention: closed campaigns', () => {
     t.clock.advance(9 * DAY);
     expect((await runRetention(t.ctx)).signaturesAnonymised).toBe(0);
     expect((await signatureOf('b@example.org'))?.name).toBe('Bob Bell');
+    expect((await signatureOf('legacy@example.org'))?.status).toBe('pending');
+    expect((await requestsOf(campaign!.id)).filter((r) => r.emailNormalized === 'pending@example.org' && r.name === 'Jane Doe')).toHaveLength(1);
 
     t.clock.advance(2 * DAY);
     const report = await runRetention(t.ctx);
+    // Two confirmed signatures anonymised and the legacy pending one deleted; the request is not a signature.
     expect(report).toMatchObject({ campaignsAnonymised: 1, signaturesAnonymised: 3 });
     const rows = await t.database.db.select().from(signatures).where(eq(signatures.campaignId, campaign!.id));
     expect(rows).toHaveLength(2);
+    expect(JSON.stringify(rows)).not.toMatch(/legacy|Lee/);
+    // Every signing request of the campaign goes with it, the waiting one included; the open campaign keeps its own.
+    expect(await requestsOf(campaign!.id)).toEqual([]);
+    const [openCampaignRow] = await t.database.db.select().from(campaigns).where(eq(campaigns.slug, open));
+    expect(await requestsOf(openCampaignRow!.id)).toHaveLength(1);
     for (const row of rows) {
       expect(row).toMatchObject({ status: 'erased', name: '', email: '', comment: null, city: null, ipHash: null, showPublicly: false, updates: false, nameOnLetter: 'none' });
       expect(row.confirmedAt).not.toBeNull();
@@ -92,14 +104,17 @@ describe('retention: pending data', () => {
   it('deletes signatures still pending after PENDING_TTL_DAYS, and signing requests past their expiry', async () => {
     t = createTestApp(settings({ pendingTtlDays: 30 }));
     const slug = await openCampaign(t);
-    await signOnly(slug, 'never@example.org');
+    // A request waits for its link without a signature; a pending signature is one 0.1 left.
+    expect((await signOnly(slug, 'asked@example.org')).status).toBe(202);
+    await insertLegacyPending(t, slug, 'never@example.org');
     expect(await t.database.db.select().from(signatureSubmissions)).toHaveLength(1);
+    expect(await signatureOf('asked@example.org')).toBeUndefined();
 
     // The link works 7 days (the test app's confirmation lifetime): after that the request goes, the pending signature stays.
     t.clock.advance(6 * DAY);
-    expect((await runRetention(t.ctx)).signingRequestsDeleted).toBe(0);
+    expect(await runRetention(t.ctx)).toMatchObject({ signingRequestsDeleted: 0, pendingSignaturesDeleted: 0 });
     t.clock.advance(2 * DAY);
-    expect((await runRetention(t.ctx)).signingRequestsDeleted).toBe(1);
+    expect(await runRetention(t.ctx)).toMatchObject({ signingRequestsDeleted: 1, pendingSignaturesDeleted: 0 });
     expect(await t.database.db.select().from(signatureSubmissions)).toEqual([]);
     expect((await signatureOf('never@example.org'))?.status).toBe('pending');
 
@@ -108,17 +123,25 @@ describe('retention: pending data', () => {
     t.clock.advance(2 * DAY);
     expect((await runRetention(t.ctx)).pendingSignaturesDeleted).toBe(1);
     expect(await signatureOf('never@example.org')).toBeUndefined();
+    expect(await t.database.db.select().from(signatures)).toEqual([]);
   });
 
-  it('keeps an old pending signature while a newer request for it is waiting', async () => {
+  it('deletes an old pending signature after PENDING_TTL_DAYS even while a newer request for it is waiting, and that request still confirms', async () => {
     t = createTestApp(settings({ pendingTtlDays: 30 }));
     const slug = await openCampaign(t);
-    await signOnly(slug, 'slow@example.org');
+    await insertLegacyPending(t, slug, 'slow@example.org', { name: 'Old Name', comment: 'said in 0.1' });
     t.clock.advance(29 * DAY);
-    await signOnly(slug, 'slow@example.org');
+    expect((await signOnly(slug, 'slow@example.org', { name: 'New Name' })).status).toBe(202);
     t.clock.advance(2 * DAY);
-    expect((await runRetention(t.ctx)).pendingSignaturesDeleted).toBe(0);
-    expect((await signatureOf('slow@example.org'))?.status).toBe('pending');
+    // The pending signature holds only what 0.1 was sent, none of the request's details: it goes on time.
+    expect(await runRetention(t.ctx)).toMatchObject({ pendingSignaturesDeleted: 1, signingRequestsDeleted: 0 });
+    expect(await signatureOf('slow@example.org')).toBeUndefined();
+
+    const confirmed = await t.request('POST', '/api/v1/signatures/confirm', { body: { token: await latestConfirmToken(t, 'slow@example.org') }, token: null });
+    expect(confirmed.status, await confirmed.clone().text()).toBe(200);
+    expect(await signatureOf('slow@example.org')).toMatchObject({ status: 'confirmed', name: 'New Name', comment: null });
+    await foldSignatureCounts(t.ctx);
+    expect((await (await t.request('GET', `/api/v1/campaigns/${slug}`)).json()).signatureCount).toBe(1);
   });
 
   it('clears IP hashes older than 30 days, on signatures and on signing requests', async () => {
@@ -126,17 +149,24 @@ describe('retention: pending data', () => {
     const slug = await openCampaign(t);
     await signAndConfirm(t, slug, 'ip@example.org');
     await signOnly(slug, 'waiting@example.org');
+    await insertLegacyPending(t, slug, 'legacy@example.org');
     expect((await signatureOf('ip@example.org'))?.ipHash).toMatch(/^[0-9a-f]+$/);
-    const waiting = () => t.database.db.select().from(signatureSubmissions).where(eq(signatureSubmissions.emailNormalized, 'waiting@example.org'));
-    expect((await waiting())[0]!.ipHash).toMatch(/^[0-9a-f]+$/);
+    expect((await signatureOf('legacy@example.org'))?.ipHash).toMatch(/^[0-9a-f]+$/);
+    const requestsOf = (email: string) => t.database.db.select().from(signatureSubmissions).where(eq(signatureSubmissions.emailNormalized, email));
+    expect((await requestsOf('waiting@example.org'))[0]!.ipHash).toMatch(/^[0-9a-f]+$/);
+    // A used request kept no hash (the signature has it), and a waiting one has no signature yet.
+    expect((await requestsOf('ip@example.org'))[0]!.ipHash).toBeNull();
+    expect(await signatureOf('waiting@example.org')).toBeUndefined();
 
     t.clock.advance(29 * DAY);
     expect((await runRetention(t.ctx)).ipHashesCleared).toBe(0);
     t.clock.advance(2 * DAY);
+    // The confirmed and the legacy pending signature, and the waiting request.
     expect((await runRetention(t.ctx)).ipHashesCleared).toBe(3);
     expect((await signatureOf('ip@example.org'))?.ipHash).toBeNull();
-    expect((await signatureOf('waiting@example.org'))?.ipHash).toBeNull();
-    expect((await waiting())[0]!.ipHash).toBeNull();
+    expect((await signatureOf('legacy@example.org'))?.ipHash).toBeNull();
+    expect((await requestsOf('waiting@example.org'))[0]!.ipHash).toBeNull();
+    expect((await runRetention(t.ctx)).ipHashesCleared).toBe(0);
   });
 
   it('expires privacy requests past their 24 hours and clears their address', async () => {
@@ -182,18 +212,18 @@ describe('retention: mail, legacy secrets and the log', () => {
   it('clears expired legacy confirmation hashes and retires legacy keys', async () => {
     t = createTestApp();
     const slug = await openCampaign(t);
-    await signOnly(slug, 'old@example.org');
-    await signOnly(slug, 'fresh@example.org');
     const now = t.clock.now();
-    await t.database.atomic([
-      t.database.db.update(signatures).set({ confirmTokenHash: 'a'.repeat(64), confirmExpiresAt: now - 1 }).where(eq(signatures.emailNormalized, 'old@example.org')),
-      t.database.db.update(signatures).set({ confirmTokenHash: 'b'.repeat(64), confirmExpiresAt: now + DAY }).where(eq(signatures.emailNormalized, 'fresh@example.org')),
-      t.database.db.insert(settingsStore).values({ key: 'ip-hash-key', value: 'legacy' }),
-    ]);
+    // Signatures 0.1 left pending with the hash of the link it mailed: one link expired, one still working.
+    await insertLegacyPending(t, slug, 'old@example.org', { confirmTokenHash: 'a'.repeat(64), confirmExpiresAt: now - 1 });
+    await insertLegacyPending(t, slug, 'fresh@example.org', { confirmTokenHash: 'b'.repeat(64), confirmExpiresAt: now + DAY });
+    // Signing today stores no hash.
+    await signAndConfirm(t, slug, 'today@example.org');
+    await t.database.atomic([t.database.db.insert(settingsStore).values({ key: 'ip-hash-key', value: 'legacy' })]);
     const report = await runRetention(t.ctx);
     expect(report).toMatchObject({ legacyConfirmTokensCleared: 1, legacyKeysRetired: 1 });
-    expect((await signatureOf('old@example.org'))).toMatchObject({ confirmTokenHash: null, confirmExpiresAt: null });
-    expect((await signatureOf('fresh@example.org'))?.confirmTokenHash).toBe('b'.repeat(64));
+    expect((await signatureOf('old@example.org'))).toMatchObject({ status: 'pending', confirmTokenHash: null, confirmExpiresAt: null });
+    expect((await signatureOf('fresh@example.org'))).toMatchObject({ status: 'pending', confirmTokenHash: 'b'.repeat(64), confirmExpiresAt: now + DAY });
+    expect((await signatureOf('today@example.org'))?.confirmTokenHash).toBeNull();
     expect(await t.database.db.select().from(settingsStore).where(eq(settingsStore.key, 'ip-hash-key'))).toEqual([]);
   });
 
