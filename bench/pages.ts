@@ -28,7 +28,7 @@ const adminToken = 'bench-admin-token-0123456789abcdef';
 const dir = mkdtempSync(join(tmpdir(), 'signet-bench-pages-'));
 const databasePath = join(dir, 'signet.db');
 
-const server = await startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', MAIL_SENDER: 'off' });
+const server = await startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', CONFIRM_EMAILS_PER_MINUTE: 'off', MAIL_SENDER: 'off' });
 const api = `${server.url}/api/v1`;
 const organiser = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
 

@@ -32,7 +32,7 @@ const dir = mkdtempSync(join(tmpdir(), 'signet-bench-'));
 const databasePath = join(dir, 'signet.db');
 
 function startServer() {
-  return startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', MAIL_SENDER: 'off' });
+  return startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', CONFIRM_EMAILS_PER_MINUTE: 'off', MAIL_SENDER: 'off' });
 }
 
 type Measured = { name: string; requestsPerSecond: number; p50ms: number; p99ms: number; ok: number; non2xx: number; errors: number };

@@ -1,4 +1,3 @@
-import { Scalar } from '@scalar/hono-api-reference';
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
@@ -7,11 +6,17 @@ import type { Database } from './db/database.js';
 import type { AppEnv } from './http/env.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { requestContext } from './http/middleware.js';
+import { StreamSlots } from './http/stream-slots.js';
+import { requestMetrics } from './http/request-metrics.js';
+import type { MetricsPort } from './metrics/metrics-port.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { auditTrail } from './http/audit-trail.js';
 import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { LetterPorts } from './letters/letter-ports.js';
 import type { Keyring } from './lib/keyring.js';
 import { TtlCache } from './lib/ttl-cache.js';
+import { blocklistRoutes } from './routes/blocklist.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -19,14 +24,20 @@ import { letterRoutes } from './routes/letters.js';
 import { mailingRoutes } from './routes/mailings.js';
 import { printJobRoutes } from './routes/print-jobs.js';
 import { privacyRoutes } from './routes/privacy.js';
+import { auditRoutes } from './routes/audit.js';
+import { type AuditSink, BatchingAuditSink } from './services/audit.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { signatureReviewRoutes } from './routes/signature-review.js';
+import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
+import { ConfirmationEmailBudget } from './services/email-budget.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
 import { publicPageRoutes } from './web/public/routes.js';
 import { privacyPageRoutes } from './web/public/privacy-routes.js';
 import { adminRoutes } from './web/admin/admin-routes.js';
+import { apiDocsRoutes, type ApiReferenceScript } from './web/api-docs.js';
 import type { PrivacySettings, ServiceContext } from './services/context.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
@@ -43,6 +54,8 @@ export type AppDeps = {
   adminToken?: string | undefined;
   /** Sign requests per IP hash and campaign; null disables the limit. */
   signRateLimit: { limit: number; windowMs: number } | null;
+  /** CONFIRM_EMAILS_PER_MINUTE: confirmation emails this process queues per minute; null: no limit (default 600). */
+  confirmEmailsPerMinute?: number | null;
   /** Take the client address from X-Forwarded-For (only behind a known proxy). */
   trustProxy: boolean;
   /** Every key, derived from the root secret (SECRET_KEY); raw IPs and tokens are never stored. */
@@ -50,12 +63,20 @@ export type AppDeps = {
   /** RETENTION_DAYS, PENDING_TTL_DAYS, PUBLIC_REGION_MIN, CONFIRM_EMAIL_LIMIT. */
   privacy: PrivacySettings;
   rateLimiter?: RateLimiter;
+  /** Where organiser actions are recorded; by default batched into the database. The entry flushes it on shutdown. */
+  audit?: AuditSink;
   /** The runtime's view of the peer address (e.g. the Node socket). */
   clientAddress?: (c: Context) => string | undefined;
   /** Told when mail was queued, so the sender need not wait for its next poll. */
   onMailQueued?: () => void;
   /** Letter templates, the renderer and the file store (on Node: src/letters/letter-store.ts). */
   letters: LetterPorts;
+  /** Request metrics and the /metrics exposition (on Node: src/metrics/prometheus-metrics.ts); without it /metrics answers 404. */
+  metrics?: MetricsPort;
+  /** METRICS_TOKEN: a bearer token that opens /metrics and nothing else. */
+  metricsToken?: string | undefined;
+  /** The API reference's script for /docs, served from this origin (on Node: src/entry/api-reference-script.ts). */
+  apiReferenceScript: ApiReferenceScript;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -66,9 +87,12 @@ export type AppServices = {
   clientIp: (c: Context) => string | undefined;
   onMailQueued: () => void;
   letters: LetterPorts;
+  /** Open mailing progress streams per token (src/http/stream-slots.ts). */
+  eventStreams: StreamSlots;
 };
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
 
 /**
  * With TRUST_PROXY, the address our proxy appended last to X-Forwarded-For
@@ -120,12 +144,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       keys: deps.keys,
       privacy: deps.privacy,
       signingCampaigns: new TtlCache(1000),
+      blocklist: new TtlCache<Promise<Blocklist>>(BLOCKLIST_CACHE_TTL_MS, 1),
+      audit: deps.audit ?? new BatchingAuditSink(deps.database, deps.logger),
     },
     adminToken: deps.adminToken,
-    signLimits: { rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(), rateLimit: deps.signRateLimit },
+    signLimits: {
+      rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(),
+      rateLimit: deps.signRateLimit,
+      confirmEmails: deps.confirmEmailsPerMinute === null ? null : new ConfirmationEmailBudget(deps.confirmEmailsPerMinute ?? DEFAULT_CONFIRM_EMAILS_PER_MINUTE, deps.logger),
+    },
     clientIp: clientIpResolver(deps),
     onMailQueued: deps.onMailQueued ?? (() => {}),
     letters: deps.letters,
+    eventStreams: new StreamSlots(),
   };
 
   const app = new Hono<AppEnv>();
@@ -133,7 +164,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     c.set('services', services);
     await next();
   });
+  // Outermost after the services, so the latency covers every other middleware.
+  if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(requestContext());
+  app.use(auditTrail());
   app.use(
     secureHeaders({
       referrerPolicy: 'strict-origin-when-cross-origin',
@@ -151,6 +185,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.route('/', campaignRoutes());
   api.route('/', signatureRoutes());
+  api.route('/', signatureReviewRoutes());
+  api.route('/', blocklistRoutes());
   api.route('/', targetRoutes());
   api.route('/', tokenRoutes());
   api.route('/', letterRoutes());
@@ -161,11 +197,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', bounceRoutes());
   api.route('/', outboxRoutes());
   api.route('/', privacyRoutes());
+  api.route('/', auditRoutes());
   app.route('/api/v1', api);
   app.route('/', unsubscribePageRoutes());
   app.route('/', publicPageRoutes());
   app.route('/', privacyPageRoutes());
   app.route('/admin', adminRoutes());
+  if (deps.metrics) app.route('/', metricsRoutes(deps.metrics, deps.metricsToken));
 
   app.get(
     '/api/v1/openapi.json',
@@ -177,12 +215,13 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
           version: '1',
           description:
             'Petitions and letter campaigns. Organiser routes need `Authorization: Bearer <token>`. Every error is `{ error: { code, message, details?, requestId } }`.',
+          license: { name: 'GNU Affero General Public License v3.0 or later', identifier: 'AGPL-3.0-or-later' },
         },
-        servers: [{ url: services.ctx.publicUrl }],
+        servers: [{ url: services.ctx.publicUrl, description: 'This Signet installation (PUBLIC_URL)' }],
         components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
       },
     }),
   );
-  app.get('/docs', Scalar({ url: '/api/v1/openapi.json', pageTitle: 'Signet API' }));
+  app.route('/', apiDocsRoutes(deps.apiReferenceScript));
   return app;
 }

@@ -9,6 +9,7 @@ import { loadSettings, SettingsError, type Settings } from './config.js';
 import { lettersDir, openServices, retentionPorts, startServer, startWorker } from './entry/node.js';
 import { createLocalLetterPorts } from './letters/letter-store.js';
 import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
+import { backupCommand, doctorCommand, restoreCommand } from './operations/commands.js';
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './services/errors.js';
 import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
@@ -35,6 +36,10 @@ Commands:
                    [--subject S --body-file F | --template T] [--channel email|print] [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
+  backup FILE                             copy the database to FILE while servers run (SQLite online backup), then check the copy;
+                                          the secret key is not in it: back it up separately
+  restore FILE                            replace the database with a backup (refused while any process has it open)
+  doctor                                  check settings, database, migrations, secret key, SMTP, fonts, disk space (and printer)
   retention run                           run the retention job now (RETENTION_DAYS, PENDING_TTL_DAYS, IP hashes,
                                           sent mail bodies and files) and print what it did, in counts
 
@@ -251,6 +256,8 @@ async function main(argv: string[]) {
     process.stdout.write(`${usage}\n`);
     return;
   }
+  // The doctor reports invalid settings as one of its checks rather than stopping at them.
+  if (command === 'doctor') return doctorCommand(process.env);
   const settings = loadSettings(process.env);
 
   switch (command) {
@@ -258,6 +265,10 @@ async function main(argv: string[]) {
       return serveCommand(settings);
     case 'worker':
       return workerCommand(settings);
+    case 'backup':
+      return backupCommand(settings, sub);
+    case 'restore':
+      return restoreCommand(settings, sub);
     case 'migrate':
       await withServices(settings, async () => undefined);
       process.stdout.write(`Migrations applied to ${settings.DATABASE_PATH}\n`);

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { planSmtpConnection, SmtpUrlError } from './mail/smtp-tls.js';
 
 /** `N/Ss` (e.g. `5/300s`) or `off`. */
 const RateLimitSetting = v.pipe(
@@ -19,16 +20,34 @@ const BooleanSetting = v.pipe(
 
 const UrlSetting = v.pipe(v.string(), v.url('must be an absolute URL'));
 
+/**
+ * To any host but the loopback, mail goes over TLS: `smtps://`, or `smtp://`
+ * with STARTTLS required. `?tls=optional` opts out (src/mail/smtp-tls.ts).
+ */
 const SmtpUrlSetting = v.pipe(
   v.string(),
   v.regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://'),
   v.url('must be a URL such as smtp://user:pass@host:587'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed || dataset.issues) return;
+    try {
+      planSmtpConnection(dataset.value);
+    } catch (error) {
+      if (!(error instanceof SmtpUrlError)) throw error;
+      addIssue({ message: error.message });
+    }
+  }),
 );
 
+/** A user name and password go over `ipps://` only: plain `ipp://` would send them readable to anyone on the way. */
 const PrinterUrlSetting = v.pipe(
   v.string(),
   v.regex(/^ipps?:\/\//, 'must start with ipp:// or ipps://'),
   v.url('must be a URL such as ipp://localhost:631/printers/Letters'),
+  v.check(
+    (value) => !/^ipp:\/\/[^/?#]*@/i.test(value),
+    'carries a user name or password, which must not travel over plain ipp://; use ipps://',
+  ),
 );
 
 const PositiveIntSetting = (min: number, max: number) =>
@@ -41,6 +60,8 @@ const SettingsFields = v.object({
   /** Defaults to http://localhost:<PORT>. */
   PUBLIC_URL: v.optional(UrlSetting),
   ADMIN_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters'))),
+  /** A bearer token that opens GET /metrics and nothing else (for a Prometheus server); an admin token works too. */
+  METRICS_TOKEN: v.optional(v.pipe(v.string(), v.minLength(24, 'must be at least 24 characters'))),
   SMTP_URL: v.optional(SmtpUrlSetting),
   MAIL_FROM: v.optional(v.pipe(v.string(), v.regex(/^[^\r\n]+$/, 'must be one line')), 'Signet <no-reply@localhost>'),
   DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './data'),
@@ -89,6 +110,20 @@ const SettingsFields = v.object({
       v.check((value) => value.limit > 0 && value.windowMs > 0, 'count and window must be positive'),
     ),
     '3/3600s',
+  ),
+  /**
+   * Confirmation emails (signing and privacy links) one process queues per minute, over every
+   * address; past it requests are answered as usual and nothing is sent, so Signet cannot be used
+   * to flood inboxes. `off`: no limit.
+   */
+  CONFIRM_EMAILS_PER_MINUTE: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^(off|\d+)$/, 'must be a whole number or "off"'),
+      v.transform((value) => (value === 'off' ? null : Number(value))),
+      v.check((value) => value === null || (value >= 1 && value <= 1_000_000), 'must be between 1 and 1000000, or "off"'),
+    ),
+    '600',
   ),
 });
 

@@ -25,7 +25,7 @@ describe('POST /api/v1/bounces: happy path', () => {
     const [outboxId] = await insertOutboxRows(t.database, t.clock.now(), [sampleMessage(1)]);
     const messageId = `<${outboxId}@signet.example>`;
 
-    const token = await tokenWith(['deliveries']);
+    const token = await tokenWith(['bounces']);
     const response = await t.request('POST', '/api/v1/bounces', {
       token,
       body: { email: '  Supporter1@Example.COM ', kind: 'hard', messageId, diagnostic: '550 5.1.1 user unknown' },
@@ -148,7 +148,7 @@ describe('GET /api/v1/bounces and DELETE /api/v1/suppressions/:email', () => {
 });
 
 describe('bounces: errors and security', () => {
-  it('answers 401 without a token and 403 without the deliveries scope', async () => {
+  it('answers 401 without a token and 403 without the scope: reporting needs bounces, reading needs deliveries', async () => {
     t = createTestApp();
     const body = { email: 'a@example.com', kind: 'hard' };
     const anonymous = await t.request('POST', '/api/v1/bounces', { token: null, body });
@@ -162,6 +162,17 @@ describe('bounces: errors and security', () => {
     expect(forbidden.status).toBe(403);
     expect((await forbidden.json()).error.code).toBe('FORBIDDEN');
     expect((await t.request('GET', '/api/v1/bounces', { token: campaigns })).status).toBe(403);
+
+    // `deliveries` no longer implies reporting, and the webhook's own scope reads nothing.
+    const deliveries = await tokenWith(['deliveries']);
+    const notTheWebhook = await t.request('POST', '/api/v1/bounces', { token: deliveries, body });
+    expect(notTheWebhook.status).toBe(403);
+    expect((await notTheWebhook.json()).error).toMatchObject({ code: 'FORBIDDEN', details: { required: 'bounces', granted: ['deliveries'] } });
+    expect((await t.request('GET', '/api/v1/bounces', { token: deliveries })).status).toBe(200);
+    const webhook = await tokenWith(['bounces']);
+    expect((await t.request('GET', '/api/v1/bounces', { token: webhook })).status).toBe(403);
+    expect((await t.request('GET', '/api/v1/deliveries', { token: webhook })).status).toBe(403);
+    expect((await t.request('DELETE', '/api/v1/suppressions/a%40example.com', { token: webhook })).status).toBe(403);
     expect(await t.database.db.select().from(bounces)).toHaveLength(0);
   });
 

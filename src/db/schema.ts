@@ -118,6 +118,8 @@ export const signatures = sqliteTable(
     /** Confirmation emails queued for this signature; capped so a repeat signer cannot be used to spam an inbox. */
     emailsSent: integer('emails_sent').notNull().default(0),
     unsubscribedAt: integer('unsubscribed_at'),
+    /** The bulk action (signature_bulk_actions) that set status `invalidated`; revalidation undoes only these, never a fraud mark. */
+    invalidatedBy: text('invalidated_by'),
   },
   (t) => [
     uniqueIndex('signatures_campaign_email_uq').on(t.campaignId, t.emailNormalized),
@@ -219,6 +221,48 @@ export const signatureCountDeltas = sqliteTable(
     delta: integer('delta').notNull(),
   },
   (t) => [index('signature_count_deltas_campaign_idx').on(t.campaignId)],
+);
+
+/**
+ * Addresses, email domains and IP ranges whose signatures are stored
+ * `fraudulent` without a word to the signer (PRODUCT.md §9 Abuse). Values are
+ * canonical (src/services/blocklist.ts), so one entry cannot be added twice.
+ */
+export const blocklist = sqliteTable(
+  'blocklist',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['email', 'domain', 'ip'] }).notNull(),
+    /** A lower-cased address; an ASCII domain, `*.` for its subdomains; an IPv4 address, or a network `address/prefix`. */
+    value: text('value').notNull(),
+    note: text('note'),
+    /** The organiser (token name and id) who added it. */
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('blocklist_kind_value_uq').on(t.kind, t.value)],
+);
+
+/**
+ * Each bulk invalidation or revalidation of a campaign's signatures: its
+ * filter, how many rows it moved, who asked and when. Invalidated rows name
+ * theirs (signatures.invalidated_by).
+ */
+export const signatureBulkActions = sqliteTable(
+  'signature_bulk_actions',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    action: text('action', { enum: ['invalidate', 'revalidate'] }).notNull(),
+    filter: text('filter', { mode: 'json' }).$type<{ ipHash?: string; domain?: string; from?: string; to?: string }>().notNull(),
+    signatureCount: integer('signature_count').notNull(),
+    /** The organiser (token name and id). */
+    actor: text('actor').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('signature_bulk_actions_campaign_idx').on(t.campaignId, t.createdAt)],
 );
 
 export const apiTokens = sqliteTable('api_tokens', {
@@ -501,4 +545,40 @@ export const adminSessions = sqliteTable(
     lastSeenAt: integer('last_seen_at').notNull(),
   },
   (t) => [index('admin_sessions_expiry_idx').on(t.expiresAt)],
+);
+
+/**
+ * The audit log (PRODUCT.md §9): one row per organiser action through the API
+ * or the dashboard, written by src/http/audit-trail.ts. It names tokens,
+ * actions, routes and object ids, never a supporter's personal data, so it is
+ * kept for good: RETENTION_DAYS and erasures do not touch it, and "who
+ * exported the supporters a year ago" stays answerable.
+ */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    createdAt: integer('created_at').notNull(),
+    /** `token` (an API token or the dashboard session opened with one) or `anonymous` (a failed sign-in). */
+    actorType: text('actor_type', { enum: ['token', 'anonymous'] }).notNull(),
+    /** The token id (`env-admin-token` for ADMIN_TOKEN); never its secret. */
+    actorId: text('actor_id'),
+    /** The token's name when the action was taken (a later rename or revocation does not rewrite history). */
+    actorName: text('actor_name'),
+    /** A stable dotted name, e.g. `signatures.export` (src/http/audit-actions.ts). */
+    action: text('action').notNull(),
+    objectType: text('object_type'),
+    objectId: text('object_id'),
+    via: text('via', { enum: ['api', 'dashboard'] }).notNull(),
+    /** Method and route pattern, e.g. `GET /api/v1/letters/:id`: never the path with its values or the query. */
+    route: text('route').notNull(),
+    requestId: text('request_id').notNull(),
+    /** The HTTP status of the outcome (a refused or failed attempt is recorded too). */
+    status: integer('status').notNull(),
+  },
+  (t) => [
+    index('audit_events_created_idx').on(t.createdAt, t.id),
+    index('audit_events_actor_idx').on(t.actorId, t.createdAt, t.id),
+    index('audit_events_action_idx').on(t.action, t.createdAt, t.id),
+  ],
 );

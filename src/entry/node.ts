@@ -21,10 +21,13 @@ import { IppPrinter } from '../printing/ipp-printer.js';
 import type { PrivacySettings, ServiceContext } from '../services/context.js';
 import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
+import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
+import { installedApiReferenceScript } from './api-reference-script.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
+import { BatchingAuditSink } from '../services/audit.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
@@ -170,9 +173,11 @@ export async function startServer(settings: Settings, logger: Logger = createJso
 
   const letterRenderPool = createLetterRenderPool();
   const background = startBackground(settings, ctx, database, logger, letterRenderPool);
+  const audit = new BatchingAuditSink(database, logger);
 
   const app = createApp({
     database,
+    audit,
     clock: ctx.clock,
     logger,
     publicUrl: ctx.publicUrl,
@@ -180,12 +185,16 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     confirmTokenTtlMs: ctx.confirmTokenTtlMs,
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
+    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
     trustProxy: settings.TRUST_PROXY,
     keys: ctx.keys,
     privacy: ctx.privacy,
     clientAddress: (c) => getConnInfo(c).remote.address,
     onMailQueued: () => background.sender.wake(),
     letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
+    metrics: createPrometheusMetrics({ processMetrics: true }),
+    metricsToken: settings.METRICS_TOKEN,
+    apiReferenceScript: installedApiReferenceScript(),
   });
 
   const server = await new Promise<ServerType>((ready) => {
@@ -199,6 +208,8 @@ export async function startServer(settings: Settings, logger: Logger = createJso
   const close = () =>
     (closing ??= (async () => {
       await new Promise<void>((done) => server.close(() => done()));
+      // The last requests' audit events, before the database closes.
+      await audit.flush();
       await background.stop();
       await letterRenderPool.close();
       await database.close();

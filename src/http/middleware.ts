@@ -21,10 +21,13 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();
+    // The token's id names who called, as in the audit log; its secret never appears.
+    const tokenId = c.get('principal')?.tokenId;
     services.ctx.logger.info('request', {
       requestId,
       method: c.req.method,
       route: c.req.routePath,
+      ...(tokenId === undefined ? {} : { tokenId }),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });
@@ -40,10 +43,11 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
     const services = c.get('services');
     const principal = await authenticateToken(services.ctx, match[1]!, services.adminToken);
     if (!principal) throw new Unauthorized('The API token is not valid or has been revoked.');
+    // Known before the scope check, so a refused attempt is logged and audited as this token's.
+    c.set('principal', principal);
     if (!hasScope(principal, scope)) {
       throw new Forbidden(`This token lacks the "${scope}" scope.`, { required: scope, granted: principal.scopes });
     }
-    c.set('principal', principal);
     await next();
   };
 }

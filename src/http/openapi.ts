@@ -1,7 +1,8 @@
 import { describeRoute } from 'hono-openapi';
 import type { Scope } from '../services/tokens.js';
 
-const errorResponse = (description: string) => ({
+/** An error response in the one envelope `{ error: { code, message, details?, requestId } }`. */
+export const errorResponse = (description: string) => ({
   description,
   content: {
     'application/json': {
@@ -39,11 +40,22 @@ export function organiserRoute(tag: string, summary: string, scope: Scope, respo
   });
 }
 
-/** OpenAPI description of a public route. */
-export function publicRoute(tag: string, summary: string, responses: Record<number, string> = { 200: 'OK' }, errors: Record<number, string> = {}) {
+/**
+ * OpenAPI description of a public route: `security: []` says so (without it the
+ * document-wide reading is "unspecified"). With `optionalBearer`, a token is
+ * accepted too and changes the answer (e.g. a campaign's organiser view).
+ */
+export function publicRoute(
+  tag: string,
+  summary: string,
+  responses: Record<number, string> = { 200: 'OK' },
+  errors: Record<number, string> = {},
+  options: { optionalBearer?: boolean } = {},
+) {
   return describeRoute({
     tags: [tag],
     summary,
+    security: options.optionalBearer ? [{}, { bearerAuth: [] }] : [],
     responses: {
       ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
       ...Object.fromEntries(Object.entries(errors).map(([status, description]) => [status, errorResponse(description)])),

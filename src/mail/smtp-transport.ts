@@ -2,15 +2,22 @@ import nodemailer from 'nodemailer';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { Logger } from '../lib/logger.js';
 import { openStoredAttachments } from './file-transport.js';
+import { planSmtpConnection, SMTP_TLS_OPT_OUT, type SmtpTlsMode } from './smtp-tls.js';
 import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type SmtpTransportOptions = {
   /**
-   * `smtp://user:pass@host:587` (upgraded with STARTTLS when the server offers
-   * it) or `smtps://user:pass@host:465` (TLS from the start). Percent-encode
-   * reserved characters in the user name and password.
+   * `smtps://user:pass@host:465` (TLS from the start) or `smtp://user:pass@host:587`
+   * (STARTTLS, required unless the host is the loopback or the URL ends in
+   * `?tls=optional`: ./smtp-tls.ts). Percent-encode reserved characters in the
+   * user name and password.
    */
   url: string;
+  /**
+   * Require STARTTLS even to the loopback (e.g. a local relay that must not
+   * be spoken to in plain text). It can only make the URL's rule stricter.
+   */
+  requireTls?: boolean;
   /** Connections kept open to the relay. */
   maxConnections?: number;
   /** Messages sent over one connection before it is replaced. */
@@ -73,7 +80,9 @@ export function classifySmtpError(error: unknown): MailSendError {
     response !== undefined
       ? `${command ?? 'SMTP'}: ${response}`
       : `${code ?? 'ERROR'}: ${typeof failure.message === 'string' ? failure.message : String(error)}`;
-  return new MailSendError(redact(detail), { permanent, responseCode, code, cause: error });
+  // Nothing was sent in plain text; say which setting decides, since only the operator can act on it.
+  const hint = code === 'ETLS' ? ` (no TLS with the relay: SMTP_URL needs smtps:// or a relay that offers STARTTLS, or ?tls=${SMTP_TLS_OPT_OUT} to allow plain text)` : '';
+  return new MailSendError(redact(detail) + hint, { permanent, responseCode, code, cause: error });
 }
 
 /**
@@ -83,14 +92,18 @@ export function classifySmtpError(error: unknown): MailSendError {
 export class SmtpTransport implements MailTransport {
   private readonly transporter: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly dataDir: string | undefined;
+  /** How the connection to the relay is protected (./smtp-tls.ts). */
+  readonly tls: SmtpTlsMode;
 
   constructor(options: SmtpTransportOptions) {
     this.dataDir = options.dataDir;
-    const protocol = /^([a-z]+):\/\//i.exec(options.url)?.[1]?.toLowerCase();
-    if (protocol !== 'smtp' && protocol !== 'smtps') throw new TypeError('The SMTP URL must start with smtp:// or smtps://');
+    const plan = planSmtpConnection(options.url);
+    this.tls = plan.tls === 'opportunistic' && options.requireTls === true ? 'starttls-required' : plan.tls;
     this.transporter = nodemailer.createTransport({
       pool: true,
-      url: options.url,
+      url: plan.url,
+      // STARTTLS or no mail: nodemailer then refuses to go on in plain text (ETLS), and says so.
+      requireTLS: this.tls === 'starttls-required',
       maxConnections: options.maxConnections ?? 5,
       // nodemailer's default of 100 reconnects often during a large mailing.
       maxMessages: options.maxMessages ?? 1000,
@@ -121,6 +134,18 @@ export class SmtpTransport implements MailTransport {
       throw classifySmtpError(error);
     } finally {
       opened.close();
+    }
+  }
+
+  /**
+   * Connects, says EHLO (and STARTTLS and AUTH, as sending would) and hangs
+   * up, for `signet doctor`. Throws a MailSendError saying what failed.
+   */
+  async verify(): Promise<void> {
+    try {
+      await this.transporter.verify();
+    } catch (error) {
+      throw classifySmtpError(error);
     }
   }
 

@@ -7,7 +7,7 @@
  * know; this codec keeps such values as raw bytes instead.
  */
 
-export const ippOperations = { 'Print-Job': 0x0002, 'Get-Job-Attributes': 0x0009 } as const;
+export const ippOperations = { 'Print-Job': 0x0002, 'Get-Job-Attributes': 0x0009, 'Get-Printer-Attributes': 0x000b } as const;
 export type IppOperation = keyof typeof ippOperations;
 
 /** Value tags (RFC 8010 §3.5.2) of the attributes Signet sends, and those it reads as text or numbers. */

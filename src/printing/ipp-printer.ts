@@ -14,7 +14,7 @@ export type IppPrinterOptions = {
 };
 
 type Attributes = Record<string, IppValue | IppValue[]>;
-type IppAnswer = { statusName: string; operation: Attributes; job: Attributes };
+type IppAnswer = { statusName: string; operation: Attributes; job: Attributes; printer: Attributes };
 
 /** IPP status names that mean the document itself is refused: sending it again cannot help. */
 const documentRefusals = new Set([
@@ -49,6 +49,10 @@ export class IppPrinter implements Printer {
   constructor(options: IppPrinterOptions) {
     this.url = new URL(options.url);
     if (this.url.protocol !== 'ipp:' && this.url.protocol !== 'ipps:') throw new RangeError('The printer URL must start with ipp:// or ipps://');
+    // Basic authentication over plain HTTP would hand the password to anyone on the way.
+    if (this.url.protocol === 'ipp:' && (this.url.username || this.url.password)) {
+      throw new RangeError('The printer URL carries a user name or password: use ipps://, never plain ipp://');
+    }
     // Credentials never travel as the printer-uri attribute, nor into error messages.
     const uri = new URL(options.url);
     uri.username = '';
@@ -88,6 +92,23 @@ export class IppPrinter implements Printer {
     const state = printJobStateName(response.job['job-state']);
     if (!state) throw new PrinterError('PRINTER_BAD_RESPONSE', `The printer at ${this.printerUri} did not say the state of ${jobUri}.`, { retryable: true });
     return state;
+  }
+
+  /**
+   * The printer's state and whether it takes jobs (Get-Printer-Attributes), for `signet doctor`.
+   * Throws `PrinterError` like the other operations.
+   */
+  async status(): Promise<{ state: 'idle' | 'processing' | 'stopped' | 'unknown'; acceptingJobs: boolean | null; stateMessage: string | null }> {
+    const response = await this.call('Get-Printer-Attributes', this.printerTarget(), [
+      { name: 'requesting-user-name', tag: 'nameWithoutLanguage', values: [this.userName] },
+      { name: 'requested-attributes', tag: 'keyword', values: ['printer-state', 'printer-is-accepting-jobs', 'printer-state-message'] },
+    ]);
+    const printer = response.printer;
+    const states = { 3: 'idle', 4: 'processing', 5: 'stopped' } as const;
+    const state = states[printer['printer-state'] as keyof typeof states] ?? 'unknown';
+    const accepting = printer['printer-is-accepting-jobs'];
+    const message = printer['printer-state-message'];
+    return { state, acceptingJobs: typeof accepting === 'boolean' ? accepting : null, stateMessage: typeof message === 'string' && message.trim() ? message.trim() : null };
   }
 
   private printerTarget(): IppAttribute {
@@ -132,7 +153,7 @@ export class IppPrinter implements Printer {
         ippStatus: statusName,
       });
     }
-    return { statusName, operation: operationGroup, job: parsed.groups.job ?? {} };
+    return { statusName, operation: operationGroup, job: parsed.groups.job ?? {}, printer: parsed.groups.printer ?? {} };
   }
 
   private post(body: Buffer, operation: string): Promise<Buffer> {

@@ -13,11 +13,11 @@ export function bounceRoutes() {
     '/bounces',
     organiserRoute(
       'Deliveries',
-      'Report bounces: `{ email, kind: "hard" | "soft", messageId?, diagnostic? }` or `{ bounces: [...] }` (up to 1,000). A hard bounce suppresses the address; so do 3 soft bounces within 30 days.',
-      'deliveries',
+      'Report bounces: `{ email, kind: "hard" | "soft", messageId?, diagnostic? }` or `{ bounces: [...] }` (up to 1,000). A hard bounce suppresses the address; so do 3 soft bounces within 30 days. The webhook of a bounce processor or an ESP: give it a token with only the `bounces` scope (`deliveries` does not include it).',
+      'bounces',
       { 200: '`{ recorded, suppressed: [addresses now suppressed among those reported] }`' },
     ),
-    requireScope('deliveries'),
+    requireScope('bounces'),
     requireJson(),
     async (c) => {
       const reports = parseBounceInput(await c.req.json());

@@ -41,7 +41,13 @@ export function campaignRoutes() {
   // Public view without a token; the organiser view (drafts, target ids) with one.
   routes.get(
     '/campaigns/:slug',
-    publicRoute('Campaigns', 'Get a campaign: the public view, or the full view with an organiser token', { 200: 'OK' }, { 404: 'No such open or closed campaign' }),
+    publicRoute(
+      'Campaigns',
+      'Get a campaign: the public view, or the full view with an organiser token',
+      { 200: 'OK' },
+      { 404: 'No such open or closed campaign', 401: 'A token was sent but is not valid (UNAUTHORIZED)', 403: 'A token without the `campaigns` scope (FORBIDDEN)' },
+      { optionalBearer: true },
+    ),
     async (c, next) => {
       if (c.req.header('authorization')) return requireScope('campaigns')(c, next);
       return c.json(await getPublicCampaign(c.get('services').ctx, c.req.param('slug')));

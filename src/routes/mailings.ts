@@ -17,14 +17,24 @@ import {
   resumeMailing,
   scheduleMailing,
 } from '../services/mailings.js';
+import { Unauthorized } from '../services/errors.js';
 import { PageQuery } from '../services/pagination.js';
 
 const ListQuery = v.object({ ...PageQuery.entries, ...MailingListQuery.entries });
 
-/** How often the events stream reads the mailing: `?pollMs=` from 100 ms to 10 s, 1 s by default. */
+/**
+ * How often the events stream reads the mailing: `?pollMs=` from 1 s to 10 s, 1 s by default.
+ * Progress is written per batch, so reading more often shows nothing sooner and only loads the database.
+ */
 export const MailingEventsQuery = v.object({
   pollMs: v.optional(
-    v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(100), v.maxValue(10_000)),
+    v.pipe(
+      v.string(),
+      v.regex(/^\d+$/, 'must be a whole number'),
+      v.transform(Number),
+      v.minValue(1000, 'must be at least 1000 (1 s)'),
+      v.maxValue(10_000, 'must be at most 10000 (10 s)'),
+    ),
     '1000',
   ),
 });
@@ -92,9 +102,9 @@ export function mailingRoutes() {
     '/mailings/:id/events',
     organiserRoute(
       'Mailings',
-      'Server-sent events: `progress` with the mailing (without its body) at once and on every change; the stream ends after a final status (finished, cancelled, failed)',
+      'Server-sent events: `progress` with the mailing (without its body) at once and on every change; the stream ends after a final status (finished, cancelled, failed). `?pollMs=` 1000–10000 (default 1000). At most 5 streams open per token: the next one is 429 RATE_LIMITED with Retry-After until one closes.',
       'deliveries',
-      { 200: 'text/event-stream' },
+      { 200: 'text/event-stream', 400: 'VALIDATION_FAILED (pollMs out of range)', 404: 'No such mailing (NOT_FOUND)', 429: 'The token has 5 streams open (RATE_LIMITED, with Retry-After)' },
     ),
     requireScope('deliveries'),
     validate('query', MailingEventsQuery),
@@ -112,10 +122,15 @@ export function mailingRoutes() {
  * send an Authorization header).
  */
 export async function streamMailingEvents<E extends AppEnv>(c: Context<E>, id: string, pollMs: number): Promise<Response> {
-  const { ctx } = c.get('services');
-  // Read once before the stream starts, so an unknown id is a plain 404.
+  const { ctx, eventStreams } = c.get('services');
+  const holder = c.get('principal')?.tokenId;
+  if (!holder) throw new Unauthorized();
+  // Read once before the stream starts, so an unknown id is a plain 404 (and takes no slot).
   let view = await getMailingView(ctx, id);
+  // A slot per open stream, given back when the stream ends or the client leaves, whichever comes first.
+  const release = eventStreams.acquire(holder);
   return streamSSE(c, async (stream) => {
+    stream.onAbort(release);
     try {
       let sent = '';
       let quietMs = 0;
@@ -142,6 +157,8 @@ export async function streamMailingEvents<E extends AppEnv>(c: Context<E>, id: s
         event: 'error',
         data: JSON.stringify({ code: 'STREAM_FAILED', message: 'The progress stream stopped; reconnect to carry on.', requestId: c.get('requestId') }),
       });
+    } finally {
+      release();
     }
   });
 }

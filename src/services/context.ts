@@ -3,6 +3,8 @@ import type { Clock } from '../lib/clock.js';
 import type { Keyring } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
 import type { TtlCache } from '../lib/ttl-cache.js';
+import type { AuditSink } from './audit.js';
+import type { Blocklist } from './blocklist.js';
 
 /** What every service verb receives: its ports, never HTTP. */
 export type ServiceContext = {
@@ -24,6 +26,14 @@ export type ServiceContext = {
    * the cache's time to live (a second).
    */
   signingCampaigns?: TtlCache<SigningCampaign | null>;
+  /**
+   * The block list as the sign path reads it (src/services/blocklist.ts).
+   * Changes made in this process clear it at once; another process's show
+   * after the cache's time to live.
+   */
+  blocklist?: TtlCache<Promise<Blocklist>>;
+  /** Where organiser actions are recorded (src/services/audit.ts); absent where nothing is audited (CLI, jobs). */
+  audit?: AuditSink;
 };
 
 export type SigningCampaign = {

@@ -43,8 +43,11 @@ export class Forbidden extends ServiceError {
 }
 
 export class RateLimited extends ServiceError {
-  constructor(readonly retryAfterSeconds: number) {
-    super('RATE_LIMITED', 'Too many requests. Please try again later.', { retryAfterSeconds });
+  constructor(
+    readonly retryAfterSeconds: number,
+    message = 'Too many requests. Please try again later.',
+  ) {
+    super('RATE_LIMITED', message, { retryAfterSeconds });
   }
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { bounces, campaigns, emailSuppressions, outbox, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
 import { newMessageId } from '../mail/messages.js';
 import type { PrivacyEmailInput } from '../mail/privacy-email.js';
@@ -70,10 +71,12 @@ export async function requestPrivacyLink(
 ): Promise<{ status: 'accepted' }> {
   const now = ctx.clock.now();
   if (limits.rateLimit && request.clientIp) {
-    const ipHash = await ctx.keys.ipHash('privacy-requests', utcDay(now), request.clientIp);
+    const ipHash = await ctx.keys.ipHash('privacy-requests', utcDay(now), clientKey(request.clientIp));
     const verdict = limits.rateLimiter.hit(`privacy:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   }
+  // Past the process's confirmation emails per minute: the same answer, nothing held or sent.
+  if (limits.confirmEmails && !limits.confirmEmails.take(now)) return { status: 'accepted' };
   const nonce = newNonce();
   const locale = input.locale ?? 'en';
   const emailNormalized = normalizeEmail(input.email);

@@ -4,11 +4,14 @@ import { campaigns, signatureCountDeltas, signatures, signatureSubmissions, type
 import { startsWithEastAsianLetter, toInitials } from '../letters/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
+import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
+import { loadBlocklist } from './blocklist.js';
 import { findCampaignForSigning } from './campaigns.js';
 import type { ServiceContext } from './context.js';
+import type { ConfirmationEmailBudget } from './email-budget.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
 import { decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -73,10 +76,12 @@ export const SignatureListQuery = v.object({
   status: v.optional(v.picklist(signatureStatuses)),
 });
 
-/** How a sign request is limited: per keyed IP hash and campaign. */
+/** How a sign request is limited: per keyed IP hash (an IPv6 client's /64) and campaign, and by the confirmation emails of the whole process. */
 export type SignLimits = {
   rateLimiter: RateLimiter;
   rateLimit: { limit: number; windowMs: number } | null;
+  /** CONFIRM_EMAILS_PER_MINUTE; absent or null: no global limit. */
+  confirmEmails?: ConfirmationEmailBudget | null;
 };
 
 export function normalizeEmail(email: string): string {
@@ -121,6 +126,17 @@ SELECT ${placeholders(5 + submittedColumns.length)}
 WHERE (SELECT count(*) FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" > ?) < ?
   AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" IN ('invalidated', 'fraudulent'))`;
 
+/**
+ * A blocked request becomes a signature marked `fraudulent` at once, with
+ * what was submitted and the IP hash, for organisers to review: no
+ * submission, no email, no count. An address that already has a signature
+ * here keeps it as it is. Parameters: id, campaign, address, time, then the
+ * submitted values.
+ */
+const RECORD_FRAUDULENT_SQL = `INSERT INTO "signatures" ("id", "campaign_id", "email_normalized", "created_at", ${columnList(submittedColumns)}, "status")
+VALUES (${placeholders(4 + submittedColumns.length)}, 'fraudulent')
+ON CONFLICT ("campaign_id", "email_normalized") DO NOTHING`;
+
 // The email is queued only if the submission was held.
 const QUEUE_CONFIRMATION_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
 SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`;
@@ -133,7 +149,9 @@ SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FRO
  * consent) waits for its own link, and only that link applies it
  * (confirmSignature). A repeat with the same email is indistinguishable from
  * a first signature to the caller: same answer, a fresh email while the
- * address's window allows (PRODUCT.md §8).
+ * address's window allows (PRODUCT.md §8). So is a request the block list
+ * matches (stored `fraudulent`, nothing sent) and one past the process's
+ * confirmation emails per minute (nothing held or sent).
  */
 export async function signCampaign(
   ctx: ServiceContext,
@@ -150,7 +168,8 @@ export async function signCampaign(
   if (campaign.status !== 'open' || !withinWindow) {
     throw new Conflict('CAMPAIGN_NOT_OPEN', 'This campaign is not accepting signatures.');
   }
-  const ipHash = request.clientIp ? await ctx.keys.ipHash(campaign.id, utcDay(now), request.clientIp) : null;
+  // An IPv6 client is its /64 here, for the rate limit and for abuse review alike.
+  const ipHash = request.clientIp ? await ctx.keys.ipHash(campaign.id, utcDay(now), clientKey(request.clientIp)) : null;
   if (limits.rateLimit && ipHash !== null) {
     const verdict = limits.rateLimiter.hit(`sign:${campaign.id}:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
@@ -185,6 +204,12 @@ export async function signCampaign(
     source: input.source ? JSON.stringify(input.source) : null,
   };
   const submittedValues = submittedColumns.map((c) => submitted[c]);
+  // Blocked, or over the global email limit: the same answer, so neither can be told from outside (PRODUCT.md §9).
+  if ((await loadBlocklist(ctx)).blocks(emailNormalized, request.clientIp)) {
+    await ctx.db.atomic([ctx.db.statement({ sql: RECORD_FRAUDULENT_SQL, params: [newId(now), campaign.id, emailNormalized, now, ...submittedValues] })]);
+    return { status: 'pending' };
+  }
+  if (limits.confirmEmails && !limits.confirmEmails.take(now)) return { status: 'pending' };
   const { limit, windowMs } = ctx.privacy.emailsPerAddress;
   await ctx.db.atomic([
     ctx.db.statement({

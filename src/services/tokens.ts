@@ -6,8 +6,12 @@ import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { NotFound } from './errors.js';
 
-/** `privacy`: supporters' rights for requests received by post (export, erase) and the record of requests handled. */
-export const scopes = ['campaigns', 'signatures:read', 'letters', 'deliveries', 'privacy', 'admin'] as const;
+/**
+ * `privacy`: supporters' rights for requests received by post (export, erase) and the record of requests handled.
+ * `bounces`: only reporting bounces (`POST /bounces`), for the token a bounce processor or an ESP's webhook holds;
+ * a leaked webhook token then cannot read or send anything.
+ */
+export const scopes = ['campaigns', 'signatures:read', 'letters', 'deliveries', 'bounces', 'privacy', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
 /** Who is calling an organiser route. `admin` holds every scope. */

@@ -64,7 +64,16 @@ describe('end to end: the real server, a real SMTP server', () => {
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/campaigns', '/api/v1/campaigns/{slug}/signatures', '/api/v1/signatures/confirm']));
     const docs = await fetch(`${server.url}/docs`);
     expect(docs.status).toBe(200);
-    expect(await docs.text()).toContain('/api/v1/openapi.json');
+    expect(docs.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const html = await docs.text();
+    expect(html).toContain('/api/v1/openapi.json');
+    // The reference's script comes from the installed package, through the Node entry's wiring.
+    const script = /<script src="(\/docs\/assets\/api-reference-[\d.]+\.js)"/.exec(html)?.[1];
+    expect(script).toBeDefined();
+    const bundle = await fetch(`${server.url}${script}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(await bundle.text()).toContain('createApiReference');
   });
 
   it('writes JSON logs with request ids and no personal data', () => {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, type AppDeps } from '../../src/app.js';
+import { installedApiReferenceScript } from '../../src/entry/api-reference-script.js';
 import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
 import type { LetterRenderPool } from '../../src/letters/render-pool.js';
 import { ManualClock } from '../../src/lib/clock.js';
@@ -34,6 +35,7 @@ export function createTestApp(
     keys: testKeys,
     privacy: testPrivacy,
     letters: createLocalLetterPorts({ lettersDir, dataDir, pool: letterRenderPool }),
+    apiReferenceScript: installedApiReferenceScript(),
     ...appOverrides,
   };
   const app = createApp(deps);

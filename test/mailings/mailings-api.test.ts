@@ -508,7 +508,7 @@ describe('mailings: progress events', () => {
     await openCampaign(t, 'free-them-2027');
     const { id } = await schedule(t, update());
 
-    const res = await t.request('GET', `/api/v1/mailings/${id}/events?pollMs=100`);
+    const res = await t.request('GET', `/api/v1/mailings/${id}/events?pollMs=1000`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const events = sseReader(res);
@@ -543,18 +543,18 @@ describe('mailings: progress events', () => {
     expect(JSON.parse((await done.next())!.data)).toMatchObject({ id, status: 'cancelled' });
     expect(await done.next()).toBeNull();
 
-    const leaving = sseReader(await t.request('GET', `/api/v1/mailings/${other.id}/events?pollMs=100`));
+    const leaving = sseReader(await t.request('GET', `/api/v1/mailings/${other.id}/events`));
     expect(JSON.parse((await leaving.next())!.data)).toMatchObject({ id: other.id, status: 'scheduled' });
     await leaving.cancel();
-    // Give the polling loop a beat to notice before the database closes.
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    // Give the polling loop (1 s) time to notice before the database closes.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
   });
 
-  it('refuses a poll interval outside 100 ms..10 s', async () => {
+  it('refuses a poll interval outside 1 s..10 s', async () => {
     t = createTestApp();
     await openCampaign(t, 'free-them-2027');
     const { id } = await schedule(t, update());
-    for (const pollMs of ['10', '60000', 'soon']) {
+    for (const pollMs of ['10', '100', '999', '10001', '60000', 'soon']) {
       const res = await t.request('GET', `/api/v1/mailings/${id}/events?pollMs=${pollMs}`);
       expect(res.status, pollMs).toBe(400);
       expect((await res.json()).error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'pollMs' }] });

@@ -15,6 +15,25 @@ describe('PRINTER_URL', () => {
     expect(loadSettings({ PRINTER_URL: '' }).PRINTER_URL).toBeUndefined();
     expect(() => loadSettings({ PRINTER_URL: 'http://localhost:631/printers/Letters' })).toThrow(SettingsError);
   });
+
+  it('refuses a user name or password over plain ipp://, naming PRINTER_URL; takes them over ipps://', () => {
+    for (const url of ['ipp://office:secret@printer.lan:631/printers/Letters', 'ipp://office@printer.lan/printers/Letters', 'ipp://:secret@localhost/printers/Letters']) {
+      const error = (() => {
+        try {
+          loadSettings({ PRINTER_URL: url });
+        } catch (caught) {
+          return caught;
+        }
+      })();
+      expect(error, url).toBeInstanceOf(SettingsError);
+      expect((error as SettingsError).problems).toEqual([{ setting: 'PRINTER_URL', message: expect.stringContaining('use ipps://') }]);
+      expect((error as SettingsError).message).not.toContain('secret');
+      expect(() => new IppPrinter({ url }), url).toThrow(/use ipps:\/\//);
+    }
+    const secure = 'ipps://office:secret@printer.lan:631/printers/Letters';
+    expect(loadSettings({ PRINTER_URL: secure }).PRINTER_URL).toBe(secure);
+    expect(() => new IppPrinter({ url: secure })).not.toThrow();
+  });
 });
 
 describe('IppPrinter errors', () => {
@@ -55,9 +74,9 @@ describe('IppPrinter errors', () => {
   });
 
   it('never puts credentials from the URL into messages', async () => {
-    const error = await failure(new IppPrinter({ url: 'ipp://office:secret@127.0.0.1:9/printers/Letters' }));
+    const error = await failure(new IppPrinter({ url: 'ipps://office:secret@127.0.0.1:9/printers/Letters' }));
     expect(error.code).toBe('PRINTER_UNREACHABLE');
-    expect(error.message).toBe('Cannot reach the printer at ipp://127.0.0.1:9/printers/Letters for Print-Job (ECONNREFUSED).');
+    expect(error.message).toBe('Cannot reach the printer at ipps://127.0.0.1:9/printers/Letters for Print-Job (ECONNREFUSED).');
   });
 });
 

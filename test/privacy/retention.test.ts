@@ -251,7 +251,8 @@ describe('retention: mail, legacy secrets and the log', () => {
 
     const wal = join(t.database.sqlite.name, '..', 'signet.db-wal');
     expect(existsSync(wal)).toBe(true);
-    expect(statSync(wal).size).toBe(0);
+    // Truncated: at most a fresh 32-byte header (written when a connection next starts the log), never a page of the old frames.
+    expect(statSync(wal).size).toBeLessThanOrEqual(32);
 
     const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'retention run');
     expect(logged).toMatchObject({ mailFilesDeleted: 2, outboxBodiesCleared: expect.any(Number) });

@@ -535,7 +535,7 @@ describe('dashboard: mailings', () => {
     expect(anonymous.status).toBe(401);
 
     await client.login();
-    const res = await client.request('GET', `/admin/mailings/${id}/events?pollMs=100`);
+    const res = await client.request('GET', `/admin/mailings/${id}/events`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/event-stream');
     const reader = res.body!.getReader();

@@ -61,6 +61,8 @@ export function requireSession(onForbidden: (c: AdminContext, message: string) =
       return c.redirect(`/admin/login${back}`, 303);
     }
     c.set('session', session);
+    // The session acts for its token: request logs and the audit log name it as the API's principal.
+    c.set('principal', session.principal);
     if (c.req.method === 'POST') {
       const form = await readForm(c);
       if (!csrfTokenMatches(session, form._csrf)) {

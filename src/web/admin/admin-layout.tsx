@@ -2,7 +2,7 @@ import type { Child } from 'hono/jsx';
 import type { AdminSession } from '../../services/admin-sessions.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'none';
+export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'none';
 
 const sections: { id: Section; href: string; label: string }[] = [
   { id: 'campaigns', href: '/admin/campaigns', label: 'Campaigns' },
@@ -10,6 +10,8 @@ const sections: { id: Section; href: string; label: string }[] = [
   { id: 'print-queue', href: '/admin/print-queue', label: 'Print queue' },
   { id: 'mailings', href: '/admin/mailings', label: 'Mailings' },
   { id: 'privacy', href: '/admin/privacy', label: 'Privacy' },
+  { id: 'abuse', href: '/admin/abuse', label: 'Abuse' },
+  { id: 'audit', href: '/admin/audit', label: 'Audit log' },
 ];
 
 /** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */

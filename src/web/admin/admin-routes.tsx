@@ -16,6 +16,9 @@ import { deliveryPages } from './delivery-pages.js';
 import { letterPages } from './letter-pages.js';
 import { mailingPages } from './mailing-pages.js';
 import { privacyPages } from './privacy-pages.js';
+import { abusePages } from './abuse-pages.js';
+import { auditPages } from './audit-pages.js';
+import { clientKey } from '../../lib/ip.js';
 import { utcDay } from '../../lib/keyring.js';
 
 /** Sign-in attempts per client address (keyed hash) in a window; every attempt counts, so a right guess after many wrong ones is refused too. */
@@ -61,7 +64,8 @@ function authRoutes() {
     const token = body.token?.trim() ?? '';
     const next = safeNext(body.next);
     const now = services.ctx.clock.now();
-    const ipHash = await services.ctx.keys.ipHash('admin-sign-in', utcDay(now), services.clientIp(c) ?? 'unknown');
+    // An IPv6 client is its /64: it could try each of its addresses in turn.
+    const ipHash = await services.ctx.keys.ipHash('admin-sign-in', utcDay(now), clientKey(services.clientIp(c) ?? 'unknown'));
     const attempt = services.signLimits.rateLimiter.hit(`admin-sign-in:${ipHash}`, SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS, now);
     if (!attempt.allowed) {
       const minutes = Math.ceil(attempt.retryAfterMs / 60_000);
@@ -72,6 +76,7 @@ function authRoutes() {
     if (!principal) {
       return renderPage(c, { title: 'Sign in', status: 401 }, <LoginForm next={next} error="That token is not valid or has been revoked." />);
     }
+    c.set('principal', principal);
     const { secret } = await createAdminSession(services.ctx, principal);
     const cookie = sessionCookie(c);
     setCookie(c, cookie.name, secret, { ...cookie.options, maxAge: SESSION_LIFETIME_MS / 1000 });
@@ -133,5 +138,7 @@ export function adminRoutes() {
   admin.route('/', deliveryPages());
   admin.route('/', mailingPages());
   admin.route('/', privacyPages());
+  admin.route('/', abusePages());
+  admin.route('/', auditPages());
   return admin;
 }

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
 
-export type ReceivedMail = { raw: string; mailFrom: string; rcptTo: string[] };
+/** `secure`: the message came over TLS (after STARTTLS). */
+export type ReceivedMail = { raw: string; mailFrom: string; rcptTo: string[]; secure: boolean };
 
 /** An SMTP reply to force instead of 250, e.g. `{ code: 451, message: 'try later' }`. */
 export type ForcedReply = { code: number; message: string };
@@ -11,6 +12,8 @@ export type TestSmtpServerOptions = {
   replyToData?: (index: number, raw: string) => ForcedReply | undefined;
   /** Called for every RCPT TO; a reply refuses the recipient. */
   replyToRecipient?: (address: string) => ForcedReply | undefined;
+  /** A key and certificate (PEM): the server then offers STARTTLS. */
+  tls?: { key: string; cert: string };
 };
 
 export type TestSmtpServer = {
@@ -28,13 +31,14 @@ function smtpError(reply: ForcedReply): SMTPServerError {
   return error;
 }
 
-/** A real SMTP server on 127.0.0.1 and a free port, without TLS or authentication. */
+/** A real SMTP server on 127.0.0.1 and a free port, without authentication, and without TLS unless given a key and certificate. */
 export async function startSmtpServer(options: TestSmtpServerOptions = {}): Promise<TestSmtpServer> {
   const received: ReceivedMail[] = [];
   let dataCount = 0;
   const server = new SMTPServer({
     authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
+    disabledCommands: options.tls ? ['AUTH'] : ['STARTTLS', 'AUTH'],
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     logger: false,
     onRcptTo(address, _session, callback) {
       const reply = options.replyToRecipient?.(address.address);
@@ -52,6 +56,7 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
           raw,
           mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           rcptTo: session.envelope.rcptTo.map((recipient) => recipient.address),
+          secure: session.secure,
         });
         callback(null);
       });

@@ -1,0 +1,232 @@
+/**
+ * Signing under mixed load (issue #10): 100 concurrent signers for 60 s on
+ * 127.0.0.1 while an update mailing to 20,000 supporters runs and a letter
+ * with a 100,000-name appendix renders, beside the same signing load alone.
+ *
+ *   npx tsx bench/mixed-load.ts [--seconds 60] [--connections 100] [--supporters 20000] [--names 100000]
+ *
+ * The real `signet serve` runs in a child process (durable commits, the mail
+ * sender and mailing runner on, every confirmation email sent too), its SMTP
+ * server in another child process that counts messages per recipient. The
+ * bench seeds the supporters and the named signatures straight into the
+ * database (as confirmed signatures), then measures:
+ *   1. signing alone, for --seconds;
+ *   2. signing for --seconds while the update mailing (scheduled to start
+ *      with it) is sent and the letter is generated through the API.
+ * It fails unless there were no errors, every acknowledged signature was
+ * stored, the mailing finished with every supporter mailed exactly once,
+ * and no address received anything twice.
+ */
+import autocannon from 'autocannon';
+import BetterSqlite3 from 'better-sqlite3';
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { newId } from '../src/lib/ids.js';
+import { startBenchServer } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '60' },
+    connections: { type: 'string', default: '100' },
+    supporters: { type: 'string', default: '20000' },
+    names: { type: 'string', default: '100000' },
+  },
+});
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const supporters = Number(values.supporters);
+const names = Number(values.names);
+const here = dirname(fileURLToPath(import.meta.url));
+const adminToken = 'bench-admin-token-0123456789abcdef';
+const dir = mkdtempSync(join(tmpdir(), 'signet-mixed-'));
+const databasePath = join(dir, 'signet.db');
+
+type SmtpReport = { accepted: number; recipients: number; duplicates: number; matching: number };
+const smtp = fork(join(here, 'mixed-smtp-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+process.on('exit', () => smtp.kill('SIGKILL'));
+const smtpUrl = await new Promise<string>((resolve) => smtp.on('message', (m: { type: string; url?: string }) => m.type === 'ready' && resolve(m.url!)));
+const smtpReport = (prefix: string) =>
+  new Promise<SmtpReport>((resolve) => {
+    const listener = (m: { type: string } & SmtpReport) => {
+      if (m.type !== 'report') return;
+      smtp.off('message', listener);
+      resolve(m);
+    };
+    smtp.on('message', listener);
+    smtp.send({ type: 'report', prefix });
+  });
+
+const server = await startBenchServer({
+  DATABASE_PATH: databasePath,
+  DATA_DIR: dir,
+  ADMIN_TOKEN: adminToken,
+  SMTP_URL: smtpUrl,
+  PUBLIC_URL: 'http://signet.example',
+  SIGN_RATE_LIMIT: 'off',
+  // Every signer uses a distinct address; the global cap on confirmation emails would only hide the sender's load.
+  CONFIRM_EMAILS_PER_MINUTE: 'off',
+});
+const api = `${server.url}/api/v1`;
+const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
+async function call(method: string, path: string, body?: unknown) {
+  const response = await fetch(`${api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+// --- Setup: a campaign to sign, one with supporters to update, one with a long appendix -------------
+const target = await call('POST', '/targets', {
+  name: 'H.E. the Ambassador',
+  organisation: 'Embassy of the People’s Republic of China in Japan',
+  kind: 'embassy',
+  email: 'embassy@example.org',
+  postalAddress: { lines: ['3-4-33 Moto-Azabu'], city: 'Minato-ku, Tokyo', postalCode: '106-0046', country: 'JP' },
+  language: 'ja',
+});
+for (const slug of ['mixed-sign', 'mixed-update', 'mixed-letter']) {
+  await call('POST', '/campaigns', { slug, title: `Mixed load ${slug}`, locale: 'ja', timeZone: 'Asia/Tokyo', targetIds: [target.id] });
+  await call('PATCH', `/campaigns/${slug}`, { status: 'open' });
+}
+
+const families = ['佐藤', '鈴木', '高橋', '김', '이', 'García', 'Müller', '王', '陳', 'Nguyễn'];
+const givens = ['花子', '太郎', '민준', '서연', 'José', 'Zoë', '伟', '志明', 'An', 'さくら'];
+const places: [string, string, string][] = [['東京', 'JP-13', 'JP'], ['大阪', 'JP-27', 'JP'], ['서울', 'KR-11', 'KR'], ['São Paulo', 'BR-SP', 'BR'], ['札幌', 'JP-01', 'JP']];
+function seed(campaignSlug: string, count: number, emailPrefix: string, updates: boolean) {
+  const db = new BetterSqlite3(databasePath);
+  db.pragma('busy_timeout = 10000');
+  const campaignId = (db.prepare('select id from campaigns where slug = ?').get(campaignSlug) as { id: string }).id;
+  const insert = db.prepare(`insert into signatures (id, campaign_id, name, email, email_normalized, country, region, city, locale,
+    name_on_letter, show_publicly, updates, status, created_at, confirmed_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'ja', ?, 0, ?, 'confirmed', ?, ?)`);
+  const now = Date.now() - 3_600_000;
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const [city, region, country] = places[i % places.length]!;
+      const email = `${emailPrefix}${i}@example.org`;
+      const name = `${families[i % families.length]} ${givens[(i * 7) % givens.length]}`;
+      insert.run(newId(now), campaignId, name, email, email, country, region, city, i % 3 === 0 ? 'full' : i % 3 === 1 ? 'initials' : 'none', updates ? 1 : 0, now, now + i);
+    }
+    db.prepare('update campaigns set signature_count = ? where id = ?').run(count, campaignId);
+  })();
+  db.close();
+}
+seed('mixed-update', supporters, 'supporter', true);
+seed('mixed-letter', names, 'named', false);
+
+// --- Load ------------------------------------------------------------------------------------------
+type Measured = { name: string; signaturesPerSecond: number; p50ms: number; p99ms: number; ok: number; non2xx: number; errors: number };
+let counter = 0;
+function signers(label: string): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `${api}/campaigns/mixed-sign/signatures`,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            setupRequest: (request) => {
+              counter += 1;
+              request.body = JSON.stringify({
+                name: `支援者 ${counter}`,
+                email: `signer${counter}@example.org`,
+                country: 'JP',
+                region: 'JP-13',
+                city: '東京',
+                consent: { nameOnLetter: 'initials', showPublicly: false, updates: true },
+              });
+              return request;
+            },
+          },
+        ],
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const ok = result['2xx'];
+        resolve({
+          name: label,
+          signaturesPerSecond: Math.round(ok / (result.duration || seconds)),
+          p50ms: result.latency.p50,
+          p99ms: result.latency.p99,
+          ok,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+        });
+      },
+    );
+  });
+}
+
+const alone = await signers('signing alone');
+
+// The mailing starts a few seconds from now (UTC wall clock, to the second), together with the signers.
+const sendAt = new Date(Date.now() + 3_000).toISOString().slice(0, 19);
+const mailing = await call('POST', '/mailings', {
+  campaign: 'mixed-update',
+  kind: 'update',
+  sendAt,
+  timeZone: 'UTC',
+  subject: 'The letters are on their way',
+  body: '# Thank you\n\nWe delivered your signatures today.',
+});
+const letterStarted = performance.now();
+const letter = call('POST', '/campaigns/mixed-letter/letters', { mode: 'per_target' }).then((result) => ({ result, seconds: (performance.now() - letterStarted) / 1000 }));
+const mixed = await signers(`signing + update mailing to ${supporters.toLocaleString('en')} + ${names.toLocaleString('en')}-name letter`);
+const { result: letterResult, seconds: letterSeconds } = await letter;
+
+// --- Checks ----------------------------------------------------------------------------------------
+let view: Record<string, unknown> = {};
+const deadline = Date.now() + 15 * 60_000;
+while (Date.now() < deadline) {
+  view = await call('GET', `/mailings/${mailing.id}`);
+  if (view.status === 'finished' || view.status === 'failed' || view.status === 'cancelled') break;
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+}
+const mailingSeconds = (Date.parse(String(view.finishedAt ?? new Date().toISOString())) - Date.parse(String(view.startedAt ?? new Date().toISOString()))) / 1000;
+// The signers' confirmation emails (several hundred thousand at this rate) are still being sent; they are counted as far as they got.
+const updates = await smtpReport('supporter');
+const signersMailed = (await smtpReport('signer')).matching;
+await server.stop();
+const db = new BetterSqlite3(databasePath, { readonly: true });
+const stored = (db.prepare("select count(*) as n from signature_submissions s join campaigns c on c.id = s.campaign_id where c.slug = 'mixed-sign'").get() as { n: number }).n;
+const failedRows = (db.prepare("select count(*) as n from outbox where status = 'failed'").get() as { n: number }).n;
+db.close();
+smtp.kill();
+rmSync(dir, { recursive: true, force: true });
+
+const letters = (letterResult.letters as { pages: number; bytes: number; signatureCount: number }[])[0]!;
+console.table([alone, mixed]);
+const report = {
+  seconds,
+  connections,
+  alone,
+  mixed,
+  mailing: { status: view.status, progress: view.progress, seconds: mailingSeconds, supportersMailed: updates.matching },
+  letter: { names, seconds: Math.round(letterSeconds * 10) / 10, pages: letters.pages, bytes: letters.bytes },
+  signaturesAcknowledged: alone.ok + mixed.ok,
+  signaturesStored: stored,
+  confirmationEmailsReceived: signersMailed,
+  duplicates: updates.duplicates,
+  outboxFailed: failedRows,
+  node: process.version,
+};
+console.log(JSON.stringify(report));
+
+const problems = [
+  alone.errors + alone.non2xx + mixed.errors + mixed.non2xx > 0 && 'requests failed',
+  stored < alone.ok + mixed.ok && `lost signatures: ${alone.ok + mixed.ok} acknowledged, ${stored} stored`,
+  view.status !== 'finished' && `mailing ${String(view.status)}`,
+  updates.matching !== supporters && `${updates.matching} of ${supporters} supporters mailed`,
+  updates.duplicates > 0 && `${updates.duplicates} duplicate emails`,
+  failedRows > 0 && `${failedRows} outbox rows failed`,
+].filter(Boolean);
+if (problems.length > 0) {
+  console.error(`FAILED: ${problems.join('; ')}`);
+  process.exit(1);
+}

@@ -1,0 +1,152 @@
+/**
+ * What the audit log calls each organiser route (PRODUCT.md §9). The key is
+ * the method and the route pattern as Hono registered it; the test
+ * test/audit/audit-actions.test.ts fails when an organiser route of the
+ * OpenAPI document or a dashboard route has no entry here, so a new route
+ * cannot slip past the log.
+ *
+ * Action names are `<object>.<verb>`: the singular when the act is on one
+ * object (`campaign.update`, `letter.download`), the plural for a list or
+ * many at once (`signatures.export`, `letters.generate`). Once released a
+ * name is never changed: people filter and alert on them.
+ */
+export type AuditRoute = {
+  action: string;
+  /** The object the URL names: its type and the parameter holding its id. */
+  object?: { type: string; param?: string };
+  /**
+   * The object a successful call created, when the URL cannot name it: read
+   * from the 201 JSON body (`field`) or from the dashboard's redirect (`location`, first group).
+   */
+  created?: { type: string; field?: string; location?: RegExp };
+  /** `/letters/:id` serves the metadata and, as `<id>.pdf`, the file: the file is this action. */
+  pdfAction?: string;
+  /** Recorded without a signed-in principal too (a failed sign-in: who tried is unknown, and the token they typed is never kept). */
+  anonymous?: boolean;
+};
+
+const campaign = { type: 'campaign', param: 'slug' };
+const target = { type: 'target', param: 'id' };
+const token = { type: 'token', param: 'id' };
+const letter = { type: 'letter', param: 'id' };
+const delivery = { type: 'delivery', param: 'id' };
+const mailing = { type: 'mailing', param: 'id' };
+/** Privacy acts name an email address; the log records that one happened, never the address. */
+const address = { type: 'address' };
+
+/**
+ * Every organiser route, API and dashboard. `null` marks a route on purpose
+ * not recorded, with the reason beside it.
+ */
+export const auditedRoutes: Record<string, AuditRoute | null> = {
+  // Campaigns and targets
+  'POST /api/v1/campaigns': { action: 'campaign.create', created: { type: 'campaign', field: 'slug' } },
+  'GET /api/v1/campaigns': { action: 'campaigns.list' },
+  'GET /api/v1/campaigns/:slug': { action: 'campaign.read', object: campaign },
+  'PATCH /api/v1/campaigns/:slug': { action: 'campaign.update', object: campaign },
+  'POST /api/v1/targets': { action: 'target.create', created: { type: 'target', field: 'id' } },
+  'POST /api/v1/targets/import': { action: 'targets.import' },
+  'GET /api/v1/targets': { action: 'targets.list' },
+  'GET /api/v1/targets/:id': { action: 'target.read', object: target },
+  'PATCH /api/v1/targets/:id': { action: 'target.update', object: target },
+  'DELETE /api/v1/targets/:id': { action: 'target.delete', object: target },
+
+  // Supporters' personal data
+  'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
+  'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign },
+  'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
+  'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
+  'GET /api/v1/privacy/export': { action: 'privacy.export', object: address },
+  'GET /api/v1/privacy/requests': { action: 'privacy_requests.list' },
+
+  // Abuse: sources, bulk invalidation, block lists (entries are named by id, never by the address or range they hold)
+  'GET /api/v1/campaigns/:slug/signatures/sources': { action: 'signatures.sources', object: campaign },
+  'POST /api/v1/campaigns/:slug/signatures/invalidate': { action: 'signatures.invalidate', object: campaign },
+  'POST /api/v1/campaigns/:slug/signatures/revalidate': { action: 'signatures.revalidate', object: campaign },
+  'GET /api/v1/blocklist': { action: 'blocklist.list' },
+  'POST /api/v1/blocklist': { action: 'blocklist.add', created: { type: 'blocklist_entry', field: 'id' } },
+  'DELETE /api/v1/blocklist/:id': { action: 'blocklist.remove', object: { type: 'blocklist_entry', param: 'id' } },
+
+  // Operations (a scrape with METRICS_TOKEN has no principal and is not recorded; one with an admin token is)
+  'GET /metrics': { action: 'metrics.read' },
+
+  // Tokens and the log itself
+  'POST /api/v1/tokens': { action: 'token.create', created: { type: 'token', field: 'id' } },
+  'GET /api/v1/tokens': { action: 'tokens.list' },
+  'DELETE /api/v1/tokens/:id': { action: 'token.revoke', object: token },
+  'GET /api/v1/audit': { action: 'audit.list' },
+
+  // Letters
+  'GET /api/v1/templates': { action: 'templates.list' },
+  'GET /api/v1/campaigns/:slug/letters/preview.pdf': { action: 'letter.preview', object: campaign },
+  'POST /api/v1/campaigns/:slug/letters': { action: 'letters.generate', object: campaign, created: { type: 'letter_batch', field: 'batchId' } },
+  'GET /api/v1/letters/:id': { action: 'letter.read', object: letter, pdfAction: 'letter.download' },
+
+  // Deliveries, printing, mail
+  'POST /api/v1/letters/:id/deliveries': { action: 'delivery.create', object: letter, created: { type: 'delivery', field: 'id' } },
+  'GET /api/v1/deliveries': { action: 'deliveries.list' },
+  'GET /api/v1/deliveries/:id': { action: 'delivery.read', object: delivery },
+  'PATCH /api/v1/deliveries/:id': { action: 'delivery.update', object: delivery },
+  'POST /api/v1/deliveries/:id/print': { action: 'delivery.print', object: delivery },
+  'GET /api/v1/print-queue': { action: 'print_queue.list' },
+  'GET /api/v1/print-queue.pdf': { action: 'print_queue.download' },
+  'POST /api/v1/mailings': { action: 'mailing.create', created: { type: 'mailing', field: 'id' } },
+  'GET /api/v1/mailings': { action: 'mailings.list' },
+  'GET /api/v1/mailings/:id': { action: 'mailing.read', object: mailing },
+  'POST /api/v1/mailings/:id/pause': { action: 'mailing.pause', object: mailing },
+  'POST /api/v1/mailings/:id/resume': { action: 'mailing.resume', object: mailing },
+  'POST /api/v1/mailings/:id/cancel': { action: 'mailing.cancel', object: mailing },
+  'GET /api/v1/mailings/:id/events': { action: 'mailing.watch', object: mailing },
+  'POST /api/v1/bounces': { action: 'bounce.report' },
+  'GET /api/v1/bounces': { action: 'bounces.list' },
+  // The parameter is an email address: the object is named by its type only.
+  'DELETE /api/v1/suppressions/:email': { action: 'suppression.lift', object: { type: 'suppression' } },
+  'GET /api/v1/outbox': { action: 'outbox.list' },
+  'POST /api/v1/outbox/:id/retry': { action: 'outbox.retry', object: { type: 'outbox_message', param: 'id' } },
+
+  // Dashboard
+  'GET /admin': null, // a redirect to the campaigns
+  'GET /admin/login': null, // the sign-in form; the sign-in itself is the POST
+  'GET /admin/assets/:file': null, // stylesheet and script
+  'POST /admin/login': { action: 'admin.sign_in', anonymous: true },
+  'POST /admin/logout': { action: 'admin.sign_out' },
+  'GET /admin/campaigns': { action: 'campaigns.list' },
+  'GET /admin/campaigns/new': null, // an empty form
+  'POST /admin/campaigns': { action: 'campaign.create', created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
+  'GET /admin/campaigns/:slug': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/edit': { action: 'campaign.read', object: campaign },
+  'POST /admin/campaigns/:slug': { action: 'campaign.update', object: campaign },
+  'POST /admin/campaigns/:slug/status': { action: 'campaign.update', object: campaign },
+  'POST /admin/campaigns/:slug/targets': { action: 'campaign.update', object: campaign },
+  'POST /admin/campaigns/:slug/targets/:targetId/detach': { action: 'campaign.update', object: campaign },
+  'GET /admin/targets/new': null, // an empty form
+  'POST /admin/targets': { action: 'target.create' },
+  'GET /admin/targets/:id/edit': { action: 'target.read', object: target },
+  'POST /admin/targets/:id': { action: 'target.update', object: target },
+  'GET /admin/campaigns/:slug/letters': { action: 'letters.list', object: campaign },
+  'POST /admin/campaigns/:slug/letters': { action: 'letters.generate', object: campaign, created: { type: 'letter_batch', location: /#batch-([0-9a-f-]{36})$/ } },
+  'GET /admin/letters/:id': { action: 'letter.read', object: letter },
+  'GET /admin/letters/:id/pdf': { action: 'letter.download', object: letter },
+  'POST /admin/letters/:id/deliveries': { action: 'delivery.create', object: letter },
+  'GET /admin/deliveries': { action: 'deliveries.list' },
+  'POST /admin/deliveries/:id': { action: 'delivery.update', object: delivery },
+  'GET /admin/print-queue': { action: 'print_queue.list' },
+  'GET /admin/print-queue.pdf': { action: 'print_queue.download' },
+  'GET /admin/mailings': { action: 'mailings.list' },
+  'GET /admin/mailings/new': null, // an empty form
+  'POST /admin/mailings': { action: 'mailing.create', created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
+  'GET /admin/mailings/:id': { action: 'mailing.read', object: mailing },
+  'POST /admin/mailings/:id/pause': { action: 'mailing.pause', object: mailing },
+  'POST /admin/mailings/:id/resume': { action: 'mailing.resume', object: mailing },
+  'POST /admin/mailings/:id/cancel': { action: 'mailing.cancel', object: mailing },
+  'GET /admin/mailings/:id/events': { action: 'mailing.watch', object: mailing },
+  'GET /admin/privacy': { action: 'privacy_requests.list' },
+  'POST /admin/privacy/erase': { action: 'privacy.erase', object: address },
+  'POST /admin/privacy/export': { action: 'privacy.export', object: address },
+  'GET /admin/abuse': { action: 'abuse.read' },
+  'POST /admin/abuse/blocklist': { action: 'blocklist.add' },
+  'POST /admin/abuse/blocklist/:id/delete': { action: 'blocklist.remove', object: { type: 'blocklist_entry', param: 'id' } },
+  'POST /admin/abuse/invalidate': { action: 'signatures.invalidate' },
+  'POST /admin/abuse/revalidate': { action: 'signatures.revalidate' },
+  'GET /admin/audit': { action: 'audit.list' },
+};

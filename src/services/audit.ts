@@ -1,0 +1,215 @@
+import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
+import * as v from 'valibot';
+import type { Database } from '../db/database.js';
+import { auditEvents } from '../db/schema.js';
+import { newId } from '../lib/ids.js';
+import type { Logger } from '../lib/logger.js';
+import type { ServiceContext } from './context.js';
+import { ValidationFailed } from './errors.js';
+import { decodeCursor, PageQuery, toPage } from './pagination.js';
+import { IsoDateTime } from './schemas.js';
+import type { Principal } from './tokens.js';
+
+/**
+ * One organiser action as the HTTP layer reports it. Only ids, names and
+ * patterns: the recorder is never handed a body, a query string or a path
+ * with its values, so no supporter's address can end up in the log.
+ */
+export type AuditEventInput = {
+  at: number;
+  /** Null for an attempt by nobody known (a failed sign-in). */
+  principal: Pick<Principal, 'tokenId' | 'name'> | null;
+  action: string;
+  object: { type: string; id: string | null } | null;
+  via: 'api' | 'dashboard';
+  route: string;
+  requestId: string;
+  status: number;
+};
+
+/** Where the HTTP layer hands events: recorded later, in batches, never in the request's way. */
+export interface AuditSink {
+  /**
+   * Queues an event (or a promise of one, e.g. while the id of a created
+   * object is read from the response). Returns the write that will include
+   * it, for runtimes that must be told to wait for it (Workers' waitUntil);
+   * it never rejects.
+   */
+  record(event: AuditEventInput | Promise<AuditEventInput | null>): Promise<void>;
+  /** Writes everything queued so far; never rejects (a failed write is logged). */
+  flush(): Promise<void>;
+}
+
+const MAX_BATCH = 100;
+
+/**
+ * Collects events for a few milliseconds and writes them through the
+ * Database port in one `atomic` call per batch (one insert per event, as D1
+ * allows at most 100 bound values in a statement). A failed write is logged
+ * with the actions and request ids it held, and dropped: an audit write must
+ * never fail or slow the organiser's request. Uses only timers, so it runs on
+ * Node and Workers alike.
+ */
+export class BatchingAuditSink implements AuditSink {
+  #pending: Promise<AuditEventInput | null>[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #scheduled: Promise<void> | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  #lastAt = 0;
+  #sequence = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly logger: Logger,
+    private readonly delayMs = 20,
+  ) {}
+
+  record(event: AuditEventInput | Promise<AuditEventInput | null>): Promise<void> {
+    this.#pending.push(
+      Promise.resolve(event).catch((error: unknown) => {
+        this.logger.error('audit event lost', { error: error instanceof Error ? error.message : String(error) });
+        return null;
+      }),
+    );
+    if (this.#pending.length >= MAX_BATCH) return this.flush();
+    this.#scheduled ??= new Promise<void>((done) => {
+      this.#timer = setTimeout(() => {
+        this.#timer = null;
+        this.#scheduled = null;
+        void this.flush().then(done);
+      }, this.delayMs);
+    });
+    return this.#scheduled;
+  }
+
+  flush(): Promise<void> {
+    const taken = this.#pending;
+    this.#pending = [];
+    // Writes follow one another, so a reader that flushes sees every earlier batch committed.
+    this.#writing = this.#writing.then(() => this.#write(taken));
+    return this.#writing;
+  }
+
+  /**
+   * A UUIDv7 whose 12 bits after the version count up within a millisecond
+   * (RFC 9562 §6.2, method 1), so events of the same millisecond list in the
+   * order they were recorded rather than at random.
+   */
+  #idFor(at: number): string {
+    this.#sequence = at === this.#lastAt ? Math.min(this.#sequence + 1, 0xfff) : 0;
+    this.#lastAt = at;
+    const id = newId(at);
+    return `${id.slice(0, 15)}${this.#sequence.toString(16).padStart(3, '0')}${id.slice(18)}`;
+  }
+
+  async #write(taken: Promise<AuditEventInput | null>[]): Promise<void> {
+    const events = (await Promise.all(taken)).filter((event): event is AuditEventInput => event !== null);
+    for (let i = 0; i < events.length; i += MAX_BATCH) {
+      const batch = events.slice(i, i + MAX_BATCH);
+      try {
+        await this.db.atomic(batch.map((event) => this.db.db.insert(auditEvents).values(toRow(event, this.#idFor(event.at)))));
+      } catch (error) {
+        this.logger.error('audit events not written', {
+          error: error instanceof Error ? error.message : String(error),
+          count: batch.length,
+          events: batch.map((event) => ({ action: event.action, tokenId: event.principal?.tokenId ?? null, requestId: event.requestId })),
+        });
+      }
+    }
+  }
+}
+
+function toRow(event: AuditEventInput, id: string): typeof auditEvents.$inferInsert {
+  return {
+    id,
+    createdAt: event.at,
+    actorType: event.principal ? 'token' : 'anonymous',
+    actorId: event.principal?.tokenId ?? null,
+    actorName: event.principal?.name ?? null,
+    action: event.action,
+    objectType: event.object?.type ?? null,
+    objectId: event.object?.id ?? null,
+    via: event.via,
+    route: event.route,
+    requestId: event.requestId,
+    status: event.status,
+  };
+}
+
+/** `signatures.export`, or a family: `letters.*`. */
+const ActionFilter = v.pipe(v.string(), v.regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, 'must be an action name like signatures.export, or a prefix like letters.*'));
+
+export const AuditQuery = v.object({
+  ...PageQuery.entries,
+  action: v.optional(ActionFilter),
+  /** A token id (`env-admin-token` for ADMIN_TOKEN). */
+  actor: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a token id'))),
+  /** Events at or after this time. */
+  from: v.optional(IsoDateTime),
+  /** Events before this time. */
+  to: v.optional(IsoDateTime),
+});
+export type AuditQuery = v.InferOutput<typeof AuditQuery>;
+
+export type AuditEventView = {
+  id: string;
+  at: string;
+  actor: { type: 'token' | 'anonymous'; id: string | null; name: string | null };
+  action: string;
+  object: { type: string; id: string | null } | null;
+  via: 'api' | 'dashboard';
+  route: string;
+  requestId: string;
+  status: number;
+};
+
+function toView(row: typeof auditEvents.$inferSelect): AuditEventView {
+  return {
+    id: row.id,
+    at: new Date(row.createdAt).toISOString(),
+    actor: { type: row.actorType, id: row.actorId, name: row.actorName },
+    action: row.action,
+    object: row.objectType === null ? null : { type: row.objectType, id: row.objectId },
+    via: row.via,
+    route: row.route,
+    requestId: row.requestId,
+    status: row.status,
+  };
+}
+
+/**
+ * Audit events, newest first, filtered by action (or `family.*`), actor
+ * token id and time. Events this process has queued are written first, so
+ * an action is listed as soon as its response has been sent.
+ */
+export async function listAuditEvents(ctx: ServiceContext, query: AuditQuery) {
+  if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
+    throw new ValidationFailed([{ path: 'to', message: 'must be later than from' }]);
+  }
+  await ctx.audit?.flush();
+  const after = decodeCursor(query.cursor);
+  // A family `letters.*` is the range [`letters.`, `letters/`): '/' follows '.' in every collation SQLite uses, and the index serves it.
+  const family = query.action?.endsWith('.*') ? query.action.slice(0, -1) : undefined;
+  const action = family
+    ? and(gte(auditEvents.action, family), lt(auditEvents.action, `${family.slice(0, -1)}/`))
+    : query.action !== undefined
+      ? eq(auditEvents.action, query.action)
+      : undefined;
+  const rows = await ctx.db.db
+    .select()
+    .from(auditEvents)
+    .where(
+      and(
+        action,
+        query.actor !== undefined ? eq(auditEvents.actorId, query.actor) : undefined,
+        query.from !== undefined ? gte(auditEvents.createdAt, query.from) : undefined,
+        query.to !== undefined ? lt(auditEvents.createdAt, query.to) : undefined,
+        after
+          ? or(lt(auditEvents.createdAt, after.createdAt), and(eq(auditEvents.createdAt, after.createdAt), lt(auditEvents.id, after.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toView);
+}
