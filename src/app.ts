@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { openAPIRouteHandler } from 'hono-openapi';
 import type { Database } from './db/database.js';
-import type { AppEnv } from './http/env.js';
+import type { AppEnv, AppServices } from './http/env.js';
 import { handleError, handleNotFound } from './http/errors.js';
 import { requestContext } from './http/middleware.js';
 import { StreamSlots } from './http/stream-slots.js';
@@ -80,17 +80,6 @@ export type AppDeps = {
 };
 
 /** What handlers reach through `c.get('services')`. */
-export type AppServices = {
-  ctx: ServiceContext;
-  adminToken: string | undefined;
-  signLimits: SignLimits;
-  clientIp: (c: Context) => string | undefined;
-  onMailQueued: () => void;
-  letters: LetterPorts;
-  /** Open mailing progress streams per token (src/http/stream-slots.ts). */
-  eventStreams: StreamSlots;
-};
-
 const MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
 

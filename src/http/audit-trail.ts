@@ -1,32 +1,19 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import type { AuditEventInput } from '../services/audit.js';
 import { type AuditRoute, auditedRoutes } from './audit-actions.js';
+import { answeringRoute } from './answering-route.js';
 import type { AppEnv } from './env.js';
 
 /** An id or slug as routes take them; anything else (an address typed into a URL…) is not copied into the log. */
 const OBJECT_ID = /^[A-Za-z0-9._~-]{1,128}$/;
 
-/**
- * The route that answered: the handler that ran last, or, when a middleware
- * answered for it (a missing scope, a bad form token), the first endpoint it
- * stood in front of. Not simply the last match: `/admin/campaigns/new` also
- * matches `/admin/campaigns/:slug`.
- */
-function answeringRoute(c: Context<AppEnv>): { key: string; params: Record<string, string> } | null {
-  const routes = matchedRoutes(c);
-  const ran = c.req.routeIndex;
-  let index = -1;
-  for (let i = ran; i < routes.length; i++) {
-    if (routes[i]!.method !== 'ALL') {
-      index = i;
-      break;
-    }
-  }
-  if (index < 0) return null;
-  const route = routes[index]!;
+/** The route that answered (answering-route.ts) as the audit map's key, with its parameters. */
+function answeringRouteOf(c: Context<AppEnv>): { key: string; params: Record<string, string> } | null {
+  const route = answeringRoute(c);
+  if (!route) return null;
   // Parameters are read through the route index; point it at the answering route for a moment.
-  c.req.routeIndex = index;
+  const ran = c.req.routeIndex;
+  c.req.routeIndex = route.index;
   try {
     return { key: `${route.method} ${route.path}`, params: c.req.param() as Record<string, string> };
   } finally {
@@ -70,7 +57,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     const at = ctx.clock.now();
     await next();
     if (!ctx.audit) return;
-    const answered = answeringRoute(c);
+    const answered = answeringRouteOf(c);
     const entry = answered ? auditedRoutes[answered.key] : undefined;
     if (!answered || !entry) return;
     const principal = c.get('principal') ?? null;

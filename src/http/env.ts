@@ -1,6 +1,26 @@
+import type { Context } from 'hono';
+import type { LetterPorts } from '../letters/letter-ports.js';
 import type { Logger } from '../lib/logger.js';
-import type { AppServices } from '../app.js';
+import type { ServiceContext } from '../services/context.js';
+import type { SignLimits } from '../services/signatures.js';
 import type { Principal } from '../services/tokens.js';
+import type { StreamSlots } from './stream-slots.js';
+
+/**
+ * What handlers reach through `c.get('services')`, built once by createApp
+ * (src/app.ts). Defined here, at the leaf, so routes, pages and middleware
+ * depend on this type and not on the module that assembles the app.
+ */
+export type AppServices = {
+  ctx: ServiceContext;
+  adminToken: string | undefined;
+  signLimits: SignLimits;
+  clientIp: (c: Context) => string | undefined;
+  onMailQueued: () => void;
+  letters: LetterPorts;
+  /** Open mailing progress streams per token (src/http/stream-slots.ts). */
+  eventStreams: StreamSlots;
+};
 
 /** Hono context variables set by the middleware in src/http. */
 export type AppEnv = {

@@ -1,10 +1,11 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { RateLimited, ServiceError } from '../services/errors.js';
+import { type ErrorCode, RateLimited, ServiceError } from '../services/errors.js';
 import type { AppEnv } from './env.js';
 
-const statusByCode: Record<string, ContentfulStatusCode> = {
+/** Exhaustive: a code without a status here is a type error (services/errors.ts errorCodes). */
+const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   VALIDATION_FAILED: 400,
   MALFORMED_BODY: 400,
   UNAUTHORIZED: 401,
@@ -32,6 +33,7 @@ const statusByCode: Record<string, ContentfulStatusCode> = {
   SEND_AT_IN_PAST: 422,
   LOCAL_TIME_INVALID: 422,
   UPDATE_TEMPLATE_NOT_FOUND: 422,
+  UPDATE_CONTENT_MISSING: 422,
   UNPROCESSABLE: 422,
   RATE_LIMITED: 429,
 };
@@ -47,7 +49,7 @@ export function errorBody(c: Context<AppEnv>, code: string, message: string, det
 /** The one place errors become HTTP responses, all in the shape `{ error: { code, message, details?, requestId } }`. */
 export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ServiceError) {
-    const status = statusByCode[error.code] ?? 400;
+    const status = statusByCode[error.code];
     if (error instanceof RateLimited) c.header('Retry-After', String(error.retryAfterSeconds));
     return c.json(errorBody(c, error.code, error.message, error.details), status);
   }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { matchedRoutes } from 'hono/route';
 import type { MetricsPort } from '../metrics/metrics-port.js';
+import { answeringRoute } from './answering-route.js';
 import type { AppEnv } from './env.js';
 
 const knownMethods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
@@ -11,15 +11,10 @@ export const UNMATCHED_ROUTE = '(unmatched)';
 /**
  * The route pattern (`/api/v1/campaigns/:slug/signatures`), never the path:
  * paths carry tokens (`/confirm/:token`) and slugs without end, and a label
- * per path would be both a leak and an unbounded series. The route that
- * answered, or when a `use` middleware answered (an auth redirect, a 413),
- * the route the request was headed for.
+ * per path would be both a leak and an unbounded series.
  */
 function routeLabel(c: Context): string {
-  const routes = matchedRoutes(c);
-  const answered = routes[c.req.routeIndex];
-  if (answered && answered.method !== 'ALL') return answered.path;
-  return routes.slice(c.req.routeIndex + 1).find((route) => route.method !== 'ALL')?.path ?? UNMATCHED_ROUTE;
+  return answeringRoute(c)?.path ?? UNMATCHED_ROUTE;
 }
 
 /** Counts every request by method, route pattern and status and records its latency (until the response starts). */

@@ -12,13 +12,7 @@ import {
   PrivacyRequestInput,
   requestPrivacyLink,
 } from '../services/privacy.js';
-
-/** The principal requireScope put on the context. */
-function principalOf(c: { get(key: 'principal'): AppEnv['Variables']['principal'] }) {
-  const principal = c.get('principal');
-  if (!principal) throw new Error('privacy routes run after requireScope');
-  return principal;
-}
+import { principalOf } from '../http/principal.js';
 
 /** Supporters' rights (PRODUCT.md §8): a mailed link for the supporter, and the same acts for organisers. */
 export function privacyRoutes() {

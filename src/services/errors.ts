@@ -2,12 +2,52 @@
 export type FieldIssue = { path: string; message: string };
 
 /**
+ * Every error code the API can answer with. Closed on purpose: the HTTP
+ * layer maps each one to a status (src/http/errors.ts, a Record over this
+ * union), so a new code without a status fails the type check instead of
+ * falling back to a silent 400.
+ */
+export const errorCodes = [
+  'VALIDATION_FAILED',
+  'MALFORMED_BODY',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TEMPLATE_NOT_FOUND',
+  'CAMPAIGN_NOT_OPEN',
+  'INVALID_TRANSITION',
+  'SLUG_TAKEN',
+  'ALREADY_BLOCKED',
+  'TARGET_IN_USE',
+  'CONFLICT',
+  'IDEMPOTENCY_KEY_REUSED',
+  'NOT_A_PRINT_DELIVERY',
+  'ADDRESS_SUPPRESSED',
+  'TOKEN_EXPIRED',
+  'LETTER_FILE_MISSING',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'IMPORT_FAILED',
+  'TEMPLATE_INVALID',
+  'ORGANISATION_INVALID',
+  'NO_TARGETS',
+  'TARGET_HAS_NO_EMAIL',
+  'SEND_AT_IN_PAST',
+  'LOCAL_TIME_INVALID',
+  'UPDATE_TEMPLATE_NOT_FOUND',
+  'UPDATE_CONTENT_MISSING',
+  'UNPROCESSABLE',
+  'RATE_LIMITED',
+] as const;
+export type ErrorCode = (typeof errorCodes)[number];
+
+/**
  * Typed errors that services throw; the HTTP layer maps each code to a
  * status in one place (src/http/errors.ts), so services never speak HTTP.
  */
 export class ServiceError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {

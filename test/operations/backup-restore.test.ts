@@ -103,7 +103,7 @@ describe('signet backup and restore', () => {
     const backup = runSignet(['backup', backupFile], env);
     const backupEndedAt = Date.now();
     expect(backup.status, backup.stderr).toBe(0);
-    expect(backup.stdout).toMatch(/Backup written to .*signet-backup\.db: [\d.]+ KiB \(\d+ bytes\) in \d+ ms, integrity_check ok\./);
+    expect(backup.stdout).toMatch(/Backup written to .*signet-backup\.db: [\d.]+ (KiB|MiB) \(\d+ bytes\) in \d+ ms, integrity_check ok\./);
     expect(backup.stdout).toMatch(/It holds 0 signatures \(0 confirmed\) and \d+ signing requests awaiting confirmation\./);
     expect(backup.stdout).toContain(`The secret key is NOT in the backup: keep a copy of ${join(dir, 'secret.key')}`);
     // Signing went on after the backup (so the server was writing throughout).

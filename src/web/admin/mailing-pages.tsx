@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
-import { MailingEventsQuery, streamMailingEvents } from '../../routes/mailings.js';
+import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
 import { listCampaigns } from '../../services/campaigns.js';
 import {
   cancelMailing,
