@@ -238,3 +238,22 @@ describe('rate limit', () => {
     expect((await sign(slug, signature('p2@example.org'), { 'x-forwarded-for': '198.51.100.2' })).status).toBe(429);
   });
 });
+
+describe('waiting requests for organisers', () => {
+  it('pages through ?status=pending with the cursor it hands out', async () => {
+    t = createTestApp();
+    const slug = await openCampaign(t);
+    for (const email of ['a@example.org', 'b@example.org', 'c@example.org']) {
+      await sign(slug, signature(email));
+      t.clock.advance(1000);
+    }
+    const first = await t.request('GET', `/api/v1/campaigns/${slug}/signatures?status=pending&limit=2`);
+    const firstPage = await first.json();
+    expect(firstPage.items.map((item: { email: string }) => item.email)).toEqual(['c@example.org', 'b@example.org']);
+    const second = await t.request('GET', `/api/v1/campaigns/${slug}/signatures?status=pending&limit=2&cursor=${firstPage.nextCursor}`);
+    expect(second.status).toBe(200);
+    const secondPage = await second.json();
+    expect(secondPage.items.map((item: { email: string }) => item.email)).toEqual(['a@example.org']);
+    expect(secondPage.nextCursor).toBeNull();
+  });
+});

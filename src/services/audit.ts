@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import type { ServiceContext } from './context.js';
 import { ValidationFailed } from './errors.js';
-import { decodeCursor, PageQuery, toPage } from './pagination.js';
+import { afterCursor, decodeCursor, PageQuery, toPage } from './pagination.js';
 import { IsoDateTime } from './schemas.js';
 import type { Principal } from './tokens.js';
 
@@ -204,9 +204,7 @@ export async function listAuditEvents(ctx: ServiceContext, query: AuditQuery) {
         query.actor !== undefined ? eq(auditEvents.actorId, query.actor) : undefined,
         query.from !== undefined ? gte(auditEvents.createdAt, query.from) : undefined,
         query.to !== undefined ? lt(auditEvents.createdAt, query.to) : undefined,
-        after
-          ? or(lt(auditEvents.createdAt, after.createdAt), and(eq(auditEvents.createdAt, after.createdAt), lt(auditEvents.id, after.id)))
-          : undefined,
+        afterCursor(auditEvents.createdAt, auditEvents.id, after),
       ),
     )
     .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))

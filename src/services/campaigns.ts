@@ -5,7 +5,7 @@ import { campaigns, campaignTargets, targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { ServiceContext, SigningCampaign } from './context.js';
 import { Conflict, NotFound, ValidationFailed } from './errors.js';
-import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';
 
 export const campaignStatuses = ['draft', 'open', 'closed', 'archived'] as const;
@@ -179,9 +179,7 @@ export async function listCampaigns(ctx: ServiceContext, query: PageQuery & { st
     .where(
       and(
         query.status ? eq(campaigns.status, query.status) : undefined,
-        after
-          ? or(lt(campaigns.createdAt, after.createdAt), and(eq(campaigns.createdAt, after.createdAt), lt(campaigns.id, after.id)))
-          : undefined,
+        afterCursor(campaigns.createdAt, campaigns.id, after),
       ),
     )
     .orderBy(desc(campaigns.createdAt), desc(campaigns.id))

@@ -8,7 +8,7 @@ import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
 import { newMessageId } from '../mail/messages.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
-import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
+import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
 
 export const deliveryChannels = ['email', 'print'] as const;
@@ -341,9 +341,7 @@ export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQue
         query.status ? sql`${derivedStatus(now)} = ${query.status}` : undefined,
         query.channel ? eq(deliveries.channel, query.channel) : undefined,
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
-        after
-          ? or(lt(deliveries.createdAt, after.createdAt), and(eq(deliveries.createdAt, after.createdAt), lt(deliveries.id, after.id)))
-          : undefined,
+        afterCursor(deliveries.createdAt, deliveries.id, after),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))

@@ -9,7 +9,7 @@ import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/l
 import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
-import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
 
 export const mailingKinds = ['letters', 'update'] as const;
@@ -297,9 +297,7 @@ export async function listMailings(ctx: ServiceContext, query: PageQuery & Maili
       and(
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
         query.status !== undefined ? eq(mailings.status, query.status) : undefined,
-        after
-          ? or(lt(mailings.createdAt, after.createdAt), and(eq(mailings.createdAt, after.createdAt), lt(mailings.id, after.id)))
-          : undefined,
+        afterCursor(mailings.createdAt, mailings.id, after),
       ),
     )
     .orderBy(desc(mailings.createdAt), desc(mailings.id))

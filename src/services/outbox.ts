@@ -6,7 +6,7 @@ import { uuidPattern } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { HELD_FROM, outboxProgressStatement } from './mailings.js';
-import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
+import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull } from './schemas.js';
 import { normalizeEmail } from './signatures.js';
 import { maskAddress, maskAddressesIn } from '../lib/mask.js';
@@ -88,7 +88,7 @@ export async function listOutbox(ctx: ServiceContext, query: OutboxListQuery): P
     .where(
       and(
         query.status ? eq(outbox.status, query.status) : undefined,
-        after ? or(lt(outbox.createdAt, after.createdAt), and(eq(outbox.createdAt, after.createdAt), lt(outbox.id, after.id))) : undefined,
+        afterCursor(outbox.createdAt, outbox.id, after),
       ),
     )
     .orderBy(desc(outbox.createdAt), desc(outbox.id))

@@ -1,3 +1,5 @@
+import { and, eq, lt, or, type SQL } from 'drizzle-orm';
+import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import * as v from 'valibot';
 import { ValidationFailed } from './errors.js';
 
@@ -24,11 +26,20 @@ export function decodeCursor(cursor: string | undefined): CursorPosition | null 
   if (cursor === undefined) return null;
   try {
     const [createdAt, id] = atob(cursor).split(':');
-    if (!createdAt || !id || !/^\d+$/.test(createdAt) || !/^[0-9a-f-]{36}$/.test(id)) throw new Error('bad cursor');
+    if (!createdAt || !id || !/^\d+$/.test(createdAt) || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) throw new Error('bad cursor');
     return { createdAt: Number(createdAt), id };
   } catch {
     throw new ValidationFailed([{ path: 'cursor', message: 'is not a cursor returned by this list' }]);
   }
+}
+
+/**
+ * The rows after a cursor in newest-first order: older, or as old with a
+ * smaller id. Undefined without a cursor, so it drops out of an `and()`.
+ */
+export function afterCursor(createdAt: SQLiteColumn, id: SQLiteColumn, after: CursorPosition | null): SQL | undefined {
+  if (!after) return undefined;
+  return or(lt(createdAt, after.createdAt), and(eq(createdAt, after.createdAt), lt(id, after.id)));
 }
 
 /** Takes `limit + 1` rows and turns them into a page with the cursor of the last row shown. */

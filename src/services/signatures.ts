@@ -13,7 +13,7 @@ import { findCampaignForSigning } from './campaigns.js';
 import type { ServiceContext } from './context.js';
 import type { ConfirmationEmailBudget } from './email-budget.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
-import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { CountryCode, isoOrNull, Locale, MultiLine, SingleLine } from './schemas.js';
 
@@ -449,9 +449,7 @@ export async function listSignatures(ctx: ServiceContext, slug: string, query: P
           eq(signatureSubmissions.campaignId, campaign.id),
           isNull(signatureSubmissions.confirmedAt),
           gte(signatureSubmissions.expiresAt, ctx.clock.now()),
-          after
-            ? or(lt(signatureSubmissions.createdAt, after.createdAt), and(eq(signatureSubmissions.createdAt, after.createdAt), lt(signatureSubmissions.id, after.id)))
-            : undefined,
+          afterCursor(signatureSubmissions.createdAt, signatureSubmissions.id, after),
         ),
       )
       .orderBy(desc(signatureSubmissions.createdAt), desc(signatureSubmissions.id))
@@ -465,7 +463,7 @@ export async function listSignatures(ctx: ServiceContext, slug: string, query: P
       and(
         eq(signatures.campaignId, campaign.id),
         query.status ? eq(signatures.status, query.status) : undefined,
-        after ? or(lt(signatures.createdAt, after.createdAt), and(eq(signatures.createdAt, after.createdAt), lt(signatures.id, after.id))) : undefined,
+        afterCursor(signatures.createdAt, signatures.id, after),
       ),
     )
     .orderBy(desc(signatures.createdAt), desc(signatures.id))

@@ -4,7 +4,7 @@ import { campaigns, campaignTargets, type PostalAddress, targets } from '../db/s
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
-import { decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine, TimeZone } from './schemas.js';
 
 export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
@@ -222,9 +222,7 @@ export async function listTargets(ctx: ServiceContext, query: PageQuery & Target
         search
           ? sql`(${targets.name} like ${search} escape '\\' or coalesce(${targets.organisation}, '') like ${search} escape '\\')`
           : undefined,
-        after
-          ? or(lt(targets.createdAt, after.createdAt), and(eq(targets.createdAt, after.createdAt), lt(targets.id, after.id)))
-          : undefined,
+        afterCursor(targets.createdAt, targets.id, after),
       ),
     )
     .orderBy(desc(targets.createdAt), desc(targets.id))
