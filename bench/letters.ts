@@ -132,7 +132,8 @@ function regionTotals(count: number, language: LetterLanguage, publicRegionTotal
 }
 
 async function runChild(names: number, out: string, useWorker: boolean): Promise<void> {
-  const { loadOrganisation, loadTemplate, renderLetter, createLetterRenderPool, publicRegionTotals } = await import('../src/letters/index.js');
+  const { publicRegionTotals } = await import('../src/letters/index.js');
+  const { loadOrganisation, loadTemplate, renderLetter, createLetterRenderPool } = await import('../src/letters/node/index.js');
   const lettersDir = fileURLToPath(new URL('../letters', import.meta.url));
   const signatories = signatorySource(names);
   const { total, byRegion } = regionTotals(names, 'ja', publicRegionTotals);

@@ -69,7 +69,7 @@ export type AppDeps = {
   clientAddress?: (c: Context) => string | undefined;
   /** Told when mail was queued, so the sender need not wait for its next poll. */
   onMailQueued?: () => void;
-  /** Letter templates, the renderer and the file store (on Node: src/letters/letter-store.ts). */
+  /** Letter templates, the renderer and the file store (on Node: src/letters/node/letter-store.ts; on Workers: src/letters/worker/). */
   letters: LetterPorts;
   /** Request metrics and the /metrics exposition (on Node: src/metrics/prometheus-metrics.ts); without it /metrics answers 404. */
   metrics?: MetricsPort;

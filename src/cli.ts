@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
 import { lettersDir, openServices, retentionPorts, startServer, startWorker } from './entry/node.js';
-import { createLocalLetterPorts } from './letters/letter-store.js';
+import { createLocalLetterPorts } from './letters/node/letter-store.js';
 import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
 import { backupCommand, doctorCommand, restoreCommand } from './operations/commands.js';
 import { listCampaigns } from './services/campaigns.js';

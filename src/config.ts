@@ -135,6 +135,44 @@ export const Settings = v.pipe(
 
 export type Settings = v.InferOutput<typeof Settings>;
 
+/**
+ * Settings that only mean something to a Node process (a port, files, a
+ * connection pool, a printer on the network, a key file, a proxy in front):
+ * a Worker has none of them, so they are not read there.
+ */
+const nodeOnlySettings = [
+  'PORT',
+  'HOST',
+  'DATABASE_PATH',
+  'DATA_DIR',
+  'SMTP_POOL_SIZE',
+  'SMTP_MAX_MESSAGES',
+  'PRINTER_URL',
+  'SECRET_KEY_FILE',
+  'MAIL_SENDER',
+  'TRUST_PROXY',
+] as const;
+
+const WorkerSettingsFields = v.object({
+  ...v.omit(SettingsFields, nodeOnlySettings).entries,
+  // No port to derive a default from, and no key file to make at first start.
+  PUBLIC_URL: UrlSetting,
+  SECRET_KEY: v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')),
+  /** An HTTP mail API for relays a Worker cannot reach over TCP (src/mail/http-mail-transport.ts). */
+  MAIL_API_URL: v.optional(UrlSetting),
+  MAIL_API_TOKEN: v.optional(v.pipe(v.string(), v.nonEmpty())),
+});
+
+/** The settings of the Cloudflare Worker (src/entry/worker.ts): the same schema without the Node-only ones. */
+export const WorkerSettings = v.pipe(
+  WorkerSettingsFields,
+  v.check((settings) => !(settings.SMTP_URL && settings.MAIL_API_URL), 'set SMTP_URL or MAIL_API_URL, not both'),
+  v.check((settings) => Boolean(settings.SMTP_URL ?? settings.MAIL_API_URL), 'set SMTP_URL or MAIL_API_URL: a Worker has no disk to write mail files to'),
+  v.check((settings) => !settings.MAIL_API_URL || Boolean(settings.MAIL_API_TOKEN), 'MAIL_API_URL needs MAIL_API_TOKEN'),
+);
+
+export type WorkerSettings = v.InferOutput<typeof WorkerSettings>;
+
 export class SettingsError extends Error {
   constructor(readonly problems: { setting: string; message: string }[]) {
     super(`Invalid settings:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`);
@@ -147,12 +185,24 @@ export class SettingsError extends Error {
  * `SMTP_URL=` in a .env file means "no SMTP" rather than an invalid URL.
  */
 export function loadSettings(env: Record<string, string | undefined>): Settings {
+  return parseSettings(Settings, Object.keys(SettingsFields.entries), env);
+}
+
+/** The names of the settings a Worker reads (worker:dev passes these through from the environment). */
+export const workerSettingNames = Object.keys(WorkerSettingsFields.entries);
+
+/** The Worker's settings from its `env` (vars and secrets), validated like Node's. */
+export function loadWorkerSettings(env: Record<string, unknown>): WorkerSettings {
+  return parseSettings(WorkerSettings, workerSettingNames, env);
+}
+
+function parseSettings<Schema extends v.GenericSchema<Record<string, string>, unknown>>(schema: Schema, keys: string[], env: Record<string, unknown>): v.InferOutput<Schema> {
   const input: Record<string, string> = {};
-  for (const key of Object.keys(SettingsFields.entries)) {
+  for (const key of keys) {
     const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
+    if (typeof value === 'string' && value !== '') input[key] = value;
   }
-  const result = v.safeParse(Settings, input);
+  const result = v.safeParse(schema, input);
   if (!result.success) {
     throw new SettingsError(
       result.issues.map((issue) => ({

@@ -5,7 +5,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { Database, Db, RawQuery, WriteStatement } from './database.js';
+import { MAX_BOUND_PARAMETERS, type Database, type Db, type RawQuery, type WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
 export type OpenSqliteOptions = {
@@ -144,6 +144,9 @@ export class SqliteDatabase implements Database {
       const { sql, params } = (statement as unknown as { toSQL(): Query }).toSQL();
       return { sql, params };
     });
+    // D1's limit, enforced here too so the Node suite finds a statement D1 would refuse.
+    const oversized = queries.find((query) => query.params.length > MAX_BOUND_PARAMETERS);
+    if (oversized) return Promise.reject(new Error(`A statement binds ${oversized.params.length} parameters; D1 allows ${MAX_BOUND_PARAMETERS}: ${oversized.sql.slice(0, 80)}`));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ queries, resolve: () => resolve(), reject });
       this.scheduleFlush();

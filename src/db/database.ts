@@ -12,6 +12,17 @@ export type Db = BaseSQLiteDatabase<'sync' | 'async', unknown, typeof schema>;
 /** One write statement built with drizzle (insert, update, delete or sql). */
 export type WriteStatement = BatchItem<'sqlite'>;
 
+/**
+ * Bound parameters one statement may carry on every driver: D1's limit
+ * (SQLite's own is far higher). Multi-row inserts are cut to fit it.
+ */
+export const MAX_BOUND_PARAMETERS = 100;
+
+/** How many rows of `columns` values one INSERT may carry within MAX_BOUND_PARAMETERS. */
+export function rowsPerInsert(columns: number): number {
+  return Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columns));
+}
+
 /** SQL text with `?` placeholders and its values (numbers, strings, null). */
 export type RawQuery = { sql: string; params: (string | number | null)[] };
 

@@ -1,17 +1,28 @@
 /**
  * Letters: templates in `letters/<name>/<language>.md`, the organisation in
- * `letters/organisation.json`, and the PDF renderer (in process or on worker threads).
- * See docs/letters.md.
+ * `letters/organisation.json`, and the PDF renderer. See docs/letters.md.
+ *
+ * This barrel is runtime-neutral: the template language, the letter types and the port. The PDF
+ * layout is in `pdf/` (pdfkit), the Node adapters (files, render threads, fonts from
+ * node_modules) in `node/`, the Workers adapters (R2, bundled templates and fonts) in `worker/`.
  */
-export { listTemplates, loadTemplate, loadOrganisation, resolveTemplatePath, type TemplateSummary, type TemplateVariant } from './template-files.js';
-export { parseTemplateSource } from './template-source.js';
-export { TemplateError, type TemplateErrorCode } from './template-error.js';
-export { letterVariables, checkTemplateText, renderTemplateText } from './template-text.js';
-export { renderLetter } from './pdf-letter.js';
-export { createLetterRenderPool, renderLetterInWorker, type LetterRenderPool } from './render-pool.js';
-export { formatLetterDate } from './letter-date.js';
-export { toInitials, nameForLetter, cityForLetter } from './signatory-names.js';
-export { publicRegionTotals, type RegionTally } from './region-totals.js';
+export type {
+  ComposedPrintQueue,
+  LetterFiles,
+  LetterPorts,
+  LetterTemplateStore,
+  PrintQueueDocument,
+  PrintQueueEntry,
+  TemplateSummary,
+  TemplateVariant,
+} from './letter-ports.js';
+export { parseTemplateSource } from './template/template-source.js';
+export { TemplateError, type TemplateErrorCode } from './template/template-error.js';
+export { letterVariables, checkTemplateText, renderTemplateText } from './template/template-text.js';
+export { formatLetterDate } from './template/letter-date.js';
+export { toInitials, nameForLetter, cityForLetter } from './template/signatory-names.js';
+export { publicRegionTotals, type RegionTally } from './template/region-totals.js';
+export { createBundledTemplates, type LettersBundle } from './template/letters-bundle.js';
 export type {
   EnvelopeWindow,
   LetterCampaign,
@@ -24,7 +35,6 @@ export type {
   NameOnLetter,
   Organisation,
   PageSize,
-  PdfDestination,
   PostalAddress,
   RegionCount,
   RenderOptions,
@@ -32,4 +42,4 @@ export type {
   RenderWarning,
   Signatory,
   SignatorySource,
-} from './types.js';
+} from './template/types.js';

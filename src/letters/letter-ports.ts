@@ -1,9 +1,49 @@
-import type { ComposedPrintQueue, PrintQueueDocument } from './print-queue-pdf.js';
-import type { TemplateSummary } from './template-files.js';
-import type { LetterInput, LetterTemplate, Organisation, RenderOptions, RenderResult } from './types.js';
-import type { UpdateTemplate } from './update-template.js';
+import type { LetterInput, LetterLanguage, LetterTemplate, Organisation, RenderOptions, RenderResult } from './template/types.js';
+import type { UpdateTemplate } from './template/update-template.js';
 
-/** Where letter PDFs are kept. Stored paths are relative to the data directory, so the directory can move. */
+/** One language version of a template, or why it cannot be used. */
+export type TemplateVariant =
+  | { language: LetterLanguage; subject: string; pageSize: string; envelopeWindow: string; variables: string[] }
+  | { language: LetterLanguage; error: { code: string; message: string; variable?: string; line?: number } };
+
+export type TemplateSummary = {
+  name: string;
+  languages: LetterLanguage[];
+  /** Union of the variables named by the usable variants. */
+  variables: string[];
+  variants: TemplateVariant[];
+};
+
+/** One queued print delivery: what its cover-sheet row says, and its stored letter. */
+export type PrintQueueEntry = {
+  deliveryId: string;
+  recipient: string;
+  organisation: string | null;
+  city: string | null;
+  /** ISO 3166-1 alpha-2; also picks the regional face for Han characters in the row. */
+  country: string;
+  /** The stored letter PDF, as rendered. */
+  pdf: Uint8Array;
+};
+
+export type PrintQueueDocument = {
+  /** When the queue was read (epoch ms); printed on the cover (UTC) and used as the PDF's dates. */
+  generatedAt: number;
+  /** In print order. */
+  entries: PrintQueueEntry[];
+};
+
+export type ComposedPrintQueue = {
+  pdf: Uint8Array<ArrayBuffer>;
+  coverPages: number;
+  /** Pages of the letters, after the cover (each letter as stored, counted from its PDF). */
+  letterPages: number;
+};
+
+/**
+ * Where letter PDFs are kept. Stored paths are relative to the store (the data directory on Node,
+ * the bucket on Workers), so the store can move.
+ */
 export interface LetterFiles {
   /** Where the renderer writes one letter: `stored` goes on the letter row, `output` to the renderer. */
   pathFor(batchId: string, letterId: string): Promise<{ stored: string; output: string }>;
@@ -15,6 +55,9 @@ export interface LetterFiles {
   removeBatch(batchId: string): Promise<void>;
 }
 
+/** The templates and the organisation, read from `letters/` (Node) or a bundle of it (Workers). */
+export type LetterTemplateStore = Pick<LetterPorts, 'listTemplates' | 'loadTemplate' | 'loadOrganisation' | 'loadUpdateTemplate'>;
+
 /** What the letter verbs need: the templates, the renderer and the file store. */
 export interface LetterPorts {
   listTemplates(): Promise<TemplateSummary[]>;
@@ -22,7 +65,7 @@ export interface LetterPorts {
   loadOrganisation(): Promise<Organisation>;
   /** One language of an update template (`letters/updates/<name>/<language>.md`); TEMPLATE_NOT_FOUND when it does not exist. */
   loadUpdateTemplate(name: string, language: string): Promise<UpdateTemplate>;
-  /** Renders to a file (see `LetterFiles.pathFor`), on the worker pool when there is one. */
+  /** Renders to the place `LetterFiles.pathFor` gave as `output` (on Node, on the worker pool when there is one). */
   renderToFile(input: LetterInput, output: string, options: RenderOptions): Promise<RenderResult>;
   /**
    * Renders to a stream, resolving once the first bytes are out (or the render ended), so a

@@ -1,10 +1,10 @@
 import { escapeHtml } from '../lib/html.js';
-import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../letters/markdown-links.js';
-import { parseInline, parseMarkdown, type InlineSpan } from '../letters/markdown.js';
+import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../markdown/markdown-links.js';
+import { parseInline, parseMarkdown, type InlineSpan } from '../markdown/markdown.js';
 
 /**
  * Organiser-written Markdown (update emails) as email HTML and plain text.
- * It is the letters' dialect (src/letters/markdown.ts: paragraphs, headings,
+ * It is the letters' dialect (src/markdown/markdown.ts: paragraphs, headings,
  * lists, emphasis) plus links: `[label](url)`, `<url>` and bare URLs. Every
  * character the organiser typed is escaped, so no HTML passes through, and
  * only http(s) URLs become links; any other link keeps its label as text.

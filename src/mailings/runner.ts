@@ -1,10 +1,10 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, deliveries, emailSuppressions, letterBatches, letters, mailings, outbox, signatures, targets } from '../db/schema.js';
-import { formatCount, formatLetterDate } from '../letters/letter-date.js';
+import { campaigns, campaignTargets, deliveries, emailSuppressions, letterBatches, letters, mailings, signatures, targets } from '../db/schema.js';
+import { formatCount, formatLetterDate } from '../letters/template/letter-date.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
-import { TemplateError } from '../letters/template-error.js';
-import { renderUpdateTemplate, type UpdateTemplate } from '../letters/update-template.js';
+import { TemplateError } from '../letters/template/template-error.js';
+import { renderUpdateTemplate, type UpdateTemplate } from '../letters/template/update-template.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { newMessageId } from '../mail/messages.js';
@@ -14,9 +14,11 @@ import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
 import { ServiceError } from '../services/errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
-import { cancelPendingStatement, HELD_FROM, holdPendingStatement, outboxProgressStatement } from '../services/mailings.js';
+import { outboxStore } from '../outbox/outbox-store.js';
+import type { NewOutboxMessage, OutboxStore } from '../outbox/types.js';
 import { locales, type Locale } from '../services/schemas.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
+import { Sleeper } from '../lib/sleeper.js';
 import { nextWindowOpening } from './sending-window.js';
 
 export type MailingRunnerOptions = {
@@ -48,52 +50,78 @@ const CLAIM_LIMIT = 10;
 /** Cancelled mailings whose in-flight emails are still swept and counted. */
 const CANCEL_SWEEP_MS = 24 * 3_600_000;
 
-const INSERT_UPDATE_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key")
-  SELECT ?, 'update', ?, ?, ?, 'pending', 0, ?, ?, ?, ?
-  WHERE EXISTS (SELECT 1 FROM "mailings" WHERE "id" = ? AND "status" = 'running' AND "locked_by" = ?)
-  ON CONFLICT ("mailing_id", "recipient_key") DO NOTHING`;
-
-
 /** When row `index` of a paced mailing becomes due: the sender's due-time claim does the throttling. */
 export function pacedAt(startedAt: number, index: number, ratePerMinute: number | null, now: number): number {
   return ratePerMinute ? startedAt + Math.floor((index * 60_000) / ratePerMinute) : now;
 }
 
+/** What a pass over the due mailings needs; the same on every runtime. */
+export type MailingPassDeps = {
+  ctx: ServiceContext;
+  /** Templates, renderer and file store, for `letters` mailings. */
+  letters: LetterPorts;
+  logger?: Logger;
+  /** How long a claim lasts without renewal; must exceed the longest step (rendering a campaign's letters). */
+  leaseMs?: number;
+  /** Recipients queued per atomic write. */
+  batchSize?: number;
+  /** Told after rows were queued, so the outbox is sent at once. */
+  onQueued?: () => void;
+};
+
+/** Bounds on one pass, for a runtime that gives each invocation a time limit (a Cron Trigger). */
+export type MailingPassOptions = {
+  /** Names the pass's leases. */
+  owner: string;
+  /** Queue writes (up to `batchSize` recipients each) after which no new one is started. */
+  maxBatches?: number;
+  /**
+   * A `Date.now()` instant after which no new queue write is started: real
+   * time, like the invocation's limit, not the injected clock. A dry run is
+   * counted in one go (it writes nothing to resume from).
+   */
+  deadline?: number;
+};
+
 /**
- * Runs due mailings (PRODUCT.md §3 Mailing). Each tick claims due mailings
- * with one conditional UPDATE … RETURNING (a lease, as the outbox sender
- * does), queues their recipients into the outbox in batches, each batch one
- * atomic write that only applies while this runner still holds the lease,
- * with ON CONFLICT (mailing_id, recipient_key) DO NOTHING so a rerun after a
- * crash never queues anyone twice, and keeps the progress figures current
- * from the mailing's outbox rows until none is pending. Sending is the
- * outbox sender's job: a mailing's rows are ordinary outbox rows, paced by
- * their `next_attempt_at`.
+ * One pass over the due mailings (what one tick of the Node runner does), on
+ * any runtime: sweep paused and cancelled mailings, claim due ones, queue
+ * their next batches into the outbox and write their figures. Bounded by
+ * `maxBatches` and `deadline`; the leases it took are handed back at the end,
+ * so the next pass, whoever runs it, resumes where this one stopped. Nobody
+ * is queued twice: each batch is one atomic write, unique per (mailing,
+ * recipient), and queueing resumes after the last recipient queued.
+ */
+export async function runDueMailings(deps: MailingPassDeps, options: MailingPassOptions): Promise<TickResult> {
+  const pass = new MailingPass(deps, options.owner, { ...options, stopped: () => false });
+  try {
+    return await pass.run();
+  } finally {
+    await pass.handBack();
+  }
+}
+
+/**
+ * Runs due mailings (PRODUCT.md §3 Mailing) in a Node process: a pass
+ * (`runDueMailings`) every `pollIntervalMs`, never two at once. The runner
+ * keeps the mailings it claimed from tick to tick until they finish, and
+ * hands them back when stopped.
  */
 export class MailingRunner {
   readonly workerId: string;
-  private readonly ctx: ServiceContext;
-  private readonly ports: LetterPorts;
-  private readonly leaseMs: number;
-  private readonly pollIntervalMs: number;
-  private readonly batchSize: number;
+  private readonly pass: MailingPass;
+  private readonly sleeper: Sleeper;
   private readonly logger: Logger;
-  private readonly onQueued: (() => void) | undefined;
 
   private stopping = false;
   private loop: Promise<void> | undefined;
   private ticking: Promise<TickResult> | undefined;
-  private wakeSleeper: (() => void) | undefined;
 
   constructor(options: MailingRunnerOptions) {
-    this.ctx = options.ctx;
-    this.ports = options.letters;
     this.workerId = options.workerId ?? newId(options.ctx.clock.now());
-    this.leaseMs = positiveInteger('leaseMs', options.leaseMs ?? 5 * 60_000);
-    this.pollIntervalMs = positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000);
-    this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
+    this.sleeper = new Sleeper(positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000));
     this.logger = options.logger ?? options.ctx.logger;
-    this.onQueued = options.onQueued;
+    this.pass = new MailingPass(options, this.workerId, { stopped: () => this.stopping });
   }
 
   /** One pass: sweep paused and cancelled mailings, claim due ones, queue and count them. Passes never overlap. */
@@ -117,16 +145,11 @@ export class MailingRunner {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wakeSleeper?.();
+    this.sleeper.interrupt();
     await this.loop;
     await this.ticking?.catch(() => undefined);
     this.loop = undefined;
-    await this.ctx.db.atomic([
-      this.ctx.db.db
-        .update(mailings)
-        .set({ lockedBy: null, lockedUntil: null })
-        .where(and(eq(mailings.lockedBy, this.workerId), eq(mailings.status, 'running'))),
-    ]);
+    await this.pass.handBack();
   }
 
   private async run(): Promise<void> {
@@ -137,26 +160,68 @@ export class MailingRunner {
         this.logger.error('mailing tick failed', { workerId: this.workerId, ...errorKind(error) });
       }
       if (this.stopping) break;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          this.wakeSleeper = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, this.pollIntervalMs);
-        this.wakeSleeper = done;
-      });
+      await this.sleeper.sleep();
     }
   }
 
-  private async runTick(): Promise<TickResult> {
+  private runTick(): Promise<TickResult> {
+    if (this.stopping && !this.loop) return Promise.resolve({ claimed: 0, queued: 0, finished: 0 });
+    return this.pass.run();
+  }
+}
+
+/**
+ * The work of one pass. Each pass claims due mailings with one conditional
+ * UPDATE … RETURNING (a lease, as outbox senders do), queues their
+ * recipients into the outbox in batches, each batch one atomic write that
+ * only applies while this owner still holds the lease, with a key unique per
+ * (mailing, recipient) so a rerun after a crash never queues anyone twice,
+ * and keeps the progress figures current from the mailing's outbox rows
+ * until none is pending. Sending is the outbox's job: a mailing's rows are
+ * ordinary outbox rows, paced by their due time.
+ */
+class MailingPass {
+  private readonly ctx: ServiceContext;
+  private readonly ports: LetterPorts;
+  private readonly outbox: OutboxStore;
+  private readonly leaseMs: number;
+  private readonly batchSize: number;
+  private readonly logger: Logger;
+  private readonly onQueued: (() => void) | undefined;
+  /** Queue writes since this pass began, against `maxBatches`. */
+  private batches = 0;
+
+  constructor(
+    deps: MailingPassDeps,
+    private readonly owner: string,
+    private readonly limits: { stopped: () => boolean; maxBatches?: number; deadline?: number },
+  ) {
+    this.ctx = deps.ctx;
+    this.ports = deps.letters;
+    this.outbox = outboxStore(deps.ctx);
+    this.leaseMs = positiveInteger('leaseMs', deps.leaseMs ?? 5 * 60_000);
+    this.batchSize = positiveInteger('batchSize', deps.batchSize ?? 500);
+    this.logger = deps.logger ?? deps.ctx.logger;
+    this.onQueued = deps.onQueued;
+  }
+
+  /** Whether to start no new queue write: stopped from outside, or the pass's budget spent. */
+  private stopped(): boolean {
+    return (
+      this.limits.stopped() ||
+      (this.limits.maxBatches !== undefined && this.batches >= this.limits.maxBatches) ||
+      (this.limits.deadline !== undefined && Date.now() >= this.limits.deadline)
+    );
+  }
+
+  async run(): Promise<TickResult> {
     const result: TickResult = { claimed: 0, queued: 0, finished: 0 };
-    if (this.stopping && !this.loop) return result;
-    await this.sweep();
+    this.batches = 0;
+    await this.outbox.sweepMailings(this.ctx.clock.now() - CANCEL_SWEEP_MS);
     const claimed = await this.claim(this.ctx.clock.now());
     result.claimed = claimed.length;
     for (const mailing of claimed) {
-      if (this.stopping) break;
+      if (this.stopped()) break;
       try {
         const outcome = await this.queue(mailing);
         result.queued += outcome.queued;
@@ -169,6 +234,16 @@ export class MailingRunner {
     return result;
   }
 
+  /** Hands back the leases of the running mailings this owner holds, so anyone can carry on at once. */
+  async handBack(): Promise<void> {
+    await this.ctx.db.atomic([
+      this.ctx.db.db
+        .update(mailings)
+        .set({ lockedBy: null, lockedUntil: null })
+        .where(and(eq(mailings.lockedBy, this.owner), eq(mailings.status, 'running'))),
+    ]);
+  }
+
   /**
    * One statement: the pick and the lease are a single write, so two runners
    * can never both claim a mailing. A `running` mailing is taken over when its
@@ -179,14 +254,14 @@ export class MailingRunner {
     const { db } = this.ctx.db;
     const due = or(
       and(eq(mailings.status, 'scheduled'), lte(mailings.sendAt, now)),
-      and(eq(mailings.status, 'running'), or(isNull(mailings.lockedUntil), lt(mailings.lockedUntil, now), eq(mailings.lockedBy, this.workerId))),
+      and(eq(mailings.status, 'running'), or(isNull(mailings.lockedUntil), lt(mailings.lockedUntil, now), eq(mailings.lockedBy, this.owner))),
     );
     const candidates = db.select({ id: mailings.id }).from(mailings).where(due).orderBy(asc(mailings.sendAt)).limit(CLAIM_LIMIT);
     return db
       .update(mailings)
       .set({
         status: 'running',
-        lockedBy: this.workerId,
+        lockedBy: this.owner,
         lockedUntil: now + this.leaseMs,
         startedAt: sql`coalesce(${mailings.startedAt}, ${now})`,
         updatedAt: now,
@@ -197,7 +272,7 @@ export class MailingRunner {
 
   /** Conditional on holding the lease, so a runner whose lease was taken over writes nothing. */
   private held(mailingId: string) {
-    return and(eq(mailings.id, mailingId), eq(mailings.status, 'running'), eq(mailings.lockedBy, this.workerId));
+    return and(eq(mailings.id, mailingId), eq(mailings.status, 'running'), eq(mailings.lockedBy, this.owner));
   }
 
   private renewLease(mailingId: string, now: number): WriteStatement {
@@ -207,43 +282,6 @@ export class MailingRunner {
   private async stillHeld(mailingId: string): Promise<boolean> {
     const [row] = await this.ctx.db.db.select({ id: mailings.id }).from(mailings).where(this.held(mailingId));
     return row !== undefined;
-  }
-
-  /**
-   * Paused mailings: rows a sender put back for a retry since the pause are
-   * held again, and the figures follow sends that were in flight. Cancelled ones: rows that were being sent at the cancel and
-   * came back pending are failed, and the figures follow the late results.
-   */
-  private async sweep(): Promise<void> {
-    const now = this.ctx.clock.now();
-    // Only mailings with work to do, so an idle tick writes nothing: a pending row not yet held
-    // (paused) or not yet failed (cancelled), or figures behind their outbox rows.
-    const settledRows = sql`(select count(*) from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} in ('sent', 'failed'))`;
-    const behind = sql`(${mailings.kind} = 'update' or ${mailings.channel} = 'email') and ${mailings.sent} + ${mailings.failed} <> ${settledRows}`;
-    const rows = await this.ctx.db.db
-      .select({ id: mailings.id, status: mailings.status })
-      .from(mailings)
-      .where(
-        or(
-          and(
-            eq(mailings.status, 'paused'),
-            or(sql`exists (select 1 from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} = 'pending' and ${outbox.nextAttemptAt} < ${HELD_FROM})`, behind),
-          ),
-          and(
-            eq(mailings.status, 'cancelled'),
-            gt(mailings.finishedAt, now - CANCEL_SWEEP_MS),
-            or(sql`exists (select 1 from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} = 'pending')`, behind),
-          ),
-        ),
-      );
-    if (rows.length === 0) return;
-    await this.ctx.db.atomic(
-      rows.flatMap((row) =>
-        row.status === 'paused'
-          ? [holdPendingStatement(this.ctx, row.id, now), outboxProgressStatement(this.ctx, row.id, now)]
-          : [cancelPendingStatement(this.ctx, row.id, now), outboxProgressStatement(this.ctx, row.id, now)],
-      ),
-    );
   }
 
   private async queue(mailing: MailingRow): Promise<QueueOutcome> {
@@ -365,51 +403,45 @@ export class MailingRunner {
     const content = await this.updateContent(mailing, campaign);
     let queued = 0;
     for (;;) {
-      if (this.stopping) return { complete: false, queued };
-      const [done] = await this.ctx.db.db
-        .select({ n: count(), last: sql<string | null>`max(${outbox.recipientKey})` })
-        .from(outbox)
-        .where(eq(outbox.mailingId, mailing.id));
-      const before = done?.n ?? 0;
-      const recipients = await this.updateRecipients(mailing, done?.last ?? null);
+      if (this.stopped()) return { complete: false, queued };
+      const cursor = await this.outbox.mailingCursor(mailing.id);
+      const recipients = await this.updateRecipients(mailing, cursor.lastKey);
       if (recipients.length === 0) return { complete: true, queued };
       const now = this.ctx.clock.now();
       const startedAt = mailing.startedAt ?? now;
-      const statements: WriteStatement[] = [this.renewLease(mailing.id, now)];
+      const messages: NewOutboxMessage[] = [];
       for (const [i, recipient] of recipients.entries()) {
         const id = newId(now);
-        const message = { compose: 'update', input: await this.updateInput(content, campaign, recipient) };
-        statements.push(
-          this.ctx.db.statement({
-            sql: INSERT_UPDATE_SQL,
-            params: [
-              id,
-              recipient.email.trim(),
-              newMessageId(this.ctx.mailFrom, id),
-              JSON.stringify(message),
-              pacedAt(startedAt, before + i, mailing.ratePerMinute, now),
-              now,
-              mailing.id,
-              recipient.id,
-              mailing.id,
-              this.workerId,
-            ],
-          }),
-        );
+        messages.push({
+          id,
+          kind: 'update',
+          recipient: recipient.email.trim(),
+          messageId: newMessageId(this.ctx.mailFrom, id),
+          message: { compose: 'update', input: await this.updateInput(content, campaign, recipient) },
+          dueAt: pacedAt(startedAt, cursor.queued + i, mailing.ratePerMinute, now),
+          createdAt: now,
+          mailingId: mailing.id,
+          recipientKey: recipient.id,
+        });
       }
-      await this.ctx.db.atomic(statements);
+      await this.ctx.db.atomic([this.renewLease(mailing.id, now), ...this.outbox.enqueue(messages, { kind: 'mailing-lease', mailingId: mailing.id, owner: this.owner })]);
+      this.batches++;
       if (!(await this.stillHeld(mailing.id))) return { complete: false, queued };
       queued += recipients.length;
     }
   }
 
-  /** Dry run: every would-be email is composed in memory (so a body that cannot render shows now) and counted. */
+  /**
+   * Dry run: every would-be email is composed in memory (so a body that
+   * cannot render shows now) and counted, in one go whatever the pass's
+   * budget: there is nothing written to resume from.
+   */
   private async countUpdates(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
     const content = await this.updateContent(mailing, campaign);
     let total = 0;
     let after: string | null = null;
     for (;;) {
-      if (this.stopping) return { complete: false, queued: 0 };
+      if (this.limits.stopped()) return { complete: false, queued: 0 };
       const recipients = await this.updateRecipients(mailing, after);
       for (const recipient of recipients) {
         composeUpdateEmail(await this.updateInput(content, campaign, recipient), await unsubscribeUrl(this.ctx, recipient.id), recipient.email);
@@ -482,7 +514,7 @@ export class MailingRunner {
     const deliverable = batch.filter((letter) => channel === 'print' || (letter.email ?? '').trim() !== '');
     let queued = 0;
     for (let start = 0; start < deliverable.length; start += this.batchSize) {
-      if (this.stopping) return { complete: false, queued };
+      if (this.stopped()) return { complete: false, queued };
       const now = this.ctx.clock.now();
       const startedAt = mailing.startedAt ?? now;
       const statements: WriteStatement[] = [this.renewLease(mailing.id, now)];
@@ -508,6 +540,7 @@ export class MailingRunner {
       if (!(await this.stillHeld(mailing.id))) return { complete: false, queued: 0 };
       // Deliveries are unique per (mailing, letter, channel), so a runner that lost its lease meanwhile adds nothing.
       await this.ctx.db.atomic(statements);
+      this.batches++;
     }
     return { complete: true, queued, skipped: batch.length - deliverable.length };
   }
@@ -538,18 +571,9 @@ export class MailingRunner {
       const n = row?.n ?? 0;
       figures = { total: n, sent: n, failed: 0, skipped: outcome.skipped ?? 0, pending: 0 };
     } else {
-      const [row] = await this.ctx.db.db
-        .select({
-          total: count(),
-          sent: sql<number>`coalesce(sum(${outbox.status} = 'sent'), 0)`,
-          failed: sql<number>`coalesce(sum(${outbox.status} = 'failed'), 0)`,
-          pending: sql<number>`coalesce(sum(${outbox.status} = 'pending'), 0)`,
-        })
-        .from(outbox)
-        .where(eq(outbox.mailingId, mailing.id));
-      const total = row?.total ?? 0;
-      const skipped = mailing.kind === 'update' ? Math.max(0, (await this.consentingCount(mailing)) - total) : (outcome.skipped ?? 0);
-      figures = { total, sent: Number(row?.sent ?? 0), failed: Number(row?.failed ?? 0), skipped, pending: Number(row?.pending ?? 0) };
+      const progress = await this.outbox.mailingProgress(mailing.id);
+      const skipped = mailing.kind === 'update' ? Math.max(0, (await this.consentingCount(mailing)) - progress.total) : (outcome.skipped ?? 0);
+      figures = { ...progress, skipped };
     }
     const finished = outcome.complete && figures.pending === 0;
     const changed = or(
@@ -583,7 +607,7 @@ export class MailingRunner {
    */
   private async recordError(mailing: MailingRow, error: unknown): Promise<void> {
     if (error instanceof ServiceError) {
-      this.logger.warn('mailing failed', { workerId: this.workerId, mailingId: mailing.id, code: error.code });
+      this.logger.warn('mailing failed', { workerId: this.owner, mailingId: mailing.id, code: error.code });
       const now = this.ctx.clock.now();
       await this.ctx.db.atomic([
         this.ctx.db.db
@@ -593,6 +617,6 @@ export class MailingRunner {
       ]);
       return;
     }
-    this.logger.error('mailing run failed', { workerId: this.workerId, mailingId: mailing.id, ...errorKind(error) });
+    this.logger.error('mailing run failed', { workerId: this.owner, mailingId: mailing.id, ...errorKind(error) });
   }
 }

@@ -4,8 +4,9 @@ import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config.js';
 import { defaultKeyFilePath } from '../entry/secret-key.js';
-import { fontFace, type FaceWeight } from '../letters/font-faces.js';
-import { faceScripts } from '../letters/font-runs.js';
+import { fontFace } from '../letters/node/font-files.js';
+import type { FaceWeight } from '../letters/pdf/font-faces.js';
+import { faceScripts } from '../letters/pdf/font-runs.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
 import { SmtpTransport } from '../mail/smtp-transport.js';
 import { IppPrinter } from '../printing/ipp-printer.js';
@@ -161,7 +162,7 @@ async function checkSmtp(settings: Settings, timeoutMs: number): Promise<CheckRe
   }
 }
 
-/** Every face the letter renderer may embed (src/letters/font-faces.ts) loads and maps a character of its script. */
+/** Every face the letter renderer may embed (src/letters/node/font-files.ts) loads and maps a character of its script. */
 function checkFonts(): CheckResult {
   const probes: Record<(typeof faceScripts)[number], number> = { latin: 0x41, jp: 0x3042, sc: 0x4e2d, tc: 0x4e2d, kr: 0xac00 };
   const weights: FaceWeight[] = ['regular', 'bold'];

@@ -1,8 +1,8 @@
-import { eq, inArray, or, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
-import { mailings, outbox, signatureSubmissions, signatures } from '../db/schema.js';
+import { mailings, signatureSubmissions, signatures } from '../db/schema.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import type { ServiceContext } from './context.js';
-import { outboxProgressStatement } from './mailings.js';
 
 /**
  * Erasure (PRODUCT.md §8), shared by the supporters' own requests, organisers
@@ -28,18 +28,6 @@ const ERASE_ADDRESS_SIGNATURES = [
   `UPDATE "signatures" SET ${ANONYMISED_SIGNATURE} WHERE "email_normalized" = ? AND "status" <> 'erased'`,
 ];
 
-/**
- * Outbox rows to an erased address keep what the mailing guard and the
- * figures need (mailing, recipient key, status, times) and lose the address
- * and the message; one still waiting is failed instead of sent. The error of
- * a failed one can quote the address (an SMTP reply), so it goes too.
- * Letters emailed to targets are not a supporter's data and are left alone.
- */
-const ANONYMISED_OUTBOX = `"recipient" = 'erased:' || "id", "message" = NULL,
-  "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
-  "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
-  "locked_by" = NULL, "locked_until" = NULL`;
-
 /** Who an address's outbox rows were written to: as typed (outbox rows keep the case the supporter used) and normalised. */
 async function recipientForms(ctx: ServiceContext, emailNormalized: string): Promise<string[]> {
   const [typedOnSignatures, typedOnSubmissions] = await Promise.all([
@@ -51,14 +39,12 @@ async function recipientForms(ctx: ServiceContext, emailNormalized: string): Pro
   return [...forms];
 }
 
-/** The outbox rows to an address (by any form of it), but letters to targets. */
+/**
+ * The outbox rows to an address (by any form of it). Letters emailed to
+ * targets are not a supporter's data and are left alone.
+ */
 async function outboxRowsTo(ctx: ServiceContext, emailNormalized: string) {
-  const forms = await recipientForms(ctx, emailNormalized);
-  // SQLite's lower() folds ASCII only; the typed forms cover the rest.
-  return ctx.db.db
-    .select({ id: outbox.id, mailingId: outbox.mailingId })
-    .from(outbox)
-    .where(sql`${outbox.kind} <> 'letter-delivery' AND (${or(inArray(outbox.recipient, forms), sql`lower(trim(${outbox.recipient})) = ${emailNormalized}`)})`);
+  return outboxStore(ctx).messagesTo(await recipientForms(ctx, emailNormalized), emailNormalized);
 }
 
 export type AddressErasure = {
@@ -82,14 +68,12 @@ export async function planAddressErasure(ctx: ServiceContext, emailNormalized: s
   ]);
   const statements: WriteStatement[] = ERASE_ADDRESS_SIGNATURES.map((text) => ctx.db.statement({ sql: text, params: [emailNormalized] }));
   statements.push(ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ?', params: [emailNormalized] }));
-  // In slices, so an address with many rows stays under SQLite's parameter limit.
-  for (let start = 0; start < rows.length; start += 500) {
-    const ids = rows.slice(start, start + 500).map((row) => row.id);
-    statements.push(ctx.db.statement({ sql: `UPDATE "outbox" SET ${ANONYMISED_OUTBOX} WHERE "id" IN (${ids.map(() => '?').join(', ')})`, params: ids }));
-  }
+  const outbox = outboxStore(ctx);
+  // Stripped of address and message; one still waiting fails instead of being sent.
+  if (rows.length > 0) statements.push(outbox.erase(rows.map((row) => row.id)));
   // A mailing's figures count its failed rows; the ones just failed must show there.
   for (const mailingId of new Set(rows.map((row) => row.mailingId).filter((id): id is string => id !== null))) {
-    statements.push(outboxProgressStatement(ctx, mailingId, now));
+    statements.push(outbox.syncMailingProgress(mailingId, now));
   }
   statements.push(
     ctx.db.statement({ sql: 'DELETE FROM "bounces" WHERE "email_normalized" = ?', params: [emailNormalized] }),
@@ -139,14 +123,11 @@ export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignI
   }
   const campaignMailings = await ctx.db.db.select({ id: mailings.id }).from(mailings).where(eq(mailings.campaignId, campaignId));
   const now = ctx.clock.now();
+  const outbox = outboxStore(ctx);
   await ctx.db.atomic([
     ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "campaign_id" = ?', params: [campaignId] }),
-    ctx.db.statement({
-      sql: `UPDATE "outbox" SET ${ANONYMISED_OUTBOX} WHERE "kind" = 'update' AND "recipient" NOT LIKE 'erased:%'
-        AND "mailing_id" IN (SELECT "id" FROM "mailings" WHERE "campaign_id" = ?)`,
-      params: [campaignId],
-    }),
-    ...campaignMailings.map((mailing) => outboxProgressStatement(ctx, mailing.id, now)),
+    outbox.eraseCampaignUpdates(campaignId),
+    ...campaignMailings.map((mailing) => outbox.syncMailingProgress(mailing.id, now)),
   ]);
   return changed;
 }

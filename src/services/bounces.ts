@@ -1,7 +1,8 @@
 import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { bounces, deliveries, emailSuppressions, outbox } from '../db/schema.js';
+import { bounces, deliveries, emailSuppressions } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import { lastSentLetterEmail, outboxStore } from '../outbox/outbox-store.js';
 import type { ServiceContext } from './context.js';
 import { NotFound, ValidationFailed, type FieldIssue } from './errors.js';
 import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
@@ -68,17 +69,6 @@ function bracketed(messageId: string): string {
   return messageId.startsWith('<') ? messageId : `<${messageId}>`;
 }
 
-/** Outbox ids by Message-ID. Ours are `<outbox id@domain>`, so this is a primary-key lookup, not a scan. */
-async function outboxIdsByMessageId(ctx: ServiceContext, messageIds: string[]): Promise<Map<string, string>> {
-  const candidates = [...new Set(messageIds.map((id) => /^<([^@<>]+)@/.exec(id)?.[1]).filter((id): id is string => id !== undefined))];
-  const found = new Map<string, string>();
-  for (const part of chunks(candidates)) {
-    const rows = await ctx.db.db.select({ id: outbox.id, messageId: outbox.messageId }).from(outbox).where(inArray(outbox.id, part));
-    for (const row of rows) found.set(row.messageId, row.id);
-  }
-  return found;
-}
-
 /**
  * Marks the letter delivery a bounce is about as `bounced`, with the
  * diagnostic as its last error: the one whose email has the reported
@@ -87,13 +77,7 @@ async function outboxIdsByMessageId(ctx: ServiceContext, messageIds: string[]): 
  */
 function bounceDeliveryStatement(ctx: ServiceContext, report: BounceReport, outboxId: string | null, now: number) {
   const lastError = report.diagnostic ?? `${report.kind} bounce`;
-  const carrier =
-    outboxId !== null
-      ? sql`SELECT ${outboxId}`
-      : // Walks the deliveries (one per letter) and looks each email up by key, rather than scanning the whole outbox by address.
-        sql`SELECT o."id" FROM ${deliveries} d JOIN ${outbox} o ON o."id" = d."outbox_id"
-          WHERE d."channel" = 'email' AND o."status" = 'sent' AND lower(trim(o."recipient")) = ${normalizeEmail(report.email)}
-          ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
+  const carrier = outboxId !== null ? sql`SELECT ${outboxId}` : lastSentLetterEmail(normalizeEmail(report.email));
   return ctx.db.statement(sql`UPDATE ${deliveries} SET "status" = 'bounced', "last_error" = ${lastError}, "updated_at" = ${now}
     WHERE "channel" = 'email' AND "outbox_id" = (${carrier})`);
 }
@@ -109,7 +93,7 @@ function bounceDeliveryStatement(ctx: ServiceContext, report: BounceReport, outb
 export async function recordBounces(ctx: ServiceContext, reports: BounceReport[]): Promise<{ recorded: number; suppressed: string[] }> {
   const now = ctx.clock.now();
   const messageIds = reports.map((report) => (report.messageId === undefined ? null : bracketed(report.messageId)));
-  const outboxIds = await outboxIdsByMessageId(ctx, messageIds.filter((id): id is string => id !== null));
+  const outboxIds = await outboxStore(ctx).idsByMessageId(messageIds.filter((id): id is string => id !== null));
 
   const statements = reports.map((report, index) => {
     const messageId = messageIds[index] ?? null;

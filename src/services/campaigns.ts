@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import type { WriteStatement } from '../db/database.js';
+import { rowsPerInsert, type WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { ServiceContext, SigningCampaign } from './context.js';
@@ -121,9 +121,9 @@ function assertWindow(opensAt: number | null | undefined, closesAt: number | nul
 function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[]): WriteStatement[] {
   const unique = [...new Set(targetIds)];
   const statements: WriteStatement[] = [ctx.db.db.delete(campaignTargets).where(eq(campaignTargets.campaignId, campaignId))];
-  if (unique.length > 0) {
-    statements.push(ctx.db.db.insert(campaignTargets).values(unique.map((targetId, position) => ({ campaignId, targetId, position }))));
-  }
+  const rows = unique.map((targetId, position) => ({ campaignId, targetId, position }));
+  const perInsert = rowsPerInsert(3);
+  for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(campaignTargets).values(rows.slice(start, start + perInsert)));
   return statements;
 }
 

@@ -6,6 +6,8 @@ import type { LetterPorts } from '../letters/letter-ports.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
 import { newMessageId } from '../mail/messages.js';
+import { outboxStore, sendingPhase } from '../outbox/outbox-store.js';
+import type { NewOutboxMessage } from '../outbox/types.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
@@ -100,10 +102,7 @@ export type PrintQueueItem = {
  */
 const derivedStatus = (now: number) =>
   sql<DeliveryStatus>`CASE WHEN ${deliveries.channel} <> 'email' OR ${deliveries.status} = 'bounced' THEN ${deliveries.status}
-    WHEN ${outbox.status} = 'sent' THEN 'sent'
-    WHEN ${outbox.status} = 'failed' THEN 'failed'
-    WHEN ${outbox.lockedUntil} > ${now} THEN 'sending'
-    ELSE 'queued' END`;
+    ELSE ${sendingPhase(now)} END`;
 
 const rowColumns = (now: number) => ({
   id: deliveries.id,
@@ -277,15 +276,18 @@ export async function deliveryWrites(
   const message: StoredOutboxMessage = { compose: 'letter-delivery', input: email, ...(options.window ? { window: options.window } : {}) };
   const outboxId = newId(now);
   row.outboxId = outboxId;
-  const mailingId = options.mailingId ?? null;
-  const recipientKey = options.mailingId === undefined ? null : id;
+  const queued: NewOutboxMessage = {
+    id: outboxId,
+    kind: 'letter-delivery',
+    recipient: address,
+    messageId: newMessageId(ctx.mailFrom, outboxId),
+    message,
+    dueAt: options.nextAttemptAt ?? now,
+    createdAt: now,
+    ...(options.mailingId === undefined ? {} : { mailingId: options.mailingId, recipientKey: id }),
+  };
   // A racing request with the same key (or a mailing run again) inserts no delivery, so no email either.
-  return [
-    ctx.db.db.insert(deliveries).values(row).onConflictDoNothing(),
-    ctx.db.statement(sql`INSERT INTO ${outbox} ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key")
-      SELECT ${outboxId}, 'letter-delivery', ${address}, ${newMessageId(ctx.mailFrom, outboxId)}, ${JSON.stringify(message)}, 'pending', 0, ${options.nextAttemptAt ?? now}, ${now}, ${mailingId}, ${recipientKey}
-      WHERE EXISTS (SELECT 1 FROM ${deliveries} WHERE "id" = ${id})`),
-  ];
+  return [ctx.db.db.insert(deliveries).values(row).onConflictDoNothing(), ...outboxStore(ctx).enqueue([queued], { kind: 'delivery', id })];
 }
 
 /**

@@ -1,11 +1,11 @@
 import { and, asc, desc, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
-import type { WriteStatement } from '../db/database.js';
+import { rowsPerInsert, type WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
-import type { TemplateSummary } from '../letters/template-files.js';
-import { publicRegionTotals, type RegionTally } from '../letters/region-totals.js';
-import { TemplateError } from '../letters/template-error.js';
+import type { TemplateSummary } from '../letters/letter-ports.js';
+import { publicRegionTotals, type RegionTally } from '../letters/template/region-totals.js';
+import { TemplateError } from '../letters/template/template-error.js';
 import {
   letterLanguages,
   type LetterCampaign,
@@ -17,7 +17,7 @@ import {
   type RegionCount,
   type RenderResult,
   type Signatory,
-} from '../letters/types.js';
+} from '../letters/template/types.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
@@ -49,8 +49,6 @@ type LetterRow = typeof letters.$inferSelect;
 
 /** Rows read from the signatures table per query while feeding the renderer. */
 const SIGNER_PAGE_SIZE = 1000;
-/** Letter rows per INSERT, well under SQLite's bound-parameter limit. */
-const INSERT_CHUNK = 500;
 
 const isLetterLanguage = (value: string): value is LetterLanguage => (letterLanguages as readonly string[]).includes(value);
 
@@ -342,7 +340,8 @@ export async function generateLetters(
     }
     const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
-    for (let start = 0; start < rows.length; start += INSERT_CHUNK) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + INSERT_CHUNK)));
+    const perInsert = rowsPerInsert(Object.keys(rows[0] ?? {}).length);
+    for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
     await ctx.db.atomic(statements);
   } catch (error) {
     await ports.files.removeBatch(batchId).catch((cleanupError: unknown) => {

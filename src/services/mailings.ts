@@ -1,12 +1,13 @@
-import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, mailings, outbox, type SendingWindow } from '../db/schema.js';
+import { campaigns, campaignTargets, mailings, type SendingWindow } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
-import { TemplateError } from '../letters/template-error.js';
+import { TemplateError } from '../letters/template/template-error.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/local-time.js';
 import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
@@ -328,53 +329,6 @@ function changeTo(change: StatusChange, row: MailingRow): MailingStatus {
   return row.startedAt === null ? 'scheduled' : 'running';
 }
 
-/**
- * Pending outbox rows of a paused mailing are held by moving `next_attempt_at`
- * to `HELD_FROM + (the delay they had left, at least 0)`: far beyond any real
- * time, so the sender's due-time claim never picks them, and reversible
- * without another column. Resume puts each back at `now + delay left`, so a
- * paced mailing carries on at its pace rather than in one burst. Both
- * changes are idempotent: only unheld rows are held and only held rows released.
- */
-export const HELD_FROM = 1e15;
-
-/** Holds a paused mailing's pending rows (also used by the runner for rows a retry put back meanwhile). */
-export function holdPendingStatement(ctx: ServiceContext, mailingId: string, now: number): WriteStatement {
-  return ctx.db.statement(sql`UPDATE ${outbox} SET "next_attempt_at" = ${HELD_FROM} + max(0, "next_attempt_at" - ${now})
-    WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND "next_attempt_at" < ${HELD_FROM}
-      AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" = 'paused')`);
-}
-
-function releaseHeldStatement(ctx: ServiceContext, mailingId: string, now: number): WriteStatement {
-  return ctx.db.statement(sql`UPDATE ${outbox} SET "next_attempt_at" = ${now} + ("next_attempt_at" - ${HELD_FROM})
-    WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND "next_attempt_at" >= ${HELD_FROM}
-      AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" IN ('running', 'scheduled'))`);
-}
-
-/**
- * Fails a cancelled mailing's pending rows with last_error 'cancelled'. A row
- * under a live sender lease is being sent right now: it is left to finish
- * (sent, or back to pending and failed by the runner's next sweep).
- */
-export function cancelPendingStatement(ctx: ServiceContext, mailingId: string, now: number): WriteStatement {
-  return ctx.db.statement(sql`UPDATE ${outbox} SET "status" = 'failed', "last_error" = 'cancelled', "locked_by" = NULL, "locked_until" = NULL
-    WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ${now})
-      AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" = 'cancelled')`);
-}
-
-/**
- * Sets `sent` and `failed` from the mailing's outbox rows (one row per
- * recipient, so nobody is counted twice); only for mailings that send email
- * and have queued some, and only writes when a figure changed.
- */
-export function outboxProgressStatement(ctx: ServiceContext, mailingId: string, now: number): WriteStatement {
-  const sent = sql`(SELECT count(*) FROM ${outbox} WHERE "mailing_id" = ${mailingId} AND "status" = 'sent')`;
-  const failed = sql`(SELECT count(*) FROM ${outbox} WHERE "mailing_id" = ${mailingId} AND "status" = 'failed')`;
-  return ctx.db.statement(sql`UPDATE ${mailings} SET "sent" = ${sent}, "failed" = ${failed}, "updated_at" = ${now}
-    WHERE "id" = ${mailingId} AND ("kind" = 'update' OR "channel" = 'email') AND ("sent" <> ${sent} OR "failed" <> ${failed})
-      AND EXISTS (SELECT 1 FROM ${outbox} WHERE "mailing_id" = ${mailingId})`);
-}
-
 async function changeStatus(ctx: ServiceContext, id: string, change: StatusChange): Promise<MailingDetail> {
   const { mailing: current } = await requireMailing(ctx, id);
   const allowed = changeFrom[change];
@@ -402,9 +356,10 @@ async function changeStatus(ctx: ServiceContext, id: string, change: StatusChang
       })
       .where(and(eq(mailings.id, current.id), eq(mailings.status, current.status))),
   ];
-  if (change === 'pause') statements.push(holdPendingStatement(ctx, current.id, now));
-  if (change === 'resume') statements.push(releaseHeldStatement(ctx, current.id, now));
-  if (change === 'cancel') statements.push(cancelPendingStatement(ctx, current.id, now), outboxProgressStatement(ctx, current.id, now));
+  const outbox = outboxStore(ctx);
+  if (change === 'pause') statements.push(outbox.holdMailing(current.id, now));
+  if (change === 'resume') statements.push(outbox.releaseMailing(current.id, now));
+  if (change === 'cancel') statements.push(outbox.cancelMailing(current.id, now), outbox.syncMailingProgress(current.id, now));
   await ctx.db.atomic(statements);
   const updated = await requireMailing(ctx, current.id);
   if (updated.mailing.status !== to) {
@@ -415,12 +370,12 @@ async function changeStatus(ctx: ServiceContext, id: string, change: StatusChang
   return toDetail(updated.mailing, updated.campaignSlug);
 }
 
-/** scheduled | running → paused; a running mailing's pending emails are held (see `HELD_FROM`). */
+/** scheduled | running → paused; a running mailing's pending emails are held (src/outbox/outbox-store.ts), so no sender picks them. */
 export function pauseMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
   return changeStatus(ctx, id, 'pause');
 }
 
-/** paused → scheduled when it never started, else → running, its held emails released at their pace. */
+/** paused → scheduled when it never started, else → running, its held emails released at their pace (each due after the delay it had left). */
 export function resumeMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
   return changeStatus(ctx, id, 'resume');
 }

@@ -1,6 +1,7 @@
-import { and, count, eq, inArray, lte, sql } from 'drizzle-orm';
-import { campaigns, mailings, outbox, signatures } from '../db/schema.js';
-import type { MailingStatus, OperationalFigures, OutboxStatus, SignatureStatus } from '../metrics/metrics-port.js';
+import { count, eq, sql } from 'drizzle-orm';
+import { campaigns, mailings, signatures } from '../db/schema.js';
+import type { MailingStatus, OperationalFigures, SignatureStatus } from '../metrics/metrics-port.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import type { ServiceContext } from './context.js';
 
 const signatureStatuses: SignatureStatus[] = ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'];
@@ -20,8 +21,7 @@ const signaturesWithStatus = (status: SignatureStatus) =>
  * the cost follows the rows outside the big states. Measured: README, Metrics.
  */
 export async function readOperationalFigures(ctx: ServiceContext): Promise<OperationalFigures> {
-  const now = ctx.clock.now();
-  const [[signatureTotal], [others], [outboxTotal], outboxSmall, [due], mailingRows, running] = await Promise.all([
+  const [[signatureTotal], [others], outbox, mailingRows, running] = await Promise.all([
     ctx.db.db.select({ n: count() }).from(signatures),
     ctx.db.db
       .select({
@@ -31,16 +31,7 @@ export async function readOperationalFigures(ctx: ServiceContext): Promise<Opera
         erased: signaturesWithStatus('erased'),
       })
       .from(campaigns),
-    ctx.db.db.select({ n: count() }).from(outbox),
-    ctx.db.db
-      .select({ status: outbox.status, n: count() })
-      .from(outbox)
-      .where(inArray(outbox.status, ['pending', 'failed']))
-      .groupBy(outbox.status),
-    ctx.db.db
-      .select({ n: count() })
-      .from(outbox)
-      .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now))),
+    outboxStore(ctx).figures(),
     ctx.db.db.select({ status: mailings.status, n: count() }).from(mailings).groupBy(mailings.status),
     ctx.db.db
       .select({ id: mailings.id, campaign: campaigns.slug, kind: mailings.kind, total: mailings.total, sent: mailings.sent, failed: mailings.failed, skipped: mailings.skipped })
@@ -53,12 +44,9 @@ export async function readOperationalFigures(ctx: ServiceContext): Promise<Opera
   const signaturesByStatus = Object.fromEntries(signatureStatuses.map((status) => [status, 0])) as Record<SignatureStatus, number>;
   Object.assign(signaturesByStatus, small, { confirmed: (signatureTotal?.n ?? 0) - small.pending - small.invalidated - small.fraudulent - small.erased });
 
-  const outboxByStatus: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
-  for (const row of outboxSmall) outboxByStatus[row.status] = row.n;
-  outboxByStatus.sent = (outboxTotal?.n ?? 0) - outboxByStatus.pending - outboxByStatus.failed;
 
   const mailingsByStatus = Object.fromEntries(mailingStatuses.map((status) => [status, 0])) as Record<MailingStatus, number>;
   for (const row of mailingRows) mailingsByStatus[row.status] = row.n;
 
-  return { signaturesByStatus, outboxByStatus, outboxDue: due?.n ?? 0, mailingsByStatus, runningMailings: running };
+  return { signaturesByStatus, outboxByStatus: outbox.byStatus, outboxDue: outbox.due, mailingsByStatus, runningMailings: running };
 }

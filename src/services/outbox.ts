@@ -1,18 +1,16 @@
-import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { deliveries, emailSuppressions, mailings, outbox } from '../db/schema.js';
 import { uuidPattern } from '../lib/ids.js';
+import { isHeld, outboxStore } from '../outbox/outbox-store.js';
+import { outboxStatuses, type OutboxStatus } from '../outbox/types.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
-import { HELD_FROM, outboxProgressStatement } from './mailings.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull } from './schemas.js';
 import { normalizeEmail } from './signatures.js';
 import { maskAddress, maskAddressesIn } from '../lib/mask.js';
-
-export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
-export type OutboxStatus = (typeof outboxStatuses)[number];
 
 export const OutboxListQuery = v.object({
   ...PageQuery.entries,
@@ -72,7 +70,7 @@ function toView(row: ItemRow): OutboxItemView {
     attempts: row.attempts,
     // Masked when stored since 0.2; rows failed before that may still quote the address.
     lastError: row.lastError === null ? null : maskAddressesIn(row.lastError),
-    nextAttemptAt: row.status === 'pending' && row.nextAttemptAt < HELD_FROM ? new Date(row.nextAttemptAt).toISOString() : null,
+    nextAttemptAt: row.status === 'pending' && !isHeld(row.nextAttemptAt) ? new Date(row.nextAttemptAt).toISOString() : null,
     createdAt: new Date(row.createdAt).toISOString(),
     sentAt: isoOrNull(row.sentAt),
     mailingId: row.mailingId,
@@ -133,30 +131,15 @@ export async function retryOutboxMessage(ctx: ServiceContext, idParam: string): 
   }
 
   const now = ctx.clock.now();
-  const statements: WriteStatement[] = [
-    ctx.db.db
-      .update(outbox)
-      .set({
-        status: 'pending',
-        attempts: 0,
-        nextAttemptAt: mailing?.status === 'paused' ? HELD_FROM : now,
-        lastError: null,
-        lockedBy: null,
-        lockedUntil: null,
-      })
-      .where(and(eq(outbox.id, row.id), eq(outbox.status, 'failed'))),
-    ctx.db.db
-      .update(deliveries)
-      .set({ status: 'queued', lastError: null, updatedAt: now })
-      .where(and(eq(deliveries.outboxId, row.id), eq(deliveries.channel, 'email'), sql`exists (select 1 from ${outbox} where ${outbox.id} = ${row.id} and ${outbox.status} = 'pending')`)),
-  ];
+  const store = outboxStore(ctx);
+  const statements: WriteStatement[] = store.retryFailed(row.id, now, { held: mailing?.status === 'paused' });
   if (row.mailingId) {
     statements.push(
       ctx.db.db
         .update(mailings)
         .set({ status: 'running', finishedAt: null, lockedBy: null, lockedUntil: null, updatedAt: now })
         .where(and(eq(mailings.id, row.mailingId), eq(mailings.status, 'finished'))),
-      outboxProgressStatement(ctx, row.mailingId, now),
+      store.syncMailingProgress(row.mailingId, now),
     );
   }
   await ctx.db.atomic(statements);

@@ -1,11 +1,12 @@
-import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { bounces, campaigns, emailSuppressions, outbox, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
+import { bounces, campaigns, emailSuppressions, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
 import { newMessageId } from '../mail/messages.js';
 import type { PrivacyEmailInput } from '../mail/privacy-email.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import { flushErasedData, planAddressErasure } from './anonymise.js';
 import type { ServiceContext } from './context.js';
 import { RateLimited, ValidationFailed } from './errors.js';
@@ -54,9 +55,6 @@ WHERE (EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "stat
     OR EXISTS (SELECT 1 FROM "signature_submissions" WHERE "email_normalized" = ? AND "name" <> ''))
   AND (SELECT count(*) FROM "privacy_requests" WHERE "email_normalized" = ? AND "created_at" > ?) < ?`;
 
-const QUEUE_PRIVACY_EMAIL_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
-SELECT ?, 'privacy', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM "privacy_requests" WHERE "id" = ?)`;
-
 /**
  * A supporter asks for a link to export, erase or manage what is held about
  * an address. The answer never depends on the address: the link is mailed
@@ -90,10 +88,10 @@ export async function requestPrivacyLink(
       sql: HOLD_REQUEST_SQL,
       params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized, now - windowMs, limit],
     }),
-    ctx.db.statement({
-      sql: QUEUE_PRIVACY_EMAIL_SQL,
-      params: [outboxId, input.email.trim(), newMessageId(ctx.mailFrom, outboxId), JSON.stringify(message), now, now, nonce],
-    }),
+    ...outboxStore(ctx).enqueue(
+      [{ id: outboxId, kind: 'privacy', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now }],
+      { kind: 'privacy-request', id: nonce },
+    ),
   ]);
   return { status: 'accepted' };
 }
@@ -211,11 +209,7 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
   const recipients = new Set([emailNormalized]);
   for (const { signature } of signatureRows) recipients.add(signature.email.trim());
   for (const { submission } of submissionRows) if (submission.email !== '') recipients.add(submission.email.trim());
-  const emailRows = await ctx.db.db
-    .select({ kind: outbox.kind, status: outbox.status, attempts: outbox.attempts, createdAt: outbox.createdAt, sentAt: outbox.sentAt })
-    .from(outbox)
-    .where(sql`${outbox.kind} <> 'letter-delivery' AND (${or(inArray(outbox.recipient, [...recipients]), sql`lower(trim(${outbox.recipient})) = ${emailNormalized}`)})`)
-    .orderBy(outbox.createdAt);
+  const emailRows = await outboxStore(ctx).messagesTo([...recipients], emailNormalized);
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     format: 'signet-personal-data/1',

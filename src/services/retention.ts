@@ -1,5 +1,6 @@
 import { and, inArray, lte, sql } from 'drizzle-orm';
 import { campaigns, signatureSubmissions, signatures } from '../db/schema.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import { retireLegacySecrets } from './installation.js';
 import { anonymiseCampaignSignatures, flushErasedData } from './anonymise.js';
 import { IP_HASH_RETENTION_DAYS, type ServiceContext } from './context.js';
@@ -108,18 +109,9 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
         `UPDATE "signature_submissions" SET "ip_hash" = NULL WHERE "id" IN (SELECT "id" FROM "signature_submissions" WHERE "ip_hash" IS NOT NULL AND "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
         [ipHashesBefore],
       )),
-    outboxBodiesCleared: await inSlices(
-      ctx,
-      `UPDATE "outbox" SET "message" = NULL WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'sent' AND "message" IS NOT NULL LIMIT ${SLICE}) RETURNING 1`,
-      [],
-    ),
+    outboxBodiesCleared: await outboxStore(ctx).eraseSentBodies(),
     // Letters to targets keep their address: it is the target's, and the delivery record needs it.
-    outboxAddressesCleared: await inSlices(
-      ctx,
-      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
-        WHERE "status" IN ('sent', 'failed') AND "kind" <> 'letter-delivery' AND coalesce("sent_at", "created_at") < ? AND "recipient" NOT LIKE 'erased:%' LIMIT ${SLICE}) RETURNING 1`,
-      [pendingBefore],
-    ),
+    outboxAddressesCleared: await outboxStore(ctx).eraseFinishedAddresses(pendingBefore),
     privacyRequestsExpired: await inSlices(
       ctx,
       `UPDATE "privacy_requests" SET "status" = 'expired', "email_normalized" = NULL WHERE "id" IN (SELECT "id" FROM "privacy_requests" WHERE "status" = 'pending' AND "expires_at" < ? LIMIT ${SLICE}) RETURNING 1`,

@@ -1,13 +1,14 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
-import { startsWithEastAsianLetter, toInitials } from '../letters/signatory-names.js';
+import { startsWithEastAsianLetter, toInitials } from '../letters/template/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
 import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
 import { sha256Hex } from '../lib/secrets.js';
 import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
+import { outboxStore } from '../outbox/outbox-store.js';
 import { loadBlocklist } from './blocklist.js';
 import { findCampaignForSigning } from './campaigns.js';
 import type { ServiceContext } from './context.js';
@@ -137,10 +138,6 @@ const RECORD_FRAUDULENT_SQL = `INSERT INTO "signatures" ("id", "campaign_id", "e
 VALUES (${placeholders(4 + submittedColumns.length)}, 'fraudulent')
 ON CONFLICT ("campaign_id", "email_normalized") DO NOTHING`;
 
-// The email is queued only if the submission was held.
-const QUEUE_CONFIRMATION_SQL = `INSERT INTO "outbox" ("id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at")
-SELECT ?, 'confirmation', ?, ?, ?, 'pending', 0, ?, ? WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`;
-
 /**
  * Records a signing request and queues its confirmation email, in one atomic
  * write. The signature itself is written only when the request is confirmed:
@@ -216,10 +213,11 @@ export async function signCampaign(
       sql: HOLD_SUBMISSION_SQL,
       params: [nonce, campaign.id, emailNormalized, now, expiresAt, ...submittedValues, emailNormalized, now - windowMs, limit, campaign.id, emailNormalized],
     }),
-    ctx.db.statement({
-      sql: QUEUE_CONFIRMATION_SQL,
-      params: [outboxId, input.email.trim(), newMessageId(ctx.mailFrom, outboxId), JSON.stringify(message), now, now, nonce],
-    }),
+    // The email is queued only if the submission was held.
+    ...outboxStore(ctx).enqueue(
+      [{ id: outboxId, kind: 'confirmation', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now }],
+      { kind: 'submission', id: nonce },
+    ),
   ]);
   return { status: 'pending' };
 }

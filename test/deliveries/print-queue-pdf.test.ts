@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { letters as letterRows } from '../../src/db/schema.js';
-import { composePrintQueuePdf, type PrintQueueEntry } from '../../src/letters/print-queue-pdf.js';
+import type { PrintQueueEntry } from '../../src/letters/letter-ports.js';
+import { nodeFontFaces } from '../../src/letters/node/font-files.js';
+import { composePrintQueuePdf } from '../../src/letters/pdf/print-queue-pdf.js';
 import { createTestApp } from '../helpers/app.js';
 import { parsePdfBytes } from '../letters/helpers.js';
 import { deliver, EMBASSY_NAME, scopedToken, setupLetters, type TestApp } from './helpers.js';
@@ -140,7 +142,7 @@ describe('composePrintQueuePdf', () => {
       country: i % 2 === 0 ? 'US' : 'KR',
       pdf: letter,
     }));
-    const composed = await composePrintQueuePdf({ generatedAt: Date.UTC(2027, 8, 22, 9, 30), entries });
+    const composed = await composePrintQueuePdf({ generatedAt: Date.UTC(2027, 8, 22, 9, 30), entries }, nodeFontFaces);
     expect(composed.coverPages).toBeGreaterThan(1);
     expect(composed.letterPages).toBe(70);
 

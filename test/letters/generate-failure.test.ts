@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { letterBatches, letters } from '../../src/db/schema.js';
-import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
+import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { generateLetters } from '../../src/services/letters.js';
 import { createTestApp, repoLettersDir } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractText, getDocumentProxy } from 'unpdf';
-import { loadOrganisation, loadTemplate, type LetterInput, type LetterLanguage, type Signatory } from '../../src/letters/index.js';
+import type { LetterInput, LetterLanguage, Signatory } from '../../src/letters/index.js';
+import { loadOrganisation, loadTemplate } from '../../src/letters/node/index.js';
 
 export const lettersDir = fileURLToPath(new URL('../../letters', import.meta.url));
 

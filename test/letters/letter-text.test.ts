@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { countAppendixPages, AppendixCursor, regionLines } from '../../src/letters/appendix-plan.js';
-import { hanFaceForSignatory, splitRuns, type FaceScript } from '../../src/letters/font-runs.js';
-import { formatLetterDate } from '../../src/letters/letter-date.js';
-import { letterGeometry } from '../../src/letters/letter-geometry.js';
-import { attachClosingPunctuation, parseInline, parseMarkdown } from '../../src/letters/markdown.js';
-import { addressBlockLines } from '../../src/letters/postal-address.js';
-import { nameForLetter, toInitials } from '../../src/letters/signatory-names.js';
+import { countAppendixPages, AppendixCursor, regionLines } from '../../src/letters/template/appendix-plan.js';
+import { hanFaceForSignatory, splitRuns, type FaceScript } from '../../src/letters/pdf/font-runs.js';
+import { formatLetterDate } from '../../src/letters/template/letter-date.js';
+import { letterGeometry } from '../../src/letters/pdf/letter-geometry.js';
+import { attachClosingPunctuation, parseInline, parseMarkdown } from '../../src/markdown/markdown.js';
+import { addressBlockLines } from '../../src/letters/template/postal-address.js';
+import { nameForLetter, toInitials } from '../../src/letters/template/signatory-names.js';
 
 describe('initials', () => {
   it('takes the first letter of each part, keeping hyphens', () => {

@@ -10,8 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { renderLetter, type LetterLanguage, type Signatory } from '../../src/letters/index.js';
-import { appendixStrings } from '../../src/letters/letter-strings.js';
+import type { LetterLanguage, Signatory } from '../../src/letters/index.js';
+import { renderLetter } from '../../src/letters/node/index.js';
+import { appendixStrings } from '../../src/letters/template/letter-strings.js';
 import { letterInput, mixedSignatories, parsePdf } from './helpers.js';
 
 const outDir = resolve(process.argv[2] ?? 'test-artifacts/letters');

@@ -4,7 +4,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { renderLetter, type LetterInput, type Signatory } from '../../src/letters/index.js';
+import type { LetterInput, Signatory } from '../../src/letters/index.js';
+import { renderLetter } from '../../src/letters/node/index.js';
 import { embassyTarget, embeddedFontNames, letterInput, mixedSignatories, numberedSignatories, parsePdf, parsePdfBytes, withTempDir, type ParsedPdf } from './helpers.js';
 
 const render = (input: LetterInput, options = {}) =>

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLetterRenderPool, renderLetter, renderLetterInWorker, TemplateError } from '../../src/letters/index.js';
+import { TemplateError } from '../../src/letters/index.js';
+import { createLetterRenderPool, renderLetter, renderLetterInWorker } from '../../src/letters/node/index.js';
 import { letterInput, numberedSignatories, parsePdf, parsePdfBytes, withTempDir } from './helpers.js';
 
 describe('rendering on a worker thread', () => {

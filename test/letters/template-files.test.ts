@@ -1,7 +1,8 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listTemplates, loadOrganisation, loadTemplate, TemplateError } from '../../src/letters/index.js';
+import { TemplateError } from '../../src/letters/index.js';
+import { listTemplates, loadOrganisation, loadTemplate } from '../../src/letters/node/index.js';
 import { lettersDir, withTempDir } from './helpers.js';
 
 const rejection = async (promise: Promise<unknown>): Promise<TemplateError> => {

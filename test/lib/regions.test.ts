@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { countryOfRegion, isRegionCode, isRegionOf, regionName, regionOptions, regionsOf } from '../../src/lib/regions.js';
-import { publicRegionTotals } from '../../src/letters/region-totals.js';
+import { publicRegionTotals } from '../../src/letters/template/region-totals.js';
 
 describe('ISO 3166-2 regions', () => {
   it('know first-level subdivisions only, each of its own country', () => {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TemplateError } from '../../src/letters/template-error.js';
-import { loadUpdateTemplate } from '../../src/letters/template-files.js';
-import { parseUpdateTemplateSource, renderUpdateTemplate } from '../../src/letters/update-template.js';
+import { TemplateError } from '../../src/letters/template/template-error.js';
+import { loadUpdateTemplate } from '../../src/letters/node/template-files.js';
+import { parseUpdateTemplateSource, renderUpdateTemplate } from '../../src/letters/template/update-template.js';
 import { renderEmailMarkdown } from '../../src/mail/markdown-email.js';
 import { repoLettersDir } from '../helpers/app.js';
 

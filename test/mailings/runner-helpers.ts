@@ -2,7 +2,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { expect } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { campaigns, mailings, outbox } from '../../src/db/schema.js';
-import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
+import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import type { MailTransport, OutgoingMail } from '../../src/mail/transport.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signatures } from '../../src/db/schema.js';
-import { createLocalLetterPorts } from '../../src/letters/letter-store.js';
+import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { OutboxSender } from '../../src/mail/outbox-sender.js';
 import { SmtpTransport } from '../../src/mail/smtp-transport.js';

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { deliveries } from '../../src/db/schema.js';
-import { createLetterFiles } from '../../src/letters/letter-store.js';
+import { createLetterFiles } from '../../src/letters/node/letter-store.js';
 import { IppPrinter } from '../../src/printing/ipp-printer.js';
 import type { Printer } from '../../src/printing/printer.js';
 import type { ServiceContext } from '../../src/services/context.js';

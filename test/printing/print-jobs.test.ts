@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../../src/config.js';
 import { deliveries } from '../../src/db/schema.js';
-import { createLetterFiles } from '../../src/letters/letter-store.js';
+import { createLetterFiles } from '../../src/letters/node/letter-store.js';
 import { IppPrinter } from '../../src/printing/ipp-printer.js';
 import { PrinterError, type PrintDocument, type Printer, type PrintJobState } from '../../src/printing/printer.js';
 import { runPrintJobs } from '../../src/services/print-jobs.js';

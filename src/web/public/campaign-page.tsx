@@ -1,6 +1,6 @@
 import { raw } from 'hono/html';
 import type { getPublicCampaign } from '../../services/campaigns.js';
-import type { Organisation } from '../../letters/types.js';
+import type { Organisation } from '../../letters/template/types.js';
 import { IP_HASH_RETENTION_DAYS, type PrivacySettings } from '../../services/context.js';
 import { countryName, countryOptionsHtml } from '../i18n/countries.js';
 import { regionCountries, regionOptgroupsHtml } from '../i18n/region-options.js';

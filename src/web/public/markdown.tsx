@@ -1,10 +1,10 @@
 import type { Child } from 'hono/jsx';
-import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../../letters/markdown-links.js';
-import { parseInline, parseMarkdown, type InlineSpan } from '../../letters/markdown.js';
+import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../../markdown/markdown-links.js';
+import { parseInline, parseMarkdown, type InlineSpan } from '../../markdown/markdown.js';
 
 /**
  * An organiser's campaign body (Markdown) as page elements. The dialect is
- * the letters' and update emails' one (src/letters/markdown.ts, with links as
+ * the letters' and update emails' one (src/markdown/markdown.ts, with links as
  * in src/mail/markdown-email.ts): paragraphs, headings, lists, emphasis and
  * `[label](url)`, `<url>` or bare-URL links. Nothing the organiser typed is
  * markup: every character goes through hono/jsx's escaping, and only

@@ -3,7 +3,7 @@ import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../http/env.js';
 import type { LetterPorts } from '../../letters/letter-ports.js';
-import type { Organisation } from '../../letters/types.js';
+import type { Organisation } from '../../letters/template/types.js';
 import { catalogs, type Messages, type PageLanguage } from '../i18n/index.js';
 import { Layout, type PageMeta } from '../layout.js';
 

@@ -13,7 +13,7 @@ import {
   signCampaign,
   TokenExpired,
 } from '../../services/signatures.js';
-import { toInitials } from '../../letters/signatory-names.js';
+import { toInitials } from '../../letters/template/signatory-names.js';
 import { siteStylesheet } from '../assets/index.js';
 import { readFormFields } from '../form-body.js';
 import { countryCodes, defaultCountry } from '../i18n/countries.js';

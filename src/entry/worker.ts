@@ -1,0 +1,246 @@
+/**
+ * The Cloudflare Workers runtime (PRODUCT.md §10): the same `createApp(deps)`
+ * as Node, with D1 for the database, R2 for letter PDFs, Queues for the
+ * outbox and Cron Triggers for the periodic work.
+ *
+ * - `fetch` serves the app. When a request queued mail, the rows are
+ *   dispatched after the response (`waitUntil`): leased and published as
+ *   queue messages.
+ * - `queue` sends the rows a message names and acknowledges it once each row
+ *   is marked sent, failed, or rescheduled; a message that keeps failing goes
+ *   to the dead-letter queue, whose consumer marks its rows failed so an
+ *   organiser sees them (and can retry them) in the outbox.
+ * - `scheduled` runs every minute: due mailings (bounded, resumed at the next
+ *   minute), the dispatch sweep (rows whose lease ran out or whose retry is
+ *   due), count folding; and hourly the retention job.
+ *
+ * Nothing here may import Node-only code: wrangler bundles this file and
+ * everything it reaches.
+ */
+import type { D1Database, ExecutionContext, MessageBatch, Queue, R2Bucket, ScheduledController } from '@cloudflare/workers-types';
+import { createApp, type AppDeps } from '../app.js';
+import { loadWorkerSettings, type WorkerSettings } from '../config.js';
+import { CloudflareD1Database } from '../db/d1.js';
+import { systemClock } from '../lib/clock.js';
+import { Keyring } from '../lib/keyring.js';
+import { createJsonLogger, type Logger } from '../lib/logger.js';
+import type { MailTransport } from '../mail/transport.js';
+import { BatchingAuditSink } from '../services/audit.js';
+import type { ServiceContext } from '../services/context.js';
+import { runRetention } from '../services/retention.js';
+import { foldSignatureCounts } from '../services/signatures.js';
+import { workerApiReferenceScript } from './worker-api-reference.js';
+import { createWorkerLetterPorts } from '../letters/worker/worker-letter-ports.js';
+import { lettersBundle } from '../../.wrangler/generated/letters-bundle.js';
+import { workerFonts } from '../letters/worker/fonts.js';
+import { WorkerSmtpTransport } from '../mail/worker-smtp-transport.js';
+import { HttpMailTransport } from '../mail/http-mail-transport.js';
+import { deliverOutbox } from '../outbox/deliver.js';
+import { outboxStore } from '../outbox/outbox-store.js';
+import { runDueMailings } from '../mailings/runner.js';
+
+/** The bindings declared in wrangler.toml, and the settings as vars and secrets. */
+export type WorkerEnv = Record<string, unknown> & {
+  DB: D1Database;
+  LETTERS: R2Bucket;
+  OUTBOX: Queue<OutboxQueueMessage>;
+};
+
+/** One queue message: outbox rows leased for dispatch (ids), sent by the consumer. */
+export type OutboxQueueMessage = { ids: string[] };
+
+/** How long a dispatched row stays leased to the queue before the sweep publishes it again. */
+const DISPATCH_LEASE_MS = 10 * 60_000;
+/** Rows per dispatch; one queue message carries at most this many ids. */
+const DISPATCH_LIMIT = 500;
+const IDS_PER_MESSAGE = 20;
+/** A mailing pass stops starting new batches after this long, well inside a cron invocation's limits. */
+const MAILING_PASS_MS = 20_000;
+const RETENTION_MINUTE = 17;
+
+type Runtime = {
+  settings: WorkerSettings;
+  logger: Logger;
+  ctx: ServiceContext;
+  deps: AppDeps;
+  app: ReturnType<typeof createApp>;
+  audit: BatchingAuditSink;
+  /** Set when a request queued mail; the response's `waitUntil` dispatches it. */
+  mailQueued: boolean;
+};
+
+let runtime: Promise<Runtime> | null = null;
+
+/** Built once per isolate from `env` (bindings and settings do not change within one). */
+function runtimeFor(env: WorkerEnv): Promise<Runtime> {
+  runtime ??= buildRuntime(env).catch((error: unknown) => {
+    runtime = null;
+    throw error;
+  });
+  return runtime;
+}
+
+async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
+  const settings = loadWorkerSettings(env);
+  const logger = createJsonLogger(settings.LOG_LEVEL);
+  const keys = await Keyring.create(settings.SECRET_KEY, settings.SECRET_KEY_PREVIOUS);
+  const database = new CloudflareD1Database(env.DB);
+  const publicUrl = settings.PUBLIC_URL.replace(/\/+$/, '');
+  const ctx: ServiceContext = {
+    db: database,
+    clock: systemClock,
+    logger,
+    publicUrl,
+    mailFrom: settings.MAIL_FROM,
+    confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
+    keys,
+    privacy: {
+      retentionDays: settings.RETENTION_DAYS,
+      pendingTtlDays: settings.PENDING_TTL_DAYS,
+      publicRegionMin: settings.PUBLIC_REGION_MIN,
+      emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
+    },
+  };
+  // Written at the end of each request (waitUntil), not on a timer: an isolate may be frozen between requests.
+  const audit = new BatchingAuditSink(database, logger);
+  const state = { mailQueued: false };
+  const deps: AppDeps = {
+    database,
+    audit,
+    clock: systemClock,
+    logger,
+    publicUrl,
+    mailFrom: settings.MAIL_FROM,
+    confirmTokenTtlMs: ctx.confirmTokenTtlMs,
+    adminToken: settings.ADMIN_TOKEN,
+    signRateLimit: settings.SIGN_RATE_LIMIT,
+    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
+    // Cloudflare sets the client's address; there is no proxy of ours in front.
+    trustProxy: false,
+    clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,
+    keys,
+    privacy: ctx.privacy,
+    onMailQueued: () => {
+      state.mailQueued = true;
+    },
+    letters: letterPorts(env),
+    metricsToken: settings.METRICS_TOKEN,
+    apiReferenceScript: workerApiReferenceScript,
+  };
+  const app = createApp(deps);
+  return {
+    settings,
+    logger,
+    ctx,
+    deps,
+    app,
+    audit,
+    get mailQueued() {
+      return state.mailQueued;
+    },
+    set mailQueued(value: boolean) {
+      state.mailQueued = value;
+    },
+  };
+}
+
+function letterPorts(env: WorkerEnv) {
+  return createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts: workerFonts });
+}
+
+function mailTransport(settings: WorkerSettings, env: WorkerEnv): MailTransport {
+  const letters = letterPorts(env);
+  const readAttachment = (storedPath: string) => letters.files.readBytes(storedPath);
+  if (settings.MAIL_API_URL) return new HttpMailTransport({ url: settings.MAIL_API_URL, token: settings.MAIL_API_TOKEN ?? '', readAttachment });
+  return new WorkerSmtpTransport({ url: settings.SMTP_URL!, readAttachment });
+}
+
+/** The owner name of this isolate's leases (the dispatcher's rows are leased to the queue). */
+const DISPATCH_OWNER = 'queue';
+
+/** Leases due rows and publishes their ids; a row is published once per lease. */
+async function dispatch(run: Runtime, env: WorkerEnv): Promise<number> {
+  let published = 0;
+  for (;;) {
+    const ids = await outboxStore(run.ctx).dispatchDue(DISPATCH_OWNER, DISPATCH_LIMIT, DISPATCH_LEASE_MS);
+    if (ids.length === 0) return published;
+    const messages = [];
+    for (let start = 0; start < ids.length; start += IDS_PER_MESSAGE) messages.push({ body: { ids: ids.slice(start, start + IDS_PER_MESSAGE) } });
+    // sendBatch takes at most 100 messages.
+    for (let start = 0; start < messages.length; start += 100) await env.OUTBOX.sendBatch(messages.slice(start, start + 100));
+    published += ids.length;
+    if (ids.length < DISPATCH_LIMIT) return published;
+  }
+}
+
+async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
+  const transport = mailTransport(run.settings, env);
+  const consumer = `consumer-${crypto.randomUUID()}`;
+  try {
+    for (const message of batch.messages) {
+      try {
+        await deliverOutbox(
+          {
+            database: run.ctx.db,
+            transport,
+            clock: run.ctx.clock,
+            logger: run.logger,
+            from: run.settings.MAIL_FROM,
+            links: { publicUrl: run.ctx.publicUrl, keys: run.ctx.keys },
+            // Each consumer invocation leases under its own name, taking rows over from the dispatcher.
+            owner: consumer,
+            dispatcher: DISPATCH_OWNER,
+            leaseMs: DISPATCH_LEASE_MS,
+          },
+          { ids: message.body.ids },
+        );
+        // Every row is now sent, failed, or rescheduled (the sweep dispatches it again when due).
+        message.ack();
+      } catch (error) {
+        run.logger.error('outbox message not delivered; retried', { error: error instanceof Error ? error.message : String(error), attempts: message.attempts });
+        message.retry();
+      }
+    }
+  } finally {
+    await transport.close();
+  }
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, executionContext: ExecutionContext): Promise<Response> {
+    const run = await runtimeFor(env);
+    const response = await run.app.fetch(request, env, executionContext as never);
+    executionContext.waitUntil(run.audit.flush());
+    if (run.mailQueued) {
+      run.mailQueued = false;
+      executionContext.waitUntil(dispatch(run, env).catch((error: unknown) => run.logger.error('dispatch failed; the sweep retries', { error: String(error) })));
+    }
+    return response;
+  },
+
+  async queue(batch: MessageBatch<OutboxQueueMessage>, env: WorkerEnv): Promise<void> {
+    const run = await runtimeFor(env);
+    if (batch.queue.endsWith('-dlq')) {
+      // Messages that failed every retry: their rows are marked failed, visible and retryable in the outbox.
+      for (const message of batch.messages) {
+        const failed = await outboxStore(run.ctx).failLeased(DISPATCH_OWNER, message.body.ids, 'dead-lettered: the queue consumer failed on every attempt');
+        run.logger.error('outbox rows dead-lettered', { rows: failed });
+        message.ack();
+      }
+      return;
+    }
+    await deliverMessages(run, env, batch);
+  },
+
+  async scheduled(controller: ScheduledController, env: WorkerEnv): Promise<void> {
+    const run = await runtimeFor(env);
+    const letters = letterPorts(env);
+    {
+      const mailings = await runDueMailings({ ctx: run.ctx, letters, logger: run.logger }, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + MAILING_PASS_MS });
+      const folded = await foldSignatureCounts(run.ctx);
+      const dispatched = await dispatch(run, env);
+      run.logger.info('cron', { mailings, folded, dispatched });
+      if (new Date(controller.scheduledTime).getUTCMinutes() === RETENTION_MINUTE) run.logger.info('retention', { ...(await runRetention(run.ctx)) });
+    }
+  },
+};

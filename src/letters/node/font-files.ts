@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fontFiles, FontFaces, type FaceName, type FaceWeight, type FontFace, type FontSource } from '../pdf/font-faces.js';
+import type { FaceScript } from '../pdf/font-runs.js';
+
+const require = createRequire(import.meta.url);
+
+/** Path of a face's TTF inside its @expo-google-fonts package in node_modules. */
+export function fontFilePath(script: FaceScript, weight: FaceWeight): string {
+  return require.resolve(fontFiles[`${script}-${weight}`]);
+}
+
+/** The letter faces from node_modules, each file read when a letter first needs it. */
+export const nodeFontSource: FontSource = {
+  load(face: FaceName) {
+    const [script, weight] = face.split('-') as [FaceScript, FaceWeight];
+    return readFileSync(fontFilePath(script, weight));
+  },
+};
+
+/** The faces of this process (or render thread), shared by every letter rendered in it. */
+export const nodeFontFaces = new FontFaces(nodeFontSource);
+
+/** The shared face for a script and weight, loading its file on first use only. */
+export function fontFace(script: FaceScript, weight: FaceWeight): FontFace {
+  return nodeFontFaces.get(script, weight);
+}

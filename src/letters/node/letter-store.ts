@@ -1,0 +1,107 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { isLetterFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
+import type { LetterFiles, LetterPorts } from '../letter-ports.js';
+import type { LetterInput, RenderOptions, RenderResult } from '../template/types.js';
+import { nodeFontFaces } from './font-files.js';
+import { renderLetter } from './render-letter.js';
+import type { LetterRenderPool } from './render-pool.js';
+import { createTemplateFiles } from './template-files.js';
+
+/**
+ * Letter PDFs on the local disk: `<dataDir>/letters/<batchId>/<letterId>.pdf`. Only paths of
+ * that exact shape are built or opened (src/letters/letter-files.ts), so a stored path can never
+ * reach outside the directory.
+ */
+export function createLetterFiles(dataDir: string): LetterFiles {
+  const root = resolve(dataDir);
+  return {
+    async pathFor(batchId, letterId) {
+      const stored = letterFileName(batchId, letterId);
+      await mkdir(join(root, letterBatchPrefix(batchId)), { recursive: true });
+      return { stored, output: join(root, stored) };
+    },
+    async openRead(stored) {
+      if (!isLetterFileName(stored)) return null;
+      const path = join(root, stored);
+      try {
+        const { size } = await stat(path);
+        return { body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes: size };
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async readBytes(stored) {
+      if (!isLetterFileName(stored)) return null;
+      try {
+        return await readFile(join(root, stored));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async removeBatch(batchId) {
+      await rm(join(root, letterBatchPrefix(batchId)), { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Renders into a PassThrough and hands back a web stream once the first chunk is out: errors
+ * found before any byte (the template, the organisation file) reject instead, so the caller can
+ * still answer with an error status. A later failure errors the stream (never a short PDF).
+ */
+async function streamRender(render: (destination: PassThrough) => Promise<RenderResult>): Promise<ReadableStream<Uint8Array>> {
+  const destination = new PassThrough();
+  const reader = (Readable.toWeb(destination) as ReadableStream<Uint8Array>).getReader();
+  const rendered = render(destination);
+  // The stream carries any later failure to the reader; the promise must not go unhandled.
+  rendered.catch(() => undefined);
+  let first: Awaited<ReturnType<typeof reader.read>>;
+  try {
+    first = await reader.read();
+  } catch (error) {
+    await rendered;
+    throw error;
+  }
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(first.value);
+    },
+    async pull(controller) {
+      const next = await reader.read();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
+
+export type LocalLetterPortsOptions = {
+  /** The templates and `organisation.json` (the repository's `letters/`). */
+  lettersDir: string;
+  /** DATA_DIR: the PDFs go to its `letters/` folder. */
+  dataDir: string;
+  /** Renders on worker threads when given; in process otherwise. */
+  pool?: LetterRenderPool | undefined;
+};
+
+/** Templates from a directory, PDFs on the local disk, rendering on the pool or in process. */
+export function createLocalLetterPorts(options: LocalLetterPortsOptions): LetterPorts {
+  const render = (input: LetterInput, output: string | PassThrough, renderOptions: RenderOptions) =>
+    options.pool ? options.pool.render(input, output, renderOptions) : renderLetter(input, output, renderOptions);
+  return {
+    ...createTemplateFiles(options.lettersDir),
+    renderToFile: (input, output, renderOptions) => render(input, output, renderOptions),
+    renderToStream: (input, renderOptions) => streamRender((destination) => render(input, destination, renderOptions)),
+    // Loaded on first use: pdf-lib is large, and every CLI command and server start would pay for it.
+    composePrintQueue: async (document) => (await import('../pdf/print-queue-pdf.js')).composePrintQueuePdf(document, nodeFontFaces),
+    files: createLetterFiles(options.dataDir),
+  };
+}

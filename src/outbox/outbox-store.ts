@@ -1,0 +1,491 @@
+/**
+ * The outbox protocol: the one place that leases outbox rows and changes
+ * their status. Services, the mailing runner, the sender, the dispatcher and
+ * the queue consumer go through `OutboxStore`; no other module writes SQL
+ * that changes an outbox row's status or lease.
+ *
+ * States
+ *   pending ─claim─▶ pending + lease ─markSent─────▶ sent      (final; body erased)
+ *                                    ─markFailed───▶ failed    (an organiser may retry it)
+ *                                    ─retryLater───▶ pending, due later, one attempt counted
+ *                                    ─defer────────▶ pending, due later, no attempt counted
+ *                                    ─releaseLeases▶ pending, as it was
+ *   A pending row is due when `next_attempt_at <= now`. A paused mailing's
+ *   rows are held: `next_attempt_at` moved to HELD_FROM + the delay they had
+ *   left, beyond any real time, so no claim sees them as due; release moves
+ *   them back to now + that delay, so a paced mailing carries on at its pace
+ *   rather than in one burst. Both are idempotent: only unheld rows are held
+ *   and only held rows released.
+ *
+ * Leases
+ *   `locked_by` (an owner: a sender, the dispatcher, a queue consumer; unique
+ *   per process or invocation) and `locked_until`. A lease is live while
+ *   `locked_until >= now`; a dead one (its owner crashed, or its queue
+ *   message never came) is anyone's to take. Claims are one
+ *   UPDATE … RETURNING each, so two owners can never both lease a row, and
+ *   every write after the claim is conditional on still holding the lease
+ *   and the row still pending, so an owner whose lease was taken over
+ *   changes nothing. A lease must outlast the longest send, or a message may
+ *   be sent twice; a crash sends at most the messages in flight twice.
+ *
+ * Who may change what
+ *   - enqueue: a service or the runner, in the same atomic unit as the
+ *     business write it follows from, guarded by it (EnqueueGuard), so mail
+ *     goes out if and only if that write committed (a transactional outbox).
+ *     A mailing's rows are unique per (mailing_id, recipient_key).
+ *   - claim, claimByIds, dispatchDue: whoever sends or publishes.
+ *     dispatchDue leases due rows for the dispatcher, which publishes their
+ *     ids as queue messages: a row is published once per lease, and when the
+ *     lease runs out unconsumed a sweep dispatches it again. claimByIds (the
+ *     consumer) takes rows the dispatcher holds, or whose lease is dead;
+ *     never a row sent, failed, held, not due, or under another live lease.
+ *   - markSent, markFailed, retryLater, defer, releaseLeases: the lease
+ *     holder only. failLeased: the dispatcher, for the rows of a queue
+ *     message that was dead-lettered and that no consumer took over.
+ *   - holdMailing, releaseMailing, cancelMailing: pause, resume and cancel,
+ *     guarded by the mailing's new status. Hold ignores leases (a send in
+ *     flight finishes; a row it puts back for a retry is held again by
+ *     sweepMailings); cancel leaves rows under a live lease to finish.
+ *   - retryFailed: an organiser, failed → pending with attempts from 0.
+ *   - erase (privacy), eraseSentBodies and eraseFinishedAddresses (retention):
+ *     personal data out; a pending row erased fails.
+ *
+ * Every statement runs on better-sqlite3 and on D1: id lists are one JSON
+ * parameter read with json_each, never one parameter per id (D1 binds at
+ * most 100).
+ */
+import { and, count, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import type { Database, WriteStatement } from '../db/database.js';
+import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/schema.js';
+import type { Clock } from '../lib/clock.js';
+import type {
+  ClaimedRow,
+  EnqueueGuard,
+  MailingCursor,
+  MailingProgress,
+  MessageToAddress,
+  NewOutboxMessage,
+  OutboxFigures,
+  OutboxStatus,
+  OutboxStore,
+} from './types.js';
+
+/** Where held rows start (see the protocol above): far beyond any real time, reversible without another column. */
+export const HELD_FROM = 1e15;
+
+/** Whether a pending row's due time means it is held (its mailing paused). */
+export function isHeld(nextAttemptAt: number): boolean {
+  return nextAttemptAt >= HELD_FROM;
+}
+
+/**
+ * An email's progress as a reader sees it, from its outbox row (for a join on
+ * `outbox`): a pending row under a live lease is being sent.
+ */
+export function sendingPhase(now: number): SQL<'queued' | 'sending' | 'sent' | 'failed'> {
+  return sql`CASE WHEN ${outbox.status} = 'sent' THEN 'sent'
+    WHEN ${outbox.status} = 'failed' THEN 'failed'
+    WHEN ${outbox.lockedUntil} > ${now} THEN 'sending'
+    ELSE 'queued' END`;
+}
+
+/**
+ * A subquery naming the outbox row of the last letter emailed to an address
+ * and sent. Walks the deliveries (one per letter) and looks each email up by
+ * key, rather than scanning the whole outbox by address.
+ */
+export function lastSentLetterEmail(emailNormalized: string): SQL {
+  return sql`SELECT o."id" FROM ${deliveries} d JOIN ${outbox} o ON o."id" = d."outbox_id"
+    WHERE d."channel" = 'email' AND o."status" = 'sent' AND lower(trim(o."recipient")) = ${emailNormalized}
+    ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
+}
+
+const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key"`;
+const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?`;
+
+/** The condition of each guard, and its parameters. */
+const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
+  submission: { sql: `EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`, params: (guard) => [guard.id] },
+  'privacy-request': { sql: `EXISTS (SELECT 1 FROM "privacy_requests" WHERE "id" = ?)`, params: (guard) => [guard.id] },
+  delivery: { sql: `EXISTS (SELECT 1 FROM "deliveries" WHERE "id" = ?)`, params: (guard) => [guard.id] },
+  'mailing-lease': {
+    sql: `EXISTS (SELECT 1 FROM "mailings" WHERE "id" = ? AND "status" = 'running' AND "locked_by" = ?)`,
+    params: (guard) => [guard.mailingId, guard.owner],
+  },
+};
+
+function guardParams(guard: EnqueueGuard): string[] {
+  return (guards[guard.kind].params as (guard: EnqueueGuard) => string[])(guard);
+}
+
+/** The INSERT for each guard and whether the row belongs to a mailing, built once (enqueue is on the signing hot path). */
+const insertSqlCache = new Map<string, string>();
+function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean): string {
+  const key = `${guard ?? ''}:${inMailing}`;
+  let text = insertSqlCache.get(key);
+  if (text === undefined) {
+    // A mailing queued again adds nobody twice; elsewhere a conflict is a bug and must fail the unit.
+    const onConflict = inMailing ? ` ON CONFLICT ("mailing_id", "recipient_key") DO NOTHING` : '';
+    text =
+      guard === undefined
+        ? `INSERT INTO "outbox" (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})${onConflict}`
+        : `INSERT INTO "outbox" (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} WHERE ${guards[guard].sql}${onConflict}`;
+    insertSqlCache.set(key, text);
+  }
+  return text;
+}
+
+const RETURNED_COLUMNS = `"id", "recipient", "message_id", "message", "attempts", "next_attempt_at", "locked_until"`;
+
+/**
+ * The claim of due rows: parameters are the owner, lease end, now, now, limit.
+ * One statement: SQLite runs the pick and the lease as a single write, so two
+ * owners can never both lease a row. The outer WHERE is only the id list, so
+ * the update looks rows up by primary key instead of walking every due row again.
+ */
+const claimSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
+    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
+  RETURNING ${RETURNED_COLUMNS}`;
+
+/** The same pick, leased for the dispatcher, which needs only the ids. */
+const dispatchSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
+    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
+  RETURNING "id"`;
+
+/**
+ * The claim of rows by id: parameters are the owner, lease end, the ids as
+ * one JSON array, now, now, the dispatcher (or null). The unary `+` keeps
+ * SQLite on the primary key (see markSentSql); a held row is never due.
+ */
+const claimByIdsSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT value FROM json_each(?)) AND +"status" = 'pending' AND +"next_attempt_at" <= ?
+    AND ("locked_until" IS NULL OR "locked_until" < ? OR "locked_by" = ?)
+  RETURNING ${RETURNED_COLUMNS}`;
+
+/**
+ * Marks a group of rows sent, by primary key. The unary `+` keeps SQLite
+ * from using outbox_due_idx for `status = 'pending'`: it otherwise prefers
+ * that index and checks every pending row against the id list, one table
+ * lookup each, so each write cost time in proportion to the whole backlog
+ * (most of the writer thread's time at 20,000 pending rows, all of it under
+ * the write lock that other senders wait for).
+ */
+const markSentSql = `UPDATE "outbox" SET "status" = 'sent', "sent_at" = ?, "message" = NULL, "attempts" = "attempts" + 1,
+  "last_error" = NULL, "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
+
+/** Hands claimed rows back (by primary key, as above). */
+const releaseSql = `UPDATE "outbox" SET "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
+
+/** Gives up on rows an owner still holds: parameters are the error, the ids as one JSON array, the owner. */
+const failLeasedSql = `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'
+  RETURNING "id"`;
+
+/** The writes of one lease holder on one row; parameters end with the id and the owner. */
+const markFailedSql = `UPDATE "outbox" SET "status" = 'failed', "attempts" = "attempts" + 1, "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" = ? AND +"locked_by" = ? AND +"status" = 'pending'`;
+const retryLaterSql = `UPDATE "outbox" SET "attempts" = "attempts" + 1, "last_error" = ?, "next_attempt_at" = ?, "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" = ? AND +"locked_by" = ? AND +"status" = 'pending'`;
+const deferSql = `UPDATE "outbox" SET "next_attempt_at" = ?, "locked_by" = NULL, "locked_until" = NULL
+  WHERE "id" = ? AND +"locked_by" = ? AND +"status" = 'pending'`;
+
+/**
+ * Outbox rows to an erased address keep what the mailing guard and the
+ * figures need (mailing, recipient key, status, times) and lose the address
+ * and the message; one still waiting is failed instead of sent. The error of
+ * a failed one can quote the address (an SMTP reply), so it goes too.
+ */
+const ANONYMISED = `"recipient" = 'erased:' || "id", "message" = NULL,
+  "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
+  "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
+  "locked_by" = NULL, "locked_until" = NULL`;
+
+/** Rows changed per retention write, so the job never holds the write lock long enough to keep a supporter waiting. */
+const SLICE = 500;
+
+function claimedRow(values: unknown[]): ClaimedRow {
+  const [id, recipient, messageId, message, attempts, nextAttemptAt, lockedUntil] = values as [string, string, string, string | null, number, number, number | null];
+  return { id, recipient, messageId, message: message === null ? null : (JSON.parse(message) as StoredOutboxMessage), attempts, nextAttemptAt, lockedUntil };
+}
+
+/** The outbox on the `Database` port: SQLite on Node, D1 on Workers. */
+class SqlOutboxStore implements OutboxStore {
+  constructor(
+    private readonly database: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  enqueue(messages: readonly NewOutboxMessage[], onlyIf?: EnqueueGuard): WriteStatement[] {
+    const extra = onlyIf ? guardParams(onlyIf) : [];
+    return messages.map((message) => {
+      const inMailing = message.mailingId !== undefined;
+      return this.database.statement({
+        sql: insertSql(onlyIf?.kind, inMailing),
+        params: [
+          message.id,
+          message.kind,
+          message.recipient,
+          message.messageId,
+          JSON.stringify(message.message),
+          message.dueAt,
+          message.createdAt,
+          message.mailingId ?? null,
+          message.recipientKey ?? null,
+          ...extra,
+        ],
+      });
+    });
+  }
+
+  holdMailing(mailingId: string, now: number): WriteStatement {
+    return this.database.statement(sql`UPDATE ${outbox} SET "next_attempt_at" = ${HELD_FROM} + max(0, "next_attempt_at" - ${now})
+      WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND "next_attempt_at" < ${HELD_FROM}
+        AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" = 'paused')`);
+  }
+
+  releaseMailing(mailingId: string, now: number): WriteStatement {
+    return this.database.statement(sql`UPDATE ${outbox} SET "next_attempt_at" = ${now} + ("next_attempt_at" - ${HELD_FROM})
+      WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND "next_attempt_at" >= ${HELD_FROM}
+        AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" IN ('running', 'scheduled'))`);
+  }
+
+  /**
+   * Fails with last_error 'cancelled'. A row under a live lease is being
+   * sent right now: it is left to finish (sent, or back to pending and failed
+   * by the next sweepMailings).
+   */
+  cancelMailing(mailingId: string, now: number): WriteStatement {
+    return this.database.statement(sql`UPDATE ${outbox} SET "status" = 'failed', "last_error" = 'cancelled', "locked_by" = NULL, "locked_until" = NULL
+      WHERE "mailing_id" = ${mailingId} AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ${now})
+        AND EXISTS (SELECT 1 FROM ${mailings} WHERE "id" = ${mailingId} AND "status" = 'cancelled')`);
+  }
+
+  /**
+   * One row per recipient, so nobody is counted twice; only for mailings
+   * that send email and have queued some, and only writes when a figure changed.
+   */
+  syncMailingProgress(mailingId: string, now: number): WriteStatement {
+    const sent = sql`(SELECT count(*) FROM ${outbox} WHERE "mailing_id" = ${mailingId} AND "status" = 'sent')`;
+    const failed = sql`(SELECT count(*) FROM ${outbox} WHERE "mailing_id" = ${mailingId} AND "status" = 'failed')`;
+    return this.database.statement(sql`UPDATE ${mailings} SET "sent" = ${sent}, "failed" = ${failed}, "updated_at" = ${now}
+      WHERE "id" = ${mailingId} AND ("kind" = 'update' OR "channel" = 'email') AND ("sent" <> ${sent} OR "failed" <> ${failed})
+        AND EXISTS (SELECT 1 FROM ${outbox} WHERE "mailing_id" = ${mailingId})`);
+  }
+
+  /** An email delivery's state is its outbox row's, so the delivery goes back to queued with it (a bounce mark cleared). */
+  retryFailed(id: string, now: number, options: { held: boolean }): WriteStatement[] {
+    const { db } = this.database;
+    return [
+      db
+        .update(outbox)
+        .set({ status: 'pending', attempts: 0, nextAttemptAt: options.held ? HELD_FROM : now, lastError: null, lockedBy: null, lockedUntil: null })
+        .where(and(eq(outbox.id, id), eq(outbox.status, 'failed'))),
+      db
+        .update(deliveries)
+        .set({ status: 'queued', lastError: null, updatedAt: now })
+        .where(and(eq(deliveries.outboxId, id), eq(deliveries.channel, 'email'), sql`exists (select 1 from ${outbox} where ${outbox.id} = ${id} and ${outbox.status} = 'pending')`)),
+    ];
+  }
+
+  erase(ids: readonly string[]): WriteStatement {
+    return this.database.statement({ sql: `UPDATE "outbox" SET ${ANONYMISED} WHERE "id" IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(ids)] });
+  }
+
+  eraseCampaignUpdates(campaignId: string): WriteStatement {
+    return this.database.statement({
+      sql: `UPDATE "outbox" SET ${ANONYMISED} WHERE "kind" = 'update' AND "recipient" NOT LIKE 'erased:%'
+        AND "mailing_id" IN (SELECT "id" FROM "mailings" WHERE "campaign_id" = ?)`,
+      params: [campaignId],
+    });
+  }
+
+  // writeReturning keeps a sender's event loop serving the sends in flight while a claim waits for the write lock.
+  async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]> {
+    const now = this.clock.now();
+    const rows = await this.database.writeReturning({ sql: claimSql, params: [owner, now + options.leaseMs, now, now, options.limit] });
+    return rows.map(claimedRow);
+  }
+
+  async claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]> {
+    if (ids.length === 0) return [];
+    const now = this.clock.now();
+    const rows = await this.database.writeReturning({
+      sql: claimByIdsSql,
+      params: [owner, now + options.leaseMs, JSON.stringify(ids), now, now, options.dispatcher ?? null],
+    });
+    return rows.map(claimedRow);
+  }
+
+  async dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]> {
+    const now = this.clock.now();
+    const rows = await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit] });
+    return rows.map((row) => row[0] as string);
+  }
+
+  markSent(owner: string, ids: readonly string[]): Promise<void> {
+    // The body is erased: it holds personal data and a live confirmation token.
+    return this.database.atomic([this.database.statement({ sql: markSentSql, params: [this.clock.now(), JSON.stringify(ids), owner] })]);
+  }
+
+  markFailed(owner: string, id: string, error: string): Promise<void> {
+    return this.database.atomic([this.database.statement({ sql: markFailedSql, params: [error, id, owner] })]);
+  }
+
+  retryLater(owner: string, id: string, error: string, at: number): Promise<void> {
+    return this.database.atomic([this.database.statement({ sql: retryLaterSql, params: [error, at, id, owner] })]);
+  }
+
+  defer(owner: string, id: string, at: number): Promise<void> {
+    return this.database.atomic([this.database.statement({ sql: deferSql, params: [at, id, owner] })]);
+  }
+
+  releaseLeases(owner: string, ids: readonly string[]): Promise<void> {
+    return this.database.atomic([this.database.statement({ sql: releaseSql, params: [JSON.stringify(ids), owner] })]);
+  }
+
+  async failLeased(owner: string, ids: readonly string[], error: string): Promise<number> {
+    if (ids.length === 0) return 0;
+    return (await this.database.writeReturning({ sql: failLeasedSql, params: [error, JSON.stringify(ids), owner] })).length;
+  }
+
+  async sweepMailings(cancelledSince: number): Promise<void> {
+    const now = this.clock.now();
+    // Only mailings with work to do, so an idle sweep writes nothing: a pending row not yet held
+    // (paused) or not yet failed (cancelled), or figures behind their outbox rows.
+    const settledRows = sql`(select count(*) from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} in ('sent', 'failed'))`;
+    const behind = sql`(${mailings.kind} = 'update' or ${mailings.channel} = 'email') and ${mailings.sent} + ${mailings.failed} <> ${settledRows}`;
+    const rows = await this.database.db
+      .select({ id: mailings.id, status: mailings.status })
+      .from(mailings)
+      .where(
+        or(
+          and(
+            eq(mailings.status, 'paused'),
+            or(sql`exists (select 1 from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} = 'pending' and ${outbox.nextAttemptAt} < ${HELD_FROM})`, behind),
+          ),
+          and(
+            eq(mailings.status, 'cancelled'),
+            gt(mailings.finishedAt, cancelledSince),
+            or(sql`exists (select 1 from ${outbox} where ${outbox.mailingId} = ${mailings.id} and ${outbox.status} = 'pending')`, behind),
+          ),
+        ),
+      );
+    if (rows.length === 0) return;
+    await this.database.atomic(
+      rows.flatMap((row) => [
+        row.status === 'paused' ? this.holdMailing(row.id, now) : this.cancelMailing(row.id, now),
+        this.syncMailingProgress(row.id, now),
+      ]),
+    );
+  }
+
+  async mailingProgress(mailingId: string): Promise<MailingProgress> {
+    const [row] = await this.database.db
+      .select({
+        total: count(),
+        sent: sql<number>`coalesce(sum(${outbox.status} = 'sent'), 0)`,
+        failed: sql<number>`coalesce(sum(${outbox.status} = 'failed'), 0)`,
+        pending: sql<number>`coalesce(sum(${outbox.status} = 'pending'), 0)`,
+      })
+      .from(outbox)
+      .where(eq(outbox.mailingId, mailingId));
+    return { total: row?.total ?? 0, sent: Number(row?.sent ?? 0), failed: Number(row?.failed ?? 0), pending: Number(row?.pending ?? 0) };
+  }
+
+  async mailingCursor(mailingId: string): Promise<MailingCursor> {
+    const [row] = await this.database.db
+      .select({ n: count(), last: sql<string | null>`max(${outbox.recipientKey})` })
+      .from(outbox)
+      .where(eq(outbox.mailingId, mailingId));
+    return { queued: row?.n ?? 0, lastKey: row?.last ?? null };
+  }
+
+  /**
+   * `sent` is the whole table minus the small states: SQLite counts a table
+   * from its smallest index without decoding rows, so the cost follows the
+   * rows still pending or failed, not the mail ever sent.
+   */
+  async figures(): Promise<OutboxFigures> {
+    const { db } = this.database;
+    const now = this.clock.now();
+    const [[total], small, [due]] = await Promise.all([
+      db.select({ n: count() }).from(outbox),
+      db
+        .select({ status: outbox.status, n: count() })
+        .from(outbox)
+        .where(inArray(outbox.status, ['pending', 'failed']))
+        .groupBy(outbox.status),
+      db
+        .select({ n: count() })
+        .from(outbox)
+        .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now))),
+    ]);
+    const byStatus: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
+    for (const row of small) byStatus[row.status] = row.n;
+    byStatus.sent = (total?.n ?? 0) - byStatus.pending - byStatus.failed;
+    return { byStatus, due: due?.n ?? 0 };
+  }
+
+  messagesTo(forms: readonly string[], emailNormalized: string): Promise<MessageToAddress[]> {
+    // SQLite's lower() folds ASCII only; the forms as typed cover the rest.
+    return this.database.db
+      .select({
+        id: outbox.id,
+        kind: outbox.kind,
+        status: outbox.status,
+        attempts: outbox.attempts,
+        createdAt: outbox.createdAt,
+        sentAt: outbox.sentAt,
+        mailingId: outbox.mailingId,
+      })
+      .from(outbox)
+      .where(
+        sql`${outbox.kind} <> 'letter-delivery' AND (${outbox.recipient} IN (SELECT value FROM json_each(${JSON.stringify(forms)})) OR lower(trim(${outbox.recipient})) = ${emailNormalized})`,
+      )
+      .orderBy(outbox.createdAt);
+  }
+
+  /** Ours are `<outbox id@domain>`, so this is a primary-key lookup, not a scan. */
+  async idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>> {
+    const candidates = [...new Set(messageIds.map((id) => /^<([^@<>]+)@/.exec(id)?.[1]).filter((id): id is string => id !== undefined))];
+    const found = new Map<string, string>();
+    if (candidates.length === 0) return found;
+    const rows = await this.database.db
+      .select({ id: outbox.id, messageId: outbox.messageId })
+      .from(outbox)
+      .where(sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(candidates)}))`);
+    for (const row of rows) found.set(row.messageId, row.id);
+    return found;
+  }
+
+  eraseSentBodies(): Promise<number> {
+    return this.inSlices(`UPDATE "outbox" SET "message" = NULL WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'sent' AND "message" IS NOT NULL LIMIT ${SLICE}) RETURNING 1`, []);
+  }
+
+  /** Letters to targets keep their address: it is the target's, and the delivery record needs it. */
+  eraseFinishedAddresses(before: number): Promise<number> {
+    return this.inSlices(
+      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
+        WHERE "status" IN ('sent', 'failed') AND "kind" <> 'letter-delivery' AND coalesce("sent_at", "created_at") < ? AND "recipient" NOT LIKE 'erased:%' LIMIT ${SLICE}) RETURNING 1`,
+      [before],
+    );
+  }
+
+  private async inSlices(text: string, params: (string | number | null)[]): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.database.writeReturning({ sql: text, params });
+      total += rows.length;
+      if (rows.length < SLICE) return total;
+    }
+  }
+}
+
+/** The outbox of a database; `deps` is any object with the database and the clock (a ServiceContext is one). */
+export function outboxStore(deps: { db: Database; clock: Clock }): OutboxStore {
+  return new SqlOutboxStore(deps.db, deps.clock);
+}

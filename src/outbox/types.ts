@@ -1,0 +1,140 @@
+import type { WriteStatement } from '../db/database.js';
+import type { StoredOutboxMessage } from '../db/schema.js';
+
+export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof outboxStatuses)[number];
+
+/** What a message is, which decides how it is composed and whose address it carries. */
+export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery';
+
+/** One message to queue (see `OutboxStore.enqueue`). */
+export type NewOutboxMessage = {
+  id: string;
+  kind: OutboxKind;
+  recipient: string;
+  /** The Message-ID it goes out with (src/mail/messages.ts `newMessageId`), so bounces find it again. */
+  messageId: string;
+  message: StoredOutboxMessage;
+  /** When it may first be sent (a paced mailing's rows are due one after another). */
+  dueAt: number;
+  createdAt: number;
+  /** With `recipientKey`: unique per mailing, so a mailing queued again adds nobody twice. */
+  mailingId?: string;
+  recipientKey?: string;
+};
+
+/**
+ * The business write a message goes with: the INSERT applies only if it did,
+ * so the caller can put both in one atomic unit without reading in between.
+ */
+export type EnqueueGuard =
+  /** A signing request was held (its nonce is the submission id). */
+  | { kind: 'submission'; id: string }
+  /** A supporter's privacy request was held. */
+  | { kind: 'privacy-request'; id: string }
+  /** The letter delivery was inserted (not a repeat of an idempotency key). */
+  | { kind: 'delivery'; id: string }
+  /** The mailing is still running under this owner's lease (a runner that lost it adds nothing). */
+  | { kind: 'mailing-lease'; mailingId: string; owner: string };
+
+/** What a sender needs of a claimed row. */
+export type ClaimedRow = {
+  id: string;
+  recipient: string;
+  messageId: string;
+  message: StoredOutboxMessage | null;
+  attempts: number;
+  nextAttemptAt: number;
+  /** The end of this claim's lease: nothing may be sent for the row after it. */
+  lockedUntil: number | null;
+};
+
+/** A mailing's outbox rows by status (one row per recipient). */
+export type MailingProgress = { total: number; sent: number; failed: number; pending: number };
+
+/** Where queueing a mailing stands: rows queued so far and the highest recipient key among them. */
+export type MailingCursor = { queued: number; lastKey: string | null };
+
+/** The operational figures of the outbox (`/metrics`). */
+export type OutboxFigures = {
+  byStatus: Record<OutboxStatus, number>;
+  /** Pending messages due now (held ones are not due). */
+  due: number;
+};
+
+/** One outbox row to an address, as an export or an erasure sees it. */
+export type MessageToAddress = {
+  id: string;
+  kind: string;
+  status: OutboxStatus;
+  attempts: number;
+  createdAt: number;
+  sentAt: number | null;
+  mailingId: string | null;
+};
+
+/**
+ * The outbox protocol (states, leases, who may change what: see the comment
+ * at the top of src/outbox/outbox-store.ts). Methods that return statements
+ * join the caller's atomic unit and take the caller's `now`; the others are
+ * one write or read each, run at once, on the store's clock.
+ */
+export interface OutboxStore {
+  /** Statements inserting pending messages, applied only if `onlyIf` holds when they run. */
+  enqueue(messages: readonly NewOutboxMessage[], onlyIf?: EnqueueGuard): WriteStatement[];
+  /** Holds a paused mailing's pending messages (no claim picks them until released). */
+  holdMailing(mailingId: string, now: number): WriteStatement;
+  /** Releases a resumed mailing's held messages, each due after the delay it had left. */
+  releaseMailing(mailingId: string, now: number): WriteStatement;
+  /** Fails a cancelled mailing's pending messages not being sent right now. */
+  cancelMailing(mailingId: string, now: number): WriteStatement;
+  /** Sets a mailing's `sent` and `failed` from its messages, when they changed. */
+  syncMailingProgress(mailingId: string, now: number): WriteStatement;
+  /** failed → pending with a fresh round of attempts (held if its mailing is paused), and its letter delivery queued again. */
+  retryFailed(id: string, now: number, options: { held: boolean }): WriteStatement[];
+  /** Strips the messages named of address, body and error; a pending one fails ('erased'). */
+  erase(ids: readonly string[]): WriteStatement;
+  /** `erase` for every update email of a campaign's mailings. */
+  eraseCampaignUpdates(campaignId: string): WriteStatement;
+
+  /** Leases up to `limit` due messages, oldest due first. */
+  claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]>;
+  /**
+   * Leases the messages named that are pending, due, and not under another
+   * owner's live lease, except the `dispatcher`'s (a dispatched message waits
+   * for the consumer of its queue message).
+   */
+  claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]>;
+  /** Leases due messages for publishing, so each is published once per lease; resolves their ids. */
+  dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]>;
+  /** Sent: body erased, lease ended. Only rows `owner` still holds change. */
+  markSent(owner: string, ids: readonly string[]): Promise<void>;
+  /** Given up on with `error`. */
+  markFailed(owner: string, id: string, error: string): Promise<void>;
+  /** Pending again with `error`, due at `at`, one attempt counted. */
+  retryLater(owner: string, id: string, error: string, at: number): Promise<void>;
+  /** Handed back due at `at`, no attempt counted (a sending window not open). */
+  defer(owner: string, id: string, at: number): Promise<void>;
+  /** Handed back as they were, for any owner to claim at once. */
+  releaseLeases(owner: string, ids: readonly string[]): Promise<void>;
+  /**
+   * Gives up on the rows named that `owner` still holds, live lease or not
+   * (the dispatcher's rows whose queue message was dead-lettered: no consumer
+   * took them over); resolves how many.
+   */
+  failLeased(owner: string, ids: readonly string[], error: string): Promise<number>;
+
+  /** Holds again what a retry put back in a paused mailing, fails what came back pending in one cancelled since `cancelledSince`, and brings both's figures up to date. */
+  sweepMailings(cancelledSince: number): Promise<void>;
+  mailingProgress(mailingId: string): Promise<MailingProgress>;
+  mailingCursor(mailingId: string): Promise<MailingCursor>;
+  figures(): Promise<OutboxFigures>;
+  /** Messages to an address in any of the forms given (as typed, or normalised), letters to targets excepted. */
+  messagesTo(forms: readonly string[], emailNormalized: string): Promise<MessageToAddress[]>;
+  /** Our messages among these Message-IDs: outbox id by Message-ID. */
+  idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>>;
+  /** Retention: erases the bodies of sent messages; resolves how many. */
+  eraseSentBodies(): Promise<number>;
+  /** Retention: erases the address of supporters' messages finished before `before`; resolves how many. */
+  eraseFinishedAddresses(before: number): Promise<number>;
+}

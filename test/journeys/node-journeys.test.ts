@@ -1,0 +1,23 @@
+// The shared API journeys (api-journeys.ts) against the real Node server
+// process, `signet serve` as `npm start` runs it, mailing to a real SMTP
+// server on 127.0.0.1.
+
+import { startServerWithSmtp } from '../helpers/server-process.js';
+import { defineApiJourneys, type JourneyRuntime } from './api-journeys.js';
+
+const adminToken = 'journeys-admin-token-0123456789abcdef';
+const publicUrl = 'http://signet.example';
+
+defineApiJourneys('node', async (): Promise<JourneyRuntime> => {
+  const running = await startServerWithSmtp('journeys', adminToken, { PUBLIC_URL: publicUrl });
+  return {
+    url: running.server.url,
+    publicUrl,
+    adminToken,
+    smtp: running.smtp,
+    // The Node process has its own timers (the mailing runner polls every second, the
+    // outbox sender wakes on new mail, counts are live): a short pause between looks.
+    tick: () => new Promise((resolve) => setTimeout(resolve, 100)),
+    stop: running.stop,
+  };
+});
