@@ -38,7 +38,8 @@ import { silentLogger } from '../src/lib/logger.js';
 import { composeConfirmationEmail, newMessageId, type ConfirmationEmailInput } from '../src/mail/messages.js';
 import { OutboxSender } from '../src/mail/outbox-sender.js';
 import { SmtpTransport } from '../src/mail/smtp-transport.js';
-import { prepareOutgoingMail, toNodemailerFields } from '../src/mail/transport.js';
+import { prepareOutgoingMail } from '../src/mail/transport.js';
+import { toNodemailerFields } from '../src/mail/nodemailer-fields.js';
 
 type ServerRequest = { type: 'count' };
 type ServerReply = { type: 'listening'; port: number } | { type: 'count'; accepted: number };

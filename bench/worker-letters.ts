@@ -13,8 +13,13 @@
  * Worker's CPU time), workerd's resident memory after the run, and the same letter rendered by
  * Node in this process for comparison. The first request of the run is reported apart: it pays
  * for parsing the font files.
+ *
+ * It also asks the Worker's V8 isolate for its heap through wrangler's inspector: the JS heap and
+ * the ArrayBuffer backing stores, which together meet Cloudflare's 128 MB per isolate. That takes
+ * the `ws` package that wrangler installs (wrangler's inspector refuses Node's own WebSocket).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -102,6 +107,47 @@ async function renderOnce(worker: WranglerDev, workerd: Workerd, names: number):
   return { wallMs, dateNowMs: body.timing.dateNowMs, cpuMs: workerd.cpuMs() - cpuBefore, pages: body.result.pages, bytes: body.result.bytes };
 }
 
+type HeapUsage = { usedSize: number; totalSize: number; backingStorageSize: number };
+
+type InspectorSocket = {
+  on(event: 'open' | 'error' | 'message', listener: (data: unknown) => void): void;
+  send(text: string): void;
+};
+
+/** The isolate's heap through the DevTools protocol on wrangler's inspector port, or null without the `ws` package. */
+async function isolateHeap(worker: WranglerDev): Promise<(() => Promise<HeapUsage>) | null> {
+  let Socket: new (url: string) => InspectorSocket;
+  try {
+    Socket = createRequire(import.meta.url)('ws') as typeof Socket;
+  } catch {
+    return null;
+  }
+  const args = worker.child.spawnargs;
+  const port = args[args.indexOf('--inspector-port') + 1];
+  const [target] = (await (await fetch(`http://127.0.0.1:${port}/json`)).json()) as { webSocketDebuggerUrl: string }[];
+  const socket = new Socket(target!.webSocketDebuggerUrl);
+  await new Promise((resolve, reject) => {
+    socket.on('open', resolve);
+    socket.on('error', reject);
+  });
+  let id = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data)) as { id?: number; result?: unknown };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.result);
+  });
+  return () =>
+    new Promise<HeapUsage>((resolve) => {
+      const call = ++id;
+      waiting.set(call, (result) => resolve(result as HeapUsage));
+      socket.send(JSON.stringify({ id: call, method: 'Runtime.getHeapUsage' }));
+    });
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+const heapText = (heap: HeapUsage | null) =>
+  heap ? `; isolate JS heap ${mb(heap.usedSize)} MB used of ${mb(heap.totalSize)} MB, ArrayBuffers ${mb(heap.backingStorageSize)} MB` : '';
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const round = (value: number) => Math.round(value);
 
@@ -122,12 +168,14 @@ async function nodeWallMs(names: number): Promise<number> {
 const worker = await startWranglerDev({ config: 'test/worker/letters-probe/wrangler.toml', timeoutMs: 180_000 });
 try {
   const workerd = findWorkerd(worker.child.pid!);
+  const heap = await isolateHeap(worker);
   const idle = workerd.memoryMb();
+  console.log(`workerd idle: ${idle.rss} MB resident${heapText(heap && (await heap()))}`);
   const first = await renderOnce(worker, workerd, sizes[0]!);
-  console.log(`workerd idle: ${idle.rss} MB resident`);
   console.log(
-    `first request (${sizes[0]} names, parses the fonts): wall ${round(first.wallMs)} ms, Date.now ${first.dateNowMs} ms, CPU ${round(first.cpuMs)} ms; workerd ${workerd.memoryMb().rss} MB resident`,
+    `first request (${sizes[0]} names, parses the fonts): wall ${round(first.wallMs)} ms, Date.now ${first.dateNowMs} ms, CPU ${round(first.cpuMs)} ms; workerd ${workerd.memoryMb().rss} MB resident${heapText(heap && (await heap()))}`,
   );
+  if (!heap) console.log('(no isolate heap figures: the ws package is not installed)');
   await nodeWallMs(10); // Node's first letter parses its fonts too.
   for (const names of sizes) {
     const samples: Sample[] = [];
@@ -140,7 +188,7 @@ try {
       `${names} names (${pages} pages, ${(bytes / 1e6).toFixed(2)} MB), median of ${runs}: ` +
         `workerd wall ${round(median(samples.map((s) => s.wallMs)))} ms, Date.now ${round(median(samples.map((s) => s.dateNowMs)))} ms, ` +
         `CPU ${round(median(samples.map((s) => s.cpuMs)))} ms; workerd ${memory.rss} MB resident (peak ${memory.peak} MB); ` +
-        `Node in process ${round(median(node))} ms`,
+        `Node in process ${round(median(node))} ms${heapText(heap && (await heap()))}`,
     );
   }
 } finally {

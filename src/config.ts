@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { checkMailApiUrl, MailApiUrlError } from './mail/http-mail-transport.js';
 import { planSmtpConnection, SmtpUrlError } from './mail/smtp-tls.js';
 
 /** `N/Ss` (e.g. `5/300s`) or `off`. */
@@ -159,7 +160,20 @@ const WorkerSettingsFields = v.object({
   PUBLIC_URL: UrlSetting,
   SECRET_KEY: v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')),
   /** An HTTP mail API for relays a Worker cannot reach over TCP (src/mail/http-mail-transport.ts). */
-  MAIL_API_URL: v.optional(UrlSetting),
+  MAIL_API_URL: v.optional(
+    v.pipe(
+      UrlSetting,
+      v.rawCheck(({ dataset, addIssue }) => {
+        if (!dataset.typed || dataset.issues) return;
+        try {
+          checkMailApiUrl(dataset.value);
+        } catch (error) {
+          if (!(error instanceof MailApiUrlError)) throw error;
+          addIssue({ message: error.message });
+        }
+      }),
+    ),
+  ),
   MAIL_API_TOKEN: v.optional(v.pipe(v.string(), v.nonEmpty())),
 });
 

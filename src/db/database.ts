@@ -1,5 +1,5 @@
 import type { BatchItem } from 'drizzle-orm/batch';
-import type { SQL } from 'drizzle-orm';
+import { getTableColumns, type SQL, type Table } from 'drizzle-orm';
 import type { BaseSQLiteDatabase } from 'drizzle-orm/sqlite-core';
 import type * as schema from './schema.js';
 
@@ -18,9 +18,13 @@ export type WriteStatement = BatchItem<'sqlite'>;
  */
 export const MAX_BOUND_PARAMETERS = 100;
 
-/** How many rows of `columns` values one INSERT may carry within MAX_BOUND_PARAMETERS. */
-export function rowsPerInsert(columns: number): number {
-  return Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / columns));
+/**
+ * How many rows one INSERT into `table` may carry within MAX_BOUND_PARAMETERS.
+ * Counted over every column, not the keys given: drizzle also binds columns
+ * that have a default function.
+ */
+export function rowsPerInsert(table: Table): number {
+  return Math.max(1, Math.floor(MAX_BOUND_PARAMETERS / Object.keys(getTableColumns(table)).length));
 }
 
 /** SQL text with `?` placeholders and its values (numbers, strings, null). */

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { toNodemailerFields, type OpenedAttachment } from './nodemailer-fields.js';
 import { createReadStream, type ReadStream } from 'node:fs';
 import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { systemClock, type Clock } from '../lib/clock.js';
-import { MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OpenedAttachment, type OutgoingMail } from './transport.js';
+import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type FileTransportOptions = {
   /** Created on the first send if missing. */

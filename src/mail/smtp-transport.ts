@@ -1,9 +1,10 @@
 import nodemailer from 'nodemailer';
+import { toNodemailerFields } from './nodemailer-fields.js';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
 import type { Logger } from '../lib/logger.js';
 import { openStoredAttachments } from './file-transport.js';
 import { planSmtpConnection, SMTP_TLS_OPT_OUT, type SmtpTlsMode } from './smtp-tls.js';
-import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, toNodemailerFields, type MailTransport, type OutgoingMail } from './transport.js';
+import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
 
 export type SmtpTransportOptions = {
   /**

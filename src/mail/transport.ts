@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { OutboxMessage } from '../db/schema.js';
 
 /** An outbox message with what the sender adds: the From line and the stored Message-ID. */
@@ -116,21 +115,4 @@ export function prepareOutgoingMail(mail: OutgoingMail): OutgoingMail {
     return { ...attachment, filename };
   });
   return { ...mail, to, subject: oneLine(mail.subject), headers, ...(attachments ? { attachments } : {}) };
-}
-
-/** An attachment opened by a transport, in the form nodemailer takes (content, never a path or URL). */
-export type OpenedAttachment = { filename: string; contentType: string; content: Readable };
-
-/** The fields both adapters hand to nodemailer (SMTP send or .eml composition), with the attachments they opened. */
-export function toNodemailerFields(mail: OutgoingMail, attachments: OpenedAttachment[] = []) {
-  return {
-    ...(attachments.length > 0 ? { attachments } : {}),
-    from: mail.from,
-    to: { name: mail.to.name ?? '', address: mail.to.address },
-    subject: mail.subject,
-    text: mail.text,
-    html: mail.html,
-    headers: mail.headers,
-    messageId: mail.messageId,
-  };
 }

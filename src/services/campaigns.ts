@@ -122,7 +122,7 @@ function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[
   const unique = [...new Set(targetIds)];
   const statements: WriteStatement[] = [ctx.db.db.delete(campaignTargets).where(eq(campaignTargets.campaignId, campaignId))];
   const rows = unique.map((targetId, position) => ({ campaignId, targetId, position }));
-  const perInsert = rowsPerInsert(3);
+  const perInsert = rowsPerInsert(campaignTargets);
   for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(campaignTargets).values(rows.slice(start, start + perInsert)));
   return statements;
 }

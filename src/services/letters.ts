@@ -340,7 +340,7 @@ export async function generateLetters(
     }
     const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
-    const perInsert = rowsPerInsert(Object.keys(rows[0] ?? {}).length);
+    const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
     await ctx.db.atomic(statements);
   } catch (error) {

@@ -58,8 +58,9 @@ async function streamRender(render: (destination: PassThrough) => Promise<Render
   const destination = new PassThrough();
   const reader = (Readable.toWeb(destination) as ReadableStream<Uint8Array>).getReader();
   const rendered = render(destination);
-  // The stream carries any later failure to the reader; the promise must not go unhandled.
-  rendered.catch(() => undefined);
+  // A render that fails before touching the stream (reading the signatories, say) must still end
+  // it, or the first read below would wait forever; later failures reach the reader that way too.
+  rendered.catch((error: unknown) => destination.destroy(error instanceof Error ? error : new Error(String(error))));
   let first: Awaited<ReturnType<typeof reader.read>>;
   try {
     first = await reader.read();
