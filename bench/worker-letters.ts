@@ -12,7 +12,8 @@
  * /proc: every thread, so R2's local simulation and GC are included: an upper bound of the
  * Worker's CPU time), workerd's resident memory after the run, and the same letter rendered by
  * Node in this process for comparison. The first request of the run is reported apart: it pays
- * for parsing the font files.
+ * for reading the font files from R2 (where the bench puts them first, with scripts/upload-fonts.ts)
+ * and parsing them.
  *
  * It also asks the Worker's V8 isolate for its heap through wrangler's inspector: the JS heap and
  * the ArrayBuffer backing stores, which together meet Cloudflare's 128 MB per isolate. That takes
@@ -23,8 +24,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { uploadLocalFonts } from '../scripts/upload-fonts.js';
 import { loadOrganisation, loadTemplate, renderLetter } from '../src/letters/node/index.js';
-import { startWranglerDev, type WranglerDev } from '../test/helpers/wrangler-dev.js';
+import { startWranglerDev, wranglerEnv, type WranglerDev } from '../test/helpers/wrangler-dev.js';
 import { probeLetterInput } from '../test/worker/letters-probe/probe-letter.js';
 
 const { values } = parseArgs({
@@ -165,7 +167,12 @@ async function nodeWallMs(names: number): Promise<number> {
   }
 }
 
-const worker = await startWranglerDev({ config: 'test/worker/letters-probe/wrangler.toml', timeoutMs: 180_000 });
+const { mkdtempSync: makeTempDir, rmSync: removeDir } = await import('node:fs');
+const { tmpdir: tempRoot } = await import('node:os');
+const stateDir = makeTempDir(join(tempRoot(), 'signet-bench-worker-'));
+const persistTo = join(stateDir, 'state');
+uploadLocalFonts(persistTo, { bucket: 'signet-letters-probe', env: wranglerEnv(stateDir), quiet: true });
+const worker = await startWranglerDev({ config: 'test/worker/letters-probe/wrangler.toml', persistTo, timeoutMs: 180_000 });
 try {
   const workerd = findWorkerd(worker.child.pid!);
   const heap = await isolateHeap(worker);
@@ -173,7 +180,7 @@ try {
   console.log(`workerd idle: ${idle.rss} MB resident${heapText(heap && (await heap()))}`);
   const first = await renderOnce(worker, workerd, sizes[0]!);
   console.log(
-    `first request (${sizes[0]} names, parses the fonts): wall ${round(first.wallMs)} ms, Date.now ${first.dateNowMs} ms, CPU ${round(first.cpuMs)} ms; workerd ${workerd.memoryMb().rss} MB resident${heapText(heap && (await heap()))}`,
+    `first request (${sizes[0]} names, reads the fonts from R2 and parses them): wall ${round(first.wallMs)} ms, Date.now ${first.dateNowMs} ms, CPU ${round(first.cpuMs)} ms; workerd ${workerd.memoryMb().rss} MB resident${heapText(heap && (await heap()))}`,
   );
   if (!heap) console.log('(no isolate heap figures: the ws package is not installed)');
   await nodeWallMs(10); // Node's first letter parses its fonts too.
@@ -193,4 +200,5 @@ try {
   }
 } finally {
   await worker.stop();
+  removeDir(stateDir, { recursive: true, force: true });
 }

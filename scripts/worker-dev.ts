@@ -5,6 +5,10 @@
  * outbox queue working, and the cron trigger fired every minute (wrangler
  * dev does not fire crons by itself; it exposes /__scheduled for that).
  *
+ * The letter fonts go into the local R2 bucket before the Worker starts (the
+ * Worker reads them from there on its first letter), once per persist dir:
+ * scripts/upload-fonts.ts leaves a marker naming the font package versions.
+ *
  * Local state (D1, R2, queues) is kept under WRANGLER_PERSIST_TO
  * (default .wrangler/state). Without SECRET_KEY a key is made once and kept
  * beside it in secret.key (0600), as Node keeps DATA_DIR/secret.key.
@@ -15,6 +19,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { workerSettingNames } from '../src/config.js';
+import { ensureLocalFonts } from './upload-fonts.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const wrangler = join(root, 'node_modules/.bin/wrangler');
@@ -53,6 +58,16 @@ chmodSync(envFile, 0o600);
 const quiet = { ...env, WRANGLER_SEND_METRICS: 'false' };
 const migrate = spawnSync(wrangler, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], { cwd: root, env: { ...quiet, CI: 'true' }, stdio: 'inherit' });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
+
+const fontsStarted = performance.now();
+try {
+  if (ensureLocalFonts(persistTo, { env: { ...quiet, CI: 'true' }, quiet: true })) {
+    console.log(`worker:dev: put the letter fonts into the local R2 bucket in ${Math.round(performance.now() - fontsStarted)} ms`);
+  }
+} catch (error) {
+  console.error(`worker:dev: the letter fonts: ${(error as Error).message}`);
+  process.exit(1);
+}
 
 const dev = spawn(
   wrangler,

@@ -175,6 +175,11 @@ const WorkerSettingsFields = v.object({
     ),
   ),
   MAIL_API_TOKEN: v.optional(v.pipe(v.string(), v.nonEmpty())),
+  /**
+   * Recipients per mailing batch on Workers: one D1 batch of one statement each, six batches a
+   * pass, within the 1,000 queries an invocation may run on the paid plan.
+   */
+  MAILING_BATCH_SIZE: v.optional(PositiveIntSetting(1, 150), '100'),
 });
 
 /** The settings of the Cloudflare Worker (src/entry/worker.ts): the same schema without the Node-only ones. */

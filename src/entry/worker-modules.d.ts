@@ -1,9 +1,5 @@
-// Modules wrangler bundles by its [[rules]] (wrangler.toml): text as a string, binary data as an ArrayBuffer.
+// Modules wrangler bundles by its [[rules]] (wrangler.toml): the API reference bundle as text.
 declare module '*/standalone.js' {
   const text: string;
   export default text;
-}
-declare module '*.ttf' {
-  const data: ArrayBuffer;
-  export default data;
 }

@@ -32,7 +32,7 @@ import { foldSignatureCounts } from '../services/signatures.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
 import { createWorkerLetterPorts } from '../letters/worker/worker-letter-ports.js';
 import { lettersBundle } from '../../.wrangler/generated/letters-bundle.js';
-import { workerFonts } from '../letters/worker/fonts.js';
+import { r2Fonts } from '../letters/worker/r2-fonts.js';
 import { WorkerSmtpTransport } from '../mail/worker-smtp-transport.js';
 import { HttpMailTransport } from '../mail/http-mail-transport.js';
 import { deliverOutbox } from '../outbox/deliver.js';
@@ -44,7 +44,11 @@ export type WorkerEnv = Record<string, unknown> & {
   DB: D1Database;
   LETTERS: R2Bucket;
   OUTBOX: Queue<OutboxQueueMessage>;
+  MAILINGS: Queue<MailingPassMessage>;
 };
+
+/** "Run another mailing pass": a mailing larger than one pass continues at once in a fresh invocation, not a minute later. */
+export type MailingPassMessage = { pass: 'mailings' };
 
 /** One queue message: outbox rows leased for dispatch (ids), sent by the consumer. */
 export type OutboxQueueMessage = { ids: string[] };
@@ -57,6 +61,9 @@ const IDS_PER_MESSAGE = 20;
 /** A mailing pass stops starting new batches after this long, well inside a cron invocation's limits. */
 const MAILING_PASS_MS = 20_000;
 const RETENTION_MINUTE = 17;
+const SEND_CONCURRENCY = 5;
+/** Mailing batches (MAILING_BATCH_SIZE recipients each) per pass; one pass per invocation. */
+const MAILING_BATCHES_PER_RUN = 6;
 
 type Runtime = {
   settings: WorkerSettings;
@@ -145,7 +152,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
 }
 
 function letterPorts(env: WorkerEnv) {
-  return createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts: workerFonts });
+  return createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts: () => r2Fonts(env.LETTERS) });
 }
 
 function mailTransport(settings: WorkerSettings, env: WorkerEnv): MailTransport {
@@ -173,6 +180,20 @@ async function dispatch(run: Runtime, env: WorkerEnv): Promise<number> {
   }
 }
 
+/**
+ * One bounded pass of the mailing runner, its mail dispatched; when it queued a full pass a
+ * message asks for the next one at once (the cron would otherwise take a minute per pass).
+ */
+async function mailingPass(run: Runtime, env: WorkerEnv, owner: string) {
+  const result = await runDueMailings(
+    { ctx: run.ctx, letters: letterPorts(env), logger: run.logger, batchSize: run.settings.MAILING_BATCH_SIZE },
+    { owner, maxBatches: MAILING_BATCHES_PER_RUN, deadline: Date.now() + MAILING_PASS_MS },
+  );
+  if (result.queued > 0) await dispatch(run, env);
+  if (result.queued >= run.settings.MAILING_BATCH_SIZE * MAILING_BATCHES_PER_RUN) await env.MAILINGS.send({ pass: 'mailings' });
+  return result;
+}
+
 async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
   const transport = mailTransport(run.settings, env);
   const consumer = `consumer-${crypto.randomUUID()}`;
@@ -191,6 +212,8 @@ async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch
             owner: consumer,
             dispatcher: DISPATCH_OWNER,
             leaseMs: DISPATCH_LEASE_MS,
+            // A Worker invocation has at most 6 outgoing connections open at once; one SMTP session per send.
+            concurrency: SEND_CONCURRENCY,
           },
           { ids: message.body.ids },
         );
@@ -218,25 +241,30 @@ export default {
     return response;
   },
 
-  async queue(batch: MessageBatch<OutboxQueueMessage>, env: WorkerEnv): Promise<void> {
+  async queue(batch: MessageBatch<OutboxQueueMessage | MailingPassMessage>, env: WorkerEnv): Promise<void> {
     const run = await runtimeFor(env);
     if (batch.queue.endsWith('-dlq')) {
       // Messages that failed every retry: their rows are marked failed, visible and retryable in the outbox.
-      for (const message of batch.messages) {
+      for (const message of (batch as MessageBatch<OutboxQueueMessage>).messages) {
         const failed = await outboxStore(run.ctx).failLeased(DISPATCH_OWNER, message.body.ids, 'dead-lettered: the queue consumer failed on every attempt');
         run.logger.error('outbox rows dead-lettered', { rows: failed });
         message.ack();
       }
       return;
     }
-    await deliverMessages(run, env, batch);
+    if (batch.queue.endsWith('-mailings')) {
+      // One pass per invocation (max_batch_size 1), each with its own query budget.
+      await mailingPass(run, env, `queue-${crypto.randomUUID()}`);
+      batch.ackAll();
+      return;
+    }
+    await deliverMessages(run, env, batch as MessageBatch<OutboxQueueMessage>);
   },
 
   async scheduled(controller: ScheduledController, env: WorkerEnv): Promise<void> {
     const run = await runtimeFor(env);
-    const letters = letterPorts(env);
     {
-      const mailings = await runDueMailings({ ctx: run.ctx, letters, logger: run.logger }, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + MAILING_PASS_MS });
+      const mailings = await mailingPass(run, env, `cron-${controller.scheduledTime}`);
       const folded = await foldSignatureCounts(run.ctx);
       const dispatched = await dispatch(run, env);
       run.logger.info('cron', { mailings, folded, dispatched });

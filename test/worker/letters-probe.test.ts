@@ -1,27 +1,36 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDocumentProxy } from 'unpdf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nameForLetter, type RenderResult } from '../../src/letters/index.js';
 import { listTemplates, loadOrganisation, loadTemplate, renderLetter } from '../../src/letters/node/index.js';
-import { startWranglerDev, type WranglerDev } from '../helpers/wrangler-dev.js';
+import { fontFilePath } from '../../src/letters/node/font-files.js';
+import { uploadLocalFonts } from '../../scripts/upload-fonts.js';
+import { startWranglerDev, wranglerEnv, type WranglerDev } from '../helpers/wrangler-dev.js';
 import { embeddedFontNames, lettersDir, parsePdf, parsePdfBytes, withTempDir, type ParsedPdf } from '../letters/helpers.js';
 import { probeLetterInput, probeSignatory } from './letters-probe/probe-letter.js';
 
 // The letters on Workers (src/letters/worker/) in the real workerd runtime (wrangler dev
 // --local): the bundled templates, the pdf/ layout with pdfkit's browser build and the fonts
-// as data modules, PDFs in (Miniflare's) R2; through the fixture Worker in ./letters-probe/.
+// read from (Miniflare's) R2, where scripts/upload-fonts.ts puts them, PDFs in R2 too; through
+// the fixture Worker in ./letters-probe/.
 
 type Rendered = { stored: string; result: RenderResult; faces: string[] };
 
 let worker: WranglerDev;
+const stateDir = mkdtempSync(join(tmpdir(), 'signet-letters-probe-'));
 
 beforeAll(async () => {
-  worker = await startWranglerDev({ config: 'test/worker/letters-probe/wrangler.toml', timeoutMs: 180_000 });
+  const persistTo = join(stateDir, 'state');
+  uploadLocalFonts(persistTo, { bucket: 'signet-letters-probe', env: wranglerEnv(stateDir), quiet: true });
+  worker = await startWranglerDev({ config: 'test/worker/letters-probe/wrangler.toml', persistTo, timeoutMs: 180_000 });
 }, 200_000);
 
 afterAll(async () => {
   await worker?.stop();
+  rmSync(stateDir, { recursive: true, force: true });
 });
 
 async function call(path: string, init: RequestInit = {}): Promise<Response> {
@@ -144,6 +153,23 @@ describe('letters in workerd', () => {
     const response = await fetch(`${worker.url}/render?names=1&language=xx`, { method: 'POST' });
     expect(response.status).toBe(500);
     expect(await response.json()).toMatchObject({ error: { code: 'TEMPLATE_INVALID', message: 'Template language "xx" is not valid: use one of en, ja, ko, zh.' } });
+  });
+
+  it('names the missing font object and the command that uploads the fonts', async () => {
+    expect((await fetch(`${worker.url}/fonts/kr-bold`, { method: 'DELETE' })).status).toBe(204);
+    try {
+      const response = await fetch(`${worker.url}/render-fresh-fonts?names=1`, { method: 'POST' });
+      expect(response.status).toBe(500);
+      const { error } = (await response.json()) as { error: { name: string; message: string } };
+      expect(error.name).toBe('LetterFontMissing');
+      expect(error.message).toContain('kr-bold');
+      expect(error.message).toContain('fonts/kr-bold.ttf');
+      expect(error.message).toContain('npm run worker:fonts');
+    } finally {
+      await call('/fonts/kr-bold', { method: 'PUT', body: readFileSync(fontFilePath('kr', 'bold')) });
+    }
+    // The isolate's fonts, read before the object went, still render.
+    expect((await renderInWorker(1)).result.pages).toBeGreaterThan(0);
   });
 
   it("removes a batch's letters from R2", async () => {

@@ -27,7 +27,8 @@ beforeAll(async () => {
     },
     replyToRecipient: (address) => (address.startsWith('nobody@') ? { code: 550, message: 'no such mailbox' } : undefined),
   });
-  worker = await startWorkerDevProcess({ ADMIN_TOKEN: adminToken, SMTP_URL: smtp.url, PUBLIC_URL: 'http://signet.example' });
+  // One recipient per mailing batch, so a pass (six batches) is small enough to test the next pass's message.
+  worker = await startWorkerDevProcess({ ADMIN_TOKEN: adminToken, SMTP_URL: smtp.url, PUBLIC_URL: 'http://signet.example', MAILING_BATCH_SIZE: '1', SIGN_RATE_LIMIT: 'off' });
   const api = `${worker.url}/api/v1`;
   expect((await fetch(`${api}/campaigns`, { method: 'POST', headers: organiser, body: JSON.stringify({ slug: 'queue', title: 'Queue', locale: 'en' }) })).status).toBe(201);
   expect((await fetch(`${api}/campaigns/queue`, { method: 'PATCH', headers: organiser, body: JSON.stringify({ status: 'open' }) })).status).toBe(200);
@@ -38,13 +39,28 @@ afterAll(async () => {
   await smtp?.close();
 });
 
-async function sign(email: string) {
+async function sign(email: string, consent: Record<string, unknown> = { nameOnLetter: 'full' }) {
   const response = await fetch(`${worker.url}/api/v1/campaigns/queue/signatures`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ name: 'Ada Supporter', email, country: 'GB', consent: { nameOnLetter: 'full' } }),
+    body: JSON.stringify({ name: 'Ada Supporter', email, country: 'GB', consent }),
   });
   expect(response.status).toBe(202);
+}
+
+/** Signs and confirms through the mailed link's token. */
+async function signAndConfirm(email: string) {
+  await sign(email, { nameOnLetter: 'full', updates: true });
+  const mail = await waitFor(`the confirmation to ${email}`, () => smtp.received.find((m) => m.rcptTo.includes(email)), 20_000);
+  const token = /\/confirm\/([A-Za-z0-9_-]+)/.exec(mail.raw.replace(/=\r?\n/g, ''))![1]!;
+  const confirmed = await fetch(`${worker.url}/api/v1/signatures/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  expect(confirmed.status).toBe(200);
+}
+
+function localDateTime(ms: number, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ms));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)!.value;
+  return `${part('year')}-${part('month')}-${part('day')}T${part('hour')}:${part('minute')}:${part('second')}`;
 }
 
 type OutboxItem = { id: string; status: string; recipient: string | null; attempts: number; lastError: string | null };
@@ -100,4 +116,29 @@ describe('the outbox on Workers: D1 rows, queue messages, the cron sweep', () =>
     expect(failed.lastError).toMatch(/550/);
     expect(failed.lastError).not.toContain('nobody@example.org');
   });
+
+  it('a mailing larger than one pass goes on through the mailings queue without waiting for the next cron', async () => {
+    const supporters = Array.from({ length: 9 }, (_, i) => `news${i}@nine.example`);
+    for (const email of supporters) await signAndConfirm(email);
+    const sendAt = localDateTime(Date.now() + 2_000, 'Asia/Tokyo');
+    const created = await fetch(`${worker.url}/api/v1/mailings`, {
+      method: 'POST',
+      headers: organiser,
+      body: JSON.stringify({ campaign: 'queue', kind: 'update', sendAt, timeZone: 'Asia/Tokyo', subject: 'News', body: 'Still going.' }),
+    });
+    expect(created.status).toBe(201);
+    const mailing = (await created.json()) as { id: string };
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // One cron run: its pass queues six recipients (six batches of one) and asks for the next pass,
+    // which queues the other three at once: without that message they would wait for the next cron.
+    await worker.tick();
+    const news = () => smtp.received.filter((m) => /Subject: News/.test(m.raw));
+    await waitFor('all nine updates', () => (news().length >= supporters.length ? true : undefined), 30_000, 250);
+    // The mailing is marked finished by the pass after its mail went out (the next cron).
+    await worker.tick();
+    const done = (await (await fetch(`${worker.url}/api/v1/mailings/${mailing.id}`, { headers: organiser })).json()) as { status: string; progress: { total: number; sent: number } };
+    expect(done).toMatchObject({ status: 'finished', progress: { total: supporters.length, sent: supporters.length } });
+    for (const email of supporters) expect(news().filter((m) => m.rcptTo.includes(email))).toHaveLength(1);
+    expect(news()).toHaveLength(supporters.length);
+  }, 90_000);
 });

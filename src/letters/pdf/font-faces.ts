@@ -9,8 +9,8 @@ export type FaceName = `${FaceScript}-${FaceWeight}`;
 /**
  * The file of each face in its @expo-google-fonts package: Noto Sans for Latin, Greek and
  * Cyrillic, and one Noto Sans CJK face per region, each a single-face TTF (never a .ttc:
- * subsetting one is about 3x slower). Node reads them from node_modules; the Worker imports the
- * same files as data modules (src/letters/worker/fonts.ts).
+ * subsetting one is about 3x slower). Node reads them from node_modules; the Worker reads the
+ * same files from R2, put there by `npm run worker:fonts` (src/letters/worker/r2-fonts.ts).
  */
 export const fontFiles: Record<FaceName, string> = {
   'latin-regular': '@expo-google-fonts/noto-sans/400Regular/NotoSans_400Regular.ttf',

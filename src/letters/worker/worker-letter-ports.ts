@@ -15,8 +15,11 @@ export type WorkerLetterPortsOptions = {
   bucket: R2Bucket;
   /** The `letters/` folder bundled at build time (`scripts/bundle-letters.ts`). */
   templates: LettersBundle;
-  /** The letter faces, shared by the isolate (`workerFonts` in ./fonts.ts). */
-  fonts: FontFaces;
+  /**
+   * The letter faces, shared by the isolate (`r2Fonts` in ./r2-fonts.ts: read from R2 on the first
+   * letter). Awaited before each render, since layout asks them for coverage synchronously.
+   */
+  fonts: () => Promise<FontFaces>;
   /** Part size of the multipart upload of a letter larger than one part (default 8 MiB; R2 wants at least 5 MiB). */
   partSize?: number;
 };
@@ -29,7 +32,7 @@ export type WorkerLetterPortsOptions = {
  */
 export function createWorkerLetterPorts(options: WorkerLetterPortsOptions): LetterPorts {
   const templates = createBundledTemplates(options.templates);
-  const context: LetterRenderContext = { fonts: options.fonts, image: (path) => templates.image(path) };
+  const context = async (): Promise<LetterRenderContext> => ({ fonts: await options.fonts(), image: (path) => templates.image(path) });
   return {
     listTemplates: () => templates.listTemplates(),
     loadTemplate: (name, language) => templates.loadTemplate(name, language),
@@ -37,10 +40,14 @@ export function createWorkerLetterPorts(options: WorkerLetterPortsOptions): Lett
     loadUpdateTemplate: (name, language) => templates.loadUpdateTemplate(name, language),
     async renderToFile(input, output, renderOptions) {
       if (!isLetterFileName(output)) throw new Error(`not a letter file name: ${output}`);
-      return renderLetterPdf(input, new R2PdfSink(options.bucket, output, options.partSize), context, renderOptions);
+      const ready = await context();
+      return renderLetterPdf(input, new R2PdfSink(options.bucket, output, options.partSize), ready, renderOptions);
     },
-    renderToStream: (input, renderOptions) => streamRender((sink) => renderLetterPdf(input, sink, context, renderOptions)),
-    composePrintQueue: (document) => composePrintQueuePdf(document, options.fonts),
+    async renderToStream(input, renderOptions) {
+      const ready = await context();
+      return streamRender((sink) => renderLetterPdf(input, sink, ready, renderOptions));
+    },
+    composePrintQueue: async (document) => composePrintQueuePdf(document, await options.fonts()),
     files: createR2LetterFiles(options.bucket),
   };
 }

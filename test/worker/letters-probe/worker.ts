@@ -1,6 +1,6 @@
 import type { R2Bucket } from '@cloudflare/workers-types';
 import { lettersBundle } from '../../../.wrangler/generated/letters-bundle.js';
-import { workerFonts } from '../../../src/letters/worker/fonts.js';
+import { fontObjectKey, loadR2Fonts, r2Fonts } from '../../../src/letters/worker/r2-fonts.js';
 import { createWorkerLetterPorts } from '../../../src/letters/worker/worker-letter-ports.js';
 import { probeLetterInput } from './probe-letter.js';
 
@@ -12,6 +12,9 @@ import { probeLetterInput } from './probe-letter.js';
  *   GET /files/<stored key>                     a stored letter, streamed from R2
  *   POST /print-queue  { keys: [...] }          the print queue PDF of stored letters
  *   DELETE /batches/<batchId>                   removes a batch's letters
+ *   PUT, DELETE /fonts/<face>                   puts or removes a font object (the test puts back what it removed)
+ *   POST /render-fresh-fonts?names=N            renders with the fonts read from R2 again (not the isolate's cached ones)
+ * The fonts are read from R2 (`fonts/<face>.ttf`, put there by the test with scripts/upload-fonts.ts).
  */
 type Env = { LETTERS: R2Bucket };
 
@@ -27,13 +30,15 @@ export default {
   async fetch(request: Request, env: Env): Promise<Response> {
     const url = new URL(request.url);
     const partSize = url.searchParams.has('partSize') ? Number(url.searchParams.get('partSize')) : undefined;
-    const ports = createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts: workerFonts, partSize });
+    const fresh = url.pathname === '/render-fresh-fonts';
+    const fonts = fresh ? () => loadR2Fonts(env.LETTERS) : () => r2Fonts(env.LETTERS);
+    const ports = createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts, partSize });
     const names = Number(url.searchParams.get('names') ?? '1000');
     const language = url.searchParams.get('language') ?? 'ja';
     try {
       if (url.pathname === '/templates') return Response.json(await ports.listTemplates());
       if (url.pathname === '/organisation') return Response.json(await ports.loadOrganisation());
-      if (url.pathname === '/render' && request.method === 'POST') {
+      if ((url.pathname === '/render' || fresh) && request.method === 'POST') {
         const input = probeLetterInput(await ports.loadTemplate('embassy-petition', language), await ports.loadOrganisation(), names);
         const { stored, output } = await ports.files.pathFor(batchId, letterId(names));
         // Both clocks advance only on I/O in workerd (the upload to R2 is the last I/O here), so
@@ -42,7 +47,7 @@ export default {
         const performanceClock = performance.now();
         const result = await ports.renderToFile(input, output, { createdAt: input.date });
         const timing = { dateNowMs: Date.now() - clock, performanceNowMs: performance.now() - performanceClock };
-        return Response.json({ stored, result, timing, faces: workerFonts.loadedFaces() });
+        return Response.json({ stored, result, timing, faces: (await r2Fonts(env.LETTERS)).loadedFaces() });
       }
       if (url.pathname === '/stream') {
         const input = probeLetterInput(await ports.loadTemplate('embassy-petition', language), await ports.loadOrganisation(), names);
@@ -67,6 +72,13 @@ export default {
       }
       if (url.pathname.startsWith('/batches/') && request.method === 'DELETE') {
         await ports.files.removeBatch(url.pathname.slice('/batches/'.length));
+        return new Response(null, { status: 204 });
+      }
+      if (url.pathname.startsWith('/fonts/')) {
+        const key = fontObjectKey(url.pathname.slice('/fonts/'.length) as Parameters<typeof fontObjectKey>[0]);
+        if (request.method === 'DELETE') await env.LETTERS.delete(key);
+        else if (request.method === 'PUT') await env.LETTERS.put(key, await request.arrayBuffer(), { httpMetadata: { contentType: 'font/ttf' } });
+        else return new Response('method not allowed', { status: 405 });
         return new Response(null, { status: 204 });
       }
       return new Response('not found', { status: 404 });
