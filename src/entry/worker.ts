@@ -194,36 +194,62 @@ async function mailingPass(run: Runtime, env: WorkerEnv, owner: string) {
   return result;
 }
 
+let dispatching: Promise<void> | null = null;
+let dispatchAgain = false;
+
+/**
+ * Dispatch after a request, coalesced per isolate: while one dispatch runs, later requests only
+ * ask for one more round, so a burst of signatures costs a few lease writes, not one each.
+ */
+function dispatchSoon(run: Runtime, env: WorkerEnv): Promise<void> {
+  if (dispatching) {
+    dispatchAgain = true;
+    return dispatching;
+  }
+  dispatching = (async () => {
+    try {
+      do {
+        dispatchAgain = false;
+        await dispatch(run, env);
+      } while (dispatchAgain);
+    } catch (error) {
+      run.logger.error('dispatch failed; the sweep retries', { error: error instanceof Error ? error.message : String(error) });
+    } finally {
+      dispatching = null;
+    }
+  })();
+  return dispatching;
+}
+
 async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
   const transport = mailTransport(run.settings, env);
   const consumer = `consumer-${crypto.randomUUID()}`;
+  // The whole batch's rows at once, so SEND_CONCURRENCY sessions stay busy across messages.
+  const ids = batch.messages.flatMap((message) => message.body.ids);
   try {
-    for (const message of batch.messages) {
-      try {
-        await deliverOutbox(
-          {
-            database: run.ctx.db,
-            transport,
-            clock: run.ctx.clock,
-            logger: run.logger,
-            from: run.settings.MAIL_FROM,
-            links: { publicUrl: run.ctx.publicUrl, keys: run.ctx.keys },
-            // Each consumer invocation leases under its own name, taking rows over from the dispatcher.
-            owner: consumer,
-            dispatcher: DISPATCH_OWNER,
-            leaseMs: DISPATCH_LEASE_MS,
-            // A Worker invocation has at most 6 outgoing connections open at once; one SMTP session per send.
-            concurrency: SEND_CONCURRENCY,
-          },
-          { ids: message.body.ids },
-        );
-        // Every row is now sent, failed, or rescheduled (the sweep dispatches it again when due).
-        message.ack();
-      } catch (error) {
-        run.logger.error('outbox message not delivered; retried', { error: error instanceof Error ? error.message : String(error), attempts: message.attempts });
-        message.retry();
-      }
-    }
+    await deliverOutbox(
+      {
+        database: run.ctx.db,
+        transport,
+        clock: run.ctx.clock,
+        logger: run.logger,
+        from: run.settings.MAIL_FROM,
+        links: { publicUrl: run.ctx.publicUrl, keys: run.ctx.keys },
+        // Each consumer invocation leases under its own name, taking rows over from the dispatcher.
+        owner: consumer,
+        dispatcher: DISPATCH_OWNER,
+        leaseMs: DISPATCH_LEASE_MS,
+        // A Worker invocation has at most 6 outgoing connections open at once; one SMTP session per send.
+        concurrency: SEND_CONCURRENCY,
+      },
+      { ids },
+    );
+    // Every row is now sent, failed, or rescheduled (the sweep dispatches it again when due).
+    batch.ackAll();
+  } catch (error) {
+    // Rows already marked are skipped when a message comes back; the others are sent then.
+    run.logger.error('outbox batch not delivered; retried', { error: error instanceof Error ? error.message : String(error), messages: batch.messages.length });
+    batch.retryAll();
   } finally {
     await transport.close();
   }
@@ -236,7 +262,7 @@ export default {
     executionContext.waitUntil(run.audit.flush());
     if (run.mailQueued) {
       run.mailQueued = false;
-      executionContext.waitUntil(dispatch(run, env).catch((error: unknown) => run.logger.error('dispatch failed; the sweep retries', { error: String(error) })));
+      executionContext.waitUntil(dispatchSoon(run, env));
     }
     return response;
   },
