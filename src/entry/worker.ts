@@ -253,6 +253,12 @@ async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch
   } finally {
     await transport.close();
   }
+  // A mailing's progress and its end are settled by a pass: ask for one now rather than at the next cron.
+  try {
+    if ((await outboxStore(run.ctx).runningMailingsOf(ids)).length > 0) await env.MAILINGS.send({ pass: 'mailings' });
+  } catch (error) {
+    run.logger.warn('mailing pass not requested; the cron settles it', { error: error instanceof Error ? error.message : String(error) });
+  }
 }
 
 export default {

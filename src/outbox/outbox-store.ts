@@ -450,6 +450,16 @@ class SqlOutboxStore implements OutboxStore {
   }
 
   /** Ours are `<outbox id@domain>`, so this is a primary-key lookup, not a scan. */
+  async runningMailingsOf(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.database.db
+      .selectDistinct({ mailingId: outbox.mailingId })
+      .from(outbox)
+      .innerJoin(mailings, eq(mailings.id, outbox.mailingId))
+      .where(and(sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, eq(mailings.status, 'running')));
+    return rows.map((row) => row.mailingId).filter((id): id is string => id !== null);
+  }
+
   async idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>> {
     const candidates = [...new Set(messageIds.map((id) => /^<([^@<>]+)@/.exec(id)?.[1]).filter((id): id is string => id !== undefined))];
     const found = new Map<string, string>();

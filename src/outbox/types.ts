@@ -133,6 +133,8 @@ export interface OutboxStore {
   messagesTo(forms: readonly string[], emailNormalized: string): Promise<MessageToAddress[]>;
   /** Our messages among these Message-IDs: outbox id by Message-ID. */
   idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>>;
+  /** The mailings still running whose rows are among `ids` (so a Workers consumer can have their progress settled at once). */
+  runningMailingsOf(ids: readonly string[]): Promise<string[]>;
   /** Retention: erases the bodies of sent messages; resolves how many. */
   eraseSentBodies(): Promise<number>;
   /** Retention: erases the address of supporters' messages finished before `before`; resolves how many. */

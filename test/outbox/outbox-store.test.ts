@@ -275,3 +275,19 @@ describe('OutboxStore: progress', () => {
     expect(await rowById(database, mine[2]!.id)).toMatchObject({ status: 'failed', lastError: '550 no such user', attempts: 1, lockedBy: null });
   });
 });
+
+describe('OutboxStore: running mailings of rows', () => {
+  it('names the running mailings among the given rows, once each, and no paused or other mailing', async () => {
+    const { database, clock, store } = setUp();
+    const now = clock.now();
+    const running = await insertMailing(database, now);
+    const paused = await insertMailing(database, now, 'paused');
+    const elsewhere = await insertMailing(database, now);
+    const rows = [updateFor(running, 'a', now), updateFor(running, 'b', now), updateFor(paused, 'a', now), updateFor(elsewhere, 'a', now)];
+    await database.atomic(store.enqueue(rows));
+    await insertOutboxRows(database, now, [sampleMessage(1)]);
+    expect(await store.runningMailingsOf([rows[0]!.id, rows[1]!.id, rows[2]!.id])).toEqual([running]);
+    expect(await store.runningMailingsOf([rows[3]!.id])).toEqual([elsewhere]);
+    expect(await store.runningMailingsOf([])).toEqual([]);
+  });
+});
