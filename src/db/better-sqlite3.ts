@@ -5,7 +5,7 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MAX_BOUND_PARAMETERS, type Database, type Db, type RawQuery, type WriteStatement } from './database.js';
+import { MAX_BOUND_PARAMETERS, toWriteStatement, type Database, type Db, type RawQuery, type WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
 export type OpenSqliteOptions = {
@@ -131,11 +131,7 @@ export class SqliteDatabase implements Database {
   }
 
   statement(query: SQL | RawQuery): WriteStatement {
-    const raw: Query =
-      'params' in query && typeof query.sql === 'string'
-        ? { sql: query.sql, params: query.params }
-        : (this.db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(query as SQL);
-    return { toSQL: () => raw } as unknown as WriteStatement;
+    return toWriteStatement(this.db, query);
   }
 
   atomic(statements: WriteStatement[]): Promise<void> {

@@ -2,7 +2,7 @@ import type { D1Database, D1PreparedStatement } from '@cloudflare/workers-types'
 import type { SQL } from 'drizzle-orm';
 import { drizzle } from 'drizzle-orm/d1';
 import type { Database, Db, RawQuery, WriteStatement } from './database.js';
-import { MAX_BOUND_PARAMETERS } from './database.js';
+import { MAX_BOUND_PARAMETERS, toWriteStatement } from './database.js';
 import * as schema from './schema.js';
 
 type Query = { sql: string; params: unknown[] };
@@ -28,11 +28,7 @@ export class CloudflareD1Database implements Database {
   }
 
   statement(query: SQL | RawQuery): WriteStatement {
-    const raw: Query =
-      'params' in query && typeof query.sql === 'string'
-        ? { sql: query.sql, params: query.params }
-        : (this.db as unknown as { dialect: { sqlToQuery(sql: SQL): Query } }).dialect.sqlToQuery(query as SQL);
-    return { toSQL: () => raw } as unknown as WriteStatement;
+    return toWriteStatement(this.db, query);
   }
 
   async atomic(statements: WriteStatement[]): Promise<void> {

@@ -63,3 +63,15 @@ export interface Database {
   truncateLog?(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/**
+ * A write for `atomic`, rendered to SQL text and values now (while the caller's values are
+ * current): raw SQL as given, a drizzle `sql` template through the dialect. Both drivers use it.
+ */
+export function toWriteStatement(db: Db, query: SQL | RawQuery): WriteStatement {
+  const raw =
+    'params' in query && typeof query.sql === 'string'
+      ? { sql: query.sql, params: query.params }
+      : (db as unknown as { dialect: { sqlToQuery(sql: SQL): { sql: string; params: unknown[] } } }).dialect.sqlToQuery(query as SQL);
+  return { toSQL: () => raw } as unknown as WriteStatement;
+}

@@ -1,47 +1,19 @@
-import type { Database } from '../db/database.js';
-import type { Clock } from '../lib/clock.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
-import type { MailLinks } from './messages.js';
-import type { MailTransport } from './transport.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import { Sleeper } from '../lib/sleeper.js';
-import { OutboxDelivery } from '../outbox/deliver.js';
+import { OutboxDelivery, type DeliverOutboxDeps } from '../outbox/deliver.js';
 
-export type OutboxSenderOptions = {
-  database: Database;
-  transport: MailTransport;
-  clock: Clock;
-  logger: Logger;
-  /** The From line of every message, e.g. `Signet <no-reply@example.org>`. */
-  from: string;
-  /** Derives the tokens of the links a message carries as it is sent (they are never stored). */
-  links: MailLinks;
+/** The Node sender: the delivery's settings (src/outbox/deliver.ts), its own lease name and polling. */
+export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random'> & {
   /** Names this sender's leases; unique per process. */
   workerId?: string;
   /** Rows claimed per drain (default 500). */
   batchSize?: number;
-  /**
-   * Sends in flight at once (default 50). Each holds its slot until its row is
-   * durably marked sent, so this must cover the commit wait as well as the
-   * send; it is also the most messages a crash can cause to be sent twice.
-   */
-  concurrency?: number;
-  /**
-   * Most sends started per second by this sender, for a relay that limits
-   * its clients; evenly spaced (a token bucket one token deep). Unlimited
-   * when omitted.
-   */
-  maxPerSecond?: number;
   /** How long a claim lasts; must exceed the longest send, or a second worker may send the same message. */
   leaseMs?: number;
-  /** Attempts (the first included) before a message is given up. */
-  maxAttempts?: number;
-  backoff?: { baseMs: number; maxMs: number };
   /** Wait between drains when the outbox is empty and nobody calls `wake()`. */
   pollIntervalMs?: number;
-  /** Source of jitter in [0, 1). */
-  random?: () => number;
 };
 
 export type DrainResult = { sent: number; failed: number; retried: number };

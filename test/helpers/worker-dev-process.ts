@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, wranglerEnv } from './wrangler-dev.js';
+import { freePort, stopChild, wranglerEnv } from './wrangler-dev.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -39,17 +39,7 @@ export async function startWorkerDevProcess(settings: Record<string, string>): P
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        rmSync(stateDir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-    });
+  const stop = () => stopChild(child, stateDir);
   const tick = async () => {
     const response = await fetch(`${url}/__scheduled?cron=${encodeURIComponent('* * * * *')}`);
     if (!response.ok) throw new Error(`cron trigger answered ${response.status}: ${await response.text()}`);

@@ -36,6 +36,20 @@ export function wranglerEnv(stateDir: string, extra: Record<string, string> = {}
   };
 }
 
+/** Stops a child (SIGTERM, SIGKILL after 5 s) and removes its temporary state directory. */
+export function stopChild(child: ChildProcess, stateDir: string): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      rmSync(stateDir, { recursive: true, force: true });
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', done);
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
 export type WranglerDev = {
   url: string;
   child: ChildProcess;
@@ -82,17 +96,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      const done = () => {
-        rmSync(stateDir, { recursive: true, force: true });
-        resolve();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-    });
+  const stop = () => stopChild(child, stateDir);
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited with ${child.exitCode}:\n${output}`);

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { streamFromFirstChunk } from '../letter-stream.js';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -61,27 +62,7 @@ async function streamRender(render: (destination: PassThrough) => Promise<Render
   // A render that fails before touching the stream (reading the signatories, say) must still end
   // it, or the first read below would wait forever; later failures reach the reader that way too.
   rendered.catch((error: unknown) => destination.destroy(error instanceof Error ? error : new Error(String(error))));
-  let first: Awaited<ReturnType<typeof reader.read>>;
-  try {
-    first = await reader.read();
-  } catch (error) {
-    await rendered;
-    throw error;
-  }
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.done) controller.close();
-      else controller.enqueue(first.value);
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+  return streamFromFirstChunk(reader, rendered);
 }
 
 export type LocalLetterPortsOptions = {

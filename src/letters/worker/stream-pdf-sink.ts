@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { streamFromFirstChunk } from '../letter-stream.js';
 import type { PdfSink } from '../pdf/pdf-sink.js';
 
 /** Chunks the stream may hold unread before the renderer waits (pdfkit writes a page in a few chunks). */
@@ -77,25 +78,5 @@ export async function streamRender(render: (sink: PdfSink) => Promise<unknown>):
   const rendered = render(sink);
   // A render that fails before touching the sink must still end the stream; later failures reach the reader that way.
   rendered.catch(fail);
-  let first: Awaited<ReturnType<typeof reader.read>>;
-  try {
-    first = await reader.read();
-  } catch (error) {
-    await rendered;
-    throw error;
-  }
-  return new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.done) controller.close();
-      else controller.enqueue(first.value);
-    },
-    async pull(controller) {
-      const next = await reader.read();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-    cancel(reason) {
-      return reader.cancel(reason);
-    },
-  });
+  return streamFromFirstChunk(reader, rendered);
 }
