@@ -1,3 +1,4 @@
+import type autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -42,4 +43,31 @@ export async function startBenchServer(env: Record<string, string>): Promise<{ u
         child.kill('SIGTERM');
       }),
   };
+}
+
+let signed = 0;
+
+/**
+ * autocannon's request list for signing: a new supporter (distinct name and email) on every
+ * request, with the consent the intake benchmarks measure. Shared by every signing benchmark.
+ */
+export function signingRequests(emailPrefix = 'supporter'): autocannon.Request[] {
+  return [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (request) => {
+        signed += 1;
+        request.body = JSON.stringify({
+          name: `支援者 ${signed}`,
+          email: `${emailPrefix}${signed}@example.org`,
+          country: 'JP',
+          region: 'JP-13',
+          city: 'Tokyo',
+          consent: { nameOnLetter: 'initials', showPublicly: false, updates: true },
+        });
+        return request;
+      },
+    },
+  ];
 }

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import BetterSqlite3 from 'better-sqlite3';
-import { startBenchServer } from './server.js';
+import { signingRequests, startBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -102,29 +102,11 @@ end`,
 } else {
 hello = summarise('GET /healthz', await run({ url: `${server.url}/healthz`, connections, duration: seconds }));
 
-let counter = 0;
 const signResult = await run({
   url: `${api}/campaigns/bench/signatures`,
   connections,
   duration: seconds,
-  requests: [
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (request) => {
-        counter += 1;
-        request.body = JSON.stringify({
-          name: `支援者 ${counter}`,
-          email: `supporter${counter}@example.org`,
-          country: 'JP',
-          region: 'JP-13',
-          city: 'Tokyo',
-          consent: { nameOnLetter: 'initials', showPublicly: false, updates: true },
-        });
-        return request;
-      },
-    },
-  ],
+  requests: signingRequests(),
 });
 sign = summarise('POST /campaigns/:slug/signatures', signResult);
 }

@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { startSmtpServer } from '../test/mail/helpers/smtp-server.js';
 import { startWorkerDevProcess } from '../test/helpers/worker-dev-process.js';
 import { wranglerBin, wranglerEnv } from '../test/helpers/wrangler-dev.js';
+import { signingRequests } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -68,31 +69,13 @@ await fetch(`${api}/campaigns`, { method: 'POST', headers, body: JSON.stringify(
 await fetch(`${api}/campaigns/bench`, { method: 'PATCH', headers, body: JSON.stringify({ status: 'open' }) });
 
 const hello = summarise('GET /healthz', await run({ url: `${worker.url}/healthz`, connections, duration: seconds }));
-let counter = 0;
 const sign = summarise(
   'POST /campaigns/:slug/signatures',
   await run({
     url: `${api}/campaigns/bench/signatures`,
     connections,
     duration: seconds,
-    requests: [
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (request) => {
-          counter += 1;
-          request.body = JSON.stringify({
-            name: `支援者 ${counter}`,
-            email: `supporter${counter}@example.org`,
-            country: 'JP',
-            region: 'JP-13',
-            city: 'Tokyo',
-            consent: { nameOnLetter: 'initials', showPublicly: false, updates: true },
-          });
-          return request;
-        },
-      },
-    ],
+    requests: signingRequests(),
   }),
 );
 // Let the queue drain a little, then stop the Worker so local D1 is quiet before it is read.
