@@ -57,6 +57,11 @@ export type SmtpSocketTransportOptions = {
   greetingTimeoutMs?: number;
   /** Longest silence from the server (or wait to write) before a send is abandoned. */
   socketTimeoutMs?: number;
+  /**
+   * Messages one connection carries before it is closed (default 100, as a relay may limit it);
+   * 1 opens a connection per message. Idle connections are kept until `close()`.
+   */
+  maxMessagesPerConnection?: number;
 };
 
 type SmtpReply = { code: number; lines: string[]; text: string };
@@ -311,10 +316,13 @@ class SmtpSession {
 }
 
 /**
- * Sends each message over its own SMTP connection. On Workers an open socket
- * belongs to the request (or queue batch) that opened it and cannot serve
- * another, so nothing is pooled across sends; a failed connection is closed
- * before the error is reported and leaves nothing behind for the next send.
+ * Sends over SMTP connections it opens itself and reuses for the next
+ * message until `close()`: on Workers an open socket belongs to the request
+ * (or queue batch) that opened it, so the transport lives as long as that
+ * invocation and is closed at its end. A connection that failed is closed
+ * before the error is reported and is never reused; an idle one the relay
+ * closed meanwhile is noticed at MAIL FROM (nothing accepted yet) and the
+ * message goes over a new one.
  */
 export class SmtpSocketTransport implements MailTransport {
   /** How the connection to the relay is protected (./smtp-tls.ts). */
@@ -327,6 +335,9 @@ export class SmtpSocketTransport implements MailTransport {
   private readonly clock: Clock;
   private readonly clientName: string | undefined;
   private readonly timeouts: Timeouts;
+  private readonly maxMessagesPerConnection: number;
+  /** Connections whose last message was accepted, ready for the next one. */
+  private idle: IdleSession[] = [];
 
   constructor(options: SmtpSocketTransportOptions) {
     const plan = planSmtpConnection(options.url);
@@ -345,6 +356,7 @@ export class SmtpSocketTransport implements MailTransport {
       greeting: options.greetingTimeoutMs ?? 30_000,
       socket: options.socketTimeoutMs ?? 60_000,
     };
+    this.maxMessagesPerConnection = Math.max(1, options.maxMessagesPerConnection ?? 100);
   }
 
   async send(message: OutgoingMail): Promise<void> {
@@ -355,10 +367,24 @@ export class SmtpSocketTransport implements MailTransport {
     await this.deliver(sender.address, mail.to.address, raw, this.clientName ?? clientNameFor(mail.messageId));
   }
 
-  /** Nothing to release: every send closes its own connection. */
-  async close(): Promise<void> {}
+  /** QUITs the idle connections; call after the last `send` has settled. */
+  async close(): Promise<void> {
+    const idle = this.idle;
+    this.idle = [];
+    await Promise.all(idle.map((entry) => entry.session.end()));
+  }
 
   private async deliver(from: string, to: string, raw: string, clientName: string): Promise<void> {
+    const index = this.idle.findIndex((entry) => entry.clientName === clientName);
+    if (index >= 0) {
+      const [reused] = this.idle.splice(index, 1);
+      if ((await this.transfer(reused!, from, to, raw, true)) === 'sent') return;
+    }
+    await this.transfer(await this.open(clientName), from, to, raw, false);
+  }
+
+  /** A new connection, greeted, upgraded to TLS and authenticated as the URL says; closed if any step fails. */
+  private async open(clientName: string): Promise<IdleSession> {
     let session: SmtpSession;
     try {
       const socket = this.connect({ hostname: this.hostname, port: this.port }, { secureTransport: this.tls === 'implicit' ? 'on' : 'starttls', allowHalfOpen: false });
@@ -377,15 +403,38 @@ export class SmtpSocketTransport implements MailTransport {
       }
       // As nodemailer: credentials are used when the relay asks for them (offers AUTH).
       if (this.credentials !== undefined && session.offers('AUTH')) await session.authenticate(this.credentials);
-      await session.envelope(from, to);
-      await session.data(raw);
+      return { session, clientName, sent: 0 };
     } catch (error) {
-      throw error instanceof MailSendError ? error : connectionFailure('ECONNECTION', errorText(error), error);
-    } finally {
       await session.end();
+      throw error instanceof MailSendError ? error : connectionFailure('ECONNECTION', errorText(error), error);
     }
   }
+
+  /**
+   * One message over an open connection, which goes back to the idle list once the message is
+   * accepted. `stale`: a reused connection failed before the relay answered MAIL FROM, so nothing
+   * was accepted and the caller may send over a new one.
+   */
+  private async transfer(entry: IdleSession, from: string, to: string, raw: string, reused: boolean): Promise<'sent' | 'stale'> {
+    let stage: 'envelope' | 'data' = 'envelope';
+    try {
+      await entry.session.envelope(from, to);
+      stage = 'data';
+      await entry.session.data(raw);
+    } catch (error) {
+      await entry.session.end();
+      const answered = error instanceof MailSendError && error.responseCode !== undefined;
+      if (reused && stage === 'envelope' && !answered) return 'stale';
+      throw error instanceof MailSendError ? error : connectionFailure('ECONNECTION', errorText(error), error);
+    }
+    entry.sent += 1;
+    if (entry.sent < this.maxMessagesPerConnection) this.idle.push(entry);
+    else await entry.session.end();
+    return 'sent';
+  }
 }
+
+type IdleSession = { session: SmtpSession; clientName: string; sent: number };
 
 /** EHLO names the sending host; the Message-ID's domain is the sender's (IDNA-normalised by newMessageId). */
 function clientNameFor(messageId: string): string {

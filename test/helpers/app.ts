@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { BatchingAuditSink } from '../../src/services/audit.js';
 import { fileURLToPath } from 'node:url';
 import { createApp, type AppDeps } from '../../src/app.js';
 import { installedApiReferenceScript } from '../../src/entry/api-reference-script.js';
@@ -22,8 +23,11 @@ export function createTestApp(
   const { lettersDir = repoLettersDir, letterRenderPool, ...appOverrides } = overrides;
   const dataDir = join(dir, 'data');
   const clock = new ManualClock(Date.UTC(2027, 8, 1, 0, 0, 0));
+  // Held here so a test can wait for the organiser actions' audit rows to be written.
+  const audit = overrides.audit ?? new BatchingAuditSink(database, silentLogger);
   const deps: AppDeps = {
     database,
+    audit,
     clock,
     logger: silentLogger,
     publicUrl: 'http://localhost:3000',
@@ -52,5 +56,5 @@ export function createTestApp(
     return app.request(path, { method, headers, body });
   };
 
-  return { app, database, clock, ctx, request, cleanup, dataDir };
+  return { app, database, clock, ctx, request, cleanup, dataDir, audit };
 }

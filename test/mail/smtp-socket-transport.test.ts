@@ -86,21 +86,50 @@ describe('SmtpSocketTransport: delivery', () => {
     const attachment = leaves.find((leaf) => leaf.contentType === 'application/pdf')!;
     expect(attachment.bytes).toEqual(pdf);
     expect(headerParameter(attachment.headers.get('content-disposition')!, 'filename')).toBe('多摩川への手紙.pdf');
+    await smtp.close();
     expect(sockets.every((socket) => socket.destroyed)).toBe(true);
   });
 
-  it('opens one connection per message and says EHLO with the sender domain', async () => {
+  it('carries the next message over the same connection, says EHLO once, and QUITs at close', async () => {
     const server = await startScriptedSmtpServer({});
     closers.push(() => server.close());
     const { transport: smtp, sockets } = transport(server.url);
     await smtp.send(outgoing());
     await smtp.send(outgoing());
-    expect(sockets).toHaveLength(2);
-    expect(server.commands.filter((line) => line.startsWith('EHLO'))).toEqual(['EHLO signet.example', 'EHLO signet.example']);
+    expect(sockets).toHaveLength(1);
+    expect(server.commands.filter((line) => line.startsWith('EHLO'))).toEqual(['EHLO signet.example']);
     expect(server.commands.filter((line) => /^(MAIL|RCPT|QUIT)/.test(line))).toEqual([
-      'MAIL FROM:<no-reply@signet.example>', 'RCPT TO:<aiko@example.com>', 'QUIT',
-      'MAIL FROM:<no-reply@signet.example>', 'RCPT TO:<aiko@example.com>', 'QUIT',
+      'MAIL FROM:<no-reply@signet.example>', 'RCPT TO:<aiko@example.com>',
+      'MAIL FROM:<no-reply@signet.example>', 'RCPT TO:<aiko@example.com>',
     ]);
+    await smtp.close();
+    expect(server.commands.at(-1)).toBe('QUIT');
+    expect(sockets.every((socket) => socket.destroyed)).toBe(true);
+  });
+
+  it('opens a connection per message with maxMessagesPerConnection 1', async () => {
+    const server = await startScriptedSmtpServer({});
+    closers.push(() => server.close());
+    const { transport: smtp, sockets } = transport(server.url, { maxMessagesPerConnection: 1 });
+    await smtp.send(outgoing());
+    await smtp.send(outgoing());
+    expect(sockets).toHaveLength(2);
+    expect(server.commands.filter((line) => /^(EHLO|QUIT)/.test(line))).toEqual(['EHLO signet.example', 'QUIT', 'EHLO signet.example', 'QUIT']);
+  });
+
+  it('sends over a new connection when the relay closed the idle one, once', async () => {
+    const server = await startScriptedSmtpServer({});
+    closers.push(() => server.close());
+    const { transport: smtp, sockets } = transport(server.url);
+    await smtp.send(outgoing());
+    // The relay drops idle clients: the kept connection is gone before the next message.
+    sockets[0]!.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await smtp.send(outgoing());
+    expect(sockets).toHaveLength(2);
+    expect(server.commands.filter((line) => line === 'DATA-END')).toHaveLength(2);
+    await smtp.close();
+    expect(sockets.every((socket) => socket.destroyed)).toBe(true);
   });
 
   it('reads multi-line replies and falls back to HELO when EHLO is refused', async () => {
@@ -166,6 +195,7 @@ describe('SmtpSocketTransport: TLS', () => {
     closers.push(() => server.close());
     const connect = nodeSmtpSocketConnector({ ca: tls.cert });
     const smtp = new SmtpSocketTransport({ url: server.url, requireTls: true, connect });
+    closers.push(() => smtp.close());
     expect(smtp.tls).toBe('starttls-required');
     await smtp.send(outgoing());
     expect(server.received).toHaveLength(1);
@@ -210,6 +240,7 @@ describe('SmtpSocketTransport: TLS', () => {
     closers.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const { port } = server.server.address() as AddressInfo;
     const smtp = new SmtpSocketTransport({ url: `smtps://127.0.0.1:${port}`, connect: nodeSmtpSocketConnector({ ca: tls.cert }) });
+    closers.push(() => smtp.close());
     expect(smtp.tls).toBe('implicit');
     await smtp.send(outgoing());
     expect(secure).toBe(true);
@@ -286,6 +317,7 @@ describe('SmtpSocketTransport: errors, classified as on Node', () => {
     await smtp.send(outgoing());
     expect(server.commands.filter((line) => line === 'DATA-END')).toHaveLength(1);
     expect(sockets).toHaveLength(2);
+    await smtp.close();
     expect(sockets.every((socket) => socket.destroyed)).toBe(true);
   });
 

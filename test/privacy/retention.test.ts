@@ -244,6 +244,8 @@ describe('retention: mail, legacy secrets and the log', () => {
     write('recent.eml', 6 * DAY);
     write('notes.txt', 30 * DAY);
 
+    // The requests' audit rows are written behind them; let them land before the log is truncated.
+    await t.audit.flush();
     const lines: string[] = [];
     const report = await runRetention({ ...t.ctx, logger: createJsonLogger('info', (line) => lines.push(line)) }, { mailFiles: createMailFileCleaner(mailDir) });
     expect(report.mailFilesDeleted).toBe(2);
