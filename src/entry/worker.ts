@@ -263,7 +263,15 @@ async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch
 
 export default {
   async fetch(request: Request, env: WorkerEnv, executionContext: ExecutionContext): Promise<Response> {
-    const run = await runtimeFor(env);
+    let run: Runtime;
+    try {
+      run = await runtimeFor(env);
+    } catch (error) {
+      // Bad settings (SettingsError names each one, never its value): logged for `wrangler tail`, and the one error shape for the client.
+      console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'the Worker cannot start', error: error instanceof Error ? error.message : String(error) }));
+      const requestId = crypto.randomUUID();
+      return Response.json({ error: { code: 'INTERNAL', message: 'Signet is not configured correctly; the operator will find the reason in the logs.', requestId } }, { status: 500 });
+    }
     const response = await run.app.fetch(request, env, executionContext as never);
     executionContext.waitUntil(run.audit.flush());
     if (run.mailQueued) {
