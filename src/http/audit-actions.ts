@@ -44,6 +44,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns': { action: 'campaigns.list' },
   'GET /api/v1/campaigns/:slug': { action: 'campaign.read', object: campaign },
   'PATCH /api/v1/campaigns/:slug': { action: 'campaign.update', object: campaign },
+  'POST /api/v1/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign },
   'POST /api/v1/targets': { action: 'target.create', created: { type: 'target', field: 'id' } },
   'POST /api/v1/targets/import': { action: 'targets.import' },
   'GET /api/v1/targets': { action: 'targets.list' },

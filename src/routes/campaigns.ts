@@ -5,6 +5,8 @@ import { organiserRoute, publicRoute } from '../http/openapi.js';
 import { validate } from '../http/validate.js';
 import {
   CampaignListQuery,
+  cloneCampaign,
+  CloneCampaignInput,
   createCampaign,
   CreateCampaignInput,
   getCampaign,
@@ -62,6 +64,15 @@ export function campaignRoutes() {
     requireJson(),
     validate('json', UpdateCampaignInput),
     async (c) => c.json(await updateCampaign(c.get('services').ctx, c.req.param('slug'), c.req.valid('json'))),
+  );
+
+  routes.post(
+    '/campaigns/:slug/clone',
+    organiserRoute('Campaigns', 'Copy a campaign as a new draft for the next round: texts, translations, goal, time zone, letter template and targets; no supporters', 'campaigns', { 201: 'Created' }),
+    requireScope('campaigns'),
+    requireJson(),
+    validate('json', CloneCampaignInput),
+    async (c) => c.json(await cloneCampaign(c.get('services').ctx, c.req.param('slug'), c.req.valid('json')), 201),
   );
 
   return routes;

@@ -54,6 +54,15 @@ export const UpdateCampaignInput = v.strictObject({
 });
 export type UpdateCampaignInput = v.InferOutput<typeof UpdateCampaignInput>;
 
+/** Next year's campaign from this year's: a new slug, and dates of its own (the old ones have passed). */
+export const CloneCampaignInput = v.strictObject({
+  slug: Slug,
+  title: v.optional(campaignFields.title),
+  opensAt: campaignFields.opensAt,
+  closesAt: campaignFields.closesAt,
+});
+export type CloneCampaignInput = v.InferOutput<typeof CloneCampaignInput>;
+
 export const CampaignListQuery = v.object({
   status: v.optional(v.picklist(campaignStatuses)),
 });
@@ -163,6 +172,34 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
   }
   ctx.signingCampaigns?.delete(row.slug);
   return toOrganiserView(row, 0, targetIds);
+}
+
+/**
+ * A draft copy of a campaign for the next round (PRODUCT.md §11, year to year): its texts and
+ * translations, goal, time zone, letter template and targets in their order. Nothing of its
+ * supporters is copied; they are invited separately, and only those who consented to updates.
+ */
+export async function cloneCampaign(ctx: ServiceContext, sourceSlug: string, input: CloneCampaignInput): Promise<CampaignView> {
+  const found = await findBySlug(ctx, sourceSlug);
+  if (!found) throw new NotFound('Campaign');
+  const source = found.campaign;
+  return createCampaign(ctx, {
+    slug: input.slug,
+    locale: source.locale,
+    title: input.title ?? source.title,
+    summary: source.summary,
+    body: source.body,
+    // Stored translations may hold null texts; the input schema leaves them out instead.
+    translations: Object.fromEntries(
+      Object.entries(source.translations).map(([locale, text]) => [locale, { title: text.title, ...(text.summary != null ? { summary: text.summary } : {}), ...(text.body != null ? { body: text.body } : {}) }]),
+    ) as CreateCampaignInput['translations'],
+    goal: source.goal,
+    opensAt: input.opensAt ?? null,
+    closesAt: input.closesAt ?? null,
+    timeZone: source.timeZone,
+    letterTemplate: source.letterTemplate,
+    targetIds: await targetIdsOf(ctx, source.id),
+  });
 }
 
 export async function getCampaign(ctx: ServiceContext, slug: string): Promise<CampaignView> {
