@@ -1,6 +1,7 @@
 import * as v from 'valibot';
 import { checkMailApiUrl, MailApiUrlError } from './mail/http-mail-transport.js';
 import { planSmtpConnection, SmtpUrlError } from './mail/smtp-tls.js';
+import type { PrivacySettings } from './services/context.js';
 
 /** `N/Ss` (e.g. `5/300s`) or `off`. */
 const RateLimitSetting = v.pipe(
@@ -231,4 +232,14 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
     );
   }
   return result.output;
+}
+
+/** The §8 settings as services see them, from either runtime's settings. */
+export function privacySettings(settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT'>): PrivacySettings {
+  return {
+    retentionDays: settings.RETENTION_DAYS,
+    pendingTtlDays: settings.PENDING_TTL_DAYS,
+    publicRegionMin: settings.PUBLIC_REGION_MIN,
+    emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
+  };
 }

@@ -3,7 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.js';
-import type { Settings } from '../config.js';
+import { privacySettings, type Settings } from '../config.js';
 import { SqliteDatabase } from '../db/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
 import { createLetterFiles, createLocalLetterPorts } from '../letters/node/letter-store.js';
@@ -18,7 +18,7 @@ import { SmtpTransport } from '../mail/smtp-transport.js';
 import type { MailTransport } from '../mail/transport.js';
 import { MailingRunner } from '../mailings/runner.js';
 import { IppPrinter } from '../printing/ipp-printer.js';
-import type { PrivacySettings, ServiceContext } from '../services/context.js';
+import type { ServiceContext } from '../services/context.js';
 import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
 import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
@@ -40,15 +40,6 @@ const RETENTION_INTERVAL_MS = 3_600_000;
 const RETENTION_FIRST_RUN_MS = 5 * 60_000;
 const PRINT_JOBS_INTERVAL_MS = 3_000;
 
-/** The §8 settings as services see them. */
-export function privacySettings(settings: Settings): PrivacySettings {
-  return {
-    retentionDays: settings.RETENTION_DAYS,
-    pendingTtlDays: settings.PENDING_TTL_DAYS,
-    publicRegionMin: settings.PUBLIC_REGION_MIN,
-    emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
-  };
-}
 
 /**
  * Opens the database (applying migrations), loads the root secret (making

@@ -18,8 +18,8 @@
  * everything it reaches.
  */
 import type { D1Database, ExecutionContext, MessageBatch, Queue, R2Bucket, ScheduledController } from '@cloudflare/workers-types';
-import { createApp, type AppDeps } from '../app.js';
-import { loadWorkerSettings, type WorkerSettings } from '../config.js';
+import { createApp } from '../app.js';
+import { loadWorkerSettings, privacySettings, type WorkerSettings } from '../config.js';
 import { CloudflareD1Database } from '../db/d1.js';
 import { systemClock } from '../lib/clock.js';
 import { Keyring } from '../lib/keyring.js';
@@ -30,6 +30,7 @@ import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
+import type { LetterPorts } from '../letters/letter-ports.js';
 import { createWorkerLetterPorts } from '../letters/worker/worker-letter-ports.js';
 import { lettersBundle } from '../../.wrangler/generated/letters-bundle.js';
 import { r2Fonts } from '../letters/worker/r2-fonts.js';
@@ -69,11 +70,11 @@ type Runtime = {
   settings: WorkerSettings;
   logger: Logger;
   ctx: ServiceContext;
-  deps: AppDeps;
   app: ReturnType<typeof createApp>;
   audit: BatchingAuditSink;
-  /** Set when a request queued mail; the response's `waitUntil` dispatches it. */
-  mailQueued: boolean;
+  letters: LetterPorts;
+  /** `mailQueued` is set when a request queued mail; the response's `waitUntil` dispatches it. */
+  state: { mailQueued: boolean };
 };
 
 let runtime: Promise<Runtime> | null = null;
@@ -101,17 +102,13 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     mailFrom: settings.MAIL_FROM,
     confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
     keys,
-    privacy: {
-      retentionDays: settings.RETENTION_DAYS,
-      pendingTtlDays: settings.PENDING_TTL_DAYS,
-      publicRegionMin: settings.PUBLIC_REGION_MIN,
-      emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
-    },
+    privacy: privacySettings(settings),
   };
-  // Written at the end of each request (waitUntil), not on a timer: an isolate may be frozen between requests.
+  // Flushed at the end of each request (waitUntil): an isolate may be frozen before its timer fires.
   const audit = new BatchingAuditSink(database, logger);
   const state = { mailQueued: false };
-  const deps: AppDeps = {
+  const letters = letterPorts(env);
+  const app = createApp({
     database,
     audit,
     clock: systemClock,
@@ -130,33 +127,18 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     onMailQueued: () => {
       state.mailQueued = true;
     },
-    letters: letterPorts(env),
+    letters,
     metricsToken: settings.METRICS_TOKEN,
     apiReferenceScript: workerApiReferenceScript,
-  };
-  const app = createApp(deps);
-  return {
-    settings,
-    logger,
-    ctx,
-    deps,
-    app,
-    audit,
-    get mailQueued() {
-      return state.mailQueued;
-    },
-    set mailQueued(value: boolean) {
-      state.mailQueued = value;
-    },
-  };
+  });
+  return { settings, logger, ctx, app, audit, letters, state };
 }
 
 function letterPorts(env: WorkerEnv) {
   return createWorkerLetterPorts({ bucket: env.LETTERS, templates: lettersBundle, fonts: () => r2Fonts(env.LETTERS) });
 }
 
-function mailTransport(settings: WorkerSettings, env: WorkerEnv): MailTransport {
-  const letters = letterPorts(env);
+function mailTransport({ settings, letters }: Runtime): MailTransport {
   const readAttachment = (storedPath: string) => letters.files.readBytes(storedPath);
   if (settings.MAIL_API_URL) return new HttpMailTransport({ url: settings.MAIL_API_URL, token: settings.MAIL_API_TOKEN ?? '', readAttachment });
   return new WorkerSmtpTransport({ url: settings.SMTP_URL!, readAttachment });
@@ -186,7 +168,7 @@ async function dispatch(run: Runtime, env: WorkerEnv): Promise<number> {
  */
 async function mailingPass(run: Runtime, env: WorkerEnv, owner: string) {
   const result = await runDueMailings(
-    { ctx: run.ctx, letters: letterPorts(env), logger: run.logger, batchSize: run.settings.MAILING_BATCH_SIZE },
+    { ctx: run.ctx, letters: run.letters, logger: run.logger, batchSize: run.settings.MAILING_BATCH_SIZE },
     { owner, maxBatches: MAILING_BATCHES_PER_RUN, deadline: Date.now() + MAILING_PASS_MS },
   );
   if (result.queued > 0) await dispatch(run, env);
@@ -222,7 +204,7 @@ function dispatchSoon(run: Runtime, env: WorkerEnv): Promise<void> {
 }
 
 async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
-  const transport = mailTransport(run.settings, env);
+  const transport = mailTransport(run);
   const consumer = `consumer-${crypto.randomUUID()}`;
   // The whole batch's rows at once, so SEND_CONCURRENCY sessions stay busy across messages.
   const ids = batch.messages.flatMap((message) => message.body.ids);
@@ -274,8 +256,8 @@ export default {
     }
     const response = await run.app.fetch(request, env, executionContext as never);
     executionContext.waitUntil(run.audit.flush());
-    if (run.mailQueued) {
-      run.mailQueued = false;
+    if (run.state.mailQueued) {
+      run.state.mailQueued = false;
       executionContext.waitUntil(dispatchSoon(run, env));
     }
     return response;

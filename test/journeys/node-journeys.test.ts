@@ -3,6 +3,7 @@
 // server on 127.0.0.1.
 
 import { startServerWithSmtp } from '../helpers/server-process.js';
+import { expect } from 'vitest';
 import { defineApiJourneys, type JourneyRuntime } from './api-journeys.js';
 
 const adminToken = 'journeys-admin-token-0123456789abcdef';
@@ -10,6 +11,8 @@ const publicUrl = 'http://signet.example';
 
 defineApiJourneys('node', async (): Promise<JourneyRuntime> => {
   const running = await startServerWithSmtp('journeys', adminToken, { PUBLIC_URL: publicUrl });
+  // The runtime answers before any journey starts (a broken start fails here, not in journey a).
+  expect(await (await fetch(`${running.server.url}/healthz`)).json()).toEqual({ status: 'ok' });
   return {
     url: running.server.url,
     publicUrl,

@@ -6,6 +6,7 @@
 
 import { startWorkerDevProcess } from '../helpers/worker-dev-process.js';
 import { startSmtpServer } from '../mail/helpers/smtp-server.js';
+import { expect } from 'vitest';
 import { defineApiJourneys, type JourneyRuntime } from './api-journeys.js';
 
 const adminToken = 'journeys-admin-token-0123456789abcdef';
@@ -17,6 +18,8 @@ defineApiJourneys('worker', async (): Promise<JourneyRuntime> => {
     await smtp.close();
     throw error;
   });
+  // The runtime answers before any journey starts (a broken start fails here, not in journey a).
+  expect(await (await fetch(`${worker.url}/healthz`)).json()).toEqual({ status: 'ok' });
   return {
     url: worker.url,
     publicUrl,
