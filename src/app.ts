@@ -42,6 +42,7 @@ import type { PrivacySettings, ServiceContext } from './services/context.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
+import { organisationAccess } from './services/access.js';
 
 export type AppDeps = {
   database: Database;
@@ -135,6 +136,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       signingCampaigns: new TtlCache(1000),
       blocklist: new TtlCache<Promise<Blocklist>>(BLOCKLIST_CACHE_TTL_MS, 1),
       audit: deps.audit ?? new BatchingAuditSink(deps.database, deps.logger),
+      access: organisationAccess,
     },
     adminToken: deps.adminToken,
     signLimits: {

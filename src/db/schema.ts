@@ -33,6 +33,8 @@ export const campaigns = sqliteTable(
     closesAt: integer('closes_at'),
     timeZone: text('time_zone').notNull().default('UTC'),
     letterTemplate: text('letter_template'),
+    /** The campaign this one was cloned from (year to year): its supporters who consented to updates can be invited. */
+    previousCampaignId: text('previous_campaign_id'),
     /** Confirmed signatures folded in by the count reconciler; add pending rows of signature_count_deltas for the live figure. */
     signatureCount: integer('signature_count').notNull().default(0),
     /** When the campaign last moved to closed or archived (null while draft or open): the retention clock starts here. */
@@ -276,6 +278,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   createdAt: integer('created_at').notNull(),
   lastUsedAt: integer('last_used_at'),
   revokedAt: integer('revoked_at'),
+  /** Campaign ids the token is limited to (`campaigns: [slug]` when created); null: every campaign and the organisation's resources. */
+  campaignIds: text('campaign_ids', { mode: 'json' }).$type<string[] | null>(),
 });
 
 /**
@@ -362,6 +366,8 @@ export const letterBatches = sqliteTable(
       .references(() => campaigns.id, { onDelete: 'cascade' }),
     mode: text('mode', { enum: ['per_target', 'per_signer'] }).notNull(),
     template: text('template').notNull(),
+    /** per_target only: `all` names every supporter in every letter; `jurisdiction` names in each target's letter only the supporters of its regions (PRODUCT.md §11). */
+    routing: text('routing', { enum: ['all', 'jurisdiction'] }).notNull().default('all'),
     /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
@@ -425,6 +431,8 @@ export const mailings = sqliteTable(
     subject: text('subject'),
     body: text('body'),
     template: text('template'),
+    /** Letters mailings: how supporters are split between targets, as for a letter batch. */
+    routing: text('routing', { enum: ['all', 'jurisdiction'] }),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),
@@ -539,7 +547,9 @@ export const adminSessions = sqliteTable(
     id: text('id').primaryKey(),
     /** SHA-256 of the cookie secret. */
     secretHash: text('secret_hash').notNull().unique(),
-    tokenId: text('token_id').notNull(),
+    /** Who the session acts for: an API token (signed in with the token) or a user (signed in with a password or link); exactly one is set. */
+    tokenId: text('token_id'),
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),
@@ -560,7 +570,7 @@ export const auditEvents = sqliteTable(
     id: text('id').primaryKey(),
     createdAt: integer('created_at').notNull(),
     /** `token` (an API token or the dashboard session opened with one) or `anonymous` (a failed sign-in). */
-    actorType: text('actor_type', { enum: ['token', 'anonymous'] }).notNull(),
+    actorType: text('actor_type', { enum: ['token', 'user', 'anonymous'] }).notNull(),
     /** The token id (`env-admin-token` for ADMIN_TOKEN); never its secret. */
     actorId: text('actor_id'),
     /** The token's name when the action was taken (a later rename or revocation does not rewrite history). */
@@ -581,4 +591,103 @@ export const auditEvents = sqliteTable(
     index('audit_events_actor_idx').on(t.actorId, t.createdAt, t.id),
     index('audit_events_action_idx').on(t.action, t.createdAt, t.id),
   ],
+);
+
+/**
+ * A person who signs in to the dashboard (PRODUCT.md §11). `orgRole` owner or
+ * admin reaches every campaign; without one, only the campaigns in
+ * campaign_members. An invited user has no password until the invitation is
+ * taken up. The TOTP secret is sealed with a key derived from SECRET_KEY, so
+ * a copy of the database alone does not give the second factor.
+ */
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    /** Lower-cased; unique. */
+    email: text('email').notNull().unique(),
+    name: text('name').notNull(),
+    /** `$scrypt$…` (Node) or `$pbkdf2-sha256$…` (Workers); null until the user sets one. */
+    passwordHash: text('password_hash'),
+    orgRole: text('org_role', { enum: ['owner', 'admin'] }),
+    /** Preferred dashboard language. */
+    locale: text('locale', { enum: ['en', 'ja'] }).notNull().default('en'),
+    totpSecretSealed: text('totp_secret_sealed'),
+    totpEnabledAt: integer('totp_enabled_at'),
+    /** Failed sign-ins in a row (reset by a success), and the lock they caused. */
+    failedSignIns: integer('failed_sign_ins').notNull().default(0),
+    signInLockedUntil: integer('sign_in_locked_until'),
+    invitedBy: text('invited_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    /** Set when an owner removes the user: sessions end, sign-in refused; kept so the audit log's names stay meaningful. */
+    disabledAt: integer('disabled_at'),
+  },
+);
+
+/** A user's role on one campaign. */
+export const campaignMembers = sqliteTable(
+  'campaign_members',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['editor', 'viewer'] }).notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.campaignId] }), index('campaign_members_campaign_idx').on(t.campaignId)],
+);
+
+/**
+ * One-time links sent by email or printed at first start: create the owner,
+ * take up an invitation, sign in without a password, reset a password. Only
+ * the SHA-256 of the secret is stored; a link works once, before `expiresAt`.
+ */
+export const accountLinks = sqliteTable(
+  'account_links',
+  {
+    id: text('id').primaryKey(),
+    purpose: text('purpose', { enum: ['owner_setup', 'invitation', 'sign_in', 'password_reset'] }).notNull(),
+    tokenHash: text('token_hash').notNull().unique(),
+    /** Null only for owner_setup (the owner does not exist yet). */
+    userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('account_links_user_idx').on(t.userId, t.purpose)],
+);
+
+/**
+ * A reply from a target (PRODUCT.md §11): an answer by post, email, fax or in
+ * person, recorded by an organiser. A scanned file is stored like a letter
+ * (under DATA_DIR or in R2) at `filePath`.
+ */
+export const replies = sqliteTable(
+  'replies',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    targetId: text('target_id')
+      .notNull()
+      .references(() => targets.id, { onDelete: 'restrict' }),
+    /** The day the reply arrived, `YYYY-MM-DD`. */
+    receivedOn: text('received_on').notNull(),
+    channel: text('channel', { enum: ['post', 'email', 'fax', 'phone', 'in_person', 'other'] }).notNull(),
+    summary: text('summary').notNull(),
+    /** Shown on the public campaign page when true. */
+    public: integer('public', { mode: 'boolean' }).notNull().default(false),
+    filePath: text('file_path'),
+    fileType: text('file_type'),
+    fileBytes: integer('file_bytes'),
+    fileSha256: text('file_sha256'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('replies_campaign_idx').on(t.campaignId, t.receivedOn), index('replies_target_idx').on(t.targetId, t.receivedOn)],
 );

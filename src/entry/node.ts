@@ -28,6 +28,7 @@ import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
 import { BatchingAuditSink } from '../services/audit.js';
+import { organisationAccess } from '../services/access.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
@@ -61,6 +62,7 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
     confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
     keys,
     privacy: privacySettings(settings),
+    access: organisationAccess,
   };
   try {
     const retired = await retireLegacySecrets(ctx);

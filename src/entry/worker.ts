@@ -39,6 +39,7 @@ import { HttpMailTransport } from '../mail/http-mail-transport.js';
 import { deliverOutbox } from '../outbox/deliver.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { runDueMailings } from '../mailings/runner.js';
+import { organisationAccess } from '../services/access.js';
 
 /** The bindings declared in wrangler.toml, and the settings as vars and secrets. */
 export type WorkerEnv = Record<string, unknown> & {
@@ -103,6 +104,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     confirmTokenTtlMs: settings.CONFIRM_TOKEN_TTL_HOURS * 3_600_000,
     keys,
     privacy: privacySettings(settings),
+    access: organisationAccess,
   };
   // Flushed at the end of each request (waitUntil): an isolate may be frozen before its timer fires.
   const audit = new BatchingAuditSink(database, logger);

@@ -68,7 +68,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     const pdf = entry.pdfAction !== undefined && entry.object?.param !== undefined && answered.params[entry.object.param]?.endsWith('.pdf');
     const event: AuditEventInput = {
       at,
-      principal: principal && { tokenId: principal.tokenId, name: principal.name },
+      principal: principal && { kind: principal.kind, id: principal.id, name: principal.name },
       action: pdf ? entry.pdfAction! : entry.action,
       object: objectOf(entry, answered.params),
       via: answered.key.split(' ')[1]!.startsWith('/admin') ? 'dashboard' : 'api',

@@ -34,7 +34,7 @@ const HEARTBEAT_MS = 15_000;
  */
 export async function streamMailingEvents<E extends AppEnv>(c: Context<E>, id: string, pollMs: number): Promise<Response> {
   const { ctx, eventStreams } = c.get('services');
-  const holder = c.get('principal')?.tokenId;
+  const holder = c.get('principal')?.id;
   if (!holder) throw new Unauthorized();
   // Read once before the stream starts, so an unknown id is a plain 404 (and takes no slot).
   let view = await getMailingView(ctx, id);

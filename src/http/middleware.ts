@@ -22,12 +22,12 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const started = performance.now();
     await next();
     // The token's id names who called, as in the audit log; its secret never appears.
-    const tokenId = c.get('principal')?.tokenId;
+    const principal = c.get('principal');
     services.ctx.logger.info('request', {
       requestId,
       method: c.req.method,
       route: c.req.routePath,
-      ...(tokenId === undefined ? {} : { tokenId }),
+      ...(principal === undefined ? {} : principal.kind === 'token' ? { tokenId: principal.id } : { userId: principal.id }),
       status: c.res.status,
       ms: Math.round((performance.now() - started) * 10) / 10,
     });

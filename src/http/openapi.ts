@@ -26,11 +26,21 @@ export const errorResponse = (description: string) => ({
 });
 
 /** OpenAPI description of an organiser route (bearer token with a scope). */
-export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string> = { 200: 'OK' }) {
+/**
+ * What a campaign-limited caller (a token with `campaigns`, a campaign editor or viewer) meets here,
+ * published as `x-signet-reach` so clients and test/access/campaign-limits.test.ts read it from the document:
+ * - `campaign`: the path names a campaign or something of one; outside the caller's campaigns it answers 404;
+ * - `filtered`: a list showing only the caller's campaigns (a `campaign` filter naming another answers 404);
+ * - `organisation`: the organisation's own resources, refused (403) to campaign-limited callers.
+ */
+export type RouteReach = 'campaign' | 'filtered' | 'organisation';
+
+export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string> = { 200: 'OK' }, options: { reach?: RouteReach } = {}) {
   return describeRoute({
     tags: [tag],
     summary,
     description: `Needs a token with the \`${scope}\` scope (or \`admin\`).`,
+    ...(options.reach ? { 'x-signet-reach': options.reach } : {}),
     security: [{ bearerAuth: [] }],
     responses: {
       ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),

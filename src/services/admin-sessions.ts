@@ -3,7 +3,8 @@ import { adminSessions, apiTokens } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, KeyedHasher, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
-import { ENV_ADMIN_TOKEN_ID, type Principal, type Scope } from './tokens.js';
+import { organisationAccess } from './access.js';
+import { ENV_ADMIN_TOKEN_ID, tokenAccess, type Principal, type Scope } from './tokens.js';
 
 /** A dashboard session ends 12 hours after sign-in, however active. */
 export const SESSION_LIFETIME_MS = 12 * 3_600_000;
@@ -46,7 +47,8 @@ export async function createAdminSession(ctx: ServiceContext, principal: Princip
   const row = {
     id: newId(now),
     secretHash: await sha256Hex(secret),
-    tokenId: principal.tokenId,
+    tokenId: principal.kind === 'token' ? principal.id : null,
+    userId: principal.kind === 'user' ? principal.id : null,
     createdAt: now,
     expiresAt: now + SESSION_LIFETIME_MS,
     lastSeenAt: now,
@@ -69,7 +71,8 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
   const [row] = await ctx.db.db.select().from(adminSessions).where(eq(adminSessions.secretHash, await sha256Hex(secret)));
   if (!row) return null;
   const now = ctx.clock.now();
-  const principal = await principalOf(ctx, row.tokenId, adminToken);
+  // Until user sign-in lands, a session without a token opens nothing.
+  const principal = row.tokenId === null ? null : await principalOf(ctx, row.tokenId, adminToken);
   if (!principal || now >= row.expiresAt || now - row.lastSeenAt >= SESSION_IDLE_MS) {
     await deleteAdminSession(ctx, row.id);
     return null;
@@ -84,11 +87,11 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
 
 async function principalOf(ctx: ServiceContext, tokenId: string, adminToken: string | undefined): Promise<Principal | null> {
   if (tokenId === ENV_ADMIN_TOKEN_ID) {
-    return adminToken === undefined ? null : { tokenId, name: 'ADMIN_TOKEN', scopes: ['admin'] };
+    return adminToken === undefined ? null : { kind: 'token', id: tokenId, name: 'ADMIN_TOKEN', scopes: ['admin'], access: organisationAccess };
   }
   const [token] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId));
   if (!token || token.revokedAt !== null) return null;
-  return { tokenId: token.id, name: token.name, scopes: token.scopes as Scope[] };
+  return { kind: 'token', id: token.id, name: token.name, scopes: token.scopes as Scope[], access: tokenAccess(token.campaignIds) };
 }
 
 /** Signs out: the session row goes, so the cookie opens nothing even if it was copied. */

@@ -18,7 +18,7 @@ import type { Principal } from './tokens.js';
 export type AuditEventInput = {
   at: number;
   /** Null for an attempt by nobody known (a failed sign-in). */
-  principal: Pick<Principal, 'tokenId' | 'name'> | null;
+  principal: Pick<Principal, 'kind' | 'id' | 'name'> | null;
   action: string;
   object: { type: string; id: string | null } | null;
   via: 'api' | 'dashboard';
@@ -112,7 +112,7 @@ export class BatchingAuditSink implements AuditSink {
         this.logger.error('audit events not written', {
           error: error instanceof Error ? error.message : String(error),
           count: batch.length,
-          events: batch.map((event) => ({ action: event.action, tokenId: event.principal?.tokenId ?? null, requestId: event.requestId })),
+          events: batch.map((event) => ({ action: event.action, actorId: event.principal?.id ?? null, requestId: event.requestId })),
         });
       }
     }
@@ -123,8 +123,8 @@ function toRow(event: AuditEventInput, id: string): typeof auditEvents.$inferIns
   return {
     id,
     createdAt: event.at,
-    actorType: event.principal ? 'token' : 'anonymous',
-    actorId: event.principal?.tokenId ?? null,
+    actorType: event.principal ? event.principal.kind : 'anonymous',
+    actorId: event.principal?.id ?? null,
     actorName: event.principal?.name ?? null,
     action: event.action,
     objectType: event.object?.type ?? null,
@@ -154,7 +154,7 @@ export type AuditQuery = v.InferOutput<typeof AuditQuery>;
 export type AuditEventView = {
   id: string;
   at: string;
-  actor: { type: 'token' | 'anonymous'; id: string | null; name: string | null };
+  actor: { type: 'token' | 'user' | 'anonymous'; id: string | null; name: string | null };
   action: string;
   object: { type: string; id: string | null } | null;
   via: 'api' | 'dashboard';

@@ -7,7 +7,7 @@ import { type IpRange, parseBlockedRange, parseIpAddress } from '../lib/ip.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { SingleLine } from './schemas.js';
-import type { Principal } from './tokens.js';
+import { actorLabel, type Principal } from './tokens.js';
 
 export const blocklistKinds = ['email', 'domain', 'ip'] as const;
 export type BlocklistKind = (typeof blocklistKinds)[number];
@@ -160,7 +160,7 @@ export async function listBlocklist(ctx: ServiceContext): Promise<BlocklistEntry
 /** Adds an entry; signing requests it matches are stored `fraudulent` from now on. */
 export async function addBlocklistEntry(ctx: ServiceContext, principal: Principal, input: BlocklistEntryInput): Promise<BlocklistEntryView> {
   const now = ctx.clock.now();
-  const row: BlocklistRow = { id: newId(now), kind: input.kind, value: input.value, note: input.note, createdBy: `${principal.name} (${principal.tokenId})`, createdAt: now };
+  const row: BlocklistRow = { id: newId(now), kind: input.kind, value: input.value, note: input.note, createdBy: actorLabel(principal), createdAt: now };
   await ctx.db.atomic([ctx.db.db.insert(blocklist).values(row).onConflictDoNothing()]);
   const [stored] = await ctx.db.db.select().from(blocklist).where(and(eq(blocklist.kind, input.kind), eq(blocklist.value, input.value)));
   if (stored && stored.id !== row.id) {

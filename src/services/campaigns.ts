@@ -136,7 +136,8 @@ function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[
   return statements;
 }
 
-export async function createCampaign(ctx: ServiceContext, input: CreateCampaignInput): Promise<CampaignView> {
+/** `previousCampaignId`: set by cloneCampaign, so the new round can invite the last round's supporters. */
+export async function createCampaign(ctx: ServiceContext, input: CreateCampaignInput, previousCampaignId: string | null = null): Promise<CampaignView> {
   assertWindow(input.opensAt, input.closesAt);
   const targetIds = [...new Set(input.targetIds ?? [])];
   await assertTargetsExist(ctx, targetIds);
@@ -156,6 +157,7 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
     closesAt: input.closesAt ?? null,
     timeZone: input.timeZone ?? 'UTC',
     letterTemplate: input.letterTemplate ?? null,
+    previousCampaignId,
     signatureCount: 0,
     closedAt: null,
     createdAt: now,
@@ -199,7 +201,7 @@ export async function cloneCampaign(ctx: ServiceContext, sourceSlug: string, inp
     timeZone: source.timeZone,
     letterTemplate: source.letterTemplate,
     targetIds: await targetIdsOf(ctx, source.id),
-  });
+  }, source.id);
 }
 
 export async function getCampaign(ctx: ServiceContext, slug: string): Promise<CampaignView> {

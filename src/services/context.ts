@@ -3,6 +3,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Keyring } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
 import type { TtlCache } from '../lib/ttl-cache.js';
+import type { Access } from './access.js';
 import type { AuditSink } from './audit.js';
 import type { Blocklist } from './blocklist.js';
 
@@ -34,6 +35,13 @@ export type ServiceContext = {
   blocklist?: TtlCache<Promise<Blocklist>>;
   /** Where organiser actions are recorded (src/services/audit.ts); absent where nothing is audited (CLI, jobs). */
   audit?: AuditSink;
+  /**
+   * What the caller reaches (src/services/access.ts). The process-wide context
+   * (CLI, jobs) has the organisation's; a request's context
+   * (`serviceContextOf`, src/http/principal.ts) has its principal's, and the
+   * service verbs check it.
+   */
+  access: Access;
 };
 
 export type SigningCampaign = {

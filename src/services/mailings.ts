@@ -247,6 +247,7 @@ export async function scheduleMailing(
     id: newId(now),
     campaignId: campaign.id,
     kind: input.kind,
+    routing: null,
     sendAtLocal: input.sendAt,
     timeZone: canonicalZone(input.timeZone),
     sendAt,

@@ -13,7 +13,7 @@ import { RateLimited, ValidationFailed } from './errors.js';
 import type { PageQuery } from './pagination.js';
 import { isoOrNull, Locale } from './schemas.js';
 import { normalizeEmail, type SignLimits, supporterDetails } from './signatures.js';
-import type { Principal } from './tokens.js';
+import { actorLabel, type Principal } from './tokens.js';
 
 /** How long a mailed privacy link works. */
 export const PRIVACY_LINK_TTL_MS = 24 * 3_600_000;
@@ -284,7 +284,7 @@ WHERE "id" = ? AND "email_normalized" = ? AND "status" = 'confirmed' AND ${still
 }
 
 function handledBy(principal: Principal): string {
-  return `${principal.name} (${principal.tokenId})`;
+  return actorLabel(principal);
 }
 
 function organiserRecord(ctx: ServiceContext, principal: Principal, kind: PrivacyKind, signatureCount: number) {

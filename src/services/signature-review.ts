@@ -7,7 +7,7 @@ import { newId } from '../lib/ids.js';
 import type { ServiceContext } from './context.js';
 import { NotFound } from './errors.js';
 import { IsoDateTime } from './schemas.js';
-import type { Principal } from './tokens.js';
+import { actorLabel, type Principal } from './tokens.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -233,7 +233,7 @@ async function moveSignatures(
   const where = sql`"campaign_id" = ${campaignId} AND ${move.matching} AND ${filterCondition(filter)}`;
   await ctx.db.atomic([
     ctx.db.statement(sql`INSERT INTO ${signatureBulkActions} ("id", "campaign_id", "action", "filter", "signature_count", "actor", "created_at")
-      SELECT ${id}, ${campaignId}, ${move.action}, ${JSON.stringify(storedFilter(filter))}, count(*), ${`${principal.name} (${principal.tokenId})`}, ${now}
+      SELECT ${id}, ${campaignId}, ${move.action}, ${JSON.stringify(storedFilter(filter))}, count(*), ${actorLabel(principal)}, ${now}
       FROM ${signatures} WHERE ${where}`),
     ctx.db.statement(sql`INSERT INTO "signature_count_deltas" ("campaign_id", "delta")
       SELECT ${campaignId}, ${move.sign} * "signature_count" FROM ${signatureBulkActions} WHERE "id" = ${id} AND "signature_count" > 0`),

@@ -4,6 +4,7 @@ import { apiTokens } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
+import { organisationAccess, type Access } from './access.js';
 import { NotFound } from './errors.js';
 
 /**
@@ -14,8 +15,22 @@ import { NotFound } from './errors.js';
 export const scopes = ['campaigns', 'signatures:read', 'letters', 'deliveries', 'bounces', 'privacy', 'admin'] as const;
 export type Scope = (typeof scopes)[number];
 
-/** Who is calling an organiser route. `admin` holds every scope. */
-export type Principal = { tokenId: string; name: string; scopes: Scope[] };
+/**
+ * Who is calling an organiser route: an API token (or the dashboard session
+ * opened with one) or a signed-in user. `admin` holds every scope; `access`
+ * says which campaigns it reaches (src/services/access.ts).
+ */
+export type Principal = { kind: 'token' | 'user'; id: string; name: string; scopes: Scope[]; access: Access };
+
+/** "name (id)": how records written by an organiser name who did it. */
+export function actorLabel(principal: Pick<Principal, 'id' | 'name'>): string {
+  return `${principal.name} (${principal.id})`;
+}
+
+/** The access a stored token grants: its campaigns as an editor's (its scopes still apply), or the organisation. */
+export function tokenAccess(campaignIds: readonly string[] | null): Access {
+  return campaignIds === null ? organisationAccess : { kind: 'campaigns', campaigns: new Map(campaignIds.map((id) => [id, 'editor' as const])) };
+}
 
 export const CreateTokenInput = v.strictObject({
   name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)),
@@ -57,6 +72,7 @@ export async function createToken(ctx: ServiceContext, input: CreateTokenInput) 
     createdAt: now,
     lastUsedAt: null,
     revokedAt: null,
+    campaignIds: null,
   };
   await ctx.db.atomic([ctx.db.db.insert(apiTokens).values(row)]);
   return { ...toView(row), token: `${TOKEN_PREFIX}${secret}` };
@@ -88,7 +104,7 @@ export async function authenticateToken(
   adminToken: string | undefined,
 ): Promise<Principal | null> {
   if (adminToken !== undefined && constantTimeEqual(presented, adminToken)) {
-    return { tokenId: ENV_ADMIN_TOKEN_ID, name: 'ADMIN_TOKEN', scopes: ['admin'] };
+    return { kind: 'token', id: ENV_ADMIN_TOKEN_ID, name: 'ADMIN_TOKEN', scopes: ['admin'], access: organisationAccess };
   }
   if (!presented.startsWith(TOKEN_PREFIX)) return null;
   const hash = await sha256Hex(presented.slice(TOKEN_PREFIX.length));
@@ -103,7 +119,7 @@ export async function authenticateToken(
         .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now)))),
     ]);
   }
-  return { tokenId: row.id, name: row.name, scopes: row.scopes as Scope[] };
+  return { kind: 'token', id: row.id, name: row.name, scopes: row.scopes as Scope[], access: tokenAccess(row.campaignIds) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { outbox, signatures, signatureSubmissions } from '../../src/db/schema.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
+import { organisationAccess } from '../../src/services/access.js';
 import { openCampaign, queuedMail } from '../helpers/signing.js';
 import { block, ipHashOf, liveCount, signAndConfirmFrom, signatureOf, signFrom, type TestApp } from './helpers.js';
 
@@ -125,7 +126,7 @@ describe('signatures matching the block list', () => {
     await signsAsUsual(slug, 'first@other-process.example');
     // Written straight to the database, as a second process would.
     const { addBlocklistEntry } = await import('../../src/services/blocklist.js');
-    await addBlocklistEntry(t.ctx, { tokenId: 'cli', name: 'CLI', scopes: ['admin'] }, { kind: 'domain', value: 'other-process.example', note: null });
+    await addBlocklistEntry(t.ctx, { kind: 'token', id: 'cli', name: 'CLI', scopes: ['admin'], access: organisationAccess }, { kind: 'domain', value: 'other-process.example', note: null });
     await signsAsUsual(slug, 'cached@other-process.example');
     expect(await queuedMail(t, 'cached@other-process.example')).toHaveLength(1);
     t.clock.advance(5_000);

@@ -244,7 +244,7 @@ describe('recording never gets in the way of the request', () => {
     await new Promise((done) => setTimeout(done, 20));
     const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'audit events not written');
     expect(failures.length).toBeGreaterThan(0);
-    expect(JSON.stringify(failures)).toContain('"action":"signatures.export","tokenId":"env-admin-token","requestId":"lost-event-000001"');
+    expect(JSON.stringify(failures)).toContain('"action":"signatures.export","actorId":"env-admin-token","requestId":"lost-event-000001"');
   });
 
   it('answers while the audit store has not answered at all', async () => {

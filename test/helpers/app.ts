@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { createTestDatabase } from './db.js';
 import { testKeys, testPrivacy } from './keys.js';
+import { organisationAccess } from '../../src/services/access.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -43,7 +44,7 @@ export function createTestApp(
     ...appOverrides,
   };
   const app = createApp(deps);
-  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs, keys: deps.keys, privacy: deps.privacy };
+  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs, keys: deps.keys, privacy: deps.privacy, access: organisationAccess };
 
   const request = (method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string } = {}) => {
     const headers: Record<string, string> = { ...options.headers };

@@ -11,6 +11,7 @@ import { importTargets } from '../../src/services/target-import.js';
 import { repoLettersDir } from '../helpers/app.js';
 import { runSignet, withDatabase as withDatabaseAt } from '../helpers/cli.js';
 import { testKeys, testPrivacy } from '../helpers/keys.js';
+import { organisationAccess } from '../../src/services/access.js';
 
 let dir: string;
 let targetIds: string[];
@@ -22,7 +23,7 @@ const withDatabase = <T>(task: (database: SqliteDatabase) => Promise<T>) => with
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'signet-letters-cli-'));
   targetIds = await withDatabase(async (database) => {
-    const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1, keys: testKeys, privacy: testPrivacy };
+    const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1, keys: testKeys, privacy: testPrivacy, access: organisationAccess };
     const { ids } = await importTargets(ctx, { format: 'json', content: readFileSync(join(repoLettersDir, 'targets/china-missions-japan.json'), 'utf8') });
     await createCampaign(ctx, { slug: 'cli-letters', title: 'CLI letters', locale: 'ja', targetIds: ids });
     return ids;

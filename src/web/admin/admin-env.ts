@@ -4,12 +4,15 @@ import type { AppEnv } from '../../http/env.js';
 import { type AdminSession, csrfTokenMatches, resolveAdminSession } from '../../services/admin-sessions.js';
 import { hasScope, type Scope } from '../../services/tokens.js';
 import { readFormFields, type FormFields } from '../form-body.js';
+import type { DashboardLanguage } from './i18n/texts.js';
 
 /** The dashboard's context: the app's, plus the signed-in session and the parsed form of a POST. */
 export type AdminEnv = {
   Variables: AppEnv['Variables'] & {
     session: AdminSession;
     form: FormValues;
+    /** The page language (src/web/admin/i18n/texts.ts), set before any dashboard route runs. */
+    language: DashboardLanguage;
   };
 };
 export type AdminContext = Context<AdminEnv>;

@@ -1,5 +1,6 @@
 import type { Child } from 'hono/jsx';
 import type { AdminSession } from '../../services/admin-sessions.js';
+import type { DashboardLanguage } from './i18n/texts.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
 export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'none';
@@ -15,10 +16,10 @@ const sections: { id: Section; href: string; label: string }[] = [
 ];
 
 /** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */
-export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; children: Child }) {
+export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; language: DashboardLanguage; children: Child }) {
   const { session } = props;
   return (
-    <html lang="en">
+    <html lang={props.language}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />

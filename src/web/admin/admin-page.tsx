@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../services/errors.js';
 import type { Scope } from '../../services/tokens.js';
 import type { AdminContext } from './admin-env.js';
+import { DashboardLanguageContext } from './i18n/texts.js';
 import { AdminLayout, type FieldErrors, type Section } from './admin-layout.js';
 
 type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
@@ -10,10 +11,13 @@ type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 
 /** A full dashboard page (never cached: it can hold personal data). */
 export function renderPage(c: AdminContext, options: PageOptions, content: Child): Response | Promise<Response> {
   const session = c.var.session as AdminContext['var']['session'] | undefined;
+  const language = c.var.language ?? 'en';
   return c.html(
-    <AdminLayout title={options.title} session={session} section={options.section ?? 'none'}>
-      {content}
-    </AdminLayout>,
+    <DashboardLanguageContext.Provider value={language}>
+      <AdminLayout title={options.title} session={session} section={options.section ?? 'none'} language={language}>
+        {content}
+      </AdminLayout>
+    </DashboardLanguageContext.Provider>,
     options.status ?? 200,
     { 'Cache-Control': 'no-store' },
   );

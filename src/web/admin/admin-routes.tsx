@@ -19,6 +19,7 @@ import { privacyPages } from './privacy-pages.js';
 import { abusePages } from './abuse-pages.js';
 import { auditPages } from './audit-pages.js';
 import { clientKey } from '../../lib/ip.js';
+import { negotiateDashboardLanguage } from './i18n/texts.js';
 import { utcDay } from '../../lib/keyring.js';
 
 /** Sign-in attempts per client address (keyed hash) in a window; every attempt counts, so a right guess after many wrong ones is refused too. */
@@ -127,6 +128,10 @@ export function adminRoutes() {
       origin: isOwnOrigin,
     }),
   );
+  admin.use(async (c, next) => {
+    c.set('language', negotiateDashboardLanguage(c));
+    await next();
+  });
   admin.get('/', (c) => c.redirect('/admin/campaigns', 303));
   admin.use(async (c, next) => {
     if (c.req.path === '/admin/login' || c.req.path.startsWith('/admin/assets/')) return next();

@@ -1,0 +1,77 @@
+import { eq, inArray } from 'drizzle-orm';
+import { campaigns } from '../db/schema.js';
+import type { ServiceContext } from './context.js';
+import { Forbidden, NotFound, ValidationFailed } from './errors.js';
+
+/**
+ * What a caller may reach (PRODUCT.md §11), decided once per request from its
+ * principal and checked by the service verbs themselves, so the API, the
+ * dashboard and any later caller get the same answer.
+ *
+ * - `organisation`: every campaign and the organisation's own resources (the
+ *   target directory, tokens, users, block list, privacy requests, audit log).
+ *   Owners, admins, unlimited API tokens, the CLI and the jobs.
+ * - `campaigns`: only the listed campaigns (by id), each as `editor` (may
+ *   change it) or `viewer` (may only read it). Campaign-limited tokens are
+ *   editors of their campaigns; what they may do there still follows their scopes.
+ *
+ * A campaign outside the caller's reach answers 404, exactly as one that does
+ * not exist, so its existence is not disclosed. A viewer trying to change a
+ * campaign it can see answers 403.
+ */
+export type CampaignRole = 'editor' | 'viewer';
+export type Access = { kind: 'organisation' } | { kind: 'campaigns'; campaigns: ReadonlyMap<string, CampaignRole> };
+
+export const organisationAccess: Access = Object.freeze({ kind: 'organisation' });
+
+export type AccessNeed = 'read' | 'write';
+
+/** Whether the caller reaches the campaign with this id for `need`; no database read. */
+export function reachesCampaign(access: Access, campaignId: string, need: AccessNeed): 'yes' | 'hidden' | 'read-only' {
+  if (access.kind === 'organisation') return 'yes';
+  const role = access.campaigns.get(campaignId);
+  if (role === undefined) return 'hidden';
+  if (need === 'write' && role !== 'editor') return 'read-only';
+  return 'yes';
+}
+
+/**
+ * Throws unless the caller reaches the campaign with this id: NotFound (named
+ * `what`, e.g. 'Campaign', 'Mailing') when it is hidden, Forbidden when a
+ * viewer asks to change it.
+ */
+export function assertCampaignAccess(access: Access, campaignId: string, need: AccessNeed, what = 'Campaign'): void {
+  const reach = reachesCampaign(access, campaignId, need);
+  if (reach === 'hidden') throw new NotFound(what);
+  if (reach === 'read-only') throw new Forbidden('You can view this campaign but not change it (your role is viewer).', { role: 'viewer' });
+}
+
+/** The campaign ids a list may show: null for every campaign. */
+export function visibleCampaignIds(access: Access): string[] | null {
+  return access.kind === 'organisation' ? null : [...access.campaigns.keys()];
+}
+
+/** Organisation-wide resources (directory writes, tokens, users, block list, privacy, audit): refused to campaign-limited callers. */
+export function assertOrganisationAccess(access: Access): void {
+  if (access.kind !== 'organisation') {
+    throw new Forbidden('Only organisation owners and admins (or an API token not limited to campaigns) can do this.', { needs: 'organisation' });
+  }
+}
+
+/** The campaign id for a slug the caller reaches, or NotFound. */
+export async function campaignIdForSlug(ctx: ServiceContext, access: Access, slug: string, need: AccessNeed): Promise<string> {
+  const [row] = await ctx.db.db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug));
+  if (!row) throw new NotFound('Campaign');
+  assertCampaignAccess(access, row.id, need);
+  return row.id;
+}
+
+/** Campaign ids for slugs (e.g. a token limited to `campaigns: [slug]`); an unknown slug fails validation at `field.i`. */
+export async function campaignIdsForSlugs(ctx: ServiceContext, slugs: readonly string[], field = 'campaigns'): Promise<Map<string, string>> {
+  if (slugs.length === 0) return new Map();
+  const rows = await ctx.db.db.select({ id: campaigns.id, slug: campaigns.slug }).from(campaigns).where(inArray(campaigns.slug, [...slugs]));
+  const bySlug = new Map(rows.map((row) => [row.slug, row.id]));
+  const unknown = slugs.flatMap((slug, i) => (bySlug.has(slug) ? [] : [{ path: `${field}.${i}`, message: `There is no campaign "${slug}".` }]));
+  if (unknown.length > 0) throw new ValidationFailed(unknown);
+  return bySlug;
+}
