@@ -78,4 +78,6 @@ CREATE INDEX `admin_sessions_expiry_idx` ON `admin_sessions` (`expires_at`);--> 
 ALTER TABLE `api_tokens` ADD `campaign_ids` text;--> statement-breakpoint
 ALTER TABLE `campaigns` ADD `previous_campaign_id` text;--> statement-breakpoint
 ALTER TABLE `letter_batches` ADD `routing` text DEFAULT 'all' NOT NULL;--> statement-breakpoint
-ALTER TABLE `mailings` ADD `routing` text;
+ALTER TABLE `mailings` ADD `routing` text;--> statement-breakpoint
+ALTER TABLE `users` ADD `totp_last_step` integer;
+

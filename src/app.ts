@@ -15,6 +15,7 @@ import type { Clock } from './lib/clock.js';
 import type { Logger } from './lib/logger.js';
 import type { LetterPorts } from './letters/letter-ports.js';
 import type { Keyring } from './lib/keyring.js';
+import type { PasswordHasher } from './lib/passwords.js';
 import { TtlCache } from './lib/ttl-cache.js';
 import { blocklistRoutes } from './routes/blocklist.js';
 import { bounceRoutes } from './routes/bounces.js';
@@ -25,6 +26,9 @@ import { mailingRoutes } from './routes/mailings.js';
 import { printJobRoutes } from './routes/print-jobs.js';
 import { privacyRoutes } from './routes/privacy.js';
 import { auditRoutes } from './routes/audit.js';
+import { isReplyUpload, replyRoutes } from './routes/replies.js';
+import { REPLY_UPLOAD_MAX_BODY_BYTES } from './http/reply-file-response.js';
+import { invitePreviousRoutes } from './routes/invite-previous.js';
 import { type AuditSink, BatchingAuditSink } from './services/audit.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { signatureRoutes } from './routes/signatures.js';
@@ -35,6 +39,9 @@ import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
 import { publicPageRoutes } from './web/public/routes.js';
+import { isEmbedPath } from './web/page-headers.js';
+import type { OgImageRenderer } from './web/og-image/og-image-port.js';
+import { OgImages } from './web/og-image/og-images.js';
 import { privacyPageRoutes } from './web/public/privacy-routes.js';
 import { adminRoutes } from './web/admin/admin-routes.js';
 import { apiDocsRoutes, type ApiReferenceScript } from './web/api-docs.js';
@@ -78,6 +85,12 @@ export type AppDeps = {
   metricsToken?: string | undefined;
   /** The API reference's script for /docs, served from this origin (on Node: src/entry/api-reference-script.ts). */
   apiReferenceScript: ApiReferenceScript;
+  /** How organisers' passwords are hashed: scrypt on Node (src/entry/node-passwords.ts); by default WebCrypto PBKDF2 (Workers). */
+  passwords?: PasswordHasher;
+  /** EMBED_ORIGINS: the sites that may frame the signing form of `/c/:slug/embed`; none by default. */
+  embedOrigins?: readonly string[];
+  /** Renders the campaigns' Open Graph cards (Node: src/entry/og-image-node.ts; Workers: src/entry/og-image-worker.ts); without it there is none. */
+  ogImageRenderer?: OgImageRenderer;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -137,6 +150,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       blocklist: new TtlCache<Promise<Blocklist>>(BLOCKLIST_CACHE_TTL_MS, 1),
       audit: deps.audit ?? new BatchingAuditSink(deps.database, deps.logger),
       access: organisationAccess,
+      ...(deps.passwords ? { passwords: deps.passwords } : {}),
     },
     adminToken: deps.adminToken,
     signLimits: {
@@ -148,6 +162,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     onMailQueued: deps.onMailQueued ?? (() => {}),
     letters: deps.letters,
     eventStreams: new StreamSlots(),
+    embedOrigins: deps.embedOrigins ?? [],
+    ogImages: deps.ogImageRenderer ? new OgImages(deps.ogImageRenderer, deps.clock) : undefined,
   };
 
   const app = new Hono<AppEnv>();
@@ -159,15 +175,19 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(requestContext());
   app.use(auditTrail());
-  app.use(
-    secureHeaders({
-      referrerPolicy: 'strict-origin-when-cross-origin',
-      strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
-      // Pages set stricter values of their own (src/web/page-headers.ts: X-Frame-Options DENY); keep them.
-      overwrite: false,
-    }),
-  );
-  app.use('/api/*', limitBody(MAX_BODY_BYTES));
+  const baseHeaders = {
+    referrerPolicy: 'strict-origin-when-cross-origin',
+    strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
+    // Pages set stricter values of their own (src/web/page-headers.ts: X-Frame-Options DENY); keep them.
+    overwrite: false,
+  } as const;
+  const headers = secureHeaders(baseHeaders);
+  // The embed's frame-ancestors names the sites that may frame it; a default X-Frame-Options SAMEORIGIN would refuse them all.
+  const embedHeaders = secureHeaders({ ...baseHeaders, xFrameOptions: false });
+  app.use((c, next) => (isEmbedPath(c.req.path) ? embedHeaders : headers)(c, next));
+  const apiBodyLimit = limitBody(MAX_BODY_BYTES);
+  const replyUploadLimit = limitBody(REPLY_UPLOAD_MAX_BODY_BYTES);
+  app.use('/api/*', (c, next) => (isReplyUpload(c.req.method, c.req.path) ? replyUploadLimit(c, next) : apiBodyLimit(c, next)));
   app.onError(handleError);
   app.notFound(handleNotFound);
 
@@ -189,6 +209,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', outboxRoutes());
   api.route('/', privacyRoutes());
   api.route('/', auditRoutes());
+  api.route('/', replyRoutes());
+  api.route('/', invitePreviousRoutes());
   app.route('/api/v1', api);
   app.route('/', unsubscribePageRoutes());
   app.route('/', publicPageRoutes());

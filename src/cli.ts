@@ -28,12 +28,12 @@ Commands:
                                           scopes: ${scopes.join(', ')}
   targets import FILE                     import targets from a .json or .csv file (all rows or none)
   campaign list [--status S]              list campaigns
-  letters generate CAMPAIGN [--mode per_target|per_signer] [--cutoff ISO] [--template NAME]
-                                          render and store a campaign's letters (default per_target, cut-off now)
+  letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--cutoff ISO] [--template NAME]
+                                          render and store a campaign's letters (default per_target, everyone to every target, cut-off now)
   letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
                                           render a draft letter for one target (to stdout without -o)
   mailing schedule --campaign SLUG --kind update|letters --send-at 2027-09-22T09:00 --time-zone Asia/Tokyo
-                   [--subject S --body-file F | --template T] [--channel email|print] [--rate N] [--cutoff ISO] [--dry-run]
+                   [--subject S --body-file F | --template T] [--channel email|print] [--routing all|jurisdiction] [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
   backup FILE                             copy the database to FILE while servers run (SQLite online backup), then check the copy;
@@ -82,6 +82,10 @@ async function serveCommand(settings: Settings) {
         `Try: curl -H "Authorization: Bearer <token>" ${settings.PUBLIC_URL}/api/v1/campaigns\nAPI docs: ${settings.PUBLIC_URL}/docs\n\n`,
     );
   }
+  if (running.ownerSetupUrl) {
+    // To the terminal only, never the JSON log: the link makes the owner account (24 hours; a restart prints a new one).
+    process.stderr.write(`\nFirst start: create the owner account of the dashboard at\n\n  ${running.ownerSetupUrl}\n\nThe link works once, for 24 hours; each start prints a new one until the owner exists.\n\n`);
+  }
   closeOnSignals(running, logger);
 }
 
@@ -94,7 +98,7 @@ async function withServices<T>(settings: Settings, task: (ctx: Awaited<ReturnTyp
   }
 }
 
-type LetterOptions = { mode?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
+type LetterOptions = { mode?: string | undefined; routing?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
 
 function parseOrFail<T extends v.GenericSchema>(schema: T, input: unknown, what: string): v.InferOutput<T> {
   const parsed = v.safeParse(schema, input);
@@ -108,7 +112,12 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
   if (sub === 'generate' && slug) {
     const input = parseOrFail(
       GenerateLettersInput,
-      { mode: values.mode ?? 'per_target', ...(values.template ? { template: values.template } : {}), ...(values.cutoff ? { cutoffAt: values.cutoff } : {}) },
+      {
+        mode: values.mode ?? 'per_target',
+        ...(values.routing ? { routing: values.routing } : {}),
+        ...(values.template ? { template: values.template } : {}),
+        ...(values.cutoff ? { cutoffAt: values.cutoff } : {}),
+      },
       'letters generate',
     );
     const targetNames = new Map<string, string>();
@@ -121,6 +130,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     const rows = [['TARGET', 'PAGES', 'BYTES', 'SHA256'], ...result.letters.map((l) => [targetNames.get(l.id) ?? l.targetId, String(l.pages), String(l.bytes), l.sha256.slice(0, 12)])];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}\n`);
+    for (const skipped of result.skippedTargets) process.stdout.write(`No letter for ${skipped.targetName}: nobody is routed to it\n`);
     process.stdout.write(`Batch ${result.batchId}: ${result.letters.length} letters (${result.mode}, ${result.template}, cut-off ${result.cutoffAt}) in ${settings.DATA_DIR}/letters/${result.batchId}/\n`);
     return;
   }
@@ -135,7 +145,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     if (values.output) process.stderr.write(`Wrote ${values.output}\n`);
     return;
   }
-  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
+  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
 }
 
 /** Runs until SIGTERM or SIGINT, then stops gracefully (the batch in hand and the mail in flight finish). */
@@ -155,6 +165,7 @@ type MailingOptions = {
   'body-file'?: string | undefined;
   template?: string | undefined;
   channel?: string | undefined;
+  routing?: string | undefined;
   rate?: string | undefined;
   cutoff?: string | undefined;
   'dry-run'?: boolean | undefined;
@@ -181,6 +192,7 @@ async function mailingCommand(settings: Settings, sub: string | undefined, id: s
         ...(values['body-file'] !== undefined ? { body: readFileSync(values['body-file'], 'utf8') } : {}),
         ...(values.template !== undefined ? { template: values.template } : {}),
         ...(values.channel !== undefined ? { channel: values.channel } : {}),
+        ...(values.routing !== undefined ? { routing: values.routing } : {}),
         ...(rate !== undefined ? { ratePerMinute: rate } : {}),
         ...(values.cutoff !== undefined ? { cutoffAt: values.cutoff } : {}),
         ...(values['dry-run'] ? { dryRun: true } : {}),
@@ -233,6 +245,7 @@ async function main(argv: string[]) {
       scopes: { type: 'string' },
       status: { type: 'string' },
       mode: { type: 'string' },
+      routing: { type: 'string' },
       cutoff: { type: 'string' },
       template: { type: 'string' },
       target: { type: 'string' },

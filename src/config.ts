@@ -52,6 +52,35 @@ const PrinterUrlSetting = v.pipe(
   ),
 );
 
+/** Whether `origin` may frame the embed: https, or http on the loopback (a blog run locally while trying it out). */
+function isEmbedOrigin(origin: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(origin);
+  } catch {
+    return false;
+  }
+  // The URL parser lets `*` through in a host name; a CSP source would read it as a wildcard.
+  if (url.origin !== origin || !/^([a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+}
+
+/**
+ * EMBED_ORIGINS: the sites allowed to frame `/c/:slug/embed`, as origins (`https://blog.example.org`)
+ * separated by spaces or commas. They become its CSP `frame-ancestors`, so an origin must be
+ * exact: no path, no trailing slash, no wildcard. Empty: the embed is framed nowhere.
+ */
+const EmbedOriginsSetting = v.pipe(
+  v.string(),
+  v.transform((value) => value.split(/[\s,]+/).filter(Boolean)),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const origin of dataset.value) {
+      if (!isEmbedOrigin(origin)) addIssue({ message: `${JSON.stringify(origin)} is not an origin such as https://blog.example.org (https, no path or trailing slash)` });
+    }
+  }),
+);
+
 const PositiveIntSetting = (min: number, max: number) =>
   v.pipe(v.string(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
 
@@ -79,6 +108,8 @@ const SettingsFields = v.object({
   SMTP_POOL_SIZE: v.optional(PositiveIntSetting(1, 100), '5'),
   /** Messages sent over one pooled SMTP connection before it is replaced. */
   SMTP_MAX_MESSAGES: v.optional(PositiveIntSetting(1, 1_000_000), '1000'),
+  /** Sites allowed to show the signing form of `/c/:slug/embed` in a frame (origins, space- or comma-separated). */
+  EMBED_ORIGINS: v.optional(EmbedOriginsSetting, ''),
   /** An IPP printer or CUPS queue; when set, the background work prints queued print deliveries on it. */
   PRINTER_URL: v.optional(PrinterUrlSetting),
   /**

@@ -182,6 +182,7 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
       id: letter.id,
       batchId: body.batchId,
       mode: 'per_target',
+      routing: 'all',
       campaign: SLUG,
       campaignId: expect.any(String),
       targetId: targetIds[4],

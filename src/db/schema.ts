@@ -348,7 +348,9 @@ export type StoredOutboxMessage =
     }
   | { compose: 'update'; input: Record<string, unknown> }
   /** A link to act on a privacy request (src/mail/privacy-email.ts): the token is derived from the input's nonce when sent. */
-  | { compose: 'privacy'; input: Record<string, unknown> };
+  | { compose: 'privacy'; input: Record<string, unknown> }
+  /** An organiser's account link (src/mail/account-email.ts): the link's secret is derived from the input's link id when sent. */
+  | { compose: 'account'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */
 export const settingsStore = sqliteTable('settings', {
@@ -614,6 +616,8 @@ export const users = sqliteTable(
     locale: text('locale', { enum: ['en', 'ja'] }).notNull().default('en'),
     totpSecretSealed: text('totp_secret_sealed'),
     totpEnabledAt: integer('totp_enabled_at'),
+    /** The last TOTP time step accepted: a code is refused once its step is used, so it cannot be replayed. */
+    totpLastStep: integer('totp_last_step'),
     /** Failed sign-ins in a row (reset by a success), and the lock they caused. */
     failedSignIns: integer('failed_sign_ins').notNull().default(0),
     signInLockedUntil: integer('sign_in_locked_until'),

@@ -23,10 +23,13 @@ import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
 import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
+import { nodeOgImageRenderer } from './og-image-node.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
+import { issueOwnerSetupLink } from '../services/accounts.js';
+import { ScryptPasswordHasher } from './node-passwords.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import { organisationAccess } from '../services/access.js';
 
@@ -63,6 +66,7 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
     keys,
     privacy: privacySettings(settings),
     access: organisationAccess,
+    passwords: new ScryptPasswordHasher(),
   };
   try {
     const retired = await retireLegacySecrets(ctx);
@@ -90,6 +94,8 @@ export type RunningServer = {
   url: string;
   server: ServerType;
   bootstrapToken: string | null;
+  /** While nobody has an account: the link that creates the owner (a new one at each start; older ones stop working). */
+  ownerSetupUrl: string | null;
   /** Graceful stop: no new connections, mail in flight finished, database closed. */
   close(): Promise<void>;
 };
@@ -163,6 +169,7 @@ export async function startWorker(settings: Settings, logger: Logger = createJso
 export async function startServer(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningServer> {
   const { database, ctx } = await openServices(settings, logger);
   const bootstrapToken = await ensureBootstrapToken(ctx, settings.ADMIN_TOKEN);
+  const ownerSetupUrl = await issueOwnerSetupLink(ctx);
 
   const letterRenderPool = createLetterRenderPool();
   const background = startBackground(settings, ctx, database, logger, letterRenderPool);
@@ -188,6 +195,9 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     metrics: createPrometheusMetrics({ processMetrics: true }),
     metricsToken: settings.METRICS_TOKEN,
     apiReferenceScript: installedApiReferenceScript(),
+    passwords: ctx.passwords,
+    embedOrigins: settings.EMBED_ORIGINS,
+    ogImageRenderer: nodeOgImageRenderer(),
   });
 
   const server = await new Promise<ServerType>((ready) => {
@@ -208,5 +218,5 @@ export async function startServer(settings: Settings, logger: Logger = createJso
       await database.close();
     })());
 
-  return { url, server, bootstrapToken, close };
+  return { url, server, bootstrapToken, ownerSetupUrl, close };
 }

@@ -3,3 +3,9 @@ declare module '*/standalone.js' {
   const text: string;
   export default text;
 }
+
+// resvg's WebAssembly as a CompiledWasm module (wrangler.toml [[rules]]), for the share cards.
+declare module '*.wasm' {
+  const module: WebAssembly.Module;
+  export default module;
+}

@@ -30,6 +30,7 @@ import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
+import { workerOgImageRenderer } from './og-image-worker.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { createWorkerLetterPorts } from '../letters/worker/worker-letter-ports.js';
 import { lettersBundle } from '../../.wrangler/generated/letters-bundle.js';
@@ -40,6 +41,7 @@ import { deliverOutbox } from '../outbox/deliver.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { runDueMailings } from '../mailings/runner.js';
 import { organisationAccess } from '../services/access.js';
+import { Pbkdf2PasswordHasher } from '../lib/passwords.js';
 
 /** The bindings declared in wrangler.toml, and the settings as vars and secrets. */
 export type WorkerEnv = Record<string, unknown> & {
@@ -105,6 +107,8 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     keys,
     privacy: privacySettings(settings),
     access: organisationAccess,
+    // workerd has no scrypt; PBKDF2 at its maximum of 100,000 iterations.
+    passwords: new Pbkdf2PasswordHasher(),
   };
   // Flushed at the end of each request (waitUntil): an isolate may be frozen before its timer fires.
   const audit = new BatchingAuditSink(database, logger);
@@ -132,6 +136,9 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     letters,
     metricsToken: settings.METRICS_TOKEN,
     apiReferenceScript: workerApiReferenceScript,
+    passwords: ctx.passwords,
+    embedOrigins: settings.EMBED_ORIGINS,
+    ogImageRenderer: workerOgImageRenderer(env.LETTERS),
   });
   return { settings, logger, ctx, app, audit, letters, state };
 }

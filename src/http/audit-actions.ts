@@ -31,6 +31,7 @@ const token = { type: 'token', param: 'id' };
 const letter = { type: 'letter', param: 'id' };
 const delivery = { type: 'delivery', param: 'id' };
 const mailing = { type: 'mailing', param: 'id' };
+const reply = { type: 'reply', param: 'id' };
 /** Privacy acts name an email address; the log records that one happened, never the address. */
 const address = { type: 'address' };
 
@@ -45,12 +46,22 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug': { action: 'campaign.read', object: campaign },
   'PATCH /api/v1/campaigns/:slug': { action: 'campaign.update', object: campaign },
   'POST /api/v1/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign },
+  'POST /api/v1/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign },
   'POST /api/v1/targets': { action: 'target.create', created: { type: 'target', field: 'id' } },
   'POST /api/v1/targets/import': { action: 'targets.import' },
   'GET /api/v1/targets': { action: 'targets.list' },
   'GET /api/v1/targets/:id': { action: 'target.read', object: target },
   'PATCH /api/v1/targets/:id': { action: 'target.update', object: target },
   'DELETE /api/v1/targets/:id': { action: 'target.delete', object: target },
+
+  // Replies from targets (the file is its own action: it can hold what the target wrote)
+  'POST /api/v1/targets/:id/replies': { action: 'reply.create', object: target, created: { type: 'reply', field: 'id' } },
+  'GET /api/v1/targets/:id/replies': { action: 'replies.list', object: target },
+  'GET /api/v1/campaigns/:slug/replies': { action: 'replies.list', object: campaign },
+  'GET /api/v1/replies/:id': { action: 'reply.read', object: reply },
+  'PATCH /api/v1/replies/:id': { action: 'reply.update', object: reply },
+  'DELETE /api/v1/replies/:id': { action: 'reply.delete', object: reply },
+  'GET /api/v1/replies/:id/file': { action: 'reply.file', object: reply },
 
   // Supporters' personal data
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
@@ -80,6 +91,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   // Letters
   'GET /api/v1/templates': { action: 'templates.list' },
   'GET /api/v1/campaigns/:slug/letters/preview.pdf': { action: 'letter.preview', object: campaign },
+  'GET /api/v1/campaigns/:slug/routing-preview': { action: 'letters.routing_preview', object: campaign },
   'POST /api/v1/campaigns/:slug/letters': { action: 'letters.generate', object: campaign, created: { type: 'letter_batch', field: 'batchId' } },
   'GET /api/v1/letters/:id': { action: 'letter.read', object: letter, pdfAction: 'letter.download' },
 
@@ -111,6 +123,34 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /admin/assets/:file': null, // stylesheet and script
   'POST /admin/login': { action: 'admin.sign_in', anonymous: true },
   'POST /admin/logout': { action: 'admin.sign_out' },
+  // Accounts (PRODUCT.md §11). A link's secret is in its path but never recorded: the log keeps the route pattern only.
+  'GET /admin/login/token': null, // the API-token sign-in form
+  'GET /admin/login/totp': null, // the TOTP code form
+  'POST /admin/login/totp': { action: 'admin.sign_in', anonymous: true },
+  'GET /admin/login/link': null, // a form
+  'POST /admin/login/link': null, // asks for a mailed link: nobody is signed in, and the address typed is never recorded
+  'GET /admin/forgot': null, // a form
+  'POST /admin/forgot': null, // as the sign-in link request
+  'GET /admin/setup/:secret': null, // the owner-setup form; the POST creates the owner
+  'POST /admin/setup/:secret': { action: 'account.owner_setup' },
+  'GET /admin/invitation/:secret': null, // the invitation form
+  'POST /admin/invitation/:secret': { action: 'invitation.accept' },
+  'GET /admin/link/:secret': null, // the sign-in link's button (a GET uses nothing up)
+  'POST /admin/link/:secret': { action: 'admin.sign_in' },
+  'GET /admin/reset/:secret': null, // the new-password form
+  'POST /admin/reset/:secret': { action: 'account.password_reset' },
+  'GET /admin/account': { action: 'account.read' },
+  'POST /admin/account': { action: 'account.update' },
+  'POST /admin/account/password': { action: 'account.password_change' },
+  'POST /admin/account/totp/start': { action: 'account.totp_setup' },
+  'POST /admin/account/totp/confirm': { action: 'account.totp_enable' },
+  'POST /admin/account/totp/disable': { action: 'account.totp_disable' },
+  'GET /admin/users': { action: 'users.list' },
+  'POST /admin/users': { action: 'user.invite', created: { type: 'user', location: /#user-([0-9a-f-]{36})$/ } },
+  'POST /admin/users/:id': { action: 'user.update_roles', object: { type: 'user', param: 'id' } },
+  'POST /admin/users/:id/remove': { action: 'user.remove', object: { type: 'user', param: 'id' } },
+  'POST /admin/users/:id/totp-off': { action: 'user.totp_reset', object: { type: 'user', param: 'id' } },
+  'POST /admin/users/:id/invitation': { action: 'user.invite_again', object: { type: 'user', param: 'id' } },
   'GET /admin/campaigns': { action: 'campaigns.list' },
   'GET /admin/campaigns/new': null, // an empty form
   'POST /admin/campaigns': { action: 'campaign.create', created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
@@ -150,4 +190,11 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/abuse/invalidate': { action: 'signatures.invalidate' },
   'POST /admin/abuse/revalidate': { action: 'signatures.revalidate' },
   'GET /admin/audit': { action: 'audit.list' },
+  'GET /admin/campaigns/:slug/replies': { action: 'replies.list', object: campaign },
+  'POST /admin/campaigns/:slug/replies': { action: 'reply.create', object: campaign, created: { type: 'reply', location: /#reply-([0-9a-f-]{36})$/ } },
+  'POST /admin/replies/:id': { action: 'reply.update', object: reply },
+  'POST /admin/replies/:id/delete': { action: 'reply.delete', object: reply },
+  'GET /admin/replies/:id/file': { action: 'reply.file', object: reply },
+  'GET /admin/campaigns/:slug/invite-previous': { action: 'campaign.read', object: campaign },
+  'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

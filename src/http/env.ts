@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import type { ServiceContext } from '../services/context.js';
 import type { SignLimits } from '../services/signatures.js';
 import type { Principal } from '../services/tokens.js';
+import type { OgImages } from '../web/og-image/og-images.js';
 import type { StreamSlots } from './stream-slots.js';
 
 /**
@@ -20,6 +21,10 @@ export type AppServices = {
   letters: LetterPorts;
   /** Open mailing progress streams per token (src/http/stream-slots.ts). */
   eventStreams: StreamSlots;
+  /** EMBED_ORIGINS: the sites that may frame `/c/:slug/embed`; empty: none. */
+  embedOrigins: readonly string[];
+  /** The campaigns' Open Graph cards (`/c/:slug/og.png`); undefined where no renderer is wired (the pages then name no image). */
+  ogImages: OgImages | undefined;
 };
 
 /** Hono context variables set by the middleware in src/http. */

@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { finalMailingStatuses, getMailingView } from '../services/mailings.js';
 import { Unauthorized } from '../services/errors.js';
 import type { AppEnv } from './env.js';
+import { serviceContextOf } from './principal.js';
 
 /**
  * How often the events stream reads the mailing: `?pollMs=` from 1 s to 10 s, 1 s by default.
@@ -33,10 +34,12 @@ const HEARTBEAT_MS = 15_000;
  * send an Authorization header).
  */
 export async function streamMailingEvents<E extends AppEnv>(c: Context<E>, id: string, pollMs: number): Promise<Response> {
-  const { ctx, eventStreams } = c.get('services');
+  const { eventStreams } = c.get('services');
   const holder = c.get('principal')?.id;
   if (!holder) throw new Unauthorized();
-  // Read once before the stream starts, so an unknown id is a plain 404 (and takes no slot).
+  // The caller's access, so a mailing of a campaign outside it is a 404 here and on every later read.
+  const ctx = serviceContextOf(c);
+  // Read once before the stream starts, so an unknown id (or another campaign's) is a plain 404 (and takes no slot).
   let view = await getMailingView(ctx, id);
   // A slot per open stream, given back when the stream ends or the client leaves, whichever comes first.
   const release = eventStreams.acquire(holder);

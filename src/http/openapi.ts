@@ -25,27 +25,44 @@ export const errorResponse = (description: string) => ({
   },
 });
 
-/** OpenAPI description of an organiser route (bearer token with a scope). */
 /**
  * What a campaign-limited caller (a token with `campaigns`, a campaign editor or viewer) meets here,
  * published as `x-signet-reach` so clients and test/access/campaign-limits.test.ts read it from the document:
- * - `campaign`: the path names a campaign or something of one; outside the caller's campaigns it answers 404;
- * - `filtered`: a list showing only the caller's campaigns (a `campaign` filter naming another answers 404);
- * - `organisation`: the organisation's own resources, refused (403) to campaign-limited callers.
+ * - `campaign`: the path (or, for a create, the body's `campaign`) names a campaign or something of one;
+ *   outside the caller's campaigns it answers 404, as an unknown one does; a viewer changing it, 403;
+ * - `filtered`: a list showing only the caller's campaigns; `?campaign=<slug>` narrows it to one, and naming
+ *   a campaign outside the caller's answers 404;
+ * - `organisation`: the organisation's own resources (tokens, the target directory's writes, block list,
+ *   privacy requests, audit log, bounces, outbox), refused (403) to campaign-limited callers;
+ * - `shared`: installation facts holding nothing of any campaign (the letter templates), the same for every caller.
  */
-export type RouteReach = 'campaign' | 'filtered' | 'organisation';
+export const routeReaches = ['campaign', 'filtered', 'organisation', 'shared'] as const;
+export type RouteReach = (typeof routeReaches)[number];
 
-export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string> = { 200: 'OK' }, options: { reach?: RouteReach } = {}) {
+const reachNotes: Record<RouteReach, string> = {
+  campaign: 'A token limited to campaigns gets 404 for any other campaign.',
+  filtered: 'A token limited to campaigns sees only its campaigns; `?campaign=<slug>` of another is 404.',
+  organisation: 'Organisation-wide: a token limited to campaigns gets 403.',
+  shared: 'The same for every token.',
+};
+
+/** The `x-signet-reach` extension (describeRoute's type knows only the standard fields, so it goes in by spreading). */
+function reachExtension(reach: RouteReach): Record<string, unknown> {
+  return { 'x-signet-reach': reach };
+}
+
+/** OpenAPI description of an organiser route (bearer token with a scope) and what a campaign-limited caller reaches there. */
+export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string>, options: { reach: RouteReach }) {
   return describeRoute({
     tags: [tag],
     summary,
-    description: `Needs a token with the \`${scope}\` scope (or \`admin\`).`,
-    ...(options.reach ? { 'x-signet-reach': options.reach } : {}),
+    description: `Needs a token with the \`${scope}\` scope (or \`admin\`). ${reachNotes[options.reach]}`,
+    ...reachExtension(options.reach),
     security: [{ bearerAuth: [] }],
     responses: {
       ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
       401: errorResponse('Missing or invalid token (UNAUTHORIZED)'),
-      403: errorResponse('The token lacks the scope (FORBIDDEN)'),
+      403: errorResponse(options.reach === 'organisation' ? 'The token lacks the scope, or is limited to campaigns (FORBIDDEN)' : 'The token lacks the scope (FORBIDDEN)'),
     },
   });
 }
@@ -60,11 +77,12 @@ export function publicRoute(
   summary: string,
   responses: Record<number, string> = { 200: 'OK' },
   errors: Record<number, string> = {},
-  options: { optionalBearer?: boolean } = {},
+  options: { optionalBearer?: { reach: RouteReach } } = {},
 ) {
   return describeRoute({
     tags: [tag],
     summary,
+    ...(options.optionalBearer ? reachExtension(options.optionalBearer.reach) : {}),
     security: options.optionalBearer ? [{}, { bearerAuth: [] }] : [],
     responses: {
       ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),

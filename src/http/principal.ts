@@ -9,13 +9,13 @@ import type { AppEnv } from './env.js';
  * Organiser routes and dashboard pages call services through this, never
  * through `services.ctx` (the organisation's context, for jobs and the CLI).
  */
-export function serviceContextOf(c: Context<AppEnv>): ServiceContext {
+export function serviceContextOf<E extends AppEnv>(c: Context<E>): ServiceContext {
   const services = c.get('services');
   return { ...services.ctx, access: principalOf(c).access };
 }
 
 /** The principal requireScope put on the context, for routes that record who acted. */
-export function principalOf(c: Context<AppEnv>): Principal {
+export function principalOf<E extends AppEnv>(c: Context<E>): Principal {
   const principal = c.get('principal');
   if (!principal) throw new Error('this route must run after requireScope');
   return principal;

@@ -28,3 +28,26 @@ export function letterFileName(batchId: string, letterId: string): string {
 export function isLetterFileName(stored: string): boolean {
   return storedPattern.test(stored);
 }
+
+/**
+ * Scans of replies from targets (src/services/replies.ts) live in the same store as the letters,
+ * under `replies/<campaignId>/<replyId>.<ext>`; the same rule holds: only names of that shape.
+ */
+const replyPattern = new RegExp(`^replies/${idPattern}/${idPattern}\\.(pdf|png|jpg|webp)$`);
+
+/** The stored name of a reply's file; `extension` is one the replies accept. */
+export function replyFileName(campaignId: string, replyId: string, extension: 'pdf' | 'png' | 'jpg' | 'webp'): string {
+  checkLetterId(campaignId);
+  checkLetterId(replyId);
+  return `replies/${campaignId}/${replyId}.${extension}`;
+}
+
+/** Whether `stored` is a reply file's stored name (and nothing else). */
+export function isReplyFileName(stored: string): boolean {
+  return replyPattern.test(stored);
+}
+
+/** Whether `stored` names any file the store keeps: a letter or a reply's file. */
+export function isStoredFileName(stored: string): boolean {
+  return isLetterFileName(stored) || isReplyFileName(stored);
+}

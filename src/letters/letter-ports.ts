@@ -47,12 +47,16 @@ export type ComposedPrintQueue = {
 export interface LetterFiles {
   /** Where the renderer writes one letter: `stored` goes on the letter row, `output` to the renderer. */
   pathFor(batchId: string, letterId: string): Promise<{ stored: string; output: string }>;
-  /** A stored letter's bytes, or null when the file is gone. */
+  /** A stored letter's (or reply file's) bytes, or null when the file is gone. */
   openRead(stored: string): Promise<{ body: ReadableStream<Uint8Array>; bytes: number } | null>;
   /** A stored letter read whole into memory (to merge it into another PDF), or null when the file is gone. */
   readBytes(stored: string): Promise<Uint8Array | null>;
   /** Deletes every file of a batch (after a failed run). */
   removeBatch(batchId: string): Promise<void>;
+  /** Stores an uploaded file (a reply's scan) under a name from `replyFileName` (letter-files.ts); other names are refused. */
+  writeFile(stored: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** Deletes one stored file; a file already gone is not an error. */
+  removeFile(stored: string): Promise<void>;
 }
 
 /** The templates and the organisation, read from `letters/` (Node) or a bundle of it (Workers). */

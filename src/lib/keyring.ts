@@ -10,9 +10,9 @@ import { constantTimeEqual, KeyedHasher, randomBytes, toBase64Url } from './secr
  * characters): the nonce is stored, the MAC is recomputed from the key, so
  * a token never exists at rest; only the email that carries it holds it.
  */
-export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash';
+export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash' | 'accounts';
 
-const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash'];
+const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash', 'accounts'];
 
 /** Nonce and MAC lengths of a derived token, in base64url characters (16 bytes each). */
 const NONCE_CHARS = 22;
@@ -78,6 +78,13 @@ export class Keyring {
   readonly formTokens: KeyedHasher;
   /** Signs `unsubscribe:<signature id>` for the links in update emails. */
   readonly unsubscribe: KeyedHasher;
+  /**
+   * Organisers' accounts (src/services/account-links.ts, accounts.ts): the
+   * secrets of mailed account links (derived from the link's id, so the
+   * outbox never holds one), the key sealing TOTP secrets, the pending
+   * second-factor state.
+   */
+  readonly accounts: KeyedHasher;
   private readonly ipKey: KeyedHasher;
   /** Day-and-campaign IP keys, made on first use; a few per day at most. */
   private readonly ipDayKeys = new Map<string, Promise<KeyedHasher>>();
@@ -95,6 +102,7 @@ export class Keyring {
     this.privacyTokens = new DerivedTokens(keys['privacy-token'], 'privacy', previous?.privacyTokens);
     this.formTokens = keys['form-token'];
     this.unsubscribe = keys['unsubscribe-token'];
+    this.accounts = keys.accounts;
     this.ipKey = keys['ip-hash'];
   }
 

@@ -1,6 +1,7 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import type { Keyring } from '../lib/keyring.js';
 import { composeActionEmail } from './action-email.js';
+import { type AccountEmailInput, renderAccountEmail } from './account-email.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 import { type PrivacyEmailInput, renderPrivacyEmail } from './privacy-email.js';
 import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
@@ -210,6 +211,7 @@ export async function renderStoredMessage(stored: StoredOutboxMessage, recipient
     if (stored.compose === 'letter-delivery') return composeLetterDeliveryEmail(stored.input as LetterDeliveryEmailInput);
     if (stored.compose === 'update') return renderUpdateEmail(stored.input as UpdateEmailInput, recipient, links);
     if (stored.compose === 'privacy') return renderPrivacyEmail(stored.input as PrivacyEmailInput, recipient, links);
+    if (stored.compose === 'account') return renderAccountEmail(stored.input as unknown as AccountEmailInput, recipient, links);
     throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
   }
   return stored;

@@ -14,6 +14,7 @@ import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
 import { ServiceError } from '../services/errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
+import { previewRouting } from '../services/routing-preview.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/types.js';
 import { locales, type Locale } from '../services/schemas.js';
@@ -459,14 +460,16 @@ class MailingPass {
   }
 
   /**
-   * The mailing's letters: one per target at its cut-off. Generated once; a
-   * rerun finds the batch again by campaign, mode, template and cut-off (the
-   * same inputs give the same PDFs, so an identical batch made by hand before
-   * is used too) instead of rendering it again.
+   * The mailing's letters: one per target at its cut-off (routed by
+   * jurisdiction, one per target anyone is routed to). Generated once; a
+   * rerun finds the batch again by campaign, mode, routing, template and
+   * cut-off (the same inputs give the same PDFs, so an identical batch made by
+   * hand before is used too) instead of rendering it again.
    */
   private async lettersFor(mailing: MailingRow, campaign: CampaignRow) {
     const cutoffAt = mailing.cutoffAt ?? mailing.sendAt;
     const template = this.letterTemplate(mailing, campaign);
+    const routing = mailing.routing ?? 'all';
     const find = async () =>
       (
         await this.ctx.db.db
@@ -476,6 +479,7 @@ class MailingPass {
             and(
               eq(letterBatches.campaignId, campaign.id),
               eq(letterBatches.mode, 'per_target'),
+              eq(letterBatches.routing, routing),
               eq(letterBatches.template, template),
               eq(letterBatches.cutoffAt, cutoffAt),
             ),
@@ -486,7 +490,7 @@ class MailingPass {
     let batch = await find();
     if (!batch) {
       await this.ctx.db.atomic([this.renewLease(mailing.id, this.ctx.clock.now())]);
-      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', template, cutoffAt })).batchId };
+      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, template, cutoffAt })).batchId };
     }
     return this.ctx.db.db
       .select({ id: letters.id, targetId: letters.targetId, email: targets.email })
@@ -542,17 +546,33 @@ class MailingPass {
       await this.ctx.db.atomic(statements);
       this.batches++;
     }
-    return { complete: true, queued, skipped: batch.length - deliverable.length };
+    // A target no supporter was routed to has no letter: skipped like one without an address, so total + skipped is every target.
+    const unrouted = mailing.routing === 'jurisdiction' ? Math.max(0, (await this.linkedTargets(campaign)).length - batch.length) : 0;
+    return { complete: true, queued, skipped: unrouted + batch.length - deliverable.length };
   }
 
-  /** Dry run: the letters that would go (one per target), without rendering or storing any. */
-  private async countLetters(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
-    const linked = await this.ctx.db.db
-      .select({ email: targets.email })
+  private linkedTargets(campaign: CampaignRow) {
+    return this.ctx.db.db
+      .select({ id: targets.id, email: targets.email })
       .from(campaignTargets)
       .innerJoin(targets, eq(targets.id, campaignTargets.targetId))
       .where(eq(campaignTargets.campaignId, campaign.id));
-    const total = mailing.channel === 'print' ? linked.length : linked.filter((target) => (target.email ?? '').trim() !== '').length;
+  }
+
+  /**
+   * Dry run: the letters that would go (one per target; routed by
+   * jurisdiction, one per target anyone is routed to), without rendering or
+   * storing any.
+   */
+  private async countLetters(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
+    const linked = await this.linkedTargets(campaign);
+    let writtenTo = linked;
+    if (mailing.routing === 'jurisdiction') {
+      const preview = await previewRouting(this.ctx, campaign.slug, { cutoffAt: mailing.cutoffAt ?? mailing.sendAt });
+      const routed = new Set(preview.targets.filter((target) => target.count > 0).map((target) => target.id));
+      writtenTo = linked.filter((target) => routed.has(target.id));
+    }
+    const total = mailing.channel === 'print' ? writtenTo.length : writtenTo.filter((target) => (target.email ?? '').trim() !== '').length;
     return { complete: true, queued: 0, total, skipped: linked.length - total };
   }
 

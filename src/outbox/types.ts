@@ -5,7 +5,7 @@ export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof outboxStatuses)[number];
 
 /** What a message is, which decides how it is composed and whose address it carries. */
-export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery';
+export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery' | 'account';
 
 /** One message to queue (see `OutboxStore.enqueue`). */
 export type NewOutboxMessage = {

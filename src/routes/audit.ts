@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import { requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { AuditQuery, listAuditEvents } from '../services/audit.js';
 
@@ -16,12 +17,13 @@ export function auditRoutes() {
       'Organiser actions, newest first: actor (token id and name), action, object, time, request id and status. Filter by `action` (exact, or a family such as `letters.*`), `actor` (a token id), `from` (inclusive) and `to` (exclusive), ISO 8601 date-times.',
       'admin',
       { 200: '{ items: [{ id, at, actor, action, object, via, route, requestId, status }], nextCursor }' },
+      { reach: 'organisation' },
     ),
     requireScope('admin'),
     validate('query', AuditQuery),
     async (c) => {
       c.header('Cache-Control', 'no-store');
-      return c.json(await listAuditEvents(c.get('services').ctx, c.req.valid('query')));
+      return c.json(await listAuditEvents(serviceContextOf(c), c.req.valid('query')));
     },
   );
 

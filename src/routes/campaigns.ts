@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import {
   CampaignListQuery,
@@ -25,19 +26,19 @@ export function campaignRoutes() {
 
   routes.post(
     '/campaigns',
-    organiserRoute('Campaigns', 'Create a campaign (as a draft)', 'campaigns', { 201: 'Created' }),
+    organiserRoute('Campaigns', 'Create a campaign (as a draft). Organisation only: a token limited to campaigns gets 403.', 'campaigns', { 201: 'Created' }, { reach: 'organisation' }),
     requireScope('campaigns'),
     requireJson(),
     validate('json', CreateCampaignInput),
-    async (c) => c.json(await createCampaign(c.get('services').ctx, c.req.valid('json')), 201),
+    async (c) => c.json(await createCampaign(serviceContextOf(c), c.req.valid('json')), 201),
   );
 
   routes.get(
     '/campaigns',
-    organiserRoute('Campaigns', 'List campaigns, newest first', 'campaigns'),
+    organiserRoute('Campaigns', 'List campaigns, newest first; ?status=, ?campaign=<slug> for one. A token limited to campaigns sees only its own.', 'campaigns', { 200: 'OK' }, { reach: 'filtered' }),
     requireScope('campaigns'),
     validate('query', ListQuery),
-    async (c) => c.json(await listCampaigns(c.get('services').ctx, c.req.valid('query'))),
+    async (c) => c.json(await listCampaigns(serviceContextOf(c), c.req.valid('query'))),
   );
 
   // Public view without a token; the organiser view (drafts, target ids) with one.
@@ -45,34 +46,34 @@ export function campaignRoutes() {
     '/campaigns/:slug',
     publicRoute(
       'Campaigns',
-      'Get a campaign: the public view, or the full view with an organiser token',
+      'Get a campaign: the public view, or the full view with an organiser token (a token limited to other campaigns gets 404, as for an unknown one)',
       { 200: 'OK' },
       { 404: 'No such open or closed campaign', 401: 'A token was sent but is not valid (UNAUTHORIZED)', 403: 'A token without the `campaigns` scope (FORBIDDEN)' },
-      { optionalBearer: true },
+      { optionalBearer: { reach: 'campaign' } },
     ),
     async (c, next) => {
       if (c.req.header('authorization')) return requireScope('campaigns')(c, next);
       return c.json(await getPublicCampaign(c.get('services').ctx, c.req.param('slug')));
     },
-    async (c) => c.json(await getCampaign(c.get('services').ctx, c.req.param('slug'))),
+    async (c) => c.json(await getCampaign(serviceContextOf(c), c.req.param('slug'))),
   );
 
   routes.patch(
     '/campaigns/:slug',
-    organiserRoute('Campaigns', 'Change a campaign; status changes follow draft → open ⇄ closed → archived', 'campaigns'),
+    organiserRoute('Campaigns', 'Change a campaign; status changes follow draft → open ⇄ closed → archived', 'campaigns', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('campaigns'),
     requireJson(),
     validate('json', UpdateCampaignInput),
-    async (c) => c.json(await updateCampaign(c.get('services').ctx, c.req.param('slug'), c.req.valid('json'))),
+    async (c) => c.json(await updateCampaign(serviceContextOf(c), c.req.param('slug'), c.req.valid('json'))),
   );
 
   routes.post(
     '/campaigns/:slug/clone',
-    organiserRoute('Campaigns', 'Copy a campaign as a new draft for the next round: texts, translations, goal, time zone, letter template and targets; no supporters', 'campaigns', { 201: 'Created' }),
+    organiserRoute('Campaigns', 'Copy a campaign as a new draft for the next round: texts, translations, goal, time zone, letter template and targets; no supporters. Making a campaign is for the organisation: a token limited to campaigns gets 404 for another\'s and 403 for its own.', 'campaigns', { 201: 'Created' }, { reach: 'campaign' }),
     requireScope('campaigns'),
     requireJson(),
     validate('json', CloneCampaignInput),
-    async (c) => c.json(await cloneCampaign(c.get('services').ctx, c.req.param('slug'), c.req.valid('json')), 201),
+    async (c) => c.json(await cloneCampaign(serviceContextOf(c), c.req.param('slug'), c.req.valid('json')), 201),
   );
 
   return routes;

@@ -3,6 +3,7 @@ import { pdfHeaders } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import {
   generateLetters,
@@ -13,13 +14,14 @@ import {
   PreviewLetterQuery,
   previewLetter,
 } from '../services/letters.js';
+import { previewRouting, RoutingPreviewQuery } from '../services/routing-preview.js';
 
 export function letterRoutes() {
   const routes = new Hono<AppEnv>();
 
   routes.get(
     '/templates',
-    organiserRoute('Letters', 'List letter templates with their languages and variables (a variant that cannot be used carries its error)', 'letters'),
+    organiserRoute('Letters', 'List letter templates with their languages and variables (a variant that cannot be used carries its error)', 'letters', { 200: 'OK' }, { reach: 'shared' }),
     requireScope('letters'),
     async (c) => c.json(await listLetterTemplates(c.get('services').letters)),
   );
@@ -28,33 +30,49 @@ export function letterRoutes() {
     '/campaigns/:slug/letters/preview.pdf',
     organiserRoute(
       'Letters',
-      'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
+      'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. ?routing=jurisdiction: only the supporters routed to this target. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
       'letters',
       { 200: 'application/pdf' },
+      { reach: 'campaign' },
     ),
     requireScope('letters'),
     validate('query', PreviewLetterQuery),
     async (c) => {
       const services = c.get('services');
-      const preview = await previewLetter(services.ctx, services.letters, c.req.param('slug'), c.req.valid('query'));
+      const preview = await previewLetter(serviceContextOf(c), services.letters, c.req.param('slug'), c.req.valid('query'));
       return c.body(preview.body, 200, pdfHeaders(preview.filename));
     },
+  );
+
+  routes.get(
+    '/campaigns/:slug/routing-preview',
+    organiserRoute(
+      'Letters',
+      'Where routing by jurisdiction would send the supporters confirmed by ?cutoffAt (default now): per target its count and the regions they come from, and the supporters no target\'s jurisdiction covers (they go to the embassies, or to every target without one). Counts only, never names.',
+      'letters',
+      { 200: '{ campaign, cutoffAt, total, targets: [{ id, name, kind, jurisdiction, takesUnserved, count, byRegion: [{ country, region, count }] }], unserved: { count, byRegion, targetIds } }' },
+      { reach: 'campaign' },
+    ),
+    requireScope('letters'),
+    validate('query', RoutingPreviewQuery),
+    async (c) => c.json(await previewRouting(serviceContextOf(c), c.req.param('slug'), c.req.valid('query'))),
   );
 
   routes.post(
     '/campaigns/:slug/letters',
     organiserRoute(
       'Letters',
-      'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). 422 NO_TARGETS when the campaign has no targets.',
+      'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). per_target with routing: jurisdiction gives each target only the supporters of its jurisdiction (the rest to the embassies); a target nobody is routed to gets no letter and is listed in skippedTargets (422 UNPROCESSABLE when that is every target: nobody signed). 422 NO_TARGETS when the campaign has no targets.',
       'letters',
-      { 201: 'Created: { batchId, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }] }' },
+      { 201: 'Created: { batchId, mode, routing, template, cutoffAt, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }], skippedTargets: [{ targetId, targetName, reason }] }' },
+      { reach: 'campaign' },
     ),
     requireScope('letters'),
     requireJson(),
     validate('json', GenerateLettersInput),
     async (c) => {
       const services = c.get('services');
-      return c.json(await generateLetters(services.ctx, services.letters, c.req.param('slug'), c.req.valid('json')), 201);
+      return c.json(await generateLetters(serviceContextOf(c), services.letters, c.req.param('slug'), c.req.valid('json')), 201);
     },
   );
 
@@ -67,13 +85,14 @@ export function letterRoutes() {
       "A letter's metadata (campaign, target, signer, template, language, cut-off, count, sha256, pages, bytes); with `.pdf` after the id, its PDF",
       'letters',
       { 200: 'JSON metadata, or application/pdf for `<id>.pdf`' },
+      { reach: 'campaign' },
     ),
     requireScope('letters'),
     async (c) => {
       const services = c.get('services');
       const id = c.req.param('id');
-      if (!id.endsWith('.pdf')) return c.json(await getLetter(services.ctx, id));
-      const letter = await openLetterPdf(services.ctx, services.letters, id.slice(0, -'.pdf'.length));
+      if (!id.endsWith('.pdf')) return c.json(await getLetter(serviceContextOf(c), id));
+      const letter = await openLetterPdf(serviceContextOf(c), services.letters, id.slice(0, -'.pdf'.length));
       return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes }));
     },
   );

@@ -3,6 +3,7 @@ import { describeRoute } from 'hono-openapi';
 import type { AppEnv } from '../http/env.js';
 import { requireScope } from '../http/middleware.js';
 import { errorResponse } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { constantTimeEqual } from '../lib/secrets.js';
 import type { MetricsPort } from '../metrics/metrics-port.js';
 import { readOperationalFigures } from '../services/operational-figures.js';
@@ -31,6 +32,7 @@ export function metricsRoutes(metrics: MetricsPort, metricsToken: string | undef
       summary: 'Prometheus metrics',
       description:
         'The Prometheus text format (0.0.4): HTTP requests by route pattern and status, a latency histogram, signatures by status, outbox messages by status, mail sent and failed, mailings by status and the progress of running ones. Needs a token with the `admin` scope, or the METRICS_TOKEN setting as a bearer token.',
+      ...{ 'x-signet-reach': 'organisation' },
       security: [{ bearerAuth: [] }],
       responses: {
         200: { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
@@ -40,7 +42,9 @@ export function metricsRoutes(metrics: MetricsPort, metricsToken: string | undef
     }),
     requireMetricsAccess(metricsToken),
     async (c) => {
-      const { contentType, body } = await metrics.exposition(await readOperationalFigures(c.get('services').ctx));
+      // METRICS_TOKEN names no principal and opens these organisation-wide figures only; an API token answers as itself.
+      const ctx = c.get('principal') ? serviceContextOf(c) : c.get('services').ctx;
+      const { contentType, body } = await metrics.exposition(await readOperationalFigures(ctx));
       return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
     },
   );

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { AppEnv } from '../http/env.js';
 import { requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { listOutbox, OutboxListQuery, retryOutboxMessage } from '../services/outbox.js';
 
@@ -15,10 +16,12 @@ export function outboxRoutes() {
       'Deliveries',
       'List outbox messages, newest first, without their bodies; `?status=failed` for those given up on (`pending`, `sent` too). A target\'s address is shown in full, a supporter\'s masked; letter deliveries name their delivery and target.',
       'deliveries',
+      { 200: 'OK' },
+      { reach: 'organisation' },
     ),
     requireScope('deliveries'),
     validate('query', OutboxListQuery),
-    async (c) => c.json(await listOutbox(c.get('services').ctx, c.req.valid('query'))),
+    async (c) => c.json(await listOutbox(serviceContextOf(c), c.req.valid('query'))),
   );
 
   routes.post(
@@ -27,11 +30,13 @@ export function outboxRoutes() {
       'Deliveries',
       'Try a failed message again: pending, due now, attempts from 0; its letter delivery goes back to queued and a finished mailing it belongs to runs again until it is settled. 409 INVALID_TRANSITION for a message that is not failed or belongs to a cancelled mailing, 409 ADDRESS_SUPPRESSED for a suppressed address.',
       'deliveries',
+      { 200: 'OK' },
+      { reach: 'organisation' },
     ),
     requireScope('deliveries'),
     async (c) => {
       const services = c.get('services');
-      const item = await retryOutboxMessage(services.ctx, c.req.param('id'));
+      const item = await retryOutboxMessage(serviceContextOf(c), c.req.param('id'));
       services.onMailQueued();
       return c.json(item);
     },

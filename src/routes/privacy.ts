@@ -12,7 +12,7 @@ import {
   PrivacyRequestInput,
   requestPrivacyLink,
 } from '../services/privacy.js';
-import { principalOf } from '../http/principal.js';
+import { principalOf, serviceContextOf } from '../http/principal.js';
 
 /** Supporters' rights (PRODUCT.md §8): a mailed link for the supporter, and the same acts for organisers. */
 export function privacyRoutes() {
@@ -39,30 +39,30 @@ export function privacyRoutes() {
 
   routes.post(
     '/privacy/erasures',
-    organiserRoute('Privacy', 'Erase everything held about an address (a request received by post); signatures stay counted', 'privacy', { 200: '{ erased: number of signatures }' }),
+    organiserRoute('Privacy', 'Erase everything held about an address (a request received by post); signatures stay counted', 'privacy', { 200: '{ erased: number of signatures }' }, { reach: 'organisation' }),
     requireScope('privacy'),
     requireJson(),
     validate('json', PrivacyAddressInput),
-    async (c) => c.json(await eraseAddressForOrganiser(c.get('services').ctx, principalOf(c), c.req.valid('json'))),
+    async (c) => c.json(await eraseAddressForOrganiser(serviceContextOf(c), principalOf(c), c.req.valid('json'))),
   );
 
   routes.get(
     '/privacy/export',
-    organiserRoute('Privacy', 'Everything held about an address, as JSON (to answer a request received by post)', 'privacy'),
+    organiserRoute('Privacy', 'Everything held about an address, as JSON (to answer a request received by post)', 'privacy', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('privacy'),
     validate('query', PrivacyAddressInput),
     async (c) => {
       c.header('Cache-Control', 'no-store');
-      return c.json(await exportAddressForOrganiser(c.get('services').ctx, principalOf(c), c.req.valid('query')));
+      return c.json(await exportAddressForOrganiser(serviceContextOf(c), principalOf(c), c.req.valid('query')));
     },
   );
 
   routes.get(
     '/privacy/requests',
-    organiserRoute('Privacy', 'Privacy requests, newest first: kind, origin, status, signatures covered, who handled it (never an address)', 'privacy'),
+    organiserRoute('Privacy', 'Privacy requests, newest first: kind, origin, status, signatures covered, who handled it (never an address)', 'privacy', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('privacy'),
     validate('query', PageQuery),
-    async (c) => c.json(await listPrivacyRequests(c.get('services').ctx, c.req.valid('query'))),
+    async (c) => c.json(await listPrivacyRequests(serviceContextOf(c), c.req.valid('query'))),
   );
 
   return routes;

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { PageQuery } from '../services/pagination.js';
 import { exportSignaturesCsv } from '../services/signature-export.js';
@@ -60,20 +61,20 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/signatures',
-    organiserRoute('Signatures', 'List signatures with every field, newest first', 'signatures:read'),
+    organiserRoute('Signatures', 'List signatures with every field, newest first', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('signatures:read'),
     validate('query', ListQuery),
-    async (c) => c.json(await listSignatures(c.get('services').ctx, c.req.param('slug'), c.req.valid('query'))),
+    async (c) => c.json(await listSignatures(serviceContextOf(c), c.req.param('slug'), c.req.valid('query'))),
   );
 
   routes.get(
     '/campaigns/:slug/signatures.csv',
-    organiserRoute('Signatures', 'Export signatures as CSV (spreadsheet-safe)', 'signatures:read'),
+    organiserRoute('Signatures', 'Export signatures as CSV (spreadsheet-safe)', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('signatures:read'),
     validate('query', SignatureListQuery),
     async (c) => {
       const slug = c.req.param('slug');
-      const stream = await exportSignaturesCsv(c.get('services').ctx, slug, c.req.valid('query').status);
+      const stream = await exportSignaturesCsv(serviceContextOf(c), slug, c.req.valid('query').status);
       return c.body(stream, 200, {
         'Content-Type': 'text/csv; charset=utf-8',
         'Content-Disposition': `attachment; filename="${slug}-signatures.csv"`,
@@ -84,9 +85,9 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/stats',
-    organiserRoute('Signatures', 'Counts by day (campaign time zone), country, region and status', 'signatures:read'),
+    organiserRoute('Signatures', 'Counts by day (campaign time zone), country, region and status', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('signatures:read'),
-    async (c) => c.json(await campaignStats(c.get('services').ctx, c.req.param('slug'))),
+    async (c) => c.json(await campaignStats(serviceContextOf(c), c.req.param('slug'))),
   );
 
   return routes;

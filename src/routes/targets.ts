@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
+import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { ServiceError, Unprocessable } from '../services/errors.js';
 import { PageQuery } from '../services/pagination.js';
@@ -39,20 +40,21 @@ export function targetRoutes() {
 
   routes.post(
     '/targets',
-    organiserRoute('Targets', 'Add a target (embassy, consulate, official…) to the directory', 'campaigns', { 201: 'Created' }),
+    organiserRoute('Targets', 'Add a target (embassy, consulate, official…) to the directory. The directory is the organisation\'s: a token limited to campaigns may read its campaigns\' targets but not add, import, change or delete any (403).', 'campaigns', { 201: 'Created' }, { reach: 'organisation' }),
     requireScope('campaigns'),
     requireJson(),
     validate('json', CreateTargetInput),
-    async (c) => c.json(await createTarget(c.get('services').ctx, c.req.valid('json')), 201),
+    async (c) => c.json(await createTarget(serviceContextOf(c), c.req.valid('json')), 201),
   );
 
   routes.post(
     '/targets/import',
     organiserRoute(
       'Targets',
-      'Import targets, all or none: a JSON array (or { targets: [...] }) with Content-Type application/json, or a CSV with Content-Type text/csv and the columns name, title, organisation, kind, email, address_lines (lines separated by "|" or line breaks), postal_code, city, region, country, language, salutation, jurisdiction (codes separated by ";"), verified_at. At most 5,000 rows; any bad row fails the import with 422 IMPORT_FAILED and details [{ row, field, message }].',
+      'Import targets, all or none: a JSON array (or { targets: [...] }) with Content-Type application/json, or a CSV with Content-Type text/csv and the columns name, title, organisation, kind, email, address_lines (lines separated by "|" or line breaks), postal_code, city, region, country, language, salutation, jurisdiction (codes separated by ";"), verified_at. At most 5,000 rows; any bad row fails the import with 422 IMPORT_FAILED and details [{ row, field, message }]. Organisation only (403 for a token limited to campaigns).',
       'campaigns',
       { 201: 'Imported: { created, ids }' },
+      { reach: 'organisation' },
     ),
     requireScope('campaigns'),
     async (c) => {
@@ -66,40 +68,40 @@ export function targetRoutes() {
       } catch {
         throw new Unprocessable('IMPORT_FAILED', 'The file is not UTF-8 text. Save it as UTF-8 (in Excel: "CSV UTF-8") and import it again.');
       }
-      return c.json(await importTargets(c.get('services').ctx, { format, content }), 201);
+      return c.json(await importTargets(serviceContextOf(c), { format, content }), 201);
     },
   );
 
   routes.get(
     '/targets',
-    organiserRoute('Targets', 'List targets, newest first; filter by kind, country, jurisdiction (a region served, e.g. JP-13) and q (name or organisation)', 'campaigns'),
+    organiserRoute('Targets', 'List targets, newest first; filter by kind, country, jurisdiction (a region served, e.g. JP-13), q (name or organisation) and campaign (a slug: the targets it writes to). A token limited to campaigns sees only its campaigns\' targets.', 'campaigns', { 200: 'OK' }, { reach: 'filtered' }),
     requireScope('campaigns'),
     validate('query', ListQuery),
-    async (c) => c.json(await listTargets(c.get('services').ctx, c.req.valid('query'))),
+    async (c) => c.json(await listTargets(serviceContextOf(c), c.req.valid('query'))),
   );
 
   routes.get(
     '/targets/:id',
-    organiserRoute('Targets', 'Get a target (404 for an unknown or malformed id)', 'campaigns'),
+    organiserRoute('Targets', 'Get a target (404 for an unknown or malformed id, and for a token limited to campaigns none of which writes to it)', 'campaigns', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('campaigns'),
-    async (c) => c.json(await getTarget(c.get('services').ctx, c.req.param('id'))),
+    async (c) => c.json(await getTarget(serviceContextOf(c), c.req.param('id'))),
   );
 
   routes.patch(
     '/targets/:id',
-    organiserRoute('Targets', 'Change a target; null clears an optional field, postalAddress and jurisdiction are replaced whole', 'campaigns'),
+    organiserRoute('Targets', 'Change a target; null clears an optional field, postalAddress and jurisdiction are replaced whole. Organisation only (403 for a token limited to campaigns).', 'campaigns', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('campaigns'),
     requireJson(),
     validate('json', UpdateTargetInput),
-    async (c) => c.json(await updateTarget(c.get('services').ctx, c.req.param('id'), c.req.valid('json'))),
+    async (c) => c.json(await updateTarget(serviceContextOf(c), c.req.param('id'), c.req.valid('json'))),
   );
 
   routes.delete(
     '/targets/:id',
-    organiserRoute('Targets', 'Delete a target that no campaign uses (409 TARGET_IN_USE otherwise)', 'campaigns', { 204: 'Deleted' }),
+    organiserRoute('Targets', 'Delete a target that no campaign uses (409 TARGET_IN_USE otherwise). Organisation only (403 for a token limited to campaigns).', 'campaigns', { 204: 'Deleted' }, { reach: 'organisation' }),
     requireScope('campaigns'),
     async (c) => {
-      await deleteTarget(c.get('services').ctx, c.req.param('id'));
+      await deleteTarget(serviceContextOf(c), c.req.param('id'));
       return c.body(null, 204);
     },
   );

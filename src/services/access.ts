@@ -58,6 +58,19 @@ export function assertOrganisationAccess(access: Access): void {
   }
 }
 
+/**
+ * The campaigns a list across campaigns may show: null for any (organisation
+ * access), else the caller's. A `campaign` filter (a slug) narrows it to that
+ * campaign, and names one outside the caller's reach only to get 404, as an
+ * unknown one does. With organisation access the filter is left to the list's
+ * own query (an unknown slug there is simply an empty list).
+ */
+export async function listableCampaignIds(ctx: ServiceContext, campaignSlug?: string): Promise<string[] | null> {
+  if (ctx.access.kind === 'organisation') return null;
+  if (campaignSlug !== undefined) return [await campaignIdForSlug(ctx, ctx.access, campaignSlug, 'read')];
+  return visibleCampaignIds(ctx.access);
+}
+
 /** The campaign id for a slug the caller reaches, or NotFound. */
 export async function campaignIdForSlug(ctx: ServiceContext, access: Access, slug: string, need: AccessNeed): Promise<string> {
   const [row] = await ctx.db.db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug));

@@ -1,10 +1,12 @@
-import { and, eq, lt, or } from 'drizzle-orm';
+import { and, eq, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import type { WriteStatement } from '../db/database.js';
 import { adminSessions, apiTokens } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, KeyedHasher, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { organisationAccess } from './access.js';
 import { ENV_ADMIN_TOKEN_ID, tokenAccess, type Principal, type Scope } from './tokens.js';
+import { signedInUser } from './user-principal.js';
 
 /** A dashboard session ends 12 hours after sign-in, however active. */
 export const SESSION_LIFETIME_MS = 12 * 3_600_000;
@@ -19,6 +21,10 @@ export type AdminSession = {
   expiresAt: number;
   /** The form token every POST of this session carries. */
   csrfToken: string;
+  /** A signed-in user's saved dashboard language (none for a token's session). */
+  locale?: 'en' | 'ja';
+  /** A signed-in user's organisation role (none for a token's session, or a campaign member). */
+  orgRole?: 'owner' | 'admin' | null;
 };
 
 /**
@@ -37,8 +43,8 @@ export function csrfTokenMatches(session: AdminSession, submitted: unknown): boo
 }
 
 /**
- * Opens a dashboard session for a principal that has just authenticated with
- * its token. Returns the cookie secret (256 random bits; only its SHA-256 is
+ * Opens a dashboard session for a principal that has just authenticated (with
+ * its token, or a user with a password and any second factor). Returns the cookie secret (256 random bits; only its SHA-256 is
  * stored). Expired sessions of anyone are swept out on the way.
  */
 export async function createAdminSession(ctx: ServiceContext, principal: Principal): Promise<{ secret: string; session: AdminSession }> {
@@ -53,11 +59,39 @@ export async function createAdminSession(ctx: ServiceContext, principal: Princip
     expiresAt: now + SESSION_LIFETIME_MS,
     lastSeenAt: now,
   };
-  await ctx.db.atomic([
-    ctx.db.db.delete(adminSessions).where(or(lt(adminSessions.expiresAt, now), lt(adminSessions.lastSeenAt, now - SESSION_IDLE_MS))),
-    ctx.db.db.insert(adminSessions).values(row),
-  ]);
+  await ctx.db.atomic([expiredSessions(ctx, now), ctx.db.db.insert(adminSessions).values(row)]);
   return { secret, session: { id: row.id, principal, expiresAt: row.expiresAt, csrfToken: await csrfTokenFor(secret, row.id) } };
+}
+
+/** Sessions past their absolute or idle expiry, anyone's: swept whenever a session is opened. */
+function expiredSessions(ctx: ServiceContext, now: number): WriteStatement {
+  return ctx.db.db.delete(adminSessions).where(or(lt(adminSessions.expiresAt, now), lt(adminSessions.lastSeenAt, now - SESSION_IDLE_MS))) as WriteStatement;
+}
+
+/**
+ * A user's new session as statements for the caller's atomic unit, inserted
+ * only if `onlyIf` (SQL) holds when it runs: e.g. the one-time link that
+ * signs the user in is still unused. The caller checks `sessionExists`
+ * after the unit to learn whether it won.
+ */
+export async function userSessionStatements(ctx: ServiceContext, userId: string, now: number, onlyIf: SQL): Promise<{ secret: string; sessionId: string; statements: WriteStatement[] }> {
+  const secret = randomToken(32);
+  const sessionId = newId(now);
+  const insert = ctx.db.statement(
+    sql`INSERT INTO "admin_sessions" ("id", "secret_hash", "token_id", "user_id", "created_at", "expires_at", "last_seen_at") SELECT ${sessionId}, ${await sha256Hex(secret)}, NULL, ${userId}, ${now}, ${now + SESSION_LIFETIME_MS}, ${now} WHERE ${onlyIf}`,
+  );
+  return { secret, sessionId, statements: [expiredSessions(ctx, now), insert] };
+}
+
+export async function sessionExists(ctx: ServiceContext, sessionId: string): Promise<boolean> {
+  const [row] = await ctx.db.db.select({ id: adminSessions.id }).from(adminSessions).where(eq(adminSessions.id, sessionId));
+  return row !== undefined;
+}
+
+/** Ends a user's sessions (password changed, user removed), all or all but one. */
+export function endUserSessions(ctx: ServiceContext, userId: string, except?: string): WriteStatement {
+  const mine = eq(adminSessions.userId, userId);
+  return ctx.db.db.delete(adminSessions).where(except === undefined ? mine : and(mine, ne(adminSessions.id, except))) as WriteStatement;
 }
 
 /**
@@ -71,8 +105,9 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
   const [row] = await ctx.db.db.select().from(adminSessions).where(eq(adminSessions.secretHash, await sha256Hex(secret)));
   if (!row) return null;
   const now = ctx.clock.now();
-  // Until user sign-in lands, a session without a token opens nothing.
-  const principal = row.tokenId === null ? null : await principalOf(ctx, row.tokenId, adminToken);
+  // A user's session reads the user again: removed, or roles changed, takes effect on the next request.
+  const user = row.userId !== null ? await signedInUser(ctx, row.userId) : null;
+  const principal = row.tokenId !== null ? await principalOf(ctx, row.tokenId, adminToken) : (user?.principal ?? null);
   if (!principal || now >= row.expiresAt || now - row.lastSeenAt >= SESSION_IDLE_MS) {
     await deleteAdminSession(ctx, row.id);
     return null;
@@ -82,7 +117,12 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
       ctx.db.db.update(adminSessions).set({ lastSeenAt: now }).where(and(eq(adminSessions.id, row.id), lt(adminSessions.lastSeenAt, now))),
     ]);
   }
-  return { id: row.id, principal, expiresAt: row.expiresAt, csrfToken: await csrfTokenFor(secret, row.id) };
+  const session: AdminSession = { id: row.id, principal, expiresAt: row.expiresAt, csrfToken: await csrfTokenFor(secret, row.id) };
+  if (user) {
+    session.locale = user.locale;
+    session.orgRole = user.orgRole;
+  }
+  return session;
 }
 
 async function principalOf(ctx: ServiceContext, tokenId: string, adminToken: string | undefined): Promise<Principal | null> {

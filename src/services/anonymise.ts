@@ -2,6 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
 import { mailings, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 
 /**
@@ -61,6 +62,7 @@ export type AddressErasure = {
  * already rendered (PDF files) are kept: they went to their targets as they are.
  */
 export async function planAddressErasure(ctx: ServiceContext, emailNormalized: string): Promise<AddressErasure> {
+  assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const [[counted], rows] = await Promise.all([
     ctx.db.db.select({ n: sql<number>`count(*)` }).from(signatures).where(eq(signatures.emailNormalized, emailNormalized)),
@@ -104,6 +106,7 @@ const SLICE = 500;
  * its supporters stripped of address and body. Returns the signatures changed.
  */
 export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignId: string): Promise<number> {
+  assertOrganisationAccess(ctx.access);
   let changed = 0;
   for (;;) {
     const deleted = await ctx.db.writeReturning({

@@ -4,6 +4,7 @@ import type { Database } from '../db/database.js';
 import { auditEvents } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage } from './pagination.js';
@@ -183,6 +184,7 @@ function toView(row: typeof auditEvents.$inferSelect): AuditEventView {
  * an action is listed as soon as its response has been sent.
  */
 export async function listAuditEvents(ctx: ServiceContext, query: AuditQuery) {
+  assertOrganisationAccess(ctx.access);
   if (query.from !== undefined && query.to !== undefined && query.from >= query.to) {
     throw new ValidationFailed([{ path: 'to', message: 'must be later than from' }]);
   }

@@ -4,6 +4,7 @@ import { blocklist } from '../db/schema.js';
 import { emailDomain, parseBlockedEmail, parseDomainPattern } from '../lib/domains.js';
 import { newId } from '../lib/ids.js';
 import { type IpRange, parseBlockedRange, parseIpAddress } from '../lib/ip.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { SingleLine } from './schemas.js';
@@ -153,12 +154,14 @@ export function loadBlocklist(ctx: ServiceContext): Promise<Blocklist> {
 
 /** Every entry, newest first (the list is short: it is kept by hand). */
 export async function listBlocklist(ctx: ServiceContext): Promise<BlocklistEntryView[]> {
+  assertOrganisationAccess(ctx.access);
   const rows = await ctx.db.db.select().from(blocklist).orderBy(desc(blocklist.createdAt), desc(blocklist.id));
   return rows.map(toView);
 }
 
 /** Adds an entry; signing requests it matches are stored `fraudulent` from now on. */
 export async function addBlocklistEntry(ctx: ServiceContext, principal: Principal, input: BlocklistEntryInput): Promise<BlocklistEntryView> {
+  assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const row: BlocklistRow = { id: newId(now), kind: input.kind, value: input.value, note: input.note, createdBy: actorLabel(principal), createdAt: now };
   await ctx.db.atomic([ctx.db.db.insert(blocklist).values(row).onConflictDoNothing()]);
@@ -172,6 +175,7 @@ export async function addBlocklistEntry(ctx: ServiceContext, principal: Principa
 
 /** Removes an entry. Signatures it already marked `fraudulent` stay so. */
 export async function removeBlocklistEntry(ctx: ServiceContext, id: string): Promise<void> {
+  assertOrganisationAccess(ctx.access);
   const [row] = await ctx.db.db.select({ id: blocklist.id }).from(blocklist).where(eq(blocklist.id, id));
   if (!row) throw new NotFound('Block list entry');
   await ctx.db.atomic([ctx.db.db.delete(blocklist).where(eq(blocklist.id, id))]);

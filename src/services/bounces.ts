@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { bounces, deliveries, emailSuppressions } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { lastSentLetterEmail, outboxStore } from '../outbox/outbox-store.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { NotFound, ValidationFailed, type FieldIssue } from './errors.js';
 import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
@@ -91,6 +92,7 @@ function bounceDeliveryStatement(ctx: ServiceContext, report: BounceReport, outb
  * its delivery `bounced` (see `bounceDeliveryStatement`). All in one atomic write.
  */
 export async function recordBounces(ctx: ServiceContext, reports: BounceReport[]): Promise<{ recorded: number; suppressed: string[] }> {
+  assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const messageIds = reports.map((report) => (report.messageId === undefined ? null : bracketed(report.messageId)));
   const outboxIds = await outboxStore(ctx).idsByMessageId(messageIds.filter((id): id is string => id !== null));
@@ -138,6 +140,7 @@ ON CONFLICT DO NOTHING`,
 
 /** Bounce reports, newest first; for one address when `email` is given, with its suppression if any. */
 export async function listBounces(ctx: ServiceContext, query: BounceListQuery): Promise<Page<BounceView> & { suppression?: SuppressionView | null }> {
+  assertOrganisationAccess(ctx.access);
   const cursor = decodeCursor(query.cursor);
   const email = query.email === undefined ? undefined : normalizeEmail(query.email);
   const conditions = [
@@ -175,6 +178,7 @@ export async function listBounces(ctx: ServiceContext, query: BounceListQuery): 
  * suppression within their window.
  */
 export async function liftSuppression(ctx: ServiceContext, email: string): Promise<void> {
+  assertOrganisationAccess(ctx.access);
   const normalized = normalizeEmail(email);
   const [found] = await ctx.db.db.select({ email: emailSuppressions.emailNormalized }).from(emailSuppressions).where(eq(emailSuppressions.emailNormalized, normalized)).limit(1);
   if (!found) throw new NotFound('The suppression');

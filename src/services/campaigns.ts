@@ -4,6 +4,7 @@ import { rowsPerInsert, type WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { ServiceContext, SigningCampaign } from './context.js';
+import { assertCampaignAccess, assertOrganisationAccess, listableCampaignIds } from './access.js';
 import { Conflict, NotFound, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';
@@ -65,6 +66,8 @@ export type CloneCampaignInput = v.InferOutput<typeof CloneCampaignInput>;
 
 export const CampaignListQuery = v.object({
   status: v.optional(v.picklist(campaignStatuses)),
+  /** A slug: that campaign alone (as every list across campaigns accepts; outside the caller's campaigns, 404). */
+  campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
 
 type CampaignRow = typeof campaigns.$inferSelect;
@@ -136,8 +139,12 @@ function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[
   return statements;
 }
 
-/** `previousCampaignId`: set by cloneCampaign, so the new round can invite the last round's supporters. */
+/**
+ * `previousCampaignId`: set by cloneCampaign, so the new round can invite the last round's supporters.
+ * Organisation access only: a campaign-limited caller could not reach the campaign it made.
+ */
 export async function createCampaign(ctx: ServiceContext, input: CreateCampaignInput, previousCampaignId: string | null = null): Promise<CampaignView> {
+  assertOrganisationAccess(ctx.access);
   assertWindow(input.opensAt, input.closesAt);
   const targetIds = [...new Set(input.targetIds ?? [])];
   await assertTargetsExist(ctx, targetIds);
@@ -180,10 +187,14 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
  * A draft copy of a campaign for the next round (PRODUCT.md §11, year to year): its texts and
  * translations, goal, time zone, letter template and targets in their order. Nothing of its
  * supporters is copied; they are invited separately, and only those who consented to updates.
+ * The source must be within the caller's reach (404 otherwise); making the copy is a new
+ * campaign, so it takes organisation access (403 for a campaign-limited caller).
  */
 export async function cloneCampaign(ctx: ServiceContext, sourceSlug: string, input: CloneCampaignInput): Promise<CampaignView> {
   const found = await findBySlug(ctx, sourceSlug);
   if (!found) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, found.campaign.id, 'read');
+  assertOrganisationAccess(ctx.access);
   const source = found.campaign;
   return createCampaign(ctx, {
     slug: input.slug,
@@ -207,17 +218,22 @@ export async function cloneCampaign(ctx: ServiceContext, sourceSlug: string, inp
 export async function getCampaign(ctx: ServiceContext, slug: string): Promise<CampaignView> {
   const found = await findBySlug(ctx, slug);
   if (!found) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, found.campaign.id, 'read');
   return toOrganiserView(found.campaign, Number(found.signatureCount), await targetIdsOf(ctx, found.campaign.id));
 }
 
-export async function listCampaigns(ctx: ServiceContext, query: PageQuery & { status?: CampaignStatus | undefined }) {
+/** Campaigns newest first: every one with organisation access, else only the caller's. */
+export async function listCampaigns(ctx: ServiceContext, query: PageQuery & { status?: CampaignStatus | undefined; campaign?: string | undefined }) {
   const after = decodeCursor(query.cursor);
+  const visible = await listableCampaignIds(ctx, query.campaign);
   const rows = await ctx.db.db
     .select({ campaign: campaigns, signatureCount: liveCount })
     .from(campaigns)
     .where(
       and(
         query.status ? eq(campaigns.status, query.status) : undefined,
+        query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        visible === null ? undefined : inArray(campaigns.id, visible),
         afterCursor(campaigns.createdAt, campaigns.id, after),
       ),
     )
@@ -240,6 +256,7 @@ export async function listCampaigns(ctx: ServiceContext, query: PageQuery & { st
 export async function updateCampaign(ctx: ServiceContext, slug: string, input: UpdateCampaignInput): Promise<CampaignView> {
   const found = await findBySlug(ctx, slug);
   if (!found) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, found.campaign.id, 'write');
   const current = found.campaign;
   if (input.status !== undefined && input.status !== current.status && !transitions[current.status].includes(input.status)) {
     throw new Conflict('INVALID_TRANSITION', `A campaign cannot go from ${current.status} to ${input.status}.`, {

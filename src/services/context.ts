@@ -2,6 +2,7 @@ import type { Database } from '../db/database.js';
 import type { Clock } from '../lib/clock.js';
 import type { Keyring } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
+import type { PasswordHasher } from '../lib/passwords.js';
 import type { TtlCache } from '../lib/ttl-cache.js';
 import type { Access } from './access.js';
 import type { AuditSink } from './audit.js';
@@ -42,6 +43,12 @@ export type ServiceContext = {
    * service verbs check it.
    */
   access: Access;
+  /**
+   * How organisers' passwords are hashed (src/lib/passwords.ts): scrypt on
+   * Node, PBKDF2 through WebCrypto on Workers. Where none is given (tests and
+   * tools that never see a password) the accounts use WebCrypto PBKDF2.
+   */
+  passwords?: PasswordHasher;
 };
 
 export type SigningCampaign = {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
@@ -8,6 +8,7 @@ import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
 import { newMessageId } from '../mail/messages.js';
 import { outboxStore, sendingPhase } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage } from '../outbox/types.js';
+import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
@@ -60,6 +61,12 @@ export const DeliveryListQuery = v.object({
   campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
 export type DeliveryListQuery = v.InferOutput<typeof DeliveryListQuery>;
+
+/** The print queue of one campaign (`?campaign=<slug>`), or of every campaign the caller reaches. */
+export const PrintQueueQuery = v.object({
+  campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
+});
+export type PrintQueueQuery = v.InferOutput<typeof PrintQueueQuery>;
 
 export type DeliveryView = {
   id: string;
@@ -175,6 +182,7 @@ async function findRow(ctx: ServiceContext, where: SQL): Promise<DeliveryRow | u
   return row;
 }
 
+/** A letter of a campaign within the caller's reach (404 outside it; delivering is a change, so 403 for a viewer). */
 async function findLetterForDelivery(ctx: ServiceContext, id: string) {
   const letterId = parseId(id);
   const [found] = letterId
@@ -187,6 +195,7 @@ async function findLetterForDelivery(ctx: ServiceContext, id: string) {
         .where(eq(letters.id, letterId))
     : [];
   if (!found) throw new NotFound('Letter');
+  assertCampaignAccess(ctx.access, found.letter.campaignId, 'write', 'Letter');
   return found;
 }
 
@@ -327,15 +336,13 @@ export async function createDelivery(
 
 /** One delivery, its status read live (for email, from its outbox message). */
 export async function getDelivery(ctx: ServiceContext, idParam: string): Promise<DeliveryView> {
-  const id = parseId(idParam);
-  const row = id ? await findRow(ctx, eq(deliveries.id, id)) : undefined;
-  if (!row) throw new NotFound('Delivery');
-  return toView(row);
+  return toView(await getDeliveryRow(ctx, idParam, 'read'));
 }
 
 /** Deliveries, newest first, filtered by status, channel and campaign (slug). */
 export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQuery): Promise<Page<DeliveryView>> {
   const after = decodeCursor(query.cursor);
+  const visible = await listableCampaignIds(ctx, query.campaign);
   const now = ctx.clock.now();
   const rows = await selectDeliveries(ctx, now)
     .where(
@@ -343,6 +350,7 @@ export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQue
         query.status ? sql`${derivedStatus(now)} = ${query.status}` : undefined,
         query.channel ? eq(deliveries.channel, query.channel) : undefined,
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        visible === null ? undefined : inArray(deliveries.campaignId, visible),
         afterCursor(deliveries.createdAt, deliveries.id, after),
       ),
     )
@@ -357,7 +365,7 @@ export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQue
  * Email deliveries follow their email and are not changed by hand.
  */
 export async function updateDelivery(ctx: ServiceContext, idParam: string, input: UpdateDeliveryInput): Promise<DeliveryView> {
-  const current = await getDeliveryRow(ctx, idParam);
+  const current = await getDeliveryRow(ctx, idParam, 'write');
   if (current.channel !== 'print') {
     throw new Conflict('NOT_A_PRINT_DELIVERY', 'Email deliveries follow their email; only print deliveries change status by hand.');
   }
@@ -384,22 +392,25 @@ export async function updateDelivery(ctx: ServiceContext, idParam: string, input
       // Only from the state read above: a concurrent change makes this a no-op, reported below.
       .where(and(eq(deliveries.id, current.id), eq(deliveries.status, current.status))),
   ]);
-  const updated = await getDeliveryRow(ctx, current.id);
+  const updated = await getDeliveryRow(ctx, current.id, 'read');
   if (updated.status !== input.status || updated.updatedAt !== now) {
     throw new Conflict('INVALID_TRANSITION', `The delivery changed meanwhile; it is now ${updated.status}.`, { from: updated.status, to: input.status });
   }
   return toView(updated);
 }
 
-async function getDeliveryRow(ctx: ServiceContext, idParam: string): Promise<DeliveryRow> {
+/** A delivery of a campaign within the caller's reach for `need` (404 outside it, 403 for a viewer changing it). */
+async function getDeliveryRow(ctx: ServiceContext, idParam: string, need: AccessNeed): Promise<DeliveryRow> {
   const id = parseId(idParam);
   const row = id ? await findRow(ctx, eq(deliveries.id, id)) : undefined;
   if (!row) throw new NotFound('Delivery');
+  assertCampaignAccess(ctx.access, row.campaignId, need, 'Delivery');
   return row;
 }
 
 // The JSON queue and its PDF share this query (and the letter's stored path), so they always agree on the order.
-function selectPrintQueue(ctx: ServiceContext) {
+async function selectPrintQueue(ctx: ServiceContext, query: PrintQueueQuery) {
+  const visible = await listableCampaignIds(ctx, query.campaign);
   return ctx.db.db
     .select({
       id: deliveries.id,
@@ -415,7 +426,14 @@ function selectPrintQueue(ctx: ServiceContext) {
     .innerJoin(letters, eq(letters.id, deliveries.letterId))
     .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
     .innerJoin(targets, eq(targets.id, deliveries.targetId))
-    .where(and(eq(deliveries.channel, 'print'), eq(deliveries.status, 'queued')))
+    .where(
+      and(
+        eq(deliveries.channel, 'print'),
+        eq(deliveries.status, 'queued'),
+        query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        visible === null ? undefined : inArray(deliveries.campaignId, visible),
+      ),
+    )
     .orderBy(
       asc(campaigns.slug),
       sql`json_extract(${targets.postalAddress}, '$.country')`,
@@ -428,10 +446,10 @@ function selectPrintQueue(ctx: ServiceContext) {
 /**
  * Every print delivery still to be printed, in the order the envelopes are
  * stuffed: by campaign (slug), then the target's country and postal code, then
- * when it was queued.
+ * when it was queued. Only the caller's campaigns, or the one `campaign` names.
  */
-export async function listPrintQueue(ctx: ServiceContext): Promise<{ items: PrintQueueItem[] }> {
-  const rows = await selectPrintQueue(ctx);
+export async function listPrintQueue(ctx: ServiceContext, query: PrintQueueQuery = {}): Promise<{ items: PrintQueueItem[] }> {
+  const rows = await selectPrintQueue(ctx, query);
   return { items: rows.map(({ path: _path, ...row }) => ({ ...row, createdAt: new Date(row.createdAt).toISOString() })) };
 }
 
@@ -452,9 +470,9 @@ export type PrintQueuePdf = {
  * LETTER_FILE_MISSING (naming the delivery), rather than a PDF missing a letter.
  * Nothing changes state: the organiser marks deliveries `printed` afterwards.
  */
-export async function buildPrintQueuePdf(ctx: ServiceContext, ports: LetterPorts): Promise<PrintQueuePdf> {
+export async function buildPrintQueuePdf(ctx: ServiceContext, ports: LetterPorts, query: PrintQueueQuery = {}): Promise<PrintQueuePdf> {
   const now = ctx.clock.now();
-  const rows = await selectPrintQueue(ctx);
+  const rows = await selectPrintQueue(ctx, query);
   const entries = [];
   for (const row of rows) {
     const pdf = await ports.files.readBytes(row.path);

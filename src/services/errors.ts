@@ -37,6 +37,9 @@ export const errorCodes = [
   'UPDATE_TEMPLATE_NOT_FOUND',
   'UPDATE_CONTENT_MISSING',
   'UNPROCESSABLE',
+  'FILE_TYPE_NOT_ALLOWED',
+  'TARGET_NOT_IN_CAMPAIGN',
+  'NO_PREVIOUS_CAMPAIGN',
   'RATE_LIMITED',
 ] as const;
 export type ErrorCode = (typeof errorCodes)[number];

@@ -19,7 +19,9 @@ import {
   type Signatory,
 } from '../letters/template/types.js';
 import { newId, uuidPattern } from '../lib/ids.js';
+import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
+import { letterRoutings, planRouting, routedSignatures, routedTallies, type LetterRouting, type RoutingPlan } from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 
@@ -29,17 +31,28 @@ export const DEFAULT_LETTER_TEMPLATE = 'embassy-petition';
 export const letterModes = ['per_target', 'per_signer'] as const;
 export type LetterMode = (typeof letterModes)[number];
 
-export const GenerateLettersInput = v.strictObject({
-  mode: v.picklist(letterModes, 'must be per_target or per_signer'),
-  template: v.optional(TemplateName),
-  cutoffAt: v.optional(IsoDateTime),
-});
+export const GenerateLettersInput = v.pipe(
+  v.strictObject({
+    mode: v.picklist(letterModes, 'must be per_target or per_signer'),
+    template: v.optional(TemplateName),
+    cutoffAt: v.optional(IsoDateTime),
+    /** per_target only: `jurisdiction` writes each target only for the supporters of its regions (src/services/letter-routing.ts). */
+    routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
+  }),
+  v.forward(
+    // A per-signer letter speaks for one supporter to every target; there is no list to split.
+    v.check((input) => input.mode === 'per_target' || (input.routing ?? 'all') === 'all', 'routing by jurisdiction needs mode per_target'),
+    ['routing'],
+  ),
+);
 export type GenerateLettersInput = v.InferOutput<typeof GenerateLettersInput>;
 
 export const PreviewLetterQuery = v.object({
   target: v.pipe(v.string(), v.nonEmpty('must be a target id')),
   template: v.optional(TemplateName),
   language: v.optional(Locale),
+  /** `jurisdiction`: the draft speaks only for the supporters routed to this target, as a routed batch would. */
+  routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
 });
 export type PreviewLetterQuery = v.InferOutput<typeof PreviewLetterQuery>;
 
@@ -52,13 +65,16 @@ const SIGNER_PAGE_SIZE = 1000;
 
 const isLetterLanguage = (value: string): value is LetterLanguage => (letterLanguages as readonly string[]).includes(value);
 
-async function findCampaign(ctx: ServiceContext, slug: string): Promise<CampaignRow> {
+/** A campaign within the caller's reach for `need` (404 outside it, 403 for a viewer changing it). */
+async function findCampaign(ctx: ServiceContext, slug: string, need: AccessNeed): Promise<CampaignRow> {
   const [row] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.slug, slug));
   if (!row) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, row.id, need);
   return row;
 }
 
-async function linkedTargets(ctx: ServiceContext, campaignId: string): Promise<TargetRow[]> {
+/** The targets a campaign writes to, in its order. */
+export async function linkedTargets(ctx: ServiceContext, campaignId: string): Promise<TargetRow[]> {
   const rows = await ctx.db.db
     .select({ target: targets })
     .from(campaignTargets)
@@ -82,7 +98,8 @@ const confirmedBy = (campaignId: string, cutoffAt: number): SQL =>
 
 type SignatureTotals = { count: number; tallies: RegionTally[] };
 
-async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<SignatureTotals> {
+/** The signatures letters at `cutoffAt` count, per country and region. */
+export async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<SignatureTotals> {
   const rows = await ctx.db.db
     .select({ country: signatures.country, region: signatures.region, count: sql<number>`count(*)` })
     .from(signatures)
@@ -121,9 +138,10 @@ type SignerRow = { id: string; name: string; nameOnLetter: Signatory['nameOnLett
 /**
  * Confirmed signers at the cut-off, in the order of the appendix (confirmedAt, then id), read a
  * page at a time so an appendix of any length never sits in memory. `namedOnly` skips those who
- * chose `none`: they are counted, never listed.
+ * chose `none`: they are counted, never listed. `routed` keeps only the supporters routed to one
+ * target (src/services/letter-routing.ts).
  */
-async function* signersAt(ctx: ServiceContext, campaignId: string, cutoffAt: number, namedOnly: boolean): AsyncGenerator<SignerRow> {
+async function* signersAt(ctx: ServiceContext, campaignId: string, cutoffAt: number, namedOnly: boolean, routed?: SQL): AsyncGenerator<SignerRow> {
   let after: { confirmedAt: number; id: string } | null = null;
   for (;;) {
     const rows: SignerRow[] = await ctx.db.db
@@ -133,6 +151,7 @@ async function* signersAt(ctx: ServiceContext, campaignId: string, cutoffAt: num
         and(
           confirmedBy(campaignId, cutoffAt),
           namedOnly ? inArray(signatures.nameOnLetter, ['full', 'initials']) : undefined,
+          routed,
           after
             ? or(gt(signatures.confirmedAt, after.confirmedAt), and(eq(signatures.confirmedAt, after.confirmedAt), gt(signatures.id, after.id)))
             : undefined,
@@ -241,7 +260,7 @@ export async function previewLetter(
   slug: string,
   query: PreviewLetterQuery,
 ): Promise<{ body: ReadableStream<Uint8Array>; filename: string }> {
-  const campaign = await findCampaign(ctx, slug);
+  const campaign = await findCampaign(ctx, slug, 'read');
   const targetId = parseId(query.target);
   const [target] = targetId ? await ctx.db.db.select().from(targets).where(eq(targets.id, targetId)) : [];
   if (!target) throw new NotFound('Target');
@@ -256,13 +275,17 @@ export async function previewLetter(
   const organisation = await ports.loadOrganisation();
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
+  const share: LetterShare =
+    query.routing === 'jurisdiction'
+      ? routedShare(ctx, planRouting(await linkedTargets(ctx, campaign.id)), target.id, totals)
+      : { count: totals.count, shownIn: shownTotals(ctx, totals) };
   const input: LetterInput = {
     template,
     campaign: toLetterCampaign(ctx, campaign, template.language),
     target: toLetterTarget(target, template.language),
     organisation,
     date: now,
-    signatures: { ...shownTotals(ctx, totals)(template.language), signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true)) },
+    signatures: { ...share.shownIn(template.language), signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true, share.routed)) },
   };
   const body = await ports.renderToStream(input, { createdAt: now });
   return { body, filename: `${campaign.slug}-${target.name}-preview.pdf` };
@@ -282,7 +305,20 @@ export type GeneratedLetter = {
 /** Told after each letter is rendered (the CLI prints a progress line). */
 export type LetterProgress = (event: { index: number; total: number; targetName: string; letter: GeneratedLetter }) => void;
 
-type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null };
+/** A target that got no letter in a batch routed by jurisdiction, and why. */
+export type SkippedTarget = { targetId: string; targetName: string; reason: 'NO_SUPPORTERS_ROUTED' };
+
+/** The supporters one letter speaks for: all of them, or those routed to its target. */
+type LetterShare = { count: number; shownIn: (language: LetterLanguage) => ShownTotals; routed?: SQL };
+
+type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare };
+
+/** One target's share of a batch routed by jurisdiction: its count and region totals from the routed tallies, its names by `routed`. */
+function routedShare(ctx: ServiceContext, plan: RoutingPlan, targetId: string, totals: SignatureTotals): LetterShare {
+  const tallies = routedTallies(plan, targetId, totals.tallies);
+  const routedTotals = { count: tallies.reduce((sum, tally) => sum + tally.count, 0), tallies };
+  return { count: routedTotals.count, shownIn: shownTotals(ctx, routedTotals), routed: routedSignatures(plan, targetId) };
+}
 
 /**
  * Renders a campaign's letters at a cut-off and records them as one batch. Signatures count if
@@ -292,6 +328,11 @@ type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRo
  * target with the appendix of named signatories. `per_signer`: one letter per confirmed signer per
  * target, without an appendix. The rows are written in one atomic step after every PDF rendered;
  * if anything fails, the batch's files are deleted and nothing is recorded.
+ *
+ * `routing: 'jurisdiction'` (per_target only) gives each target's letter only the supporters
+ * routed to it (src/services/letter-routing.ts): its count, region totals and named supporters
+ * follow. A target nobody is routed to gets no letter and is listed in `skippedTargets`; when no
+ * target would get one, nothing is rendered (422 UNPROCESSABLE).
  */
 export async function generateLetters(
   ctx: ServiceContext,
@@ -299,8 +340,16 @@ export async function generateLetters(
   slug: string,
   input: GenerateLettersInput,
   onProgress?: LetterProgress,
-): Promise<{ batchId: string; mode: LetterMode; template: string; cutoffAt: string; letters: GeneratedLetter[] }> {
-  const campaign = await findCampaign(ctx, slug);
+): Promise<{
+  batchId: string;
+  mode: LetterMode;
+  routing: LetterRouting;
+  template: string;
+  cutoffAt: string;
+  letters: GeneratedLetter[];
+  skippedTargets: SkippedTarget[];
+}> {
+  const campaign = await findCampaign(ctx, slug, 'write');
   const now = ctx.clock.now();
   const cutoffAt = input.cutoffAt ?? now;
   if (cutoffAt > now) throw new ValidationFailed([{ path: 'cutoffAt', message: 'must not be in the future' }]);
@@ -316,15 +365,27 @@ export async function generateLetters(
   for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
   const organisation = await ports.loadOrganisation();
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
-  const totalsIn = shownTotals(ctx, totals);
+  const everyone: LetterShare = { count: totals.count, shownIn: shownTotals(ctx, totals) };
+  const routing: LetterRouting = input.routing ?? 'all';
 
   const jobs: LetterJob[] = [];
-  if (input.mode === 'per_target') {
-    for (const entry of perTarget) jobs.push({ ...entry, signer: null });
+  const skippedTargets: SkippedTarget[] = [];
+  if (input.mode === 'per_target' && routing === 'jurisdiction') {
+    const plan = planRouting(campaignTargetRows);
+    for (const entry of perTarget) {
+      const share = routedShare(ctx, plan, entry.target.id, totals);
+      if (share.count === 0) skippedTargets.push({ targetId: entry.target.id, targetName: entry.target.name, reason: 'NO_SUPPORTERS_ROUTED' });
+      else jobs.push({ ...entry, signer: null, share });
+    }
+    if (jobs.length === 0) {
+      throw new Unprocessable('UNPROCESSABLE', 'No signature was confirmed by the cut-off, so routed by jurisdiction no target would get a letter.', { skippedTargets });
+    }
+  } else if (input.mode === 'per_target') {
+    for (const entry of perTarget) jobs.push({ ...entry, signer: null, share: everyone });
   } else {
     const signers: SignerRow[] = [];
     for await (const signer of signersAt(ctx, campaign.id, cutoffAt, false)) signers.push(signer);
-    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer });
+    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer, share: everyone });
   }
 
   const batchId = newId(now);
@@ -333,12 +394,12 @@ export async function generateLetters(
     for (const [index, job] of jobs.entries()) {
       const letterId = newId(now);
       const place = await ports.files.pathFor(batchId, letterId);
-      const result = await ports.renderToFile(letterInput(ctx, campaign, organisation, job, cutoffAt, totalsIn(job.template.language)), place.output, { createdAt: cutoffAt });
-      const row = letterRow(campaign.id, batchId, letterId, job, cutoffAt, totals.count, result, place.stored, now);
+      const result = await ports.renderToFile(letterInput(ctx, campaign, organisation, job, cutoffAt), place.output, { createdAt: cutoffAt });
+      const row = letterRow(campaign.id, batchId, letterId, job, cutoffAt, result, place.stored, now);
       rows.push(row);
       onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
     }
-    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
+    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
@@ -349,7 +410,15 @@ export async function generateLetters(
     });
     throw error;
   }
-  return { batchId, mode: input.mode, template: templateName, cutoffAt: new Date(cutoffAt).toISOString(), letters: rows.map(toGenerated) };
+  return {
+    batchId,
+    mode: input.mode,
+    routing,
+    template: templateName,
+    cutoffAt: new Date(cutoffAt).toISOString(),
+    letters: rows.map(toGenerated),
+    skippedTargets,
+  };
 }
 
 function letterInput(
@@ -358,7 +427,6 @@ function letterInput(
   organisation: Organisation,
   job: LetterJob,
   cutoffAt: number,
-  totals: ShownTotals,
 ): LetterInput {
   const language = job.template.language;
   return {
@@ -368,8 +436,8 @@ function letterInput(
     organisation,
     date: cutoffAt,
     signatures: {
-      ...totals,
-      signatories: job.signer ? [] : () => toSignatories(signersAt(ctx, campaign.id, cutoffAt, true)),
+      ...job.share.shownIn(language),
+      signatories: job.signer ? [] : () => toSignatories(signersAt(ctx, campaign.id, cutoffAt, true, job.share.routed)),
     },
     ...(job.signer ? { recipientSignature: toSignatory(job.signer) } : {}),
   };
@@ -381,7 +449,6 @@ function letterRow(
   id: string,
   job: LetterJob,
   cutoffAt: number,
-  signatureCount: number,
   result: RenderResult,
   path: string,
   now: number,
@@ -395,7 +462,7 @@ function letterRow(
     template: job.template.name,
     language: job.template.language,
     cutoffAt,
-    signatureCount,
+    signatureCount: job.share.count,
     sha256: result.sha256,
     pages: result.pages,
     bytes: result.bytes,
@@ -421,23 +488,25 @@ async function findLetter(ctx: ServiceContext, id: string) {
   const letterId = parseId(id);
   if (!letterId) throw new NotFound('Letter');
   const [found] = await ctx.db.db
-    .select({ letter: letters, mode: letterBatches.mode, slug: campaigns.slug, targetName: targets.name })
+    .select({ letter: letters, mode: letterBatches.mode, routing: letterBatches.routing, slug: campaigns.slug, targetName: targets.name })
     .from(letters)
     .innerJoin(letterBatches, eq(letterBatches.id, letters.batchId))
     .innerJoin(campaigns, eq(campaigns.id, letters.campaignId))
     .innerJoin(targets, eq(targets.id, letters.targetId))
     .where(eq(letters.id, letterId));
   if (!found) throw new NotFound('Letter');
+  assertCampaignAccess(ctx.access, found.letter.campaignId, 'read', 'Letter');
   return found;
 }
 
 /** A letter's metadata (never its signatories). */
 export async function getLetter(ctx: ServiceContext, id: string) {
-  const { letter, mode, slug } = await findLetter(ctx, id);
+  const { letter, mode, routing, slug } = await findLetter(ctx, id);
   return {
     id: letter.id,
     batchId: letter.batchId,
     mode,
+    routing,
     campaign: slug,
     campaignId: letter.campaignId,
     targetId: letter.targetId,
@@ -470,6 +539,7 @@ export async function openLetterPdf(
 
 /** The letter batches of a campaign, newest first, with their letters and the targets' names (the dashboard's letters page). */
 export async function listLetterBatches(ctx: ServiceContext, campaignId: string, limit = 20) {
+  assertCampaignAccess(ctx.access, campaignId, 'read');
   const batches = await ctx.db.db
     .select()
     .from(letterBatches)
@@ -494,12 +564,25 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
     .innerJoin(targets, eq(targets.id, letters.targetId))
     .where(and(eq(letters.campaignId, campaignId), inArray(letters.batchId, batches.map((b) => b.id))))
     .orderBy(letters.id);
-  return batches.map((batch) => ({
-    id: batch.id,
-    mode: batch.mode,
-    template: batch.template,
-    cutoffAt: new Date(batch.cutoffAt).toISOString(),
-    createdAt: new Date(batch.createdAt).toISOString(),
-    letters: rows.filter((r) => r.batchId === batch.id),
-  }));
+  // A routed batch writes to no target nobody was routed to; which those were is not stored, so
+  // they are the campaign's targets without a letter in the batch (exact unless the targets changed since).
+  const linked = batches.some((batch) => batch.routing === 'jurisdiction') ? await linkedTargets(ctx, campaignId) : [];
+  return batches.map((batch) => {
+    const batchLetters = rows.filter((r) => r.batchId === batch.id);
+    const written = new Set(batchLetters.map((letter) => letter.targetId));
+    const skippedTargets: SkippedTarget[] =
+      batch.routing === 'jurisdiction'
+        ? linked.filter((target) => !written.has(target.id)).map((target) => ({ targetId: target.id, targetName: target.name, reason: 'NO_SUPPORTERS_ROUTED' }))
+        : [];
+    return {
+      id: batch.id,
+      mode: batch.mode,
+      routing: batch.routing,
+      template: batch.template,
+      cutoffAt: new Date(batch.cutoffAt).toISOString(),
+      createdAt: new Date(batch.createdAt).toISOString(),
+      letters: batchLetters,
+      skippedTargets,
+    };
+  });
 }

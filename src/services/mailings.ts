@@ -1,4 +1,4 @@
-import { and, count, desc, eq } from 'drizzle-orm';
+import { and, count, desc, eq, inArray } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, mailings, type SendingWindow } from '../db/schema.js';
@@ -8,7 +8,9 @@ import { newId, uuidPattern } from '../lib/ids.js';
 import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/local-time.js';
 import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
 import { outboxStore } from '../outbox/outbox-store.js';
+import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
+import { letterRoutings } from './letter-routing.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
@@ -64,6 +66,8 @@ export const CreateMailingInput = v.strictObject({
   dryRun: v.optional(v.boolean()),
   /** Letters by email only; default office hours (09:00–17:00, Monday–Friday), null: any time. */
   sendingWindow: v.optional(v.nullable(SendingWindowInput)),
+  /** Letters only: `jurisdiction` writes each target only for the supporters of its regions, as for a letter batch (default `all`). */
+  routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
 });
 export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
 
@@ -88,6 +92,8 @@ function toView(row: MailingRow, campaignSlug: string) {
     channel: row.channel,
     ratePerMinute: row.ratePerMinute,
     sendingWindow: row.sendingWindow,
+    // Letters mailings made before routing existed wrote to everyone.
+    routing: row.kind === 'letters' ? (row.routing ?? 'all') : null,
     subject: row.subject,
     template: row.template,
     dryRun: row.dryRun,
@@ -118,9 +124,11 @@ async function findMailing(ctx: ServiceContext, id: string) {
   return found;
 }
 
-async function requireMailing(ctx: ServiceContext, id: string) {
+/** A mailing of a campaign within the caller's reach for `need` (404 outside it, 403 for a viewer changing it). */
+async function requireMailing(ctx: ServiceContext, id: string, need: AccessNeed) {
   const found = await findMailing(ctx, id);
   if (!found) throw new NotFound('Mailing');
+  assertCampaignAccess(ctx.access, found.mailing.campaignId, need, 'Mailing');
   return found;
 }
 
@@ -137,6 +145,7 @@ function checkContent(input: CreateMailingInput): FieldIssue[] {
     }
     if (input.channel !== undefined) issues.push({ path: 'channel', message: 'only letters have a channel; updates go by email' });
     if (input.sendingWindow !== undefined) issues.push({ path: 'sendingWindow', message: 'only letters to targets have a sending window' });
+    if (input.routing !== undefined) issues.push({ path: 'routing', message: 'only letters to targets are routed; an update goes to every consenting supporter' });
   } else {
     if (input.channel === 'print' && input.sendingWindow != null) {
       issues.push({ path: 'sendingWindow', message: 'only letters by email have a sending window' });
@@ -231,6 +240,7 @@ export async function scheduleMailing(
     .from(campaigns)
     .where(eq(campaigns.slug, input.campaign));
   if (!campaign) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, campaign.id, 'write');
   if (campaign.status === 'draft' || campaign.status === 'archived') {
     throw new Conflict('CAMPAIGN_NOT_OPEN', `The campaign is ${campaign.status}; mailings need an open or closed campaign.`, {
       status: campaign.status,
@@ -247,7 +257,7 @@ export async function scheduleMailing(
     id: newId(now),
     campaignId: campaign.id,
     kind: input.kind,
-    routing: null,
+    routing: input.kind === 'letters' ? (input.routing ?? 'all') : null,
     sendAtLocal: input.sendAt,
     timeZone: canonicalZone(input.timeZone),
     sendAt,
@@ -278,19 +288,20 @@ export async function scheduleMailing(
 
 /** One mailing with its progress; `NotFound` for an unknown or malformed id. */
 export async function getMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
-  const found = await requireMailing(ctx, id);
+  const found = await requireMailing(ctx, id, 'read');
   return toDetail(found.mailing, found.campaignSlug);
 }
 
 /** One mailing without its body, as progress events carry it. */
 export async function getMailingView(ctx: ServiceContext, id: string): Promise<MailingView> {
-  const found = await requireMailing(ctx, id);
+  const found = await requireMailing(ctx, id, 'read');
   return toView(found.mailing, found.campaignSlug);
 }
 
 /** Mailings newest first, optionally of one campaign (by slug) and in one status. */
 export async function listMailings(ctx: ServiceContext, query: PageQuery & MailingListQuery) {
   const after = decodeCursor(query.cursor);
+  const visible = await listableCampaignIds(ctx, query.campaign);
   const rows = await ctx.db.db
     .select({ mailing: mailings, campaignSlug: campaigns.slug })
     .from(mailings)
@@ -298,6 +309,7 @@ export async function listMailings(ctx: ServiceContext, query: PageQuery & Maili
     .where(
       and(
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
+        visible === null ? undefined : inArray(mailings.campaignId, visible),
         query.status !== undefined ? eq(mailings.status, query.status) : undefined,
         afterCursor(mailings.createdAt, mailings.id, after),
       ),
@@ -331,7 +343,7 @@ function changeTo(change: StatusChange, row: MailingRow): MailingStatus {
 }
 
 async function changeStatus(ctx: ServiceContext, id: string, change: StatusChange): Promise<MailingDetail> {
-  const { mailing: current } = await requireMailing(ctx, id);
+  const { mailing: current } = await requireMailing(ctx, id, 'write');
   const allowed = changeFrom[change];
   if (!allowed.includes(current.status)) {
     throw new Conflict('INVALID_TRANSITION', `A ${current.status} mailing cannot be ${changeDone[change]}.`, {
@@ -362,7 +374,7 @@ async function changeStatus(ctx: ServiceContext, id: string, change: StatusChang
   if (change === 'resume') statements.push(outbox.releaseMailing(current.id, now));
   if (change === 'cancel') statements.push(outbox.cancelMailing(current.id, now), outbox.syncMailingProgress(current.id, now));
   await ctx.db.atomic(statements);
-  const updated = await requireMailing(ctx, current.id);
+  const updated = await requireMailing(ctx, current.id, 'read');
   if (updated.mailing.status !== to) {
     throw new Conflict('INVALID_TRANSITION', 'The mailing changed status meanwhile; read it again and retry.', {
       status: updated.mailing.status,

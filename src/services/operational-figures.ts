@@ -2,6 +2,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { campaigns, mailings, signatures } from '../db/schema.js';
 import type { MailingStatus, OperationalFigures, SignatureStatus } from '../metrics/metrics-port.js';
 import { outboxStore } from '../outbox/outbox-store.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 
 const signatureStatuses: SignatureStatus[] = ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'];
@@ -21,6 +22,7 @@ const signaturesWithStatus = (status: SignatureStatus) =>
  * the cost follows the rows outside the big states. Measured: README, Metrics.
  */
 export async function readOperationalFigures(ctx: ServiceContext): Promise<OperationalFigures> {
+  assertOrganisationAccess(ctx.access);
   const [[signatureTotal], [others], outbox, mailingRows, running] = await Promise.all([
     ctx.db.db.select({ n: count() }).from(signatures),
     ctx.db.db

@@ -5,6 +5,7 @@ import { deliveries, emailSuppressions, mailings, outbox } from '../db/schema.js
 import { uuidPattern } from '../lib/ids.js';
 import { isHeld, outboxStore } from '../outbox/outbox-store.js';
 import { outboxStatuses, type OutboxStatus } from '../outbox/types.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
@@ -81,6 +82,7 @@ function toView(row: ItemRow): OutboxItemView {
 
 /** Outbox messages, newest first, optionally in one status (`?status=failed`: the dead ones), without bodies. */
 export async function listOutbox(ctx: ServiceContext, query: OutboxListQuery): Promise<Page<OutboxItemView>> {
+  assertOrganisationAccess(ctx.access);
   const after = decodeCursor(query.cursor);
   const rows = await selectItems(ctx)
     .where(
@@ -111,6 +113,7 @@ async function findItem(ctx: ServiceContext, idParam: string): Promise<ItemRow |
  * suppression first).
  */
 export async function retryOutboxMessage(ctx: ServiceContext, idParam: string): Promise<OutboxItemView> {
+  assertOrganisationAccess(ctx.access);
   const row = await findItem(ctx, idParam);
   if (!row) throw new NotFound('Outbox message');
   if (row.status !== 'failed') {

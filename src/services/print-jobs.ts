@@ -3,6 +3,7 @@ import { campaigns, deliveries, letters, targets } from '../db/schema.js';
 import type { LetterFiles } from '../letters/letter-ports.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import { finalPrintJobStates, PrinterError, type Printer, type PrintJobState } from '../printing/printer.js';
+import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { getDelivery, type DeliveryView } from './deliveries.js';
 import { Conflict } from './errors.js';
@@ -245,6 +246,7 @@ const resendable: readonly (PrintJobStatus | null)[] = [null, 'failed', 'unknown
  */
 export async function resendPrintDelivery(ctx: ServiceContext, idParam: string): Promise<DeliveryView> {
   const current = await getDelivery(ctx, idParam);
+  assertCampaignAccess(ctx.access, current.campaignId, 'write', 'Delivery');
   if (current.channel !== 'print') throw new Conflict('NOT_A_PRINT_DELIVERY', 'Only print deliveries are sent to the printer.');
   if (current.status !== 'queued') {
     throw new Conflict('INVALID_TRANSITION', `The delivery is already ${current.status}; make a new delivery to print the letter again.`, { status: current.status });

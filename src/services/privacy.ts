@@ -8,6 +8,7 @@ import { newMessageId } from '../mail/messages.js';
 import type { PrivacyEmailInput } from '../mail/privacy-email.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { flushErasedData, planAddressErasure } from './anonymise.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { RateLimited, ValidationFailed } from './errors.js';
 import type { PageQuery } from './pagination.js';
@@ -305,6 +306,7 @@ function organiserRecord(ctx: ServiceContext, principal: Principal, kind: Privac
 
 /** An organiser erases an address (a request received by post), recorded with who did it and without the address. */
 export async function eraseAddressForOrganiser(ctx: ServiceContext, principal: Principal, input: PrivacyAddressInput): Promise<{ erased: number }> {
+  assertOrganisationAccess(ctx.access);
   const erasure = await planAddressErasure(ctx, normalizeEmail(input.email));
   await ctx.db.atomic([organiserRecord(ctx, principal, 'erase', erasure.signatureCount), ...erasure.statements]);
   await flushErasedData(ctx);
@@ -313,6 +315,7 @@ export async function eraseAddressForOrganiser(ctx: ServiceContext, principal: P
 
 /** An organiser exports what is held about an address (to send it by post), recorded without the address. */
 export async function exportAddressForOrganiser(ctx: ServiceContext, principal: Principal, input: PrivacyAddressInput): Promise<AddressData> {
+  assertOrganisationAccess(ctx.access);
   const data = await exportAddressData(ctx, normalizeEmail(input.email));
   await ctx.db.atomic([organiserRecord(ctx, principal, 'export', data.signatures.length)]);
   return data;
@@ -350,6 +353,7 @@ function decodeRequestCursor(cursor: string | undefined): { createdAt: number; s
 
 /** Privacy requests, newest first, a page at a time. */
 export async function listPrivacyRequests(ctx: ServiceContext, query: PageQuery): Promise<{ items: PrivacyRequestView[]; nextCursor: string | null }> {
+  assertOrganisationAccess(ctx.access);
   const after = decodeRequestCursor(query.cursor);
   const seq = sql<number>`"privacy_requests"."rowid"`;
   const rows = await ctx.db.db

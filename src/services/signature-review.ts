@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import { campaigns, signatureBulkActions, signatures, signatureSubmissions } from '../db/schema.js';
 import { type DomainPattern, parseDomainPattern } from '../lib/domains.js';
 import { newId } from '../lib/ids.js';
+import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { NotFound } from './errors.js';
 import { IsoDateTime } from './schemas.js';
@@ -71,9 +72,11 @@ export const SourcesQuery = v.pipe(
 );
 export type SourcesQuery = v.InferOutput<typeof SourcesQuery>;
 
-async function campaignIdOf(ctx: ServiceContext, slug: string): Promise<string> {
+/** A campaign within the caller's reach for `need` (404 outside it, 403 for a viewer changing it). */
+async function campaignIdOf(ctx: ServiceContext, slug: string, need: AccessNeed): Promise<string> {
   const [row] = await ctx.db.db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, slug));
   if (!row) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, row.id, need);
   return row.id;
 }
 
@@ -117,7 +120,7 @@ function ranked<K extends string>(groups: Map<string, SourceGroup>, key: K, limi
  * source any more.
  */
 export async function signatureSources(ctx: ServiceContext, slug: string, query: SourcesQuery) {
-  const campaignId = await campaignIdOf(ctx, slug);
+  const campaignId = await campaignIdOf(ctx, slug, 'read');
   const to = query.to ?? endOfHour(ctx.clock.now());
   const from = query.from ?? to - DAY_MS;
   // Inlined: a bound number is a REAL to SQLite, which would make this a division with a fraction.
@@ -227,7 +230,7 @@ async function moveSignatures(
   filter: BulkSignatureFilter,
   move: { action: 'invalidate' | 'revalidate'; matching: SQL; set: (actionId: string) => SQL; sign: 1 | -1 },
 ): Promise<number> {
-  const campaignId = await campaignIdOf(ctx, slug);
+  const campaignId = await campaignIdOf(ctx, slug, 'write');
   const now = ctx.clock.now();
   const id = newId(now);
   const where = sql`"campaign_id" = ${campaignId} AND ${move.matching} AND ${filterCondition(filter)}`;
@@ -275,7 +278,7 @@ export async function revalidateSignatures(ctx: ServiceContext, principal: Princ
 
 /** A campaign's recent bulk actions, newest first, for the dashboard. */
 export async function listBulkActions(ctx: ServiceContext, slug: string, limit = 20) {
-  const campaignId = await campaignIdOf(ctx, slug);
+  const campaignId = await campaignIdOf(ctx, slug, 'read');
   const rows = await ctx.db.db
     .select()
     .from(signatureBulkActions)

@@ -11,6 +11,7 @@ import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { loadBlocklist } from './blocklist.js';
 import { findCampaignForSigning } from './campaigns.js';
+import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import type { ConfirmationEmailBudget } from './email-budget.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
@@ -387,9 +388,11 @@ export async function foldSignatureCounts(ctx: ServiceContext): Promise<number> 
   return maxId;
 }
 
+/** A campaign the caller may read (organisers' views of signatures only read). */
 async function campaignIdBySlug(ctx: ServiceContext, slug: string): Promise<{ id: string; timeZone: string }> {
   const [row] = await ctx.db.db.select({ id: campaigns.id, timeZone: campaigns.timeZone }).from(campaigns).where(eq(campaigns.slug, slug));
   if (!row) throw new NotFound('Campaign');
+  assertCampaignAccess(ctx.access, row.id, 'read');
   return row;
 }
 

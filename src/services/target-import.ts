@@ -4,6 +4,7 @@ import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Unprocessable } from './errors.js';
 import { CreateTargetInput, toTargetRow, type TargetRow } from './targets.js';
@@ -177,6 +178,7 @@ function jsonCandidates(content: string): Candidate[] {
  * CSV line (the header is line 1) or the JSON array position from 1.
  */
 export async function importTargets(ctx: ServiceContext, input: ImportTargetsInput): Promise<ImportTargetsResult> {
+  assertOrganisationAccess(ctx.access);
   const content = input.content.replace(/^\uFEFF/, '');
   const candidates = input.format === 'csv' ? csvCandidates(content) : jsonCandidates(content);
 

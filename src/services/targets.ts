@@ -1,7 +1,8 @@
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, campaignTargets, type PostalAddress, targets } from '../db/schema.js';
+import { campaigns, campaignTargets, type PostalAddress, replies, targets } from '../db/schema.js';
 import { newId, uuidPattern } from '../lib/ids.js';
+import { assertOrganisationAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
@@ -115,6 +116,8 @@ export const TargetListQuery = v.object({
   jurisdiction: v.optional(RegionCode),
   /** Part of the name or organisation, case-insensitive for Latin letters. */
   q: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(100))),
+  /** A campaign's slug: only the targets it writes to. */
+  campaign: v.optional(v.pipe(v.string(), v.maxLength(64))),
 });
 export type TargetListQuery = v.InferOutput<typeof TargetListQuery>;
 
@@ -192,22 +195,40 @@ async function findTarget(ctx: ServiceContext, id: string): Promise<TargetRow | 
 
 /** Adds a target to the directory. */
 export async function createTarget(ctx: ServiceContext, input: CreateTargetInput): Promise<TargetView> {
+  assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const row = toTargetRow(input, newId(now), now);
   await ctx.db.atomic([ctx.db.db.insert(targets).values(row)]);
   return toView(row);
 }
 
-/** One target by id; `NotFound` for an unknown or malformed id. */
+/**
+ * Targets linked to one of these campaigns (by id), for a caller limited to them. Reading with
+ * a subquery keeps one target linked to two of them from showing twice.
+ */
+function linkedToAny(campaignIds: string[]) {
+  return inArray(targets.id, sql`(select ${campaignTargets.targetId} from ${campaignTargets} where ${inArray(campaignTargets.campaignId, campaignIds)})`);
+}
+
+/**
+ * One target by id; `NotFound` for an unknown or malformed id. The directory is the
+ * organisation's: a campaign-limited caller sees only the targets its campaigns write to.
+ */
 export async function getTarget(ctx: ServiceContext, id: string): Promise<TargetView> {
   const row = await findTarget(ctx, id);
   if (!row) throw new NotFound('Target');
+  const visible = await listableCampaignIds(ctx);
+  if (visible !== null) {
+    const [linked] = await ctx.db.db.select({ id: targets.id }).from(targets).where(and(eq(targets.id, row.id), linkedToAny(visible)));
+    if (!linked) throw new NotFound('Target');
+  }
   return toView(row);
 }
 
 /** The directory, newest first, filtered by kind, country, region served and a name search. */
 export async function listTargets(ctx: ServiceContext, query: PageQuery & TargetListQuery) {
   const after = decodeCursor(query.cursor);
+  const visible = await listableCampaignIds(ctx, query.campaign);
   const search = query.q ? `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : undefined;
   const rows = await ctx.db.db
     .select()
@@ -222,6 +243,10 @@ export async function listTargets(ctx: ServiceContext, query: PageQuery & Target
         search
           ? sql`(${targets.name} like ${search} escape '\\' or coalesce(${targets.organisation}, '') like ${search} escape '\\')`
           : undefined,
+        query.campaign !== undefined && visible === null
+          ? inArray(targets.id, sql`(select ${campaignTargets.targetId} from ${campaignTargets} inner join ${campaigns} on ${campaigns.id} = ${campaignTargets.campaignId} where ${campaigns.slug} = ${query.campaign})`)
+          : undefined,
+        visible === null ? undefined : linkedToAny(visible),
         afterCursor(targets.createdAt, targets.id, after),
       ),
     )
@@ -232,6 +257,7 @@ export async function listTargets(ctx: ServiceContext, query: PageQuery & Target
 
 /** Changes the given fields; `null` clears an optional one. */
 export async function updateTarget(ctx: ServiceContext, id: string, input: UpdateTargetInput): Promise<TargetView> {
+  assertOrganisationAccess(ctx.access);
   const current = await findTarget(ctx, id);
   if (!current) throw new NotFound('Target');
   const { postalAddress, ...fields } = input;
@@ -263,10 +289,14 @@ function targetInUse(slugs: string[]) {
 
 /** Deletes a target that no campaign uses; otherwise `TARGET_IN_USE` with the campaigns' slugs. */
 export async function deleteTarget(ctx: ServiceContext, id: string): Promise<void> {
+  assertOrganisationAccess(ctx.access);
   const current = await findTarget(ctx, id);
   if (!current) throw new NotFound('Target');
   const slugs = await campaignSlugsUsing(ctx, current.id);
   if (slugs.length > 0) throw targetInUse(slugs);
+  // A reply keeps its sender (replies.target_id restricts the delete): answered rather than failing on the foreign key.
+  const [replied] = await ctx.db.db.select({ id: replies.id }).from(replies).where(eq(replies.targetId, current.id)).limit(1);
+  if (replied) throw new Conflict('TARGET_IN_USE', 'Replies from this target are recorded; delete them first.', { campaigns: [], replies: true });
   try {
     await ctx.db.atomic([ctx.db.db.delete(targets).where(eq(targets.id, current.id))]);
   } catch (error) {

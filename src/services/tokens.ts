@@ -1,10 +1,10 @@
-import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import * as v from 'valibot';
-import { apiTokens } from '../db/schema.js';
+import { apiTokens, campaigns } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
-import { organisationAccess, type Access } from './access.js';
+import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess, type Access } from './access.js';
 import { NotFound } from './errors.js';
 
 /**
@@ -35,6 +35,12 @@ export function tokenAccess(campaignIds: readonly string[] | null): Access {
 export const CreateTokenInput = v.strictObject({
   name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)),
   scopes: v.pipe(v.array(v.picklist(scopes)), v.minLength(1), v.maxLength(scopes.length)),
+  /**
+   * Slugs of the campaigns the token is limited to (PRODUCT.md §11): any other campaign answers 404
+   * and the organisation's own resources 403. Left out, the token reaches the whole organisation.
+   * At most 100, so a list filtered by them stays one bounded query on D1 too.
+   */
+  campaigns: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.minLength(1, 'must name at least one campaign (leave it out for every campaign)'), v.maxLength(100))),
 });
 export type CreateTokenInput = v.InferOutput<typeof CreateTokenInput>;
 
@@ -47,20 +53,27 @@ export function hasScope(principal: Principal, needed: Scope): boolean {
   return principal.scopes.includes('admin') || principal.scopes.includes(needed);
 }
 
-function toView(row: typeof apiTokens.$inferSelect) {
+/** The campaigns a token is limited to, by slug (null: not limited). */
+function toView(row: typeof apiTokens.$inferSelect, slugById: ReadonlyMap<string, string>) {
   return {
     id: row.id,
     name: row.name,
     prefix: `${TOKEN_PREFIX}${row.prefix}…`,
     scopes: row.scopes,
+    campaigns: row.campaignIds === null ? null : row.campaignIds.flatMap((id) => slugById.get(id) ?? []),
     createdAt: new Date(row.createdAt).toISOString(),
     lastUsedAt: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
     revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
   };
 }
 
-/** Creates a token; the secret is returned here once and only its hash is kept. */
+/**
+ * Creates a token; the secret is returned here once and only its hash is kept. With `campaigns`,
+ * the token is limited to them (an unknown slug fails validation at `campaigns.N`).
+ */
 export async function createToken(ctx: ServiceContext, input: CreateTokenInput) {
+  assertOrganisationAccess(ctx.access);
+  const idBySlug = input.campaigns === undefined ? null : await campaignIdsForSlugs(ctx, input.campaigns);
   const now = ctx.clock.now();
   const secret = randomToken(32);
   const row = {
@@ -72,18 +85,28 @@ export async function createToken(ctx: ServiceContext, input: CreateTokenInput) 
     createdAt: now,
     lastUsedAt: null,
     revokedAt: null,
-    campaignIds: null,
+    campaignIds: idBySlug === null ? null : [...new Set(idBySlug.values())],
   };
   await ctx.db.atomic([ctx.db.db.insert(apiTokens).values(row)]);
-  return { ...toView(row), token: `${TOKEN_PREFIX}${secret}` };
+  const slugById = new Map([...(idBySlug ?? new Map<string, string>())].map(([slug, id]) => [id, slug]));
+  return { ...toView(row, slugById), token: `${TOKEN_PREFIX}${secret}` };
 }
 
 export async function listTokens(ctx: ServiceContext) {
+  assertOrganisationAccess(ctx.access);
   const rows = await ctx.db.db.select().from(apiTokens).orderBy(desc(apiTokens.createdAt));
-  return rows.map(toView);
+  const limitedTo = [...new Set(rows.flatMap((row) => row.campaignIds ?? []))];
+  // Slugs read in slices: D1 binds at most 100 parameters per query.
+  const slugById = new Map<string, string>();
+  for (let start = 0; start < limitedTo.length; start += 100) {
+    const found = await ctx.db.db.select({ id: campaigns.id, slug: campaigns.slug }).from(campaigns).where(inArray(campaigns.id, limitedTo.slice(start, start + 100)));
+    for (const campaign of found) slugById.set(campaign.id, campaign.slug);
+  }
+  return rows.map((row) => toView(row, slugById));
 }
 
 export async function revokeToken(ctx: ServiceContext, id: string) {
+  assertOrganisationAccess(ctx.access);
   const [row] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, id));
   if (!row) throw new NotFound('Token');
   if (row.revokedAt === null) {

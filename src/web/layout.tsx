@@ -9,8 +9,11 @@ export type PageMeta = {
   /** Token pages: kept out of search engines, caches and Referer headers. */
   private?: boolean;
   /** Open Graph / Twitter card for pages worth sharing (the campaign page). */
-  share?: { title: string; description: string; siteName: string | undefined } | undefined;
+  share?: { title: string; description: string; siteName: string | undefined; image?: ShareImage | undefined } | undefined;
 };
+
+/** The page's Open Graph card (src/web/og-image/): an absolute URL, its size in pixels and a text alternative. */
+export type ShareImage = { url: string; width: number; height: number; alt: string };
 
 export type LayoutProps = {
   language: PageLanguage;
@@ -86,7 +89,18 @@ export function Layout(props: LayoutProps) {
               .map((other) => (
                 <meta property="og:locale:alternate" content={ogLocale[other]} />
               ))}
-            <meta name="twitter:card" content="summary" />
+            {meta.share.image ? (
+              <>
+                <meta property="og:image" content={meta.share.image.url} />
+                <meta property="og:image:type" content="image/png" />
+                <meta property="og:image:width" content={String(meta.share.image.width)} />
+                <meta property="og:image:height" content={String(meta.share.image.height)} />
+                <meta property="og:image:alt" content={meta.share.image.alt} />
+                <meta name="twitter:image" content={meta.share.image.url} />
+                <meta name="twitter:image:alt" content={meta.share.image.alt} />
+              </>
+            ) : null}
+            <meta name="twitter:card" content={meta.share.image ? 'summary_large_image' : 'summary'} />
             <meta name="twitter:title" content={meta.share.title} />
             <meta name="twitter:description" content={meta.share.description} />
           </>

@@ -10,6 +10,10 @@ import { silentLogger } from '../../src/lib/logger.js';
 import { createTestDatabase } from './db.js';
 import { testKeys, testPrivacy } from './keys.js';
 import { organisationAccess } from '../../src/services/access.js';
+import { ScryptPasswordHasher } from '../../src/entry/node-passwords.js';
+
+/** scrypt at a test's cost (N=2^10): the real code path, milliseconds a hash. test/accounts checks the shipped cost once. */
+export const testPasswords = new ScryptPasswordHasher({ log2N: 10, r: 8, p: 1 });
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -41,10 +45,11 @@ export function createTestApp(
     privacy: testPrivacy,
     letters: createLocalLetterPorts({ lettersDir, dataDir, pool: letterRenderPool }),
     apiReferenceScript: installedApiReferenceScript(),
+    passwords: testPasswords,
     ...appOverrides,
   };
   const app = createApp(deps);
-  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs, keys: deps.keys, privacy: deps.privacy, access: organisationAccess };
+  const ctx = { db: database, clock, logger: silentLogger, publicUrl: deps.publicUrl, mailFrom: deps.mailFrom, confirmTokenTtlMs: deps.confirmTokenTtlMs, keys: deps.keys, privacy: deps.privacy, access: organisationAccess, passwords: deps.passwords };
 
   const request = (method: string, path: string, options: { body?: unknown; token?: string | null; headers?: Record<string, string>; raw?: string } = {}) => {
     const headers: Record<string, string> = { ...options.headers };

@@ -68,6 +68,7 @@ describe('mailings: scheduling', () => {
       channel: 'email',
       ratePerMinute: 60,
       sendingWindow: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] },
+      routing: 'all',
       subject: null,
       body: null,
       template: null,

@@ -89,6 +89,8 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     expect(target.status).toBe(201);
 
     const context = await browser.browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP' });
+    // The browser asks for Japanese, which the dashboard would follow; this organiser chose English before (the dashboard's cookie).
+    await context.addCookies([{ name: 'admin_lang', value: 'en', domain: new URL(server.url).hostname, path: '/admin' }]);
     const page = await context.newPage();
     page.setDefaultTimeout(15_000);
     const pageErrors = await collectPageErrors(page);
@@ -97,17 +99,20 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await page.goto(`${server.url}/admin/campaigns`);
     expect(new URL(page.url()).pathname).toBe('/admin/login');
     await saveScreenshot(page, 'admin-login');
+    // People sign in with a password; scripts and older setups use the API-token form one link away.
+    await page.getByRole('link', { name: 'Sign in with an API token' }).click();
     await page.getByLabel('API token').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL('**/admin/campaigns');
 
     // Create the campaign with a Japanese title.
     await page.getByRole('link', { name: 'New campaign' }).click();
-    await page.getByLabel('Title').fill(title);
+    // Exact: the translations' fields are "Title (English)", "Summary (English)"…
+    await page.getByLabel('Title', { exact: true }).fill(title);
     await page.getByLabel('Slug').fill(slug);
     await page.getByLabel('Main language').selectOption('ja');
     await page.getByLabel('Time zone').selectOption('Asia/Tokyo');
-    await page.getByLabel('Summary').fill('中国政府に、脱北者を北朝鮮へ送り返さないよう求める請願です。');
+    await page.getByLabel('Summary', { exact: true }).fill('中国政府に、脱北者を北朝鮮へ送り返さないよう求める請願です。');
     await page.getByLabel('Goal').fill('1000');
     await page.getByRole('button', { name: 'Create campaign' }).click();
     await page.waitForURL(`**/admin/campaigns/${slug}?done=created`);

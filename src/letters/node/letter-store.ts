@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { streamFromFirstChunk } from '../letter-stream.js';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { isLetterFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
+import { isReplyFileName, isStoredFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
 import type { LetterFiles, LetterPorts } from '../letter-ports.js';
 import type { LetterInput, RenderOptions, RenderResult } from '../template/types.js';
 import { nodeFontFaces } from './font-files.js';
@@ -25,7 +25,7 @@ export function createLetterFiles(dataDir: string): LetterFiles {
       return { stored, output: join(root, stored) };
     },
     async openRead(stored) {
-      if (!isLetterFileName(stored)) return null;
+      if (!isStoredFileName(stored)) return null;
       const path = join(root, stored);
       try {
         const { size } = await stat(path);
@@ -36,7 +36,7 @@ export function createLetterFiles(dataDir: string): LetterFiles {
       }
     },
     async readBytes(stored) {
-      if (!isLetterFileName(stored)) return null;
+      if (!isStoredFileName(stored)) return null;
       try {
         return await readFile(join(root, stored));
       } catch (error) {
@@ -46,6 +46,24 @@ export function createLetterFiles(dataDir: string): LetterFiles {
     },
     async removeBatch(batchId) {
       await rm(join(root, letterBatchPrefix(batchId)), { recursive: true, force: true });
+    },
+    async writeFile(stored, bytes) {
+      if (!isReplyFileName(stored)) throw new Error(`not a reply file name: ${stored}`);
+      const path = join(root, stored);
+      await mkdir(dirname(path), { recursive: true });
+      // Written aside and renamed, so a reader never sees half a file.
+      const partial = `${path}.partial`;
+      try {
+        await writeFile(partial, bytes);
+        await rename(partial, path);
+      } catch (error) {
+        await rm(partial, { force: true });
+        throw error;
+      }
+    },
+    async removeFile(stored) {
+      if (!isStoredFileName(stored)) return;
+      await rm(join(root, stored), { force: true });
     },
   };
 }

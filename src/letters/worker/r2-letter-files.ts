@@ -1,5 +1,5 @@
 import type { R2Bucket } from '@cloudflare/workers-types';
-import { isLetterFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
+import { isReplyFileName, isStoredFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
 import type { LetterFiles } from '../letter-ports.js';
 
 /**
@@ -13,13 +13,13 @@ export function createR2LetterFiles(bucket: R2Bucket): LetterFiles {
       return { stored: key, output: key };
     },
     async openRead(stored) {
-      if (!isLetterFileName(stored)) return null;
+      if (!isStoredFileName(stored)) return null;
       const object = await bucket.get(stored);
       if (!object) return null;
       return { body: object.body as unknown as ReadableStream<Uint8Array>, bytes: object.size };
     },
     async readBytes(stored) {
-      if (!isLetterFileName(stored)) return null;
+      if (!isStoredFileName(stored)) return null;
       const object = await bucket.get(stored);
       return object ? new Uint8Array(await object.arrayBuffer()) : null;
     },
@@ -32,6 +32,13 @@ export function createR2LetterFiles(bucket: R2Bucket): LetterFiles {
         if (page.objects.length > 0) await bucket.delete(page.objects.map((object) => object.key));
         cursor = page.truncated ? page.cursor : undefined;
       } while (cursor);
+    },
+    async writeFile(stored, bytes, contentType) {
+      if (!isReplyFileName(stored)) throw new Error(`not a reply file name: ${stored}`);
+      await bucket.put(stored, bytes, { httpMetadata: { contentType } });
+    },
+    async removeFile(stored) {
+      if (isStoredFileName(stored)) await bucket.delete(stored);
     },
   };
 }

@@ -7,6 +7,12 @@ import type { Scope } from '../../services/tokens.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, TextField } from './admin-layout.js';
 import { formErrorOf, issuesToErrors, keptValues, missingScopePage, renderPage } from './admin-page.js';
+import { interpolate } from '../i18n/index.js';
+import { abuseTexts } from './i18n/abuse.js';
+import { type DashboardLanguage, formatDateTime, formatNumber, textsFor, type TextsOf, useDashboardLanguage, useTexts } from './i18n/texts.js';
+
+type AbuseTexts = TextsOf<typeof abuseTexts>;
+import { serviceContextOf } from '../../http/principal.js';
 
 type Values = Record<string, string>;
 type FormState = { values: Values; errors: FieldErrors; message?: string | undefined };
@@ -14,35 +20,38 @@ type Forms = { block?: FormState; bulk?: FormState };
 
 /** Periods the sources table offers, in hours (the API takes any from/to up to 31 days). */
 const periods = [
-  { hours: 6, label: 'Last 6 hours' },
-  { hours: 24, label: 'Last 24 hours' },
-  { hours: 72, label: 'Last 3 days' },
-  { hours: 168, label: 'Last 7 days' },
-  { hours: 744, label: 'Last 31 days' },
-];
+  { hours: 6, label: 'last6Hours' },
+  { hours: 24, label: 'last24Hours' },
+  { hours: 72, label: 'last3Days' },
+  { hours: 168, label: 'last7Days' },
+  { hours: 744, label: 'last31Days' },
+] as const;
 const HOUR_MS = 3_600_000;
 
-const kindOptions = [
-  { value: 'domain', label: 'Email domain (example.org, or *.example.org for its subdomains)' },
-  { value: 'email', label: 'Email address' },
-  { value: 'ip', label: 'IP address or range (192.0.2.0/24, 2001:db8::/48; an IPv6 address blocks its /64)' },
+const kindOptions = (t: AbuseTexts) => [
+  { value: 'domain', label: t.kindDomain },
+  { value: 'email', label: t.kindEmail },
+  { value: 'ip', label: t.kindIp },
 ];
-const blockLabels = { kind: 'Kind', value: 'Value', note: 'Note' };
-const bulkLabels = { ipHash: 'IP hash', domain: 'Email domain', from: 'From', to: 'To' };
+const entryKinds = (t: AbuseTexts): Record<string, string> => ({ domain: t.entryDomain, email: t.entryEmail, ip: t.entryIp });
+const blockLabels = (t: AbuseTexts) => ({ kind: t.kind, value: t.value, note: t.note });
+const bulkLabels = (t: AbuseTexts) => ({ ipHash: t.ipHash, domain: t.emailDomain, from: t.from, to: t.to });
 
 /** Short fixed notices after a redirect; a count is read as a number, so no link can put words on the page. */
 function AbuseNotice(props: { done: string | undefined; count: string | undefined }) {
+  const t = useTexts(abuseTexts);
+  const language = useDashboardLanguage();
   const count = /^\d{1,9}$/.test(props.count ?? '') ? Number(props.count) : null;
-  const plural = (n: number) => `${n.toLocaleString('en')} signature${n === 1 ? '' : 's'}`;
+  const counted = (one: string, many: string, n: number) => interpolate(n === 1 ? one : many, { count: formatNumber(language, n) });
   const text =
     props.done === 'blocked'
-      ? 'Added to the block list.'
+      ? t.blocked
       : props.done === 'unblocked'
-        ? 'Removed from the block list.'
+        ? t.unblocked
         : props.done === 'invalidated' && count !== null
-          ? `${plural(count)} invalidated.`
+          ? counted(t.invalidatedOne, t.invalidatedMany, count)
           : props.done === 'revalidated' && count !== null
-            ? `${plural(count)} confirmed again.`
+            ? counted(t.revalidatedOne, t.revalidatedMany, count)
             : null;
   return text ? (
     <p class="notice" role="status">
@@ -51,8 +60,9 @@ function AbuseNotice(props: { done: string | undefined; count: string | undefine
   ) : null;
 }
 
-const hourLabel = (iso: string) => `${iso.slice(0, 13).replace('T', ' ')}:00 UTC`;
-const utcLabel = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+/** An hour's start, in the viewer's language and in UTC (the sources are counted per UTC hour). */
+const hourLabel = (language: DashboardLanguage, iso: string) => formatDateTime(language, `${iso.slice(0, 13)}:00:00Z`);
+const utcLabel = (language: DashboardLanguage, iso: string) => formatDateTime(language, iso);
 
 /** A `datetime-local` value read as UTC, or the text as given (an ISO date-time with a zone is accepted too). */
 function utcInstant(value: string): string {
@@ -60,20 +70,23 @@ function utcInstant(value: string): string {
 }
 
 function SourcesTable(props: { title: string; rows: SignatureSources['byIpHash'] | SignatureSources['byDomain']; kind: 'ipHash' | 'domain'; slug: string; hours: number; canInvalidate: boolean }) {
-  if (props.rows.length === 0) return <p class="muted">No signing requests in this period.</p>;
+  const t = useTexts(abuseTexts);
+  const language = useDashboardLanguage();
+  const count = (n: number) => formatNumber(language, n);
+  if (props.rows.length === 0) return <p class="muted">{t.noRequestsInPeriod}</p>;
   return (
     <table>
       <caption class="muted">{props.title}</caption>
       <thead>
         <tr>
-          <th scope="col">Hour</th>
-          <th scope="col">{props.kind === 'ipHash' ? 'IP hash' : 'Email domain'}</th>
-          <th scope="col" class="num">Total</th>
-          <th scope="col" class="num">Unconfirmed</th>
-          <th scope="col" class="num">Confirmed</th>
-          <th scope="col" class="num">Invalidated</th>
-          <th scope="col" class="num">Fraudulent</th>
-          {props.canInvalidate ? <th scope="col">Act</th> : null}
+          <th scope="col">{t.hour}</th>
+          <th scope="col">{props.kind === 'ipHash' ? t.ipHash : t.emailDomain}</th>
+          <th scope="col" class="num">{t.total}</th>
+          <th scope="col" class="num">{t.unconfirmed}</th>
+          <th scope="col" class="num">{t.confirmed}</th>
+          <th scope="col" class="num">{t.invalidated}</th>
+          <th scope="col" class="num">{t.fraudulentColumn}</th>
+          {props.canInvalidate ? <th scope="col">{t.act}</th> : null}
         </tr>
       </thead>
       <tbody>
@@ -82,18 +95,18 @@ function SourcesTable(props: { title: string; rows: SignatureSources['byIpHash']
           const fill = new URLSearchParams({ campaign: props.slug, hours: String(props.hours), [props.kind]: source });
           return (
             <tr>
-              <td>{hourLabel(row.hour)}</td>
+              <td>{hourLabel(language, row.hour)}</td>
               <td>
                 <code>{source}</code>
               </td>
-              <td class="num">{row.total}</td>
-              <td class="num">{row.unconfirmed}</td>
-              <td class="num">{row.confirmed}</td>
-              <td class="num">{row.invalidated}</td>
-              <td class="num">{row.fraudulent}</td>
+              <td class="num">{count(row.total)}</td>
+              <td class="num">{count(row.unconfirmed)}</td>
+              <td class="num">{count(row.confirmed)}</td>
+              <td class="num">{count(row.invalidated)}</td>
+              <td class="num">{count(row.fraudulent)}</td>
               {props.canInvalidate ? (
                 <td>
-                  <a href={`/admin/abuse?${fill.toString()}#bulk`}>Fill in the form</a>
+                  <a href={`/admin/abuse?${fill.toString()}#bulk`}>{t.fillInForm}</a>
                 </td>
               ) : null}
             </tr>
@@ -105,9 +118,10 @@ function SourcesTable(props: { title: string; rows: SignatureSources['byIpHash']
 }
 
 async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 | 422 = 200) {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const session = c.var.session;
-  const canAdmin = can(c, 'admin');
+  // The block list is the organisation's: a token limited to campaigns does not see it, whatever its scopes.
+  const canAdmin = can(c, 'admin') && session.principal.access.kind === 'organisation';
   const canRead = can(c, 'signatures:read');
   const canWrite = can(c, 'campaigns');
   const slug = forms.bulk?.values.campaign ?? c.req.query('campaign') ?? '';
@@ -122,147 +136,141 @@ async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 |
   const actions = campaign && canWrite ? await listBulkActions(ctx, campaign.slug) : [];
   const bulkValues = forms.bulk?.values ?? { ipHash: c.req.query('ipHash') ?? '', domain: c.req.query('domain') ?? '' };
   const bulkErrors = forms.bulk?.errors ?? {};
+  const t = textsFor(c, abuseTexts);
+  const language = c.var.language;
+  const kinds = entryKinds(t);
 
   return renderPage(
     c,
-    { title: 'Abuse', section: 'abuse', status },
+    { title: t.abuse, section: 'abuse', status },
     <>
-      <h1>Abuse</h1>
+      <h1>{t.abuse}</h1>
       <AbuseNotice done={c.req.query('done')} count={c.req.query('count')} />
-      <p class="muted">
-        Signatures from a blocked address, domain or network are answered exactly like any other and stored as <b>fraudulent</b>: never counted, never
-        mailed, so whoever sends them cannot tell. A burst shows in the sources per hour below; invalidating it takes those signatures out of the count, and
-        revalidating puts them back.
-      </p>
+      <p class="muted">{interpolate(t.intro, { fraudulent: <b>{t.fraudulent}</b> })}</p>
 
       {canAdmin ? (
         <div class="card">
-          <h2>Block list</h2>
-          <p class="muted">Applies to every campaign. Entries are kept in a normal form: addresses in lower case, domains in ASCII (punycode), networks with their prefix.</p>
+          <h2>{t.blockList}</h2>
+          <p class="muted">{t.blockListHelp}</p>
           {entries.length === 0 ? (
-            <p class="muted">The block list is empty.</p>
+            <p class="muted">{t.blockListEmpty}</p>
           ) : (
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Note</th>
-                  <th scope="col">Added</th>
-                  <th scope="col">Remove</th>
+                  <th scope="col">{t.kind}</th>
+                  <th scope="col">{t.value}</th>
+                  <th scope="col">{t.note}</th>
+                  <th scope="col">{t.added}</th>
+                  <th scope="col">{t.remove}</th>
                 </tr>
               </thead>
               <tbody>
                 {entries.map((entry) => (
                   <tr>
-                    <td>{entry.kind}</td>
+                    <td>{kinds[entry.kind] ?? entry.kind}</td>
                     <td>
                       <code>{entry.value}</code>
                     </td>
                     <td>{entry.note ?? '—'}</td>
                     <td>
-                      {utcLabel(entry.createdAt)}
+                      {utcLabel(language, entry.createdAt)}
                       <div class="muted">{entry.createdBy}</div>
                     </td>
                     <td>
-                      <PostButton session={session} action={`/admin/abuse/blocklist/${encodeURIComponent(entry.id)}/delete`} label="Remove" variant="secondary" />
+                      <PostButton session={session} action={`/admin/abuse/blocklist/${encodeURIComponent(entry.id)}/delete`} label={t.remove} variant="secondary" />
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           )}
-          <h3>Add an entry</h3>
-          <ErrorSummary errors={forms.block?.errors ?? {}} message={forms.block?.message} labels={blockLabels} />
+          <h3>{t.addEntry}</h3>
+          <ErrorSummary errors={forms.block?.errors ?? {}} message={forms.block?.message} labels={blockLabels(t)} />
           <form method="post" action="/admin/abuse/blocklist">
             <CsrfField session={session} />
-            <SelectField name="kind" label="Kind" values={forms.block?.values ?? { kind: 'domain' }} errors={forms.block?.errors ?? {}} options={kindOptions} />
-            <TextField name="value" label="Value" required values={forms.block?.values ?? {}} errors={forms.block?.errors ?? {}} />
-            <TextField name="note" label="Note (optional)" hint="Why, for whoever reads the list later." values={forms.block?.values ?? {}} errors={forms.block?.errors ?? {}} />
+            <SelectField name="kind" label={t.kind} values={forms.block?.values ?? { kind: 'domain' }} errors={forms.block?.errors ?? {}} options={kindOptions(t)} />
+            <TextField name="value" label={t.value} required values={forms.block?.values ?? {}} errors={forms.block?.errors ?? {}} />
+            <TextField name="note" label={t.noteOptional} hint={t.noteHint} values={forms.block?.values ?? {}} errors={forms.block?.errors ?? {}} />
             <button type="submit" class="danger">
-              Block
+              {t.block}
             </button>
           </form>
         </div>
       ) : null}
 
       <div class="card">
-        <h2>Sources of a campaign's signatures</h2>
+        <h2>{t.sourcesHeading}</h2>
         <form method="get" action="/admin/abuse" class="actions">
           <SelectField
             name="campaign"
-            label="Campaign"
+            label={t.campaign}
             values={{ campaign: campaign?.slug ?? '' }}
             errors={{}}
-            options={[{ value: '', label: 'Choose a campaign' }, ...campaignList.map((item) => ({ value: item.slug, label: `${item.title} (${item.slug})` }))]}
+            options={[{ value: '', label: t.chooseCampaign }, ...campaignList.map((item) => ({ value: item.slug, label: `${item.title} (${item.slug})` }))]}
           />
-          <SelectField name="hours" label="Period" values={{ hours: String(hours) }} errors={{}} options={periods.map((p) => ({ value: String(p.hours), label: p.label }))} />
+          <SelectField name="hours" label={t.period} values={{ hours: String(hours) }} errors={{}} options={periods.map((p) => ({ value: String(p.hours), label: t[p.label] }))} />
           <button type="submit" class="secondary">
-            Show
+            {t.show}
           </button>
         </form>
         {!campaign ? (
-          <p class="muted">Choose a campaign to see where its signatures came from.</p>
+          <p class="muted">{t.chooseCampaignHelp}</p>
         ) : sources ? (
           <>
             <p class="muted">
-              Per UTC hour, busiest first, from {utcLabel(sources.from)} to {utcLabel(sources.to)}. An IP hash stands for one IPv4 address or one IPv6 /64 on one day;
-              the same client has another hash the next day. {sources.truncated ? 'Only the busiest sources are listed.' : ''}
+              {interpolate(t.sourcesHelp, { from: utcLabel(language, sources.from), to: utcLabel(language, sources.to) })} {sources.truncated ? t.truncated : ''}
             </p>
-            <h3>By IP hash</h3>
-            <SourcesTable title="Requests by IP hash and hour" rows={sources.byIpHash} kind="ipHash" slug={campaign.slug} hours={hours} canInvalidate={canWrite} />
-            <h3>By email domain</h3>
-            <SourcesTable title="Requests by email domain and hour" rows={sources.byDomain} kind="domain" slug={campaign.slug} hours={hours} canInvalidate={canWrite} />
+            <h3>{t.byIpHash}</h3>
+            <SourcesTable title={t.byIpHashCaption} rows={sources.byIpHash} kind="ipHash" slug={campaign.slug} hours={hours} canInvalidate={canWrite} />
+            <h3>{t.byDomain}</h3>
+            <SourcesTable title={t.byDomainCaption} rows={sources.byDomain} kind="domain" slug={campaign.slug} hours={hours} canInvalidate={canWrite} />
           </>
         ) : (
-          <p class="muted">Seeing the sources needs the “signatures:read” scope.</p>
+          <p class="muted">{t.sourcesNeedScope}</p>
         )}
       </div>
 
       {campaign && canWrite ? (
         <div class="card" id="bulk">
-          <h2>Invalidate or revalidate signatures</h2>
-          <p class="muted">
-            Invalidating moves the confirmed signatures that match out of the count, the letters and mailings; revalidating moves back those an invalidation
-            moved (never the ones marked fraudulent). Give an IP hash or a domain, a time range (UTC, on when the request was made; the end is not included), or
-            both.
-          </p>
-          <ErrorSummary errors={bulkErrors} message={forms.bulk?.message} labels={bulkLabels} />
+          <h2>{t.bulkHeading}</h2>
+          <p class="muted">{t.bulkHelp}</p>
+          <ErrorSummary errors={bulkErrors} message={forms.bulk?.message} labels={bulkLabels(t)} />
           <form method="post" action="/admin/abuse/invalidate">
             <CsrfField session={session} />
             <input type="hidden" name="campaign" value={campaign.slug} />
             <div class="grid2">
-              <TextField name="ipHash" label="IP hash" values={bulkValues} errors={bulkErrors} />
-              <TextField name="domain" label="Email domain" hint="example.org, or *.example.org for its subdomains" values={bulkValues} errors={bulkErrors} />
-              <TextField name="from" label="From (UTC)" type="datetime-local" values={bulkValues} errors={bulkErrors} />
-              <TextField name="to" label="To (UTC)" type="datetime-local" values={bulkValues} errors={bulkErrors} />
+              <TextField name="ipHash" label={t.ipHash} values={bulkValues} errors={bulkErrors} />
+              <TextField name="domain" label={t.emailDomain} hint={t.domainHint} values={bulkValues} errors={bulkErrors} />
+              <TextField name="from" label={t.fromUtc} type="datetime-local" values={bulkValues} errors={bulkErrors} />
+              <TextField name="to" label={t.toUtc} type="datetime-local" values={bulkValues} errors={bulkErrors} />
             </div>
             <div class="actions">
               <button type="submit" class="danger">
-                Invalidate
+                {t.invalidate}
               </button>
               <button type="submit" class="secondary" formaction="/admin/abuse/revalidate">
-                Revalidate
+                {t.revalidate}
               </button>
             </div>
           </form>
           {actions.length > 0 ? (
             <table>
-              <caption class="muted">Recent bulk actions on this campaign</caption>
+              <caption class="muted">{t.recentActions}</caption>
               <thead>
                 <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Filter</th>
-                  <th scope="col" class="num">Signatures</th>
-                  <th scope="col">By</th>
+                  <th scope="col">{t.when}</th>
+                  <th scope="col">{t.action}</th>
+                  <th scope="col">{t.filter}</th>
+                  <th scope="col" class="num">{t.signatures}</th>
+                  <th scope="col">{t.by}</th>
                 </tr>
               </thead>
               <tbody>
                 {actions.map((action) => (
                   <tr>
-                    <td>{utcLabel(action.createdAt)}</td>
-                    <td>{action.action}</td>
+                    <td>{utcLabel(language, action.createdAt)}</td>
+                    <td>{action.action === 'invalidate' ? t.actionInvalidate : t.actionRevalidate}</td>
                     <td>
                       <code>
                         {Object.entries(action.filter)
@@ -270,7 +278,7 @@ async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 |
                           .join(' ')}
                       </code>
                     </td>
-                    <td class="num">{action.signatureCount}</td>
+                    <td class="num">{formatNumber(language, action.signatureCount)}</td>
                     <td>{action.actor}</td>
                   </tr>
                 ))}
@@ -302,7 +310,7 @@ async function bulkAction(c: AdminContext, act: typeof invalidateSignatures | ty
     const { _: root, ...errors } = issuesToErrors(parsed.issues);
     return abusePage(c, { bulk: { values: form, errors, message: root?.join('; ') } }, 422);
   }
-  const result = await act(c.get('services').ctx, c.var.session.principal, slug, parsed.output);
+  const result = await act(serviceContextOf(c), c.var.session.principal, slug, parsed.output);
   const count = 'invalidated' in result ? result.invalidated : result.revalidated;
   return c.redirect(`/admin/abuse?campaign=${encodeURIComponent(slug)}&done=${done}&count=${count}#bulk`, 303);
 }
@@ -332,7 +340,7 @@ export function abusePages() {
     const parsed = v.safeParse(BlocklistEntryInput, input);
     if (!parsed.success) return abusePage(c, { block: { values, errors: issuesToErrors(parsed.issues) } }, 422);
     try {
-      await addBlocklistEntry(c.get('services').ctx, c.var.session.principal, parsed.output);
+      await addBlocklistEntry(serviceContextOf(c), c.var.session.principal, parsed.output);
     } catch (error) {
       const shown = formErrorOf(error);
       if (!shown) throw error;
@@ -342,7 +350,7 @@ export function abusePages() {
   });
 
   routes.post('/abuse/blocklist/:id/delete', async (c) => {
-    await removeBlocklistEntry(c.get('services').ctx, c.req.param('id'));
+    await removeBlocklistEntry(serviceContextOf(c), c.req.param('id'));
     return c.redirect('/admin/abuse?done=unblocked', 303);
   });
 

@@ -27,6 +27,12 @@ header.bar nav ul { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none;
 header.bar nav a[aria-current="page"] { text-decoration: underline; text-underline-offset: .3em; }
 header.bar .who { margin-left: auto; display: flex; align-items: center; gap: .6rem; font-size: .9rem; }
 header.bar .who button { background: transparent; color: #fff; border: 1px solid #8b97b3; }
+/* The language switch closes the bar, after the session (which the auto margin pushes right), or alone at the right on the sign-in page. */
+header.bar .who { order: 3; }
+header.bar .languages { font-size: .9rem; order: 4; }
+header.bar .brand + .languages { margin-left: auto; }
+header.bar .languages ul { gap: .6rem; }
+header.bar .languages a[aria-current="true"] { font-weight: 700; text-decoration: underline; text-underline-offset: .3em; }
 main { max-width: 72rem; margin: 0 auto; padding: 1.2rem; }
 h1 { font-size: 1.6rem; margin: .4rem 0 1rem; overflow-wrap: anywhere; }
 h2 { font-size: 1.2rem; margin: 1.6rem 0 .6rem; }
@@ -96,16 +102,21 @@ const script = `'use strict';
   var finals = ['cancelled', 'finished', 'failed'];
   var source = new EventSource(box.getAttribute('data-events'));
   box.setAttribute('data-live', 'connecting');
+  // The page's language: its status names and notes come with the page, numbers are grouped as on the page.
+  var lang = document.documentElement.lang || 'en';
+  var labels = {};
+  try { labels = JSON.parse(box.getAttribute('data-status-labels') || '{}'); } catch (e) { labels = {}; }
+  function statusName(status) { return Object.prototype.hasOwnProperty.call(labels, status) ? labels[status] : status; }
   function set(name, value) {
     var nodes = box.querySelectorAll('[data-field="' + name + '"]');
-    for (var i = 0; i < nodes.length; i++) nodes[i].textContent = String(value);
+    for (var i = 0; i < nodes.length; i++) nodes[i].textContent = typeof value === 'number' ? value.toLocaleString(lang) : String(value);
   }
   source.addEventListener('progress', function (event) {
     var m;
     try { m = JSON.parse(event.data); } catch (e) { return; }
     var p = m.progress || {};
     var done = (p.sent || 0) + (p.failed || 0) + (p.skipped || 0);
-    set('status', m.status); set('sent', p.sent || 0); set('failed', p.failed || 0);
+    set('status', statusName(m.status)); set('sent', p.sent || 0); set('failed', p.failed || 0);
     set('skipped', p.skipped || 0); set('total', p.total || 0); set('done', done);
     var status = box.querySelector('[data-field="status"]');
     if (status) status.className = 'status status-' + m.status;
@@ -125,9 +136,9 @@ const script = `'use strict';
       box.setAttribute('data-live', 'ended');
       var actions = box.querySelector('[data-actions]');
       if (actions) actions.hidden = true;
-      if (note) note.textContent = 'The mailing is ' + m.status + '.';
+      if (note) note.textContent = (box.getAttribute('data-text-ended') || '{status}').replace('{status}', statusName(m.status));
     } else if (note) {
-      note.textContent = 'Live: the numbers update as the mailing runs.';
+      note.textContent = box.getAttribute('data-text-live') || '';
     }
   });
   source.addEventListener('error', function () {

@@ -4,7 +4,8 @@ import type { AppEnv } from '../../http/env.js';
 import { type AdminSession, csrfTokenMatches, resolveAdminSession } from '../../services/admin-sessions.js';
 import { hasScope, type Scope } from '../../services/tokens.js';
 import { readFormFields, type FormFields } from '../form-body.js';
-import type { DashboardLanguage } from './i18n/texts.js';
+import { type DashboardLanguage, isDashboardLanguage, negotiateDashboardLanguage, textsFor } from './i18n/texts.js';
+import { commonTexts } from './i18n/common.js';
 
 /** The dashboard's context: the app's, plus the signed-in session and the parsed form of a POST. */
 export type AdminEnv = {
@@ -64,12 +65,14 @@ export function requireSession(onForbidden: (c: AdminContext, message: string) =
       return c.redirect(`/admin/login${back}`, 303);
     }
     c.set('session', session);
-    // The session acts for its token: request logs and the audit log name it as the API's principal.
+    // A signed-in user's saved language, unless this request or the language cookie chose one (?lang= was already handled).
+    if (session.locale && !isDashboardLanguage(c.req.query('lang'))) c.set('language', negotiateDashboardLanguage(c, session.locale));
+    // The session acts for its token or user: request logs and the audit log name it as the API's principal.
     c.set('principal', session.principal);
     if (c.req.method === 'POST') {
       const form = await readForm(c);
       if (!csrfTokenMatches(session, form._csrf)) {
-        return onForbidden(c, 'The form was missing its security token or it did not match your session. Go back, reload the page and try again.');
+        return onForbidden(c, textsFor(c, commonTexts).formTokenMismatch);
       }
       c.set('form', form);
     }
@@ -77,7 +80,7 @@ export function requireSession(onForbidden: (c: AdminContext, message: string) =
   };
 }
 
-/** Whether the signed-in token holds a scope (or `admin`). */
+/** Whether the signed-in token or user holds a scope (or `admin`). */
 export function can(c: AdminContext, scope: Scope): boolean {
   return hasScope(c.get('session').principal, scope);
 }

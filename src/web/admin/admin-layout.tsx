@@ -1,23 +1,59 @@
 import type { Child } from 'hono/jsx';
 import type { AdminSession } from '../../services/admin-sessions.js';
-import type { DashboardLanguage } from './i18n/texts.js';
+import { commonTexts, statusTexts } from './i18n/common.js';
+import { layoutTexts } from './i18n/layout.js';
+import { accountTexts } from './i18n/accounts.js';
+import { dashboardLanguages, type DashboardLanguage, useTexts } from './i18n/texts.js';
+import { interpolate } from '../i18n/index.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'none';
+export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'none';
 
-const sections: { id: Section; href: string; label: string }[] = [
-  { id: 'campaigns', href: '/admin/campaigns', label: 'Campaigns' },
-  { id: 'deliveries', href: '/admin/deliveries', label: 'Deliveries' },
-  { id: 'print-queue', href: '/admin/print-queue', label: 'Print queue' },
-  { id: 'mailings', href: '/admin/mailings', label: 'Mailings' },
-  { id: 'privacy', href: '/admin/privacy', label: 'Privacy' },
-  { id: 'abuse', href: '/admin/abuse', label: 'Abuse' },
-  { id: 'audit', href: '/admin/audit', label: 'Audit log' },
+type LayoutTextKey = keyof (typeof layoutTexts)['en'];
+
+const sections: { id: Section; href: string; label: LayoutTextKey }[] = [
+  { id: 'campaigns', href: '/admin/campaigns', label: 'campaigns' },
+  { id: 'deliveries', href: '/admin/deliveries', label: 'deliveries' },
+  { id: 'print-queue', href: '/admin/print-queue', label: 'printQueue' },
+  { id: 'mailings', href: '/admin/mailings', label: 'mailings' },
+  { id: 'privacy', href: '/admin/privacy', label: 'privacy' },
+  { id: 'abuse', href: '/admin/abuse', label: 'abuse' },
+  { id: 'audit', href: '/admin/audit', label: 'audit' },
 ];
 
+/** Each language's name in itself: the switch offers a language to someone who may not read the current one. */
+const languageNames: Record<DashboardLanguage, string> = { en: 'English', ja: '日本語' };
+
+/** The same page in another language: `here` with its `lang` replaced (the choice is then kept in a cookie). */
+function inLanguage(here: string, language: DashboardLanguage): string {
+  const url = new URL(here, 'http://dashboard.invalid');
+  url.searchParams.set('lang', language);
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** English / 日本語 links to the page being shown; the current one is marked, not linked away from. */
+export function LanguageSwitch(props: { here: string; language: DashboardLanguage }) {
+  const t = useTexts(layoutTexts);
+  return (
+    <nav class="languages" aria-label={t.languageSwitch}>
+      <ul>
+        {dashboardLanguages.map((language) => (
+          <li>
+            <a href={inLanguage(props.here, language)} hreflang={language} lang={language} aria-current={language === props.language ? 'true' : undefined}>
+              {languageNames[language]}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
 /** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */
-export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; language: DashboardLanguage; children: Child }) {
+export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; language: DashboardLanguage; here: string; children: Child }) {
   const { session } = props;
+  const t = useTexts(layoutTexts);
+  const accounts = useTexts(accountTexts);
   return (
     <html lang={props.language}>
       <head>
@@ -26,42 +62,58 @@ export function AdminLayout(props: { title: string; session?: AdminSession | und
         <meta name="robots" content="noindex" />
         {/* No favicon request (and no 404 for it) on every page. */}
         <link rel="icon" href="data:," />
-        <title>{`${props.title} · Signet dashboard`}</title>
+        <title>{interpolate(t.pageTitle, { title: props.title })}</title>
         <link rel="stylesheet" href={adminCssPath} />
         <script src={adminScriptPath} defer></script>
       </head>
       <body>
         <a class="skip" href="#main">
-          Skip to content
+          {t.skipToContent}
         </a>
         <header class="bar">
           <a class="brand" href="/admin/campaigns">
-            Signet dashboard
+            {t.dashboardName}
           </a>
           {session ? (
             <>
-              <nav aria-label="Dashboard">
+              <nav aria-label={t.navigation}>
                 <ul>
                   {sections.map((s) => (
                     <li>
                       <a href={s.href} aria-current={props.section === s.id ? 'page' : undefined}>
-                        {s.label}
+                        {t[s.label]}
                       </a>
                     </li>
                   ))}
+                  {/* Users: for owners and admins (and organisation-wide admin tokens), who manage them. */}
+                  {session.principal.access.kind === 'organisation' && session.principal.scopes.includes('admin') ? (
+                    <li>
+                      <a href="/admin/users" aria-current={props.section === 'users' ? 'page' : undefined}>
+                        {accounts.usersTitle}
+                      </a>
+                    </li>
+                  ) : null}
                 </ul>
               </nav>
               <div class="who">
-                <span>
-                  Signed in with <b>{session.principal.name}</b>
-                </span>
+                {session.principal.kind === 'user' ? (
+                  <span>
+                    {accounts.signedInAs}{' '}
+                    <a href="/admin/account" id="account-link">
+                      <b>{session.principal.name}</b>
+                    </a>
+                  </span>
+                ) : (
+                  <span>{interpolate(t.signedInWith, { name: <b>{session.principal.name}</b> })}</span>
+                )}
                 <form method="post" action="/admin/logout" class="inline">
                   <CsrfField session={session} />
-                  <button type="submit">Sign out</button>
+                  <button type="submit">{t.signOut}</button>
                 </form>
               </div>
             </>
           ) : null}
+          <LanguageSwitch here={props.here} language={props.language} />
         </header>
         <main id="main">{props.children}</main>
       </body>
@@ -90,7 +142,8 @@ export function PostButton(props: { session: AdminSession; action: string; label
 }
 
 export function StatusBadge(props: { status: string }) {
-  return <span class={`status status-${props.status}`}>{props.status}</span>;
+  const t = useTexts(statusTexts);
+  return <span class={`status status-${props.status}`}>{t[props.status as keyof typeof t] ?? props.status}</span>;
 }
 
 /** Field errors by field name (a dotted path's first segment, or the whole path). */
@@ -101,7 +154,7 @@ export function ErrorSummary(props: { errors: FieldErrors; message?: string | un
   if (entries.length === 0 && !props.message) return null;
   return (
     <div class="errors" role="alert" id="error-summary">
-      <b>{props.message ?? 'Please correct the fields marked below.'}</b>
+      <b>{props.message ?? useTexts(commonTexts).correctFields}</b>
       {entries.length > 0 ? (
         <ul>
           {entries.map(([field, messages]) => (

@@ -3,7 +3,10 @@ import * as v from 'valibot';
 import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../services/errors.js';
 import type { Scope } from '../../services/tokens.js';
 import type { AdminContext } from './admin-env.js';
-import { DashboardLanguageContext } from './i18n/texts.js';
+import { interpolate } from '../i18n/index.js';
+import { commonTexts, noticeTexts } from './i18n/common.js';
+import { DashboardLanguageContext, type DashboardLanguage, formatDateTime, textsFor, useTexts } from './i18n/texts.js';
+import { safeNext } from './admin-env.js';
 import { AdminLayout, type FieldErrors, type Section } from './admin-layout.js';
 
 type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
@@ -14,13 +17,26 @@ export function renderPage(c: AdminContext, options: PageOptions, content: Child
   const language = c.var.language ?? 'en';
   return c.html(
     <DashboardLanguageContext.Provider value={language}>
-      <AdminLayout title={options.title} session={session} section={options.section ?? 'none'} language={language}>
+      <AdminLayout title={options.title} session={session} section={options.section ?? 'none'} language={language} here={pageAddress(c)}>
         {content}
       </AdminLayout>
     </DashboardLanguageContext.Provider>,
     options.status ?? 200,
     { 'Cache-Control': 'no-store' },
   );
+}
+
+/**
+ * Where the language switch leads: this page for a GET; after a POST (a form
+ * shown again with its errors) the page the form was on, as a POST address
+ * may have no page of its own.
+ */
+function pageAddress(c: AdminContext): string {
+  const url = new URL(c.req.url);
+  if (c.req.method === 'GET') return url.pathname + url.search;
+  const referer = c.req.header('referer');
+  const from = referer && URL.canParse(referer) ? new URL(referer) : null;
+  return safeNext(from && from.origin === url.origin ? from.pathname + from.search : url.pathname);
 }
 
 export function messagePage(c: AdminContext, status: NonNullable<PageOptions['status']>, title: string, message: string, back?: { href: string; label: string }) {
@@ -32,23 +48,19 @@ export function messagePage(c: AdminContext, status: NonNullable<PageOptions['st
       <p class={status >= 400 ? 'error' : 'notice'} role={status >= 400 ? 'alert' : undefined}>
         {message}
       </p>
-      {back ? <a href={back.href}>{back.label}</a> : <a href="/admin/campaigns">Back to the campaigns</a>}
+      {back ? <a href={back.href}>{back.label}</a> : <a href="/admin/campaigns">{textsFor(c, commonTexts).backToCampaigns}</a>}
     </>,
   );
 }
 
 export function forbiddenPage(c: AdminContext, message: string) {
-  return messagePage(c, 403, 'Not allowed', message);
+  return messagePage(c, 403, textsFor(c, commonTexts).notAllowed, message);
 }
 
 export function missingScopePage(c: AdminContext, scope: Scope) {
   const session = c.var.session;
-  return messagePage(
-    c,
-    403,
-    'Not allowed with this token',
-    `The token you signed in with (“${session.principal.name}”) does not have the “${scope}” scope, which this page needs. Sign out and sign in with a token that has it, or ask an administrator for one.`,
-  );
+  const t = textsFor(c, commonTexts);
+  return messagePage(c, 403, t.notAllowedWithToken, interpolate(t.missingScope, { name: session.principal.name, scope }));
 }
 
 /** The HTTP status a service error gets on a page. */
@@ -79,10 +91,13 @@ export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[]): FieldEr
 /**
  * A service error as a form shows it: field errors where the error names
  * fields (validation details, a taken slug, a time in a DST gap), else a
- * message at the top. Null for anything that is not a service error.
+ * message at the top. Null for anything that is not a service error, and for
+ * one about the page rather than the form (not found, not allowed: a viewer
+ * submitting an edit form): those are thrown on and answered as error pages
+ * with their own status (404, 403), never as a form to correct.
  */
 export function formErrorOf(error: unknown): { status: NonNullable<PageOptions['status']>; errors: FieldErrors; message: string | undefined } | null {
-  if (!(error instanceof ServiceError)) return null;
+  if (!(error instanceof ServiceError) || error instanceof NotFound || error instanceof Forbidden) return null;
   const errors: FieldErrors = {};
   const details = error.details;
   if (Array.isArray(details)) {
@@ -100,29 +115,10 @@ export function keptValues(form: Record<string, string>): Record<string, string>
   return values;
 }
 
-/** Short fixed notices after a redirect (`?done=`), so no link can put its own words on a page. */
-export const notices: Record<string, string> = {
-  created: 'Created.',
-  saved: 'Saved.',
-  opened: 'The campaign is open.',
-  closed: 'The campaign is closed.',
-  archived: 'The campaign is archived.',
-  attached: 'Target attached.',
-  detached: 'Target removed from the campaign.',
-  'target-created': 'Target created and attached.',
-  'target-saved': 'Target saved.',
-  generated: 'Letters generated.',
-  delivery: 'Delivery created.',
-  'delivery-updated': 'Delivery updated.',
-  scheduled: 'Mailing scheduled.',
-  paused: 'Mailing paused.',
-  resumed: 'Mailing resumed.',
-  cancelled: 'Mailing cancelled.',
-  erased: 'The address was erased; the first row below records it.',
-};
-
+/** Short fixed notices after a redirect (`?done=`, from noticeTexts), so no link can put its own words on a page. */
 export function Notice(props: { done: string | undefined }) {
-  const text = props.done ? notices[props.done] : undefined;
+  const notices = useTexts(noticeTexts);
+  const text = props.done && Object.hasOwn(notices, props.done) ? notices[props.done as keyof typeof notices] : undefined;
   return text ? (
     <p class="notice" role="status">
       {text}
@@ -130,9 +126,9 @@ export function Notice(props: { done: string | undefined }) {
   ) : null;
 }
 
-export function formatTime(iso: string | null, timeZone: string): string {
-  if (!iso) return '—';
-  return new Intl.DateTimeFormat('en-GB', { timeZone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }).format(new Date(iso)) + ` (${timeZone})`;
+/** An instant in the viewer's language and in `timeZone`, or a dash for none. */
+export function formatTime(language: DashboardLanguage, iso: string | null, timeZone: string): string {
+  return iso ? formatDateTime(language, iso, timeZone) : '—';
 }
 
 /** Common IANA zones for the selects, Asia/Tokyo first. */

@@ -6,6 +6,9 @@ import { ENV_ADMIN_TOKEN_ID, listTokens } from '../../services/tokens.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { ErrorSummary, type FieldErrors, SelectField, TextField } from './admin-layout.js';
 import { formErrorOf, issuesToErrors, missingScopePage, renderPage } from './admin-page.js';
+import { auditTexts } from './i18n/audit.js';
+import { textsFor } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
 
 const filterNames = ['action', 'actor', 'from', 'to'] as const;
 
@@ -16,12 +19,13 @@ function asUtc(value: string): string {
   return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? `${value}Z` : value;
 }
 
+/** A log's time in every language: ISO order to the second, so rows compare and sort at a glance and match the API's `at`. */
 function utc(iso: string): string {
   return `${iso.slice(0, 19).replace('T', ' ')} UTC`;
 }
 
 async function auditPage(c: AdminContext) {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const values: Record<string, string> = {};
   for (const name of filterNames) {
     const value = c.req.query(name)?.trim();
@@ -44,47 +48,45 @@ async function auditPage(c: AdminContext) {
     }
   }
   const tokens = await listTokens(ctx);
+  const t = textsFor(c, auditTexts);
   const actors = [
-    { value: '', label: 'Anyone' },
-    { value: ENV_ADMIN_TOKEN_ID, label: 'ADMIN_TOKEN (from the settings)' },
-    ...tokens.map((token) => ({ value: token.id, label: `${token.name} (${token.prefix}${token.revokedAt ? ', revoked' : ''})` })),
+    { value: '', label: t.anyone },
+    { value: ENV_ADMIN_TOKEN_ID, label: t.adminTokenSetting },
+    ...tokens.map((token) => ({ value: token.id, label: `${token.name} (${token.prefix}${token.revokedAt ? `, ${t.revoked}` : ''})` })),
   ];
-  const actions = [{ value: '', label: 'Any action' }, ...actionNames.map((name) => ({ value: name, label: name }))];
+  const actions = [{ value: '', label: t.anyAction }, ...actionNames.map((name) => ({ value: name, label: name }))];
   const filterParams = new URLSearchParams(values).toString();
   const failed = Object.keys(errors).length > 0 || message !== undefined;
 
   return renderPage(
     c,
-    { title: 'Audit log', section: 'audit', status: failed ? 422 : 200 },
+    { title: t.auditLog, section: 'audit', status: failed ? 422 : 200 },
     <>
-      <h1>Audit log</h1>
-      <p class="muted">
-        Every organiser action through the API and this dashboard: who (the token, or the dashboard session opened with it), what, on which object, when,
-        and how it ended. Reading supporters' data counts as an action. No supporter's personal data is recorded here, so events are kept for good.
-      </p>
-      <ErrorSummary errors={errors} message={message} labels={{ action: 'Action', actor: 'Who', from: 'From', to: 'Until' }} />
+      <h1>{t.auditLog}</h1>
+      <p class="muted">{t.intro}</p>
+      <ErrorSummary errors={errors} message={message} labels={{ action: t.action, actor: t.who, from: t.from, to: t.until }} />
       <form method="get" action="/admin/audit" class="card">
-        <SelectField name="action" label="Action" values={values} errors={errors} options={actions} />
-        <SelectField name="actor" label="Who" values={values} errors={errors} options={actors} />
-        <TextField name="from" label="From (UTC)" type="datetime-local" values={values} errors={errors} />
-        <TextField name="to" label="Until (UTC, not included)" type="datetime-local" values={values} errors={errors} />
-        <button type="submit">Show</button> <a href="/admin/audit">Clear the filters</a>
+        <SelectField name="action" label={t.action} values={values} errors={errors} options={actions} />
+        <SelectField name="actor" label={t.who} values={values} errors={errors} options={actors} />
+        <TextField name="from" label={t.fromUtc} type="datetime-local" values={values} errors={errors} />
+        <TextField name="to" label={t.untilUtc} type="datetime-local" values={values} errors={errors} />
+        <button type="submit">{t.show}</button> <a href="/admin/audit">{t.clearFilters}</a>
       </form>
       {page.items.length === 0 ? (
-        <p class="muted">{failed ? 'Correct the filters to see events.' : 'No events match.'}</p>
+        <p class="muted">{failed ? t.correctFilters : t.noEvents}</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th scope="col">When</th>
-              <th scope="col">Who</th>
-              <th scope="col">Action</th>
-              <th scope="col">Object</th>
-              <th scope="col">Via</th>
+              <th scope="col">{t.when}</th>
+              <th scope="col">{t.who}</th>
+              <th scope="col">{t.action}</th>
+              <th scope="col">{t.object}</th>
+              <th scope="col">{t.via}</th>
               <th scope="col" class="num">
-                Status
+                {t.status}
               </th>
-              <th scope="col">Request</th>
+              <th scope="col">{t.request}</th>
             </tr>
           </thead>
           <tbody>
@@ -93,7 +95,7 @@ async function auditPage(c: AdminContext) {
                 <td>{utc(event.at)}</td>
                 <td>
                   {event.actor.type === 'anonymous' ? (
-                    <span class="muted">unknown (failed sign-in)</span>
+                    <span class="muted">{t.unknownActor}</span>
                   ) : (
                     <>
                       {event.actor.name} <span class="muted">{event.actor.id}</span>
@@ -116,7 +118,7 @@ async function auditPage(c: AdminContext) {
       )}
       {page.nextCursor ? (
         <p>
-          <a href={`/admin/audit?${filterParams ? `${filterParams}&` : ''}cursor=${encodeURIComponent(page.nextCursor)}`}>Older events →</a>
+          <a href={`/admin/audit?${filterParams ? `${filterParams}&` : ''}cursor=${encodeURIComponent(page.nextCursor)}`}>{t.olderEvents}</a>
         </p>
       ) : null}
     </>,

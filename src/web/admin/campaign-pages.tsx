@@ -20,40 +20,98 @@ import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admi
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 import { HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
+import { interpolate, languageName } from '../i18n/index.js';
+import { commonTexts, statusTexts } from './i18n/common.js';
+import { campaignTexts, signatureStatusTexts, targetKindTexts } from './i18n/campaigns.js';
+import { type DashboardLanguage, formatNumber, textsFor, type TextsOf, useDashboardLanguage, useTexts } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
+import { RepliesCard } from './reply-pages.js';
+import { InvitePreviousCard } from './invite-previous.js';
 
 type Values = Record<string, string>;
 type Mode = 'create' | 'edit';
+type CampaignTexts = TextsOf<typeof campaignTexts>;
+type CommonTexts = TextsOf<typeof commonTexts>;
 
 const localeOptions = locales.map((l) => ({ value: l, label: { en: 'English (en)', ja: '日本語 (ja)', ko: '한국어 (ko)', zh: '中文 (zh)' }[l] }));
 
-const campaignLabels: Record<string, string> = {
-  title: 'Title',
-  slug: 'Slug',
-  locale: 'Main language',
-  timeZone: 'Time zone',
-  summary: 'Summary',
-  body: 'Text',
-  goal: 'Goal',
-  opensAt: 'Opens at',
-  closesAt: 'Closes at',
-  letterTemplate: 'Letter template',
-  status: 'Status',
-  targetIds: 'Targets',
-};
+/** The languages a campaign can be translated into: every one but its main language. */
+const translationLocales = (main: string | undefined) => locales.filter((locale) => locale !== main);
+
+/** The form's names for one translation's fields (`tr_ja_title`…). */
+const translationField = (locale: string, part: 'title' | 'summary' | 'body') => `tr_${locale}_${part}`;
+
+/** Field names → labels, for the error summary (the translations' fields named with their language). */
+function campaignLabels(t: CampaignTexts, language: DashboardLanguage): Record<string, string> {
+  const labels: Record<string, string> = {
+    title: t.title,
+    slug: t.slug,
+    locale: t.mainLanguage,
+    timeZone: t.timeZone,
+    summary: t.summary,
+    body: t.text,
+    goal: t.goal,
+    opensAt: t.opensAt,
+    closesAt: t.closesAt,
+    letterTemplate: t.letterTemplate,
+    status: t.status,
+    targetIds: t.targets,
+  };
+  for (const locale of locales) {
+    const name = { language: languageName(locale, language) };
+    labels[translationField(locale, 'title')] = interpolate(t.translationTitle, name);
+    labels[translationField(locale, 'summary')] = interpolate(t.translationSummary, name);
+    labels[translationField(locale, 'body')] = interpolate(t.translationBody, name);
+  }
+  return labels;
+}
+
+/** `translations.ja.title` (the API's path) → `tr_ja_title` (the form's field); an error on a whole translation goes to its title. */
+function translationErrors(errors: FieldErrors): FieldErrors {
+  const renamed: FieldErrors = {};
+  for (const [path, messages] of Object.entries(errors)) {
+    const match = /^translations\.(\w+)(?:\.(title|summary|body))?/.exec(path);
+    const field = match ? translationField(match[1]!, (match[2] ?? 'title') as 'title') : path;
+    (renamed[field] ??= []).push(...messages);
+  }
+  return renamed;
+}
 
 const multiline = (text: string | undefined) => (text ?? '').replace(/\r\n?/g, '\n');
 
 /** A region of the stats chart: its name and code, or as stored for rows from before the fixed list. */
-const regionLabel = (country: string, region: string | null) =>
-  region === null ? `— (${country})` : isRegionOf(region, country) ? `${regionName(region, 'en')} (${region})` : `${region} (${country})`;
+const regionLabel = (country: string, region: string | null, language: DashboardLanguage) =>
+  region === null ? `— (${country})` : isRegionOf(region, country) ? `${regionName(region, language)} (${region})` : `${region} (${country})`;
 
 /** A `datetime-local` value (wall clock in the campaign's zone) as an ISO instant, or an error message. */
-function localToIso(value: string, timeZone: string): { iso: string } | { error: string } {
+function localToIso(value: string, timeZone: string, common: CommonTexts): { iso: string } | { error: string } {
   try {
     return { iso: new Date(localTimeToInstant(value, timeZone)).toISOString() };
   } catch (error) {
-    return { error: error instanceof RangeError ? 'needs a valid time zone' : (error as Error).message };
+    return { error: error instanceof RangeError ? common.needsValidTimeZone : (error as Error).message };
   }
+}
+
+/**
+ * The translation fieldsets as the API's `translations`: the whole set, so a
+ * language whose title was emptied loses its translation. A summary or text
+ * without a title is refused rather than dropped. Left out (translations
+ * untouched) when the form had no translation fields at all.
+ */
+function translationsInputOf(form: Values, main: string, t: CampaignTexts, errors: FieldErrors): Record<string, Record<string, string>> | undefined {
+  if (!Object.keys(form).some((name) => name.startsWith('tr_'))) return undefined;
+  const translations: Record<string, Record<string, string>> = {};
+  for (const locale of translationLocales(main)) {
+    const title = form[translationField(locale, 'title')] ?? '';
+    const summary = multiline(form[translationField(locale, 'summary')]);
+    const body = multiline(form[translationField(locale, 'body')]);
+    if (title.trim() === '') {
+      if (summary.trim() || body.trim()) errors[translationField(locale, 'title')] = [t.translationNeedsTitle];
+      continue;
+    }
+    translations[locale] = { title, ...(summary.trim() ? { summary } : {}), ...(body.trim() ? { body } : {}) };
+  }
+  return translations;
 }
 
 /**
@@ -61,7 +119,7 @@ function localToIso(value: string, timeZone: string): { iso: string } | { error:
  * Blank optional fields are left out on create and cleared (null) on edit;
  * the goal must be a whole number; dates are read in the chosen time zone.
  */
-function campaignInputOf(form: Values, mode: Mode): { input: Record<string, unknown>; errors: FieldErrors } {
+function campaignInputOf(form: Values, mode: Mode, t: CampaignTexts, common: CommonTexts): { input: Record<string, unknown>; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const timeZone = form.timeZone || 'UTC';
   const blank = mode === 'create' ? undefined : null;
@@ -76,17 +134,18 @@ function campaignInputOf(form: Values, mode: Mode): { input: Record<string, unkn
   const goal = (form.goal ?? '').trim();
   if (goal === '') input.goal = blank;
   else if (/^\d{1,10}$/.test(goal)) input.goal = Number(goal);
-  else errors.goal = ['must be a whole number'];
+  else errors.goal = [common.mustBeWholeNumber];
   for (const field of ['opensAt', 'closesAt'] as const) {
     const value = (form[field] ?? '').trim();
     if (value === '') input[field] = blank;
     else {
-      const result = localToIso(value, timeZone);
+      const result = localToIso(value, timeZone, common);
       if ('iso' in result) input[field] = result.iso;
       else errors[field] = [result.error];
     }
   }
   input.letterTemplate = form.letterTemplate ? form.letterTemplate : blank;
+  input.translations = translationsInputOf(form, String(input.locale), t, errors);
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return { input, errors };
 }
@@ -105,67 +164,99 @@ function valuesOf(campaign: CampaignView): Values {
     opensAt: toLocalInput(campaign.opensAt, campaign.timeZone),
     closesAt: toLocalInput(campaign.closesAt, campaign.timeZone),
     letterTemplate: campaign.letterTemplate ?? '',
+    ...Object.fromEntries(
+      Object.entries(campaign.translations).flatMap(([locale, text]) => [
+        [translationField(locale, 'title'), text.title],
+        [translationField(locale, 'summary'), text.summary ?? ''],
+        [translationField(locale, 'body'), text.body ?? ''],
+      ]),
+    ),
   };
+}
+
+/** One fieldset per language other than the main one: title, summary and text of the campaign page in it. */
+function TranslationFields(props: { main: string | undefined; values: Values; errors: FieldErrors }) {
+  const t = useTexts(campaignTexts);
+  const language = useDashboardLanguage();
+  const common = { values: props.values, errors: props.errors };
+  return (
+    <section class="translations" aria-labelledby="translations-h">
+      <h2 id="translations-h">{t.translations}</h2>
+      <p class="hint">{t.translationsHint}</p>
+      {translationLocales(props.main).map((locale) => {
+        const name = { language: languageName(locale, language) };
+        return (
+          <fieldset class="field translation" id={`translation-${locale}`}>
+            <legend>{interpolate(t.translationLegend, name)}</legend>
+            <TextField name={translationField(locale, 'title')} label={interpolate(t.translationTitle, name)} {...common} />
+            <TextField name={translationField(locale, 'summary')} label={interpolate(t.translationSummary, name)} multiline {...common} />
+            <TextField name={translationField(locale, 'body')} label={interpolate(t.translationBody, name)} multiline {...common} />
+          </fieldset>
+        );
+      })}
+    </section>
+  );
 }
 
 async function templateOptions(c: AdminContext) {
   const { items } = await listLetterTemplates(c.get('services').letters);
-  return [{ value: '', label: 'Default (embassy-petition)' }, ...items.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))];
+  return [{ value: '', label: textsFor(c, campaignTexts).defaultTemplate }, ...items.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))];
 }
 
 async function campaignForm(c: AdminContext, mode: Mode, values: Values, errors: FieldErrors, status: 200 | 409 | 422 = 200, message?: string) {
   const session = c.var.session;
   const action = mode === 'create' ? '/admin/campaigns' : `/admin/campaigns/${encodeURIComponent(values.slug ?? '')}`;
-  const title = mode === 'create' ? 'New campaign' : 'Edit campaign';
+  const t = textsFor(c, campaignTexts);
+  const back = textsFor(c, commonTexts).back;
+  const title = mode === 'create' ? t.newCampaign : t.editCampaign;
   const common = { values, errors };
   return renderPage(
     c,
     { title, section: 'campaigns', status },
     <>
       <p>
-        <a href={mode === 'create' ? '/admin/campaigns' : `/admin/campaigns/${encodeURIComponent(values.slug ?? '')}`}>← Back</a>
+        <a href={mode === 'create' ? '/admin/campaigns' : `/admin/campaigns/${encodeURIComponent(values.slug ?? '')}`}>{back}</a>
       </p>
       <h1>{title}</h1>
-      <ErrorSummary errors={errors} message={message} labels={campaignLabels} />
+      <ErrorSummary errors={errors} message={message} labels={campaignLabels(t, c.var.language)} />
       <form method="post" action={action} class="card" novalidate>
         <CsrfField session={session} />
-        <TextField name="title" label="Title" {...common} required />
-        {mode === 'create' ? (
-          <TextField name="slug" label="Slug" hint="The address of the campaign page (/c/slug): 3–64 characters, a–z, 0–9 and -. It cannot be changed later." {...common} required />
-        ) : null}
+        <TextField name="title" label={t.title} {...common} required />
+        {mode === 'create' ? <TextField name="slug" label={t.slug} hint={t.slugHint} {...common} required /> : null}
         <div class="grid2">
-          <SelectField name="locale" label="Main language" options={localeOptions} {...common} />
-          <SelectField name="timeZone" label="Time zone" hint="Days in the charts and the dates below are in this zone." options={timeZoneOptions(values.timeZone)} {...common} />
+          <SelectField name="locale" label={t.mainLanguage} options={localeOptions} {...common} />
+          <SelectField name="timeZone" label={t.timeZone} hint={t.timeZoneHint} options={timeZoneOptions(values.timeZone)} {...common} />
         </div>
-        <TextField name="summary" label="Summary" multiline {...common} />
-        <TextField name="body" label="Text" hint="Markdown." multiline {...common} />
+        <TextField name="summary" label={t.summary} multiline {...common} />
+        <TextField name="body" label={t.text} hint={t.markdownHint} multiline {...common} />
         <div class="grid2">
-          <TextField name="goal" label="Goal" hint="Signatures wanted (optional)." type="number" {...common} />
-          <SelectField name="letterTemplate" label="Letter template" options={await templateOptions(c)} {...common} />
+          <TextField name="goal" label={t.goal} hint={t.goalHint} type="number" {...common} />
+          <SelectField name="letterTemplate" label={t.letterTemplate} options={await templateOptions(c)} {...common} />
         </div>
         <div class="grid2">
-          <TextField name="opensAt" label="Opens at" hint="Optional; local time in the time zone above." type="datetime-local" {...common} />
-          <TextField name="closesAt" label="Closes at" hint="Optional; local time in the time zone above." type="datetime-local" {...common} />
+          <TextField name="opensAt" label={t.opensAt} hint={t.localTimeHint} type="datetime-local" {...common} />
+          <TextField name="closesAt" label={t.closesAt} hint={t.localTimeHint} type="datetime-local" {...common} />
         </div>
-        <button type="submit">{mode === 'create' ? 'Create campaign' : 'Save changes'}</button>
+        <TranslationFields main={values.locale} {...common} />
+        <button type="submit">{mode === 'create' ? t.createCampaign : t.saveChanges}</button>
       </form>
     </>,
   );
 }
 
 /** What the status buttons offer from each status (the service still decides). */
-const statusActions: Record<string, { status: string; label: string; variant?: 'secondary' | 'danger' }[]> = {
-  draft: [{ status: 'open', label: 'Open for signatures' }],
-  open: [{ status: 'closed', label: 'Close', variant: 'secondary' }],
+const statusActions: Record<string, { status: string; label: keyof CampaignTexts; variant?: 'secondary' | 'danger' }[]> = {
+  draft: [{ status: 'open', label: 'openForSignatures' }],
+  open: [{ status: 'closed', label: 'close', variant: 'secondary' }],
   closed: [
-    { status: 'open', label: 'Reopen' },
-    { status: 'archived', label: 'Archive', variant: 'danger' },
+    { status: 'open', label: 'reopen' },
+    { status: 'archived', label: 'archive', variant: 'danger' },
   ],
   archived: [],
 };
 
 async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<Map<string, TargetView>> {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const page = await listTargets(ctx, { limit: 500 });
   const byId = new Map(page.items.map((t) => [t.id, t]));
   for (const id of linkedIds) if (!byId.has(id)) byId.set(id, await getTarget(ctx, id));
@@ -173,7 +264,7 @@ async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<M
 }
 
 async function campaignDetail(c: AdminContext, slug: string, problem?: { status: 400 | 403 | 404 | 409 | 410 | 422 | 429; message: string }) {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const session = c.var.session;
   const campaign = await getCampaign(ctx, slug);
   const directory = await directoryTargets(c, campaign.targetIds);
@@ -181,12 +272,18 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const unlinked = [...directory.values()].filter((t) => !campaign.targetIds.includes(t.id));
   const stats = can(c, 'signatures:read') ? await campaignStats(ctx, slug) : null;
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
+  const texts = textsFor(c, campaignTexts);
+  const kinds = textsFor(c, targetKindTexts);
+  const signatureStatuses = textsFor(c, signatureStatusTexts);
+  const language = c.var.language;
+  const translated = Object.keys(campaign.translations).filter((locale) => locale !== campaign.locale);
+  const { listSeparator } = textsFor(c, commonTexts);
   return renderPage(
     c,
     { title: campaign.title, section: 'campaigns', status: problem?.status ?? 200 },
     <>
       <p>
-        <a href="/admin/campaigns">← Campaigns</a>
+        <a href="/admin/campaigns">{texts.backToCampaigns}</a>
       </p>
       <h1 lang={campaign.locale}>{campaign.title}</h1>
       <Notice done={c.req.query('done')} />
@@ -197,81 +294,91 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
       ) : null}
       <div class="card">
         <dl class="facts">
-          <dt>Status</dt>
+          <dt>{texts.status}</dt>
           <dd>
             <StatusBadge status={campaign.status} />
           </dd>
-          <dt>Slug</dt>
+          <dt>{texts.slug}</dt>
           <dd>{campaign.slug}</dd>
-          <dt>Confirmed signatures</dt>
+          <dt>{texts.confirmedSignatures}</dt>
           <dd>
-            {campaign.signatureCount.toLocaleString('en')}
-            {campaign.goal ? ` of ${campaign.goal.toLocaleString('en')}` : ''}
+            {campaign.goal
+              ? interpolate(texts.countOfGoal, { count: formatNumber(language, campaign.signatureCount), goal: formatNumber(language, campaign.goal) })
+              : formatNumber(language, campaign.signatureCount)}
           </dd>
-          <dt>Language, time zone</dt>
+          <dt>{texts.languageAndTimeZone}</dt>
           <dd>
-            {campaign.locale}, {campaign.timeZone}
+            {languageName(campaign.locale, language)}
+            {listSeparator}
+            {campaign.timeZone}
           </dd>
-          <dt>Opens</dt>
-          <dd>{campaign.opensAt ? formatTime(campaign.opensAt, campaign.timeZone) : 'when opened'}</dd>
-          <dt>Closes</dt>
-          <dd>{campaign.closesAt ? formatTime(campaign.closesAt, campaign.timeZone) : 'when closed'}</dd>
-          <dt>Letter template</dt>
-          <dd>{campaign.letterTemplate ?? 'embassy-petition (default)'}</dd>
+          <dt>{texts.translations}</dt>
+          <dd>{translated.length ? translated.map((locale) => languageName(locale, language)).join(listSeparator) : '—'}</dd>
+          <dt>{texts.opens}</dt>
+          <dd>{campaign.opensAt ? formatTime(language, campaign.opensAt, campaign.timeZone) : texts.whenOpened}</dd>
+          <dt>{texts.closes}</dt>
+          <dd>{campaign.closesAt ? formatTime(language, campaign.closesAt, campaign.timeZone) : texts.whenClosed}</dd>
+          <dt>{texts.letterTemplate}</dt>
+          <dd>{campaign.letterTemplate ?? texts.defaultTemplateShort}</dd>
         </dl>
         <div class="actions">
           {statusActions[campaign.status]!.map((a) => (
-            <PostButton session={session} action={`${base}/status`} label={a.label} variant={a.variant} fields={{ status: a.status }} />
+            <PostButton session={session} action={`${base}/status`} label={texts[a.label]} variant={a.variant} fields={{ status: a.status }} />
           ))}
           <a class="button secondary" href={`${base}/edit`}>
-            Edit
+            {texts.edit}
           </a>
           <a class="button secondary" href={`${base}/letters`}>
-            Letters
+            {texts.letters}
           </a>
           <a class="button secondary" href={`/admin/mailings/new?campaign=${encodeURIComponent(slug)}`}>
-            Schedule a mailing
+            {texts.scheduleMailing}
           </a>
           <a class="button secondary" href={`/admin/mailings?campaign=${encodeURIComponent(slug)}`}>
-            Mailings
+            {texts.mailings}
           </a>
         </div>
       </div>
+      <InvitePreviousCard ctx={ctx} slug={campaign.slug} session={session} canSchedule={can(c, 'deliveries')} />
 
-      <h2>Signatures</h2>
+      <h2>{texts.signatures}</h2>
       {stats ? (
         <div class="card">
           <SignaturesOverTimeChart id="chart-days" byDay={stats.byDay} timeZone={stats.timeZone} />
           <div class="grid2">
-            <HorizontalBarChart id="chart-countries" caption="By country" labelHeading="Country" rows={stats.byCountry.map((r) => ({ label: r.country, count: r.count }))} />
+            <HorizontalBarChart id="chart-countries" caption={texts.byCountry} labelHeading={texts.country} rows={stats.byCountry.map((r) => ({ label: r.country, count: r.count }))} />
             <HorizontalBarChart
               id="chart-regions"
-              caption="By region"
-              labelHeading="Region"
-              rows={stats.byRegion.map((r) => ({ label: regionLabel(r.country, r.region), count: r.count }))}
+              caption={texts.byRegion}
+              labelHeading={texts.region}
+              rows={stats.byRegion.map((r) => ({ label: regionLabel(r.country, r.region, language), count: r.count }))}
             />
           </div>
           <p class="muted">
-            By status: {Object.entries(stats.byStatus).map(([status, count]) => `${status} ${count}`).join(' · ')}
+            {interpolate(texts.byStatus, {
+              counts: Object.entries(stats.byStatus)
+                .map(([status, count]) => `${signatureStatuses[status as keyof typeof signatureStatuses] ?? status} ${formatNumber(language, count)}`)
+                .join(' · '),
+            })}
           </p>
         </div>
       ) : (
-        <p class="muted">The charts need a token with the “signatures:read” scope.</p>
+        <p class="muted">{texts.chartsNeedScope}</p>
       )}
 
-      <h2>Targets</h2>
+      <h2>{texts.targets}</h2>
       <div class="card">
-        {linked.length === 0 ? <p class="muted">No targets yet: letters need at least one.</p> : null}
+        {linked.length === 0 ? <p class="muted">{texts.noTargets}</p> : null}
         {linked.length > 0 ? (
           <table id="campaign-targets">
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Email</th>
-                <th scope="col">Address</th>
+                <th scope="col">{texts.name}</th>
+                <th scope="col">{texts.kind}</th>
+                <th scope="col">{texts.email}</th>
+                <th scope="col">{texts.address}</th>
                 <th scope="col">
-                  <span class="skip">Actions</span>
+                  <span class="skip">{textsFor(c, commonTexts).actions}</span>
                 </th>
               </tr>
             </thead>
@@ -282,14 +389,14 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                     {t.name}
                     {t.organisation ? <div class="muted">{t.organisation}</div> : null}
                   </td>
-                  <td>{t.kind}</td>
+                  <td>{kinds[t.kind]}</td>
                   <td>{t.email ?? '—'}</td>
                   <td>{[...t.postalAddress.lines, t.postalAddress.postalCode, t.postalAddress.city, t.postalAddress.region, t.postalAddress.country].filter(Boolean).join(', ')}</td>
                   <td class="actions">
                     <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
-                      Edit
+                      {texts.edit}
                     </a>
-                    <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label="Remove" variant="secondary" />
+                    <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label={texts.remove} variant="secondary" />
                   </td>
                 </tr>
               ))}
@@ -299,40 +406,41 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
         {unlinked.length > 0 ? (
           <form method="post" action={`${base}/targets`} class="actions">
             <CsrfField session={session} />
-            <label for="f-targetId">Attach a target from the directory</label>
+            <label for="f-targetId">{texts.attachFromDirectory}</label>
             <select id="f-targetId" name="targetId">
               {unlinked.map((t) => (
                 <option value={t.id}>{t.organisation ? `${t.name} — ${t.organisation}` : t.name}</option>
               ))}
             </select>
-            <button type="submit">Attach</button>
+            <button type="submit">{texts.attach}</button>
           </form>
         ) : (
-          <p class="muted">Every target in the directory is attached.</p>
+          <p class="muted">{texts.everyTargetAttached}</p>
         )}
         <p>
-          <a href={`/admin/targets/new?campaign=${encodeURIComponent(slug)}`}>Create a new target</a>
+          <a href={`/admin/targets/new?campaign=${encodeURIComponent(slug)}`}>{texts.createNewTarget}</a>
         </p>
       </div>
+      <RepliesCard ctx={ctx} slug={campaign.slug} />
     </>,
   );
 }
 
-const targetLabels: Record<string, string> = {
-  name: 'Name',
-  title: 'Title',
-  organisation: 'Organisation',
-  kind: 'Kind',
-  email: 'Email',
-  addressLines: 'Address lines',
-  postalCode: 'Postal code',
-  city: 'City',
-  region: 'Region',
-  country: 'Country',
-  language: 'Letter language',
-  salutation: 'Salutation',
-  timeZone: 'Time zone',
-};
+const targetLabels = (t: CampaignTexts): Record<string, string> => ({
+  name: t.name,
+  title: t.title,
+  organisation: t.organisation,
+  kind: t.kind,
+  email: t.email,
+  addressLines: t.addressLines,
+  postalCode: t.postalCode,
+  city: t.city,
+  region: t.region,
+  country: t.country,
+  language: t.letterLanguage,
+  salutation: t.salutation,
+  timeZone: t.timeZone,
+});
 
 /** The target form's fields as the API's input (address lines one per line). */
 function targetInputOf(form: Values) {
@@ -389,47 +497,49 @@ function targetErrors(errors: FieldErrors): FieldErrors {
 function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 422 = 200, message?: string, editing?: string) {
   const common = { values, errors };
   const back = values.campaign ? `/admin/campaigns/${encodeURIComponent(values.campaign)}` : '/admin/campaigns';
-  const heading = editing ? 'Edit target' : 'New target';
+  const t = textsFor(c, campaignTexts);
+  const kinds = textsFor(c, targetKindTexts);
+  const heading = editing ? t.editTarget : t.newTarget;
   return renderPage(
     c,
     { title: heading, section: 'campaigns', status },
     <>
       <p>
-        <a href={back}>← Back</a>
+        <a href={back}>{textsFor(c, commonTexts).back}</a>
       </p>
       <h1>{heading}</h1>
-      <ErrorSummary errors={errors} message={message} labels={targetLabels} />
+      <ErrorSummary errors={errors} message={message} labels={targetLabels(t)} />
       <form method="post" action={editing ? `/admin/targets/${encodeURIComponent(editing)}` : '/admin/targets'} class="card" novalidate>
         <CsrfField session={c.var.session} />
         <input type="hidden" name="campaign" value={values.campaign ?? ''} />
-        <TextField name="name" label="Name" {...common} required />
+        <TextField name="name" label={t.name} {...common} required />
         <div class="grid2">
-          <TextField name="title" label="Title" {...common} />
-          <TextField name="organisation" label="Organisation" {...common} />
+          <TextField name="title" label={t.title} {...common} />
+          <TextField name="organisation" label={t.organisation} {...common} />
         </div>
         <div class="grid2">
-          <SelectField name="kind" label="Kind" options={targetKinds.map((k) => ({ value: k, label: k }))} {...common} />
-          <SelectField name="language" label="Letter language" options={localeOptions} {...common} />
+          <SelectField name="kind" label={t.kind} options={targetKinds.map((k) => ({ value: k, label: kinds[k] }))} {...common} />
+          <SelectField name="language" label={t.letterLanguage} options={localeOptions} {...common} />
         </div>
-        <TextField name="email" label="Email" type="email" {...common} />
-        <TextField name="addressLines" label="Address lines" hint="One line per line, 1 to 6." multiline {...common} />
+        <TextField name="email" label={t.email} type="email" {...common} />
+        <TextField name="addressLines" label={t.addressLines} hint={t.addressLinesHint} multiline {...common} />
         <div class="grid2">
-          <TextField name="postalCode" label="Postal code" {...common} />
-          <TextField name="city" label="City" {...common} />
-          <TextField name="region" label="Region" {...common} />
-          <TextField name="country" label="Country" hint="ISO code, e.g. JP." {...common} required />
+          <TextField name="postalCode" label={t.postalCode} {...common} />
+          <TextField name="city" label={t.city} {...common} />
+          <TextField name="region" label={t.region} {...common} />
+          <TextField name="country" label={t.country} hint={t.countryHint} {...common} required />
         </div>
         <div class="grid2">
-          <TextField name="salutation" label="Salutation" {...common} />
+          <TextField name="salutation" label={t.salutation} {...common} />
           <SelectField
             name="timeZone"
-            label="Time zone"
-            hint="Office hours of letters by email follow this zone."
-            options={[{ value: '', label: "None (the mailing's zone)" }, ...timeZoneOptions(values.timeZone || undefined)]}
+            label={t.timeZone}
+            hint={t.targetTimeZoneHint}
+            options={[{ value: '', label: t.noTimeZone }, ...timeZoneOptions(values.timeZone || undefined)]}
             {...common}
           />
         </div>
-        <button type="submit">{editing ? 'Save target' : values.campaign ? 'Create and attach' : 'Create target'}</button>
+        <button type="submit">{editing ? t.saveTarget : values.campaign ? t.createAndAttach : t.createTarget}</button>
       </form>
     </>,
   );
@@ -443,41 +553,44 @@ export function campaignPages() {
   routes.use('/targets/*', requireAdminScope('campaigns', missingScopePage));
 
   routes.get('/campaigns', async (c) => {
-    const { ctx } = c.get('services');
+    const ctx = serviceContextOf(c);
     const status = v.safeParse(v.picklist(campaignStatuses), c.req.query('status'));
     const cursor = c.req.query('cursor');
     const page = await listCampaigns(ctx, { limit: 50, cursor, status: status.success ? status.output : undefined });
+    const t = textsFor(c, campaignTexts);
+    const statusNames = textsFor(c, statusTexts);
+    const language = c.var.language;
     return renderPage(
       c,
-      { title: 'Campaigns', section: 'campaigns' },
+      { title: t.campaigns, section: 'campaigns' },
       <>
-        <h1>Campaigns</h1>
+        <h1>{t.campaigns}</h1>
         <Notice done={c.req.query('done')} />
         <div class="actions">
           <a class="button" href="/admin/campaigns/new">
-            New campaign
+            {t.newCampaign}
           </a>
-          <span class="muted">Show:</span>
-          <a href="/admin/campaigns">all</a>
+          <span class="muted">{t.show}</span>
+          <a href="/admin/campaigns">{t.all}</a>
           {campaignStatuses.map((s) => (
-            <a href={`/admin/campaigns?status=${s}`}>{s}</a>
+            <a href={`/admin/campaigns?status=${s}`}>{statusNames[s]}</a>
           ))}
         </div>
         {page.items.length === 0 ? (
-          <p class="muted">No campaigns yet.</p>
+          <p class="muted">{t.noCampaigns}</p>
         ) : (
           <table>
             <thead>
               <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Status</th>
+                <th scope="col">{t.title}</th>
+                <th scope="col">{t.status}</th>
                 <th scope="col" class="num">
-                  Signatures
+                  {t.signatures}
                 </th>
                 <th scope="col" class="num">
-                  Goal
+                  {t.goal}
                 </th>
-                <th scope="col">Created</th>
+                <th scope="col">{t.created}</th>
               </tr>
             </thead>
             <tbody>
@@ -492,9 +605,9 @@ export function campaignPages() {
                   <td>
                     <StatusBadge status={campaign.status} />
                   </td>
-                  <td class="num">{campaign.signatureCount.toLocaleString('en')}</td>
-                  <td class="num">{campaign.goal?.toLocaleString('en') ?? '—'}</td>
-                  <td>{formatTime(campaign.createdAt, campaign.timeZone)}</td>
+                  <td class="num">{formatNumber(language, campaign.signatureCount)}</td>
+                  <td class="num">{campaign.goal ? formatNumber(language, campaign.goal) : '—'}</td>
+                  <td>{formatTime(language, campaign.createdAt, campaign.timeZone)}</td>
                 </tr>
               ))}
             </tbody>
@@ -502,7 +615,7 @@ export function campaignPages() {
         )}
         {page.nextCursor ? (
           <p>
-            <a href={`/admin/campaigns?cursor=${encodeURIComponent(page.nextCursor)}${status.success ? `&status=${status.output}` : ''}`}>Older campaigns →</a>
+            <a href={`/admin/campaigns?cursor=${encodeURIComponent(page.nextCursor)}${status.success ? `&status=${status.output}` : ''}`}>{t.olderCampaigns}</a>
           </p>
         ) : null}
       </>,
@@ -514,24 +627,24 @@ export function campaignPages() {
   routes.post('/campaigns', async (c) => {
     const form = c.var.form;
     const values = keptValues(form);
-    const { input, errors } = campaignInputOf(form, 'create');
+    const { input, errors } = campaignInputOf(form, 'create', textsFor(c, campaignTexts), textsFor(c, commonTexts));
     const parsed = v.safeParse(CreateCampaignInput, input);
-    const allErrors = { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors };
+    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'create', values, allErrors, 422);
     try {
-      const created = await createCampaign(c.get('services').ctx, parsed.output);
+      const created = await createCampaign(serviceContextOf(c), parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(created.slug)}?done=created`, 303);
     } catch (error) {
       const problem = formErrorOf(error);
       if (!problem) throw error;
-      return campaignForm(c, 'create', values, problem.errors, 422, problem.message);
+      return campaignForm(c, 'create', values, translationErrors(problem.errors), 422, problem.message);
     }
   });
 
   routes.get('/campaigns/:slug', (c) => campaignDetail(c, c.req.param('slug')));
 
   routes.get('/campaigns/:slug/edit', async (c) => {
-    const campaign = await getCampaign(c.get('services').ctx, c.req.param('slug'));
+    const campaign = await getCampaign(serviceContextOf(c), c.req.param('slug'));
     return campaignForm(c, 'edit', valuesOf(campaign), {});
   });
 
@@ -539,27 +652,29 @@ export function campaignPages() {
     const slug = c.req.param('slug');
     const form = c.var.form;
     const values = { ...keptValues(form), slug };
-    const { input, errors } = campaignInputOf(form, 'edit');
+    const { input, errors } = campaignInputOf(form, 'edit', textsFor(c, campaignTexts), textsFor(c, commonTexts));
     const parsed = v.safeParse(UpdateCampaignInput, input);
-    const allErrors = { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors };
+    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'edit', values, allErrors, 422);
     try {
-      await updateCampaign(c.get('services').ctx, slug, parsed.output);
+      await updateCampaign(serviceContextOf(c), slug, parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}?done=saved`, 303);
     } catch (error) {
       const problem = formErrorOf(error);
       if (!problem || problem.status === 404) throw error;
-      return campaignForm(c, 'edit', values, problem.errors, 422, problem.message);
+      return campaignForm(c, 'edit', values, translationErrors(problem.errors), 422, problem.message);
     }
   });
 
   const changeCampaign = async (c: AdminContext, slug: string, input: Record<string, unknown>, done: string) => {
     const parsed = v.safeParse(UpdateCampaignInput, input);
     if (!parsed.success) {
-      return campaignDetail(c, slug, { status: 422, message: parsed.issues.map((i) => `${campaignLabels[v.getDotPath(i)?.split('.')[0] ?? ''] ?? 'Value'}: ${i.message}`).join('; ') });
+      const t = textsFor(c, campaignTexts);
+      const labels = campaignLabels(t, c.var.language);
+      return campaignDetail(c, slug, { status: 422, message: parsed.issues.map((i) => `${labels[v.getDotPath(i)?.split('.')[0] ?? ''] ?? t.value}: ${i.message}`).join('; ') });
     }
     try {
-      await updateCampaign(c.get('services').ctx, slug, parsed.output);
+      await updateCampaign(serviceContextOf(c), slug, parsed.output);
     } catch (error) {
       const problem = formErrorOf(error);
       if (!problem || problem.status === 404) throw error;
@@ -577,25 +692,25 @@ export function campaignPages() {
 
   routes.post('/campaigns/:slug/targets', async (c) => {
     const slug = c.req.param('slug');
-    const campaign = await getCampaign(c.get('services').ctx, slug);
+    const campaign = await getCampaign(serviceContextOf(c), slug);
     return changeCampaign(c, slug, { targetIds: [...campaign.targetIds, (c.var.form.targetId ?? '').toLowerCase()] }, 'attached');
   });
 
   routes.post('/campaigns/:slug/targets/:targetId/detach', async (c) => {
     const slug = c.req.param('slug');
-    const campaign = await getCampaign(c.get('services').ctx, slug);
+    const campaign = await getCampaign(serviceContextOf(c), slug);
     const targetId = c.req.param('targetId');
     return changeCampaign(c, slug, { targetIds: campaign.targetIds.filter((id) => id !== targetId) }, 'detached');
   });
 
   routes.get('/targets/new', async (c) => {
     const slug = c.req.query('campaign');
-    if (slug) await getCampaign(c.get('services').ctx, slug);
+    if (slug) await getCampaign(serviceContextOf(c), slug);
     return targetForm(c, { campaign: slug ?? '', kind: 'embassy', language: 'ja', country: 'JP' }, {});
   });
 
   routes.post('/targets', async (c) => {
-    const { ctx } = c.get('services');
+    const ctx = serviceContextOf(c);
     const form = c.var.form;
     const values = keptValues(form);
     const parsed = v.safeParse(CreateTargetInput, targetInputOf(form));
@@ -609,12 +724,12 @@ export function campaignPages() {
   });
 
   routes.get('/targets/:id/edit', async (c) => {
-    const target = await getTarget(c.get('services').ctx, c.req.param('id'));
+    const target = await getTarget(serviceContextOf(c), c.req.param('id'));
     return targetForm(c, { ...targetValues(target), campaign: c.req.query('campaign') ?? '' }, {}, 200, undefined, target.id);
   });
 
   routes.post('/targets/:id', async (c) => {
-    const { ctx } = c.get('services');
+    const ctx = serviceContextOf(c);
     const id = c.req.param('id');
     const form = c.var.form;
     const values = keptValues(form);

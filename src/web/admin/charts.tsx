@@ -5,6 +5,10 @@
  * page's CJK-capable font stack from the stylesheet.
  */
 
+import { interpolate } from '../i18n/index.js';
+import { chartTexts } from './i18n/charts.js';
+import { type DashboardLanguage, formatDate, formatNumber, intlLocale, useDashboardLanguage, useTexts } from './i18n/texts.js';
+
 export type DayCount = { date: string; confirmed: number; cumulative: number };
 export type LabelledCount = { label: string; count: number };
 
@@ -44,10 +48,18 @@ export function fillDays(byDay: DayCount[]): DayCount[] {
   return days.slice(-MAX_DAYS);
 }
 
-const fmt = (n: number) => n.toLocaleString('en');
+/** A day on the time axis, short: 2 Sept / 9月2日 (the day is already the campaign's, so read in UTC). */
+const axisDay = (language: DashboardLanguage, date: string) =>
+  new Intl.DateTimeFormat(intlLocale[language], { timeZone: 'UTC', month: 'short', day: 'numeric' }).format(new Date(`${date}T00:00:00Z`));
+
+/** A whole day (`YYYY-MM-DD`, already the campaign's) in the viewer's language. */
+const fullDay = (language: DashboardLanguage, date: string) => formatDate(language, `${date}T00:00:00Z`);
 
 /** Confirmed signatures per day (bars, left axis) and the running total (line, right axis). */
 export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; timeZone: string }) {
+  const t = useTexts(chartTexts);
+  const language = useDashboardLanguage();
+  const fmt = (n: number) => formatNumber(language, n);
   const days = fillDays(props.byDay);
   const width = 760;
   const height = 300;
@@ -68,14 +80,20 @@ export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; 
   const path = days.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yLine(d.cumulative).toFixed(1)}`).join(' ');
   return (
     <figure class="chart">
-      <figcaption>Confirmed signatures over time</figcaption>
+      <figcaption>{t.overTimeCaption}</figcaption>
       {days.length === 0 ? (
-        <p class="muted">No confirmed signatures yet.</p>
+        <p class="muted">{t.noneYet}</p>
       ) : (
         <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
-          <title id={titleId}>Confirmed signatures per day and in total</title>
+          <title id={titleId}>{t.overTimeTitle}</title>
           <desc id={descId}>
-            {`Bars: signatures confirmed each day (left axis), ${days.length} days from ${days[0]!.date} to ${days[days.length - 1]!.date} in ${props.timeZone}. Line: running total (right axis), ${fmt(total)} in all.`}
+            {interpolate(t.overTimeDescription, {
+              days: fmt(days.length),
+              first: fullDay(language, days[0]!.date),
+              last: fullDay(language, days[days.length - 1]!.date),
+              timeZone: props.timeZone,
+              total: fmt(total),
+            })}
           </desc>
           {ticks(barMax).map((t) => (
             <g>
@@ -92,7 +110,7 @@ export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; 
           ))}
           {days.map((d, i) => (
             <rect class="bar day" data-date={d.date} data-count={d.confirmed} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.confirmed).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.confirmed)).toFixed(1)}>
-              <title>{`${d.date}: ${fmt(d.confirmed)} (total ${fmt(d.cumulative)})`}</title>
+              <title>{interpolate(t.dayTooltip, { date: fullDay(language, d.date), count: fmt(d.confirmed), total: fmt(d.cumulative) })}</title>
             </rect>
           ))}
           <path class="cumulative" d={path} />
@@ -103,47 +121,47 @@ export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; 
           {days.map((d, i) =>
             i % labelEvery === 0 || i === days.length - 1 ? (
               <text x={x(i)} y={margin.top + plotH + 16} text-anchor="middle">
-                {d.date.slice(5)}
+                {axisDay(language, d.date)}
               </text>
             ) : null,
           )}
           <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
-            {`Day (${props.timeZone})`}
+            {interpolate(t.dayAxis, { timeZone: props.timeZone })}
           </text>
           <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
-            Per day
+            {t.perDayAxis}
           </text>
           <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
-            Total
+            {t.totalAxis}
           </text>
           <rect class="legend-swatch" x={margin.left} y={8} width={12} height={10} />
           <text x={margin.left + 18} y={17}>
-            per day
+            {t.perDayLegend}
           </text>
           <line class="legend-line" x1={margin.left + 90} x2={margin.left + 110} y1={13} y2={13} />
           <text x={margin.left + 116} y={17}>
-            total
+            {t.totalLegend}
           </text>
         </svg>
       )}
       <details class="data">
-        <summary>Data table</summary>
+        <summary>{t.dataTable}</summary>
         <table>
           <thead>
             <tr>
-              <th scope="col">Day ({props.timeZone})</th>
+              <th scope="col">{interpolate(t.dayAxis, { timeZone: props.timeZone })}</th>
               <th scope="col" class="num">
-                Confirmed
+                {t.confirmed}
               </th>
               <th scope="col" class="num">
-                Total
+                {t.total}
               </th>
             </tr>
           </thead>
           <tbody>
             {props.byDay.map((d) => (
               <tr>
-                <td>{d.date}</td>
+                <td>{fullDay(language, d.date)}</td>
                 <td class="num">{fmt(d.confirmed)}</td>
                 <td class="num">{fmt(d.cumulative)}</td>
               </tr>
@@ -163,6 +181,9 @@ function shorten(label: string, max: number): string {
 
 /** Horizontal bars, largest first (the first `limit`; the table has every row). */
 export function HorizontalBarChart(props: { id: string; caption: string; labelHeading: string; rows: LabelledCount[]; limit?: number }) {
+  const t = useTexts(chartTexts);
+  const language = useDashboardLanguage();
+  const fmt = (n: number) => formatNumber(language, n);
   const shown = props.rows.slice(0, props.limit ?? 12);
   // Drawn for a half-width column, so the labels stay as large as the page text.
   const width = 440;
@@ -179,13 +200,17 @@ export function HorizontalBarChart(props: { id: string; caption: string; labelHe
     <figure class="chart">
       <figcaption>{props.caption}</figcaption>
       {shown.length === 0 ? (
-        <p class="muted">No confirmed signatures yet.</p>
+        <p class="muted">{t.noneYet}</p>
       ) : (
         <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
           <title id={titleId}>{props.caption}</title>
           <desc id={descId}>
-            {`${props.rows.length} ${props.labelHeading.toLowerCase()} values, ${fmt(total)} confirmed signatures. ` +
-              shown.map((r) => `${r.label}: ${fmt(r.count)}`).join(', ')}
+            {interpolate(t.barsDescription, {
+              count: fmt(props.rows.length),
+              what: props.labelHeading.toLowerCase(),
+              total: fmt(total),
+              rows: shown.map((r) => `${r.label}: ${fmt(r.count)}`).join(', '),
+            })}
           </desc>
           {ticks(max).map((t) => (
             <g>
@@ -210,18 +235,18 @@ export function HorizontalBarChart(props: { id: string; caption: string; labelHe
           ))}
           <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + shown.length * rowH} />
           <text class="axis-label" x={margin.left + plotW / 2} y={height - 4} text-anchor="middle">
-            Confirmed signatures
+            {t.confirmedSignatures}
           </text>
         </svg>
       )}
       <details class="data">
-        <summary>Data table</summary>
+        <summary>{t.dataTable}</summary>
         <table>
           <thead>
             <tr>
               <th scope="col">{props.labelHeading}</th>
               <th scope="col" class="num">
-                Confirmed
+                {t.confirmed}
               </th>
             </tr>
           </thead>

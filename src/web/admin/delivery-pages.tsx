@@ -17,19 +17,25 @@ import { type AdminEnv, requireAdminScope, safeNext } from './admin-env.js';
 import { CsrfField, StatusBadge } from './admin-layout.js';
 import type { AdminSession } from '../../services/admin-sessions.js';
 import { formErrorOf, messagePage, missingScopePage, Notice, renderPage } from './admin-page.js';
+import { interpolate } from '../i18n/index.js';
+import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
+import { deliveryTexts } from './i18n/deliveries.js';
+import { formatDateTime, formatNumber, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
 
-const nextPrintSteps: Record<string, { status: string; label: string }[]> = {
-  queued: [{ status: 'printed', label: 'Mark printed' }],
-  printed: [{ status: 'posted', label: 'Mark posted' }],
+const nextPrintSteps: Record<string, { status: string; label: keyof TextsOf<typeof deliveryTexts> }[]> = {
+  queued: [{ status: 'printed', label: 'markPrinted' }],
+  printed: [{ status: 'posted', label: 'markPosted' }],
   posted: [
-    { status: 'delivered', label: 'Mark delivered' },
-    { status: 'returned', label: 'Mark returned' },
+    { status: 'delivered', label: 'markDelivered' },
+    { status: 'returned', label: 'markReturned' },
   ],
 };
 
 /** The buttons that move a print delivery on; `posted` asks for a tracking number. */
 function PrintSteps(props: { session: AdminSession; delivery: DeliveryView; back: string }) {
   const steps = props.delivery.channel === 'print' ? (nextPrintSteps[props.delivery.status] ?? []) : [];
+  const t = useTexts(deliveryTexts);
   return (
     <>
       {steps.map((step) => (
@@ -39,12 +45,12 @@ function PrintSteps(props: { session: AdminSession; delivery: DeliveryView; back
           <input type="hidden" name="back" value={props.back} />
           {step.status === 'posted' ? (
             <>
-              <label for={`tracking-${props.delivery.id}`}>Tracking number</label>
+              <label for={`tracking-${props.delivery.id}`}>{t.trackingNumber}</label>
               <input id={`tracking-${props.delivery.id}`} name="trackingNumber" type="text" />
             </>
           ) : null}
           <button type="submit" class="secondary">
-            {step.label}
+            {t[step.label]}
           </button>
         </form>
       ))}
@@ -61,77 +67,82 @@ export function deliveryPages() {
   routes.use('/print-queue.pdf', requireAdminScope('deliveries', missingScopePage));
 
   routes.get('/deliveries', async (c) => {
-    const { ctx } = c.get('services');
+    const ctx = serviceContextOf(c);
     const parsed = v.safeParse(DeliveryListQuery, c.req.query());
     const query = parsed.success ? parsed.output : { limit: 50 };
     const [page, directory] = await Promise.all([listDeliveries(ctx, query), listTargets(ctx, { limit: 500 })]);
     const names = new Map(directory.items.map((t) => [t.id, t.name]));
     const here = `/admin/deliveries${new URL(c.req.url).search}`;
     const filter = parsed.success ? parsed.output : {};
+    const t = textsFor(c, deliveryTexts);
+    const any = textsFor(c, commonTexts).anyValue;
+    const statuses = textsFor(c, statusTexts);
+    const channels = textsFor(c, channelTexts);
+    const language = c.var.language;
     return renderPage(
       c,
-      { title: 'Deliveries', section: 'deliveries' },
+      { title: t.deliveries, section: 'deliveries' },
       <>
-        <h1>Deliveries</h1>
+        <h1>{t.deliveries}</h1>
         <Notice done={c.req.query('done')} />
-        {!parsed.success ? <p class="error">The filter was not understood, so every delivery is shown.</p> : null}
+        {!parsed.success ? <p class="error">{t.filterNotUnderstood}</p> : null}
         <form method="get" action="/admin/deliveries" class="actions">
-          <label for="f-status">Status</label>
+          <label for="f-status">{t.status}</label>
           <select id="f-status" name="status">
-            <option value="">any</option>
+            <option value="">{any}</option>
             {deliveryStatuses.map((s) => (
               <option value={s} selected={'status' in filter && filter.status === s}>
-                {s}
+                {statuses[s]}
               </option>
             ))}
           </select>
-          <label for="f-channel">Channel</label>
+          <label for="f-channel">{t.channel}</label>
           <select id="f-channel" name="channel">
-            <option value="">any</option>
+            <option value="">{any}</option>
             {deliveryChannels.map((ch) => (
               <option value={ch} selected={'channel' in filter && filter.channel === ch}>
-                {ch}
+                {channels[ch]}
               </option>
             ))}
           </select>
           <button type="submit" class="secondary">
-            Filter
+            {t.filter}
           </button>
-          <a href="/admin/print-queue">Print queue</a>
+          <a href="/admin/print-queue">{t.printQueue}</a>
         </form>
         {page.items.length === 0 ? (
-          <p class="muted">No deliveries.</p>
+          <p class="muted">{t.noDeliveries}</p>
         ) : (
           <table>
             <thead>
               <tr>
-                <th scope="col">Created</th>
-                <th scope="col">Campaign</th>
-                <th scope="col">Target</th>
-                <th scope="col">Channel</th>
-                <th scope="col">Status</th>
+                <th scope="col">{t.created}</th>
+                <th scope="col">{t.campaign}</th>
+                <th scope="col">{t.target}</th>
+                <th scope="col">{t.channel}</th>
+                <th scope="col">{t.status}</th>
                 <th scope="col" class="num">
-                  Attempts
+                  {t.attempts}
                 </th>
-                <th scope="col">Tracking / error</th>
-                <th scope="col">Next step</th>
+                <th scope="col">{t.trackingOrError}</th>
+                <th scope="col">{t.nextStep}</th>
               </tr>
             </thead>
             <tbody>
               {page.items.map((d) => (
                 <tr>
-                  <td>{d.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+                  <td>{formatDateTime(language, d.createdAt)}</td>
                   <td>
                     <a href={`/admin/campaigns/${encodeURIComponent(d.campaign)}`}>{d.campaign}</a>
                   </td>
                   <td>
                     <a href={`/admin/letters/${d.letterId}`}>{names.get(d.targetId) ?? d.targetId}</a>
                   </td>
-                  <td>{d.channel}</td>
+                  <td>{channels[d.channel]}</td>
                   <td>
                     <StatusBadge status={d.status} />
                   </td>
-                  <td class="num">{d.attempts}</td>
+                  <td class="num">{formatNumber(language, d.attempts)}</td>
                   <td>{d.trackingNumber ?? d.lastError ?? '—'}</td>
                   <td>
                     <PrintSteps session={c.var.session} delivery={d} back={here} />
@@ -143,7 +154,7 @@ export function deliveryPages() {
         )}
         {page.nextCursor ? (
           <p>
-            <a href={`/admin/deliveries?cursor=${encodeURIComponent(page.nextCursor)}`}>Older deliveries →</a>
+            <a href={`/admin/deliveries?cursor=${encodeURIComponent(page.nextCursor)}`}>{t.olderDeliveries}</a>
           </p>
         ) : null}
       </>,
@@ -156,44 +167,49 @@ export function deliveryPages() {
     const input: Record<string, unknown> = { status: form.status ?? '' };
     if (form.trackingNumber?.trim()) input.trackingNumber = form.trackingNumber;
     const parsed = v.safeParse(UpdateDeliveryInput, input);
-    if (!parsed.success) return messagePage(c, 422, 'Delivery not changed', parsed.issues.map((i) => i.message).join('; '), { href: back, label: 'Back' });
+    const t = textsFor(c, deliveryTexts);
+    if (!parsed.success) return messagePage(c, 422, t.deliveryNotChanged, parsed.issues.map((i) => i.message).join('; '), { href: back, label: t.back });
     try {
-      await updateDelivery(c.get('services').ctx, c.req.param('id'), parsed.output);
+      await updateDelivery(serviceContextOf(c), c.req.param('id'), parsed.output);
     } catch (error) {
       const problem = formErrorOf(error);
       if (!problem || problem.status === 404) throw error;
-      return messagePage(c, problem.status, 'Delivery not changed', problem.message ?? Object.values(problem.errors).flat().join('; '), { href: back, label: 'Back' });
+      return messagePage(c, problem.status, t.deliveryNotChanged, problem.message ?? Object.values(problem.errors).flat().join('; '), { href: back, label: t.back });
     }
     const separator = back.includes('?') ? '&' : '?';
     return c.redirect(`${back.replace(/[?&]done=[^&]*/, '')}${separator}done=delivery-updated`, 303);
   });
 
   routes.get('/print-queue', async (c) => {
-    const { items } = await listPrintQueue(c.get('services').ctx);
+    const { items } = await listPrintQueue(serviceContextOf(c));
     const pages = items.reduce((sum, i) => sum + i.pages, 0);
+    const t = textsFor(c, deliveryTexts);
+    const language = c.var.language;
+    const summary =
+      items.length === 1 ? (pages === 1 ? t.queueSummary : t.queueSummaryPagesPlural) : pages === 1 ? t.queueSummaryLettersPlural : t.queueSummaryPlural;
     return renderPage(
       c,
-      { title: 'Print queue', section: 'print-queue' },
+      { title: t.printQueue, section: 'print-queue' },
       <>
-        <h1>Print queue</h1>
+        <h1>{t.printQueue}</h1>
         <Notice done={c.req.query('done')} />
         <p>
-          {items.length} letter{items.length === 1 ? '' : 's'}, {pages} page{pages === 1 ? '' : 's'} to print, in envelope order.{' '}
-          {items.length > 0 ? <a href="/admin/print-queue.pdf">Download everything as one PDF</a> : null}
+          {interpolate(summary, { letters: formatNumber(language, items.length), pages: formatNumber(language, pages) })}{' '}
+          {items.length > 0 ? <a href="/admin/print-queue.pdf">{t.downloadAll}</a> : null}
         </p>
-        <p class="muted">After printing, mark each letter printed; then posted (with its tracking number) and delivered or returned on the deliveries page.</p>
+        <p class="muted">{t.queueHelp}</p>
         {items.length > 0 ? (
           <table>
             <thead>
               <tr>
-                <th scope="col">Campaign</th>
-                <th scope="col">Recipient</th>
-                <th scope="col">Address</th>
+                <th scope="col">{t.campaign}</th>
+                <th scope="col">{t.recipient}</th>
+                <th scope="col">{t.address}</th>
                 <th scope="col" class="num">
-                  Pages
+                  {t.pages}
                 </th>
-                <th scope="col">Queued</th>
-                <th scope="col">Next step</th>
+                <th scope="col">{t.queued}</th>
+                <th scope="col">{t.nextStep}</th>
               </tr>
             </thead>
             <tbody>
@@ -209,15 +225,15 @@ export function deliveryPages() {
                       .filter(Boolean)
                       .join(', ')}
                   </td>
-                  <td class="num">{item.pages}</td>
-                  <td>{item.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
+                  <td class="num">{formatNumber(language, item.pages)}</td>
+                  <td>{formatDateTime(language, item.createdAt)}</td>
                   <td>
                     <form method="post" action={`/admin/deliveries/${item.id}`} class="inline">
                       <CsrfField session={c.var.session} />
                       <input type="hidden" name="status" value="printed" />
                       <input type="hidden" name="back" value="/admin/print-queue" />
                       <button type="submit" class="secondary">
-                        Mark printed
+                        {t.markPrinted}
                       </button>
                     </form>
                   </td>
@@ -232,7 +248,7 @@ export function deliveryPages() {
 
   routes.get('/print-queue.pdf', async (c) => {
     const services = c.get('services');
-    const queue = await buildPrintQueuePdf(services.ctx, services.letters);
+    const queue = await buildPrintQueuePdf(serviceContextOf(c), services.letters);
     return c.body(queue.pdf, 200, pdfHeaders(queue.filename, { bytes: queue.pdf.byteLength }));
   });
 

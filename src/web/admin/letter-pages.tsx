@@ -8,76 +8,96 @@ import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLett
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage } from './admin-page.js';
+import { interpolate, languageName } from '../i18n/index.js';
+import { channelTexts, commonTexts } from './i18n/common.js';
+import { letterModeTexts, letterTexts } from './i18n/letters.js';
+import { formatNumber, textsFor } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
+import { previewRouting } from '../../services/routing-preview.js';
+import { routingTexts } from './i18n/routing.js';
+import { routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
 
 type Values = Record<string, string>;
 
-const letterLabels: Record<string, string> = { mode: 'Mode', template: 'Template', cutoffAt: 'Cut-off' };
 
 async function lettersPage(c: AdminContext, slug: string, values: Values, errors: FieldErrors, status: 200 | 404 | 409 | 410 | 422 = 200, message?: string) {
-  const { ctx, letters: ports } = c.get('services');
+  const { letters: ports } = c.get('services');
+  const ctx = serviceContextOf(c);
   const campaign = await getCampaign(ctx, slug);
   const batches = await listLetterBatches(ctx, campaign.id);
   const { items: templates } = await listLetterTemplates(ports);
+  const routingPreview = await previewRouting(ctx, slug);
   const common = { values, errors };
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
+  const t = textsFor(c, letterTexts);
+  const modes = textsFor(c, letterModeTexts);
+  const language = c.var.language;
+  const routing = textsFor(c, routingTexts);
+  const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing };
   return renderPage(
     c,
-    { title: `Letters · ${campaign.title}`, section: 'campaigns', status },
+    { title: interpolate(t.lettersOf, { campaign: campaign.title }), section: 'campaigns', status },
     <>
       <p>
         <a href={base}>← {campaign.title}</a>
       </p>
-      <h1>Letters</h1>
+      <h1>{t.letters}</h1>
       <Notice done={c.req.query('done')} />
       <ErrorSummary errors={errors} message={message} labels={letterLabels} />
       <form method="post" action={`${base}/letters`} class="card" novalidate>
-        <h2>Generate a batch</h2>
+        <h2>{t.generateBatch}</h2>
         <CsrfField session={c.var.session} />
         <fieldset class="field">
-          <legend>Mode</legend>
+          <legend>{t.mode}</legend>
           {letterModes.map((mode) => (
             <label>
-              <input type="radio" name="mode" value={mode} checked={(values.mode ?? 'per_target') === mode} />{' '}
-              {mode === 'per_target' ? 'One letter per target, with the named supporters appended' : 'One letter per supporter per target'}
+              <input type="radio" name="mode" value={mode} checked={(values.mode ?? 'per_target') === mode} /> {modes[`${mode}Long`]}
             </label>
           ))}
           {errors.mode ? <p class="field-error">{errors.mode.join('; ')}</p> : null}
         </fieldset>
+        <RoutingChoice value={values.routing} errors={errors.routing} hint />
         <div class="grid2">
           <SelectField
             name="template"
-            label="Template"
-            options={[{ value: '', label: `The campaign's (${campaign.letterTemplate ?? 'embassy-petition'})` }, ...templates.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))]}
+            label={t.template}
+            options={[{ value: '', label: interpolate(t.campaignTemplate, { template: campaign.letterTemplate ?? 'embassy-petition' }) }, ...templates.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))]}
             {...common}
           />
-          <TextField name="cutoffAt" label="Cut-off" type="datetime-local" hint={`Signatures confirmed up to this time (${campaign.timeZone}) are counted; blank means now. It is also the letters' date.`} {...common} />
+          <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={interpolate(t.cutoffHint, { timeZone: campaign.timeZone })} {...common} />
         </div>
-        <button type="submit">Generate letters</button>
+        <button type="submit">{t.generateLetters}</button>
       </form>
+      <RoutingPreviewTable preview={routingPreview} open={values.routing === 'jurisdiction'} />
 
-      <h2>Batches</h2>
-      {batches.length === 0 ? <p class="muted">No letters generated yet.</p> : null}
+      <h2>{t.batches}</h2>
+      {batches.length === 0 ? <p class="muted">{t.noLetters}</p> : null}
       {batches.map((batch) => (
         <section class="card" id={`batch-${batch.id}`} aria-labelledby={`batch-h-${batch.id}`}>
           <h3 id={`batch-h-${batch.id}`}>
-            {formatTime(batch.createdAt, campaign.timeZone)} · {batch.mode} · {batch.template}
+            {formatTime(language, batch.createdAt, campaign.timeZone)} · {modes[batch.mode]}
+            {batch.mode === 'per_target' ? ` · ${routingLabel(routing, batch.routing)}` : ''} · {batch.template}
           </h3>
           <p class="muted">
-            Cut-off {formatTime(batch.cutoffAt, campaign.timeZone)} · {batch.letters.length} letter{batch.letters.length === 1 ? '' : 's'}
+            {interpolate(batch.letters.length === 1 ? t.batchSummary : t.batchSummaryPlural, {
+              cutoff: formatTime(language, batch.cutoffAt, campaign.timeZone),
+              count: formatNumber(language, batch.letters.length),
+            })}
           </p>
+          <SkippedTargets skipped={batch.skippedTargets} />
           <table>
             <thead>
               <tr>
-                <th scope="col">Target</th>
-                <th scope="col">Language</th>
+                <th scope="col">{t.target}</th>
+                <th scope="col">{t.language}</th>
                 <th scope="col" class="num">
-                  Signatures
+                  {t.signatures}
                 </th>
                 <th scope="col" class="num">
-                  Pages
+                  {t.pages}
                 </th>
                 <th scope="col" class="num">
-                  Size
+                  {t.size}
                 </th>
                 <th scope="col">SHA-256</th>
                 <th scope="col">PDF</th>
@@ -88,17 +108,17 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
                 <tr>
                   <td>
                     {letter.targetName}
-                    {letter.signatureId ? <div class="muted">supporter {letter.signatureId.slice(-8)}</div> : null}
+                    {letter.signatureId ? <div class="muted">{interpolate(t.supporter, { id: letter.signatureId.slice(-8) })}</div> : null}
                   </td>
-                  <td>{letter.language}</td>
-                  <td class="num">{letter.signatureCount.toLocaleString('en')}</td>
-                  <td class="num">{letter.pages}</td>
-                  <td class="num">{`${Math.ceil(letter.bytes / 1024)} KB`}</td>
+                  <td>{languageName(letter.language, language)}</td>
+                  <td class="num">{formatNumber(language, letter.signatureCount)}</td>
+                  <td class="num">{formatNumber(language, letter.pages)}</td>
+                  <td class="num">{`${formatNumber(language, Math.ceil(letter.bytes / 1024))} KB`}</td>
                   <td>
                     <code>{letter.sha256.slice(0, 12)}</code>
                   </td>
                   <td>
-                    <a href={`/admin/letters/${letter.id}`}>Preview</a> · <a href={`/admin/letters/${letter.id}/pdf?download=1`}>Download</a>
+                    <a href={`/admin/letters/${letter.id}`}>{t.preview}</a> · <a href={`/admin/letters/${letter.id}/pdf?download=1`}>{t.download}</a>
                   </td>
                 </tr>
               ))}
@@ -111,18 +131,22 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
 }
 
 async function letterPage(c: AdminContext, id: string, problem?: { status: 404 | 409 | 410 | 422; message: string }) {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const letter = await getLetter(ctx, id);
   const campaign = await getCampaign(ctx, letter.campaign);
   const deliveries = can(c, 'deliveries') ? (await listDeliveries(ctx, { limit: 500, campaign: letter.campaign })).items.filter((d) => d.letterId === letter.id) : null;
+  const t = textsFor(c, letterTexts);
+  const modes = textsFor(c, letterModeTexts);
+  const channels = textsFor(c, channelTexts);
+  const language = c.var.language;
   return renderPage(
     c,
-    { title: 'Letter', section: 'campaigns', status: problem?.status ?? 200 },
+    { title: t.letter, section: 'campaigns', status: problem?.status ?? 200 },
     <>
       <p>
-        <a href={`/admin/campaigns/${encodeURIComponent(letter.campaign)}/letters`}>← Letters of {campaign.title}</a>
+        <a href={`/admin/campaigns/${encodeURIComponent(letter.campaign)}/letters`}>{interpolate(t.backToLettersOf, { campaign: campaign.title })}</a>
       </p>
-      <h1>Letter</h1>
+      <h1>{t.letter}</h1>
       <Notice done={c.req.query('done')} />
       {problem ? (
         <p class="error" role="alert">
@@ -131,17 +155,17 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
       ) : null}
       <div class="card">
         <dl class="facts">
-          <dt>Mode, template, language</dt>
+          <dt>{t.modeTemplateLanguage}</dt>
           <dd>
-            {letter.mode}, {letter.template}, {letter.language}
+            {[modes[letter.mode], letter.template, languageName(letter.language, language)].join(textsFor(c, commonTexts).listSeparator)}
           </dd>
-          <dt>Cut-off</dt>
-          <dd>{formatTime(letter.cutoffAt, campaign.timeZone)}</dd>
-          <dt>Signatures counted</dt>
-          <dd>{letter.signatureCount.toLocaleString('en')}</dd>
-          <dt>Pages, size</dt>
+          <dt>{t.cutoff}</dt>
+          <dd>{formatTime(language, letter.cutoffAt, campaign.timeZone)}</dd>
+          <dt>{t.signaturesCounted}</dt>
+          <dd>{formatNumber(language, letter.signatureCount)}</dd>
+          <dt>{t.pagesAndSize}</dt>
           <dd>
-            {letter.pages}, {Math.ceil(letter.bytes / 1024)} KB
+            {formatNumber(language, letter.pages)}, {formatNumber(language, Math.ceil(letter.bytes / 1024))} KB
           </dd>
           <dt>SHA-256</dt>
           <dd>
@@ -150,36 +174,36 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
         </dl>
         <p>
           <a class="button secondary" href={`/admin/letters/${letter.id}/pdf?download=1`}>
-            Download the PDF
+            {t.downloadPdf}
           </a>
         </p>
       </div>
-      <iframe class="letter-frame" src={`/admin/letters/${letter.id}/pdf`} title="The letter as a PDF"></iframe>
-      <h2>Deliveries</h2>
+      <iframe class="letter-frame" src={`/admin/letters/${letter.id}/pdf`} title={t.pdfFrameTitle}></iframe>
+      <h2>{t.deliveries}</h2>
       {deliveries === null ? (
-        <p class="muted">Deliveries need a token with the “deliveries” scope.</p>
+        <p class="muted">{t.deliveriesNeedScope}</p>
       ) : (
         <div class="card">
-          {deliveries.length === 0 ? <p class="muted">Not delivered yet.</p> : null}
+          {deliveries.length === 0 ? <p class="muted">{t.notDelivered}</p> : null}
           {deliveries.length > 0 ? (
             <table>
               <thead>
                 <tr>
-                  <th scope="col">Channel</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Tracking</th>
-                  <th scope="col">Last error</th>
+                  <th scope="col">{t.channel}</th>
+                  <th scope="col">{t.status}</th>
+                  <th scope="col">{t.created}</th>
+                  <th scope="col">{t.tracking}</th>
+                  <th scope="col">{t.lastError}</th>
                 </tr>
               </thead>
               <tbody>
                 {deliveries.map((d) => (
                   <tr>
-                    <td>{d.channel}</td>
+                    <td>{channels[d.channel]}</td>
                     <td>
                       <StatusBadge status={d.status} />
                     </td>
-                    <td>{formatTime(d.createdAt, campaign.timeZone)}</td>
+                    <td>{formatTime(language, d.createdAt, campaign.timeZone)}</td>
                     <td>{d.trackingNumber ?? '—'}</td>
                     <td>{d.lastError ?? '—'}</td>
                   </tr>
@@ -191,13 +215,13 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
             <CsrfField session={c.var.session} />
             {/* One key per rendered form: submitting it twice makes one delivery. */}
             <input type="hidden" name="idempotencyKey" value={`admin-${crypto.randomUUID()}`} />
-            <label for="f-channel">Deliver by</label>
+            <label for="f-channel">{t.deliverBy}</label>
             <select id="f-channel" name="channel">
               {deliveryChannels.map((ch) => (
-                <option value={ch}>{ch === 'email' ? 'email (PDF attached)' : 'print (joins the print queue)'}</option>
+                <option value={ch}>{ch === 'email' ? t.deliverByEmail : t.deliverByPrint}</option>
               ))}
             </select>
-            <button type="submit">Create delivery</button>
+            <button type="submit">{t.createDelivery}</button>
           </form>
         </div>
       )}
@@ -211,17 +235,18 @@ export function letterPages() {
   routes.use('/campaigns/:slug/letters', requireAdminScope('letters', missingScopePage));
   routes.use('/letters/*', requireAdminScope('letters', missingScopePage));
 
-  routes.get('/campaigns/:slug/letters', (c) => lettersPage(c, c.req.param('slug'), { mode: 'per_target' }, {}));
+  routes.get('/campaigns/:slug/letters', (c) => lettersPage(c, c.req.param('slug'), { mode: 'per_target', routing: c.req.query('routing') ?? 'all' }, {}));
 
   routes.post('/campaigns/:slug/letters', async (c) => {
     const services = c.get('services');
     const slug = c.req.param('slug');
     const form = c.var.form;
     const values = keptValues(form);
-    const campaign = await getCampaign(services.ctx, slug);
+    const campaign = await getCampaign(serviceContextOf(c), slug);
     const errors: FieldErrors = {};
     const input: Record<string, unknown> = { mode: form.mode ?? '' };
     if (form.template) input.template = form.template;
+    if (form.routing) input.routing = form.routing;
     if (form.cutoffAt) {
       try {
         input.cutoffAt = formatInZone(localTimeToInstant(form.cutoffAt, campaign.timeZone), campaign.timeZone);
@@ -234,7 +259,7 @@ export function letterPages() {
       return lettersPage(c, slug, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
     }
     try {
-      const batch = await generateLetters(services.ctx, services.letters, slug, parsed.output);
+      const batch = await generateLetters(serviceContextOf(c), services.letters, slug, parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}/letters?done=generated#batch-${batch.batchId}`, 303);
     } catch (error) {
       const problem = formErrorOf(error);
@@ -248,7 +273,7 @@ export function letterPages() {
   // The PDF for the preview frame (inline) and for download (attachment), with the session cookie.
   routes.get('/letters/:id/pdf', async (c) => {
     const services = c.get('services');
-    const letter = await openLetterPdf(services.ctx, services.letters, c.req.param('id'));
+    const letter = await openLetterPdf(serviceContextOf(c), services.letters, c.req.param('id'));
     return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes, inline: !c.req.query('download') }));
   });
 
@@ -257,9 +282,9 @@ export function letterPages() {
     const id = c.req.param('id');
     const form = c.var.form;
     const channel = v.safeParse(v.picklist(deliveryChannels), form.channel);
-    if (!channel.success) return letterPage(c, id, { status: 422, message: 'Choose email or print.' });
+    if (!channel.success) return letterPage(c, id, { status: 422, message: textsFor(c, letterTexts).chooseChannel });
     try {
-      const { delivery, replayed } = await createDelivery(services.ctx, services.letters, id, { channel: channel.output }, form.idempotencyKey || undefined);
+      const { delivery, replayed } = await createDelivery(serviceContextOf(c), services.letters, id, { channel: channel.output }, form.idempotencyKey || undefined);
       if (!replayed && delivery.channel === 'email') services.onMailQueued();
     } catch (error) {
       const problem = formErrorOf(error);

@@ -19,18 +19,25 @@ import {
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
+import { interpolate } from '../i18n/index.js';
+import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
+import { mailingKindTexts, mailingTexts, weekdayTexts } from './i18n/mailings.js';
+import { formatNumber, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
+import { routingTexts } from './i18n/routing.js';
+import { routingLabel, RoutingChoice } from './routing-preview.js';
 
 type Values = Record<string, string>;
 
 const weekdays = [
-  { iso: 1, label: 'Mon' },
-  { iso: 2, label: 'Tue' },
-  { iso: 3, label: 'Wed' },
-  { iso: 4, label: 'Thu' },
-  { iso: 5, label: 'Fri' },
-  { iso: 6, label: 'Sat' },
-  { iso: 7, label: 'Sun' },
-];
+  { iso: 1, label: 'day1' },
+  { iso: 2, label: 'day2' },
+  { iso: 3, label: 'day3' },
+  { iso: 4, label: 'day4' },
+  { iso: 5, label: 'day5' },
+  { iso: 6, label: 'day6' },
+  { iso: 7, label: 'day7' },
+] as const;
 
 /** A new mailing's form starts from the service's default office hours. */
 const defaultWindowValues: Values = {
@@ -41,57 +48,60 @@ const defaultWindowValues: Values = {
 
 /** Office hours for letters by email: local to each target (its time zone, else the mailing's). */
 function SendingWindowFields(props: { values: Values; errors: FieldErrors }) {
+  const t = useTexts(mailingTexts);
+  const days = useTexts(weekdayTexts);
   const problems = Object.entries(props.errors)
     .filter(([path]) => path === 'sendingWindow' || path.startsWith('sendingWindow.'))
-    .flatMap(([path, messages]) => messages.map((message) => `${path.replace(/^sendingWindow\.?/, '') || 'window'}: ${message}`));
+    .flatMap(([path, messages]) => messages.map((message) => `${path.replace(/^sendingWindow\.?/, '') || t.window}: ${message}`));
   return (
     <fieldset class={problems.length ? 'field invalid' : 'field'} aria-describedby="window-hint">
-      <legend>Office hours (letters by email)</legend>
+      <legend>{t.officeHours}</legend>
       <p class="hint" id="window-hint">
-        Each letter goes out inside these hours in the target's own time zone (else the mailing's); outside them it waits for the next opening.
+        {t.officeHoursHint}
       </p>
       <div class="grid2">
-        <TextField name="windowStart" label="From" type="time" values={props.values} errors={{}} />
-        <TextField name="windowEnd" label="Until" type="time" values={props.values} errors={{}} />
+        <TextField name="windowStart" label={t.from} type="time" values={props.values} errors={{}} />
+        <TextField name="windowEnd" label={t.until} type="time" values={props.values} errors={{}} />
       </div>
       <p>
         {weekdays.map((day) => (
           <label class="inline">
-            <input type="checkbox" name={`windowDay${day.iso}`} checked={props.values[`windowDay${day.iso}`] === 'on'} /> {day.label}{' '}
+            <input type="checkbox" name={`windowDay${day.iso}`} checked={props.values[`windowDay${day.iso}`] === 'on'} /> {days[day.label]}{' '}
           </label>
         ))}
       </p>
       <label>
-        <input type="checkbox" name="windowAnyTime" checked={props.values.windowAnyTime === 'on'} /> Any time (no office hours)
+        <input type="checkbox" name="windowAnyTime" checked={props.values.windowAnyTime === 'on'} /> {t.anyTime}
       </label>
       {problems.length ? <p class="field-error">{problems.join('; ')}</p> : null}
     </fieldset>
   );
 }
 
-const mailingLabels: Record<string, string> = {
-  campaign: 'Campaign',
-  kind: 'Kind',
-  sendAt: 'Send at',
-  timeZone: 'Time zone',
-  cutoffAt: 'Cut-off',
-  channel: 'Channel',
-  ratePerMinute: 'Messages per minute',
-  subject: 'Subject',
-  body: 'Text',
-  template: 'Template',
-  dryRun: 'Dry run',
-};
+const mailingLabels = (t: TextsOf<typeof mailingTexts>): Record<string, string> => ({
+  campaign: t.campaign,
+  kind: t.kind,
+  sendAt: t.sendAt,
+  timeZone: t.timeZone,
+  cutoffAt: t.cutoff,
+  channel: t.channel,
+  ratePerMinute: t.ratePerMinute,
+  subject: t.subject,
+  body: t.text,
+  template: t.template,
+  dryRun: t.dryRun,
+});
 
 /**
  * The form's text as the API's input: only the fields the kind uses are sent
  * (a letters mailing takes no subject), times are local in the chosen zone.
  */
-function mailingInputOf(form: Values): { input: Record<string, unknown>; errors: FieldErrors } {
+function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { input: Record<string, unknown>; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const kind = form.kind ?? '';
   const input: Record<string, unknown> = { campaign: form.campaign ?? '', kind, sendAt: form.sendAt ?? '', timeZone: form.timeZone ?? '' };
   if (kind === 'letters' && form.channel) input.channel = form.channel;
+  if (kind === 'letters' && form.routing) input.routing = form.routing;
   // Office hours apply to letters by email only; the service refuses them elsewhere.
   if (kind === 'letters' && (form.channel ?? 'email') === 'email') {
     input.sendingWindow =
@@ -106,13 +116,13 @@ function mailingInputOf(form: Values): { input: Record<string, unknown>; errors:
   }
   const rate = (form.ratePerMinute ?? '').trim();
   if (/^\d{1,9}$/.test(rate)) input.ratePerMinute = Number(rate);
-  else if (rate !== '') errors.ratePerMinute = ['must be a whole number'];
+  else if (rate !== '') errors.ratePerMinute = [common.mustBeWholeNumber];
   const cutoff = (form.cutoffAt ?? '').trim();
   if (cutoff !== '') {
     try {
       input.cutoffAt = formatInZone(localTimeToInstant(cutoff, form.timeZone || 'UTC'), form.timeZone || 'UTC');
     } catch (error) {
-      errors.cutoffAt = [error instanceof RangeError ? 'needs a valid time zone' : (error as Error).message];
+      errors.cutoffAt = [error instanceof RangeError ? common.needsValidTimeZone : (error as Error).message];
     }
   }
   if (form.dryRun === 'on') input.dryRun = true;
@@ -120,65 +130,68 @@ function mailingInputOf(form: Values): { input: Record<string, unknown>; errors:
 }
 
 async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 404 | 409 | 422 = 200, message?: string) {
-  const { ctx } = c.get('services');
+  const ctx = serviceContextOf(c);
   const campaigns = (await listCampaigns(ctx, { limit: 500 })).items.filter((x) => x.status === 'open' || x.status === 'closed');
   const common = { values, errors };
+  const t = textsFor(c, mailingTexts);
+  const kinds = textsFor(c, mailingKindTexts);
+  const channels = textsFor(c, channelTexts);
   return renderPage(
     c,
-    { title: 'Schedule a mailing', section: 'mailings', status },
+    { title: t.scheduleMailing, section: 'mailings', status },
     <>
       <p>
-        <a href="/admin/mailings">← Mailings</a>
+        <a href="/admin/mailings">{t.backToMailings}</a>
       </p>
-      <h1>Schedule a mailing</h1>
-      <ErrorSummary errors={errors} message={message} labels={mailingLabels} />
+      <h1>{t.scheduleMailing}</h1>
+      <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing }} />
       <form method="post" action="/admin/mailings" class="card" novalidate>
         <CsrfField session={c.var.session} />
-        <SelectField name="campaign" label="Campaign" hint="Open or closed campaigns." options={campaigns.map((x) => ({ value: x.slug, label: `${x.title} (${x.slug})` }))} {...common} />
+        <SelectField name="campaign" label={t.campaign} hint={t.campaignHint} options={campaigns.map((x) => ({ value: x.slug, label: `${x.title} (${x.slug})` }))} {...common} />
         <fieldset class="field">
-          <legend>Kind</legend>
+          <legend>{t.kind}</legend>
           {mailingKinds.map((kind) => (
             <label>
-              <input type="radio" name="kind" value={kind} checked={(values.kind ?? 'letters') === kind} />{' '}
-              {kind === 'letters' ? 'Letters to the targets' : 'An update email to supporters who agreed to updates'}{' '}
+              <input type="radio" name="kind" value={kind} checked={(values.kind ?? 'letters') === kind} /> {kinds[`${kind}Long`]}{' '}
             </label>
           ))}
           {errors.kind ? <p class="field-error">{errors.kind.join('; ')}</p> : null}
         </fieldset>
         <div class="grid2">
-          <TextField name="sendAt" label="Send at" type="datetime-local" hint="Local date and time in the zone beside." {...common} required />
-          <SelectField name="timeZone" label="Time zone" options={timeZoneOptions(values.timeZone)} {...common} />
+          <TextField name="sendAt" label={t.sendAt} type="datetime-local" hint={t.sendAtHint} {...common} required />
+          <SelectField name="timeZone" label={t.timeZone} options={timeZoneOptions(values.timeZone)} {...common} />
         </div>
         <div class="grid2">
           <SelectField
             name="channel"
-            label="Channel (letters)"
+            label={t.channelLetters}
             options={[
-              { value: 'email', label: 'email' },
-              { value: 'print', label: 'print' },
+              { value: 'email', label: channels.email },
+              { value: 'print', label: channels.print },
             ]}
             {...common}
           />
-          <TextField name="ratePerMinute" label="Messages per minute" type="number" hint="Optional pacing." {...common} />
+          <TextField name="ratePerMinute" label={t.ratePerMinute} type="number" hint={t.ratePerMinuteHint} {...common} />
         </div>
+        <RoutingChoice value={values.routing} errors={errors.routing} />
         <SendingWindowFields values={values} errors={errors} />
-        <TextField name="cutoffAt" label="Cut-off" type="datetime-local" hint="Optional: signatures confirmed up to this local time; not after the send time." {...common} />
-        <TextField name="template" label="Template (update)" hint="Optional: a folder under letters/updates (e.g. thank-you), sent in each supporter's language; instead of subject and text." {...common} />
-        <TextField name="subject" label="Subject (update)" {...common} />
-        <TextField name="body" label="Text (update, Markdown)" multiline {...common} />
+        <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={t.cutoffHint} {...common} />
+        <TextField name="template" label={t.templateUpdate} hint={t.templateUpdateHint} {...common} />
+        <TextField name="subject" label={t.subjectUpdate} {...common} />
+        <TextField name="body" label={t.textUpdate} multiline {...common} />
         <div class="field">
           <label>
-            <input type="checkbox" name="dryRun" checked={values.dryRun === 'on'} /> Dry run: count the recipients, send nothing
+            <input type="checkbox" name="dryRun" checked={values.dryRun === 'on'} /> {t.dryRunLabel}
           </label>
         </div>
-        <button type="submit">Schedule</button>
+        <button type="submit">{t.schedule}</button>
       </form>
     </>,
   );
 }
 
 async function mailingDetail(c: AdminContext, id: string, problem?: { status: 409 | 422; message: string }) {
-  const mailing = await getMailing(c.get('services').ctx, id);
+  const mailing = await getMailing(serviceContextOf(c), id);
   const session = c.var.session;
   const p = mailing.progress;
   const done = p.sent + p.failed + p.skipped;
@@ -187,28 +200,40 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
   const finished = mailing.status === 'finished';
   const percent = finished ? '100%' : p.total > 0 ? `${Math.round((done / p.total) * 100)}%` : '—';
   const base = `/admin/mailings/${mailing.id}`;
+  const t = textsFor(c, mailingTexts);
+  const common = textsFor(c, commonTexts);
+  const statuses = textsFor(c, statusTexts);
+  const channels = textsFor(c, channelTexts);
+  const days = textsFor(c, weekdayTexts);
+  const language = c.var.language;
+  const campaignLink = <a href={`/admin/campaigns/${encodeURIComponent(mailing.campaign)}`}>{mailing.campaign}</a>;
   return renderPage(
     c,
-    { title: 'Mailing', section: 'mailings', status: problem?.status ?? 200 },
+    { title: t.mailing, section: 'mailings', status: problem?.status ?? 200 },
     <>
       <p>
-        <a href="/admin/mailings">← Mailings</a>
+        <a href="/admin/mailings">{t.backToMailings}</a>
       </p>
-      <h1>
-        {mailing.kind === 'letters' ? 'Letters' : 'Update'} for <a href={`/admin/campaigns/${encodeURIComponent(mailing.campaign)}`}>{mailing.campaign}</a>
-      </h1>
+      <h1>{interpolate(mailing.kind === 'letters' ? t.lettersFor : t.updateFor, { campaign: campaignLink })}</h1>
       <Notice done={c.req.query('done')} />
       {problem ? (
         <p class="error" role="alert">
           {problem.message}
         </p>
       ) : null}
-      <section class="card progress-box" data-events={`${base}/events`} aria-labelledby="progress-h">
-        <h2 id="progress-h">Progress</h2>
+      <section
+        class="card progress-box"
+        data-events={`${base}/events`}
+        data-text-live={t.liveNote}
+        data-text-ended={t.endedNote}
+        data-status-labels={JSON.stringify(statuses)}
+        aria-labelledby="progress-h"
+      >
+        <h2 id="progress-h">{t.progress}</h2>
         <p>
-          Status: <span data-field="status" class={`status status-${mailing.status}`}>{mailing.status}</span>
+          {t.statusLabel} <span data-field="status" class={`status status-${mailing.status}`}>{statuses[mailing.status]}</span>
         </p>
-        <label for="progress-bar">Done</label>{' '}
+        <label for="progress-bar">{t.done}</label>{' '}
         {finished ? (
           <progress id="progress-bar" max={1} value={1}>
             {percent}
@@ -225,70 +250,80 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
         </output>
         <div class="counters">
           <div>
-            Sent <b data-field="sent">{p.sent}</b>
+            {t.sent} <b data-field="sent">{formatNumber(language, p.sent)}</b>
           </div>
           <div>
-            Failed <b data-field="failed">{p.failed}</b>
+            {t.failed} <b data-field="failed">{formatNumber(language, p.failed)}</b>
           </div>
           <div>
-            Skipped <b data-field="skipped">{p.skipped}</b>
+            {t.skipped} <b data-field="skipped">{formatNumber(language, p.skipped)}</b>
           </div>
           <div>
-            Total <b data-field="total">{p.total}</b>
+            {t.total} <b data-field="total">{formatNumber(language, p.total)}</b>
           </div>
         </div>
         <p class="muted">
-          <span data-live-note>These are the numbers when the page was loaded.</span> <a href={base}>Refresh</a>
+          <span data-live-note>{t.numbersAtLoad}</span> <a href={base}>{t.refresh}</a>
         </p>
         <div class="actions" data-actions>
-          {mailing.status === 'scheduled' || mailing.status === 'running' ? <PostButton session={session} action={`${base}/pause`} label="Pause" variant="secondary" /> : null}
-          {mailing.status === 'paused' ? <PostButton session={session} action={`${base}/resume`} label="Resume" /> : null}
-          {!final ? <PostButton session={session} action={`${base}/cancel`} label="Cancel mailing" variant="danger" /> : null}
+          {mailing.status === 'scheduled' || mailing.status === 'running' ? <PostButton session={session} action={`${base}/pause`} label={t.pause} variant="secondary" /> : null}
+          {mailing.status === 'paused' ? <PostButton session={session} action={`${base}/resume`} label={t.resume} /> : null}
+          {!final ? <PostButton session={session} action={`${base}/cancel`} label={t.cancelMailing} variant="danger" /> : null}
         </div>
       </section>
       <div class="card">
         <dl class="facts">
-          <dt>Send at</dt>
+          <dt>{t.sendAt}</dt>
           <dd>
             {mailing.sendAtLocal.replace('T', ' ')} ({mailing.timeZone}) = {mailing.sendAt.slice(0, 16).replace('T', ' ')} UTC
           </dd>
-          <dt>Cut-off</dt>
-          <dd>{formatTime(mailing.cutoffAt, mailing.timeZone)}</dd>
-          <dt>Channel</dt>
-          <dd>{mailing.channel ?? 'email'}</dd>
+          <dt>{t.cutoff}</dt>
+          <dd>{formatTime(language, mailing.cutoffAt, mailing.timeZone)}</dd>
+          <dt>{t.channel}</dt>
+          <dd>{channels[mailing.channel ?? 'email']}</dd>
+          {mailing.routing ? (
+            <>
+              <dt>{textsFor(c, routingTexts).routing}</dt>
+              <dd>{routingLabel(textsFor(c, routingTexts), mailing.routing)}</dd>
+            </>
+          ) : null}
           {mailing.kind === 'letters' && (mailing.channel ?? 'email') === 'email' ? (
             <>
-              <dt>Office hours</dt>
+              <dt>{t.officeHoursShort}</dt>
               <dd>
                 {mailing.sendingWindow
-                  ? `${mailing.sendingWindow.start}–${mailing.sendingWindow.end}, ${mailing.sendingWindow.days.map((iso) => weekdays[iso - 1]?.label).join(' ')} (each target's time zone)`
-                  : 'any time'}
+                  ? interpolate(t.officeHoursValue, {
+                      start: mailing.sendingWindow.start,
+                      end: mailing.sendingWindow.end,
+                      days: mailing.sendingWindow.days.map((iso) => days[`day${iso}` as keyof typeof days] ?? String(iso)).join(' '),
+                    })
+                  : t.anyTimeShort}
               </dd>
             </>
           ) : null}
           {mailing.template ? (
             <>
-              <dt>Template</dt>
+              <dt>{t.template}</dt>
               <dd>{mailing.template}</dd>
             </>
           ) : null}
-          <dt>Rate</dt>
-          <dd>{mailing.ratePerMinute ? `${mailing.ratePerMinute} a minute` : 'as fast as the sender goes'}</dd>
-          <dt>Dry run</dt>
-          <dd>{mailing.dryRun ? 'yes: nothing is sent' : 'no'}</dd>
-          <dt>Started</dt>
-          <dd>{mailing.startedAt ? formatTime(mailing.startedAt, mailing.timeZone) : 'not yet'}</dd>
-          <dt>Finished</dt>
-          <dd>{mailing.finishedAt ? formatTime(mailing.finishedAt, mailing.timeZone) : 'not yet'}</dd>
+          <dt>{t.rate}</dt>
+          <dd>{mailing.ratePerMinute ? interpolate(t.ratePerMinuteValue, { rate: formatNumber(language, mailing.ratePerMinute) }) : t.asFastAsSender}</dd>
+          <dt>{t.dryRun}</dt>
+          <dd>{mailing.dryRun ? t.dryRunYes : common.no}</dd>
+          <dt>{t.started}</dt>
+          <dd>{mailing.startedAt ? formatTime(language, mailing.startedAt, mailing.timeZone) : common.notYet}</dd>
+          <dt>{t.finished}</dt>
+          <dd>{mailing.finishedAt ? formatTime(language, mailing.finishedAt, mailing.timeZone) : common.notYet}</dd>
           {mailing.lastError ? (
             <>
-              <dt>Last error</dt>
+              <dt>{t.lastError}</dt>
               <dd>{mailing.lastError}</dd>
             </>
           ) : null}
           {mailing.subject ? (
             <>
-              <dt>Subject</dt>
+              <dt>{t.subject}</dt>
               <dd>{mailing.subject}</dd>
             </>
           ) : null}
@@ -306,33 +341,37 @@ export function mailingPages() {
   routes.use('/mailings/*', requireAdminScope('deliveries', missingScopePage));
 
   routes.get('/mailings', async (c) => {
-    const { ctx } = c.get('services');
+    const ctx = serviceContextOf(c);
     const campaign = c.req.query('campaign') || undefined;
     const status = v.safeParse(v.picklist(mailingStatuses), c.req.query('status'));
     const page = await listMailings(ctx, { limit: 50, cursor: c.req.query('cursor'), campaign, status: status.success ? status.output : undefined });
+    const t = textsFor(c, mailingTexts);
+    const kinds = textsFor(c, mailingKindTexts);
+    const channels = textsFor(c, channelTexts);
+    const language = c.var.language;
     return renderPage(
       c,
-      { title: 'Mailings', section: 'mailings' },
+      { title: t.mailings, section: 'mailings' },
       <>
-        <h1>Mailings{campaign ? ` · ${campaign}` : ''}</h1>
+        <h1>{campaign ? interpolate(t.mailingsOf, { campaign }) : t.mailings}</h1>
         <Notice done={c.req.query('done')} />
         <div class="actions">
           <a class="button" href={`/admin/mailings/new${campaign ? `?campaign=${encodeURIComponent(campaign)}` : ''}`}>
-            Schedule a mailing
+            {t.scheduleMailing}
           </a>
         </div>
         {page.items.length === 0 ? (
-          <p class="muted">No mailings.</p>
+          <p class="muted">{t.noMailings}</p>
         ) : (
           <table>
             <thead>
               <tr>
-                <th scope="col">Send at</th>
-                <th scope="col">Campaign</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
+                <th scope="col">{t.sendAt}</th>
+                <th scope="col">{t.campaign}</th>
+                <th scope="col">{t.kind}</th>
+                <th scope="col">{t.status}</th>
                 <th scope="col" class="num">
-                  Sent / total
+                  {t.sentOfTotal}
                 </th>
               </tr>
             </thead>
@@ -346,15 +385,15 @@ export function mailingPages() {
                   </td>
                   <td>{m.campaign}</td>
                   <td>
-                    {m.kind}
-                    {m.channel ? ` · ${m.channel}` : ''}
-                    {m.dryRun ? ' · dry run' : ''}
+                    {kinds[m.kind]}
+                    {m.channel ? ` · ${channels[m.channel]}` : ''}
+                    {m.dryRun ? ` · ${t.dryRunShort}` : ''}
                   </td>
                   <td>
                     <StatusBadge status={m.status} />
                   </td>
                   <td class="num">
-                    {m.progress.sent} / {m.progress.total}
+                    {formatNumber(language, m.progress.sent)} / {formatNumber(language, m.progress.total)}
                   </td>
                 </tr>
               ))}
@@ -363,7 +402,7 @@ export function mailingPages() {
         )}
         {page.nextCursor ? (
           <p>
-            <a href={`/admin/mailings?cursor=${encodeURIComponent(page.nextCursor)}${campaign ? `&campaign=${encodeURIComponent(campaign)}` : ''}`}>Older mailings →</a>
+            <a href={`/admin/mailings?cursor=${encodeURIComponent(page.nextCursor)}${campaign ? `&campaign=${encodeURIComponent(campaign)}` : ''}`}>{t.olderMailings}</a>
           </p>
         ) : null}
       </>,
@@ -377,14 +416,14 @@ export function mailingPages() {
   routes.post('/mailings', async (c) => {
     const form = c.var.form;
     const values = keptValues(form);
-    const { input, errors } = mailingInputOf(form);
+    const { input, errors } = mailingInputOf(form, textsFor(c, commonTexts));
     const parsed = v.safeParse(CreateMailingInput, input);
     if (!parsed.success || Object.keys(errors).length) {
       return mailingForm(c, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
     }
     try {
       const services = c.get('services');
-      const mailing = await scheduleMailing(services.ctx, parsed.output, services.letters);
+      const mailing = await scheduleMailing(serviceContextOf(c), parsed.output, services.letters);
       return c.redirect(`/admin/mailings/${mailing.id}?done=scheduled`, 303);
     } catch (error) {
       const problem = formErrorOf(error);
@@ -398,11 +437,11 @@ export function mailingPages() {
   const change = (verb: typeof pauseMailing, done: string) => async (c: AdminContext) => {
     const id = c.req.param('id')!;
     try {
-      await verb(c.get('services').ctx, id);
+      await verb(serviceContextOf(c), id);
     } catch (error) {
       const problem = formErrorOf(error);
       if (!problem || problem.status === 404) throw error;
-      return mailingDetail(c, id, { status: 409, message: problem.message ?? 'The mailing changed meanwhile.' });
+      return mailingDetail(c, id, { status: 409, message: problem.message ?? textsFor(c, mailingTexts).changedMeanwhile });
     }
     return c.redirect(`/admin/mailings/${encodeURIComponent(id)}?done=${done}`, 303);
   };

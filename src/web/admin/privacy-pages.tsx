@@ -6,80 +6,82 @@ import { eraseAddressForOrganiser, exportAddressForOrganiser, listPrivacyRequest
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, StatusBadge, TextField } from './admin-layout.js';
 import { issuesToErrors, missingScopePage, Notice, renderPage } from './admin-page.js';
+import { interpolate } from '../i18n/index.js';
+import { privacyRequestTexts, privacyTexts } from './i18n/privacy.js';
+import { formatDateTime, formatNumber, textsFor } from './i18n/texts.js';
+import { serviceContextOf } from '../../http/principal.js';
 
 type Forms = { erase?: { values: Record<string, string>; errors: FieldErrors }; export?: { values: Record<string, string>; errors: FieldErrors } };
 
 async function privacyPage(c: AdminContext, forms: Forms = {}, status: 200 | 422 = 200) {
   const parsed = v.safeParse(PageQuery, { cursor: c.req.query('cursor') });
-  const page = await listPrivacyRequests(c.get('services').ctx, parsed.success ? parsed.output : { limit: 50 });
+  const page = await listPrivacyRequests(serviceContextOf(c), parsed.success ? parsed.output : { limit: 50 });
   const session = c.var.session;
+  const t = textsFor(c, privacyTexts);
+  const requestWords = textsFor(c, privacyRequestTexts);
+  const language = c.var.language;
+  const emailLabels = { email: t.emailAddress };
   return renderPage(
     c,
-    { title: 'Privacy', section: 'privacy', status },
+    { title: t.privacy, section: 'privacy', status },
     <>
-      <h1>Privacy requests</h1>
+      <h1>{t.privacyRequests}</h1>
       <Notice done={c.req.query('done')} />
-      <p class="muted">
-        Supporters ask for their data, its deletion or a change of their choices on the public page <a href="/privacy">/privacy</a>, and act through the link
-        emailed to them. A request received by post or in person is handled here: the address is used for the action and not kept in the record.
-      </p>
+      <p class="muted">{interpolate(t.intro, { link: <a href="/privacy">/privacy</a> })}</p>
       <div class="card">
-        <h2>Erase an address</h2>
-        <p class="muted">
-          Every signature of the address loses its name, email, city, postal code, comment and IP hash; the signatures stay counted. Pending signing
-          requests, emails waiting to be sent, bounces and suppressions of the address are deleted. Letters already made are kept. This cannot be undone.
-        </p>
-        <ErrorSummary errors={forms.erase?.errors ?? {}} labels={{ email: 'Email address' }} />
+        <h2>{t.eraseAddress}</h2>
+        <p class="muted">{t.eraseHelp}</p>
+        <ErrorSummary errors={forms.erase?.errors ?? {}} labels={emailLabels} />
         <form method="post" action="/admin/privacy/erase">
           <CsrfField session={session} />
-          <TextField name="email" label="Email address" type="email" required values={forms.erase?.values ?? {}} errors={forms.erase?.errors ?? {}} />
+          <TextField name="email" label={t.emailAddress} type="email" required values={forms.erase?.values ?? {}} errors={forms.erase?.errors ?? {}} />
           <button type="submit" class="danger">
-            Erase this address
+            {t.eraseThisAddress}
           </button>
         </form>
       </div>
       <div class="card">
-        <h2>Export an address</h2>
-        <p class="muted">Downloads everything held about the address as a JSON file, to send to the person who asked.</p>
-        <ErrorSummary errors={forms.export?.errors ?? {}} labels={{ email: 'Email address' }} />
+        <h2>{t.exportAddress}</h2>
+        <p class="muted">{t.exportHelp}</p>
+        <ErrorSummary errors={forms.export?.errors ?? {}} labels={emailLabels} />
         <form method="post" action="/admin/privacy/export">
           <CsrfField session={session} />
-          <TextField name="email" label="Email address" type="email" required values={forms.export?.values ?? {}} errors={forms.export?.errors ?? {}} />
+          <TextField name="email" label={t.emailAddress} type="email" required values={forms.export?.values ?? {}} errors={forms.export?.errors ?? {}} />
           <button type="submit" class="secondary">
-            Download the data
+            {t.downloadData}
           </button>
         </form>
       </div>
-      <h2>Requests handled</h2>
+      <h2>{t.requestsHandled}</h2>
       {page.items.length === 0 ? (
-        <p class="muted">No privacy requests yet.</p>
+        <p class="muted">{t.noRequests}</p>
       ) : (
         <table>
           <thead>
             <tr>
-              <th scope="col">Received</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Origin</th>
-              <th scope="col">Status</th>
+              <th scope="col">{t.received}</th>
+              <th scope="col">{t.kind}</th>
+              <th scope="col">{t.origin}</th>
+              <th scope="col">{t.status}</th>
               <th scope="col" class="num">
-                Signatures
+                {t.signatures}
               </th>
-              <th scope="col">Completed</th>
-              <th scope="col">Handled by</th>
+              <th scope="col">{t.completed}</th>
+              <th scope="col">{t.handledBy}</th>
             </tr>
           </thead>
           <tbody>
             {page.items.map((request) => (
               <tr>
-                <td>{request.createdAt.slice(0, 16).replace('T', ' ')} UTC</td>
-                <td>{request.kind}</td>
-                <td>{request.origin}</td>
+                <td>{formatDateTime(language, request.createdAt)}</td>
+                <td>{requestWords[request.kind]}</td>
+                <td>{requestWords[request.origin]}</td>
                 <td>
                   <StatusBadge status={request.status} />
                 </td>
-                <td class="num">{request.signatureCount ?? '—'}</td>
-                <td>{request.completedAt ? `${request.completedAt.slice(0, 16).replace('T', ' ')} UTC` : '—'}</td>
-                <td>{request.handledBy ?? (request.origin === 'supporter' ? 'the supporter, by email link' : '—')}</td>
+                <td class="num">{request.signatureCount === null ? '—' : formatNumber(language, request.signatureCount)}</td>
+                <td>{request.completedAt ? formatDateTime(language, request.completedAt) : '—'}</td>
+                <td>{request.handledBy ?? (request.origin === 'supporter' ? t.bySupporter : '—')}</td>
               </tr>
             ))}
           </tbody>
@@ -87,7 +89,7 @@ async function privacyPage(c: AdminContext, forms: Forms = {}, status: 200 | 422
       )}
       {page.nextCursor ? (
         <p>
-          <a href={`/admin/privacy?cursor=${encodeURIComponent(page.nextCursor)}`}>Older requests →</a>
+          <a href={`/admin/privacy?cursor=${encodeURIComponent(page.nextCursor)}`}>{t.olderRequests}</a>
         </p>
       ) : null}
     </>,
@@ -106,7 +108,7 @@ export function privacyPages() {
     const values = { email: c.var.form.email ?? '' };
     const parsed = v.safeParse(PrivacyAddressInput, values);
     if (!parsed.success) return privacyPage(c, { erase: { values, errors: issuesToErrors(parsed.issues) } }, 422);
-    await eraseAddressForOrganiser(c.get('services').ctx, c.var.session.principal, parsed.output);
+    await eraseAddressForOrganiser(serviceContextOf(c), c.var.session.principal, parsed.output);
     return c.redirect('/admin/privacy?done=erased', 303);
   });
 
@@ -115,7 +117,7 @@ export function privacyPages() {
     const values = { email: c.var.form.email ?? '' };
     const parsed = v.safeParse(PrivacyAddressInput, values);
     if (!parsed.success) return privacyPage(c, { export: { values, errors: issuesToErrors(parsed.issues) } }, 422);
-    const data = await exportAddressForOrganiser(c.get('services').ctx, c.var.session.principal, parsed.output);
+    const data = await exportAddressForOrganiser(serviceContextOf(c), c.var.session.principal, parsed.output);
     return c.body(JSON.stringify(data, null, 2), 200, {
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Disposition': attachmentDisposition(`personal-data-${data.generatedAt.slice(0, 10)}.json`),

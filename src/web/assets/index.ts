@@ -1,7 +1,7 @@
 import { siteCss } from './site-css.js';
 
 /** A short content hash (cyrb53): enough to bust caches, not meant to resist anyone. */
-function contentHash(text: string): string {
+export function contentHash(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {

@@ -92,4 +92,18 @@ button:hover, .button:hover { background: var(--accent-dark); border-color: var(
 .hp { position: absolute; left: -10000px; top: auto; width: 1px; height: 1px; overflow: hidden; }
 .site-footer { border-top: 1px solid #d5d8dd; color: var(--muted); font-size: 0.95rem; padding: 1rem 0 2rem; }
 @media (min-width: 40rem) { h1 { font-size: 2.25rem; } }
+[hidden] { display: none !important; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.share { margin: 2rem 0; }
+.share ul { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; list-style: none; margin: 0 0 1rem; padding: 0; }
+.share ul a { display: inline-block; padding: 0.4rem 0; font-weight: 600; }
+.share-copy { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; }
+.share-copy label { flex-basis: 100%; font-weight: 600; }
+.share-copy input { flex: 1 1 16rem; max-width: 32rem; font: inherit; padding: 0.5rem 0.6rem; color: var(--text); background: var(--panel); border: 2px solid var(--border); border-radius: 0.25rem; }
+.share-status { flex-basis: 100%; margin: 0.25rem 0 0; min-height: 1.5em; color: var(--muted); }
+body.embed main { max-width: none; padding: 0.75rem 1rem 1rem; }
+body.embed h1 { font-size: 1.4rem; margin: 0 0 0.5rem; }
+body.embed .progress { margin: 0.75rem 0; padding: 0.75rem; }
+body.embed .sign { margin-top: 1rem; padding: 1rem; }
+body.embed .privacy { font-size: 0.9rem; }
 `;

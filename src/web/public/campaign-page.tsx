@@ -6,6 +6,9 @@ import { countryName, countryOptionsHtml } from '../i18n/countries.js';
 import { regionCountries, regionOptgroupsHtml } from '../i18n/region-options.js';
 import { htmlLang, interpolate, isPageLanguage, languageName, type Messages, type PageLanguage } from '../i18n/index.js';
 import { CampaignMarkdown } from './markdown.js';
+import { ShareLinks } from './share-links.js';
+import { PublicReplies } from './public-replies.js';
+import type { PublicReply } from '../../services/replies.js';
 import {
   FORM_TOKEN_FIELD,
   HONEYPOT_FIELD,
@@ -48,6 +51,12 @@ export type CampaignPageProps = {
   form: SignFormState;
   /** The retention periods the privacy notice states (RETENTION_DAYS, PENDING_TTL_DAYS). */
   privacy: Pick<PrivacySettings, 'retentionDays' | 'pendingTtlDays'>;
+  /** The campaign page in this language, as the share links carry it. */
+  shareUrl: string;
+  /** Replies from the targets that the organisers made public (src/services/replies.ts). */
+  replies?: readonly PublicReply[];
+  /** The form inside `/c/:slug/embed`: it posts to the embed's own route, and its links open outside the frame. */
+  embedded?: boolean;
 };
 
 const fieldId = (field: SignFormField) => `field-${field}`;
@@ -135,7 +144,7 @@ function Choices<V extends string>(props: {
   );
 }
 
-function ErrorSummary(props: { errors: SignFormErrors; t: Messages; labels: Record<SignFormField, string> }) {
+export function ErrorSummary(props: { errors: SignFormErrors; t: Messages; labels: Record<SignFormField, string> }) {
   const fields = signFormFieldOrder.filter((field) => props.errors[field]);
   if (fields.length === 0) return null;
   return (
@@ -154,7 +163,7 @@ function ErrorSummary(props: { errors: SignFormErrors; t: Messages; labels: Reco
   );
 }
 
-function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation | undefined; privacy: CampaignPageProps['privacy'] }) {
+function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation | undefined; privacy: CampaignPageProps['privacy']; embedded: boolean }) {
   const { t, organisation, privacy } = props;
   const name = organisation?.name ?? 'Signet';
   const contact = organisation?.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation?.website ?? name);
@@ -178,12 +187,14 @@ function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisatio
           pendingDays: privacy.pendingTtlDays,
         })}
       </p>
-      <p>{interpolate(t.privacyRights, { contact, link: <a href={`/privacy?lang=${props.language}`}>{t.privacyRightsLink}</a> })}</p>
+      <p>{interpolate(t.privacyRights, { contact, link: <a href={`/privacy?lang=${props.language}`} target={props.embedded ? '_blank' : undefined}>
+            {t.privacyRightsLink}
+          </a> })}</p>
     </section>
   );
 }
 
-function fieldLabels(t: Messages): Record<SignFormField, string> {
+export function fieldLabels(t: Messages): Record<SignFormField, string> {
   return {
     name: t.fieldName,
     email: t.fieldEmail,
@@ -234,12 +245,13 @@ function RegionField(props: CampaignPageProps) {
   );
 }
 
-function SignForm(props: CampaignPageProps) {
+/** The signing form, on the campaign page and (`embedded`) in `/c/:slug/embed`: the same fields, consents and hidden inputs. */
+export function SignForm(props: CampaignPageProps) {
   const { t, language, campaign, form } = props;
   return (
     <section class="sign" aria-labelledby="sign-title">
       <h2 id="sign-title">{t.formHeading}</h2>
-      <form method="post" action={`/c/${campaign.slug}/sign`} novalidate>
+      <form method="post" action={`/c/${campaign.slug}/${props.embedded ? 'embed/sign' : 'sign'}`} novalidate>
         <input type="hidden" name={FORM_TOKEN_FIELD} value={form.token} />
         <input type="hidden" name={LANGUAGE_FIELD} value={language} />
         <TextField field="name" label={t.fieldName} hint={t.fieldNameHint} autocomplete="name" maxlength={200} form={form} t={t} />
@@ -326,7 +338,7 @@ function SignForm(props: CampaignPageProps) {
           <label for="field-website">{t.honeypotLabel}</label>
           <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
         </div>
-        <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} />
+        <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} />
         <button type="submit">{t.submit}</button>
       </form>
     </section>
@@ -339,12 +351,34 @@ function signedOn(day: string, language: PageLanguage): string {
   return new Intl.DateTimeFormat(htmlLang[language], { dateStyle: 'medium', timeZone: 'UTC' }).format(Date.parse(`${day}T00:00:00Z`));
 }
 
+/** "12,345 signatures", or "12,345 of 20,000 signatures" with a goal, in the page language (the page and the share card). */
+export function progressText(t: Messages, language: PageLanguage, campaign: Pick<PublicCampaign, 'signatureCount' | 'goal'>): string {
+  const count = campaign.signatureCount.toLocaleString(htmlLang[language]);
+  return campaign.goal
+    ? interpolate(t.signatureProgress, { count, goal: campaign.goal.toLocaleString(htmlLang[language]) })
+    : interpolate(t.signatureCount, { count });
+}
+
+/** The count, and the progress bar when there is a goal. */
+export function CampaignProgress(props: { t: Messages; language: PageLanguage; campaign: PublicCampaign }) {
+  const { campaign } = props;
+  return (
+    <div class="progress">
+      <p id="progress-text">{progressText(props.t, props.language, campaign)}</p>
+      {campaign.goal ? (
+        <progress max={campaign.goal} value={Math.min(campaign.signatureCount, campaign.goal)} aria-labelledby="progress-text">
+          {Math.floor((100 * campaign.signatureCount) / campaign.goal)}%
+        </progress>
+      ) : null}
+    </div>
+  );
+}
+
 /** `/c/:slug`: the campaign, its progress and targets, recent supporters, and the signing form (or why there is none). */
 export function CampaignPage(props: CampaignPageProps) {
   const { t, language, campaign, state } = props;
   const texts = campaignTexts(campaign, language);
   const textLang = isPageLanguage(texts.language) ? htmlLang[texts.language] : texts.language;
-  const count = campaign.signatureCount.toLocaleString(htmlLang[language]);
   return (
     <>
       {/* At the top of the page, where a refused form lands; each entry links to its field. */}
@@ -356,18 +390,7 @@ export function CampaignPage(props: CampaignPageProps) {
           {texts.summary}
         </p>
       ) : null}
-      <div class="progress">
-        {campaign.goal ? (
-          <>
-            <p id="progress-text">{interpolate(t.signatureProgress, { count, goal: campaign.goal.toLocaleString(htmlLang[language]) })}</p>
-            <progress max={campaign.goal} value={Math.min(campaign.signatureCount, campaign.goal)} aria-labelledby="progress-text">
-              {Math.floor((100 * campaign.signatureCount) / campaign.goal)}%
-            </progress>
-          </>
-        ) : (
-          <p id="progress-text">{interpolate(t.signatureCount, { count })}</p>
-        )}
-      </div>
+      <CampaignProgress t={t} language={language} campaign={campaign} />
       {state === 'closed' ? <p class="notice">{t.closedNotice}</p> : null}
       {state === 'not-yet-open' ? <p class="notice">{t.notYetOpenNotice}</p> : null}
       {campaign.targets.length > 0 ? (
@@ -386,6 +409,8 @@ export function CampaignPage(props: CampaignPageProps) {
         </div>
       ) : null}
       {state === 'open' ? <SignForm {...props} /> : null}
+      <ShareLinks t={t} url={props.shareUrl} title={texts.title} />
+      <PublicReplies replies={props.replies} t={t} language={language} />
       {props.recent.length > 0 ? (
         <section class="recent" aria-labelledby="recent-title">
           <h2 id="recent-title">{t.recentHeading}</h2>

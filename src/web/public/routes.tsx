@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
+import { listPublicReplies } from '../../services/replies.js';
 import {
   confirmSignature,
   ConfirmInput,
@@ -18,11 +19,18 @@ import { siteStylesheet } from '../assets/index.js';
 import { readFormFields } from '../form-body.js';
 import { countryCodes, defaultCountry } from '../i18n/countries.js';
 import { catalogs, htmlLang, interpolate, isPageLanguage, type Messages, negotiateLanguage, preferredRegion, type PageLanguage } from '../i18n/index.js';
-import { pageHeaders } from '../page-headers.js';
+import { isEmbedPath, pageHeaders } from '../page-headers.js';
+import type { ShareImage } from '../layout.js';
+import type { Organisation } from '../../letters/template/types.js';
+import { OG_IMAGE_HEIGHT, OG_IMAGE_WIDTH, type OgCard } from '../og-image/og-image-port.js';
+import { OG_IMAGE_MAX_AGE_SECONDS, ogImageVersion } from '../og-image/og-images.js';
 import { forbiddenPage, formBodyLimit, rememberLanguageChoice, sameOriginPosts } from './page-guards.js';
-import { CampaignPage, campaignTexts, signingState, type SignFormState } from './campaign-page.js';
+import { CampaignPage, campaignTexts, progressText, signingState, type PublicCampaign, type SignFormState } from './campaign-page.js';
+import { EmbedPage, EmbedThanks, renderEmbed, renderEmbedMessage } from './embed.js';
 import { issueFormToken, verifyFormToken } from './form-tokens.js';
-import { renderMessage, renderPage, siteOrganisation } from './render.js';
+import { MessagePage, renderMessage, renderPage, siteOrganisation } from './render.js';
+import { campaignShareUrl, ShareLinks } from './share-links.js';
+import { shareScript } from './share-script.js';
 import { emptySignForm, FORM_TOKEN_FIELD, HONEYPOT_FIELD, LANGUAGE_FIELD, readSignForm, validateSignForm } from './sign-form.js';
 
 const signFormName = (slug: string) => `sign:${slug}`;
@@ -65,7 +73,38 @@ function notFoundPage(c: Context<AppEnv>, language: PageLanguage) {
   return renderMessage(c, 404, language, (t) => ({ title: t.notFoundTitle, paragraphs: [t.notFoundBody] }), { private: true });
 }
 
-async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 200 | 409 | 422, form?: Omit<SignFormState, 'token'>) {
+/** What the campaign's share card shows in one language (src/web/og-image/). */
+function ogCard(campaign: PublicCampaign, language: PageLanguage, organisation: Organisation | undefined): OgCard {
+  const texts = campaignTexts(campaign, language);
+  return {
+    language,
+    title: texts.title,
+    titleLanguage: texts.language,
+    countText: progressText(catalogs[language], language, campaign),
+    progress: campaign.goal ? Math.min(1, campaign.signatureCount / campaign.goal) : null,
+    organisation: organisation?.name,
+  };
+}
+
+/**
+ * The og:image of the campaign page: its URL changes as the count grows (ogImageVersion), so
+ * sites that keep images by URL show a recent count.
+ */
+function shareImage(c: Context<AppEnv>, campaign: PublicCampaign, language: PageLanguage, card: OgCard): ShareImage | undefined {
+  const { ctx, ogImages } = c.get('services');
+  if (!ogImages) return undefined;
+  return {
+    url: `${ctx.publicUrl}${campaignPath(campaign.slug)}/og.png?lang=${language}&v=${ogImageVersion(campaign.signatureCount)}`,
+    width: OG_IMAGE_WIDTH,
+    height: OG_IMAGE_HEIGHT,
+    alt: interpolate(catalogs[language].ogImageAlt, { title: card.title, count: card.countText }),
+  };
+}
+
+/** Where the page is shown: the campaign page, or the compact form framed by another site (`/c/:slug/embed`). */
+type SignView = 'page' | 'embed';
+
+async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 200 | 409 | 422, form?: Omit<SignFormState, 'token'>, view: SignView = 'page') {
   const ctx = c.get('services').ctx;
   let campaign;
   try {
@@ -74,16 +113,30 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     if (error instanceof NotFound) return notFoundPage(c, language);
     throw error;
   }
-  const [recent, token, organisation] = await Promise.all([
-    listPublicSignatures(ctx, slug, 10),
+  const [recent, token, organisation, replies] = await Promise.all([
+    view === 'page' ? listPublicSignatures(ctx, slug, 10) : { items: [] },
     issueFormToken(ctx, signFormName(slug)),
     siteOrganisation(c),
+    view === 'page' ? listPublicReplies(ctx, slug) : [],
   ]);
   const region = preferredRegion(c, language);
   const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
   const texts = campaignTexts(campaign, language);
   const t = catalogs[language];
   const title = form && Object.keys(form.errors).length > 0 ? interpolate(t.errorTitlePrefix, { title: texts.title }) : texts.title;
+  const props = {
+    t,
+    language,
+    campaign,
+    recent: recent.items,
+    state: signingState(campaign, ctx.clock.now()),
+    organisation,
+    form: { values: form?.values ?? emptySignForm(country), errors: form?.errors ?? {}, token },
+    privacy: ctx.privacy,
+    shareUrl: campaignShareUrl(ctx.publicUrl, slug, language),
+    replies,
+  };
+  if (view === 'embed') return renderEmbed(c, status, { language, title, private: status !== 200 }, <EmbedPage {...props} />);
   return renderPage(
     c,
     status,
@@ -93,20 +146,56 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
       meta: {
         title,
         description: texts.summary || undefined,
-        share: { title: texts.title, description: texts.summary || texts.title, siteName: organisation?.name },
+        share: {
+          title: texts.title,
+          description: texts.summary || texts.title,
+          siteName: organisation?.name,
+          image: shareImage(c, campaign, language, ogCard(campaign, language, organisation)),
+        },
       },
     },
-    <CampaignPage
-      t={t}
-      language={language}
-      campaign={campaign}
-      recent={recent.items}
-      state={signingState(campaign, ctx.clock.now())}
-      organisation={organisation}
-      form={{ values: form?.values ?? emptySignForm(country), errors: form?.errors ?? {}, token }}
-      privacy={ctx.privacy}
-    />,
+    <CampaignPage {...props} />,
   );
+}
+
+/**
+ * A signing form post, from the campaign page or the embed: the same Origin check (the embed's
+ * form is a document of this origin, whatever site frames it), form token, honeypot and
+ * validation; only where the answer is shown differs.
+ */
+async function handleSignPost(c: Context<AppEnv>, view: SignView) {
+  const services = c.get('services');
+  const slug = c.req.param('slug')!;
+  const body = await readFormFields(c);
+  if (!body) return forbiddenPage(c, negotiateLanguage(c), 400);
+  const language = isPageLanguage(body[LANGUAGE_FIELD]) ? body[LANGUAGE_FIELD] : negotiateLanguage(c);
+  if (!(await verifyFormToken(services.ctx, signFormName(slug), body[FORM_TOKEN_FIELD]))) return forbiddenPage(c, language);
+  const formPage = view === 'embed' ? `${campaignPath(slug)}/embed` : campaignPath(slug);
+  const thanks = `${campaignPath(slug)}${view === 'embed' ? '/embed' : ''}/thanks?lang=${language}`;
+  // Bots fill every field; answer them as if they had signed, so they learn nothing.
+  if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return c.redirect(thanks, 303);
+
+  const values = readSignForm(body);
+  const checked = validateSignForm(values, language);
+  if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors }, view);
+  try {
+    await signCampaign(services.ctx, services.signLimits, slug, checked.input, { clientIp: services.clientIp(c) });
+  } catch (error) {
+    if (error instanceof NotFound) return notFoundPage(c, language);
+    if (error instanceof Conflict && error.code === 'CAMPAIGN_NOT_OPEN') return renderCampaign(c, slug, language, 409, undefined, view);
+    if (error instanceof RateLimited) {
+      return (view === 'embed' ? renderEmbedMessage : renderMessage)(
+        c,
+        429,
+        language,
+        (t) => ({ title: t.rateLimitedTitle, paragraphs: [t.rateLimitedBody], link: { href: `${formPage}?lang=${language}`, label: t.backToCampaign } }),
+        { private: true, headers: { 'Retry-After': String(error.retryAfterSeconds) } },
+      );
+    }
+    throw error;
+  }
+  services.onMailQueued();
+  return c.redirect(thanks, 303);
 }
 
 /**
@@ -121,60 +210,72 @@ export function publicPageRoutes() {
     c.body(siteStylesheet.body, 200, { 'Content-Type': 'text/css; charset=utf-8', 'Cache-Control': 'public, max-age=31536000, immutable' }),
   );
 
-  for (const path of ['/c/*', '/confirm/*']) {
-    routes.use(path, pageHeaders({ frameAncestors: "'none'" }));
-    routes.use(path, rememberLanguageChoice());
-  }
+  routes.get(shareScript.path, (c) =>
+    c.body(shareScript.body, 200, { 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=31536000, immutable' }),
+  );
+
+  const supporterPageHeaders = pageHeaders({ frameAncestors: "'none'" });
+  const embedPageHeaders = pageHeaders({ frameAncestors: 'embed-origins' });
+  const languageChoice = rememberLanguageChoice();
+  routes.use('/c/*', (c, next) => (isEmbedPath(c.req.path) ? embedPageHeaders : supporterPageHeaders)(c, next));
+  routes.use('/confirm/*', supporterPageHeaders);
+  // The embed's language is the host site's choice, not the visitor's; the card is a public, cached image.
+  routes.use('/c/*', (c, next) => (isEmbedPath(c.req.path) || c.req.path.endsWith('/og.png') ? next() : languageChoice(c, next)));
+  routes.use('/confirm/*', languageChoice);
 
   routes.get('/c/:slug', (c) => renderCampaign(c, c.req.param('slug'), negotiateLanguage(c), 200));
 
-  routes.post('/c/:slug/sign', sameOriginPosts(), formBodyLimit(), async (c) => {
-    const services = c.get('services');
-    const slug = c.req.param('slug');
-    const body = await readFormFields(c);
-    if (!body) return forbiddenPage(c, negotiateLanguage(c), 400);
-    const language = isPageLanguage(body[LANGUAGE_FIELD]) ? body[LANGUAGE_FIELD] : negotiateLanguage(c);
-    if (!(await verifyFormToken(services.ctx, signFormName(slug), body[FORM_TOKEN_FIELD]))) return forbiddenPage(c, language);
-    const thanks = `${campaignPath(slug)}/thanks?lang=${language}`;
-    // Bots fill every field; answer them as if they had signed, so they learn nothing.
-    if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return c.redirect(thanks, 303);
+  routes.post('/c/:slug/sign', sameOriginPosts(), formBodyLimit(), (c) => handleSignPost(c, 'page'));
 
-    const values = readSignForm(body);
-    const checked = validateSignForm(values, language);
-    if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors });
-    try {
-      await signCampaign(services.ctx, services.signLimits, slug, checked.input, { clientIp: services.clientIp(c) });
-    } catch (error) {
-      if (error instanceof NotFound) return notFoundPage(c, language);
-      if (error instanceof Conflict && error.code === 'CAMPAIGN_NOT_OPEN') return renderCampaign(c, slug, language, 409);
-      if (error instanceof RateLimited) {
-        return renderMessage(c, 429, language, (t) => ({ title: t.rateLimitedTitle, paragraphs: [t.rateLimitedBody], link: { href: campaignPath(slug), label: t.backToCampaign } }), {
-          private: true,
-          headers: { 'Retry-After': String(error.retryAfterSeconds) },
-        });
-      }
-      throw error;
-    }
-    services.onMailQueued();
-    return c.redirect(thanks, 303);
-  });
-
-  routes.get('/c/:slug/thanks', async (c) => {
-    const slug = c.req.param('slug');
+  const thanksPage = async (c: Context<AppEnv>, view: SignView) => {
+    const ctx = c.get('services').ctx;
+    const slug = c.req.param('slug')!;
     const language = negotiateLanguage(c);
+    let campaign;
     try {
-      await getPublicCampaign(c.get('services').ctx, slug);
+      campaign = await getPublicCampaign(ctx, slug);
     } catch (error) {
       if (error instanceof NotFound) return notFoundPage(c, language);
       throw error;
     }
-    return renderMessage(
+    const t = catalogs[language];
+    const share = { t, shareUrl: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title };
+    if (view === 'embed') return renderEmbed(c, 200, { language, title: t.thanksTitle, private: true }, <EmbedThanks {...share} />);
+    return renderPage(
       c,
       200,
-      language,
-      (t) => ({ title: t.thanksTitle, paragraphs: [t.thanksBody, t.thanksSpam], link: { href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign } }),
-      { private: true },
+      { language, meta: { title: t.thanksTitle, private: true } },
+      <>
+        <MessagePage title={t.thanksTitle} paragraphs={[t.thanksBody, t.thanksSpam]} link={{ href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign }} />
+        <ShareLinks t={t} url={share.shareUrl} title={share.title} />
+      </>,
     );
+  };
+
+  routes.get('/c/:slug/thanks', (c) => thanksPage(c, 'page'));
+
+  routes.get('/c/:slug/embed', (c) => renderCampaign(c, c.req.param('slug'), negotiateLanguage(c), 200, undefined, 'embed'));
+  routes.post('/c/:slug/embed/sign', sameOriginPosts(), formBodyLimit(), (c) => handleSignPost(c, 'embed'));
+  routes.get('/c/:slug/embed/thanks', (c) => thanksPage(c, 'embed'));
+
+  // The share card: the language only from ?lang= (else the campaign's own), so one URL is always one image.
+  routes.get('/c/:slug/og.png', async (c) => {
+    const { ctx, ogImages } = c.get('services');
+    const slug = c.req.param('slug');
+    const chosen = c.req.query('lang');
+    if (!ogImages) return notFoundPage(c, isPageLanguage(chosen) ? chosen : 'en');
+    let campaign;
+    try {
+      campaign = await getPublicCampaign(ctx, slug);
+    } catch (error) {
+      if (error instanceof NotFound) return notFoundPage(c, isPageLanguage(chosen) ? chosen : 'en');
+      throw error;
+    }
+    const language = isPageLanguage(chosen) ? chosen : campaign.locale;
+    const { png, etag } = await ogImages.image(`${slug}:${language}`, ogCard(campaign, language, await siteOrganisation(c)));
+    const headers = { 'Cache-Control': `public, max-age=${OG_IMAGE_MAX_AGE_SECONDS}`, ETag: etag };
+    if (c.req.header('if-none-match')?.split(/\s*,\s*/).includes(etag)) return c.body(null, 304, headers);
+    return c.body(png, 200, { ...headers, 'Content-Type': 'image/png' });
   });
 
   const unknownConfirmLink = (c: Context<AppEnv>, language: PageLanguage) =>

@@ -15,6 +15,9 @@ export type DashboardLanguage = (typeof dashboardLanguages)[number];
 
 export type Catalogue<T extends Record<string, string>> = { readonly en: T; readonly ja: { readonly [K in keyof T]: string } };
 
+/** A catalogue's texts in one language, as `useTexts`/`textsFor` give them (for passing to helpers). */
+export type TextsOf<C> = C extends Catalogue<infer T> ? { readonly [K in keyof T]: string } : never;
+
 /** One area's texts. Placeholders are `{name}`, filled with `interpolate` (src/web/i18n). */
 export function catalogue<const T extends Record<string, string>>(en: T, ja: { [K in keyof T]: string }): Catalogue<T> {
   return { en, ja };
@@ -53,6 +56,11 @@ export const DashboardLanguageContext = createContext<DashboardLanguage>('en');
 /** Inside a component: the catalogue's texts in the page's language. */
 export function useTexts<T extends Record<string, string>>(texts: Catalogue<T>): { readonly [K in keyof T]: string } {
   return texts[useContext(DashboardLanguageContext)];
+}
+
+/** Inside a component: the page's language (for numbers, dates and language names). */
+export function useDashboardLanguage(): DashboardLanguage {
+  return useContext(DashboardLanguageContext);
 }
 
 /** In a handler: the catalogue's texts in the request's language (set by the dashboard's language middleware). */

@@ -1,0 +1,17 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { fontFiles } from '../letters/pdf/font-faces.js';
+import { createOgImageRenderer } from '../web/og-image/og-image-renderer.js';
+import type { OgFontSource, OgImageRenderer } from '../web/og-image/og-image-port.js';
+
+const require = createRequire(import.meta.url);
+
+/** The letters' Noto faces from node_modules (the same files as src/letters/node/font-files.ts). */
+export const nodeOgFontSource: OgFontSource = {
+  load: (face) => readFile(require.resolve(fontFiles[face])),
+};
+
+/** The Open Graph card renderer on Node: resvg's .wasm read from its package, fonts from node_modules. */
+export function nodeOgImageRenderer(fonts: OgFontSource = nodeOgFontSource): OgImageRenderer {
+  return createOgImageRenderer({ wasm: () => readFile(require.resolve('@resvg/resvg-wasm/index_bg.wasm')), fonts });
+}

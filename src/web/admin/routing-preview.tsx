@@ -1,0 +1,133 @@
+import { useContext } from 'hono/jsx';
+import { regionName } from '../../lib/regions.js';
+import type { LetterRouting } from '../../services/letter-routing.js';
+import { letterRoutings } from '../../services/letter-routing.js';
+import type { SkippedTarget } from '../../services/letters.js';
+import type { RegionShare, RoutingPreview } from '../../services/routing-preview.js';
+import { interpolate } from '../i18n/index.js';
+import { routingTexts } from './i18n/routing.js';
+import { DashboardLanguageContext, formatNumber, useTexts } from './i18n/texts.js';
+
+/** The routing radio buttons of the generate-letters and letters-mailing forms (name `routing`). */
+export function RoutingChoice(props: { value: string | undefined; errors?: string[] | undefined; hint?: boolean }) {
+  const t = useTexts(routingTexts);
+  const chosen = props.value === 'jurisdiction' ? 'jurisdiction' : 'all';
+  const label: Record<LetterRouting, string> = { all: t.routingAll, jurisdiction: t.routingJurisdiction };
+  const describedBy = [props.hint ? 'h-routing' : '', props.errors ? 'e-routing' : ''].filter(Boolean).join(' ') || undefined;
+  return (
+    <fieldset class={props.errors ? 'field invalid' : 'field'} id="f-routing" aria-describedby={describedBy}>
+      <legend>{t.routing}</legend>
+      {letterRoutings.map((routing) => (
+        <label>
+          <input type="radio" name="routing" value={routing} checked={chosen === routing} /> {label[routing]}
+        </label>
+      ))}
+      {props.hint ? (
+        <p class="hint" id="h-routing">
+          {t.routingHint}
+        </p>
+      ) : null}
+      {props.errors ? (
+        <p class="field-error" id="e-routing">
+          {props.errors.join('; ')}
+        </p>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/** How a batch or mailing routes, in a few words. */
+export function routingLabel(texts: { routingAllShort: string; routingJurisdictionShort: string }, routing: LetterRouting): string {
+  return routing === 'jurisdiction' ? texts.routingJurisdictionShort : texts.routingAllShort;
+}
+
+function RegionList(props: { shares: RegionShare[] }) {
+  const t = useTexts(routingTexts);
+  const language = useContext(DashboardLanguageContext);
+  if (props.shares.length === 0) return <span class="muted">—</span>;
+  return (
+    <>
+      {props.shares
+        .map((share) => `${share.region === null ? `${t.noRegion} (${share.country})` : regionName(share.region, language)} ${formatNumber(language, share.count)}`)
+        .join(' · ')}
+    </>
+  );
+}
+
+/**
+ * Where routing by jurisdiction would send the supporters now: per target its count and the
+ * regions they come from. Counts only, never a name (the organiser sees who signed elsewhere;
+ * this table is about where letters go).
+ */
+export function RoutingPreviewTable(props: { preview: RoutingPreview; open: boolean }) {
+  const t = useTexts(routingTexts);
+  const language = useContext(DashboardLanguageContext);
+  const { preview } = props;
+  const kinds: Record<string, string> = { embassy: t.kindEmbassy, consulate: t.kindConsulate, official: t.kindOfficial, other: t.kindOther };
+  const names = new Map(preview.targets.map((target) => [target.id, target.name]));
+  return (
+    <details class="card" id="routing-preview" open={props.open}>
+      <summary>{t.previewTitle}</summary>
+      {preview.targets.length === 0 ? (
+        <p class="muted">{t.previewNoTargets}</p>
+      ) : (
+        <>
+          <p>{interpolate(t.previewIntro, { total: formatNumber(language, preview.total) })}</p>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.target}</th>
+                <th scope="col">{t.kind}</th>
+                <th scope="col">{t.jurisdiction}</th>
+                <th scope="col" class="num">
+                  {t.supporters}
+                </th>
+                <th scope="col">{t.regions}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.targets.map((target) => (
+                <tr data-target={target.id}>
+                  <td>
+                    {target.name}
+                    {target.takesUnserved ? <div class="muted">{t.alsoUnserved}</div> : null}
+                  </td>
+                  <td>{kinds[target.kind] ?? target.kind}</td>
+                  <td>
+                    <small>{target.jurisdiction.join(', ') || '—'}</small>
+                  </td>
+                  <td class="num">{target.count === 0 ? <span class="muted">{`0 (${t.noLetter})`}</span> : formatNumber(language, target.count)}</td>
+                  <td>
+                    <RegionList shares={target.byRegion} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {preview.unserved.count > 0 ? (
+            <p>
+              {interpolate(t.previewUnserved, {
+                count: formatNumber(language, preview.unserved.count),
+                targets: preview.unserved.targetIds.map((id) => names.get(id) ?? id).join(', '),
+              })}{' '}
+              <span class="muted">
+                (<RegionList shares={preview.unserved.byRegion} />)
+              </span>
+            </p>
+          ) : null}
+        </>
+      )}
+    </details>
+  );
+}
+
+/** The targets a routed batch wrote no letter to. */
+export function SkippedTargets(props: { skipped: SkippedTarget[] }) {
+  const t = useTexts(routingTexts);
+  if (props.skipped.length === 0) return null;
+  return (
+    <p class="muted skipped-targets">
+      {t.skippedTitle}: {props.skipped.map((target) => target.targetName).join(', ')} ({t.skippedReason})
+    </p>
+  );
+}

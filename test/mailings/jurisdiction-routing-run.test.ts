@@ -1,0 +1,156 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { deliveries, letterBatches, letters } from '../../src/db/schema.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { OutboxSender } from '../../src/mail/outbox-sender.js';
+import { SmtpTransport } from '../../src/mail/smtp-transport.js';
+import { createTestApp, repoLettersDir } from '../helpers/app.js';
+import { testLinks } from '../helpers/keys.js';
+import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
+import { parsePdfBytes } from '../letters/helpers.js';
+import { mimeLeaves } from '../mail/helpers/mime-parts.js';
+import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
+import { createRunner, readMailing, SEND_AT, SEND_AT_LOCAL, SLUG, type TestApp } from './runner-helpers.js';
+
+/**
+ * A letters mailing routed by jurisdiction (PRODUCT.md §11): at its time it renders the routed
+ * letters, and each mission's email, received by a real SMTP server on 127.0.0.1, carries the
+ * letter that names the supporters of its own district only.
+ */
+
+const missionsFile = join(repoLettersDir, 'targets/china-missions-japan.json');
+const missionEmail = (name: string) => `${name}@missions.example.org`;
+const missionKeys: Record<string, string> = {
+  驻日本国特命全权大使: 'embassy',
+  驻札幌总领事: 'sapporo',
+  驻新潟总领事: 'niigata',
+  驻名古屋总领事: 'nagoya',
+  驻大阪总领事: 'osaka',
+  驻福冈总领事: 'fukuoka',
+  驻长崎总领事: 'nagasaki',
+};
+
+let t: TestApp;
+let smtp: TestSmtpServer | undefined;
+afterEach(async () => {
+  await smtp?.close();
+  smtp = undefined;
+  await t?.cleanup();
+});
+
+/** The missions, each with an address of its own, a campaign writing to all of them, and four supporters. */
+async function setup() {
+  t = createTestApp();
+  const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
+  expect(imported.status).toBe(201);
+  const { ids } = (await imported.json()) as { ids: string[] };
+  const listed = (await (await t.request('GET', '/api/v1/targets?limit=100')).json()) as { items: { id: string; name: string }[] };
+  for (const target of listed.items) {
+    const patched = await t.request('PATCH', `/api/v1/targets/${target.id}`, { body: { email: missionEmail(missionKeys[target.name]!) } });
+    expect(patched.status).toBe(200);
+  }
+  await openCampaign(t, SLUG, { targetIds: ids });
+  const signers = [
+    { name: 'Naniwa Osakan', email: 'osaka@example.org', region: 'JP-27' },
+    { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13' },
+    { name: 'Nowhere Regionless', email: 'noregion@example.org', region: undefined },
+    { name: 'Hangang Seoulite', email: 'seoul@example.org', country: 'KR', region: 'KR-11' },
+  ];
+  for (const signer of signers) {
+    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: 'full' } }));
+    t.clock.advance(60_000);
+  }
+}
+
+async function scheduleLetters(extra: Record<string, unknown>) {
+  const res = await t.request('POST', '/api/v1/mailings', {
+    body: { campaign: SLUG, kind: 'letters', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', sendingWindow: null, ...extra },
+  });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as { id: string; routing: string | null };
+}
+
+describe('a letters mailing with routing: jurisdiction', () => {
+  it('emails each mission the letter that names only the supporters routed to it, and skips those nobody was routed to', async () => {
+    await setup();
+    const mailing = await scheduleLetters({ routing: 'jurisdiction' });
+    expect(mailing.routing).toBe('jurisdiction');
+
+    t.clock.set(SEND_AT);
+    expect(await createRunner(t).tick()).toMatchObject({ claimed: 1, queued: 2 });
+    const [batch] = await t.database.db.select().from(letterBatches);
+    expect(batch).toMatchObject({ routing: 'jurisdiction', letterCount: 2, cutoffAt: SEND_AT });
+
+    smtp = await startSmtpServer();
+    const transport = new SmtpTransport({ url: smtp.url, dataDir: t.dataDir, maxConnections: 2 });
+    const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>', batchSize: 50, concurrency: 2 });
+    try {
+      for (let pass = 0; pass < 5; pass++) await sender.drainOnce();
+    } finally {
+      await transport.close();
+    }
+    // The supporters' confirmation emails went out too; the letters are the mails to the missions.
+    const toMissions = smtp.received.filter((mail) => mail.rcptTo.some((address) => address.endsWith('@missions.example.org')));
+    expect(toMissions.flatMap((mail) => mail.rcptTo).sort()).toEqual([missionEmail('embassy'), missionEmail('osaka')]);
+
+    const named = new Map<string, string>();
+    for (const mail of toMissions) {
+      const pdf = mimeLeaves(mail.raw).leaves.find((leaf) => leaf.contentType.startsWith('application/pdf'));
+      expect(pdf, 'the letter is attached').toBeDefined();
+      const text = (await parsePdfBytes(Buffer.from(pdf!.bytes))).pages.join('\n').replace(/\s+/g, '');
+      named.set(mail.rcptTo[0]!, text);
+    }
+    const osaka = named.get(missionEmail('osaka'))!;
+    const embassy = named.get(missionEmail('embassy'))!;
+    expect(osaka).toContain('NaniwaOsakan');
+    expect(osaka).toContain('本请愿书的1名联署人');
+    for (const name of ['EdoTokyoite', 'NowhereRegionless', 'HangangSeoulite']) {
+      expect(embassy).toContain(name);
+      expect(osaka).not.toContain(name);
+    }
+    expect(embassy).not.toContain('NaniwaOsakan');
+    expect(embassy).toContain('本请愿书的3名联署人');
+
+    // Each delivery's letter is its own target's.
+    const rows = await t.database.db.select({ letterTarget: letters.targetId, deliveryTarget: deliveries.targetId }).from(deliveries).innerJoin(letters, eq(letters.id, deliveries.letterId));
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.deliveryTarget).toBe(row.letterTarget);
+
+    expect(await createRunner(t).tick()).toMatchObject({ finished: 1 });
+    // The five consulates nobody was routed to count as skipped: total + skipped is every target.
+    expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 2, sent: 2, failed: 0, skipped: 5 });
+  }, 60_000);
+
+  it('a dry run counts the routed letters without rendering any', async () => {
+    await setup();
+    const mailing = await scheduleLetters({ routing: 'jurisdiction', dryRun: true, channel: 'print' });
+    t.clock.set(SEND_AT);
+    expect(await createRunner(t).tick()).toMatchObject({ claimed: 1, finished: 1 });
+    expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 2, skipped: 5 });
+    expect(await t.database.db.select().from(letterBatches)).toEqual([]);
+  });
+
+  it('fails with the reason when nobody has signed, rather than finishing with nothing sent', async () => {
+    t = createTestApp();
+    const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
+    const { ids } = (await imported.json()) as { ids: string[] };
+    await openCampaign(t, SLUG, { targetIds: ids });
+    const mailing = await scheduleLetters({ routing: 'jurisdiction', channel: 'print' });
+    t.clock.set(SEND_AT);
+    await createRunner(t).tick();
+    expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('no target would get a letter') });
+    expect(await t.database.db.select().from(deliveries)).toEqual([]);
+  });
+
+  it('defaults to routing all, and refuses routing on an update', async () => {
+    await setup();
+    expect((await scheduleLetters({})).routing).toBe('all');
+    const update = await t.request('POST', '/api/v1/mailings', {
+      body: { campaign: SLUG, kind: 'update', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', subject: 'News', body: 'Hello', routing: 'jurisdiction' },
+    });
+    expect(update.status).toBe(400);
+    expect(await update.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'routing' }] } });
+  });
+});

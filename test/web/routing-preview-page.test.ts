@@ -1,0 +1,146 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { letterBatches, mailings } from '../../src/db/schema.js';
+import { ADMIN_TOKEN, createTestApp, repoLettersDir } from '../helpers/app.js';
+import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
+
+/**
+ * The dashboard's side of routing letters by jurisdiction: the choice on the generate form and
+ * the letters-mailing form, and the preview of where supporters go (counts per target and
+ * region, never a name).
+ */
+
+type TestApp = ReturnType<typeof createTestApp>;
+let t: TestApp;
+afterEach(async () => t?.cleanup());
+
+const SLUG = 'routed-dashboard';
+const missionsFile = join(repoLettersDir, 'targets/china-missions-japan.json');
+
+/** A signed-in browser stand-in: keeps the session cookie and the form token, sends this site's Origin with forms. */
+function dashboard(app: TestApp) {
+  let cookie = '';
+  let csrf = '';
+  const request = async (method: string, path: string, form?: Record<string, string>) => {
+    const headers: Record<string, string> = {};
+    if (cookie) headers.cookie = cookie;
+    let body: string | undefined;
+    if (form) {
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      headers.origin = 'http://localhost';
+      body = new URLSearchParams(form).toString();
+    }
+    const res = await app.app.request(path, { method, headers, body });
+    const match = /(?:^|, )((?:__Secure-)?signet_session)=([^;]*)/.exec(res.headers.get('set-cookie') ?? '');
+    if (match) cookie = match[2] ? `${match[1]}=${match[2]}` : '';
+    return res;
+  };
+  const page = async (path: string) => {
+    const res = await request('GET', path);
+    const html = await res.text();
+    csrf = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? csrf;
+    return { status: res.status, html };
+  };
+  return {
+    page,
+    post: (path: string, form: Record<string, string>) => request('POST', path, { _csrf: csrf, ...form }),
+    async login() {
+      const res = await request('POST', '/admin/login', { token: ADMIN_TOKEN, next: '/admin/campaigns' });
+      expect(res.status).toBe(303);
+      await page('/admin/campaigns');
+    },
+  };
+}
+
+async function setup() {
+  t = createTestApp();
+  const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
+  expect(imported.status).toBe(201);
+  const { ids } = (await imported.json()) as { ids: string[] };
+  await openCampaign(t, SLUG, { targetIds: ids });
+  const signers = [
+    { name: 'Naniwa Osakan', email: 'osaka1@example.org', region: 'JP-27' },
+    { name: 'Dotonbori Walker', email: 'osaka2@example.org', region: 'JP-27' },
+    { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13' },
+    { name: 'Nowhere Regionless', email: 'noregion@example.org', region: undefined },
+  ];
+  for (const signer of signers) {
+    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: 'full' } }));
+    t.clock.advance(60_000);
+  }
+  const client = dashboard(t);
+  await client.login();
+  return { client, signers };
+}
+
+/** The preview table's row for a target, by the target's name. */
+function previewRow(html: string, name: string): string {
+  const table = html.slice(html.indexOf('id="routing-preview"'));
+  const start = table.indexOf(`<td>${name}`);
+  expect(start, `row of ${name}`).toBeGreaterThan(0);
+  return table.slice(start, table.indexOf('</tr>', start));
+}
+
+describe('dashboard: routing letters by jurisdiction', () => {
+  it('previews the supporters per target and region, in English and Japanese, without names', async () => {
+    const { client, signers } = await setup();
+    const { status, html } = await client.page(`/admin/campaigns/${SLUG}/letters?routing=jurisdiction`);
+    expect(status).toBe(200);
+    expect(html).toMatch(/<details class="card" id="routing-preview" open/);
+    expect(html).toContain('name="routing" value="jurisdiction" checked');
+    expect(previewRow(html, '驻大阪总领事')).toMatch(/class="num">2<\/td>/);
+    expect(previewRow(html, '驻大阪总领事')).toContain('Osaka 2');
+    const embassy = previewRow(html, '驻日本国特命全权大使');
+    expect(embassy).toMatch(/class="num">2<\/td>/);
+    expect(embassy).toContain('also takes those in no jurisdiction');
+    expect(embassy).toContain('no region (JP) 1');
+    expect(previewRow(html, '驻札幌总领事')).toContain('0 (no letter)');
+    for (const signer of signers) expect(html).not.toContain(signer.name);
+
+    const japanese = await client.page(`/admin/campaigns/${SLUG}/letters?routing=jurisdiction&lang=ja`);
+    expect(japanese.html).toContain('管轄による振り分け先');
+    expect(previewRow(japanese.html, '驻大阪总领事')).toContain('大阪府 2');
+    expect(previewRow(japanese.html, '驻札幌总领事')).toContain('0 (書簡なし)');
+
+    // Without the choice the preview is there, folded away.
+    const plain = await client.page(`/admin/campaigns/${SLUG}/letters`);
+    expect(plain.html).toMatch(/<details class="card" id="routing-preview">/);
+  });
+
+  it('generates a routed batch from the form and lists the targets that got no letter', async () => {
+    const { client } = await setup();
+    await client.page(`/admin/campaigns/${SLUG}/letters`);
+    const refused = await client.post(`/admin/campaigns/${SLUG}/letters`, { mode: 'per_signer', routing: 'jurisdiction', template: '', cutoffAt: '' });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain('routing by jurisdiction needs mode per_target');
+    expect(await t.database.db.select().from(letterBatches)).toEqual([]);
+
+    const generated = await client.post(`/admin/campaigns/${SLUG}/letters`, { mode: 'per_target', routing: 'jurisdiction', template: '', cutoffAt: '' });
+    expect(generated.status, await generated.clone().text()).toBe(303);
+    const [batch] = await t.database.db.select().from(letterBatches);
+    expect(batch).toMatchObject({ routing: 'jurisdiction', letterCount: 2 });
+    const { html } = await client.page(`/admin/campaigns/${SLUG}/letters`);
+    expect(html).toContain('by jurisdiction');
+    const skipped = /<p class="muted skipped-targets">([^<]*)<\/p>/.exec(html)?.[1] ?? '';
+    for (const name of ['驻札幌总领事', '驻新潟总领事', '驻名古屋总领事', '驻福冈总领事', '驻长崎总领事']) expect(skipped).toContain(name);
+    expect(skipped).not.toContain('驻大阪总领事');
+  });
+
+  it('schedules a letters mailing routed by jurisdiction from the form', async () => {
+    const { client } = await setup();
+    await client.page(`/admin/mailings/new?campaign=${SLUG}`);
+    const res = await client.post('/admin/mailings', {
+      campaign: SLUG,
+      kind: 'letters',
+      channel: 'print',
+      routing: 'jurisdiction',
+      sendAt: '2027-09-22T09:00',
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(res.status, await res.clone().text()).toBe(303);
+    const [row] = await t.database.db.select().from(mailings);
+    expect(row).toMatchObject({ kind: 'letters', routing: 'jurisdiction' });
+    expect((await client.page(`/admin/mailings/${row!.id}`)).html).toMatch(/<dt>Routing<\/dt>\s*<dd>by jurisdiction<\/dd>/);
+  });
+});
