@@ -156,6 +156,8 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/campaigns': { action: 'campaign.create', created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
   'GET /admin/campaigns/:slug': { action: 'campaign.read', object: campaign },
   'GET /admin/campaigns/:slug/edit': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/clone': { action: 'campaign.read', object: campaign },
+  'POST /admin/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign, created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
   'POST /admin/campaigns/:slug': { action: 'campaign.update', object: campaign },
   'POST /admin/campaigns/:slug/status': { action: 'campaign.update', object: campaign },
   'POST /admin/campaigns/:slug/targets': { action: 'campaign.update', object: campaign },

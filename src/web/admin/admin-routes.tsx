@@ -22,6 +22,7 @@ import { invitePreviousPages } from './invite-previous.js';
 import { negotiateDashboardLanguage, textsFor } from './i18n/texts.js';
 import { commonTexts } from './i18n/common.js';
 import { interpolate } from '../i18n/index.js';
+import { clonePages } from './clone-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -83,6 +84,7 @@ export function adminRoutes() {
   admin.route('/', publicAccountRoutes());
   admin.route('/', signOutRoute());
   admin.route('/', accountPages());
+  admin.route('/', clonePages());
   admin.route('/', campaignPages());
   admin.route('/', letterPages());
   admin.route('/', deliveryPages());
