@@ -39,7 +39,7 @@ import { authenticateToken, type Principal } from '../../services/tokens.js';
 import { readFormFields } from '../form-body.js';
 import { interpolate } from '../i18n/index.js';
 import { type AdminContext, type AdminEnv, type FormValues, safeNext, sessionCookie } from './admin-env.js';
-import { CsrfField, ErrorSummary, type FieldErrors, SelectField, TextField } from './admin-layout.js';
+import { CsrfField, ErrorSummary, Field, type FieldErrors, SelectField, TextField } from './admin-layout.js';
 import { formErrorOf, renderPage } from './admin-page.js';
 import { accountTexts } from './i18n/accounts.js';
 import { DASHBOARD_LANGUAGE_COOKIE, textsFor, useTexts } from './i18n/texts.js';
@@ -113,32 +113,21 @@ function Alert(props: { text: string | undefined; kind?: 'error' | 'notice' }) {
 }
 
 function PasswordField(props: { name: string; label: string; errors: FieldErrors; autocomplete: 'new-password' | 'current-password'; hint?: string }) {
-  const errors = props.errors[props.name] ?? [];
-  const describedBy = [props.hint ? `h-${props.name}` : '', errors.length ? `e-${props.name}` : ''].filter(Boolean).join(' ') || undefined;
   return (
-    <div class={errors.length ? 'field invalid' : 'field'}>
-      <label for={`f-${props.name}`}>{props.label}</label>
-      {props.hint ? (
-        <p class="hint" id={`h-${props.name}`}>
-          {props.hint}
-        </p>
-      ) : null}
-      {errors.length ? (
-        <p class="field-error" id={`e-${props.name}`}>
-          {errors.join('; ')}
-        </p>
-      ) : null}
-      <input
-        id={`f-${props.name}`}
-        name={props.name}
-        type="password"
-        autocomplete={props.autocomplete}
-        required
-        maxlength={PASSWORD_MAX_LENGTH}
-        aria-describedby={describedBy}
-        aria-invalid={errors.length ? 'true' : undefined}
-      />
-    </div>
+    <Field name={props.name} label={props.label} errors={props.errors} {...(props.hint ? { hint: props.hint } : {})}>
+      {(describedBy, invalid) => (
+        <input
+          id={`f-${props.name}`}
+          name={props.name}
+          type="password"
+          autocomplete={props.autocomplete}
+          required
+          maxlength={PASSWORD_MAX_LENGTH}
+          aria-describedby={describedBy}
+          aria-invalid={invalid ? 'true' : undefined}
+        />
+      )}
+    </Field>
   );
 }
 

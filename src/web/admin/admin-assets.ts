@@ -54,6 +54,11 @@ form.inline { display: inline; }
 label.inline { display: inline-block; margin-right: 0.9rem; font-weight: normal; }
 .actions { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .6rem 0; }
 .actions > form { display: flex; align-items: center; gap: .5rem; margin: 0; }
+/* A table's actions cell stays a cell (as a flex box it drops out of the row and its border misaligns). */
+td.actions { display: table-cell; margin: 0; }
+td.actions > form { display: inline-flex; margin: 0 .4rem .3rem 0; }
+/* Short values (a date, a one-word channel) are not broken a character a line in Japanese. */
+.nowrap { white-space: nowrap; }
 [hidden] { display: none !important; }
 button:disabled { opacity: .5; cursor: not-allowed; }
 pre.body { white-space: pre-wrap; font-family: inherit; background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .9rem; }
@@ -65,7 +70,7 @@ button.danger { background: var(--card); color: var(--danger); border-color: var
 .field .hint { font-size: .85rem; color: var(--muted); margin: .1rem 0 .3rem; }
 .field .field-error { color: var(--danger); font-size: .9rem; margin: .2rem 0; }
 .field.invalid input, .field.invalid select, .field.invalid textarea { border-color: var(--danger); outline: 1px solid var(--danger); }
-input[type="text"], input[type="password"], input[type="number"], input[type="email"], input[type="datetime-local"], select, textarea {
+input[type="text"], input[type="password"], input[type="number"], input[type="email"], input[type="datetime-local"], input[type="date"], select, textarea {
   font: inherit; width: 100%; max-width: 40rem; padding: .4rem .5rem; border: 1px solid #aab1c0; border-radius: 6px; background: #fff;
 }
 textarea { min-height: 6rem; }

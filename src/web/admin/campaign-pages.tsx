@@ -27,6 +27,8 @@ import { type DashboardLanguage, formatNumber, textsFor, type TextsOf, useDashbo
 import { serviceContextOf } from '../../http/principal.js';
 import { RepliesCard } from './reply-pages.js';
 import { InvitePreviousCard } from './invite-previous.js';
+import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
+import { cloneTexts } from './i18n/clone.js';
 
 type Values = Record<string, string>;
 type Mode = 'create' | 'edit';
@@ -278,6 +280,8 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const language = c.var.language;
   const translated = Object.keys(campaign.translations).filter((locale) => locale !== campaign.locale);
   const { listSeparator } = textsFor(c, commonTexts);
+  // A viewer is offered nothing that changes the campaign (the services refuse it anyway).
+  const readOnly = readOnlyCampaign(c, campaign.id);
   return renderPage(
     c,
     { title: campaign.title, section: 'campaigns', status: problem?.status ?? 200 },
@@ -286,6 +290,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
         <a href="/admin/campaigns">{texts.backToCampaigns}</a>
       </p>
       <h1 lang={campaign.locale}>{campaign.title}</h1>
+      {readOnly ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       {problem ? (
         <p class="error" role="alert">
@@ -322,24 +327,36 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           <dd>{campaign.letterTemplate ?? texts.defaultTemplateShort}</dd>
         </dl>
         <div class="actions">
-          {statusActions[campaign.status]!.map((a) => (
-            <PostButton session={session} action={`${base}/status`} label={texts[a.label]} variant={a.variant} fields={{ status: a.status }} />
-          ))}
-          <a class="button secondary" href={`${base}/edit`}>
-            {texts.edit}
-          </a>
+          {readOnly
+            ? null
+            : statusActions[campaign.status]!.map((a) => (
+                <PostButton session={session} action={`${base}/status`} label={texts[a.label]} variant={a.variant} fields={{ status: a.status }} />
+              ))}
+          {readOnly ? null : (
+            <a class="button secondary" href={`${base}/edit`}>
+              {texts.edit}
+            </a>
+          )}
           <a class="button secondary" href={`${base}/letters`}>
             {texts.letters}
           </a>
-          <a class="button secondary" href={`/admin/mailings/new?campaign=${encodeURIComponent(slug)}`}>
-            {texts.scheduleMailing}
-          </a>
+          {readOnly ? null : (
+            <a class="button secondary" href={`/admin/mailings/new?campaign=${encodeURIComponent(slug)}`}>
+              {texts.scheduleMailing}
+            </a>
+          )}
           <a class="button secondary" href={`/admin/mailings?campaign=${encodeURIComponent(slug)}`}>
             {texts.mailings}
           </a>
+          {/* A copy is a new campaign: only who reaches the whole organisation may make one (the service says the same). */}
+          {session.principal.access.kind === 'organisation' && can(c, 'campaigns') ? (
+            <a class="button secondary" href={`${base}/clone`}>
+              {textsFor(c, cloneTexts).button}
+            </a>
+          ) : null}
         </div>
       </div>
-      <InvitePreviousCard ctx={ctx} slug={campaign.slug} session={session} canSchedule={can(c, 'deliveries')} />
+      {readOnly ? null : <InvitePreviousCard ctx={ctx} slug={campaign.slug} session={session} canSchedule={can(c, 'deliveries')} />}
 
       <h2>{texts.signatures}</h2>
       {stats ? (
@@ -377,9 +394,11 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                 <th scope="col">{texts.kind}</th>
                 <th scope="col">{texts.email}</th>
                 <th scope="col">{texts.address}</th>
-                <th scope="col">
-                  <span class="skip">{textsFor(c, commonTexts).actions}</span>
-                </th>
+                {readOnly ? null : (
+                  <th scope="col">
+                    <span class="skip">{textsFor(c, commonTexts).actions}</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
@@ -392,18 +411,20 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                   <td>{kinds[t.kind]}</td>
                   <td>{t.email ?? '—'}</td>
                   <td>{[...t.postalAddress.lines, t.postalAddress.postalCode, t.postalAddress.city, t.postalAddress.region, t.postalAddress.country].filter(Boolean).join(', ')}</td>
-                  <td class="actions">
-                    <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
-                      {texts.edit}
-                    </a>
-                    <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label={texts.remove} variant="secondary" />
-                  </td>
+                  {readOnly ? null : (
+                    <td class="actions">
+                      <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
+                        {texts.edit}
+                      </a>
+                      <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label={texts.remove} variant="secondary" />
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>
           </table>
         ) : null}
-        {unlinked.length > 0 ? (
+        {readOnly ? null : unlinked.length > 0 ? (
           <form method="post" action={`${base}/targets`} class="actions">
             <CsrfField session={session} />
             <label for="f-targetId">{texts.attachFromDirectory}</label>
@@ -417,9 +438,11 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
         ) : (
           <p class="muted">{texts.everyTargetAttached}</p>
         )}
-        <p>
-          <a href={`/admin/targets/new?campaign=${encodeURIComponent(slug)}`}>{texts.createNewTarget}</a>
-        </p>
+        {readOnly ? null : (
+          <p>
+            <a href={`/admin/targets/new?campaign=${encodeURIComponent(slug)}`}>{texts.createNewTarget}</a>
+          </p>
+        )}
       </div>
       <RepliesCard ctx={ctx} slug={campaign.slug} />
     </>,

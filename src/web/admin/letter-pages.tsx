@@ -16,6 +16,7 @@ import { serviceContextOf } from '../../http/principal.js';
 import { previewRouting } from '../../services/routing-preview.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
+import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 
 type Values = Record<string, string>;
 
@@ -34,6 +35,8 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
   const language = c.var.language;
   const routing = textsFor(c, routingTexts);
   const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing };
+  // A viewer reads the batches and the routing preview but is offered no generate form.
+  const readOnly = readOnlyCampaign(c, campaign.id);
   return renderPage(
     c,
     { title: interpolate(t.lettersOf, { campaign: campaign.title }), section: 'campaigns', status },
@@ -42,32 +45,35 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
         <a href={base}>← {campaign.title}</a>
       </p>
       <h1>{t.letters}</h1>
+      {readOnly ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       <ErrorSummary errors={errors} message={message} labels={letterLabels} />
-      <form method="post" action={`${base}/letters`} class="card" novalidate>
-        <h2>{t.generateBatch}</h2>
-        <CsrfField session={c.var.session} />
-        <fieldset class="field">
-          <legend>{t.mode}</legend>
-          {letterModes.map((mode) => (
-            <label>
-              <input type="radio" name="mode" value={mode} checked={(values.mode ?? 'per_target') === mode} /> {modes[`${mode}Long`]}
-            </label>
-          ))}
-          {errors.mode ? <p class="field-error">{errors.mode.join('; ')}</p> : null}
-        </fieldset>
-        <RoutingChoice value={values.routing} errors={errors.routing} hint />
-        <div class="grid2">
-          <SelectField
-            name="template"
-            label={t.template}
-            options={[{ value: '', label: interpolate(t.campaignTemplate, { template: campaign.letterTemplate ?? 'embassy-petition' }) }, ...templates.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))]}
-            {...common}
-          />
-          <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={interpolate(t.cutoffHint, { timeZone: campaign.timeZone })} {...common} />
-        </div>
-        <button type="submit">{t.generateLetters}</button>
-      </form>
+      {readOnly ? null : (
+        <form method="post" action={`${base}/letters`} class="card" novalidate>
+          <h2>{t.generateBatch}</h2>
+          <CsrfField session={c.var.session} />
+          <fieldset class="field">
+            <legend>{t.mode}</legend>
+            {letterModes.map((mode) => (
+              <label>
+                <input type="radio" name="mode" value={mode} checked={(values.mode ?? 'per_target') === mode} /> {modes[`${mode}Long`]}
+              </label>
+            ))}
+            {errors.mode ? <p class="field-error">{errors.mode.join('; ')}</p> : null}
+          </fieldset>
+          <RoutingChoice value={values.routing} errors={errors.routing} hint />
+          <div class="grid2">
+            <SelectField
+              name="template"
+              label={t.template}
+              options={[{ value: '', label: interpolate(t.campaignTemplate, { template: campaign.letterTemplate ?? 'embassy-petition' }) }, ...templates.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))]}
+              {...common}
+            />
+            <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={interpolate(t.cutoffHint, { timeZone: campaign.timeZone })} {...common} />
+          </div>
+          <button type="submit">{t.generateLetters}</button>
+        </form>
+      )}
       <RoutingPreviewTable preview={routingPreview} open={values.routing === 'jurisdiction'} />
 
       <h2>{t.batches}</h2>
@@ -147,6 +153,7 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
         <a href={`/admin/campaigns/${encodeURIComponent(letter.campaign)}/letters`}>{interpolate(t.backToLettersOf, { campaign: campaign.title })}</a>
       </p>
       <h1>{t.letter}</h1>
+      {readOnlyCampaign(c, campaign.id) ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       {problem ? (
         <p class="error" role="alert">
@@ -211,18 +218,20 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
               </tbody>
             </table>
           ) : null}
-          <form method="post" action={`/admin/letters/${letter.id}/deliveries`} class="actions">
-            <CsrfField session={c.var.session} />
-            {/* One key per rendered form: submitting it twice makes one delivery. */}
-            <input type="hidden" name="idempotencyKey" value={`admin-${crypto.randomUUID()}`} />
-            <label for="f-channel">{t.deliverBy}</label>
-            <select id="f-channel" name="channel">
-              {deliveryChannels.map((ch) => (
-                <option value={ch}>{ch === 'email' ? t.deliverByEmail : t.deliverByPrint}</option>
-              ))}
-            </select>
-            <button type="submit">{t.createDelivery}</button>
-          </form>
+          {readOnlyCampaign(c, campaign.id) ? null : (
+            <form method="post" action={`/admin/letters/${letter.id}/deliveries`} class="actions">
+              <CsrfField session={c.var.session} />
+              {/* One key per rendered form: submitting it twice makes one delivery. */}
+              <input type="hidden" name="idempotencyKey" value={`admin-${crypto.randomUUID()}`} />
+              <label for="f-channel">{t.deliverBy}</label>
+              <select id="f-channel" name="channel">
+                {deliveryChannels.map((ch) => (
+                  <option value={ch}>{ch === 'email' ? t.deliverByEmail : t.deliverByPrint}</option>
+                ))}
+              </select>
+              <button type="submit">{t.createDelivery}</button>
+            </form>
+          )}
         </div>
       )}
     </>,

@@ -18,6 +18,7 @@ import {
 } from '../../services/mailings.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
+import { readOnlyCampaign, readOnlyCampaignBySlug, ViewerNote } from './viewer-only.js';
 import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 import { interpolate } from '../i18n/index.js';
 import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
@@ -131,7 +132,8 @@ function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { in
 
 async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 404 | 409 | 422 = 200, message?: string) {
   const ctx = serviceContextOf(c);
-  const campaigns = (await listCampaigns(ctx, { limit: 500 })).items.filter((x) => x.status === 'open' || x.status === 'closed');
+  // Only campaigns the user may change: a viewer's campaigns are not offered.
+  const campaigns = (await listCampaigns(ctx, { limit: 500 })).items.filter((x) => (x.status === 'open' || x.status === 'closed') && !readOnlyCampaign(c, x.id));
   const common = { values, errors };
   const t = textsFor(c, mailingTexts);
   const kinds = textsFor(c, mailingKindTexts);
@@ -193,6 +195,8 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
 async function mailingDetail(c: AdminContext, id: string, problem?: { status: 409 | 422; message: string }) {
   const mailing = await getMailing(serviceContextOf(c), id);
   const session = c.var.session;
+  // A viewer of the mailing's campaign watches it but is offered no pause, resume or cancel.
+  const readOnly = await readOnlyCampaignBySlug(c, mailing.campaign);
   const p = mailing.progress;
   const done = p.sent + p.failed + p.skipped;
   const final = finalMailingStatuses.includes(mailing.status);
@@ -215,6 +219,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
         <a href="/admin/mailings">{t.backToMailings}</a>
       </p>
       <h1>{interpolate(mailing.kind === 'letters' ? t.lettersFor : t.updateFor, { campaign: campaignLink })}</h1>
+      {readOnly ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       {problem ? (
         <p class="error" role="alert">
@@ -266,9 +271,9 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
           <span data-live-note>{t.numbersAtLoad}</span> <a href={base}>{t.refresh}</a>
         </p>
         <div class="actions" data-actions>
-          {mailing.status === 'scheduled' || mailing.status === 'running' ? <PostButton session={session} action={`${base}/pause`} label={t.pause} variant="secondary" /> : null}
-          {mailing.status === 'paused' ? <PostButton session={session} action={`${base}/resume`} label={t.resume} /> : null}
-          {!final ? <PostButton session={session} action={`${base}/cancel`} label={t.cancelMailing} variant="danger" /> : null}
+          {!readOnly && (mailing.status === 'scheduled' || mailing.status === 'running') ? <PostButton session={session} action={`${base}/pause`} label={t.pause} variant="secondary" /> : null}
+          {!readOnly && mailing.status === 'paused' ? <PostButton session={session} action={`${base}/resume`} label={t.resume} /> : null}
+          {!readOnly && !final ? <PostButton session={session} action={`${base}/cancel`} label={t.cancelMailing} variant="danger" /> : null}
         </div>
       </section>
       <div class="card">

@@ -26,6 +26,7 @@ import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env
 import { CsrfField, ErrorSummary, Field, type FieldErrors, PostButton, SelectField, TextField } from './admin-layout.js';
 import { formErrorOf, issuesToErrors, keptValues, missingScopePage, renderPage } from './admin-page.js';
 import { replyTexts } from './i18n/replies.js';
+import { readOnlyCampaignBySlug, ViewerNote } from './viewer-only.js';
 import { type DashboardLanguage, formatDate, formatNumber, negotiateDashboardLanguage, textsFor, useTexts } from './i18n/texts.js';
 
 type Values = Record<string, string>;
@@ -57,18 +58,18 @@ const notices = { recorded: 'recorded', updated: 'updated', deleted: 'deleted' }
 
 const targetLabel = (target: { name: string; organisation: string | null }) => (target.organisation ? `${target.name} — ${target.organisation}` : target.name);
 
-function ReplyRow(props: { reply: ReplyView; session: AdminSession; language: DashboardLanguage; t: Texts }) {
+function ReplyRow(props: { reply: ReplyView; session: AdminSession; language: DashboardLanguage; t: Texts; readOnly: boolean }) {
   const { reply, t } = props;
   return (
     <tr id={`reply-${reply.id}`}>
-      <td>
+      <td class="nowrap">
         <time datetime={reply.receivedOn}>{formatDate(props.language, reply.receivedOn)}</time>
       </td>
       <td>
         {reply.target.name}
         {reply.target.organisation ? <div class="muted">{reply.target.organisation}</div> : null}
       </td>
-      <td>{t[channelKey[reply.channel]]}</td>
+      <td class="nowrap">{t[channelKey[reply.channel]]}</td>
       <td class="reply-summary">
         {reply.summary.split('\n').map((line, index) => (
           <>
@@ -87,10 +88,12 @@ function ReplyRow(props: { reply: ReplyView; session: AdminSession; language: Da
         )}
       </td>
       <td>{reply.public ? t.shown : t.hidden}</td>
-      <td class="actions">
-        <PostButton session={props.session} action={`/admin/replies/${reply.id}`} label={reply.public ? t.hide : t.show} variant="secondary" fields={{ public: reply.public ? 'false' : 'true' }} />
-        <PostButton session={props.session} action={`/admin/replies/${reply.id}/delete`} label={t.delete} variant="danger" />
-      </td>
+      {props.readOnly ? null : (
+        <td class="actions">
+          <PostButton session={props.session} action={`/admin/replies/${reply.id}`} label={reply.public ? t.hide : t.show} variant="secondary" fields={{ public: reply.public ? 'false' : 'true' }} />
+          <PostButton session={props.session} action={`/admin/replies/${reply.id}/delete`} label={t.delete} variant="danger" />
+        </td>
+      )}
     </tr>
   );
 }
@@ -110,6 +113,8 @@ async function repliesPage(c: AdminContext, slug: string, state: PageState) {
   const notice = done && Object.hasOwn(notices, done) ? t[notices[done as keyof typeof notices]] : undefined;
   const values: Values = { receivedAt: '', channel: 'post', ...state.values };
   const labels = { targetId: t.fieldTarget, receivedAt: t.fieldReceivedAt, channel: t.fieldChannel, summary: t.fieldSummary, file: t.fieldFile, public: t.fieldPublic };
+  // A viewer reads the replies but is offered no record, show/hide or delete.
+  const readOnly = await readOnlyCampaignBySlug(c, campaign.slug);
   return renderPage(
     c,
     { title: interpolate(t.pageTitle, { title: campaign.title }), section: 'campaigns', status: state.status ?? 200 },
@@ -118,6 +123,7 @@ async function repliesPage(c: AdminContext, slug: string, state: PageState) {
         <a href={base}>← {campaign.title}</a>
       </p>
       <h1>{t.heading}</h1>
+      {readOnly ? <ViewerNote /> : null}
       {notice ? (
         <p class="notice" role="status">
           {notice}
@@ -131,28 +137,36 @@ async function repliesPage(c: AdminContext, slug: string, state: PageState) {
           <table id="replies">
             <thead>
               <tr>
-                <th scope="col">{t.colReceived}</th>
-                <th scope="col">{t.colFrom}</th>
-                <th scope="col">{t.colChannel}</th>
-                <th scope="col">{t.colSummary}</th>
-                <th scope="col">{t.colFile}</th>
-                <th scope="col">{t.colPublic}</th>
-                <th scope="col">
-                  <span class="skip">{t.delete}</span>
+                <th scope="col" class="nowrap">
+                  {t.colReceived}
                 </th>
+                <th scope="col">{t.colFrom}</th>
+                <th scope="col" class="nowrap">
+                  {t.colChannel}
+                </th>
+                <th scope="col">{t.colSummary}</th>
+                <th scope="col" class="nowrap">
+                  {t.colFile}
+                </th>
+                <th scope="col">{t.colPublic}</th>
+                {readOnly ? null : (
+                  <th scope="col">
+                    <span class="skip">{t.delete}</span>
+                  </th>
+                )}
               </tr>
             </thead>
             <tbody>
               {items.map((reply) => (
-                <ReplyRow reply={reply} session={session} language={language} t={t} />
+                <ReplyRow reply={reply} session={session} language={language} t={t} readOnly={readOnly} />
               ))}
             </tbody>
           </table>
         )}
       </div>
 
-      <h2 id="record">{t.recordHeading}</h2>
-      {targets.length === 0 ? (
+      {readOnly ? null : <h2 id="record">{t.recordHeading}</h2>}
+      {readOnly ? null : targets.length === 0 ? (
         <p class="muted">{t.noTargets}</p>
       ) : (
         <form method="post" action={`${base}/replies`} enctype="multipart/form-data" class="card" novalidate>
