@@ -1,9 +1,13 @@
 import { scrypt, timingSafeEqual, randomBytes } from 'node:crypto';
 import { fromBase64, type PasswordHasher, toBase64, verifyPbkdf2 } from '../lib/passwords.js';
+import { RateLimited } from '../services/errors.js';
 
 export type ScryptCost = { log2N: number; r: number; p: number };
 
-/** OWASP's scrypt floor is N=2^17, r=8, p=1: about 128 MiB and ~0.3 s a hash on a small server. */
+/**
+ * OWASP's scrypt floor is N=2^17, r=8, p=1: 128 MiB and about 1 s of CPU a
+ * hash on a small 2-core VM (bench/organisers.ts).
+ */
 export const SCRYPT_COST: ScryptCost = { log2N: 17, r: 8, p: 1 };
 
 const SCRYPT_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43})$/;
@@ -23,11 +27,42 @@ function scryptAsync(password: string, salt: Uint8Array, cost: ScryptCost): Prom
  * installation moved from Workers to Node keeps its users' passwords.
  */
 export class ScryptPasswordHasher implements PasswordHasher {
-  constructor(private readonly cost: ScryptCost = SCRYPT_COST) {}
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  /**
+   * `concurrency`: scrypts at once. libuv's pool has 4 threads shared with
+   * file reads, DNS and WebCrypto; a burst of sign-ins (wrong passwords from
+   * many addresses included) once held a small file read for 8 s and took the
+   * process to 600 MB. One at a time leaves three threads free and 128 MiB;
+   * past `maxWaiting` queued checks the answer is 429, not a longer queue.
+   */
+  constructor(
+    private readonly cost: ScryptCost = SCRYPT_COST,
+    private readonly concurrency = 1,
+    private readonly maxWaiting = 16,
+  ) {}
+
+  private async gated<T>(work: () => Promise<T>): Promise<T> {
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.maxWaiting) throw new RateLimited(5, 'Too many sign-ins at once. Please try again in a few seconds.');
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running += 1;
+    }
+    try {
+      return await work();
+    } finally {
+      // Hand the slot straight to the next in line (running stays the same), or free it.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running -= 1;
+    }
+  }
 
   async hash(password: string): Promise<string> {
     const salt = new Uint8Array(randomBytes(16));
-    const key = await scryptAsync(password, salt, this.cost);
+    const key = await this.gated(() => scryptAsync(password, salt, this.cost));
     return `$scrypt$ln=${this.cost.log2N},r=${this.cost.r},p=${this.cost.p}$${toBase64(salt)}$${toBase64(key)}`;
   }
 
@@ -41,6 +76,6 @@ export class ScryptPasswordHasher implements PasswordHasher {
     const salt = fromBase64(match[4]!);
     const expected = fromBase64(match[5]!);
     if (!salt || !expected || expected.length !== 32) return false;
-    return timingSafeEqual(await scryptAsync(password, salt, cost), expected);
+    return timingSafeEqual(await this.gated(() => scryptAsync(password, salt, cost)), expected);
   }
 }

@@ -37,6 +37,42 @@ describe('password hashing', () => {
     expect(await node.verify('a long enough password', '')).toBe(false);
     expect(await new Pbkdf2PasswordHasher(1000).verify('a long enough password', hash)).toBe(false);
   });
+
+  it('runs scrypt one at a time and answers 429 RATE_LIMITED past 16 waiting, instead of filling memory and the thread pool', async () => {
+    const node = new ScryptPasswordHasher({ log2N: 12, r: 8, p: 1 });
+    let peak = 0;
+    const inFlight = { n: 0 };
+    const started = Array.from({ length: 18 }, (_, i) => {
+      const attempt = node.hash(`password number ${i}`);
+      return attempt.then(
+        (hash) => ({ ok: true as const, hash }),
+        (error: unknown) => ({ ok: false as const, error }),
+      );
+    });
+    // The gate is decided synchronously: 1 running, 16 waiting, the 18th refused at once.
+    const results = await Promise.all(started);
+    const refused = results.filter((r) => !r.ok);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.ok === false && refused[0]!.error).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(results.filter((r) => r.ok)).toHaveLength(17);
+    // Never two at once: measured through verify, which takes the same gate.
+    const hash = (results[0] as { hash: string }).hash;
+    const original = node['gated'].bind(node);
+    node['gated'] = async <T,>(work: () => Promise<T>) =>
+      original(async () => {
+        inFlight.n += 1;
+        peak = Math.max(peak, inFlight.n);
+        try {
+          return await work();
+        } finally {
+          inFlight.n -= 1;
+        }
+      });
+    await Promise.all(Array.from({ length: 6 }, () => node.verify('password number 0', hash)));
+    expect(peak).toBe(1);
+    // And the queue drained: a new check runs.
+    expect(await node.verify('password number 0', hash)).toBe(true);
+  });
 });
 
 describe('TOTP (RFC 6238)', () => {
