@@ -1,36 +1,32 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { base32Decode, totpCode, totpStep } from '../../src/lib/totp.js';
 import { issueOwnerSetupLink } from '../../src/services/accounts.js';
 import { createTestApp } from '../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, serveOnLoopback, type ServedApp, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
 import { accountClient, lastAccountEmail, type TestApp } from './account-client.js';
 import { invitedMember, MEMBER_PASSWORD, organisationWithCampaigns } from './team-fixture.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let t: TestApp;
-let server: ServerType;
+let server: ServedApp;
 let origin: string;
 let browser: TestBrowser;
 
 beforeAll(async () => {
   if (browserMissing) return;
   t = createTestApp();
-  server = await new Promise<ServerType>((ready) => {
-    const started = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(started));
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveOnLoopback(t.app.fetch);
+  origin = server.origin;
   browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise<void>((done) => server.close(() => done()));
+  await server?.close();
   await t?.cleanup();
 });
 

@@ -52,3 +52,15 @@ export async function saveScreenshot(page: Page, name: string): Promise<string> 
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** An app served on a free port of 127.0.0.1 for the browser, and how to stop it. */
+export type ServedApp = { origin: string; close: () => Promise<void> };
+
+export async function serveOnLoopback(fetch: (request: Request) => Response | Promise<Response>): Promise<ServedApp> {
+  const { serve } = await import('@hono/node-server');
+  const server = await new Promise<ReturnType<typeof serve>>((ready) => {
+    const started = serve({ fetch, port: 0, hostname: '127.0.0.1' }, () => ready(started));
+  });
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise<void>((done) => server.close(() => done())) };
+}

@@ -1,18 +1,16 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, serveOnLoopback, type ServedApp, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
 import { campaignWithEverything } from '../helpers/dashboard-fixture.js';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const slug = 'forced-returns';
 let t: ReturnType<typeof createTestApp>;
-let server: ServerType;
+let server: ServedApp;
 let origin: string;
 let browser: TestBrowser;
 let sessionCookie: string;
@@ -30,16 +28,14 @@ beforeAll(async () => {
   });
   expect(login.status).toBe(303);
   sessionCookie = /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
-  server = await new Promise<ServerType>((ready) => {
-    const started = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(started));
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveOnLoopback(t.app.fetch);
+  origin = server.origin;
   browser = await launchBrowser();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise<void>((done) => server.close(() => done()));
+  await server?.close();
   await t?.cleanup();
 });
 

@@ -1,27 +1,23 @@
-import { serve, type ServerType } from '@hono/node-server';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp } from '../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
+import { browserMissing, launchBrowser, serveOnLoopback, type ServedApp, saveScreenshot, type TestBrowser } from '../helpers/browser.js';
 
 let t: ReturnType<typeof createTestApp>;
-let server: ServerType;
+let server: ServedApp;
 let origin: string;
 let browser: TestBrowser;
 
 beforeAll(async () => {
   if (browserMissing) return;
   t = createTestApp();
-  server = await new Promise<ServerType>((ready) => {
-    const started = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => ready(started));
-  });
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveOnLoopback(t.app.fetch);
+  origin = server.origin;
   browser = await launchBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (server) await new Promise<void>((done) => server.close(() => done()));
+  await server?.close();
   t?.cleanup();
 });
 
