@@ -182,6 +182,15 @@ describe('invitations, roles and what each role reaches', () => {
   });
 });
 
+describe('the invitation form', () => {
+  it('proposes the inviter\'s dashboard language for the invitation email', async () => {
+    const owner = await withOwner();
+    const selected = (html: string) => /<select[^>]*name="locale"[^>]*>[\s\S]*?<option value="(en|ja)"[^>]*selected/.exec(html)?.[1];
+    expect(selected((await owner.page('/admin/users?lang=ja')).html)).toBe('ja');
+    expect(selected((await owner.page('/admin/users?lang=en')).html)).toBe('en');
+  });
+});
+
 describe('an invitation that expired', () => {
   it('lapses after 7 days and can be sent again, the earlier link no longer working', async () => {
     const owner = await withOwner();

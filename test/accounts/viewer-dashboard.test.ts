@@ -97,6 +97,11 @@ describe('a viewer on the dashboard', () => {
     // The new-mailing form offers only the campaigns the user may change.
     expect((await org.viewer.page('/admin/mailings/new')).html).not.toContain('value="forced-returns"');
     expect((await org.editor.page('/admin/mailings/new')).html).toContain('value="forced-returns"');
+    // Nor is the edit form served at its address.
+    const editPage = await org.viewer.page('/admin/campaigns/forced-returns/edit');
+    expect(editPage.res.status).toBe(403);
+    expect(editPage.html).not.toContain('name="title"');
+    expect((await org.editor.page('/admin/campaigns/forced-returns/edit')).res.status).toBe(200);
   });
 
   it('still gets 403 for every forged form, and nothing changes', async () => {

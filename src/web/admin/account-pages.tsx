@@ -42,7 +42,7 @@ import { type AdminContext, type AdminEnv, type FormValues, safeNext, sessionCoo
 import { CsrfField, ErrorSummary, Field, type FieldErrors, SelectField, TextField } from './admin-layout.js';
 import { formErrorOf, renderPage } from './admin-page.js';
 import { accountTexts } from './i18n/accounts.js';
-import { DASHBOARD_LANGUAGE_COOKIE, textsFor, useTexts } from './i18n/texts.js';
+import { DASHBOARD_LANGUAGE_COOKIE, textsFor, useDashboardLanguage, useTexts } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 
 /** Sign-in attempts (token, password or TOTP code) per client address in a window; every attempt counts, so a right guess after many wrong ones is refused too. */
@@ -729,7 +729,8 @@ function UsersPage(props: {
           <SelectField
             name="locale"
             label={t.emailLanguage}
-            values={props.values ?? {}}
+            // The invitee most likely reads the inviter's language: a Japanese dashboard invites in Japanese.
+            values={{ locale: useDashboardLanguage(), ...props.values }}
             errors={{}}
             options={[
               { value: 'en', label: t.english },

@@ -18,7 +18,7 @@ import { campaignStats } from '../../services/signatures.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
-import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
+import { forbiddenPage, formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 import { HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
 import { interpolate, languageName } from '../i18n/index.js';
 import { commonTexts, statusTexts } from './i18n/common.js';
@@ -28,6 +28,7 @@ import { serviceContextOf } from '../../http/principal.js';
 import { RepliesCard } from './reply-pages.js';
 import { InvitePreviousCard } from './invite-previous.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
+import { viewerTexts } from './i18n/viewer.js';
 import { cloneTexts } from './i18n/clone.js';
 
 type Values = Record<string, string>;
@@ -668,6 +669,8 @@ export function campaignPages() {
 
   routes.get('/campaigns/:slug/edit', async (c) => {
     const campaign = await getCampaign(serviceContextOf(c), c.req.param('slug'));
+    // A form whose saving would be refused is not offered, even at its address.
+    if (readOnlyCampaign(c, campaign.id)) return forbiddenPage(c, textsFor(c, viewerTexts).viewerNote);
     return campaignForm(c, 'edit', valuesOf(campaign), {});
   });
 
