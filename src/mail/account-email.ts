@@ -1,7 +1,7 @@
 import type { OutboxMessage } from '../db/schema.js';
 import type { Keyring } from '../lib/keyring.js';
 import { toBase64Url } from '../lib/secrets.js';
-import { composeActionEmail } from './action-email.js';
+import { composeActionEmail, formatLinkExpiry } from './action-email.js';
 import type { MailLinks } from './messages.js';
 
 export type AccountEmailLocale = 'en' | 'ja';
@@ -115,17 +115,6 @@ const copies: Record<AccountEmailLocale, AccountCopy> = {
   },
 };
 
-const expiryFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** In UTC: nothing says where the recipient is. */
-function formatExpiry(expiresAt: number, dateLocale: string): string {
-  let format = expiryFormats.get(dateLocale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(dateLocale, { year: 'numeric', month: 'long', day: 'numeric', hour: 'numeric', minute: '2-digit', hourCycle: 'h23', timeZone: 'UTC', timeZoneName: 'short' });
-    expiryFormats.set(dateLocale, format);
-  }
-  return format.format(expiresAt);
-}
 
 /** The account email for a link and an address (plain text and HTML). Pure. */
 export function composeAccountEmail(input: Omit<AccountEmailInput, 'linkId'>, delivery: { url: string; to: string }): OutboxMessage {
@@ -139,7 +128,7 @@ export function composeAccountEmail(input: Omit<AccountEmailInput, 'linkId'>, de
     button: copy.button[input.purpose],
     url: delivery.url,
     fallback: copy.fallback,
-    expiry: copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale)),
+    expiry: copy.expiry(formatLinkExpiry(input.expiresAt, copy.dateLocale, 'UTC')),
     ignore: copy.ignore[input.purpose],
     footer: copy.footer,
     to: delivery.to,

@@ -54,3 +54,31 @@ ${paragraph(email.footer, 'margin:0;font-size:13px;color:#71717a;')}`);
     locale: email.locale,
   };
 }
+
+// Building an Intl.DateTimeFormat costs far more than using one, and this runs on every signature.
+const expiryFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** When an emailed link expires, in the reader's language and a time zone (UTC when nothing says where the reader is). */
+export function formatLinkExpiry(expiresAt: number, dateLocale: string, timeZone: string): string {
+  const key = `${dateLocale}|${timeZone}`;
+  let format = expiryFormats.get(key);
+  if (!format) {
+    format = createExpiryFormat(dateLocale, timeZone);
+    if (expiryFormats.size > 500) expiryFormats.clear();
+    expiryFormats.set(key, format);
+  }
+  return format.format(expiresAt);
+}
+
+function createExpiryFormat(dateLocale: string, timeZone: string): Intl.DateTimeFormat {
+  return new Intl.DateTimeFormat(dateLocale, {
+    year: 'numeric',
+    month: 'long',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZone,
+    timeZoneName: 'short',
+  });
+}

@@ -1,6 +1,6 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
 import type { Keyring } from '../lib/keyring.js';
-import { composeActionEmail } from './action-email.js';
+import { composeActionEmail, formatLinkExpiry } from './action-email.js';
 import { type AccountEmailInput, renderAccountEmail } from './account-email.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 import { type PrivacyEmailInput, renderPrivacyEmail } from './privacy-email.js';
@@ -105,34 +105,6 @@ function singleLine(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
 }
 
-// Building an Intl.DateTimeFormat costs far more than using one, and this runs on every signature.
-const expiryFormats = new Map<string, Intl.DateTimeFormat>();
-
-function formatExpiry(expiresAt: number, dateLocale: string, timeZone: string): string {
-  const key = `${dateLocale}|${timeZone}`;
-  let format = expiryFormats.get(key);
-  if (!format) {
-    format = createExpiryFormat(dateLocale, timeZone);
-    if (expiryFormats.size > 500) expiryFormats.clear();
-    expiryFormats.set(key, format);
-  }
-  return format.format(expiresAt);
-}
-
-function createExpiryFormat(dateLocale: string, timeZone: string): Intl.DateTimeFormat {
-  return new Intl.DateTimeFormat(dateLocale, {
-    year: 'numeric',
-    month: 'long',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: '2-digit',
-    hourCycle: 'h23',
-    timeZone,
-    timeZoneName: 'short',
-  });
-}
-
-
 /**
  * The "please confirm your signature" email in the supporter's language, as
  * an outbox message (plain text and HTML), for the link and address given.
@@ -152,7 +124,7 @@ export function composeConfirmationEmail(
     button: copy.button,
     url: delivery.confirmUrl,
     fallback: copy.fallback,
-    expiry: copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC')),
+    expiry: copy.expiry(formatLinkExpiry(input.expiresAt, copy.dateLocale, input.timeZone ?? 'UTC')),
     ignore: copy.ignore,
     footer: copy.footer(title),
     to: delivery.to,

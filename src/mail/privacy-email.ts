@@ -1,5 +1,5 @@
 import type { OutboxMessage } from '../db/schema.js';
-import { composeActionEmail } from './action-email.js';
+import { composeActionEmail, formatLinkExpiry } from './action-email.js';
 import type { MailLinks } from './messages.js';
 
 export type PrivacyEmailLocale = 'en' | 'ja' | 'ko' | 'zh';
@@ -117,26 +117,6 @@ const copies: Record<PrivacyEmailLocale, PrivacyCopy> = {
   },
 };
 
-const expiryFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** In UTC: the request is about an address, and nothing says where its owner lives. */
-function formatExpiry(expiresAt: number, dateLocale: string): string {
-  let format = expiryFormats.get(dateLocale);
-  if (!format) {
-    format = new Intl.DateTimeFormat(dateLocale, {
-      year: 'numeric',
-      month: 'long',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZone: 'UTC',
-      timeZoneName: 'short',
-    });
-    expiryFormats.set(dateLocale, format);
-  }
-  return format.format(expiresAt);
-}
 
 /** The `/privacy/:token` link of a request; the page behind it speaks the language the request was made in. */
 export async function privacyRequestUrl(links: MailLinks, nonce: string, locale: PrivacyEmailLocale): Promise<string> {
@@ -155,7 +135,7 @@ export function composePrivacyEmail(input: Pick<PrivacyEmailInput, 'locale' | 'k
     button: copy.button[input.kind],
     url: delivery.url,
     fallback: copy.fallback,
-    expiry: copy.expiry(formatExpiry(input.expiresAt, copy.dateLocale)),
+    expiry: copy.expiry(formatLinkExpiry(input.expiresAt, copy.dateLocale, 'UTC')),
     ignore: copy.ignore,
     footer: copy.footer,
     to: delivery.to,
