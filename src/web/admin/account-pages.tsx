@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import { Hono } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { clientKey } from '../../lib/ip.js';
@@ -131,65 +132,80 @@ function PasswordField(props: { name: string; label: string; errors: FieldErrors
   );
 }
 
+/** The frame of the sign-in steps: a card with a heading, a lead, the alerts, one form carrying `next`, and links after it. */
+function SignInCard(props: { title: string; lead: string; error?: string | undefined; notice?: string | undefined; action: string; next: string; submit: string; after?: Child; children: Child }) {
+  return (
+    <div class="login card">
+      <h1>{props.title}</h1>
+      <p class="muted">{props.lead}</p>
+      <Alert text={props.error} />
+      <Alert text={props.notice} kind="notice" />
+      <form method="post" action={props.action}>
+        <input type="hidden" name="next" value={props.next} />
+        {props.children}
+        <button type="submit">{props.submit}</button>
+      </form>
+      {props.after ?? null}
+    </div>
+  );
+}
+
 function LoginPage(props: { next: string; email?: string; error?: string | undefined; notice?: string | undefined }) {
   const t = useTexts(accountTexts);
   return (
-    <div class="login card">
-      <h1>{t.signIn}</h1>
-      <p class="muted">{t.signInLead}</p>
-      <Alert text={props.error} />
-      <Alert text={props.notice} kind="notice" />
-      <form method="post" action="/admin/login">
-        <input type="hidden" name="next" value={props.next} />
-        <TextField name="email" label={t.email} type="email" values={{ email: props.email ?? '' }} errors={{}} required />
-        <PasswordField name="password" label={t.password} errors={{}} autocomplete="current-password" />
-        <button type="submit">{t.signIn}</button>
-      </form>
-      <p>
-        <a href="/admin/forgot">{t.forgotPassword}</a> · <a href="/admin/login/link">{t.emailMeLink}</a> · <a href={`/admin/login/token?next=${encodeURIComponent(props.next)}`}>{t.withToken}</a>
-      </p>
-    </div>
+    <SignInCard
+      title={t.signIn}
+      lead={t.signInLead}
+      error={props.error}
+      notice={props.notice}
+      action="/admin/login"
+      next={props.next}
+      submit={t.signIn}
+      after={
+        <p>
+          <a href="/admin/forgot">{t.forgotPassword}</a> · <a href="/admin/login/link">{t.emailMeLink}</a> · <a href={`/admin/login/token?next=${encodeURIComponent(props.next)}`}>{t.withToken}</a>
+        </p>
+      }
+    >
+      <TextField name="email" label={t.email} type="email" values={{ email: props.email ?? '' }} errors={{}} required />
+      <PasswordField name="password" label={t.password} errors={{}} autocomplete="current-password" />
+    </SignInCard>
   );
 }
 
 function TokenLoginPage(props: { next: string; error?: string | undefined }) {
   const t = useTexts(accountTexts);
   return (
-    <div class="login card">
-      <h1>{t.withToken}</h1>
-      <p class="muted">{t.tokenLead}</p>
-      <Alert text={props.error} />
-      <form method="post" action="/admin/login">
-        <input type="hidden" name="next" value={props.next} />
-        <div class={props.error ? 'field invalid' : 'field'}>
-          <label for="f-token">{t.apiToken}</label>
-          <input id="f-token" name="token" type="password" autocomplete="current-password" required aria-describedby={props.error ? 'form-error' : undefined} />
-        </div>
-        <button type="submit">{t.signIn}</button>
-      </form>
-      <p>
-        <a href="/admin/login">{t.backToSignIn}</a>
-      </p>
-    </div>
+    <SignInCard
+      title={t.withToken}
+      lead={t.tokenLead}
+      error={props.error}
+      action="/admin/login"
+      next={props.next}
+      submit={t.signIn}
+      after={
+        <p>
+          <a href="/admin/login">{t.backToSignIn}</a>
+        </p>
+      }
+    >
+      <div class={props.error ? 'field invalid' : 'field'}>
+        <label for="f-token">{t.apiToken}</label>
+        <input id="f-token" name="token" type="password" autocomplete="current-password" required aria-describedby={props.error ? 'form-error' : undefined} />
+      </div>
+    </SignInCard>
   );
 }
 
 function TotpPage(props: { next: string; error?: string | undefined }) {
   const t = useTexts(accountTexts);
   return (
-    <div class="login card">
-      <h1>{t.totpTitle}</h1>
-      <p class="muted">{t.totpLead}</p>
-      <Alert text={props.error} />
-      <form method="post" action="/admin/login/totp">
-        <input type="hidden" name="next" value={props.next} />
-        <div class="field">
-          <label for="f-code">{t.totpCode}</label>
-          <input id="f-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required />
-        </div>
-        <button type="submit">{t.verify}</button>
-      </form>
-    </div>
+    <SignInCard title={t.totpTitle} lead={t.totpLead} error={props.error} action="/admin/login/totp" next={props.next} submit={t.verify}>
+      <div class="field">
+        <label for="f-code">{t.totpCode}</label>
+        <input id="f-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required />
+      </div>
+    </SignInCard>
   );
 }
 
