@@ -71,7 +71,7 @@ export async function requestPrivacyLink(
   const now = ctx.clock.now();
   if (limits.rateLimit && request.clientIp) {
     const ipHash = await ctx.keys.ipHash('privacy-requests', utcDay(now), clientKey(request.clientIp));
-    const verdict = limits.rateLimiter.hit(`privacy:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
+    const verdict = await limits.rateLimiter.hit(`privacy:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   }
   // Past the process's confirmation emails per minute: the same answer, nothing held or sent.

@@ -1,6 +1,12 @@
-/** Decides whether one more hit under `key` fits in its window. */
+export type RateVerdict = { allowed: boolean; retryAfterMs: number };
+
+/**
+ * Decides whether one more hit under `key` fits in its window. Asynchronous
+ * so that a limiter may keep its counters outside the process (on Workers,
+ * where each isolate's memory is its own).
+ */
 export interface RateLimiter {
-  hit(key: string, limit: number, windowMs: number, now: number): { allowed: boolean; retryAfterMs: number };
+  hit(key: string, limit: number, windowMs: number, now: number): Promise<RateVerdict>;
 }
 
 /**
@@ -13,7 +19,7 @@ export class MemoryRateLimiter implements RateLimiter {
 
   constructor(private readonly maxKeys = 100_000) {}
 
-  hit(key: string, limit: number, windowMs: number, now: number) {
+  async hit(key: string, limit: number, windowMs: number, now: number): Promise<RateVerdict> {
     let window = this.windows.get(key);
     if (!window || now - window.startedAt >= windowMs) {
       this.windows.delete(key);

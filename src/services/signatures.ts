@@ -169,7 +169,7 @@ export async function signCampaign(
   // An IPv6 client is its /64 here, for the rate limit and for abuse review alike.
   const ipHash = request.clientIp ? await ctx.keys.ipHash(campaign.id, utcDay(now), clientKey(request.clientIp)) : null;
   if (limits.rateLimit && ipHash !== null) {
-    const verdict = limits.rateLimiter.hit(`sign:${campaign.id}:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
+    const verdict = await limits.rateLimiter.hit(`sign:${campaign.id}:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   }
 

@@ -68,7 +68,7 @@ async function overLimit(c: AdminContext, bucket: string, limit: number, windowM
   const services = c.get('services');
   const now = services.ctx.clock.now();
   const ipHash = await services.ctx.keys.ipHash(bucket, utcDay(now), clientKey(services.clientIp(c) ?? 'unknown'));
-  const attempt = services.signLimits.rateLimiter.hit(`${bucket}:${ipHash}`, limit, windowMs, now);
+  const attempt = await services.signLimits.rateLimiter.hit(`${bucket}:${ipHash}`, limit, windowMs, now);
   if (attempt.allowed) return null;
   c.header('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
   return Math.ceil(attempt.retryAfterMs / 60_000);
