@@ -492,7 +492,12 @@ export async function signInWithPassword(ctx: ServiceContext, limiter: RateLimit
     await hasher.verify(password, await dummyHash(hasher, lane), lane);
     return { kind: 'refused' };
   }
-  if (!(await hasher.verify(password, usable.passwordHash!, lane))) return { kind: 'refused' };
+  const matches = await hasher.verify(password, usable.passwordHash!, lane).catch(async (error: unknown) => {
+    // Refused by a full hasher, the password was not checked: the budget keeps its check.
+    await ctx.db.atomic(refundSignInAttempt(ctx, usable.id, origin, now));
+    throw error;
+  });
+  if (!matches) return { kind: 'refused' };
   if (usable.totpEnabledAt !== null) {
     // The code that follows draws on the same budget, charged again when it is tried.
     await ctx.db.atomic(refundSignInAttempt(ctx, usable.id, origin, now));
