@@ -680,7 +680,7 @@ export async function updateOwnAccount(ctx: ServiceContext, userId: string, inpu
   await ctx.db.atomic([ctx.db.db.update(users).set({ name: account.name, locale: account.locale, updatedAt: ctx.clock.now() }).where(eq(users.id, userId)) as WriteStatement]);
 }
 
-/** Changes the password (the current one is asked for); every other session of the account ends. */
+/** Changes the password (the current one is asked for); every other session and every device cookie of the account ends. */
 export async function changePassword(ctx: ServiceContext, userId: string, currentSessionId: string, input: { current: string; password: string }): Promise<boolean> {
   const [user] = await ctx.db.db.select().from(users).where(eq(users.id, userId));
   if (!user?.passwordHash) throw new NotFound('User');
@@ -691,6 +691,7 @@ export async function changePassword(ctx: ServiceContext, userId: string, curren
   await ctx.db.atomic([
     ctx.db.db.update(users).set({ passwordHash, updatedAt: ctx.clock.now() }).where(eq(users.id, userId)) as WriteStatement,
     endUserSessions(ctx, userId, currentSessionId),
+    forgetDevices(ctx, userId),
   ]);
   return true;
 }

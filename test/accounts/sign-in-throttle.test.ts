@@ -85,6 +85,17 @@ describe('nobody can keep an organiser out', () => {
     expect(errorText(await newBrowser.text())).toBe(errorText(await wrong.text()));
   });
 
+  it('names the device cookie __Secure- and marks it Secure where PUBLIC_URL is https, as the session cookie', async () => {
+    const laptop = await withOwner({ publicUrl: 'https://signet.example' });
+    const signedIn = await laptop.signIn(OWNER.email, OWNER.password);
+    expect(signedIn.status).toBe(303);
+    const cookies = signedIn.headers.getSetCookie();
+    expect(cookies.find((c) => c.startsWith('__Secure-signet_session='))).toContain('Secure');
+    expect(cookies.find((c) => /^__Secure-signet_device_[0-9a-f]{16}=/.test(c))).toContain('Secure');
+    for (let i = 0; i < 6; i++) await stranger(i).signIn(OWNER.email, `wrong password ${i} ssss`);
+    expect((await laptop.signIn(OWNER.email, OWNER.password)).status).toBe(303);
+  });
+
   it('lets the owner in through the mailed link and the right TOTP code while strangers spend the password budget', async () => {
     const laptop = await withOwner();
     await laptop.page('/admin/account');
