@@ -66,11 +66,6 @@ export class FairGate {
     });
   }
 
-  /** Requests waiting now, trusted and untrusted (for tests and metrics). */
-  get waiting(): number {
-    return this.trusted.length + this.untrustedWaiting;
-  }
-
   /** The end of one turn; ending it twice frees one slot only. */
   private turn(): () => void {
     let ended = false;

@@ -482,16 +482,24 @@ export async function signInWithPassword(ctx: ServiceContext, limiter: RateLimit
   const now = ctx.clock.now();
   const usable = user && user.disabledAt === null && user.passwordHash !== null ? user : null;
   const deviceId = usable ? await trustedDeviceOf(ctx, usable, input.cookies) : null;
-  if (deviceId === null) {
+  const bySource = async (): Promise<SignInOutcome | null> => {
     const verdict = await limiter.hit(`admin-sign-in:${input.source}`, SIGN_IN_PER_SOURCE.limit, SIGN_IN_PER_SOURCE.windowMs, now);
-    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs };
+    return verdict.allowed ? null : { kind: 'limited', retryAfterMs: verdict.retryAfterMs };
+  };
+  if (deviceId === null) {
+    const limited = await bySource();
+    if (limited) return limited;
   }
-  const lane: GateLane = { source: input.source, trusted: deviceId !== null };
   const origin: SignInOrigin = deviceId === null ? { kind: 'untrusted' } : { kind: 'device', deviceId };
   if (!usable || password === '' || !(await chargeSignInAttempt(ctx, usable.id, origin, now))) {
+    // A device whose own budget is spent (a stolen cookie, say) is a stranger again: limited by address, last in line.
+    const limited = deviceId === null ? null : await bySource();
+    if (limited) return limited;
+    const lane: GateLane = { source: input.source, trusted: false };
     await hasher.verify(password, await dummyHash(hasher, lane), lane);
     return { kind: 'refused' };
   }
+  const lane: GateLane = { source: input.source, trusted: deviceId !== null };
   const matches = await hasher.verify(password, usable.passwordHash!, lane).catch(async (error: unknown) => {
     // Refused by a full hasher, the password was not checked: the budget keeps its check.
     await ctx.db.atomic(refundSignInAttempt(ctx, usable.id, origin, now));

@@ -155,6 +155,25 @@ describe('nobody can keep an organiser out', () => {
     expect(counts.all).toBe(attempts);
   });
 
+  it('holds a device to its own failures: a stolen device cookie gets 5 checks at once, and costs the owner\'s other browsers nothing', async () => {
+    const { hasher, counts } = countingHasher(testPasswords);
+    const laptop = await withOwner({ passwords: hasher });
+    const phone = accountClient(t, '192.0.2.30');
+    expect((await phone.signIn(OWNER.email, OWNER.password)).status).toBe(303);
+    const hash = await ownerHash();
+    const before = counts.against.get(hash) ?? 0;
+    // The laptop's cookie in a thief's hands, guessing from the laptop's address and beyond its per-address limit.
+    const answers: number[] = [];
+    for (let i = 0; i < 20; i++) answers.push((await laptop.signIn(OWNER.email, `thief guess ${i} xxxx`)).status);
+    expect((counts.against.get(hash) ?? 0) - before).toBe(5);
+    expect(answers.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
+    // Once its budget is spent the device is a stranger again: limited by address as strangers are.
+    expect(answers).toContain(429);
+    expect(answers.every((status) => status === 401 || status === 429)).toBe(true);
+    // The owner's phone is another device, with a budget of its own.
+    expect((await phone.signIn(OWNER.email, OWNER.password)).status).toBe(303);
+  });
+
   it('serves the owner\'s sign-in from their device while 200 bogus sign-ins from 200 /64s fill the hasher\'s line', async () => {
     // scrypt at N=2^14 (tens of ms a hash) through the app's hasher port, so a line forms.
     const laptop = await withOwner({ passwords: new ScryptPasswordHasher({ log2N: 14, r: 8, p: 1 }) });
