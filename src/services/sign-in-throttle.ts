@@ -31,7 +31,9 @@ import type { ServiceContext } from './context.js';
  * `UNTRUSTED_CHECKS_PER_HOUR` = 10 passwords (or codes) are checked against
  * an account, 5 an hour sustained: 120 a day, about 44,000 a year, however
  * many addresses the attacker has. Device cookies are issued only after a
- * full sign-in, so a stranger cannot add budgets.
+ * full sign-in, so a stranger cannot add budgets; a device cookie in a
+ * thief's hands is held to the same bound on its own budget, and once that
+ * is spent its attempts are a stranger's (limited by address too).
  */
 
 /** Checks a budget allows at once. */
