@@ -618,9 +618,13 @@ export const users = sqliteTable(
     totpEnabledAt: integer('totp_enabled_at'),
     /** The last TOTP time step accepted: a code is refused once its step is used, so it cannot be replayed. */
     totpLastStep: integer('totp_last_step'),
-    /** Failed sign-ins in a row (reset by a success), and the lock they caused. */
-    failedSignIns: integer('failed_sign_ins').notNull().default(0),
-    signInLockedUntil: integer('sign_in_locked_until'),
+    /**
+     * The password checks (and second-factor codes) allowed to clients without
+     * the account's device cookie, as a leaky bucket: each check moves this
+     * instant one interval later, and a check is allowed while it is less than
+     * the burst ahead of now (src/services/sign-in-throttle.ts). Null: whole.
+     */
+    untrustedBudgetFullAt: integer('untrusted_budget_full_at'),
     invitedBy: text('invited_by'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
@@ -661,8 +665,30 @@ export const accountLinks = sqliteTable(
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     usedAt: integer('used_at'),
+    /** Second-factor codes tried after this sign-in link was used (a link's code attempts are its own, whatever else throttles the account). */
+    codeAttempts: integer('code_attempts').notNull().default(0),
   },
   (t) => [index('account_links_user_idx').on(t.userId, t.purpose)],
+);
+
+/**
+ * The password-check budget of one sign-in device cookie of a user
+ * (src/services/sign-in-throttle.ts). A row exists only while the budget is
+ * not whole: the cookie itself is stateless (a MAC), so devices that never
+ * fail leave nothing here.
+ */
+export const signInDevices = sqliteTable(
+  'sign_in_devices',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The random id the cookie carries (not a secret: the cookie's MAC is). */
+    deviceId: text('device_id').notNull(),
+    /** As users.untrusted_budget_full_at, for this device alone. */
+    budgetFullAt: integer('budget_full_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.deviceId] })],
 );
 
 /**

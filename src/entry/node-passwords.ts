@@ -1,5 +1,6 @@
 import { scrypt, timingSafeEqual, randomBytes } from 'node:crypto';
 import { fromBase64, type PasswordHasher, toBase64, verifyPbkdf2 } from '../lib/passwords.js';
+import { FairGate, type FairGateLimits, type GateLane } from '../lib/fair-gate.js';
 import { RateLimited } from '../services/errors.js';
 
 export type ScryptCost = { log2N: number; r: number; p: number };
@@ -9,6 +10,8 @@ export type ScryptCost = { log2N: number; r: number; p: number };
  * hash on a small 2-core VM (bench/organisers.ts).
  */
 export const SCRYPT_COST: ScryptCost = { log2N: 17, r: 8, p: 1 };
+
+const UNKNOWN_LANE: GateLane = { source: '', trusted: false };
 
 const SCRYPT_PATTERN = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]{16,})\$([A-Za-z0-9+/]{43})$/;
 
@@ -27,46 +30,45 @@ function scryptAsync(password: string, salt: Uint8Array, cost: ScryptCost): Prom
  * installation moved from Workers to Node keeps its users' passwords.
  */
 export class ScryptPasswordHasher implements PasswordHasher {
-  private running = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly gate: FairGate;
 
   /**
-   * `concurrency`: scrypts at once. libuv's pool has 4 threads shared with
-   * file reads, DNS and WebCrypto; a burst of sign-ins (wrong passwords from
-   * many addresses included) once held a small file read for 8 s and took the
-   * process to 600 MB. One at a time leaves three threads free and 128 MiB;
-   * past `maxWaiting` queued checks the answer is 429, not a longer queue.
+   * One scrypt at a time: libuv's pool has 4 threads shared with file reads,
+   * DNS and WebCrypto; a burst of sign-ins (wrong passwords from many
+   * addresses included) once held a small file read for 8 s and took the
+   * process to 600 MB. One at a time leaves three threads free and 128 MiB.
+   * Waiting is fair (src/lib/fair-gate.ts): a trusted sign-in (the
+   * account's device cookie, a mailed link, a session) goes first, and
+   * untrusted ones take turns by source, at most 2 waiting per source and
+   * 16 in all; past that the answer is 429, not a longer queue. Nobody
+   * waits more than 16 hashes behind untrusted strangers, and a trusted
+   * sign-in waits only for the hash running and the trusted ones before it.
    */
   constructor(
     private readonly cost: ScryptCost = SCRYPT_COST,
-    private readonly concurrency = 1,
-    private readonly maxWaiting = 16,
-  ) {}
+    limits: Partial<FairGateLimits> = {},
+  ) {
+    this.gate = new FairGate({ concurrency: 1, waitingPerSource: 2, waitingUntrusted: 16, waitingTrusted: 16, ...limits });
+  }
 
-  private async gated<T>(work: () => Promise<T>): Promise<T> {
-    if (this.running >= this.concurrency) {
-      if (this.waiting.length >= this.maxWaiting) throw new RateLimited(5, 'Too many sign-ins at once. Please try again in a few seconds.');
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    } else {
-      this.running += 1;
-    }
+  private async gated<T>(lane: GateLane, work: () => Promise<T>): Promise<T> {
+    const turn = this.gate.enter(lane);
+    if (!turn) throw new RateLimited(5, 'Too many sign-ins at once. Please try again in a few seconds.');
+    const leave = await turn;
     try {
       return await work();
     } finally {
-      // Hand the slot straight to the next in line (running stays the same), or free it.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.running -= 1;
+      leave();
     }
   }
 
-  async hash(password: string): Promise<string> {
+  async hash(password: string, lane: GateLane = UNKNOWN_LANE): Promise<string> {
     const salt = new Uint8Array(randomBytes(16));
-    const key = await this.gated(() => scryptAsync(password, salt, this.cost));
+    const key = await this.gated(lane, () => scryptAsync(password, salt, this.cost));
     return `$scrypt$ln=${this.cost.log2N},r=${this.cost.r},p=${this.cost.p}$${toBase64(salt)}$${toBase64(key)}`;
   }
 
-  async verify(password: string, stored: string): Promise<boolean> {
+  async verify(password: string, stored: string, lane: GateLane = UNKNOWN_LANE): Promise<boolean> {
     if (stored.startsWith('$pbkdf2-sha256$')) return verifyPbkdf2(password, stored);
     const match = SCRYPT_PATTERN.exec(stored);
     if (!match) return false;
@@ -76,6 +78,6 @@ export class ScryptPasswordHasher implements PasswordHasher {
     const salt = fromBase64(match[4]!);
     const expected = fromBase64(match[5]!);
     if (!salt || !expected || expected.length !== 32) return false;
-    return timingSafeEqual(await this.gated(() => scryptAsync(password, salt, cost)), expected);
+    return timingSafeEqual(await this.gated(lane, () => scryptAsync(password, salt, cost)), expected);
   }
 }

@@ -1,3 +1,5 @@
+import type { GateLane } from './fair-gate.js';
+
 /**
  * Password hashing behind a port, so each runtime uses the strongest
  * function it has: scrypt through node:crypto on Node
@@ -7,10 +9,18 @@
  * so parameters can change without breaking stored hashes.
  */
 export interface PasswordHasher {
-  /** A new salted hash of the password. */
-  hash(password: string): Promise<string>;
-  /** Whether the password matches the stored hash; false (never a throw) for a hash this hasher cannot read. */
-  verify(password: string, stored: string): Promise<boolean>;
+  /**
+   * A new salted hash of the password. `lane`: who asks, where hashing is
+   * rationed (src/lib/fair-gate.ts); none is an untrusted request of no
+   * known source.
+   */
+  hash(password: string, lane?: GateLane): Promise<string>;
+  /**
+   * Whether the password matches the stored hash; false (never a throw) for
+   * a hash this hasher cannot read. A hasher that rations its work throws
+   * `RateLimited` when `lane`'s queue is full.
+   */
+  verify(password: string, stored: string, lane?: GateLane): Promise<boolean>;
 }
 
 /** NIST SP 800-63B: at least 12 characters here; a cap so a megabyte "password" cannot tie up the hasher. */

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { accountLinks, campaignMembers, campaigns, users } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import type { GateLane } from '../lib/fair-gate.js';
 import { Pbkdf2PasswordHasher, PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, type PasswordHasher } from '../lib/passwords.js';
 import { constantTimeEqual, toBase64Url } from '../lib/secrets.js';
 import { base32Encode, matchTotp, newTotpSecret, otpauthUri } from '../lib/totp.js';
@@ -11,6 +12,8 @@ import { accountLinkUrlOf, enqueueAccountEmail, findOpenLink, linkStillUnused, L
 import { endUserSessions, sessionExists, userSessionStatements } from './admin-sessions.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from './errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+import { chargeSignInAttempt, decodeOrigin, encodeOrigin, forgetDevices, refundSignInAttempt, type SignInOrigin, trustedDeviceOf } from './sign-in-throttle.js';
 import { hasScope, type Principal } from './tokens.js';
 
 /**
@@ -23,26 +26,35 @@ import { hasScope, type Principal } from './tokens.js';
 export type OrgRole = 'owner' | 'admin';
 export type AccountLocale = 'en' | 'ja';
 
-/** Failed sign-ins in a row before the account locks, and the first lock (doubling with each further round, up to a day). */
-export const SIGN_IN_FAILURES_BEFORE_LOCK = 5;
-export const SIGN_IN_LOCK_MS = 15 * 60_000;
-const SIGN_IN_LOCK_MAX_MS = 24 * 3_600_000;
+/**
+ * Password sign-ins (and codes after them) per client address in a window,
+ * for clients without the account's device cookie; every attempt counts, so
+ * a right guess after many wrong ones is refused too. The per-account bound
+ * is in src/services/sign-in-throttle.ts.
+ */
+export const SIGN_IN_PER_SOURCE = { limit: 10, windowMs: 15 * 60_000 };
 /** Mailed links (sign-in, reset) per account and purpose per hour: a typed-in address cannot flood its owner. */
 export const LINK_REQUESTS_PER_HOUR = 3;
 /** How long the password step of a sign-in waits for its TOTP code. */
 export const TOTP_PENDING_MS = 5 * 60_000;
 
 const fallbackHasher = new Pbkdf2PasswordHasher();
+/** Hashing for someone already proven (a link, a session): first in the hasher's line. */
+const PROVEN: GateLane = { source: 'proven', trusted: true };
 function hasherOf(ctx: ServiceContext): PasswordHasher {
   return ctx.passwords ?? fallbackHasher;
 }
 
-/** A hash of nothing anyone knows, checked for unknown or locked accounts so they take as long as known ones. */
+/** A hash of nothing anyone knows, checked for unknown accounts and spent budgets so they take as long as a wrong password. */
 const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>();
-function dummyHash(hasher: PasswordHasher): Promise<string> {
+function dummyHash(hasher: PasswordHasher, lane: GateLane): Promise<string> {
   let hash = dummyHashes.get(hasher);
   if (!hash) {
-    hash = hasher.hash(toBase64Url(crypto.getRandomValues(new Uint8Array(24))));
+    hash = hasher.hash(toBase64Url(crypto.getRandomValues(new Uint8Array(24))), lane);
+    // A first attempt refused by a full hasher must not leave the refusal behind for everyone.
+    hash.catch(() => {
+      if (dummyHashes.get(hasher) === hash) dummyHashes.delete(hasher);
+    });
     dummyHashes.set(hasher, hash);
   }
   return hash;
@@ -116,12 +128,12 @@ export async function createOwner(ctx: ServiceContext, secret: string, input: un
   refuseEmailAsPassword(owner.password, owner.email);
   const now = ctx.clock.now();
   const userId = newId(now);
-  const passwordHash = await hasherOf(ctx).hash(owner.password);
+  const passwordHash = await hasherOf(ctx).hash(owner.password, PROVEN);
   const session = await userSessionStatements(ctx, userId, now, sql`EXISTS (SELECT 1 FROM "users" WHERE "id" = ${userId})`);
   await ctx.db.atomic([
     ctx.db.statement(
-      sql`INSERT INTO "users" ("id", "email", "name", "password_hash", "org_role", "locale", "failed_sign_ins", "created_at", "updated_at")
-          SELECT ${userId}, ${owner.email}, ${owner.name}, ${passwordHash}, 'owner', ${owner.locale}, 0, ${now}, ${now}
+      sql`INSERT INTO "users" ("id", "email", "name", "password_hash", "org_role", "locale", "created_at", "updated_at")
+          SELECT ${userId}, ${owner.email}, ${owner.name}, ${passwordHash}, 'owner', ${owner.locale}, ${now}, ${now}
           WHERE NOT EXISTS (SELECT 1 FROM "users") AND ${linkStillUnused(link.id)}`,
     ),
     ...session.statements,
@@ -357,7 +369,7 @@ export async function acceptInvitation(ctx: ServiceContext, secret: string, inpu
   const accepted = parse(AcceptInvitationInput, input);
   refuseEmailAsPassword(accepted.password, holder.user.email);
   const now = ctx.clock.now();
-  const passwordHash = await hasherOf(ctx).hash(accepted.password);
+  const passwordHash = await hasherOf(ctx).hash(accepted.password, PROVEN);
   const unused = linkStillUnused(holder.link.id);
   const session = await userSessionStatements(ctx, holder.user.id, now, unused);
   await ctx.db.atomic([
@@ -402,14 +414,15 @@ export function openPasswordReset(ctx: ServiceContext, secret: string): Promise<
   return openUserLink(ctx, 'password_reset', secret).then((holder) => (holder?.user.hasPassword ? holder : null));
 }
 
-export type SignInOutcome = { kind: 'signed-in'; session: NewSession } | { kind: 'totp'; pending: string } | { kind: 'refused' };
+/** `limited`: the client's address is over its limit (answer 429 with the wait). */
+export type SignInOutcome = { kind: 'signed-in'; session: NewSession } | { kind: 'totp'; pending: string } | { kind: 'refused' } | { kind: 'limited'; retryAfterMs: number };
 
 /**
  * Signs in with a mailed link: the link is used up, then the user is signed
  * in, or (with TOTP enabled) asked for a code: the link stands in for the
  * password, never for the second factor.
  */
-export async function signInWithLink(ctx: ServiceContext, secret: string): Promise<SignInOutcome> {
+export async function signInWithLink(ctx: ServiceContext, secret: string): Promise<Exclude<SignInOutcome, { kind: 'limited' }>> {
   const holder = await openSignInLink(ctx, secret);
   if (!holder) return { kind: 'refused' };
   const now = ctx.clock.now();
@@ -417,7 +430,7 @@ export async function signInWithLink(ctx: ServiceContext, secret: string): Promi
   if (!user) return { kind: 'refused' };
   if (user.totpEnabledAt !== null) {
     const used = await ctx.db.writeReturning({ sql: `UPDATE "account_links" SET "used_at" = ? WHERE "id" = ? AND "used_at" IS NULL RETURNING "id"`, params: [now, holder.link.id] });
-    return used.length === 1 ? { kind: 'totp', pending: await pendingTotpToken(ctx, user.id, now) } : { kind: 'refused' };
+    return used.length === 1 ? { kind: 'totp', pending: await pendingTotpToken(ctx, user.id, { kind: 'link', linkId: holder.link.id }, now) } : { kind: 'refused' };
   }
   const session = await userSessionStatements(ctx, user.id, now, linkStillUnused(holder.link.id));
   await ctx.db.atomic([...session.statements, markLinkUsed(ctx, holder.link.id, now)]);
@@ -425,18 +438,19 @@ export async function signInWithLink(ctx: ServiceContext, secret: string): Promi
   return { kind: 'signed-in', session: { sessionSecret: session.secret, principalId: user.id, name: user.name } };
 }
 
-/** Sets a new password from a reset link; every session of the account ends and any lock is lifted. */
+/** Sets a new password from a reset link; every session and device cookie of the account ends. */
 export async function resetPassword(ctx: ServiceContext, secret: string, input: unknown): Promise<boolean> {
   const holder = await openPasswordReset(ctx, secret);
   if (!holder) return false;
   const { password } = parse(NewPasswordInput, input);
   refuseEmailAsPassword(password, holder.user.email);
   const now = ctx.clock.now();
-  const passwordHash = await hasherOf(ctx).hash(password);
+  const passwordHash = await hasherOf(ctx).hash(password, PROVEN);
   const unused = linkStillUnused(holder.link.id);
   await ctx.db.atomic([
-    ctx.db.db.update(users).set({ passwordHash, failedSignIns: 0, signInLockedUntil: null, updatedAt: now }).where(and(eq(users.id, holder.user.id), unused)) as WriteStatement,
+    ctx.db.db.update(users).set({ passwordHash, updatedAt: now }).where(and(eq(users.id, holder.user.id), unused)) as WriteStatement,
     endUserSessions(ctx, holder.user.id),
+    forgetDevices(ctx, holder.user.id),
     markLinkUsed(ctx, holder.link.id, now),
   ]);
   const [after] = await ctx.db.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, holder.user.id));
@@ -447,115 +461,128 @@ export async function resetPassword(ctx: ServiceContext, secret: string, input: 
 
 type UserRow = typeof users.$inferSelect;
 
-/**
- * Counts a failure and, at every 5th in a row, locks the account: 15
- * minutes at 5, doubling at each further 5, at most a day. Computed in the
- * UPDATE from the stored count, so concurrent failures cannot skip a lock.
- */
-async function recordFailure(ctx: ServiceContext, user: UserRow, now: number): Promise<void> {
-  const failures = sql`(${users.failedSignIns} + 1)`;
-  const lockMs = sql`min(${SIGN_IN_LOCK_MAX_MS}, ${SIGN_IN_LOCK_MS} * (1 << min(10, ${failures} / ${SIGN_IN_FAILURES_BEFORE_LOCK} - 1)))`;
-  await ctx.db.atomic([
-    ctx.db.db
-      .update(users)
-      .set({
-        failedSignIns: failures,
-        signInLockedUntil: sql`CASE WHEN ${failures} % ${SIGN_IN_FAILURES_BEFORE_LOCK} = 0 THEN ${now} + ${lockMs} ELSE ${users.signInLockedUntil} END`,
-      })
-      .where(eq(users.id, user.id)) as WriteStatement,
-  ]);
-}
-
-function isLocked(user: UserRow, now: number): boolean {
-  return user.signInLockedUntil !== null && user.signInLockedUntil > now;
-}
+/** A password sign-in as the form gives it: `source` is a keyed hash of the client's address (its /64 for IPv6), `cookies` the request's cookies (where a device cookie may be). */
+export type PasswordSignIn = { email: string; password: string; source: string; cookies: Readonly<Record<string, string>> };
 
 /**
- * The password step of a sign-in. Unknown addresses, removed users, locked
- * accounts and wrong passwords all answer `refused` after the same work (a
- * dummy hash is checked where there is no real one), so neither the answer
- * nor its time says whether an address has an account. Five failures in a
- * row lock the account for 15 minutes, longer with each further round; a
- * lock refuses the right password too.
+ * The password step of a sign-in, throttled as src/services/sign-in-throttle.ts
+ * says: with the account's device cookie only by that device's failures,
+ * without one by the client's address and by the account's budget for
+ * untrusted clients. Unknown addresses, removed users, spent budgets and
+ * wrong passwords all answer `refused` after the same work (a dummy hash is
+ * checked where the real one is not), so neither the answer nor its time
+ * says whether an address has an account. The hasher may refuse with
+ * `RateLimited` when its line is full for this source.
  */
-export async function signInWithPassword(ctx: ServiceContext, input: { email: string; password: string }): Promise<SignInOutcome> {
+export async function signInWithPassword(ctx: ServiceContext, limiter: RateLimiter, input: PasswordSignIn): Promise<SignInOutcome> {
   const hasher = hasherOf(ctx);
   const email = v.safeParse(AccountEmail, input.email);
   const password = input.password.length <= PASSWORD_MAX_LENGTH ? input.password : '';
   const [user] = email.success ? await ctx.db.db.select().from(users).where(eq(users.email, email.output)) : [];
   const now = ctx.clock.now();
-  if (!user || user.disabledAt !== null || user.passwordHash === null || isLocked(user, now) || password === '') {
-    await hasher.verify(password, await dummyHash(hasher));
+  const usable = user && user.disabledAt === null && user.passwordHash !== null ? user : null;
+  const deviceId = usable ? await trustedDeviceOf(ctx, usable, input.cookies) : null;
+  const bySource = async (): Promise<SignInOutcome | null> => {
+    const verdict = await limiter.hit(`admin-sign-in:${input.source}`, SIGN_IN_PER_SOURCE.limit, SIGN_IN_PER_SOURCE.windowMs, now);
+    return verdict.allowed ? null : { kind: 'limited', retryAfterMs: verdict.retryAfterMs };
+  };
+  if (deviceId === null) {
+    const limited = await bySource();
+    if (limited) return limited;
+  }
+  const origin: SignInOrigin = deviceId === null ? { kind: 'untrusted' } : { kind: 'device', deviceId };
+  if (!usable || password === '' || !(await chargeSignInAttempt(ctx, usable.id, origin, now))) {
+    // A device whose own budget is spent (a stolen cookie, say) is a stranger again: limited by address, last in line.
+    const limited = deviceId === null ? null : await bySource();
+    if (limited) return limited;
+    const lane: GateLane = { source: input.source, trusted: false };
+    await hasher.verify(password, await dummyHash(hasher, lane), lane);
     return { kind: 'refused' };
   }
-  if (!(await hasher.verify(password, user.passwordHash))) {
-    await recordFailure(ctx, user, now);
-    return { kind: 'refused' };
+  const lane: GateLane = { source: input.source, trusted: deviceId !== null };
+  const matches = await hasher.verify(password, usable.passwordHash!, lane).catch(async (error: unknown) => {
+    // Refused by a full hasher, the password was not checked: the budget keeps its check.
+    await ctx.db.atomic(refundSignInAttempt(ctx, usable.id, origin, now));
+    throw error;
+  });
+  if (!matches) return { kind: 'refused' };
+  if (usable.totpEnabledAt !== null) {
+    // The code that follows draws on the same budget, charged again when it is tried.
+    await ctx.db.atomic(refundSignInAttempt(ctx, usable.id, origin, now));
+    return { kind: 'totp', pending: await pendingTotpToken(ctx, usable.id, origin, now) };
   }
-  if (user.totpEnabledAt !== null) return { kind: 'totp', pending: await pendingTotpToken(ctx, user.id, now) };
-  return { kind: 'signed-in', session: await openUserSession(ctx, user, now) };
+  return { kind: 'signed-in', session: await openUserSession(ctx, usable, origin, now) };
 }
 
-async function openUserSession(ctx: ServiceContext, user: UserRow, now: number): Promise<NewSession> {
+async function openUserSession(ctx: ServiceContext, user: UserRow, origin: SignInOrigin, now: number): Promise<NewSession> {
   const session = await userSessionStatements(ctx, user.id, now, sql`EXISTS (SELECT 1 FROM "users" WHERE "id" = ${user.id} AND "disabled_at" IS NULL)`);
-  await ctx.db.atomic([
-    ctx.db.db.update(users).set({ failedSignIns: 0, signInLockedUntil: null }).where(eq(users.id, user.id)) as WriteStatement,
-    ...session.statements,
-  ]);
+  await ctx.db.atomic([...refundSignInAttempt(ctx, user.id, origin, now), ...session.statements]);
   return { sessionSecret: session.secret, principalId: user.id, name: user.name };
 }
 
 /**
  * The state between the password (or link) and the TOTP code: not a
- * session, only `<user id>.<expiry>.<MAC>` in a short-lived cookie. The MAC
- * (accounts key) covers the user's current password hash, so the state dies
- * with a password change.
+ * session, only `<user id>.<expiry>.<origin>.<MAC>` in a short-lived cookie.
+ * The origin says which budget the code draws on; the MAC (accounts key)
+ * covers it and the user's current password hash, so the state dies with a
+ * password change.
  */
-async function pendingTotpToken(ctx: ServiceContext, userId: string, now: number): Promise<string> {
+async function pendingTotpToken(ctx: ServiceContext, userId: string, origin: SignInOrigin, now: number): Promise<string> {
   const expires = now + TOTP_PENDING_MS;
-  return `${userId}.${expires}.${await pendingMac(ctx, userId, expires)}`;
+  const encoded = encodeOrigin(origin);
+  return `${userId}.${expires}.${encoded}.${await pendingMac(ctx, userId, expires, encoded)}`;
 }
 
-async function pendingMac(ctx: ServiceContext, userId: string, expires: number): Promise<string> {
+async function pendingMac(ctx: ServiceContext, userId: string, expires: number, origin: string): Promise<string> {
   const [user] = await ctx.db.db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId));
-  return ctx.keys.accounts.hash(`totp-pending:${userId}:${expires}:${user?.passwordHash ?? ''}`);
+  return ctx.keys.accounts.hash(`totp-pending:${userId}:${expires}:${origin}:${user?.passwordHash ?? ''}`);
 }
 
-/** The user a pending second-factor state belongs to, or null (forged, expired). */
-export async function readPendingTotp(ctx: ServiceContext, token: string | undefined): Promise<string | null> {
-  const match = token ? /^([0-9a-f-]{36})\.(\d{13})\.([0-9a-f]{32})$/.exec(token) : null;
+/** A sign-in waiting for its TOTP code: whose, and which budget the code draws on. */
+export type PendingTotp = { userId: string; origin: SignInOrigin };
+
+/** The pending second-factor state a cookie holds, or null (forged, expired). */
+export async function readPendingTotp(ctx: ServiceContext, token: string | undefined): Promise<PendingTotp | null> {
+  const match = token ? /^([0-9a-f-]{36})\.(\d{13})\.([A-Za-z0-9_-]{1,40})\.([0-9a-f]{32})$/.exec(token) : null;
   if (!match) return null;
-  const [, userId, expires, mac] = match;
-  if (Number(expires) <= ctx.clock.now()) return null;
-  return constantTimeEqual(await pendingMac(ctx, userId!, Number(expires)), mac!) ? userId! : null;
+  const [, userId, expires, encoded, mac] = match;
+  const origin = decodeOrigin(encoded!);
+  if (!origin || Number(expires) <= ctx.clock.now()) return null;
+  return constantTimeEqual(await pendingMac(ctx, userId!, Number(expires), encoded!), mac!) ? { userId: userId!, origin } : null;
 }
 
 /**
- * The second step: a TOTP code for the pending user. A wrong code counts as
- * a failed sign-in (so the 10^6 codes cannot be tried at leisure); a code's
- * time step is used at most once. The step is recorded in the same write
- * that opens the session, guarded by it being newer than the last one.
+ * The second step: a TOTP code for the pending user. Each code tried draws
+ * on the budget of the step before it (the device's, the untrusted
+ * clients', or the mailed link's own), so the 10^6 codes cannot be tried at
+ * leisure and no stranger's failures stand in the way of a link and its
+ * right code. A code's time step is used at most once: it is recorded in
+ * the same write that opens the session, guarded by being newer than the
+ * last. Untrusted clients are also limited by address, as at the password.
  */
-export async function completeTotpSignIn(ctx: ServiceContext, userId: string, code: string): Promise<NewSession | null> {
+export async function completeTotpSignIn(ctx: ServiceContext, limiter: RateLimiter, pending: PendingTotp, code: string, source: string): Promise<SignInOutcome> {
   const now = ctx.clock.now();
-  const [user] = await ctx.db.db.select().from(users).where(eq(users.id, userId));
-  if (!user || user.disabledAt !== null || user.totpEnabledAt === null || user.totpSecretSealed === null || isLocked(user, now)) return null;
+  if (pending.origin.kind === 'untrusted') {
+    const verdict = await limiter.hit(`admin-sign-in:${source}`, SIGN_IN_PER_SOURCE.limit, SIGN_IN_PER_SOURCE.windowMs, now);
+    if (!verdict.allowed) return { kind: 'limited', retryAfterMs: verdict.retryAfterMs };
+  }
+  const [user] = await ctx.db.db.select().from(users).where(eq(users.id, pending.userId));
+  if (!user || user.disabledAt !== null || user.totpEnabledAt === null || user.totpSecretSealed === null) return { kind: 'refused' };
+  if (!(await chargeSignInAttempt(ctx, user.id, pending.origin, now))) return { kind: 'refused' };
   const secret = await openTotpSecret(ctx, user.id, user.totpSecretSealed);
   const step = secret ? await matchTotp(secret, code, now, user.totpLastStep) : null;
-  if (step === null) {
-    await recordFailure(ctx, user, now);
-    return null;
-  }
+  if (step === null) return { kind: 'refused' };
   const session = await userSessionStatements(ctx, user.id, now, sql`EXISTS (SELECT 1 FROM "users" WHERE "id" = ${user.id} AND "totp_last_step" = ${step})`);
   await ctx.db.atomic([
     ctx.db.db
       .update(users)
-      .set({ totpLastStep: step, failedSignIns: 0, signInLockedUntil: null })
+      .set({ totpLastStep: step })
       .where(and(eq(users.id, user.id), or(isNull(users.totpLastStep), lt(users.totpLastStep, step)))) as WriteStatement,
+    ...refundSignInAttempt(ctx, user.id, pending.origin, now),
     ...session.statements,
   ]);
-  if (!(await sessionExists(ctx, session.sessionId))) return null;
-  return { sessionSecret: session.secret, principalId: user.id, name: user.name };
+  if (!(await sessionExists(ctx, session.sessionId))) return { kind: 'refused' };
+  return { kind: 'signed-in', session: { sessionSecret: session.secret, principalId: user.id, name: user.name } };
 }
 
 // ————— TOTP secrets, sealed with a key derived from SECRET_KEY —————
@@ -638,7 +665,7 @@ export async function confirmTotpSetup(ctx: ServiceContext, userId: string, code
 /** Turns TOTP off; asks for the password, so an unattended session cannot remove the second factor. */
 export async function disableTotp(ctx: ServiceContext, userId: string, password: string): Promise<boolean> {
   const [user] = await ctx.db.db.select().from(users).where(eq(users.id, userId));
-  if (!user?.passwordHash || !(await hasherOf(ctx).verify(password.slice(0, PASSWORD_MAX_LENGTH), user.passwordHash))) return false;
+  if (!user?.passwordHash || !(await hasherOf(ctx).verify(password.slice(0, PASSWORD_MAX_LENGTH), user.passwordHash, PROVEN))) return false;
   await ctx.db.atomic([
     ctx.db.db.update(users).set({ totpEnabledAt: null, totpSecretSealed: null, totpLastStep: null, updatedAt: ctx.clock.now() }).where(eq(users.id, userId)) as WriteStatement,
   ]);
@@ -661,17 +688,18 @@ export async function updateOwnAccount(ctx: ServiceContext, userId: string, inpu
   await ctx.db.atomic([ctx.db.db.update(users).set({ name: account.name, locale: account.locale, updatedAt: ctx.clock.now() }).where(eq(users.id, userId)) as WriteStatement]);
 }
 
-/** Changes the password (the current one is asked for); every other session of the account ends. */
+/** Changes the password (the current one is asked for); every other session and every device cookie of the account ends. */
 export async function changePassword(ctx: ServiceContext, userId: string, currentSessionId: string, input: { current: string; password: string }): Promise<boolean> {
   const [user] = await ctx.db.db.select().from(users).where(eq(users.id, userId));
   if (!user?.passwordHash) throw new NotFound('User');
   const { password } = parse(NewPasswordInput, { password: input.password });
-  if (!(await hasherOf(ctx).verify(input.current.slice(0, PASSWORD_MAX_LENGTH), user.passwordHash))) return false;
+  if (!(await hasherOf(ctx).verify(input.current.slice(0, PASSWORD_MAX_LENGTH), user.passwordHash, PROVEN))) return false;
   refuseEmailAsPassword(password, user.email);
-  const passwordHash = await hasherOf(ctx).hash(password);
+  const passwordHash = await hasherOf(ctx).hash(password, PROVEN);
   await ctx.db.atomic([
     ctx.db.db.update(users).set({ passwordHash, updatedAt: ctx.clock.now() }).where(eq(users.id, userId)) as WriteStatement,
     endUserSessions(ctx, userId, currentSessionId),
+    forgetDevices(ctx, userId),
   ]);
   return true;
 }

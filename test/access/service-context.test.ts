@@ -37,6 +37,7 @@ const allowed: Record<string, string> = {
   openInvitation: 'an invitation link',
   createOwner: 'the first start\'s owner',
   readPendingTotp: 'the second step of a sign-in',
+  rememberDevice: 'the device cookie of the user who just signed in (their own row)',
   updateOwnAccount: 'the caller\'s own account',
   changePassword: 'the caller\'s own account',
   startTotpSetup: 'the caller\'s own account',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ScryptPasswordHasher, SCRYPT_COST } from '../../src/entry/node-passwords.js';
+import type { GateLane } from '../../src/lib/fair-gate.js';
 import { Pbkdf2PasswordHasher, PBKDF2_MAX_ITERATIONS } from '../../src/lib/passwords.js';
 import { base32Decode, base32Encode, matchTotp, otpauthUri, totpCode, totpStep } from '../../src/lib/totp.js';
 
@@ -38,39 +39,46 @@ describe('password hashing', () => {
     expect(await new Pbkdf2PasswordHasher(1000).verify('a long enough password', hash)).toBe(false);
   });
 
-  it('runs scrypt one at a time and answers 429 RATE_LIMITED past 16 waiting, instead of filling memory and the thread pool', async () => {
+  it('runs scrypt one at a time; strangers wait by source (2 each, 16 in all) and take turns, and a trusted check goes first whatever is waiting', async () => {
     const node = new ScryptPasswordHasher({ log2N: 12, r: 8, p: 1 });
+    const hash = await node.hash('password number 0');
     let peak = 0;
-    const inFlight = { n: 0 };
-    const started = Array.from({ length: 18 }, (_, i) => {
-      const attempt = node.hash(`password number ${i}`);
-      return attempt.then(
-        (hash) => ({ ok: true as const, hash }),
-        (error: unknown) => ({ ok: false as const, error }),
-      );
-    });
-    // The gate is decided synchronously: 1 running, 16 waiting, the 18th refused at once.
-    const results = await Promise.all(started);
-    const refused = results.filter((r) => !r.ok);
-    expect(refused).toHaveLength(1);
-    expect(refused[0]!.ok === false && refused[0]!.error).toMatchObject({ code: 'RATE_LIMITED' });
-    expect(results.filter((r) => r.ok)).toHaveLength(17);
-    // Never two at once: measured through verify, which takes the same gate.
-    const hash = (results[0] as { hash: string }).hash;
+    let inFlight = 0;
+    const order: string[] = [];
     const original = node['gated'].bind(node);
-    node['gated'] = async <T,>(work: () => Promise<T>) =>
-      original(async () => {
-        inFlight.n += 1;
-        peak = Math.max(peak, inFlight.n);
+    node['gated'] = async <T,>(lane: GateLane, work: () => Promise<T>) =>
+      original(lane, async () => {
+        inFlight += 1;
+        peak = Math.max(peak, inFlight);
+        order.push(lane.source);
         try {
           return await work();
         } finally {
-          inFlight.n -= 1;
+          inFlight -= 1;
         }
       });
-    await Promise.all(Array.from({ length: 6 }, () => node.verify('password number 0', hash)));
+    const check = (source: string, trusted = false) =>
+      node.verify('password number 0', hash, { source, trusted }).then(
+        (ok) => ({ source, ok }),
+        (error: unknown) => ({ source, error }),
+      );
+
+    // One running; source a queues 2 and is refused a third; b queues 2; 12 more sources one each: 16 waiting.
+    const started = [check('first'), check('a'), check('a'), check('a'), check('b'), check('b'), ...Array.from({ length: 12 }, (_, i) => check(`s${i}`))];
+    // The line is full for strangers, whatever their source, but not for a trusted check.
+    const refusedNewSource = check('late');
+    const trusted = check('owner-device', true);
+    const results = await Promise.all([...started, refusedNewSource, trusted]);
+    const refused = results.filter((r) => 'error' in r);
+    expect(refused.map((r) => r.source).sort()).toEqual(['a', 'late']);
+    for (const r of refused) expect('error' in r && r.error).toMatchObject({ code: 'RATE_LIMITED' });
+    expect(results.filter((r) => 'ok' in r && r.ok)).toHaveLength(results.length - 2);
+    // The trusted check ran right after the one running; then the sources took turns (a and b each once before their second).
+    expect(order.slice(0, 2)).toEqual(['first', 'owner-device']);
+    expect(order.slice(2, 4)).toEqual(['a', 'b']);
+    expect(order.indexOf('a', 3)).toBeGreaterThan(order.indexOf('s11'));
     expect(peak).toBe(1);
-    // And the queue drained: a new check runs.
+    // And the line drained: a new check runs.
     expect(await node.verify('password number 0', hash)).toBe(true);
   });
 });

@@ -27,6 +27,7 @@ import {
   resetUserTotp,
   setUserRoles,
   signInWithLink,
+  SIGN_IN_PER_SOURCE,
   signInWithPassword,
   startTotpSetup,
   totpStatus,
@@ -35,7 +36,8 @@ import {
   type UserView,
 } from '../../services/accounts.js';
 import { createAdminSession, resolveAdminSession, SESSION_LIFETIME_MS } from '../../services/admin-sessions.js';
-import { ServiceError } from '../../services/errors.js';
+import { RateLimited, ServiceError } from '../../services/errors.js';
+import { rememberDevice } from '../../services/sign-in-throttle.js';
 import { authenticateToken, type Principal } from '../../services/tokens.js';
 import { readFormFields } from '../form-body.js';
 import { interpolate } from '../i18n/index.js';
@@ -46,9 +48,6 @@ import { accountTexts } from './i18n/accounts.js';
 import { DASHBOARD_LANGUAGE_COOKIE, textsFor, useDashboardLanguage, useTexts } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 
-/** Sign-in attempts (token, password or TOTP code) per client address in a window; every attempt counts, so a right guess after many wrong ones is refused too. */
-const SIGN_IN_LIMIT = 10;
-const SIGN_IN_WINDOW_MS = 15 * 60_000;
 /** Mailed-link requests (sign-in link, password reset) per client address in a window. */
 const LINK_REQUEST_LIMIT = 5;
 const LINK_REQUEST_WINDOW_MS = 15 * 60_000;
@@ -63,15 +62,23 @@ export function isPublicAccountPath(path: string): boolean {
 
 type Status = 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429;
 
-/** Counts one attempt from the client's address (a keyed hash of it, an IPv6 client as its /64); the minutes to wait when over the limit. */
+/** The client as a limit counts it: a keyed hash of its address (an IPv6 client as its /64), for one bucket and day. */
+function sourceOf(c: AdminContext, bucket: string): Promise<string> {
+  const services = c.get('services');
+  return services.ctx.keys.ipHash(bucket, utcDay(services.ctx.clock.now()), clientKey(services.clientIp(c) ?? 'unknown'));
+}
+
+/** The wait (Retry-After) and the minutes to say, for a request over its limit. */
+function waitMinutes(c: AdminContext, retryAfterMs: number): number {
+  c.header('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+  return Math.ceil(retryAfterMs / 60_000);
+}
+
+/** Counts one attempt from the client's address; the minutes to wait when over the limit. */
 async function overLimit(c: AdminContext, bucket: string, limit: number, windowMs: number): Promise<number | null> {
   const services = c.get('services');
-  const now = services.ctx.clock.now();
-  const ipHash = await services.ctx.keys.ipHash(bucket, utcDay(now), clientKey(services.clientIp(c) ?? 'unknown'));
-  const attempt = await services.signLimits.rateLimiter.hit(`${bucket}:${ipHash}`, limit, windowMs, now);
-  if (attempt.allowed) return null;
-  c.header('Retry-After', String(Math.ceil(attempt.retryAfterMs / 1000)));
-  return Math.ceil(attempt.retryAfterMs / 60_000);
+  const attempt = await services.signLimits.rateLimiter.hit(`${bucket}:${await sourceOf(c, bucket)}`, limit, windowMs, services.ctx.clock.now());
+  return attempt.allowed ? null : waitMinutes(c, attempt.retryAfterMs);
 }
 
 function startSession(c: AdminContext, secret: string) {
@@ -87,6 +94,36 @@ function pendingCookieOptions(c: AdminContext) {
 /** The user as the audit log should name them for the request that signed them in. */
 function actAs(c: AdminContext, session: NewSession) {
   c.set('principal', { kind: 'user', id: session.principalId, name: session.name, scopes: [], access: { kind: 'campaigns', campaigns: new Map() } });
+}
+
+/**
+ * Marks this browser as a device the user signs in from
+ * (src/services/sign-in-throttle.ts): its password sign-ins then count only
+ * against its own failures, whatever strangers try on the account. Sent
+ * only to the sign-in pages.
+ */
+async function trustThisDevice(c: AdminContext, userId: string) {
+  const device = await rememberDevice(c.get('services').ctx, userId, getCookie(c));
+  if (!device) return;
+  const secure = c.get('services').ctx.publicUrl.startsWith('https:');
+  setCookie(c, device.name, device.value, { path: '/admin/login', httpOnly: true, secure, sameSite: 'Strict', maxAge: device.maxAgeMs / 1000 });
+}
+
+/** The hasher's line full for this client (its `RateLimited`) as an outcome the form can answer. */
+async function unlessHasherBusy<T>(work: () => Promise<T>): Promise<T | { kind: 'busy'; retryAfterSeconds: number }> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof RateLimited) return { kind: 'busy', retryAfterSeconds: error.retryAfterSeconds };
+    throw error;
+  }
+}
+
+/** A user signed in in this browser: the audit's principal, the session, the device cookie. */
+async function signedIn(c: AdminContext, session: NewSession) {
+  actAs(c, session);
+  startSession(c, session.sessionSecret);
+  await trustThisDevice(c, session.principalId);
 }
 
 async function form(c: AdminContext): Promise<FormValues> {
@@ -312,13 +349,9 @@ export function publicAccountRoutes() {
     const t = textsFor(c, accountTexts);
     const body = await form(c);
     const next = safeNext(body.next);
-    const byToken = body.token !== undefined;
-    const minutes = await overLimit(c, 'admin-sign-in', SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS);
-    if (minutes !== null) {
-      const error = interpolate(t.tooManyAttempts, { minutes });
-      return renderPage(c, { title: t.signIn, status: 429 }, byToken ? <TokenLoginPage next={next} error={error} /> : <LoginPage next={next} error={error} email={body.email} />);
-    }
-    if (byToken) {
+    if (body.token !== undefined) {
+      const minutes = await overLimit(c, 'admin-sign-in', SIGN_IN_PER_SOURCE.limit, SIGN_IN_PER_SOURCE.windowMs);
+      if (minutes !== null) return renderPage(c, { title: t.signIn, status: 429 }, <TokenLoginPage next={next} error={interpolate(t.tooManyAttempts, { minutes })} />);
       const token = body.token!.trim();
       const principal = token && token.length <= 256 ? await authenticateToken(services.ctx, token, services.adminToken) : null;
       if (!principal) return renderPage(c, { title: t.withToken, status: 401 }, <TokenLoginPage next={next} error={t.tokenRefused} />);
@@ -327,14 +360,22 @@ export function publicAccountRoutes() {
       startSession(c, secret);
       return c.redirect(next, 303);
     }
-    const outcome = await signInWithPassword(services.ctx, { email: body.email ?? '', password: body.password ?? '' });
+    const attempt = { email: body.email ?? '', password: body.password ?? '', source: await sourceOf(c, 'admin-sign-in'), cookies: getCookie(c) };
+    const outcome = await unlessHasherBusy(() => signInWithPassword(services.ctx, services.signLimits.rateLimiter, attempt));
+    if (outcome.kind === 'busy') {
+      c.header('Retry-After', String(outcome.retryAfterSeconds));
+      return renderPage(c, { title: t.signIn, status: 429 }, <LoginPage next={next} email={body.email} error={t.signInBusy} />);
+    }
+    if (outcome.kind === 'limited') {
+      const minutes = waitMinutes(c, outcome.retryAfterMs);
+      return renderPage(c, { title: t.signIn, status: 429 }, <LoginPage next={next} email={body.email} error={interpolate(t.tooManyAttempts, { minutes })} />);
+    }
     if (outcome.kind === 'refused') return renderPage(c, { title: t.signIn, status: 401 }, <LoginPage next={next} email={body.email} error={t.wrongPassword} />);
     if (outcome.kind === 'totp') {
       setCookie(c, TOTP_PENDING_COOKIE, outcome.pending, { ...pendingCookieOptions(c), maxAge: 300 });
       return c.redirect(`/admin/login/totp?next=${encodeURIComponent(next)}`, 303);
     }
-    actAs(c, outcome.session);
-    startSession(c, outcome.session.sessionSecret);
+    await signedIn(c, outcome.session);
     return c.redirect(next, 303);
   });
 
@@ -350,15 +391,16 @@ export function publicAccountRoutes() {
     const t = textsFor(c, accountTexts);
     const body = await form(c);
     const next = safeNext(body.next);
-    const minutes = await overLimit(c, 'admin-sign-in', SIGN_IN_LIMIT, SIGN_IN_WINDOW_MS);
-    if (minutes !== null) return renderPage(c, { title: t.totpTitle, status: 429 }, <TotpPage next={next} error={interpolate(t.tooManyAttempts, { minutes })} />);
-    const userId = await readPendingTotp(services.ctx, getCookie(c, TOTP_PENDING_COOKIE));
-    if (!userId) return renderPage(c, { title: t.signIn, status: 401 }, <LoginPage next={next} error={t.totpExpired} />);
-    const session = await completeTotpSignIn(services.ctx, userId, (body.code ?? '').slice(0, 16));
-    if (!session) return renderPage(c, { title: t.totpTitle, status: 401 }, <TotpPage next={next} error={t.totpRefused} />);
+    const pending = await readPendingTotp(services.ctx, getCookie(c, TOTP_PENDING_COOKIE));
+    if (!pending) return renderPage(c, { title: t.signIn, status: 401 }, <LoginPage next={next} error={t.totpExpired} />);
+    const outcome = await completeTotpSignIn(services.ctx, services.signLimits.rateLimiter, pending, (body.code ?? '').slice(0, 16), await sourceOf(c, 'admin-sign-in'));
+    if (outcome.kind === 'limited') {
+      const minutes = waitMinutes(c, outcome.retryAfterMs);
+      return renderPage(c, { title: t.totpTitle, status: 429 }, <TotpPage next={next} error={interpolate(t.tooManyAttempts, { minutes })} />);
+    }
+    if (outcome.kind !== 'signed-in') return renderPage(c, { title: t.totpTitle, status: 401 }, <TotpPage next={next} error={t.totpRefused} />);
     deleteCookie(c, TOTP_PENDING_COOKIE, pendingCookieOptions(c));
-    actAs(c, session);
-    startSession(c, session.sessionSecret);
+    await signedIn(c, outcome.session);
     return c.redirect(next, 303);
   });
 
@@ -405,8 +447,7 @@ export function publicAccountRoutes() {
     try {
       const session = await createOwner(c.get('services').ctx, c.req.param('secret'), { name: body.name, email: body.email, password: body.password, locale: body.locale || 'en' });
       if (!session) return invalid(c);
-      actAs(c, session);
-      startSession(c, session.sessionSecret);
+      await signedIn(c, session);
       return c.redirect('/admin/campaigns', 303);
     } catch (error) {
       const { status, errors, message } = errorsOf(error);
@@ -436,8 +477,7 @@ export function publicAccountRoutes() {
     try {
       const session = await acceptInvitation(ctx, c.req.param('secret'), { name: body.name, password: body.password });
       if (!session) return invalid(c);
-      actAs(c, session);
-      startSession(c, session.sessionSecret);
+      await signedIn(c, session);
       // The invited user's language, unless they chose one on the page.
       return c.redirect('/admin/campaigns', 303);
     } catch (error) {
@@ -466,8 +506,7 @@ export function publicAccountRoutes() {
       setCookie(c, TOTP_PENDING_COOKIE, outcome.pending, { ...pendingCookieOptions(c), maxAge: 300 });
       return c.redirect('/admin/login/totp', 303);
     }
-    actAs(c, outcome.session);
-    startSession(c, outcome.session.sessionSecret);
+    await signedIn(c, outcome.session);
     return c.redirect('/admin/campaigns', 303);
   });
 
@@ -487,6 +526,8 @@ export function publicAccountRoutes() {
     const body = await form(c);
     try {
       if (!(await resetPassword(ctx, c.req.param('secret'), { password: body.password }))) return invalid(c);
+      // The link proved the mailbox: this browser signs in with the new password whatever strangers tried on the account.
+      await trustThisDevice(c, holder.user.id);
       // The audit log names whose password was reset (no session is opened).
       c.set('principal', { kind: 'user', id: holder.user.id, name: holder.user.name, scopes: [], access: { kind: 'campaigns', campaigns: new Map() } });
     } catch (error) {
@@ -819,6 +860,8 @@ export function accountPages() {
     try {
       const changed = await changePassword(c.get('services').ctx, session.principal.id, session.id, { current: c.var.form.current ?? '', password: c.var.form.password ?? '' });
       if (!changed) return showAccount(c, { status: 422, error: t.currentPasswordWrong, errors: { current: [t.currentPasswordWrong] } });
+      // The new password ended every device cookie of the account; this browser keeps being one.
+      await trustThisDevice(c, session.principal.id);
     } catch (error) {
       const { status, errors, message } = errorsOf(error);
       return showAccount(c, { status, errors, ...(message ? { error: message } : {}) });

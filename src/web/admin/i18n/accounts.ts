@@ -19,8 +19,10 @@ export const accountTexts = catalogue(
     invitedAgain: 'Invitation sent again; the earlier link no longer works.',
     resetTotp: 'Turn off their two-step sign-in (lost phone)',
     totpReset: 'Two-step sign-in is off for this user; they can set it up again.',
-    wrongPassword: 'The email address or password is not right, or the account is locked for a while after too many attempts.',
+    wrongPassword:
+      'The email address or password is not right. If you are sure they are, others may have tried too many passwords on this account: sign in from the browser you usually use, or have a sign-in link emailed to you.',
     tooManyAttempts: 'Too many sign-in attempts from your address. Try again in {minutes} min.',
+    signInBusy: 'Many sign-ins are being checked right now. Try again in a few seconds.',
     tooManyRequests: 'Too many requests from your address. Try again in {minutes} min.',
     forgotPassword: 'Forgot your password?',
     emailMeLink: 'Email me a sign-in link',
@@ -123,8 +125,10 @@ export const accountTexts = catalogue(
     invitedAgain: '招待を再送しました。以前のリンクは使えなくなりました。',
     resetTotp: 'この人の 2 段階認証をオフにする（端末紛失時）',
     totpReset: 'このユーザーの 2 段階認証をオフにしました。本人が再設定できます。',
-    wrongPassword: 'メールアドレスかパスワードが正しくないか、試行回数が多すぎたためアカウントが一時的にロックされています。',
+    wrongPassword:
+      'メールアドレスかパスワードが正しくありません。正しいはずの場合は、他の人がこのアカウントで多くのパスワードを試した可能性があります。いつもお使いのブラウザからサインインするか、サインイン用リンクをメールで受け取ってください。',
     tooManyAttempts: 'お使いのアドレスからのサインイン試行が多すぎます。{minutes} 分後にもう一度お試しください。',
+    signInBusy: 'ただいま多くのサインインを確認しています。数秒後にもう一度お試しください。',
     tooManyRequests: 'お使いのアドレスからのリクエストが多すぎます。{minutes} 分後にもう一度お試しください。',
     forgotPassword: 'パスワードをお忘れですか？',
     emailMeLink: 'サインイン用リンクをメールで受け取る',
