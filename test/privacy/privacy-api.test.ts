@@ -100,7 +100,7 @@ describe('the API description', () => {
     t = createTestApp();
     const spec = await (await t.app.request('/api/v1/openapi.json')).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/privacy/requests', '/api/v1/privacy/erasures', '/api/v1/privacy/export']));
-    expect(spec.paths['/api/v1/privacy/erasures'].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(spec.paths['/api/v1/privacy/erasures'].post.security).toEqual([{ bearerAuth: ['privacy'] }]);
     expect(spec.paths['/api/v1/privacy/requests'].post.responses['202']).toBeDefined();
   });
 });
