@@ -221,6 +221,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.get(
     '/api/v1/openapi.json',
     openAPIRouteHandler(app, {
+      // By default a path whose last segment has a dot is taken for a static file and left out, which
+      // dropped /api/v1/print-queue.pdf (an organiser route with its own scopes) from the document.
+      excludeStaticFile: false,
       documentation: {
         openapi: '3.1.0',
         info: {

@@ -6,6 +6,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { parseArgs } from 'node:util';
 import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
+import { PRIVATE_FILE_MODE } from './node/private-files.js';
 import { lettersDir, openServices, retentionPorts, startServer, startWorker } from './entry/node.js';
 import { createLocalLetterPorts } from './letters/node/letter-store.js';
 import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
@@ -140,7 +141,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     const query = parseOrFail(PreviewLetterQuery, { target: values.target, template: values.template, language: values.language }, 'letters preview');
     await withServices(settings, async (ctx) => {
       const preview = await previewLetter(ctx, ports, slug, query);
-      await pipeline(Readable.fromWeb(preview.body as NodeReadableStream<Uint8Array>), values.output ? createWriteStream(values.output) : process.stdout);
+      await pipeline(Readable.fromWeb(preview.body as NodeReadableStream<Uint8Array>), values.output ? createWriteStream(values.output, { mode: PRIVATE_FILE_MODE }) : process.stdout);
     });
     if (values.output) process.stderr.write(`Wrote ${values.output}\n`);
     return;

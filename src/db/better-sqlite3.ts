@@ -2,9 +2,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../node/private-files.js';
 import { MAX_BOUND_PARAMETERS, toWriteStatement, type Database, type Db, type RawQuery, type WriteStatement } from './database.js';
 import * as schema from './schema.js';
 
@@ -102,9 +102,13 @@ export class SqliteDatabase implements Database {
 
   constructor(options: OpenSqliteOptions) {
     if (options.path === ':memory:') throw new Error('SqliteDatabase needs a file: its writer thread opens a second connection');
-    mkdirSync(dirname(options.path), { recursive: true });
+    makePrivateDirectorySync(dirname(options.path));
+    // The file exists, 0600, before SQLite opens it: SQLite keeps its mode and gives it to the -wal
+    // and -shm it makes; a log an earlier version left is set to 0600 below.
+    preparePrivateFileSync(options.path, 'a');
     this.sqlite = new BetterSqlite3(options.path);
     this.sqlite.pragma('journal_mode = WAL');
+    for (const log of [`${options.path}-wal`, `${options.path}-shm`]) tightenFileSync(log);
     this.sqlite.pragma('synchronous = FULL');
     this.sqlite.pragma('foreign_keys = ON');
     // Deleted and overwritten content is zeroed, so erased personal data does not linger in free pages.

@@ -552,6 +552,11 @@ export const adminSessions = sqliteTable(
     /** Who the session acts for: an API token (signed in with the token) or a user (signed in with a password or link); exactly one is set. */
     tokenId: text('token_id'),
     userId: text('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * A session signed in with ADMIN_TOKEN: a keyed hash (accounts key) of the token it was made
+     * with, never the token, so the session ends once ADMIN_TOKEN changes. Null for any other session.
+     */
+    adminTokenFingerprint: text('admin_token_fingerprint'),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     lastSeenAt: integer('last_seen_at').notNull(),

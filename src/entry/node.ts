@@ -24,6 +24,7 @@ import { loadRootSecret } from './secret-key.js';
 import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
 import { nodeOgImageRenderer } from './og-image-node.js';
+import { secureDataDirectory, tightenDataDirectory } from '../node/private-files.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { foldSignatureCounts } from '../services/signatures.js';
@@ -49,8 +50,13 @@ const PRINT_JOBS_INTERVAL_MS = 3_000;
  * Opens the database (applying migrations), loads the root secret (making
  * the key file at first start) and builds the service context. Keys an
  * earlier version kept in the database are retired here (installation.ts).
+ * DATA_DIR is made, or set to 0700, first: nothing under it is then
+ * reachable by other users (src/node/private-files.ts).
  */
 export async function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
+  const dataDir = secureDataDirectory(settings.DATA_DIR);
+  if (dataDir.state === 'tightened') logger.info('DATA_DIR was readable by other users; set to 0700', { path: resolve(settings.DATA_DIR) });
+  if (dataDir.state === 'left') logger.warn(`DATA_DIR is readable by other users and was left as it is: ${dataDir.reason}; run chmod 700 on it`, { path: resolve(settings.DATA_DIR), mode: dataDir.mode.toString(8) });
   const root = loadRootSecret(settings, logger);
   if (root.source === 'new key file') logger.info('secret key file created; keep it out of database backups and back it up separately', { path: root.path });
   if (root.previous) logger.info('a previous secret key is set: links made under it still work until it is removed');
@@ -126,10 +132,19 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
   // With PRINTER_URL, queued print deliveries go to that printer; claims keep several processes from printing one twice.
   const printPorts = settings.PRINTER_URL ? { printer: new IppPrinter({ url: settings.PRINTER_URL }), files: createLetterFiles(settings.DATA_DIR) } : null;
   const printJobs = printPorts ? runPeriodically('print-jobs', PRINT_JOBS_INTERVAL_MS, () => runPrintJobs(ctx, printPorts), logger) : null;
+  // What an earlier version left in Signet's folders under DATA_DIR (files 0644 under the usual
+  // umask), set to 0600 and 0700 while the server already answers: DATA_DIR itself is 0700 by now.
+  const tightening = tightenDataDirectory(settings.DATA_DIR).then(
+    (changed) => {
+      if (changed.directories + changed.files > 0) logger.info('modes under DATA_DIR set to 0600 (files) and 0700 (directories)', changed);
+    },
+    (error: unknown) => logger.warn('could not set the modes under DATA_DIR', { error: (error as Error).message }),
+  );
   return {
     sender,
     /** Runner first (it finishes the batch in hand), then the sender, so what was queued is sent or handed back. */
     async stop() {
+      await tightening;
       await countFolder.stop();
       clearTimeout(firstRetention);
       await retention.stop();

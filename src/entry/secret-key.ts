@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Settings } from '../config.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
+import { makePrivateDirectorySync, writeNewPrivateFileSync } from '../node/private-files.js';
 
 export class SecretKeyError extends Error {
   constructor(message: string) {
@@ -71,7 +72,7 @@ function loadCurrentSecret(settings: Pick<Settings, 'SECRET_KEY' | 'SECRET_KEY_F
     }
   }
   const path = defaultKeyFilePath(settings);
-  mkdirSync(dirname(path), { recursive: true });
+  makePrivateDirectorySync(dirname(path));
   try {
     return { secret: readKeyFile(path, logger), source: 'key file', path };
   } catch (error) {
@@ -80,7 +81,7 @@ function loadCurrentSecret(settings: Pick<Settings, 'SECRET_KEY' | 'SECRET_KEY_F
   const secret = randomBytes(32).toString('base64url');
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(temporary, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    writeNewPrivateFileSync(temporary, `${secret}\n`);
     linkSync(temporary, path);
     return { secret, source: 'new key file', path };
   } catch (error) {

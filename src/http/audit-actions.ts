@@ -68,7 +68,8 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
-  'GET /api/v1/privacy/export': { action: 'privacy.export', object: address },
+  'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
+  'GET /api/v1/privacy/export': null, // refused (405) before any token or address is read: the address goes in the POST's body
   'GET /api/v1/privacy/requests': { action: 'privacy_requests.list' },
 
   // Abuse: sources, bulk invalidation, block lists (entries are named by id, never by the address or range they hold)

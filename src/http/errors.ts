@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type ErrorCode, RateLimited, ServiceError } from '../services/errors.js';
+import { type ErrorCode, MethodNotAllowed, RateLimited, ServiceError } from '../services/errors.js';
 import type { AppEnv } from './env.js';
 
 /** Exhaustive: a code without a status here is a type error (services/errors.ts errorCodes). */
@@ -25,6 +25,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   LETTER_FILE_MISSING: 410,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  METHOD_NOT_ALLOWED: 405,
   IMPORT_FAILED: 422,
   TEMPLATE_INVALID: 422,
   ORGANISATION_INVALID: 422,
@@ -54,6 +55,7 @@ export function handleError(error: Error, c: Context<AppEnv>): Response {
   if (error instanceof ServiceError) {
     const status = statusByCode[error.code];
     if (error instanceof RateLimited) c.header('Retry-After', String(error.retryAfterSeconds));
+    if (error instanceof MethodNotAllowed) c.header('Allow', error.allow.join(', '));
     return c.json(errorBody(c, error.code, error.message, error.details), status);
   }
   if (error instanceof HTTPException) {

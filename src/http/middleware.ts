@@ -34,8 +34,13 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Organiser routes: a bearer token holding `scope` (or `admin`). */
-export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
+/**
+ * Organiser routes: a bearer token holding every one of `scopes` (or `admin`).
+ * A route that hands out what two scopes guard separately needs both: the
+ * print queue's PDF is deliveries and letters at once. A refusal names the
+ * first scope missing, in the same shape whatever the route needs.
+ */
+export function requireScope(...scopes: [Scope, ...Scope[]]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(\S{1,256})$/i.exec(header);
@@ -45,8 +50,9 @@ export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
     if (!principal) throw new Unauthorized('The API token is not valid or has been revoked.');
     // Known before the scope check, so a refused attempt is logged and audited as this token's.
     c.set('principal', principal);
-    if (!hasScope(principal, scope)) {
-      throw new Forbidden(`This token lacks the "${scope}" scope.`, { required: scope, granted: principal.scopes });
+    const missing = scopes.find((scope) => !hasScope(principal, scope));
+    if (missing !== undefined) {
+      throw new Forbidden(`This token lacks the "${missing}" scope.`, { required: missing, granted: principal.scopes });
     }
     await next();
   };

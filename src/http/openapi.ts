@@ -51,18 +51,29 @@ function reachExtension(reach: RouteReach): Record<string, unknown> {
   return { 'x-signet-reach': reach };
 }
 
-/** OpenAPI description of an organiser route (bearer token with a scope) and what a campaign-limited caller reaches there. */
-export function organiserRoute(tag: string, summary: string, scope: Scope, responses: Record<number, string>, options: { reach: RouteReach }) {
+/** "the `deliveries` scope", "the `deliveries` and `letters` scopes". */
+function scopeNames(scopes: readonly Scope[]): string {
+  const quoted = scopes.map((scope) => `\`${scope}\``);
+  return quoted.length === 1 ? `the ${quoted[0]} scope` : `the ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)} scopes`;
+}
+
+/**
+ * OpenAPI description of an organiser route (bearer token with a scope, or several that must all be
+ * held) and what a campaign-limited caller reaches there. The scopes are stated twice: in words, and
+ * as the security requirement's roles (OpenAPI 3.1 allows roles for an http scheme), for clients to read.
+ */
+export function organiserRoute(tag: string, summary: string, scope: Scope | readonly [Scope, ...Scope[]], responses: Record<number, string>, options: { reach: RouteReach }) {
+  const scopes: readonly Scope[] = typeof scope === 'string' ? [scope] : scope;
   return describeRoute({
     tags: [tag],
     summary,
-    description: `Needs a token with the \`${scope}\` scope (or \`admin\`). ${reachNotes[options.reach]}`,
+    description: `Needs a token with ${scopeNames(scopes)} (or \`admin\`). ${reachNotes[options.reach]}`,
     ...reachExtension(options.reach),
-    security: [{ bearerAuth: [] }],
+    security: [{ bearerAuth: [...scopes] }],
     responses: {
       ...Object.fromEntries(Object.entries(responses).map(([status, description]) => [status, { description }])),
       401: errorResponse('Missing or invalid token (UNAUTHORIZED)'),
-      403: errorResponse(options.reach === 'organisation' ? 'The token lacks the scope, or is limited to campaigns (FORBIDDEN)' : 'The token lacks the scope (FORBIDDEN)'),
+      403: errorResponse(options.reach === 'organisation' ? 'The token lacks a scope, or is limited to campaigns (FORBIDDEN)' : 'The token lacks a scope (FORBIDDEN; details.required names it)'),
     },
   });
 }

@@ -116,6 +116,13 @@ const copies: Record<AccountEmailLocale, AccountCopy> = {
 };
 
 
+/**
+ * Who invited, on one line whatever was stored: names are one line since #17, but a row written
+ * before, or a token's name (an admin token signed in to the dashboard invites under it), must not
+ * add lines of its own to the email either.
+ */
+const asOneLine = (text: string) => text.replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ').trim();
+
 /** The account email for a link and an address (plain text and HTML). Pure. */
 export function composeAccountEmail(input: Omit<AccountEmailInput, 'linkId'>, delivery: { url: string; to: string }): OutboxMessage {
   const copy = copies[input.locale];
@@ -123,7 +130,7 @@ export function composeAccountEmail(input: Omit<AccountEmailInput, 'linkId'>, de
     locale: input.locale,
     subject: copy.subject[input.purpose],
     greeting: copy.greeting,
-    lead: copy.lead[input.purpose](input.invitedBy ?? ''),
+    lead: copy.lead[input.purpose](asOneLine(input.invitedBy ?? '')),
     instruction: copy.instruction[input.purpose],
     button: copy.button[input.purpose],
     url: delivery.url,

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { toNodemailerFields, type OpenedAttachment } from './nodemailer-fields.js';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, realpath, rename, rm } from 'node:fs/promises';
+import { realpath, rename, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { makePrivateDirectory, openPrivateFile } from '../node/private-files.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
 
@@ -113,7 +114,8 @@ export class FileTransport implements MailTransport {
     const temporary = join(this.directory, `.${name}.${randomUUID()}.tmp`);
     try {
       await this.ensureDirectory();
-      const file = await open(temporary, 'wx');
+      // The message holds working links (confirmation, privacy, sign-in): its owner's only.
+      const file = await openPrivateFile(temporary, 'wx');
       try {
         await file.writeFile(raw);
         await file.sync();
@@ -133,7 +135,7 @@ export class FileTransport implements MailTransport {
   async close(): Promise<void> {}
 
   private ensureDirectory(): Promise<unknown> {
-    this.directoryReady ??= mkdir(this.directory, { recursive: true }).catch((error: unknown) => {
+    this.directoryReady ??= makePrivateDirectory(this.directory).catch((error: unknown) => {
       this.directoryReady = undefined;
       throw error;
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { makePrivateDirectorySync, preparePrivateFileSync } from '../node/private-files.js';
 import { integrityProblems, migrationState, openExisting, OperationError, signatureFigures, sqliteCode, syncPath, type SignatureFigures } from './sqlite-file.js';
 
 export type BackupReport = SignatureFigures & {
@@ -37,9 +38,12 @@ export async function backupDatabase(options: { databasePath: string; target: st
   const target = resolve(options.target);
   if (existsSync(target)) throw new OperationError(`${target} already exists; a backup never overwrites a file. Choose a new name.`);
   if (!existsSync(options.databasePath)) throw new OperationError(`there is no database at ${resolve(options.databasePath)} (DATABASE_PATH).`);
-  mkdirSync(dirname(target), { recursive: true });
+  makePrivateDirectorySync(dirname(target));
   const partial = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.partial`;
   try {
+    // The copy holds supporters' personal data: readable by its owner only from its first byte,
+    // whatever the umask (SQLite keeps the mode of the file it copies into, and of its journal).
+    preparePrivateFileSync(partial, 'wx');
     const source = openExisting(options.databasePath);
     try {
       await source.backup(partial, { progress: () => ALL_PAGES });
@@ -65,8 +69,6 @@ export async function backupDatabase(options: { databasePath: string; target: st
       copy.close();
     }
 
-    // The copy holds supporters' personal data: readable by its owner only, whatever the umask.
-    chmodSync(partial, 0o600);
     syncPath(partial);
     try {
       linkSync(partial, target);

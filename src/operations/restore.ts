@@ -2,8 +2,9 @@ import BetterSqlite3 from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../node/private-files.js';
 import { integrityProblems, migrationState, openExisting, OperationError, signatureFigures, sqliteCode, syncPath, type SignatureFigures } from './sqlite-file.js';
 
 export type RestoreReport = SignatureFigures & {
@@ -87,9 +88,11 @@ export async function restoreDatabase(options: { databasePath: string; source: s
     backup.close();
   }
 
-  mkdirSync(dirname(databasePath), { recursive: true });
+  makePrivateDirectorySync(dirname(databasePath));
   const staged = `${databasePath}.${process.pid}.${randomBytes(4).toString('hex')}.restoring`;
   try {
+    // Made 0600 before SQLite copies into it, so the restored database (and its log) is its owner's only.
+    preparePrivateFileSync(staged, 'wx');
     // A copy through the backup API (not a file copy), so a source in WAL mode comes with its log applied.
     const reader = openExisting(source, { readonly: true });
     try {
@@ -115,6 +118,8 @@ export async function restoreDatabase(options: { databasePath: string; source: s
       assertNotHeld(databasePath);
       replacedKeptAt = `${databasePath}.replaced-${(options.now ?? new Date()).toISOString().replace(/[:.]/g, '-')}`;
       linkSync(databasePath, replacedKeptAt);
+      // The replaced database as an earlier version may have left it: the copy kept is 0600 too.
+      tightenFileSync(replacedKeptAt);
     } else if (current) {
       throw new OperationError(`${databasePath} disappeared during the restore; nothing was replaced.`);
     }

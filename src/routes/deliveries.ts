@@ -89,12 +89,12 @@ export function deliveryRoutes() {
     '/print-queue.pdf',
     organiserRoute(
       'Deliveries',
-      'The whole print queue as one PDF, in the order of /print-queue: a cover sheet (date, number of letters and pages, one row per letter), then every letter as stored. An empty queue is a cover saying there is nothing to print; a letter whose file is gone is 410 LETTER_FILE_MISSING. Nothing is marked printed.',
-      'deliveries',
+      'The whole print queue as one PDF, in the order of /print-queue: a cover sheet (date, number of letters and pages, one row per letter), then every letter as stored, signatories included, so it needs the letters scope as well as deliveries. An empty queue is a cover saying there is nothing to print; a letter whose file is gone is 410 LETTER_FILE_MISSING. Nothing is marked printed.',
+      ['deliveries', 'letters'],
       { 200: 'application/pdf (attachment print-queue-YYYY-MM-DD.pdf)' },
       { reach: 'filtered' },
     ),
-    requireScope('deliveries'),
+    requireScope('deliveries', 'letters'),
     validate('query', PrintQueueQuery),
     async (c) => {
       const services = c.get('services');

@@ -1,7 +1,9 @@
 import { Hono } from 'hono';
+import { describeRoute } from 'hono-openapi';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
-import { organiserRoute, publicRoute } from '../http/openapi.js';
+import { errorResponse, organiserRoute, publicRoute } from '../http/openapi.js';
+import { MethodNotAllowed } from '../services/errors.js';
 import { validate } from '../http/validate.js';
 import { PageQuery } from '../services/pagination.js';
 import {
@@ -46,14 +48,34 @@ export function privacyRoutes() {
     async (c) => c.json(await eraseAddressForOrganiser(serviceContextOf(c), principalOf(c), c.req.valid('json'))),
   );
 
-  routes.get(
+  routes.post(
     '/privacy/export',
-    organiserRoute('Privacy', 'Everything held about an address, as JSON (to answer a request received by post)', 'privacy', { 200: 'OK' }, { reach: 'organisation' }),
+    organiserRoute('Privacy', 'Everything held about an address, as JSON (to answer a request received by post); the address in the body, never in the URL', 'privacy', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('privacy'),
-    validate('query', PrivacyAddressInput),
+    requireJson(),
+    validate('json', PrivacyAddressInput),
     async (c) => {
       c.header('Cache-Control', 'no-store');
-      return c.json(await exportAddressForOrganiser(serviceContextOf(c), principalOf(c), c.req.valid('query')));
+      return c.json(await exportAddressForOrganiser(serviceContextOf(c), principalOf(c), c.req.valid('json')));
+    },
+  );
+
+  // The export once took ?email=: an address in a URL stays in access logs, proxies and browser
+  // history. Refused before any token or address is read, saying where the address goes now.
+  routes.get(
+    '/privacy/export',
+    describeRoute({
+      tags: ['Privacy'],
+      summary: 'Removed: send POST /api/v1/privacy/export { email } instead (an address does not belong in a URL)',
+      deprecated: true,
+      security: [],
+      responses: { 405: errorResponse('METHOD_NOT_ALLOWED, with Allow: POST; nothing is read or exported') },
+    }),
+    () => {
+      throw new MethodNotAllowed(['POST'], 'The address goes in the body, not the URL: POST /api/v1/privacy/export { "email": "…" }.', {
+        use: 'POST /api/v1/privacy/export',
+        body: { email: 'the address' },
+      });
     },
   );
 

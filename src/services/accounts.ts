@@ -13,6 +13,7 @@ import { endUserSessions, sessionExists, userSessionStatements } from './admin-s
 import type { ServiceContext } from './context.js';
 import { Conflict, Forbidden, NotFound, ValidationFailed } from './errors.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { oneLine } from './schemas.js';
 import { chargeSignInAttempt, decodeOrigin, encodeOrigin, forgetDevices, refundSignInAttempt, type SignInOrigin, trustedDeviceOf } from './sign-in-throttle.js';
 import { hasScope, type Principal } from './tokens.js';
 
@@ -61,7 +62,8 @@ function dummyHash(hasher: PasswordHasher, lane: GateLane): Promise<string> {
 }
 
 export const AccountEmail = v.pipe(v.string(), v.trim(), v.toLowerCase(), v.maxLength(254, 'must be at most 254 characters'), v.email('must be an email address'));
-const Name = v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'must be at most 100 characters'));
+/** A display name goes into emails (an invitation names who sent it), so it is one line. */
+const Name = v.pipe(v.string(), v.trim(), oneLine(), v.minLength(1, 'must not be empty'), v.maxLength(100, 'must be at most 100 characters'));
 const Password = v.pipe(
   v.string(),
   v.minLength(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`),

@@ -2,6 +2,7 @@ import { and, eq, lt, ne, or, sql, type SQL } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
 import { adminSessions, apiTokens } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
+import type { Keyring } from '../lib/keyring.js';
 import { constantTimeEqual, KeyedHasher, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { organisationAccess } from './access.js';
@@ -43,18 +44,37 @@ export function csrfTokenMatches(session: AdminSession, submitted: unknown): boo
 }
 
 /**
+ * What a session signed in with ADMIN_TOKEN keeps of it: an HMAC under the accounts key, so the
+ * database (or a backup) holds nothing that can be tried against guesses of the token without
+ * SECRET_KEY too, and the session can still tell that ADMIN_TOKEN has changed since.
+ */
+function adminTokenFingerprint(keys: Keyring, adminToken: string): Promise<string> {
+  return keys.accounts.hash(`admin-token-session:${adminToken}`);
+}
+
+/** Whether ADMIN_TOKEN is still the token a session was made with (under the current root secret, or the previous one during a rotation). */
+async function madeWithAdminToken(keys: Keyring | undefined, fingerprint: string, adminToken: string): Promise<boolean> {
+  if (!keys) return false;
+  return constantTimeEqual(fingerprint, await adminTokenFingerprint(keys, adminToken)) || madeWithAdminToken(keys.previous, fingerprint, adminToken);
+}
+
+/**
  * Opens a dashboard session for a principal that has just authenticated (with
  * its token, or a user with a password and any second factor). Returns the cookie secret (256 random bits; only its SHA-256 is
- * stored). Expired sessions of anyone are swept out on the way.
+ * stored). Expired sessions of anyone are swept out on the way. `adminToken` is the ADMIN_TOKEN
+ * setting: a session made with it records its fingerprint, and ends when the setting changes.
  */
-export async function createAdminSession(ctx: ServiceContext, principal: Principal): Promise<{ secret: string; session: AdminSession }> {
+export async function createAdminSession(ctx: ServiceContext, principal: Principal, adminToken: string | undefined): Promise<{ secret: string; session: AdminSession }> {
   const now = ctx.clock.now();
   const secret = randomToken(32);
+  const byAdminToken = principal.kind === 'token' && principal.id === ENV_ADMIN_TOKEN_ID;
+  if (byAdminToken && adminToken === undefined) throw new Error('a session for ADMIN_TOKEN needs the ADMIN_TOKEN it was made with');
   const row = {
     id: newId(now),
     secretHash: await sha256Hex(secret),
     tokenId: principal.kind === 'token' ? principal.id : null,
     userId: principal.kind === 'user' ? principal.id : null,
+    adminTokenFingerprint: byAdminToken ? await adminTokenFingerprint(ctx.keys, adminToken!) : null,
     createdAt: now,
     expiresAt: now + SESSION_LIFETIME_MS,
     lastSeenAt: now,
@@ -96,9 +116,9 @@ export function endUserSessions(ctx: ServiceContext, userId: string, except?: st
 
 /**
  * The session a cookie secret opens, or null. The token behind it is read
- * again on every request, so revoking the token (or removing ADMIN_TOKEN from
- * the settings) ends its sessions at once; scopes are the token's, as the API
- * sees them. A session found dead is deleted.
+ * again on every request, so revoking the token (or removing or changing
+ * ADMIN_TOKEN in the settings) ends its sessions at once; scopes are the
+ * token's, as the API sees them. A session found dead is deleted.
  */
 export async function resolveAdminSession(ctx: ServiceContext, secret: string, adminToken: string | undefined): Promise<AdminSession | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(secret)) return null;
@@ -107,7 +127,7 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
   const now = ctx.clock.now();
   // A user's session reads the user again: removed, or roles changed, takes effect on the next request.
   const user = row.userId !== null ? await signedInUser(ctx, row.userId) : null;
-  const principal = row.tokenId !== null ? await principalOf(ctx, row.tokenId, adminToken) : (user?.principal ?? null);
+  const principal = row.tokenId !== null ? await principalOf(ctx, { tokenId: row.tokenId, adminTokenFingerprint: row.adminTokenFingerprint }, adminToken) : (user?.principal ?? null);
   if (!principal || now >= row.expiresAt || now - row.lastSeenAt >= SESSION_IDLE_MS) {
     await deleteAdminSession(ctx, row.id);
     return null;
@@ -125,11 +145,13 @@ export async function resolveAdminSession(ctx: ServiceContext, secret: string, a
   return session;
 }
 
-async function principalOf(ctx: ServiceContext, tokenId: string, adminToken: string | undefined): Promise<Principal | null> {
-  if (tokenId === ENV_ADMIN_TOKEN_ID) {
-    return adminToken === undefined ? null : { kind: 'token', id: tokenId, name: 'ADMIN_TOKEN', scopes: ['admin'], access: organisationAccess };
+async function principalOf(ctx: ServiceContext, session: { tokenId: string; adminTokenFingerprint: string | null }, adminToken: string | undefined): Promise<Principal | null> {
+  if (session.tokenId === ENV_ADMIN_TOKEN_ID) {
+    if (adminToken === undefined || session.adminTokenFingerprint === null) return null;
+    if (!(await madeWithAdminToken(ctx.keys, session.adminTokenFingerprint, adminToken))) return null;
+    return { kind: 'token', id: ENV_ADMIN_TOKEN_ID, name: 'ADMIN_TOKEN', scopes: ['admin'], access: organisationAccess };
   }
-  const [token] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, tokenId));
+  const [token] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, session.tokenId));
   if (!token || token.revokedAt !== null) return null;
   return { kind: 'token', id: token.id, name: token.name, scopes: token.scopes as Scope[], access: tokenAccess(token.campaignIds) };
 }

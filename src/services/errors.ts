@@ -27,6 +27,7 @@ export const errorCodes = [
   'LETTER_FILE_MISSING',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  'METHOD_NOT_ALLOWED',
   'IMPORT_FAILED',
   'TEMPLATE_INVALID',
   'ORGANISATION_INVALID',
@@ -91,6 +92,20 @@ export class RateLimited extends ServiceError {
     message = 'Too many requests. Please try again later.',
   ) {
     super('RATE_LIMITED', message, { retryAfterSeconds });
+  }
+}
+
+/**
+ * A method the route no longer takes, answered with the one it takes (`allow`, sent as the Allow
+ * header) and where the input belongs now; e.g. an address must not travel in a URL.
+ */
+export class MethodNotAllowed extends ServiceError {
+  constructor(
+    readonly allow: readonly string[],
+    message: string,
+    details: unknown,
+  ) {
+    super('METHOD_NOT_ALLOWED', message, details);
   }
 }
 

@@ -91,14 +91,18 @@ async function campaignBySlug(ctx: ServiceContext, slug: string): Promise<Campai
   return row;
 }
 
-/** The new campaign (checked for `need`) and the earlier one (`from`, else the one it was cloned from), or null; the earlier one unchecked. */
+/**
+ * The new campaign (checked for `need`) and the earlier one (`from`, else the one it was cloned
+ * from), or null; the earlier one checked only for being visible. A `from` the caller cannot see
+ * answers exactly as one that does not exist (404), so the body cannot be used to probe slugs.
+ */
 async function findRounds(ctx: ServiceContext, slug: string, from: string | undefined, need: 'read' | 'write') {
   const current = await campaignBySlug(ctx, slug);
   if (!current) throw new NotFound('Campaign');
   assertCampaignAccess(ctx.access, current.id, need);
   if (from !== undefined) {
     const named = await campaignBySlug(ctx, from);
-    if (!named) throw new ValidationFailed([{ path: 'from', message: `there is no campaign "${from}"` }]);
+    if (!named || reachesCampaign(ctx.access, named.id, 'read') === 'hidden') throw new NotFound('Previous campaign');
     if (named.id === current.id) throw new ValidationFailed([{ path: 'from', message: 'must be another campaign than the one supporters are invited to' }]);
     return { current, previous: named };
   }

@@ -33,8 +33,10 @@ export const TimeZone = v.pipe(
 );
 
 /** One line of text: no control characters (CR/LF would let a value break out of a header or CSV row). */
-export const SingleLine = (max: number) =>
-  v.pipe(v.string(), v.trim(), v.regex(/^[^\p{Cc}]*$/u, 'must be one line without control characters'), v.maxLength(max));
+/** One line: no control character (CR and LF among them) and no Unicode line or paragraph separator. */
+export const oneLine = () => v.regex(/^[^\p{Cc}\p{Zl}\p{Zp}]*$/u, 'must be one line without control characters');
+
+export const SingleLine = (max: number) => v.pipe(v.string(), v.trim(), oneLine(), v.maxLength(max));
 
 export const MultiLine = (max: number) =>
   v.pipe(v.string(), v.regex(/^[^\p{Cc}]*$|^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/u, 'must not contain control characters'), v.maxLength(max));

@@ -6,6 +6,7 @@ import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess, type Access } from './access.js';
 import { NotFound } from './errors.js';
+import { oneLine } from './schemas.js';
 
 /**
  * `privacy`: supporters' rights for requests received by post (export, erase) and the record of requests handled.
@@ -33,7 +34,7 @@ export function tokenAccess(campaignIds: readonly string[] | null): Access {
 }
 
 export const CreateTokenInput = v.strictObject({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100)),
+  name: v.pipe(v.string(), v.trim(), oneLine(), v.minLength(1), v.maxLength(100)),
   scopes: v.pipe(v.array(v.picklist(scopes)), v.minLength(1), v.maxLength(scopes.length)),
   /**
    * Slugs of the campaigns the token is limited to (PRODUCT.md §11): any other campaign answers 404

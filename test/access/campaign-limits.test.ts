@@ -94,7 +94,7 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'POST /api/v1/bounces': { body: { email: 'bounced@example.org', kind: 'soft' } },
     'POST /api/v1/outbox/{id}/retry': {},
     'POST /api/v1/privacy/erasures': { body: { email: 'nobody@example.org' } },
-    'GET /api/v1/privacy/export': { query: { email: 'nobody@example.org' } },
+    'POST /api/v1/privacy/export': { body: { email: 'nobody@example.org' } },
   };
   if (key in table) return table[key];
   if (operation.method === 'GET' || operation.method === 'DELETE') return undefined;

@@ -105,7 +105,31 @@ describe('GET /api/v1/print-queue.pdf', () => {
     const forbidden = await t.request('GET', '/api/v1/print-queue.pdf', { token: lettersOnly });
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ error: { code: 'FORBIDDEN', details: { required: 'deliveries' } } });
-    expect((await t.request('GET', '/api/v1/print-queue.pdf', { token: await scopedToken(t, ['deliveries']) })).status).toBe(200);
+  });
+
+  it('refuses a deliveries token without letters: the PDF holds every queued letter and the names in it (#17)', async () => {
+    await setupQueue();
+    const deliveriesOnly = await scopedToken(t, ['deliveries']);
+    const refused = await t.request('GET', '/api/v1/print-queue.pdf', { token: deliveriesOnly });
+    expect(refused.status).toBe(403);
+    const body = await refused.json();
+    expect(body).toMatchObject({ error: { code: 'FORBIDDEN', details: { required: 'letters', granted: ['deliveries'] } } });
+    expect(JSON.stringify(body)).not.toContain(EMBASSY_NAME);
+    // The queue itself (addresses and page counts, no letter) stays a deliveries matter.
+    expect((await t.request('GET', '/api/v1/print-queue', { token: deliveriesOnly })).status).toBe(200);
+
+    const both = await t.request('GET', '/api/v1/print-queue.pdf', { token: await scopedToken(t, ['deliveries', 'letters']) });
+    expect(both.status).toBe(200);
+    expect(flat((await parsePdfBytes(Buffer.from(await both.arrayBuffer()))).pages.join(' '))).toContain(EMBASSY_NAME);
+
+    // The document says so: both scopes, in the security requirement and the description.
+    const document = (await (await t.request('GET', '/api/v1/openapi.json', { token: null })).json()) as {
+      paths: Record<string, Record<string, { security: Record<string, string[]>[]; description: string }>>;
+    };
+    const operation = document.paths['/api/v1/print-queue.pdf']!.get!;
+    expect(operation.security).toEqual([{ bearerAuth: ['deliveries', 'letters'] }]);
+    expect(operation.description).toContain('`deliveries` and `letters` scopes');
+    expect(document.paths['/api/v1/print-queue']!.get!.security).toEqual([{ bearerAuth: ['deliveries'] }]);
   });
 
   it('answers an empty queue with a one-page cover saying there is nothing to print', async () => {

@@ -3,15 +3,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { migrationsFolder } from './db.js';
+import { withUmask } from './server-process.js';
 
 export const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The arguments that run the `signet` CLI from source, as `npx signet` does. */
 export const signetCommand = (args: string[]) => ['--import', 'tsx', join(projectRoot, 'src/cli.ts'), ...args];
 
-/** Runs `signet …` to completion with only the given environment (plus PATH). */
-export function runSignet(args: string[], env: Record<string, string>, timeoutMs = 60_000) {
-  const result = spawnSync(process.execPath, signetCommand(args), {
+/** Runs `signet …` to completion with only the given environment (plus PATH), under `umask` if given. */
+export function runSignet(args: string[], env: Record<string, string>, timeoutMs = 60_000, umask?: number) {
+  const [command, commandArgs] = withUmask(signetCommand(args), umask);
+  const result = spawnSync(command, commandArgs, {
     cwd: projectRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
     encoding: 'utf8',

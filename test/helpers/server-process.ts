@@ -9,9 +9,19 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
 export type ServerProcess = { url: string; child: ChildProcess; stdout: () => string; stderr: () => string; stop: () => Promise<number | null> };
 
-/** Starts the real `signet serve` (as `npm start` does) on a free port on 127.0.0.1. */
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/cli.ts'), 'serve'], {
+/**
+ * The command and arguments that run `node …args`, under `umask` when one is given (through
+ * /bin/sh, as a service manager or a login shell would set it), else with the test's own.
+ */
+export function withUmask(args: string[], umask: number | undefined): [string, string[]] {
+  if (umask === undefined) return [process.execPath, args];
+  return ['/bin/sh', ['-c', `umask ${umask.toString(8).padStart(3, '0')} && exec "$0" "$@"`, process.execPath, ...args]];
+}
+
+/** Starts the real `signet serve` (as `npm start` does) on a free port on 127.0.0.1, with the test's umask or `options.umask`. */
+export async function startServerProcess(env: Record<string, string>, options: { umask?: number } = {}): Promise<ServerProcess> {
+  const [command, args] = withUmask(['--import', 'tsx', join(root, 'src/cli.ts'), 'serve'], options.umask);
+  const child = spawn(command, args, {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

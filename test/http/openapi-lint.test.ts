@@ -66,7 +66,7 @@ describe('the OpenAPI document passes Redocly’s recommended rules', () => {
     expect(publicOperations).toEqual(
       expect.arrayContaining(['post /api/v1/campaigns/{slug}/signatures', 'post /api/v1/signatures/confirm', 'post /api/v1/unsubscribe']),
     );
-    expect(document.paths['/api/v1/campaigns']!.post!.security).toEqual([{ bearerAuth: [] }]);
+    expect(document.paths['/api/v1/campaigns']!.post!.security).toEqual([{ bearerAuth: ['campaigns'] }]);
     expect(document.paths['/api/v1/campaigns/{slug}']!.get!.security).toEqual([{}, { bearerAuth: [] }]);
   });
 });

@@ -100,7 +100,7 @@ describe('the API description', () => {
     t = createTestApp();
     const spec = await (await t.app.request('/api/v1/openapi.json')).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/api/v1/privacy/requests', '/api/v1/privacy/erasures', '/api/v1/privacy/export']));
-    expect(spec.paths['/api/v1/privacy/erasures'].post.security).toEqual([{ bearerAuth: [] }]);
+    expect(spec.paths['/api/v1/privacy/erasures'].post.security).toEqual([{ bearerAuth: ['privacy'] }]);
     expect(spec.paths['/api/v1/privacy/requests'].post.responses['202']).toBeDefined();
   });
 });
@@ -112,7 +112,7 @@ describe('organiser privacy routes', () => {
     const privacy = await tokenWithScopes(['privacy']);
     const calls: [string, string, unknown?][] = [
       ['POST', '/api/v1/privacy/erasures', { email: 'x@example.org' }],
-      ['GET', '/api/v1/privacy/export?email=x%40example.org'],
+      ['POST', '/api/v1/privacy/export', { email: 'x@example.org' }],
       ['GET', '/api/v1/privacy/requests'],
     ];
     for (const [method, path, body] of calls) {
@@ -217,7 +217,7 @@ describe('organiser privacy routes', () => {
     // A second request still waiting for its link.
     await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { body: signature('ko@example.org', { name: 'Ko M.' }), token: null });
 
-    const res = await t.request('GET', '/api/v1/privacy/export?email=KO%40example.org');
+    const res = await t.request('POST', '/api/v1/privacy/export', { body: { email: 'KO@example.org' } });
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const data = await res.json();
@@ -246,6 +246,38 @@ describe('organiser privacy routes', () => {
 
     const [record] = await t.database.db.select().from(privacyRequests);
     expect(record).toMatchObject({ kind: 'export', origin: 'organiser', status: 'completed', emailNormalized: null, signatureCount: 1, handledBy: 'ADMIN_TOKEN (env-admin-token)' });
+  });
+
+  it('takes the address in a POST body, never in the URL: the GET with ?email= is refused before anything is read (#17)', async () => {
+    t = createTestApp();
+    const slug = await openCampaign(t, 'export-me');
+    await signAndConfirm(t, slug, 'ko@example.org', { name: 'Ko Minji' });
+
+    // An address in a query string lands in access logs, proxies and browser history.
+    const byUrl = await t.request('GET', '/api/v1/privacy/export?email=ko%40example.org');
+    expect(byUrl.status).toBe(405);
+    expect(byUrl.headers.get('allow')).toBe('POST');
+    const refused = await byUrl.json();
+    expect(refused.error).toMatchObject({ code: 'METHOD_NOT_ALLOWED', details: { use: 'POST /api/v1/privacy/export', body: { email: 'the address' } } });
+    expect(refused.error.message).toContain('POST /api/v1/privacy/export');
+    expect(JSON.stringify(refused)).not.toContain('Ko Minji');
+    // Nothing was exported, so nothing is recorded as handled.
+    expect(await t.database.db.select().from(privacyRequests)).toEqual([]);
+
+    const byBody = await t.request('POST', '/api/v1/privacy/export', { body: { email: 'ko@example.org' } });
+    expect(byBody.status).toBe(200);
+    expect((await byBody.json()).signatures[0]).toMatchObject({ name: 'Ko Minji' });
+    const invalid = await t.request('POST', '/api/v1/privacy/export', { body: { email: 'not an address' } });
+    expect(invalid.status).toBe(400);
+    expect((await invalid.json()).error).toMatchObject({ code: 'VALIDATION_FAILED', details: [{ path: 'email' }] });
+
+    // The document says so: the POST with its body and the privacy scope, the GET deprecated and answering 405.
+    const spec = await (await t.app.request('/api/v1/openapi.json')).json();
+    const operations = spec.paths['/api/v1/privacy/export'];
+    expect(operations.post.security).toEqual([{ bearerAuth: ['privacy'] }]);
+    expect(operations.post.requestBody.content['application/json'].schema.required).toEqual(['email']);
+    expect(operations.get).toMatchObject({ deprecated: true, security: [] });
+    expect(Object.keys(operations.get.responses)).toEqual(['405']);
   });
 
   it('pages through the requests with a cursor', async () => {

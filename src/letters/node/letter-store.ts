@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { streamFromFirstChunk } from '../letter-stream.js';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { makePrivateDirectory, writePrivateFile } from '../../node/private-files.js';
 import { isReplyFileName, isStoredFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
 import type { LetterFiles, LetterPorts } from '../letter-ports.js';
 import type { LetterInput, RenderOptions, RenderResult } from '../template/types.js';
@@ -21,7 +22,7 @@ export function createLetterFiles(dataDir: string): LetterFiles {
   return {
     async pathFor(batchId, letterId) {
       const stored = letterFileName(batchId, letterId);
-      await mkdir(join(root, letterBatchPrefix(batchId)), { recursive: true });
+      await makePrivateDirectory(join(root, letterBatchPrefix(batchId)));
       return { stored, output: join(root, stored) };
     },
     async openRead(stored) {
@@ -50,11 +51,11 @@ export function createLetterFiles(dataDir: string): LetterFiles {
     async writeFile(stored, bytes) {
       if (!isReplyFileName(stored)) throw new Error(`not a reply file name: ${stored}`);
       const path = join(root, stored);
-      await mkdir(dirname(path), { recursive: true });
+      await makePrivateDirectory(dirname(path));
       // Written aside and renamed, so a reader never sees half a file.
       const partial = `${path}.partial`;
       try {
-        await writeFile(partial, bytes);
+        await writePrivateFile(partial, bytes);
         await rename(partial, path);
       } catch (error) {
         await rm(partial, { force: true });

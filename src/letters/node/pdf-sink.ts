@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { chmod, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { PRIVATE_FILE_MODE } from '../../node/private-files.js';
 import type { PdfSink } from '../pdf/pdf-sink.js';
 
 /** The part of a Node writable stream that the renderer needs (a file stream, an HTTP response, a PassThrough). */
@@ -64,13 +65,15 @@ export class NodePdfSink implements PdfSink {
     let closed = Promise.resolve();
     return new NodePdfSink(
       () => {
-        const opened = createWriteStream(temporary);
+        // A letter names its signatories: never more than 0600 while written, exactly 0600 once in place.
+        const opened = createWriteStream(temporary, { mode: PRIVATE_FILE_MODE });
         closed = new Promise<void>((resolve) => opened.once('close', () => resolve()));
         stream = opened;
         return opened;
       },
       async () => {
         await closed;
+        await chmod(temporary, PRIVATE_FILE_MODE);
         await rename(temporary, path);
       },
       async () => {

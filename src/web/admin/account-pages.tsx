@@ -356,7 +356,7 @@ export function publicAccountRoutes() {
       const principal = token && token.length <= 256 ? await authenticateToken(services.ctx, token, services.adminToken) : null;
       if (!principal) return renderPage(c, { title: t.withToken, status: 401 }, <TokenLoginPage next={next} error={t.tokenRefused} />);
       c.set('principal', principal);
-      const { secret } = await createAdminSession(services.ctx, principal);
+      const { secret } = await createAdminSession(services.ctx, principal, services.adminToken);
       startSession(c, secret);
       return c.redirect(next, 303);
     }

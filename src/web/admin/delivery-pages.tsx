@@ -13,7 +13,7 @@ import {
   type DeliveryView,
 } from '../../services/deliveries.js';
 import { listTargets } from '../../services/targets.js';
-import { type AdminEnv, requireAdminScope, safeNext } from './admin-env.js';
+import { type AdminEnv, can, requireAdminScope, safeNext } from './admin-env.js';
 import { CsrfField, StatusBadge } from './admin-layout.js';
 import type { AdminSession } from '../../services/admin-sessions.js';
 import { formErrorOf, messagePage, missingScopePage, Notice, renderPage } from './admin-page.js';
@@ -58,13 +58,14 @@ function PrintSteps(props: { session: AdminSession; delivery: DeliveryView; back
   );
 }
 
-/** Deliveries and the print queue (scope `deliveries`). */
+/** Deliveries and the print queue (scope `deliveries`; the queue's PDF `letters` as well). */
 export function deliveryPages() {
   const routes = new Hono<AdminEnv>();
   routes.use('/deliveries', requireAdminScope('deliveries', missingScopePage));
   routes.use('/deliveries/*', requireAdminScope('deliveries', missingScopePage));
   routes.use('/print-queue', requireAdminScope('deliveries', missingScopePage));
-  routes.use('/print-queue.pdf', requireAdminScope('deliveries', missingScopePage));
+  // The PDF holds the letters themselves, signatories included: letters as well, as on the API.
+  routes.use('/print-queue.pdf', requireAdminScope('deliveries', missingScopePage), requireAdminScope('letters', missingScopePage));
 
   routes.get('/deliveries', async (c) => {
     const ctx = serviceContextOf(c);
@@ -195,7 +196,7 @@ export function deliveryPages() {
         <Notice done={c.req.query('done')} />
         <p>
           {interpolate(summary, { letters: formatNumber(language, items.length), pages: formatNumber(language, pages) })}{' '}
-          {items.length > 0 ? <a href="/admin/print-queue.pdf">{t.downloadAll}</a> : null}
+          {items.length > 0 && can(c, 'letters') ? <a href="/admin/print-queue.pdf">{t.downloadAll}</a> : null}
         </p>
         <p class="muted">{t.queueHelp}</p>
         {items.length > 0 ? (
