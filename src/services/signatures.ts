@@ -475,14 +475,13 @@ export async function listSignatures(ctx: ServiceContext, slug: string, query: P
       .limit(query.limit + 1);
     return toPage(requests, query.limit, fraudulentView);
   }
-  const status = query.status;
   const rows = await ctx.db.db
     .select()
     .from(signatures)
     .where(
       and(
         eq(signatures.campaignId, campaign.id),
-        status ? eq(signatures.status, status) : undefined,
+        query.status ? eq(signatures.status, query.status) : undefined,
         afterCursor(signatures.createdAt, signatures.id, after),
       ),
     )

@@ -52,22 +52,21 @@ async function databaseAtMigration0008(): Promise<string> {
 describe('migration 0010: fraud marks leave signatures', () => {
   it('turns a fraudulent signature into a fraudulent request, so the address signs, is mailed and counts', async () => {
     t = createTestApp({ databaseDir: await databaseAtMigration0008() });
-    expect(await t.database.db.select({ id: fraudulentRequests.id, email: fraudulentRequests.email, name: fraudulentRequests.name, ipHash: fraudulentRequests.ipHash, blockedBy: fraudulentRequests.blockedBy, createdAt: fraudulentRequests.createdAt }).from(fraudulentRequests)).toEqual([
-      { id: MARK, email: 'Victim@example.org', name: 'Typed by a bot', ipHash: IP_HASH, blockedBy: null, createdAt: AUG_31 },
-    ]);
-    // The hand-marked one stays a signature, as an organiser's invalidation, and leaves the count like one.
-    expect(await t.database.db.select({ id: signatures.id, status: signatures.status, invalidatedBy: signatures.invalidatedBy }).from(signatures)).toEqual([
-      { id: HAND_MARKED, status: 'invalidated', invalidatedBy: null },
-    ]);
-    expect(await liveCount(t, SLUG)).toBe(0);
-
-    const listed = await t.request('GET', `/api/v1/campaigns/${SLUG}/fraudulent-requests`);
-    expect(await listed.json()).toEqual({ items: [{ id: MARK, createdAt: new Date(AUG_31).toISOString(), ipHash: IP_HASH, domain: 'example.org', blockedBy: null }], nextCursor: null });
-
     await signAndConfirmFrom(t, SLUG, 'victim@example.org', '198.51.100.20');
     expect(await queuedMail(t, 'victim@example.org')).toHaveLength(1);
     const [victim] = await t.database.db.select().from(signatures).where(eq(signatures.emailNormalized, 'victim@example.org'));
     expect(victim).toMatchObject({ status: 'confirmed', name: 'Jane Doe' });
+    // The victim, and not the hand-marked signature, which leaves the count as an invalidation would.
     expect(await liveCount(t, SLUG)).toBe(1);
+
+    // The mark is kept as the request it was, for review; the hand-marked one stays a signature, invalidated (no bulk action named).
+    expect(await t.database.db.select({ id: fraudulentRequests.id, email: fraudulentRequests.email, name: fraudulentRequests.name, ipHash: fraudulentRequests.ipHash, blockedBy: fraudulentRequests.blockedBy, createdAt: fraudulentRequests.createdAt }).from(fraudulentRequests)).toEqual([
+      { id: MARK, email: 'Victim@example.org', name: 'Typed by a bot', ipHash: IP_HASH, blockedBy: null, createdAt: AUG_31 },
+    ]);
+    expect(await t.database.db.select({ status: signatures.status, invalidatedBy: signatures.invalidatedBy }).from(signatures).where(eq(signatures.id, HAND_MARKED))).toEqual([
+      { status: 'invalidated', invalidatedBy: null },
+    ]);
+    const listed = await t.request('GET', `/api/v1/campaigns/${SLUG}/fraudulent-requests`);
+    expect(await listed.json()).toEqual({ items: [{ id: MARK, createdAt: new Date(AUG_31).toISOString(), ipHash: IP_HASH, domain: 'example.org', blockedBy: null }], nextCursor: null });
   });
 });

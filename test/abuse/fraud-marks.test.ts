@@ -66,6 +66,17 @@ describe('a fraud mark belongs to the blocked request, never to the address (PRO
     expect(await liveCount(t, slug)).toBe(1);
   });
 
+  it('while an IP block stands, blocked requests for an address use none of its emails: its owner signing from elsewhere is mailed and counts', async () => {
+    const t = app();
+    const slug = await openCampaign(t);
+    await block(t, 'ip', ATTACKER);
+    // More than the address's emails an hour (CONFIRM_EMAIL_LIMIT, 3).
+    for (let i = 0; i < 5; i++) await signsAsUsual(t, slug, VICTIM, ATTACKER);
+    await signAndConfirmFrom(t, slug, VICTIM, VICTIM_IP);
+    expect(await queuedMail(t, VICTIM)).toHaveLength(1);
+    expect(await liveCount(t, slug)).toBe(1);
+  });
+
   it('a link mailed before the blocked request still confirms after it', async () => {
     const t = app();
     const slug = await openCampaign(t);
