@@ -104,8 +104,9 @@ export const signatures = sqliteTable(
     /**
      * `erased`: anonymised at the supporter's request or by retention; a signature
      * confirmed before its erasure still counts (confirmedAt stays), nothing else of it is kept.
+     * A blocked request is never a signature (fraudulent_requests), so it cannot mark an address.
      */
-    status: text('status', { enum: ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'confirmed', 'invalidated', 'erased'] }).notNull().default('pending'),
     createdAt: integer('created_at').notNull(),
     confirmedAt: integer('confirmed_at'),
     /** Keyed hash of the client IP under a key of the day and campaign (src/lib/keyring.ts); dropped after 30 days. */
@@ -120,7 +121,7 @@ export const signatures = sqliteTable(
     /** Confirmation emails queued for this signature; capped so a repeat signer cannot be used to spam an inbox. */
     emailsSent: integer('emails_sent').notNull().default(0),
     unsubscribedAt: integer('unsubscribed_at'),
-    /** The bulk action (signature_bulk_actions) that set status `invalidated`; revalidation undoes only these, never a fraud mark. */
+    /** The bulk action (signature_bulk_actions) that set status `invalidated`; revalidation undoes only these. */
     invalidatedBy: text('invalidated_by'),
   },
   (t) => [
@@ -226,8 +227,50 @@ export const signatureCountDeltas = sqliteTable(
 );
 
 /**
- * Addresses, email domains and IP ranges whose signatures are stored
- * `fraudulent` without a word to the signer (PRODUCT.md §9 Abuse). Values are
+ * Signing requests the block list matched (PRODUCT.md §9 Abuse), answered
+ * like any other and kept here for review: never a signature, never counted
+ * or mailed, and nothing to do with a later request for the same address. An
+ * organiser may clear them (deleted); retention deletes them as it does
+ * signing requests (PENDING_TTL_DAYS), and their IP hashes after 30 days.
+ */
+export const fraudulentRequests = sqliteTable(
+  'fraudulent_requests',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    emailNormalized: text('email_normalized').notNull(),
+    name: text('name').notNull(),
+    country: text('country').notNull(),
+    region: text('region'),
+    city: text('city'),
+    postalCode: text('postal_code'),
+    comment: text('comment'),
+    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull(),
+    showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull(),
+    updates: integer('updates', { mode: 'boolean' }).notNull(),
+    source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
+    ipHash: text('ip_hash'),
+    /** The kind of block list entry the request matched; null for marks made before 0010, which did not record it. */
+    blockedBy: text('blocked_by', { enum: ['email', 'domain', 'ip'] }),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [
+    // Organisers review a campaign's, newest first.
+    index('fraudulent_requests_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
+    // An erasure finds an address's.
+    index('fraudulent_requests_email_idx').on(t.emailNormalized),
+    // Retention deletes them by age.
+    index('fraudulent_requests_created_idx').on(t.createdAt),
+  ],
+);
+
+/**
+ * Addresses, email domains and IP ranges whose signing requests are kept as
+ * fraudulent requests without a word to the signer (PRODUCT.md §9 Abuse). Values are
  * canonical (src/services/blocklist.ts), so one entry cannot be added twice.
  */
 export const blocklist = sqliteTable(

@@ -1,6 +1,7 @@
 import type { mailings, outbox, signatures } from '../db/schema.js';
 
-export type SignatureStatus = (typeof signatures.$inferSelect)['status'];
+/** A status of `signatures`, or `fraudulent` for the requests the block list matched (which are never signatures). */
+export type SignatureStatus = (typeof signatures.$inferSelect)['status'] | 'fraudulent';
 export type OutboxStatus = (typeof outbox.$inferSelect)['status'];
 export type MailingStatus = (typeof mailings.$inferSelect)['status'];
 
@@ -10,6 +11,7 @@ export type OperationalFigures = {
    * Rows of `signatures` by status; `pending` only counts rows left by versions
    * before 0.2. Requests awaiting confirmation are not here: counting them
    * reads a row per request made within a link's lifetime (README: Metrics).
+   * `fraudulent` counts the fraudulent requests kept for review.
    */
   signaturesByStatus: Record<SignatureStatus, number>;
   /** Rows of the outbox by status; `sent` and `failed` only grow (rows are kept once sent), except when a failed one is retried. */

@@ -28,7 +28,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions = {}):
     buckets: LATENCY_BUCKETS,
     registers,
   });
-  const signatures = new Gauge({ name: 'signet_signatures', help: 'Signatures by status (pending: only rows from versions before 0.2; requests awaiting confirmation are not signatures yet).', labelNames: ['status'] as const, registers });
+  const signatures = new Gauge({ name: 'signet_signatures', help: 'Signatures by status (pending: only rows from versions before 0.2; requests awaiting confirmation are not signatures yet; fraudulent: requests the block list matched, kept for review).', labelNames: ['status'] as const, registers });
   const outbox = new Gauge({ name: 'signet_outbox_messages', help: 'Outbox messages by status (pending is the depth still to send).', labelNames: ['status'] as const, registers });
   const outboxDue = new Gauge({ name: 'signet_outbox_due_messages', help: 'Pending outbox messages due now.', registers });
   // Counted from the outbox table, so they cover every sending process (servers and `signet worker`) and survive restarts.

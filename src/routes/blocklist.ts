@@ -12,7 +12,7 @@ export function blocklistRoutes() {
 
   routes.get(
     '/blocklist',
-    organiserRoute('Abuse', 'List the block list: addresses, email domains and IP ranges whose signatures are silently stored as fraudulent', 'admin', { 200: 'OK' }, { reach: 'organisation' }),
+    organiserRoute('Abuse', 'List the block list: addresses, email domains and IP ranges whose signing requests are silently kept as fraudulent requests', 'admin', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('admin'),
     async (c) => c.json({ items: await listBlocklist(serviceContextOf(c)), nextCursor: null }),
   );
@@ -34,7 +34,7 @@ export function blocklistRoutes() {
 
   routes.delete(
     '/blocklist/:id',
-    organiserRoute('Abuse', 'Remove an entry (signatures it marked fraudulent stay so)', 'admin', { 204: 'Removed', 404: 'No such entry' }, { reach: 'organisation' }),
+    organiserRoute('Abuse', 'Remove an entry: the fraudulent requests it matched stay for review (until cleared), and the addresses they named sign as anyone does', 'admin', { 204: 'Removed', 404: 'No such entry' }, { reach: 'organisation' }),
     requireScope('admin'),
     async (c) => {
       await removeBlocklistEntry(serviceContextOf(c), c.req.param('id'));

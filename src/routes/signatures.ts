@@ -61,7 +61,13 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/signatures',
-    organiserRoute('Signatures', 'List signatures with every field, newest first', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
+    organiserRoute(
+      'Signatures',
+      'List signatures with every field, newest first. ?status=pending lists the signing requests awaiting confirmation, ?status=fraudulent those the block list matched (requests, never signatures)',
+      'signatures:read',
+      { 200: 'OK' },
+      { reach: 'campaign' },
+    ),
     requireScope('signatures:read'),
     validate('query', ListQuery),
     async (c) => c.json(await listSignatures(serviceContextOf(c), c.req.param('slug'), c.req.valid('query'))),

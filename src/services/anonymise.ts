@@ -57,7 +57,7 @@ export type AddressErasure = {
 /**
  * The statements that erase everything held about an address, for the caller
  * to run in one atomic write with its own record of the request: every
- * signature (as above), its signing requests, the outbox rows to it, its
+ * signature (as above), its signing requests and fraudulent requests, the outbox rows to it, its
  * bounces and suppressions, and the address on its privacy requests. Letters
  * already rendered (PDF files) are kept: they went to their targets as they are.
  */
@@ -69,7 +69,10 @@ export async function planAddressErasure(ctx: ServiceContext, emailNormalized: s
     outboxRowsTo(ctx, emailNormalized),
   ]);
   const statements: WriteStatement[] = ERASE_ADDRESS_SIGNATURES.map((text) => ctx.db.statement({ sql: text, params: [emailNormalized] }));
-  statements.push(ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ?', params: [emailNormalized] }));
+  statements.push(
+    ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ?', params: [emailNormalized] }),
+    ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "email_normalized" = ?', params: [emailNormalized] }),
+  );
   const outbox = outboxStore(ctx);
   // Stripped of address and message; one still waiting fails instead of being sent.
   if (rows.length > 0) statements.push(outbox.erase(rows.map((row) => row.id)));
@@ -102,7 +105,7 @@ const SLICE = 500;
 /**
  * Anonymises the signatures of one campaign (retention), a slice per write so
  * signing elsewhere is never held up for long: pending ones deleted, the
- * others anonymised, its signing requests deleted, and the update emails to
+ * others anonymised, its signing requests and fraudulent requests deleted, and the update emails to
  * its supporters stripped of address and body. Returns the signatures changed.
  */
 export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignId: string): Promise<number> {
@@ -129,6 +132,7 @@ export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignI
   const outbox = outboxStore(ctx);
   await ctx.db.atomic([
     ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "campaign_id" = ?', params: [campaignId] }),
+    ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "campaign_id" = ?', params: [campaignId] }),
     outbox.eraseCampaignUpdates(campaignId),
     ...campaignMailings.map((mailing) => outbox.syncMailingProgress(mailing.id, now)),
   ]);

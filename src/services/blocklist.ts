@@ -118,21 +118,21 @@ export class Blocklist {
     this.v6 = new Intervals(ranges.flatMap((r) => (r.version === 6 ? [{ first: r.first, last: r.last }] : [])));
   }
 
-  /** Whether a signing request from this address (as email_normalized) and client address is blocked. */
-  blocks(emailNormalized: string, clientIp: string | null | undefined): boolean {
-    if (this.emails.has(emailNormalized)) return true;
+  /** Which kind of entry blocks a signing request from this address (as email_normalized) and client address, or null when none does. */
+  blockedBy(emailNormalized: string, clientIp: string | null | undefined): BlocklistKind | null {
+    if (this.emails.has(emailNormalized)) return 'email';
     if (this.domains.size > 0 || this.parents.size > 0) {
       const domain = emailDomain(emailNormalized);
-      if (this.domains.has(domain)) return true;
+      if (this.domains.has(domain)) return 'domain';
       for (let dot = domain.indexOf('.'); dot !== -1; dot = domain.indexOf('.', dot + 1)) {
-        if (this.parents.has(domain.slice(dot + 1))) return true;
+        if (this.parents.has(domain.slice(dot + 1))) return 'domain';
       }
     }
     if ((this.v4.size > 0 || this.v6.size > 0) && clientIp) {
       const address = parseIpAddress(clientIp);
-      if (address) return address.version === 4 ? this.v4.contains(address.value) : this.v6.contains(address.value);
+      if (address && (address.version === 4 ? this.v4.contains(address.value) : this.v6.contains(address.value))) return 'ip';
     }
-    return false;
+    return null;
   }
 }
 
@@ -159,7 +159,7 @@ export async function listBlocklist(ctx: ServiceContext): Promise<BlocklistEntry
   return rows.map(toView);
 }
 
-/** Adds an entry; signing requests it matches are stored `fraudulent` from now on. */
+/** Adds an entry; signing requests it matches are kept as fraudulent requests from now on. */
 export async function addBlocklistEntry(ctx: ServiceContext, principal: Principal, input: BlocklistEntryInput): Promise<BlocklistEntryView> {
   assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
@@ -173,7 +173,7 @@ export async function addBlocklistEntry(ctx: ServiceContext, principal: Principa
   return toView(stored ?? row);
 }
 
-/** Removes an entry. Signatures it already marked `fraudulent` stay so. */
+/** Removes an entry: requests it matched stay fraudulent requests (until cleared), and the addresses they named sign as anyone does. */
 export async function removeBlocklistEntry(ctx: ServiceContext, id: string): Promise<void> {
   assertOrganisationAccess(ctx.access);
   const [row] = await ctx.db.db.select({ id: blocklist.id }).from(blocklist).where(eq(blocklist.id, id));

@@ -1,5 +1,5 @@
 import { count, eq, sql } from 'drizzle-orm';
-import { campaigns, mailings, signatures } from '../db/schema.js';
+import { campaigns, fraudulentRequests, mailings, signatures } from '../db/schema.js';
 import type { MailingStatus, OperationalFigures, SignatureStatus } from '../metrics/metrics-port.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
@@ -9,7 +9,7 @@ const signatureStatuses: SignatureStatus[] = ['pending', 'confirmed', 'invalidat
 const mailingStatuses: MailingStatus[] = ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'];
 
 /** Rows of `signatures` with this status in every campaign, counted one campaign at a time through the (campaign, status) index. */
-const signaturesWithStatus = (status: SignatureStatus) =>
+const signaturesWithStatus = (status: Exclude<SignatureStatus, 'fraudulent'>) =>
   // Qualified by hand: drizzle leaves columns unqualified in a one-table select, which would bind "id" to signatures.
   sql<number>`coalesce(sum((SELECT count(*) FROM "signatures" AS "s" WHERE "s"."campaign_id" = "campaigns"."id" AND "s"."status" = ${status})), 0)`;
 
@@ -23,16 +23,17 @@ const signaturesWithStatus = (status: SignatureStatus) =>
  */
 export async function readOperationalFigures(ctx: ServiceContext): Promise<OperationalFigures> {
   assertOrganisationAccess(ctx.access);
-  const [[signatureTotal], [others], outbox, mailingRows, running] = await Promise.all([
+  const [[signatureTotal], [others], [fraudulent], outbox, mailingRows, running] = await Promise.all([
     ctx.db.db.select({ n: count() }).from(signatures),
     ctx.db.db
       .select({
         pending: signaturesWithStatus('pending'),
         invalidated: signaturesWithStatus('invalidated'),
-        fraudulent: signaturesWithStatus('fraudulent'),
         erased: signaturesWithStatus('erased'),
       })
       .from(campaigns),
+    // A small table: retention deletes its rows after PENDING_TTL_DAYS.
+    ctx.db.db.select({ n: count() }).from(fraudulentRequests),
     outboxStore(ctx).figures(),
     ctx.db.db.select({ status: mailings.status, n: count() }).from(mailings).groupBy(mailings.status),
     ctx.db.db
@@ -42,9 +43,12 @@ export async function readOperationalFigures(ctx: ServiceContext): Promise<Opera
       .where(eq(mailings.status, 'running')),
   ]);
 
-  const small = { pending: Number(others?.pending ?? 0), invalidated: Number(others?.invalidated ?? 0), fraudulent: Number(others?.fraudulent ?? 0), erased: Number(others?.erased ?? 0) };
+  const small = { pending: Number(others?.pending ?? 0), invalidated: Number(others?.invalidated ?? 0), erased: Number(others?.erased ?? 0) };
   const signaturesByStatus = Object.fromEntries(signatureStatuses.map((status) => [status, 0])) as Record<SignatureStatus, number>;
-  Object.assign(signaturesByStatus, small, { confirmed: (signatureTotal?.n ?? 0) - small.pending - small.invalidated - small.fraudulent - small.erased });
+  Object.assign(signaturesByStatus, small, {
+    confirmed: (signatureTotal?.n ?? 0) - small.pending - small.invalidated - small.erased,
+    fraudulent: fraudulent?.n ?? 0,
+  });
 
 
   const mailingsByStatus = Object.fromEntries(mailingStatuses.map((status) => [status, 0])) as Record<MailingStatus, number>;

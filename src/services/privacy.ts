@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { bounces, campaigns, emailSuppressions, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
+import { bounces, campaigns, emailSuppressions, fraudulentRequests, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
@@ -47,13 +47,15 @@ export const ManageChanges = v.pipe(v.array(ManageChange), v.maxLength(1000));
 
 // One write decides and records: the request is held only for an address
 // that has signatures or signing requests holding its details (a used request
-// keeps only the address, for the email window) and whose window allows another email, and the email
+// keeps only the address, for the email window; a fraudulent request keeps what
+// was sent in its name) and whose window allows another email, and the email
 // is queued only if the request was held. Known and unknown addresses cost
 // the caller the same, and nothing is stored about an unknown one.
 const HOLD_REQUEST_SQL = `INSERT INTO "privacy_requests" ("id", "kind", "origin", "email_normalized", "locale", "status", "created_at", "expires_at")
 SELECT ?, ?, 'supporter', ?, ?, 'pending', ?, ?
 WHERE (EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "status" <> 'erased')
-    OR EXISTS (SELECT 1 FROM "signature_submissions" WHERE "email_normalized" = ? AND "name" <> ''))
+    OR EXISTS (SELECT 1 FROM "signature_submissions" WHERE "email_normalized" = ? AND "name" <> '')
+    OR EXISTS (SELECT 1 FROM "fraudulent_requests" WHERE "email_normalized" = ?))
   AND (SELECT count(*) FROM "privacy_requests" WHERE "email_normalized" = ? AND "created_at" > ?) < ?`;
 
 /**
@@ -87,7 +89,7 @@ export async function requestPrivacyLink(
   await ctx.db.atomic([
     ctx.db.statement({
       sql: HOLD_REQUEST_SQL,
-      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized, now - windowMs, limit],
+      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized, emailNormalized, now - windowMs, limit],
     }),
     ...outboxStore(ctx).enqueue(
       [{ id: outboxId, kind: 'privacy', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now }],
@@ -186,11 +188,12 @@ const omitNonce = <T extends { id: string }>({ id: _nonce, ...rest }: T) => rest
 /**
  * Everything stored about an address, as one JSON-ready object: every field
  * of its signatures (with their campaign), its signing requests still held,
- * suppressions, bounces, open privacy requests, and the emails sent to it
+ * the fraudulent requests made in its name, suppressions, bounces, open
+ * privacy requests, and the emails sent to it
  * (without bodies). Nonces (the halves of tokens) are left out.
  */
 export async function exportAddressData(ctx: ServiceContext, emailNormalized: string) {
-  const [signatureRows, submissionRows, suppressionRows, bounceRows, requestRows] = await Promise.all([
+  const [signatureRows, submissionRows, fraudulentRows, suppressionRows, bounceRows, requestRows] = await Promise.all([
     ctx.db.db
       .select({ signature: signatures, slug: campaigns.slug, title: campaigns.title })
       .from(signatures)
@@ -203,6 +206,12 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
       .innerJoin(campaigns, eq(campaigns.id, signatureSubmissions.campaignId))
       .where(eq(signatureSubmissions.emailNormalized, emailNormalized))
       .orderBy(signatureSubmissions.createdAt),
+    ctx.db.db
+      .select({ request: fraudulentRequests, slug: campaigns.slug, title: campaigns.title })
+      .from(fraudulentRequests)
+      .innerJoin(campaigns, eq(campaigns.id, fraudulentRequests.campaignId))
+      .where(eq(fraudulentRequests.emailNormalized, emailNormalized))
+      .orderBy(fraudulentRequests.createdAt),
     ctx.db.db.select().from(emailSuppressions).where(eq(emailSuppressions.emailNormalized, emailNormalized)),
     ctx.db.db.select().from(bounces).where(eq(bounces.emailNormalized, emailNormalized)).orderBy(bounces.createdAt),
     ctx.db.db.select().from(privacyRequests).where(eq(privacyRequests.emailNormalized, emailNormalized)).orderBy(privacyRequests.createdAt),
@@ -231,6 +240,11 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
       createdAt: iso(s.createdAt),
       expiresAt: iso(s.expiresAt),
       confirmedAt: isoOrNull(s.confirmedAt),
+    })),
+    fraudulentRequests: fraudulentRows.map(({ request: r, slug, title }) => ({
+      campaign: { slug, title },
+      ...supporterDetails(r),
+      createdAt: iso(r.createdAt),
     })),
     suppressions: suppressionRows.map((row) => ({ reason: row.reason, detail: row.detail, createdAt: iso(row.createdAt) })),
     bounces: bounceRows.map((row) => ({ kind: row.kind, messageId: row.messageId, diagnostic: row.diagnostic, createdAt: iso(row.createdAt) })),

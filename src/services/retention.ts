@@ -1,5 +1,5 @@
 import { and, inArray, lte, sql } from 'drizzle-orm';
-import { campaigns, signatureSubmissions, signatures } from '../db/schema.js';
+import { campaigns, fraudulentRequests, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { retireLegacySecrets } from './installation.js';
 import { anonymiseCampaignSignatures, flushErasedData } from './anonymise.js';
@@ -27,6 +27,7 @@ export type RetentionReport = {
   signaturesAnonymised: number;
   pendingSignaturesDeleted: number;
   signingRequestsDeleted: number;
+  fraudulentRequestsDeleted: number;
   ipHashesCleared: number;
   outboxBodiesCleared: number;
   outboxAddressesCleared: number;
@@ -51,8 +52,8 @@ async function inSlices(ctx: ServiceContext, text: string, params: (string | num
  * Each rule is safe to repeat and to run from two processes at once:
  * - campaigns closed or archived longer than RETENTION_DAYS: every signature
  *   anonymised (counts kept, see anonymise.ts);
- * - signatures still pending after PENDING_TTL_DAYS, and signing requests
- *   past their expiry: deleted;
+ * - signatures still pending after PENDING_TTL_DAYS, signing requests past
+ *   their expiry, and fraudulent requests after PENDING_TTL_DAYS: deleted;
  * - IP hashes older than IP_HASH_RETENTION_DAYS: cleared;
  * - outbox rows: the body once sent; the supporter's address once the row
  *   is finished and PENDING_TTL_DAYS old (the mailing guard keeps its key);
@@ -77,7 +78,8 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
         lte(campaigns.closedAt, closedBefore),
         // Only campaigns with something left to anonymise, so an old campaign costs one index probe per run.
         sql`(EXISTS (SELECT 1 FROM ${signatures} s WHERE s."campaign_id" = ${campaigns.id} AND s."status" <> 'erased')
-          OR EXISTS (SELECT 1 FROM ${signatureSubmissions} r WHERE r."campaign_id" = ${campaigns.id}))`,
+          OR EXISTS (SELECT 1 FROM ${signatureSubmissions} r WHERE r."campaign_id" = ${campaigns.id})
+          OR EXISTS (SELECT 1 FROM ${fraudulentRequests} f WHERE f."campaign_id" = ${campaigns.id}))`,
       ),
     );
   let signaturesAnonymised = 0;
@@ -98,6 +100,12 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
       `DELETE FROM "signature_submissions" WHERE "id" IN (SELECT "id" FROM "signature_submissions" WHERE "expires_at" < ? OR "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
       [now, pendingBefore],
     ),
+    // Kept for review no longer than a signing request would wait for its confirmation.
+    fraudulentRequestsDeleted: await inSlices(
+      ctx,
+      `DELETE FROM "fraudulent_requests" WHERE "id" IN (SELECT "id" FROM "fraudulent_requests" WHERE "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
+      [pendingBefore],
+    ),
     ipHashesCleared:
       (await inSlices(
         ctx,
@@ -107,6 +115,11 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
       (await inSlices(
         ctx,
         `UPDATE "signature_submissions" SET "ip_hash" = NULL WHERE "id" IN (SELECT "id" FROM "signature_submissions" WHERE "ip_hash" IS NOT NULL AND "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
+        [ipHashesBefore],
+      )) +
+      (await inSlices(
+        ctx,
+        `UPDATE "fraudulent_requests" SET "ip_hash" = NULL WHERE "id" IN (SELECT "id" FROM "fraudulent_requests" WHERE "ip_hash" IS NOT NULL AND "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
         [ipHashesBefore],
       )),
     outboxBodiesCleared: await outboxStore(ctx).eraseSentBodies(),

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, isNull, lt, type SQL, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn } from 'drizzle-orm/sqlite-core';
 import * as v from 'valibot';
-import { campaigns, signatureBulkActions, signatures, signatureSubmissions } from '../db/schema.js';
+import { campaigns, fraudulentRequests, signatureBulkActions, signatures, signatureSubmissions } from '../db/schema.js';
 import { type DomainPattern, parseDomainPattern } from '../lib/domains.js';
 import { newId } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
@@ -115,9 +115,9 @@ function ranked<K extends string>(groups: Map<string, SourceGroup>, key: K, limi
 /**
  * Where a campaign's signing requests came from, per UTC hour: by IP hash
  * (an IPv6 client's /64; hashes change each day) and by email domain, each
- * with the requests still unconfirmed and the signatures by status, busiest
- * first, for spotting a burst. Erased signatures are left out: they have no
- * source any more.
+ * with the requests still unconfirmed, the signatures by status and the
+ * requests kept as fraudulent, busiest first, for spotting a burst. Erased
+ * signatures are left out: they have no source any more.
  */
 export async function signatureSources(ctx: ServiceContext, slug: string, query: SourcesQuery) {
   const campaignId = await campaignIdOf(ctx, slug, 'read');
@@ -154,15 +154,30 @@ export async function signatureSources(ctx: ServiceContext, slug: string, query:
         unconfirmed: statusCount('pending'),
         confirmed: statusCount('confirmed'),
         invalidated: statusCount('invalidated'),
-        fraudulent: statusCount('fraudulent'),
       })
       .from(signatures)
       .where(
         and(
           eq(signatures.campaignId, campaignId),
-          inArray(signatures.status, ['pending', 'confirmed', 'invalidated', 'fraudulent']),
+          inArray(signatures.status, ['pending', 'confirmed', 'invalidated']),
           gte(signatures.createdAt, from),
           lt(signatures.createdAt, to),
+          sql`${source} IS NOT NULL`,
+        ),
+      )
+      .groupBy(sql`1`, sql`2`)
+      .orderBy(desc(sql`count(*)`))
+      .limit(MAX_GROUPS_PER_QUERY);
+
+  const fraudulentBy = (source: SQL<string | null>) =>
+    ctx.db.db
+      .select({ hour: hourOf(fraudulentRequests.createdAt), source, fraudulent: sql<number>`count(*)` })
+      .from(fraudulentRequests)
+      .where(
+        and(
+          eq(fraudulentRequests.campaignId, campaignId),
+          gte(fraudulentRequests.createdAt, from),
+          lt(fraudulentRequests.createdAt, to),
           sql`${source} IS NOT NULL`,
         ),
       )
@@ -173,16 +188,20 @@ export async function signatureSources(ctx: ServiceContext, slug: string, query:
   const results = await Promise.all([
     requestsBy(sql`${signatureSubmissions.ipHash}`),
     signaturesBy(sql`${signatures.ipHash}`),
+    fraudulentBy(sql`${fraudulentRequests.ipHash}`),
     requestsBy(domainOf(signatureSubmissions.emailNormalized)),
     signaturesBy(domainOf(signatures.emailNormalized)),
+    fraudulentBy(domainOf(fraudulentRequests.emailNormalized)),
   ]);
-  const [ipRequests, ipSignatures, domainRequests, domainSignatures] = results;
+  const [ipRequests, ipSignatures, ipFraudulent, domainRequests, domainSignatures, domainFraudulent] = results;
   const byIp = new Map<string, SourceGroup>();
   tally(byIp, ipRequests);
   tally(byIp, ipSignatures);
+  tally(byIp, ipFraudulent);
   const byDomain = new Map<string, SourceGroup>();
   tally(byDomain, domainRequests);
   tally(byDomain, domainSignatures);
+  tally(byDomain, domainFraudulent);
   return {
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
@@ -249,7 +268,9 @@ async function moveSignatures(
 /**
  * Moves a campaign's confirmed signatures that match the filter to
  * `invalidated` (no longer counted, in no letter or mailing), marking each
- * with this action so that revalidation can tell them from fraud marks.
+ * with this action so that revalidation can tell them from signatures
+ * invalidated any other way. Fraudulent requests are not signatures: they
+ * are neither matched nor moved.
  */
 export async function invalidateSignatures(ctx: ServiceContext, principal: Principal, slug: string, filter: BulkSignatureFilter): Promise<{ invalidated: number }> {
   const invalidated = await moveSignatures(ctx, principal, slug, filter, {
@@ -263,8 +284,8 @@ export async function invalidateSignatures(ctx: ServiceContext, principal: Princ
 
 /**
  * Moves back to `confirmed` the signatures matching the filter that a bulk
- * invalidation moved (never those marked `fraudulent`, or invalidated any
- * other way), counting them again.
+ * invalidation moved (never those invalidated any other way), counting them
+ * again.
  */
 export async function revalidateSignatures(ctx: ServiceContext, principal: Principal, slug: string, filter: BulkSignatureFilter): Promise<{ revalidated: number }> {
   const revalidated = await moveSignatures(ctx, principal, slug, filter, {

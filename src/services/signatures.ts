@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
+import { campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
 import { startsWithEastAsianLetter, toInitials } from '../letters/template/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
@@ -72,7 +72,9 @@ export const ConfirmInput = v.strictObject({
   token: v.pipe(v.string(), v.minLength(16), v.maxLength(128), v.regex(/^[A-Za-z0-9_-]+$/, 'is not a confirmation token')),
 });
 
+/** What organisers list and count: signatures by status, and the requests still `pending` or kept as `fraudulent`. */
 export const signatureStatuses = ['pending', 'confirmed', 'invalidated', 'fraudulent', 'erased'] as const;
+export type SignatureListStatus = (typeof signatureStatuses)[number];
 
 export const SignatureListQuery = v.object({
   status: v.optional(v.picklist(signatureStatuses)),
@@ -118,26 +120,26 @@ const placeholders = (count: number) => Array(count).fill('?').join(', ');
 /**
  * Holds the submission, unless this address was already sent its quota of
  * confirmation emails in the window (counted over every campaign, so the
- * service cannot be used to flood an inbox) or its signature here was
- * invalidated or marked fraudulent. Parameters: the submission row, then
- * the address and window start and limit, then the campaign and address.
+ * service cannot be used to flood an inbox) or an organiser invalidated its
+ * signature here. Parameters: the submission row, then the address and window
+ * start and limit, then the campaign and address.
  */
 const HOLD_SUBMISSION_SQL = `INSERT INTO "signature_submissions"
   ("id", "campaign_id", "email_normalized", "created_at", "expires_at", ${columnList(submittedColumns)})
 SELECT ${placeholders(5 + submittedColumns.length)}
 WHERE (SELECT count(*) FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" > ?) < ?
-  AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" IN ('invalidated', 'fraudulent'))`;
+  AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" = 'invalidated')`;
 
 /**
- * A blocked request becomes a signature marked `fraudulent` at once, with
- * what was submitted and the IP hash, for organisers to review: no
- * submission, no email, no count. An address that already has a signature
- * here keeps it as it is. Parameters: id, campaign, address, time, then the
+ * A blocked request is kept as a fraudulent request, with what was submitted,
+ * its IP hash and the kind of entry it matched, for organisers to review: no
+ * submission, no email, no count, and nothing of it touches the address's
+ * signature or a later request for it (the mark is the request's, never the
+ * address's). Parameters: id, campaign, address, time, entry kind, then the
  * submitted values.
  */
-const RECORD_FRAUDULENT_SQL = `INSERT INTO "signatures" ("id", "campaign_id", "email_normalized", "created_at", ${columnList(submittedColumns)}, "status")
-VALUES (${placeholders(4 + submittedColumns.length)}, 'fraudulent')
-ON CONFLICT ("campaign_id", "email_normalized") DO NOTHING`;
+const RECORD_FRAUDULENT_SQL = `INSERT INTO "fraudulent_requests" ("id", "campaign_id", "email_normalized", "created_at", "blocked_by", ${columnList(submittedColumns)})
+VALUES (${placeholders(5 + submittedColumns.length)})`;
 
 /**
  * Records a signing request and queues its confirmation email, in one atomic
@@ -148,7 +150,7 @@ ON CONFLICT ("campaign_id", "email_normalized") DO NOTHING`;
  * (confirmSignature). A repeat with the same email is indistinguishable from
  * a first signature to the caller: same answer, a fresh email while the
  * address's window allows (PRODUCT.md §8). So is a request the block list
- * matches (stored `fraudulent`, nothing sent) and one past the process's
+ * matches (kept as a fraudulent request, nothing sent) and one past the process's
  * confirmation emails per minute (nothing held or sent).
  */
 export async function signCampaign(
@@ -203,8 +205,9 @@ export async function signCampaign(
   };
   const submittedValues = submittedColumns.map((c) => submitted[c]);
   // Blocked, or over the global email limit: the same answer, so neither can be told from outside (PRODUCT.md §9).
-  if ((await loadBlocklist(ctx)).blocks(emailNormalized, request.clientIp)) {
-    await ctx.db.atomic([ctx.db.statement({ sql: RECORD_FRAUDULENT_SQL, params: [newId(now), campaign.id, emailNormalized, now, ...submittedValues] })]);
+  const blockedBy = (await loadBlocklist(ctx)).blockedBy(emailNormalized, request.clientIp);
+  if (blockedBy !== null) {
+    await ctx.db.atomic([ctx.db.statement({ sql: RECORD_FRAUDULENT_SQL, params: [newId(now), campaign.id, emailNormalized, now, blockedBy, ...submittedValues] })]);
     return { status: 'pending' };
   }
   if (limits.confirmEmails && !limits.confirmEmails.take(now)) return { status: 'pending' };
@@ -308,7 +311,7 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
     .select({ status: signatures.status })
     .from(signatures)
     .where(and(eq(signatures.campaignId, submission.campaignId), eq(signatures.emailNormalized, submission.emailNormalized)));
-  if (current?.status === 'invalidated' || current?.status === 'fraudulent') throw new NotFound('Confirmation token');
+  if (current?.status === 'invalidated') throw new NotFound('Confirmation token');
   if (submission.confirmedAt !== null) return { status: 'confirmed', campaign: slug };
   const now = ctx.clock.now();
   if (submission.expiresAt < now) throw new TokenExpired(slug);
@@ -425,20 +428,26 @@ function toOrganiserView(row: SignatureRow) {
     unsubscribedAt: isoOrNull(row.unsubscribedAt),
   };
 }
-export type SignatureView = ReturnType<typeof toOrganiserView>;
+export type SignatureView = Omit<ReturnType<typeof toOrganiserView>, 'status'> & { status: SignatureListStatus };
 
 /** A signing request still to be confirmed, in the organisers' view of a signature (nothing of it is counted or shown anywhere else). */
 function pendingView(row: SubmissionRow): SignatureView {
   return { id: row.id, status: 'pending', ...supporterDetails(row), createdAt: new Date(row.createdAt).toISOString(), confirmedAt: null, unsubscribedAt: null };
 }
 
+/** A blocked request, in the same view (never counted, mailed or confirmed). */
+function fraudulentView(row: typeof fraudulentRequests.$inferSelect): SignatureView {
+  return { id: row.id, status: 'fraudulent', ...supporterDetails(row), createdAt: new Date(row.createdAt).toISOString(), confirmedAt: null, unsubscribedAt: null };
+}
+
 /**
  * Every field of a campaign's signatures, newest first, for organisers.
  * `status=pending` lists the signing requests whose link is still unused and
- * valid (each request apart: one address may have several); the others are
- * signatures, written when a request is confirmed.
+ * valid (each request apart: one address may have several), `status=fraudulent`
+ * the requests the block list matched; the others are signatures, written
+ * when a request is confirmed.
  */
-export async function listSignatures(ctx: ServiceContext, slug: string, query: PageQuery & { status?: SignatureRow['status'] | undefined }) {
+export async function listSignatures(ctx: ServiceContext, slug: string, query: PageQuery & { status?: SignatureListStatus | undefined }) {
   const campaign = await campaignIdBySlug(ctx, slug);
   const after = decodeCursor(query.cursor);
   if (query.status === 'pending') {
@@ -457,6 +466,15 @@ export async function listSignatures(ctx: ServiceContext, slug: string, query: P
       .limit(query.limit + 1);
     return toPage(requests, query.limit, pendingView);
   }
+  if (query.status === 'fraudulent') {
+    const requests = await ctx.db.db
+      .select()
+      .from(fraudulentRequests)
+      .where(and(eq(fraudulentRequests.campaignId, campaign.id), afterCursor(fraudulentRequests.createdAt, fraudulentRequests.id, after)))
+      .orderBy(desc(fraudulentRequests.createdAt), desc(fraudulentRequests.id))
+      .limit(query.limit + 1);
+    return toPage(requests, query.limit, fraudulentView);
+  }
   const rows = await ctx.db.db
     .select()
     .from(signatures)
@@ -473,7 +491,7 @@ export async function listSignatures(ctx: ServiceContext, slug: string, query: P
 }
 
 /** Pages through all signatures of a campaign (for exports), newest first. */
-export async function* iterateSignatures(ctx: ServiceContext, slug: string, status?: SignatureRow['status']) {
+export async function* iterateSignatures(ctx: ServiceContext, slug: string, status?: SignatureListStatus) {
   let cursor: string | undefined;
   do {
     const page = await listSignatures(ctx, slug, { limit: 500, cursor, status });
@@ -529,7 +547,7 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
   const campaign = await campaignIdBySlug(ctx, slug);
   // Erased signatures were confirmed and still count (as on the campaign and in letters); only their details are gone.
   const confirmedHere = and(eq(signatures.campaignId, campaign.id), inArray(signatures.status, ['confirmed', 'erased']), isNotNull(signatures.confirmedAt));
-  const [byStatusRows, [waiting], byCountryRows, byRegionRows, bucketRows] = await Promise.all([
+  const [byStatusRows, [waiting], [blocked], byCountryRows, byRegionRows, bucketRows] = await Promise.all([
     ctx.db.db
       .select({ status: signatures.status, count: sql<number>`count(*)` })
       .from(signatures)
@@ -547,6 +565,7 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
           sql`NOT EXISTS (SELECT 1 FROM ${signatures} WHERE ${signatures.campaignId} = ${signatureSubmissions.campaignId} AND ${signatures.emailNormalized} = ${signatureSubmissions.emailNormalized})`,
         ),
       ),
+    ctx.db.db.select({ count: sql<number>`count(*)` }).from(fraudulentRequests).where(eq(fraudulentRequests.campaignId, campaign.id)),
     ctx.db.db
       .select({ country: signatures.country, count: sql<number>`count(*)` })
       .from(signatures)
@@ -578,6 +597,7 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
   for (const row of byStatusRows) byStatus[row.status] = Number(row.count);
   // Signatures left pending by versions before 0.2, plus today's requests.
   byStatus.pending += Number(waiting?.count ?? 0);
+  byStatus.fraudulent = Number(blocked?.count ?? 0);
   return {
     timeZone: campaign.timeZone,
     byStatus,

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { blocklist } from '../../src/db/schema.js';
+import { blocklist, fraudulentRequests, signatures } from '../../src/db/schema.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';
-import { ipHashOf, liveCount, signAndConfirmFrom, signatureOf, type TestApp, tokenWith } from './helpers.js';
+import { auditLog } from '../audit/helpers.js';
+import { block, ipHashOf, liveCount, signAndConfirmFrom, signatureOf, signFrom, type TestApp, tokenWith } from './helpers.js';
 
 let t: TestApp;
 afterEach(async () => t?.cleanup());
@@ -141,6 +142,59 @@ describe('/admin/abuse', () => {
     const refused = await letters.page('/admin/abuse');
     expect(refused.status).toBe(403);
     expect(refused.html).toContain('signatures:read');
+  });
+
+  it('lists a campaign’s fraudulent requests without addresses and clears the ticked ones, audited; a reader sees them without boxes', async () => {
+    t = createTestApp();
+    const slug = await openCampaign(t);
+    await block(t, 'ip', BOT);
+    for (const email of ['victim@example.org', 'other@example.net', 'third@example.com']) {
+      t.clock.advance(60_000);
+      expect((await signFrom(t, slug, email, BOT)).status).toBe(202);
+    }
+    const ids = (await t.database.db.select({ id: fraudulentRequests.id, email: fraudulentRequests.email }).from(fraudulentRequests)).reduce<Record<string, string>>((byEmail, row) => ({ ...byEmail, [row.email]: row.id }), {});
+    const ipHash = await ipHashOf(t, slug, BOT);
+
+    const reader = browser(t);
+    await reader.login(await tokenWith(t, ['signatures:read']));
+    const seen = await reader.page(`/admin/abuse?campaign=${slug}`);
+    expect(seen.html).toContain('<h2>Fraudulent requests</h2>');
+    expect(seen.html).toContain(`<code>${ipHash}</code>`);
+    expect(seen.html).toContain('<code>example.net</code>');
+    expect(seen.html).not.toContain('victim@');
+    expect(seen.html).not.toContain('type="checkbox"');
+    expect(seen.html).not.toContain('action="/admin/abuse/fraudulent-requests/clear"');
+    expect((await reader.post('/admin/abuse/fraudulent-requests/clear', { campaign: slug, [`request-${ids['victim@example.org']}`]: 'on' })).status).toBe(403);
+    expect(await t.database.db.select().from(fraudulentRequests)).toHaveLength(3);
+
+    const b = browser(t);
+    await b.login(ADMIN_TOKEN);
+    const page = await b.page(`/admin/abuse?campaign=${slug}`);
+    expect(page.html).toContain('action="/admin/abuse/fraudulent-requests/clear"');
+    // Newest first, each with its box.
+    const boxes = [...page.html.matchAll(/name="request-([0-9a-f-]{36})"/g)].map((match) => match[1]);
+    expect(boxes).toEqual([ids['third@example.com'], ids['other@example.net'], ids['victim@example.org']]);
+
+    const none = await b.post('/admin/abuse/fraudulent-requests/clear', { campaign: slug });
+    expect(none.status).toBe(422);
+    expect(await none.text()).toContain('Select at least one request to clear.');
+
+    const cleared = await b.post('/admin/abuse/fraudulent-requests/clear', { campaign: slug, [`request-${ids['victim@example.org']}`]: 'on', [`request-${ids['other@example.net']}`]: 'on' });
+    expect(cleared.status).toBe(303);
+    expect(cleared.headers.get('location')).toBe(`/admin/abuse?campaign=${slug}&done=cleared&count=2#fraudulent`);
+    const after = await b.page(`/admin/abuse?campaign=${slug}&done=cleared&count=2`);
+    expect(after.html).toContain('2 fraudulent requests cleared.');
+    expect(await t.database.db.select({ email: fraudulentRequests.email }).from(fraudulentRequests)).toEqual([{ email: 'third@example.com' }]);
+    expect(await t.database.db.select().from(signatures)).toEqual([]);
+    expect(await liveCount(t, slug)).toBe(0);
+
+    const events = (await auditLog(t, 'action=fraudulent_requests.clear')).items;
+    expect(events.map((event) => [event.via, event.status])).toEqual([['dashboard', 303], ['dashboard', 422], ['dashboard', 403]]);
+
+    // In Japanese too.
+    const ja = await b.page(`/admin/abuse?campaign=${slug}&lang=ja`);
+    expect(ja.html).toContain('<h2>不正な申し込み</h2>');
+    expect(ja.html).toContain('選択した申し込みを消去');
   });
 
   it('refuses form posts without the session’s form token or from another site', async () => {

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { outbox, signatures, signatureSubmissions } from '../../src/db/schema.js';
+import { fraudulentRequests, outbox, signatures, signatureSubmissions } from '../../src/db/schema.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
 import { organisationAccess } from '../../src/services/access.js';
@@ -19,16 +19,18 @@ async function signsAsUsual(slug: string, email: string, ip = IP) {
   expect(await res.json()).toEqual({ status: 'pending' });
 }
 
-/** Stored as fraudulent with what was sent, and nothing held, queued or counted. */
-async function expectFraudulent(slug: string, email: string, ip = IP) {
-  const row = await signatureOf(t, email);
-  expect(row).toMatchObject({ status: 'fraudulent', email, name: 'Jane Doe', country: 'JP', confirmedAt: null, ipHash: await ipHashOf(t, slug, ip) });
+/** Kept as a fraudulent request with what was sent and the kind of entry it matched, and no signature, nothing held, queued or counted. */
+async function expectFraudulent(slug: string, email: string, ip = IP, blockedBy: 'email' | 'domain' | 'ip' = 'domain') {
+  const rows = await t.database.db.select().from(fraudulentRequests).where(eq(fraudulentRequests.emailNormalized, email));
+  expect(rows).toHaveLength(1);
+  expect(rows[0]).toMatchObject({ email, name: 'Jane Doe', country: 'JP', blockedBy, ipHash: await ipHashOf(t, slug, ip) });
+  expect(await signatureOf(t, email)).toBeUndefined();
   expect(await queuedMail(t, email)).toEqual([]);
   expect(await t.database.db.select().from(signatureSubmissions).where(eq(signatureSubmissions.emailNormalized, email))).toEqual([]);
 }
 
 describe('signatures matching the block list', () => {
-  it('a blocked domain, and a subdomain under *., answer 202 as usual, change no count, send nothing and are stored fraudulent', async () => {
+  it('a blocked domain, and a subdomain under *., answer 202 as usual, change no count, send nothing and are kept as fraudulent requests', async () => {
     t = createTestApp();
     const slug = await openCampaign(t);
     await signAndConfirmFrom(t, slug, 'real@example.org', '198.51.100.1');
@@ -55,17 +57,22 @@ describe('signatures matching the block list', () => {
     }
   });
 
-  it('a fraudulent signature cannot be confirmed into the count later, whatever is signed after', async () => {
+  it('each blocked request is kept apart and none is ever held or counted; once the entry goes, the address signs as anyone does', async () => {
     t = createTestApp();
     const slug = await openCampaign(t);
     const entry = await block(t, 'email', 'Mallory@Example.org');
     await signsAsUsual(slug, 'mallory@example.org');
-    await expectFraudulent(slug, 'mallory@example.org');
-    // The entry goes; the mark stays, and a new request for the address is answered but never held.
-    expect((await t.request('DELETE', `/api/v1/blocklist/${entry.id}`)).status).toBe(204);
-    await signsAsUsual(slug, 'mallory@example.org');
+    await expectFraudulent(slug, 'mallory@example.org', IP, 'email');
+    await signsAsUsual(slug, 'Mallory@example.org');
+    const kept = await t.database.db.select({ email: fraudulentRequests.email }).from(fraudulentRequests);
+    expect(kept.map((row) => row.email).sort()).toEqual(['Mallory@example.org', 'mallory@example.org']);
     expect(await queuedMail(t, 'mallory@example.org')).toEqual([]);
     expect(await liveCount(t, slug)).toBe(0);
+    // The entry goes; the requests stay for review, and a new request for the address is held and mailed.
+    expect((await t.request('DELETE', `/api/v1/blocklist/${entry.id}`)).status).toBe(204);
+    await signsAsUsual(slug, 'mallory@example.org');
+    expect(await queuedMail(t, 'mallory@example.org')).toHaveLength(1);
+    expect(await t.database.db.select().from(fraudulentRequests)).toHaveLength(2);
   });
 
   it('never touches a signature the address already has', async () => {
@@ -86,8 +93,8 @@ describe('signatures matching the block list', () => {
     await signsAsUsual(slug, 'same-64@example.org', '2001:db8:aa:bb:ffff:ffff:ffff:fffe');
     await signsAsUsual(slug, 'next-64@example.org', '2001:db8:aa:bc::1');
     await signsAsUsual(slug, 'previous-64@example.org', '2001:db8:aa:ba:ffff::1');
-    await expectFraudulent(slug, 'same-host@example.org', '2001:db8:aa:bb::1');
-    await expectFraudulent(slug, 'same-64@example.org', '2001:db8:aa:bb:ffff:ffff:ffff:fffe');
+    await expectFraudulent(slug, 'same-host@example.org', '2001:db8:aa:bb::1', 'ip');
+    await expectFraudulent(slug, 'same-64@example.org', '2001:db8:aa:bb:ffff:ffff:ffff:fffe', 'ip');
     for (const email of ['next-64@example.org', 'previous-64@example.org']) {
       expect(await signatureOf(t, email)).toBeUndefined();
       expect(await queuedMail(t, email)).toHaveLength(1);
@@ -101,9 +108,9 @@ describe('signatures matching the block list', () => {
     await signsAsUsual(slug, 'v4@example.org', '198.51.100.200');
     await signsAsUsual(slug, 'mapped@example.org', '::ffff:198.51.100.3');
     await signsAsUsual(slug, 'outside@example.org', '198.51.101.1');
-    await expectFraudulent(slug, 'v4@example.org', '198.51.100.200');
+    await expectFraudulent(slug, 'v4@example.org', '198.51.100.200', 'ip');
     // The mapped address is the IPv4 client: same hash as its plain spelling.
-    await expectFraudulent(slug, 'mapped@example.org', '198.51.100.3');
+    await expectFraudulent(slug, 'mapped@example.org', '198.51.100.3', 'ip');
     expect(await queuedMail(t, 'outside@example.org')).toHaveLength(1);
   });
 
@@ -148,7 +155,8 @@ describe('signatures matching the block list', () => {
     });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe(`/c/${slug}/thanks?lang=en`);
-    expect(await t.database.db.select({ status: signatures.status }).from(signatures)).toEqual([{ status: 'fraudulent' }]);
+    expect(await t.database.db.select({ email: fraudulentRequests.email }).from(fraudulentRequests)).toEqual([{ email: 'bot@spam.example' }]);
+    expect(await t.database.db.select().from(signatures)).toEqual([]);
     expect(await t.database.db.select().from(outbox)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { signatureBulkActions, signatures } from '../../src/db/schema.js';
+import { fraudulentRequests, signatureBulkActions, signatures } from '../../src/db/schema.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';
@@ -110,7 +110,7 @@ describe('bulk invalidation and revalidation', () => {
     expect(await liveCount(t, slug)).toBe(6);
   });
 
-  it('revalidation undoes invalidations only: fraud marks and rows invalidated otherwise stay', async () => {
+  it('revalidation undoes invalidations only: rows invalidated otherwise stay, and fraudulent requests are neither moved nor counted', async () => {
     t = createTestApp();
     const slug = await openCampaign(t);
     await signAndConfirmFrom(t, slug, 'real@example.org', BOT);
@@ -127,7 +127,8 @@ describe('bulk invalidation and revalidation', () => {
     expect(await (await revalidate(slug, { ipHash })).json()).toEqual({ revalidated: 1 });
     expect(await liveCount(t, slug)).toBe(2);
     expect(await statusOf('real@example.org')).toBe('confirmed');
-    expect(await statusOf('bot@spam.example')).toBe('fraudulent');
+    expect(await statusOf('bot@spam.example')).toBeUndefined();
+    expect(await t.database.db.select({ email: fraudulentRequests.email }).from(fraudulentRequests)).toEqual([{ email: 'bot@spam.example' }]);
     expect(await statusOf('old@example.org')).toBe('invalidated');
   });
 

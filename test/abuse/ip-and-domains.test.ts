@@ -148,7 +148,7 @@ describe('the compiled block list', () => {
             : formatIpv4(Math.min(2 ** 32 - 1, Math.max(0, near + step)));
       const parsed = parseIpAddress(address)!;
       const expected = ranges.some((r) => rangeContains(r, parsed));
-      expect(list.blocks('someone@example.org', address), address).toBe(expected);
+      expect(list.blockedBy('someone@example.org', address), address).toBe(expected ? 'ip' : null);
       total[parsed.version] += 1;
       if (expected) hits[parsed.version] += 1;
     }
@@ -157,7 +157,7 @@ describe('the compiled block list', () => {
       expect(hits[version]).toBeGreaterThan(total[version] * 0.2);
       expect(hits[version]).toBeLessThan(total[version] * 0.8);
     }
-    expect(list.blocks('someone@example.org', null)).toBe(false);
-    expect(list.blocks('someone@example.org', 'not an address')).toBe(false);
+    expect(list.blockedBy('someone@example.org', null)).toBeNull();
+    expect(list.blockedBy('someone@example.org', 'not an address')).toBeNull();
   });
 });

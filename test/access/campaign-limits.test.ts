@@ -77,6 +77,7 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'GET /api/v1/campaigns/{slug}/letters/preview.pdf': { query: { target: objects.targetId } },
     'POST /api/v1/campaigns/{slug}/signatures/invalidate': { body: { domain: 'nobody.invalid' } },
     'POST /api/v1/campaigns/{slug}/signatures/revalidate': { body: { domain: 'nobody.invalid' } },
+    'POST /api/v1/campaigns/{slug}/fraudulent-requests/clear': { body: { ids: ['00000000-0000-7000-8000-000000000000'] } },
     'POST /api/v1/letters/{id}/deliveries': { body: { channel: 'print' } },
     'PATCH /api/v1/deliveries/{id}': { body: { status: 'printed' } },
     'POST /api/v1/deliveries/{id}/print': {},

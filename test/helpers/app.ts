@@ -20,12 +20,12 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** The repository's letter templates. */
 export const repoLettersDir = fileURLToPath(new URL('../../letters', import.meta.url));
 
-/** The real app on a fresh migrated SQLite file, with a clock the test controls; letters go to the test's temp dir. */
+/** The real app on a fresh migrated SQLite file (or `databaseDir`'s, migrated), with a clock the test controls; letters go to the test's temp dir. */
 export function createTestApp(
-  overrides: Partial<AppDeps> & { lettersDir?: string; letterRenderPool?: LetterRenderPool } = {},
+  overrides: Partial<AppDeps> & { lettersDir?: string; letterRenderPool?: LetterRenderPool; databaseDir?: string } = {},
 ) {
-  const { database, dir, cleanup } = createTestDatabase();
-  const { lettersDir = repoLettersDir, letterRenderPool, ...appOverrides } = overrides;
+  const { database, dir, cleanup } = createTestDatabase(overrides.databaseDir);
+  const { lettersDir = repoLettersDir, letterRenderPool, databaseDir: _databaseDir, ...appOverrides } = overrides;
   const dataDir = join(dir, 'data');
   const clock = new ManualClock(Date.UTC(2027, 8, 1, 0, 0, 0));
   // Held here so a test can wait for the organiser actions' audit rows to be written.

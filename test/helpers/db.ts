@@ -6,9 +6,11 @@ import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
-/** A fresh SQLite file with the real migrations applied, removed by `cleanup`. */
-export function createTestDatabase(): { database: SqliteDatabase; dir: string; cleanup: () => Promise<void> } {
-  const dir = mkdtempSync(join(tmpdir(), 'signet-test-'));
+/**
+ * A fresh SQLite file with the real migrations applied, removed by `cleanup`; or, given a
+ * directory holding a `signet.db` an earlier version made, that file brought up to date.
+ */
+export function createTestDatabase(dir = mkdtempSync(join(tmpdir(), 'signet-test-'))): { database: SqliteDatabase; dir: string; cleanup: () => Promise<void> } {
   const database = new SqliteDatabase({ path: join(dir, 'signet.db'), migrationsFolder });
   return {
     database,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { campaigns, mailings, signatures } from '../../src/db/schema.js';
+import { campaigns, fraudulentRequests, mailings, signatures } from '../../src/db/schema.js';
 import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { OutboxSender } from '../../src/mail/outbox-sender.js';
@@ -80,8 +80,21 @@ describe('GET /metrics', () => {
     expect(confirmed.status).toBe(200);
     const boToken = await latestConfirmToken(t, 'bo@example.org');
     expect((await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token: boToken } })).status).toBe(200);
-    // Then found to be a bot's, as the abuse tools would mark it.
-    await t.database.db.update(signatures).set({ status: 'fraudulent' }).where(eq(signatures.emailNormalized, 'bo@example.org'));
+    // Then found to be a bot's and invalidated, as the abuse tools would; and a blocked request kept for review.
+    await t.database.db.update(signatures).set({ status: 'invalidated' }).where(eq(signatures.emailNormalized, 'bo@example.org'));
+    const [signed] = await t.database.db.select({ campaignId: signatures.campaignId }).from(signatures).limit(1);
+    await t.database.db.insert(fraudulentRequests).values({
+      id: newId(t.clock.now()),
+      campaignId: signed!.campaignId,
+      ...signature('bot@spam.example'),
+      emailNormalized: 'bot@spam.example',
+      locale: 'en',
+      nameOnLetter: 'none',
+      showPublicly: false,
+      updates: false,
+      blockedBy: 'domain',
+      createdAt: t.clock.now(),
+    });
     const missing = await t.request('GET', '/api/v1/campaigns/no-such-campaign', {});
     expect(missing.status).toBe(404);
     const unmatched = await t.request('GET', `/no/such/page/${confirmToken}`, { token: null });
@@ -137,7 +150,7 @@ describe('GET /metrics', () => {
     expect(metrics.get('signet_signatures')!.type).toBe('GAUGE');
     expect(valueOf(metrics, 'signet_signatures', { status: 'confirmed' })).toBe(1);
     expect(valueOf(metrics, 'signet_signatures', { status: 'fraudulent' })).toBe(1);
-    expect(valueOf(metrics, 'signet_signatures', { status: 'invalidated' })).toBe(0);
+    expect(valueOf(metrics, 'signet_signatures', { status: 'invalidated' })).toBe(1);
     expect(valueOf(metrics, 'signet_outbox_messages', { status: 'sent' })).toBe(2);
     expect(valueOf(metrics, 'signet_outbox_messages', { status: 'failed' })).toBe(1);
     expect(valueOf(metrics, 'signet_outbox_messages', { status: 'pending' })).toBe(0);

@@ -2,6 +2,9 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import * as v from 'valibot';
 import { addBlocklistEntry, BlocklistEntryInput, listBlocklist, removeBlocklistEntry } from '../../services/blocklist.js';
 import { listCampaigns } from '../../services/campaigns.js';
+import { clearFraudulentRequests, ClearFraudulentRequestsInput, type FraudulentRequestView, listFraudulentRequests } from '../../services/fraudulent-requests.js';
+import { ValidationFailed } from '../../services/errors.js';
+import { decodeCursor, type Page } from '../../services/pagination.js';
 import { BulkSignatureFilter, endOfHour, invalidateSignatures, listBulkActions, revalidateSignatures, type SignatureSources, signatureSources } from '../../services/signature-review.js';
 import type { Scope } from '../../services/tokens.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
@@ -16,7 +19,7 @@ import { serviceContextOf } from '../../http/principal.js';
 
 type Values = Record<string, string>;
 type FormState = { values: Values; errors: FieldErrors; message?: string | undefined };
-type Forms = { block?: FormState; bulk?: FormState };
+type Forms = { block?: FormState; bulk?: FormState; clear?: FormState };
 
 /** Periods the sources table offers, in hours (the API takes any from/to up to 31 days). */
 const periods = [
@@ -52,7 +55,9 @@ function AbuseNotice(props: { done: string | undefined; count: string | undefine
           ? counted(t.invalidatedOne, t.invalidatedMany, count)
           : props.done === 'revalidated' && count !== null
             ? counted(t.revalidatedOne, t.revalidatedMany, count)
-            : null;
+            : props.done === 'cleared' && count !== null
+              ? counted(t.clearedOne, t.clearedMany, count)
+              : null;
   return text ? (
     <p class="notice" role="status">
       {text}
@@ -117,6 +122,94 @@ function SourcesTable(props: { title: string; rows: SignatureSources['byIpHash']
   );
 }
 
+/** A cursor from the link, or the first page for one this list did not make: this is one card of several, not a page to refuse. */
+function cursorOrFirstPage(cursor: string | undefined): string | undefined {
+  try {
+    decodeCursor(cursor);
+    return cursor;
+  } catch (error) {
+    if (error instanceof ValidationFailed) return undefined;
+    throw error;
+  }
+}
+
+/** Fraudulent requests are named by checkboxes `request-<id>` (a repeated field name would keep only its last value). */
+const REQUEST_FIELD = /^request-(.+)$/;
+
+/**
+ * A campaign's fraudulent requests, newest first: what the sources show (time, IP hash,
+ * domain) and the kind of entry matched; with `campaigns`, boxes to clear them.
+ */
+function FraudulentRequests(props: { page: Page<FraudulentRequestView>; slug: string; hours: number; canClear: boolean; session: AdminContext['var']['session']; message: string | undefined }) {
+  const t = useTexts(abuseTexts);
+  const language = useDashboardLanguage();
+  if (props.page.items.length === 0) return <p class="muted">{t.noFraudulentRequests}</p>;
+  const kinds = entryKinds(t);
+  const table = (
+    <table>
+      <caption class="muted">{t.fraudulentCaption}</caption>
+      <thead>
+        <tr>
+          {props.canClear ? <th scope="col">{t.select}</th> : null}
+          <th scope="col">{t.when}</th>
+          <th scope="col">{t.ipHash}</th>
+          <th scope="col">{t.emailDomain}</th>
+          <th scope="col">{t.blockedBy}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.page.items.map((item) => {
+          const when = utcLabel(language, item.createdAt);
+          return (
+            <tr>
+              {props.canClear ? (
+                <td>
+                  <input type="checkbox" name={`request-${item.id}`} value="on" aria-label={interpolate(t.selectRequest, { when, domain: item.domain })} />
+                </td>
+              ) : null}
+              <td>{when}</td>
+              <td>{item.ipHash ? <code>{item.ipHash}</code> : '—'}</td>
+              <td>
+                <code>{item.domain}</code>
+              </td>
+              <td>{item.blockedBy ? kinds[item.blockedBy] : t.blockedByUnknown}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+  const older = props.page.nextCursor ? (
+    <p>
+      <a href={`/admin/abuse?${new URLSearchParams({ campaign: props.slug, hours: String(props.hours), fraudulentCursor: props.page.nextCursor }).toString()}#fraudulent`}>{t.olderFraudulentRequests}</a>
+    </p>
+  ) : null;
+  if (!props.canClear) {
+    return (
+      <>
+        {table}
+        {older}
+      </>
+    );
+  }
+  return (
+    <>
+      <ErrorSummary errors={{}} message={props.message} />
+      <form method="post" action="/admin/abuse/fraudulent-requests/clear">
+        <CsrfField session={props.session} />
+        <input type="hidden" name="campaign" value={props.slug} />
+        {table}
+        <div class="actions">
+          <button type="submit" class="danger">
+            {t.clearSelected}
+          </button>
+        </div>
+      </form>
+      {older}
+    </>
+  );
+}
+
 async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 | 422 = 200) {
   const ctx = serviceContextOf(c);
   const session = c.var.session;
@@ -124,7 +217,7 @@ async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 |
   const canAdmin = can(c, 'admin') && session.principal.access.kind === 'organisation';
   const canRead = can(c, 'signatures:read');
   const canWrite = can(c, 'campaigns');
-  const slug = forms.bulk?.values.campaign ?? c.req.query('campaign') ?? '';
+  const slug = forms.bulk?.values.campaign ?? forms.clear?.values.campaign ?? c.req.query('campaign') ?? '';
   const hoursQuery = Number(c.req.query('hours'));
   const hours = periods.some((p) => p.hours === hoursQuery) ? hoursQuery : 24;
 
@@ -134,6 +227,7 @@ async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 |
   const end = endOfHour(ctx.clock.now());
   const sources = campaign && canRead ? await signatureSources(ctx, campaign.slug, { from: end - hours * HOUR_MS, to: end, limit: 50 }) : null;
   const actions = campaign && canWrite ? await listBulkActions(ctx, campaign.slug) : [];
+  const fraudulent = campaign && canRead ? await listFraudulentRequests(ctx, campaign.slug, { limit: 50, cursor: cursorOrFirstPage(c.req.query('fraudulentCursor')) }) : null;
   const bulkValues = forms.bulk?.values ?? { ipHash: c.req.query('ipHash') ?? '', domain: c.req.query('domain') ?? '' };
   const bulkErrors = forms.bulk?.errors ?? {};
   const t = textsFor(c, abuseTexts);
@@ -231,6 +325,18 @@ async function abusePage(c: AdminContext, forms: Forms = {}, status: 200 | 409 |
         )}
       </div>
 
+      {campaign ? (
+        <div class="card" id="fraudulent">
+          <h2>{t.fraudulentHeading}</h2>
+          <p class="muted">{t.fraudulentHelp}</p>
+          {fraudulent ? (
+            <FraudulentRequests page={fraudulent} slug={campaign.slug} hours={hours} canClear={canWrite} session={session} message={forms.clear?.message} />
+          ) : (
+            <p class="muted">{t.fraudulentNeedScope}</p>
+          )}
+        </div>
+      ) : null}
+
       {campaign && canWrite ? (
         <div class="card" id="bulk">
           <h2>{t.bulkHeading}</h2>
@@ -315,6 +421,23 @@ async function bulkAction(c: AdminContext, act: typeof invalidateSignatures | ty
   return c.redirect(`/admin/abuse?campaign=${encodeURIComponent(slug)}&done=${done}&count=${count}#bulk`, 303);
 }
 
+/** Clears the fraudulent requests whose boxes were ticked; none ticked is shown on the page. */
+async function clearAction(c: AdminContext) {
+  const form = keptValues(c.var.form);
+  const slug = form.campaign ?? '';
+  const ids = Object.keys(form).flatMap((name) => {
+    const id = REQUEST_FIELD.exec(name)?.[1];
+    return id !== undefined && form[name] === 'on' ? [id] : [];
+  });
+  const parsed = v.safeParse(ClearFraudulentRequestsInput, { ids });
+  if (!parsed.success) {
+    const message = ids.length === 0 ? textsFor(c, abuseTexts).chooseRequests : Object.values(issuesToErrors(parsed.issues)).flat().join('; ');
+    return abusePage(c, { clear: { values: { campaign: slug }, errors: {}, message } }, 422);
+  }
+  const { cleared } = await clearFraudulentRequests(serviceContextOf(c), slug, parsed.output);
+  return c.redirect(`/admin/abuse?campaign=${encodeURIComponent(slug)}&done=cleared&count=${cleared}#fraudulent`, 303);
+}
+
 /** The page shows what the token may see: a session needs one of these scopes (`admin` holds them all). */
 function requireAnyScope(scopes: [Scope, ...Scope[]]): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
@@ -323,7 +446,7 @@ function requireAnyScope(scopes: [Scope, ...Scope[]]): MiddlewareHandler<AdminEn
   };
 }
 
-/** The abuse page: the block list (scope `admin`), sources (`signatures:read`), bulk invalidation (`campaigns`), as in the API. */
+/** The abuse page: the block list (scope `admin`), sources and fraudulent requests (`signatures:read`), bulk invalidation and clearing fraud marks (`campaigns`), as in the API. */
 export function abusePages() {
   const routes = new Hono<AdminEnv>();
   routes.use('/abuse', requireAnyScope(['signatures:read', 'campaigns']));
@@ -331,6 +454,7 @@ export function abusePages() {
   routes.use('/abuse/blocklist/*', requireAdminScope('admin', missingScopePage));
   routes.use('/abuse/invalidate', requireAdminScope('campaigns', missingScopePage));
   routes.use('/abuse/revalidate', requireAdminScope('campaigns', missingScopePage));
+  routes.use('/abuse/fraudulent-requests/clear', requireAdminScope('campaigns', missingScopePage));
 
   routes.get('/abuse', (c) => abusePage(c));
 
@@ -356,6 +480,7 @@ export function abusePages() {
 
   routes.post('/abuse/invalidate', (c) => bulkAction(c, invalidateSignatures, 'invalidated'));
   routes.post('/abuse/revalidate', (c) => bulkAction(c, revalidateSignatures, 'revalidated'));
+  routes.post('/abuse/fraudulent-requests/clear', (c) => clearAction(c));
 
   return routes;
 }

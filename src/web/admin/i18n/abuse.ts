@@ -1,11 +1,11 @@
 import { catalogue } from './texts.js';
 
-/** The abuse page: the block list, where a campaign's signatures came from, bulk invalidation. */
+/** The abuse page: the block list, where a campaign's signatures came from, its fraudulent requests, bulk invalidation. */
 export const abuseTexts = catalogue(
   {
     abuse: 'Abuse',
     intro:
-      'Signatures from a blocked address, domain or network are answered exactly like any other and stored as {fraudulent}: never counted, never mailed, so whoever sends them cannot tell. A burst shows in the sources per hour below; invalidating it takes those signatures out of the count, and revalidating puts them back.',
+      'Signing requests from a blocked address, domain or network are answered exactly like any other and kept as {fraudulent} requests: never counted, never mailed, so whoever sends them cannot tell. The mark is the request’s, not the address’s: once an entry is removed, the addresses it caught sign as anyone does. A burst shows in the sources per hour below; invalidating it takes those signatures out of the count, and revalidating puts them back.',
     fraudulent: 'fraudulent',
     last6Hours: 'Last 6 hours',
     last24Hours: 'Last 24 hours',
@@ -28,6 +28,8 @@ export const abuseTexts = catalogue(
     invalidatedMany: '{count} signatures invalidated.',
     revalidatedOne: '{count} signature confirmed again.',
     revalidatedMany: '{count} signatures confirmed again.',
+    clearedOne: '{count} fraudulent request cleared.',
+    clearedMany: '{count} fraudulent requests cleared.',
     noRequestsInPeriod: 'No signing requests in this period.',
     hour: 'Hour',
     total: 'Total',
@@ -62,7 +64,7 @@ export const abuseTexts = catalogue(
     sourcesNeedScope: 'Seeing the sources needs the “signatures:read” scope.',
     bulkHeading: 'Invalidate or revalidate signatures',
     bulkHelp:
-      'Invalidating moves the confirmed signatures that match out of the count, the letters and mailings; revalidating moves back those an invalidation moved (never the ones marked fraudulent). Give an IP hash or a domain, a time range (UTC, on when the request was made; the end is not included), or both.',
+      'Invalidating moves the confirmed signatures that match out of the count, the letters and mailings; revalidating moves back those an invalidation moved. Give an IP hash or a domain, a time range (UTC, on when the request was made; the end is not included), or both.',
     domainHint: 'example.org, or *.example.org for its subdomains',
     fromUtc: 'From (UTC)',
     toUtc: 'To (UTC)',
@@ -79,11 +81,24 @@ export const abuseTexts = catalogue(
     entryDomain: 'domain',
     entryEmail: 'email',
     entryIp: 'ip',
+    fraudulentHeading: 'Fraudulent requests',
+    fraudulentHelp:
+      'Requests the block list matched, newest first. None of them is a signature or stops the address from signing. Clearing deletes the request and what was sent with it; it never turns it into a signature. Requests are deleted after PENDING_TTL_DAYS anyway, their IP hashes after 30 days.',
+    fraudulentCaption: 'Fraudulent requests of this campaign, newest first (times in UTC)',
+    fraudulentNeedScope: 'Seeing the fraudulent requests needs the “signatures:read” scope.',
+    noFraudulentRequests: 'This campaign has no fraudulent requests.',
+    select: 'Select',
+    selectRequest: 'Select the request of {when} from {domain}',
+    blockedBy: 'Blocked by',
+    blockedByUnknown: 'not recorded',
+    clearSelected: 'Clear the selected requests',
+    chooseRequests: 'Select at least one request to clear.',
+    olderFraudulentRequests: 'Older fraudulent requests',
   },
   {
     abuse: '不正対策',
     intro:
-      'ブロックしたメールアドレス・ドメイン・ネットワークからの署名にも通常どおり応答し、{fraudulent}として保存します。数には含めず、メールも送らないため、送信者には気づかれません。短時間に集中した署名は下の時間別の送信元に現れます。無効にするとその署名を数から外し、再確認すると元に戻します。',
+      'ブロックしたメールアドレス・ドメイン・ネットワークからの署名の申し込みにも通常どおり応答し、{fraudulent}な申し込みとして保存します。数には含めず、メールも送らないため、送信者には気づかれません。不正の記録は申し込みに付くもので、メールアドレスには付きません。項目をブロックリストから削除すれば、そのアドレスは通常どおり署名できます。短時間に集中した署名は下の時間別の送信元に現れます。無効にするとその署名を数から外し、再確認すると元に戻します。',
     fraudulent: '不正',
     last6Hours: '直近6時間',
     last24Hours: '直近24時間',
@@ -106,6 +121,8 @@ export const abuseTexts = catalogue(
     invalidatedMany: '{count} 件の署名を無効にしました。',
     revalidatedOne: '{count} 件の署名を確認済みに戻しました。',
     revalidatedMany: '{count} 件の署名を確認済みに戻しました。',
+    clearedOne: '不正な申し込み {count} 件を消去しました。',
+    clearedMany: '不正な申し込み {count} 件を消去しました。',
     noRequestsInPeriod: 'この期間の署名の申し込みはありません。',
     hour: '時間帯',
     total: '合計',
@@ -140,7 +157,7 @@ export const abuseTexts = catalogue(
     sourcesNeedScope: '送信元の表示には「signatures:read」スコープが必要です。',
     bulkHeading: '署名の一括無効化・再確認',
     bulkHelp:
-      '無効にすると、条件に合う確認済みの署名を数・書簡・メーリングの対象から外します。再確認すると、無効化で外した署名を元に戻します（不正と記録された署名は戻りません）。IP ハッシュかドメイン、期間（UTC、申し込みの日時で判定、終了時刻は含まない）、またはその両方を指定してください。',
+      '無効にすると、条件に合う確認済みの署名を数・書簡・メーリングの対象から外します。再確認すると、無効化で外した署名を元に戻します。IP ハッシュかドメイン、期間（UTC、申し込みの日時で判定、終了時刻は含まない）、またはその両方を指定してください。',
     domainHint: 'example.org、またはサブドメインを含める場合は *.example.org',
     fromUtc: '開始（UTC）',
     toUtc: '終了（UTC）',
@@ -157,5 +174,18 @@ export const abuseTexts = catalogue(
     entryDomain: 'ドメイン',
     entryEmail: 'メールアドレス',
     entryIp: 'IP アドレス',
+    fraudulentHeading: '不正な申し込み',
+    fraudulentHelp:
+      'ブロックリストに該当した申し込みを新しい順に表示します。どれも署名ではなく、そのアドレスでの署名を妨げることもありません。消去すると申し込みと送信された内容を削除します。署名になることはありません。申し込みは PENDING_TTL_DAYS の経過後に、IP ハッシュは30日後に自動で削除されます。',
+    fraudulentCaption: 'このキャンペーンの不正な申し込み（新しい順、時刻は UTC）',
+    fraudulentNeedScope: '不正な申し込みの表示には「signatures:read」スコープが必要です。',
+    noFraudulentRequests: 'このキャンペーンに不正な申し込みはありません。',
+    select: '選択',
+    selectRequest: '{when} の {domain} からの申し込みを選択',
+    blockedBy: 'ブロックの種類',
+    blockedByUnknown: '記録なし',
+    clearSelected: '選択した申し込みを消去',
+    chooseRequests: '消去する申し込みを1件以上選んでください。',
+    olderFraudulentRequests: 'さらに古い不正な申し込み',
   },
 );
