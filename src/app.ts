@@ -70,6 +70,7 @@ export type AppDeps = {
   keys: Keyring;
   /** RETENTION_DAYS, PENDING_TTL_DAYS, PUBLIC_REGION_MIN, CONFIRM_EMAIL_LIMIT. */
   privacy: PrivacySettings;
+  /** Where the per-client limits count (signing, privacy requests, dashboard sign-in): by default this process's memory (Node); on Workers D1 (src/services/database-rate-limiter.ts), shared by every isolate. */
   rateLimiter?: RateLimiter;
   /** Where organiser actions are recorded; by default batched into the database. The entry flushes it on shutdown. */
   audit?: AuditSink;

@@ -769,3 +769,15 @@ export const replies = sqliteTable(
   },
   (t) => [index('replies_campaign_idx').on(t.campaignId, t.receivedOn), index('replies_target_idx').on(t.targetId, t.receivedOn)],
 );
+
+/**
+ * Fixed-window counters of the per-client limits where one process's memory
+ * is not enough (Workers: every isolate has its own): one row per limited
+ * key, a keyed hash of the client and the bucket (src/services/database-rate-limiter.ts),
+ * never an address. Rows whose window has ended are purged by the cron.
+ */
+export const rateLimitWindows = sqliteTable('rate_limit_windows', {
+  key: text('key').primaryKey(),
+  windowEndsAt: integer('window_ends_at').notNull(),
+  count: integer('count').notNull(),
+});

@@ -12,7 +12,10 @@
  *   organiser sees them (and can retry them) in the outbox.
  * - `scheduled` runs every minute: due mailings (bounded, resumed at the next
  *   minute), the dispatch sweep (rows whose lease ran out or whose retry is
- *   due), count folding; and hourly the retention job.
+ *   due), count folding, ended rate-limit windows; and hourly the retention job.
+ *
+ * The per-client limits (signing, privacy requests, dashboard sign-in) count
+ * in D1: each isolate's memory is its own, and Cloudflare runs many.
  *
  * Nothing here may import Node-only code: wrangler bundles this file and
  * everything it reaches.
@@ -42,6 +45,7 @@ import { outboxStore } from '../outbox/outbox-store.js';
 import { runDueMailings } from '../mailings/runner.js';
 import { organisationAccess } from '../services/access.js';
 import { Pbkdf2PasswordHasher } from '../lib/passwords.js';
+import { DatabaseRateLimiter, SUPPORTER_BUCKETS } from '../services/database-rate-limiter.js';
 
 /** The bindings declared in wrangler.toml, and the settings as vars and secrets. */
 export type WorkerEnv = Record<string, unknown> & {
@@ -76,6 +80,7 @@ type Runtime = {
   app: ReturnType<typeof createApp>;
   audit: BatchingAuditSink;
   letters: LetterPorts;
+  rateLimiter: DatabaseRateLimiter;
   /** `mailQueued` is set when a request queued mail; the response's `waitUntil` dispatches it. */
   state: { mailQueued: boolean };
 };
@@ -114,6 +119,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
   const audit = new BatchingAuditSink(database, logger);
   const state = { mailQueued: false };
   const letters = letterPorts(env);
+  const rateLimiter = new DatabaseRateLimiter(database, { logger, failOpenBuckets: SUPPORTER_BUCKETS });
   const app = createApp({
     database,
     audit,
@@ -124,6 +130,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     confirmTokenTtlMs: ctx.confirmTokenTtlMs,
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
+    rateLimiter,
     confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
     // Cloudflare sets the client's address; there is no proxy of ours in front.
     trustProxy: false,
@@ -140,7 +147,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     embedOrigins: settings.EMBED_ORIGINS,
     ogImageRenderer: workerOgImageRenderer(env.LETTERS),
   });
-  return { settings, logger, ctx, app, audit, letters, state };
+  return { settings, logger, ctx, app, audit, letters, rateLimiter, state };
 }
 
 function letterPorts(env: WorkerEnv) {
@@ -298,7 +305,8 @@ export default {
       const mailings = await mailingPass(run, env, `cron-${controller.scheduledTime}`);
       const folded = await foldSignatureCounts(run.ctx);
       const dispatched = await dispatch(run, env);
-      run.logger.info('cron', { mailings, folded, dispatched });
+      const rateLimitWindowsPurged = await run.rateLimiter.purgeEnded(run.ctx.clock.now());
+      run.logger.info('cron', { mailings, folded, dispatched, rateLimitWindowsPurged });
       if (new Date(controller.scheduledTime).getUTCMinutes() === RETENTION_MINUTE) run.logger.info('retention', { ...(await runRetention(run.ctx)) });
     }
   },

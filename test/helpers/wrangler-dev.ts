@@ -64,6 +64,8 @@ export type WranglerDevOptions = {
   vars?: Record<string, string>;
   /** Where local D1/R2/queue state is kept; a fresh temp dir by default (removed at stop). */
   persistTo?: string;
+  /** wrangler's log level (default info, which hides the console.log of Workers other than the first config's). */
+  logLevel?: 'info' | 'debug';
   /** Extra arguments, e.g. `--test-scheduled`. */
   args?: string[];
   timeoutMs?: number;
@@ -87,7 +89,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
     '--inspector-port', String(inspectorPort),
     '--persist-to', options.persistTo ?? join(stateDir, 'state'),
     '--show-interactive-dev-session=false',
-    '--log-level', 'info',
+    '--log-level', options.logLevel ?? 'info',
     ...vars,
     ...(options.args ?? []),
   ];

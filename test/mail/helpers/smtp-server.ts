@@ -67,6 +67,8 @@ export async function startSmtpServer(options: TestSmtpServerOptions = {}): Prom
     server.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
+  // A client dropping its connection (a Worker stopped mid-session) is reported here; without a listener it would end the process.
+  server.on('error', () => {});
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
