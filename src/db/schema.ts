@@ -370,6 +370,8 @@ export const letterBatches = sqliteTable(
     template: text('template').notNull(),
     /** per_target only: `all` names every supporter in every letter; `jurisdiction` names in each target's letter only the supporters of its regions (PRODUCT.md §11). */
     routing: text('routing', { enum: ['all', 'jurisdiction'] }).notNull().default('all'),
+    /** per_target only: `write` gives every target a letter, also one that counts no one; `skip` writes none to such a target. */
+    emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }).notNull().default('write'),
     /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
@@ -435,6 +437,8 @@ export const mailings = sqliteTable(
     template: text('template'),
     /** Letters mailings: how supporters are split between targets, as for a letter batch. */
     routing: text('routing', { enum: ['all', 'jurisdiction'] }),
+    /** Letters mailings: whether a target whose letter would count no one gets it (`write`) or not (`skip`), as for a letter batch. */
+    emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),
