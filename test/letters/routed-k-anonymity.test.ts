@@ -164,6 +164,29 @@ describe('a letter routed by jurisdiction never reveals a small share of support
   }, 60_000);
 });
 
+describe('the worked example of docs/letters.md', () => {
+  it('counts 12 with the embassy, 7 with Osaka, 1 with Nagasaki and none with the other consulates, each letter speaking for the 20', async () => {
+    const people = (region: string, place: string, consents: Supporter['nameOnLetter'][]) =>
+      consents.map((nameOnLetter, i): Supporter => ({ name: `${place} ${nameOnLetter} ${i}`, email: `${place}-${i}@example.org`, region, nameOnLetter }));
+    const { idOf, generate, letterText } = await setup([
+      ...people('JP-13', 'tokyo', ['full', 'full', 'full', 'full', 'initials', 'initials', 'initials', 'none', 'none', 'none']),
+      ...people('JP-27', 'osaka', ['full', 'full', 'initials', 'initials', 'initials', 'none', 'none']),
+      ...people('JP-42', 'nagasaki', ['full', 'initials', 'none']),
+    ]);
+    const batch = await generate();
+    const counts = new Map(batch.letters.map((letter) => [letter.targetId, letter.signatureCount]));
+    expect(counts.get(idOf(EMBASSY))).toBe(12);
+    expect(counts.get(idOf(OSAKA))).toBe(7);
+    expect(counts.get(idOf(NAGASAKI))).toBe(1);
+    for (const name of ['驻札幌总领事', '驻新潟总领事', '驻名古屋总领事', '驻福冈总领事']) expect(counts.get(idOf(name))).toBe(0);
+    const osaka = await letterText(batch.letters.find((letter) => letter.targetId === idOf(OSAKA))!.id);
+    expect(osaka).toContain('本请愿书的20名联署人');
+    expect(summaryOf(osaka)).toBe('共有20人签署本请愿书，本信计入其中7人。以下列出其中希望具名的5人，其余签署人只计入人数。');
+    const skipping = await generate({ emptyTargets: 'skip' });
+    expect(skipping.letters.map((letter) => letter.targetId).sort()).toEqual([idOf(EMBASSY), idOf(OSAKA), idOf(NAGASAKI)].sort());
+  }, 60_000);
+});
+
 describe('every target gets the petition under routing by jurisdiction', () => {
   it('writes to every mission by default, and skips those that would count no one with emptyTargets: skip', async () => {
     const { idOf, generate, letterText } = await setup([...elsewhere, loneHidden]);
