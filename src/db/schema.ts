@@ -399,8 +399,10 @@ export const letters = sqliteTable(
     template: text('template').notNull(),
     language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
     cutoffAt: integer('cutoff_at').notNull(),
-    /** Confirmed signatures at the cut-off that the letter speaks for. */
+    /** Confirmed signatures at the cut-off that the letter speaks for (its target's share, when routed by jurisdiction). */
     signatureCount: integer('signature_count').notNull(),
+    /** Every signature the petition counted at the cut-off: the total each letter of the batch states. Null for letters from before it was kept. */
+    petitionCount: integer('petition_count'),
     sha256: text('sha256').notNull(),
     pages: integer('pages').notNull(),
     bytes: integer('bytes').notNull(),

@@ -344,7 +344,7 @@ export type SkippedTarget = { targetId: string; targetName: string; reason: 'NO_
 /** The supporters one letter speaks for: all of them, or its target's share under routing. */
 type LetterShare = { count: number; shownIn: (language: LetterLanguage) => ShownTotals; routed?: SQL };
 
-type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare };
+type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare; petitionCount: number };
 
 const everyoneShare = (ctx: ServiceContext, totals: SignatureTotals): LetterShare => ({ count: totals.count, shownIn: shownTotals(ctx, totals) });
 
@@ -442,7 +442,7 @@ export async function generateLetters(
     const shareOf = targetShares(ctx, campaignTargetRows, totals, routing);
     for (const entry of perTarget) {
       const share = shareOf(entry.target.id);
-      if (getsLetter(share.count, emptyTargets)) jobs.push({ ...entry, signer: null, share });
+      if (getsLetter(share.count, emptyTargets)) jobs.push({ ...entry, signer: null, share, petitionCount: totals.count });
       else skippedTargets.push({ targetId: entry.target.id, targetName: entry.target.name, reason: 'NO_SUPPORTERS_ROUTED' });
     }
     if (jobs.length === 0) {
@@ -452,7 +452,7 @@ export async function generateLetters(
     const signers: SignerRow[] = [];
     for await (const signer of signersAt(ctx, campaign.id, cutoffAt, false)) signers.push(signer);
     const everyone = everyoneShare(ctx, totals);
-    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer, share: everyone });
+    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer, share: everyone, petitionCount: totals.count });
   }
 
   const batchId = newId(now);
@@ -531,6 +531,7 @@ function letterRow(
     language: job.template.language,
     cutoffAt,
     signatureCount: job.share.count,
+    petitionCount: job.petitionCount,
     sha256: result.sha256,
     pages: result.pages,
     bytes: result.bytes,

@@ -68,6 +68,9 @@ async function setup(more: { name: string; email: string; region: string; nameOn
   }
 }
 
+/** The covering notes' plain text by mission address, filled by deliverToMissions. */
+const notes = new Map<string, string>();
+
 /** Runs the outbox against a real SMTP server on 127.0.0.1; the letters' texts by mission address (whitespace removed). */
 async function deliverToMissions(): Promise<Map<string, string>> {
   smtp = await startSmtpServer();
@@ -81,8 +84,10 @@ async function deliverToMissions(): Promise<Map<string, string>> {
   // The supporters' confirmation emails went out too; the letters are the mails to the missions.
   const texts = new Map<string, string>();
   for (const mail of smtp.received.filter((received) => received.rcptTo.some((address) => address.endsWith('@missions.example.org')))) {
-    const pdf = mimeLeaves(mail.raw).leaves.find((leaf) => leaf.contentType.startsWith('application/pdf'));
+    const { leaves } = mimeLeaves(mail.raw);
+    const pdf = leaves.find((leaf) => leaf.contentType.startsWith('application/pdf'));
     expect(pdf, 'the letter is attached').toBeDefined();
+    notes.set(mail.rcptTo[0]!, Buffer.from(leaves.find((leaf) => leaf.contentType.startsWith('text/plain'))!.bytes).toString('utf8'));
     texts.set(mail.rcptTo[0]!, (await parsePdfBytes(Buffer.from(pdf!.bytes))).pages.join('\n').replace(/\s+/g, ''));
   }
   return texts;
@@ -149,6 +154,9 @@ describe('a letters mailing with routing: jurisdiction', () => {
     expect(texts.get(missionEmail('sapporo'))).toContain('共有5人签署本请愿书，本信未计入其中任何人。');
     expect(texts.get(missionEmail('embassy'))).toContain('共有5人签署本请愿书，本信计入其中4人。');
     for (const text of texts.values()) expect(text).not.toContain('LoneNagasakian');
+    // The covering email speaks for the petition too, never for the district's share.
+    expect(notes.get(missionEmail('nagasaki'))).toContain('本请愿共有5名联署人支持');
+    expect(notes.get(missionEmail('sapporo'))).toContain('本请愿共有5名联署人支持');
 
     expect(await createRunner(t).tick()).toMatchObject({ finished: 1 });
     expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 7, sent: 7, failed: 0, skipped: 0 });
