@@ -64,9 +64,10 @@ async function setup() {
     { name: 'Dotonbori Walker', email: 'osaka2@example.org', region: 'JP-27' },
     { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13' },
     { name: 'Nowhere Regionless', email: 'noregion@example.org', region: undefined },
+    { name: 'Hidden Nagasakian', email: 'nagasaki@example.org', region: 'JP-42', nameOnLetter: 'none' },
   ];
-  for (const signer of signers) {
-    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: 'full' } }));
+  for (const { nameOnLetter, ...signer } of signers) {
+    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: nameOnLetter ?? 'full' } }));
     t.clock.advance(60_000);
   }
   const client = dashboard(t);
@@ -93,10 +94,12 @@ describe('dashboard: routing letters by jurisdiction', () => {
     expect(previewRow(html, '驻大阪总领事')).toMatch(/class="num">\s*2\s*<\/td>/);
     expect(previewRow(html, '驻大阪总领事')).toContain('other regions or not stated 2');
     expect(previewRow(html, '驻大阪总领事')).not.toContain('Osaka 2');
+    // Nagasaki's lone supporter who is counted only is folded into the embassy's letter; the organiser sees that, no letter does.
     const embassy = previewRow(html, '驻日本国特命全权大使');
-    expect(embassy).toMatch(/class="num">\s*2\s*<\/td>/);
+    expect(embassy).toMatch(/class="num">\s*3\s*<div class="muted">counts 1 folded from small districts<\/div><\/td>/);
     expect(embassy).toContain('also takes those in no jurisdiction');
-    expect(embassy).toContain('other regions or not stated 2');
+    expect(embassy).toContain('other regions or not stated 3');
+    expect(previewRow(html, '驻长崎总领事')).toMatch(/0 \(letter with the total only\)<\/span><div class="muted">1 folded into the embassy’s letter<\/div>/);
     // Where the unserved come from is the organiser's to see, below the table.
     expect(html).toMatch(/in no target’s jurisdiction[^<]*<span class="muted">\(no region \(JP\) 1\)/);
     expect(previewRow(html, '驻札幌总领事')).toContain('0 (letter with the total only)');
