@@ -29,12 +29,14 @@ Commands:
                                           scopes: ${scopes.join(', ')}
   targets import FILE                     import targets from a .json or .csv file (all rows or none)
   campaign list [--status S]              list campaigns
-  letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--cutoff ISO] [--template NAME]
-                                          render and store a campaign's letters (default per_target, everyone to every target, cut-off now)
+  letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME]
+                                          render and store a campaign's letters (default per_target, everyone to every target, cut-off now;
+                                          --empty-targets skip: no letter to a target whose letter would count no one)
   letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
                                           render a draft letter for one target (to stdout without -o)
   mailing schedule --campaign SLUG --kind update|letters --send-at 2027-09-22T09:00 --time-zone Asia/Tokyo
-                   [--subject S --body-file F | --template T] [--channel email|print] [--routing all|jurisdiction] [--rate N] [--cutoff ISO] [--dry-run]
+                   [--subject S --body-file F | --template T] [--channel email|print] [--routing all|jurisdiction] [--empty-targets write|skip]
+                   [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
   backup FILE                             copy the database to FILE while servers run (SQLite online backup), then check the copy;
@@ -99,7 +101,7 @@ async function withServices<T>(settings: Settings, task: (ctx: Awaited<ReturnTyp
   }
 }
 
-type LetterOptions = { mode?: string | undefined; routing?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
+type LetterOptions = { mode?: string | undefined; routing?: string | undefined; 'empty-targets'?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
 
 function parseOrFail<T extends v.GenericSchema>(schema: T, input: unknown, what: string): v.InferOutput<T> {
   const parsed = v.safeParse(schema, input);
@@ -116,6 +118,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
       {
         mode: values.mode ?? 'per_target',
         ...(values.routing ? { routing: values.routing } : {}),
+        ...(values['empty-targets'] ? { emptyTargets: values['empty-targets'] } : {}),
         ...(values.template ? { template: values.template } : {}),
         ...(values.cutoff ? { cutoffAt: values.cutoff } : {}),
       },
@@ -131,7 +134,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     const rows = [['TARGET', 'PAGES', 'BYTES', 'SHA256'], ...result.letters.map((l) => [targetNames.get(l.id) ?? l.targetId, String(l.pages), String(l.bytes), l.sha256.slice(0, 12)])];
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     for (const r of rows) process.stdout.write(`${r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ')}\n`);
-    for (const skipped of result.skippedTargets) process.stdout.write(`No letter for ${skipped.targetName}: nobody is routed to it\n`);
+    for (const skipped of result.skippedTargets) process.stdout.write(`No letter for ${skipped.targetName}: its letter would count no one\n`);
     process.stdout.write(`Batch ${result.batchId}: ${result.letters.length} letters (${result.mode}, ${result.template}, cut-off ${result.cutoffAt}) in ${settings.DATA_DIR}/letters/${result.batchId}/\n`);
     return;
   }
@@ -146,7 +149,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     if (values.output) process.stderr.write(`Wrote ${values.output}\n`);
     return;
   }
-  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
+  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
 }
 
 /** Runs until SIGTERM or SIGINT, then stops gracefully (the batch in hand and the mail in flight finish). */
@@ -167,6 +170,7 @@ type MailingOptions = {
   template?: string | undefined;
   channel?: string | undefined;
   routing?: string | undefined;
+  'empty-targets'?: string | undefined;
   rate?: string | undefined;
   cutoff?: string | undefined;
   'dry-run'?: boolean | undefined;
@@ -194,6 +198,7 @@ async function mailingCommand(settings: Settings, sub: string | undefined, id: s
         ...(values.template !== undefined ? { template: values.template } : {}),
         ...(values.channel !== undefined ? { channel: values.channel } : {}),
         ...(values.routing !== undefined ? { routing: values.routing } : {}),
+        ...(values['empty-targets'] !== undefined ? { emptyTargets: values['empty-targets'] } : {}),
         ...(rate !== undefined ? { ratePerMinute: rate } : {}),
         ...(values.cutoff !== undefined ? { cutoffAt: values.cutoff } : {}),
         ...(values['dry-run'] ? { dryRun: true } : {}),
@@ -247,6 +252,7 @@ async function main(argv: string[]) {
       status: { type: 'string' },
       mode: { type: 'string' },
       routing: { type: 'string' },
+      'empty-targets': { type: 'string' },
       cutoff: { type: 'string' },
       template: { type: 'string' },
       target: { type: 'string' },

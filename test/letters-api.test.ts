@@ -75,7 +75,7 @@ describe('GET /api/v1/templates', () => {
     const { items } = (await res.json()) as { items: { name: string; languages: string[]; variables: string[]; variants: { language: string; error?: unknown }[] }[] };
     const petition = items.find((item) => item.name === 'embassy-petition');
     expect(petition?.languages).toEqual(['en', 'ja', 'zh']);
-    expect(petition?.variables).toEqual(expect.arrayContaining(['organisation.name', 'signatures.count', 'target.name']));
+    expect(petition?.variables).toEqual(expect.arrayContaining(['organisation.name', 'signatures.total', 'target.name']));
     expect(petition?.variants.every((variant) => variant.error === undefined)).toBe(true);
   });
 });
@@ -340,13 +340,13 @@ describe('letters: errors and security', () => {
     await cp(join(repoLettersDir, 'organisation.json'), join(lettersDir, 'organisation.json'));
     await cp(join(repoLettersDir, 'embassy-petition'), join(lettersDir, 'embassy-petition'), { recursive: true });
     const original = await readFile(join(repoLettersDir, 'embassy-petition', 'zh.md'), 'utf8');
-    const broken = original.replace('{{signatures.count}}', '{{signatures.total}}');
-    const line = broken.split('\n').findIndex((text) => text.includes('{{signatures.total}}')) + 1;
+    const broken = original.replace('{{signatures.total}}', '{{signatures.grandTotal}}');
+    const line = broken.split('\n').findIndex((text) => text.includes('{{signatures.grandTotal}}')) + 1;
     expect(line).toBeGreaterThan(10);
     await writeFile(join(lettersDir, 'embassy-petition', 'zh.md'), broken);
     const { targetIds } = await setup({ lettersDir });
 
-    const expected = { error: { code: 'TEMPLATE_INVALID', message: expect.stringContaining('signatures.total'), details: { variable: 'signatures.total', line } } };
+    const expected = { error: { code: 'TEMPLATE_INVALID', message: expect.stringContaining('signatures.grandTotal'), details: { variable: 'signatures.grandTotal', line } } };
     const preview = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=${targetIds[0]}`);
     expect(preview.status).toBe(422);
     expect(await preview.json()).toMatchObject(expected);
@@ -357,7 +357,7 @@ describe('letters: errors and security', () => {
 
     // The template list shows the broken variant with its error, and the others as usable.
     const { items } = (await (await t.request('GET', '/api/v1/templates')).json()) as { items: { name: string; variants: { language: string; error?: unknown }[] }[] };
-    expect(items[0]!.variants.find((variant) => variant.language === 'zh')).toMatchObject({ error: { code: 'TEMPLATE_INVALID', variable: 'signatures.total', line } });
+    expect(items[0]!.variants.find((variant) => variant.language === 'zh')).toMatchObject({ error: { code: 'TEMPLATE_INVALID', variable: 'signatures.grandTotal', line } });
   });
 });
 

@@ -413,6 +413,8 @@ export const letterBatches = sqliteTable(
     template: text('template').notNull(),
     /** per_target only: `all` names every supporter in every letter; `jurisdiction` names in each target's letter only the supporters of its regions (PRODUCT.md §11). */
     routing: text('routing', { enum: ['all', 'jurisdiction'] }).notNull().default('all'),
+    /** per_target only: `write` gives every target a letter, also one that counts no one; `skip` writes none to such a target. */
+    emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }).notNull().default('write'),
     /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
@@ -440,8 +442,10 @@ export const letters = sqliteTable(
     template: text('template').notNull(),
     language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
     cutoffAt: integer('cutoff_at').notNull(),
-    /** Confirmed signatures at the cut-off that the letter speaks for. */
+    /** Confirmed signatures at the cut-off that the letter speaks for (its target's share, when routed by jurisdiction). */
     signatureCount: integer('signature_count').notNull(),
+    /** Every signature the petition counted at the cut-off: the total each letter of the batch states. Null for letters from before it was kept. */
+    petitionCount: integer('petition_count'),
     sha256: text('sha256').notNull(),
     pages: integer('pages').notNull(),
     bytes: integer('bytes').notNull(),
@@ -478,6 +482,8 @@ export const mailings = sqliteTable(
     template: text('template'),
     /** Letters mailings: how supporters are split between targets, as for a letter batch. */
     routing: text('routing', { enum: ['all', 'jurisdiction'] }),
+    /** Letters mailings: whether a target whose letter would count no one gets it (`write`) or not (`skip`), as for a letter batch. */
+    emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),

@@ -14,7 +14,7 @@ export type LetterDeliveryEmailInput = {
   recipient: { name: string; address: string };
   /** The campaign title in `locale` (the campaign's own title when there is no translation). */
   campaignTitle: string;
-  /** Confirmed signatures the letter speaks for. */
+  /** Signatures the petition counts: the total every letter of its batch states (a routed letter's own share is in its appendix). */
   signatureCount: number;
   /** The sending organisation, from `letters/organisation.json`. */
   organisation: {
@@ -45,7 +45,7 @@ const copyByLocale: Record<MailLocale, LetterEmailCopy> = {
     salutation: (name) => `Dear ${name},`,
     body: (title, count, organisation) => [
       `On behalf of ${organisation}, please find attached a letter concerning our campaign “${title}”.`,
-      `The letter is supported by ${count} signatories, whose names, where they agreed to be named, are listed in its appendix.`,
+      `The petition is supported by ${count} signatories; the letter's appendix lists those it counts who agreed to be named.`,
       'We would be grateful for your kind consideration and would welcome your reply.',
     ],
     closing: 'Yours faithfully,',
@@ -59,7 +59,7 @@ const copyByLocale: Record<MailLocale, LetterEmailCopy> = {
     body: (title, count, organisation) => [
       '拝啓　時下ますますご清祥のこととお慶び申し上げます。',
       `${organisation}を代表し、キャンペーン「${title}」に関する書簡を添付にてお送りいたします。`,
-      `本書簡には${count}名が賛同の署名を寄せております。氏名の掲載に同意した署名者は、書簡の別紙に記載しております。`,
+      `本要請には${count}名が賛同の署名を寄せております。書簡の別紙には、本書簡で数えた署名者のうち氏名の掲載に同意した方を記載しております。`,
       'ご高配を賜りますよう、また、ご返信をいただけますよう、謹んでお願い申し上げます。',
     ],
     closing: '敬具',
@@ -72,7 +72,7 @@ const copyByLocale: Record<MailLocale, LetterEmailCopy> = {
     salutation: (name) => `尊敬的${name}：`,
     body: (title, count, organisation) => [
       `谨代表${organisation}，随函附上有关“${title}”活动的信函，敬请查收。`,
-      `本函共有${count}名联署人支持；同意具名的联署人名单列于信函附录。`,
+      `本请愿共有${count}名联署人支持；信函附录列出本信计入的联署人中同意具名者。`,
       '恳请惠予考虑，并盼早日赐复。',
     ],
     closing: '此致\n敬礼',
@@ -85,7 +85,7 @@ const copyByLocale: Record<MailLocale, LetterEmailCopy> = {
     salutation: (name) => `${name} 귀하`,
     body: (title, count, organisation) => [
       `${organisation}을(를) 대표하여 “${title}” 캠페인에 관한 서한을 첨부하여 보내 드립니다.`,
-      `이 서한에는 ${count}명이 서명으로 뜻을 함께했으며, 이름 공개에 동의한 서명자는 서한의 부록에 기재되어 있습니다.`,
+      `이 청원에는 ${count}명이 서명으로 뜻을 함께했으며, 이 서한에 집계된 서명자 중 이름 공개에 동의한 분은 서한의 부록에 기재되어 있습니다.`,
       '깊은 관심과 검토를 부탁드리며, 회신을 주시면 감사하겠습니다.',
     ],
     closing: '삼가 올림',

@@ -13,8 +13,7 @@ import { composeUpdateEmail, type UpdateEmailInput } from '../mail/update-email.
 import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
 import { ServiceError } from '../services/errors.js';
-import { DEFAULT_LETTER_TEMPLATE, generateLetters } from '../services/letters.js';
-import { previewRouting } from '../services/routing-preview.js';
+import { DEFAULT_LETTER_TEMPLATE, generateLetters, plannedLetterTargets } from '../services/letters.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/types.js';
 import { locales, type Locale } from '../services/schemas.js';
@@ -460,16 +459,19 @@ class MailingPass {
   }
 
   /**
-   * The mailing's letters: one per target at its cut-off (routed by
-   * jurisdiction, one per target anyone is routed to). Generated once; a
-   * rerun finds the batch again by campaign, mode, routing, template and
-   * cut-off (the same inputs give the same PDFs, so an identical batch made by
-   * hand before is used too) instead of rendering it again.
+   * The mailing's letters: one per target at its cut-off (skipping empty
+   * targets, one per target whose letter counts someone), written by
+   * generateLetters, so routing and its folding are the batch's. Generated
+   * once; a rerun finds the batch again by campaign, mode, routing, empty
+   * targets, template and cut-off (the same inputs give the same PDFs, so an
+   * identical batch made by hand before is used too) instead of rendering it
+   * again.
    */
   private async lettersFor(mailing: MailingRow, campaign: CampaignRow) {
     const cutoffAt = mailing.cutoffAt ?? mailing.sendAt;
     const template = this.letterTemplate(mailing, campaign);
     const routing = mailing.routing ?? 'all';
+    const emptyTargets = mailing.emptyTargets ?? 'write';
     const find = async () =>
       (
         await this.ctx.db.db
@@ -480,6 +482,7 @@ class MailingPass {
               eq(letterBatches.campaignId, campaign.id),
               eq(letterBatches.mode, 'per_target'),
               eq(letterBatches.routing, routing),
+              eq(letterBatches.emptyTargets, emptyTargets),
               eq(letterBatches.template, template),
               eq(letterBatches.cutoffAt, cutoffAt),
             ),
@@ -490,7 +493,7 @@ class MailingPass {
     let batch = await find();
     if (!batch) {
       await this.ctx.db.atomic([this.renewLease(mailing.id, this.ctx.clock.now())]);
-      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, template, cutoffAt })).batchId };
+      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, emptyTargets, template, cutoffAt })).batchId };
     }
     return this.ctx.db.db
       .select({ id: letters.id, targetId: letters.targetId, email: targets.email })
@@ -546,9 +549,9 @@ class MailingPass {
       await this.ctx.db.atomic(statements);
       this.batches++;
     }
-    // A target no supporter was routed to has no letter: skipped like one without an address, so total + skipped is every target.
-    const unrouted = mailing.routing === 'jurisdiction' ? Math.max(0, (await this.linkedTargets(campaign)).length - batch.length) : 0;
-    return { complete: true, queued, skipped: unrouted + batch.length - deliverable.length };
+    // A target skipped for an empty letter has none: skipped like one without an address, so total + skipped is every target.
+    const empty = mailing.emptyTargets === 'skip' ? Math.max(0, (await this.linkedTargets(campaign)).length - batch.length) : 0;
+    return { complete: true, queued, skipped: empty + batch.length - deliverable.length };
   }
 
   private linkedTargets(campaign: CampaignRow) {
@@ -560,20 +563,18 @@ class MailingPass {
   }
 
   /**
-   * Dry run: the letters that would go (one per target; routed by
-   * jurisdiction, one per target anyone is routed to), without rendering or
-   * storing any.
+   * Dry run: the letters that would go (one per target; skipping empty
+   * targets, one per target whose letter counts someone, decided as the batch
+   * decides), without rendering or storing any.
    */
   private async countLetters(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
-    const linked = await this.linkedTargets(campaign);
-    let writtenTo = linked;
-    if (mailing.routing === 'jurisdiction') {
-      const preview = await previewRouting(this.ctx, campaign.slug, { cutoffAt: mailing.cutoffAt ?? mailing.sendAt });
-      const routed = new Set(preview.targets.filter((target) => target.count > 0).map((target) => target.id));
-      writtenTo = linked.filter((target) => routed.has(target.id));
-    }
-    const total = mailing.channel === 'print' ? writtenTo.length : writtenTo.filter((target) => (target.email ?? '').trim() !== '').length;
-    return { complete: true, queued: 0, total, skipped: linked.length - total };
+    const planned = await plannedLetterTargets(this.ctx, campaign.slug, {
+      routing: mailing.routing ?? 'all',
+      emptyTargets: mailing.emptyTargets ?? 'write',
+      cutoffAt: mailing.cutoffAt ?? mailing.sendAt,
+    });
+    const total = mailing.channel === 'print' ? planned.written.length : planned.written.filter((target) => (target.email ?? '').trim() !== '').length;
+    return { complete: true, queued: 0, total, skipped: planned.written.length + planned.skipped.length - total };
   }
 
   /**

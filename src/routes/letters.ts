@@ -30,7 +30,7 @@ export function letterRoutes() {
     '/campaigns/:slug/letters/preview.pdf',
     organiserRoute(
       'Letters',
-      'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. ?routing=jurisdiction: only the supporters routed to this target. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
+      'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. ?routing=jurisdiction: only this target\'s share, as a routed batch would count it (a district\'s supporters not named in full, if fewer than PUBLIC_REGION_MIN, are folded into the embassy\'s letter); with ?emptyTargets=skip, 422 UNPROCESSABLE when that share is empty. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
       'letters',
       { 200: 'application/pdf' },
       { reach: 'campaign' },
@@ -48,9 +48,9 @@ export function letterRoutes() {
     '/campaigns/:slug/routing-preview',
     organiserRoute(
       'Letters',
-      'Where routing by jurisdiction would send the supporters confirmed by ?cutoffAt (default now): per target its count and the regions they come from, and the supporters no target\'s jurisdiction covers (they go to the embassies, or to every target without one). Counts only, never names.',
+      'What routing by jurisdiction would write at ?cutoffAt (default now): per target the count and region table its letter would print (small districts folded into the embassy\'s letter, regions below PUBLIC_REGION_MIN merged: region null), whether it gets a letter (?emptyTargets=skip), and, for the organiser only, how many supporters were folded out of (folded) and into (foldedIn) it; then the supporters no target\'s jurisdiction covers (they go to the embassies, or to every target without one). Counts only, never names.',
       'letters',
-      { 200: '{ campaign, cutoffAt, total, targets: [{ id, name, kind, jurisdiction, takesUnserved, count, byRegion: [{ country, region, count }] }], unserved: { count, byRegion, targetIds } }' },
+      { 200: '{ campaign, cutoffAt, total, minimum, emptyTargets, targets: [{ id, name, kind, jurisdiction, takesUnserved, count, letter, byRegion: [{ region, count }], folded, foldedIn }], unserved: { count, byRegion: [{ country, region, count }], targetIds } }' },
       { reach: 'campaign' },
     ),
     requireScope('letters'),
@@ -62,9 +62,9 @@ export function letterRoutes() {
     '/campaigns/:slug/letters',
     organiserRoute(
       'Letters',
-      'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). per_target with routing: jurisdiction gives each target only the supporters of its jurisdiction (the rest to the embassies); a target nobody is routed to gets no letter and is listed in skippedTargets (422 UNPROCESSABLE when that is every target: nobody signed). 422 NO_TARGETS when the campaign has no targets.',
+      'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). per_target with routing: jurisdiction gives each target only the supporters of its jurisdiction (the rest to the embassies), k-anonymously: a district\'s supporters not named in full, if fewer than PUBLIC_REGION_MIN, are counted and listed in the embassy\'s letter instead; every letter states the petition\'s total. Every target gets a letter unless emptyTargets: skip, which writes none to a target whose letter would count no one and lists it in skippedTargets (422 UNPROCESSABLE when that is every target). 422 NO_TARGETS when the campaign has no targets.',
       'letters',
-      { 201: 'Created: { batchId, mode, routing, template, cutoffAt, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }], skippedTargets: [{ targetId, targetName, reason }] }' },
+      { 201: 'Created: { batchId, mode, routing, emptyTargets, template, cutoffAt, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }], skippedTargets: [{ targetId, targetName, reason }] }' },
       { reach: 'campaign' },
     ),
     requireScope('letters'),

@@ -27,7 +27,7 @@ export function mailingRoutes() {
     '/mailings',
     organiserRoute(
       'Mailings',
-      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
+      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). Letters take `routing` (all | jurisdiction, as for a batch: k-anonymous) and `emptyTargets` (write, the default: every target gets the petition; skip: none to a target whose letter would count no one). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
       'deliveries',
       { 201: 'Scheduled' },
       { reach: 'campaign' },

@@ -272,7 +272,8 @@ export async function deliveryWrites(
     locale,
     recipient: { name: target.name, address },
     campaignTitle: campaign.translations[locale]?.title ?? campaign.title,
-    signatureCount: letter.signatureCount,
+    // The covering note speaks for the whole petition, as the letter's text does; never for a routed letter's share.
+    signatureCount: letter.petitionCount ?? letter.signatureCount,
     organisation: {
       name: organisation.name,
       addressLines: organisation.addressLines,

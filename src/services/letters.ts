@@ -4,7 +4,7 @@ import { rowsPerInsert, type WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import type { TemplateSummary } from '../letters/letter-ports.js';
-import { publicRegionTotals, type RegionTally } from '../letters/template/region-totals.js';
+import { publicRegionTotals } from '../letters/template/region-totals.js';
 import { TemplateError } from '../letters/template/template-error.js';
 import {
   letterLanguages,
@@ -21,7 +21,21 @@ import {
 import { newId, uuidPattern } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { letterRoutings, planRouting, routedSignatures, routedTallies, type LetterRouting, type RoutingPlan } from './letter-routing.js';
+import {
+  emptyTargetChoices,
+  getsLetter,
+  letterRoutings,
+  letterShare,
+  letterSignatures,
+  namedInFull,
+  planRouting,
+  splitByJurisdiction,
+  type ConsentTally,
+  type EmptyTargets,
+  type LetterRouting,
+  type LetterSplit,
+  type RoutableTarget,
+} from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 
@@ -38,11 +52,17 @@ export const GenerateLettersInput = v.pipe(
     cutoffAt: v.optional(IsoDateTime),
     /** per_target only: `jurisdiction` writes each target only for the supporters of its regions (src/services/letter-routing.ts). */
     routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
+    /** per_target only: `skip` writes no letter to a target whose letter would count no one (default `write`: every target gets the petition). */
+    emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
   }),
   v.forward(
     // A per-signer letter speaks for one supporter to every target; there is no list to split.
     v.check((input) => input.mode === 'per_target' || (input.routing ?? 'all') === 'all', 'routing by jurisdiction needs mode per_target'),
     ['routing'],
+  ),
+  v.forward(
+    v.check((input) => input.mode === 'per_target' || input.emptyTargets === undefined, 'emptyTargets needs mode per_target'),
+    ['emptyTargets'],
   ),
 );
 export type GenerateLettersInput = v.InferOutput<typeof GenerateLettersInput>;
@@ -53,6 +73,8 @@ export const PreviewLetterQuery = v.object({
   language: v.optional(Locale),
   /** `jurisdiction`: the draft speaks only for the supporters routed to this target, as a routed batch would. */
   routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
+  /** `skip`: a target whose letter would count no one gets no draft either (422), as a batch would skip it. */
+  emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
 });
 export type PreviewLetterQuery = v.InferOutput<typeof PreviewLetterQuery>;
 
@@ -96,28 +118,38 @@ const countedBy = (campaignId: string, cutoffAt: number): SQL =>
 const confirmedBy = (campaignId: string, cutoffAt: number): SQL =>
   and(eq(signatures.campaignId, campaignId), eq(signatures.status, 'confirmed'), lte(signatures.confirmedAt, cutoffAt))!;
 
-type SignatureTotals = { count: number; tallies: RegionTally[] };
+export type SignatureTotals = { count: number; tallies: ConsentTally[] };
 
-/** The signatures letters at `cutoffAt` count, per country and region. */
+/** The signatures letters at `cutoffAt` count, per country, region and whether they are named in full (one query). */
 export async function signatureTotals(ctx: ServiceContext, campaignId: string, cutoffAt: number): Promise<SignatureTotals> {
   const rows = await ctx.db.db
-    .select({ country: signatures.country, region: signatures.region, count: sql<number>`count(*)` })
+    .select({ country: signatures.country, region: signatures.region, namedInFull: sql<number>`${namedInFull}`, count: sql<number>`count(*)` })
     .from(signatures)
     .where(countedBy(campaignId, cutoffAt))
-    .groupBy(signatures.country, signatures.region);
-  const tallies = rows.map((r) => ({ country: r.country, region: r.region, count: Number(r.count) }));
+    .groupBy(signatures.country, signatures.region, namedInFull);
+  const tallies = rows.map((r) => ({ country: r.country, region: r.region, namedInFull: Number(r.namedInFull) === 1, count: Number(r.count) }));
   return { count: tallies.reduce((sum, r) => sum + r.count, 0), tallies };
 }
 
-type ShownTotals = { count: number; byRegion: RegionCount[] };
+/** How a routed batch or preview divides the supporters at these totals (k = PUBLIC_REGION_MIN). */
+export function splitRouting(ctx: ServiceContext, campaignTargets: readonly RoutableTarget[], totals: SignatureTotals): LetterSplit {
+  return splitByJurisdiction(planRouting(campaignTargets), totals.tallies, ctx.privacy.publicRegionMin);
+}
 
-/** The totals as a letter in `language` shows them: small regions merged, region names in that language (built once per language). */
-function shownTotals(ctx: ServiceContext, totals: SignatureTotals): (language: LetterLanguage) => ShownTotals {
+type ShownTotals = { count: number; total?: number; byRegion: RegionCount[] };
+
+/**
+ * One letter's totals as it shows them in `language`: small regions merged within the letter,
+ * region names in that language (built once per language). `total`: the petition's count, for a
+ * letter that speaks for a share of it.
+ */
+function shownTotals(ctx: ServiceContext, share: { count: number; tallies: readonly ConsentTally[] }, total?: number): (language: LetterLanguage) => ShownTotals {
   const byLanguage = new Map<LetterLanguage, ShownTotals>();
   return (language) => {
     let shown = byLanguage.get(language);
     if (!shown) {
-      shown = { count: totals.count, byRegion: publicRegionTotals(totals.tallies, language, ctx.privacy.publicRegionMin) };
+      const byRegion = publicRegionTotals(share.tallies, language, ctx.privacy.publicRegionMin);
+      shown = total === undefined ? { count: share.count, byRegion } : { count: share.count, total, byRegion };
       byLanguage.set(language, shown);
     }
     return shown;
@@ -138,8 +170,8 @@ type SignerRow = { id: string; name: string; nameOnLetter: Signatory['nameOnLett
 /**
  * Confirmed signers at the cut-off, in the order of the appendix (confirmedAt, then id), read a
  * page at a time so an appendix of any length never sits in memory. `namedOnly` skips those who
- * chose `none`: they are counted, never listed. `routed` keeps only the supporters routed to one
- * target (src/services/letter-routing.ts).
+ * chose `none`: they are counted, never listed. `routed` keeps only the supporters of one
+ * target's letter (`letterSignatures`, src/services/letter-routing.ts).
  */
 async function* signersAt(ctx: ServiceContext, campaignId: string, cutoffAt: number, namedOnly: boolean, routed?: SQL): AsyncGenerator<SignerRow> {
   let after: { confirmedAt: number; id: string } | null = null;
@@ -276,9 +308,10 @@ export async function previewLetter(
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
   const share: LetterShare =
-    query.routing === 'jurisdiction'
-      ? routedShare(ctx, planRouting(await linkedTargets(ctx, campaign.id)), target.id, totals)
-      : { count: totals.count, shownIn: shownTotals(ctx, totals) };
+    query.routing === 'jurisdiction' ? routedShare(ctx, splitRouting(ctx, await linkedTargets(ctx, campaign.id), totals), target.id, totals) : everyoneShare(ctx, totals);
+  if (!getsLetter(share.count, query.emptyTargets ?? 'write')) {
+    throw new Unprocessable('UNPROCESSABLE', 'This target\'s letter would count no one, so with emptyTargets skip it would get no letter.', { reason: 'NO_SUPPORTERS_ROUTED' });
+  }
   const input: LetterInput = {
     template,
     campaign: toLetterCampaign(ctx, campaign, template.language),
@@ -305,19 +338,51 @@ export type GeneratedLetter = {
 /** Told after each letter is rendered (the CLI prints a progress line). */
 export type LetterProgress = (event: { index: number; total: number; targetName: string; letter: GeneratedLetter }) => void;
 
-/** A target that got no letter in a batch routed by jurisdiction, and why. */
+/** A target that got no letter because its letter would count no one (`emptyTargets: 'skip'`). */
 export type SkippedTarget = { targetId: string; targetName: string; reason: 'NO_SUPPORTERS_ROUTED' };
 
-/** The supporters one letter speaks for: all of them, or those routed to its target. */
+/** The supporters one letter speaks for: all of them, or its target's share under routing. */
 type LetterShare = { count: number; shownIn: (language: LetterLanguage) => ShownTotals; routed?: SQL };
 
-type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare };
+type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare; petitionCount: number };
 
-/** One target's share of a batch routed by jurisdiction: its count and region totals from the routed tallies, its names by `routed`. */
-function routedShare(ctx: ServiceContext, plan: RoutingPlan, targetId: string, totals: SignatureTotals): LetterShare {
-  const tallies = routedTallies(plan, targetId, totals.tallies);
-  const routedTotals = { count: tallies.reduce((sum, tally) => sum + tally.count, 0), tallies };
-  return { count: routedTotals.count, shownIn: shownTotals(ctx, routedTotals), routed: routedSignatures(plan, targetId) };
+const everyoneShare = (ctx: ServiceContext, totals: SignatureTotals): LetterShare => ({ count: totals.count, shownIn: shownTotals(ctx, totals) });
+
+/**
+ * One target's share of a batch routed by jurisdiction, after folding (src/services/letter-routing.ts):
+ * its count and region totals from its tallies, its names by `routed`, and the petition's total.
+ */
+function routedShare(ctx: ServiceContext, split: LetterSplit, targetId: string, totals: SignatureTotals): LetterShare {
+  const share = letterShare(split, targetId, totals.tallies);
+  return { count: share.count, shownIn: shownTotals(ctx, share, totals.count), routed: letterSignatures(split, targetId) };
+}
+
+/** Each target's share of a per_target batch: everyone, or its share under routing by jurisdiction. */
+function targetShares(ctx: ServiceContext, campaignTargets: readonly TargetRow[], totals: SignatureTotals, routing: LetterRouting): (targetId: string) => LetterShare {
+  if (routing === 'all') {
+    const everyone = everyoneShare(ctx, totals);
+    return () => everyone;
+  }
+  const split = splitRouting(ctx, campaignTargets, totals);
+  return (targetId) => routedShare(ctx, split, targetId, totals);
+}
+
+/**
+ * The targets a per_target batch at `cutoffAt` would write to and those it would skip, decided as
+ * generateLetters decides (a letters mailing's dry run). Read access to the campaign is enough.
+ */
+export async function plannedLetterTargets(
+  ctx: ServiceContext,
+  slug: string,
+  options: { routing: LetterRouting; emptyTargets: EmptyTargets; cutoffAt: number },
+): Promise<{ written: TargetRow[]; skipped: TargetRow[] }> {
+  const campaign = await findCampaign(ctx, slug, 'read');
+  const campaignTargets = await linkedTargets(ctx, campaign.id);
+  const shareOf = targetShares(ctx, campaignTargets, await signatureTotals(ctx, campaign.id, options.cutoffAt), options.routing);
+  const written: TargetRow[] = [];
+  const skipped: TargetRow[] = [];
+  for (const target of campaignTargets) (getsLetter(shareOf(target.id).count, options.emptyTargets) ? written : skipped).push(target);
+  return { written, skipped };
 }
 
 /**
@@ -329,10 +394,12 @@ function routedShare(ctx: ServiceContext, plan: RoutingPlan, targetId: string, t
  * target, without an appendix. The rows are written in one atomic step after every PDF rendered;
  * if anything fails, the batch's files are deleted and nothing is recorded.
  *
- * `routing: 'jurisdiction'` (per_target only) gives each target's letter only the supporters
- * routed to it (src/services/letter-routing.ts): its count, region totals and named supporters
- * follow. A target nobody is routed to gets no letter and is listed in `skippedTargets`; when no
- * target would get one, nothing is rendered (422 UNPROCESSABLE).
+ * `routing: 'jurisdiction'` (per_target only) gives each target's letter only its share of the
+ * supporters (src/services/letter-routing.ts): its count, region totals and named supporters
+ * follow, a district's few supporters not named in full are folded into the embassy's letter, and
+ * every letter also states the petition's total. Every target gets a letter, also one that counts
+ * no one, unless `emptyTargets: 'skip'`: then such a target is listed in `skippedTargets`, and
+ * when no target would get one, nothing is rendered (422 UNPROCESSABLE).
  */
 export async function generateLetters(
   ctx: ServiceContext,
@@ -344,6 +411,7 @@ export async function generateLetters(
   batchId: string;
   mode: LetterMode;
   routing: LetterRouting;
+  emptyTargets: EmptyTargets;
   template: string;
   cutoffAt: string;
   letters: GeneratedLetter[];
@@ -365,27 +433,26 @@ export async function generateLetters(
   for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
   const organisation = await ports.loadOrganisation();
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
-  const everyone: LetterShare = { count: totals.count, shownIn: shownTotals(ctx, totals) };
   const routing: LetterRouting = input.routing ?? 'all';
+  const emptyTargets: EmptyTargets = input.emptyTargets ?? 'write';
 
   const jobs: LetterJob[] = [];
   const skippedTargets: SkippedTarget[] = [];
-  if (input.mode === 'per_target' && routing === 'jurisdiction') {
-    const plan = planRouting(campaignTargetRows);
+  if (input.mode === 'per_target') {
+    const shareOf = targetShares(ctx, campaignTargetRows, totals, routing);
     for (const entry of perTarget) {
-      const share = routedShare(ctx, plan, entry.target.id, totals);
-      if (share.count === 0) skippedTargets.push({ targetId: entry.target.id, targetName: entry.target.name, reason: 'NO_SUPPORTERS_ROUTED' });
-      else jobs.push({ ...entry, signer: null, share });
+      const share = shareOf(entry.target.id);
+      if (getsLetter(share.count, emptyTargets)) jobs.push({ ...entry, signer: null, share, petitionCount: totals.count });
+      else skippedTargets.push({ targetId: entry.target.id, targetName: entry.target.name, reason: 'NO_SUPPORTERS_ROUTED' });
     }
     if (jobs.length === 0) {
-      throw new Unprocessable('UNPROCESSABLE', 'No signature was confirmed by the cut-off, so routed by jurisdiction no target would get a letter.', { skippedTargets });
+      throw new Unprocessable('UNPROCESSABLE', 'With emptyTargets skip no target would get a letter: none of the letters would count a signature confirmed by the cut-off.', { skippedTargets });
     }
-  } else if (input.mode === 'per_target') {
-    for (const entry of perTarget) jobs.push({ ...entry, signer: null, share: everyone });
   } else {
     const signers: SignerRow[] = [];
     for await (const signer of signersAt(ctx, campaign.id, cutoffAt, false)) signers.push(signer);
-    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer, share: everyone });
+    const everyone = everyoneShare(ctx, totals);
+    for (const entry of perTarget) for (const signer of signers) jobs.push({ ...entry, signer, share: everyone, petitionCount: totals.count });
   }
 
   const batchId = newId(now);
@@ -399,7 +466,7 @@ export async function generateLetters(
       rows.push(row);
       onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
     }
-    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
+    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, emptyTargets, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
@@ -414,6 +481,7 @@ export async function generateLetters(
     batchId,
     mode: input.mode,
     routing,
+    emptyTargets,
     template: templateName,
     cutoffAt: new Date(cutoffAt).toISOString(),
     letters: rows.map(toGenerated),
@@ -463,6 +531,7 @@ function letterRow(
     language: job.template.language,
     cutoffAt,
     signatureCount: job.share.count,
+    petitionCount: job.petitionCount,
     sha256: result.sha256,
     pages: result.pages,
     bytes: result.bytes,
@@ -564,20 +633,22 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
     .innerJoin(targets, eq(targets.id, letters.targetId))
     .where(and(eq(letters.campaignId, campaignId), inArray(letters.batchId, batches.map((b) => b.id))))
     .orderBy(letters.id);
-  // A routed batch writes to no target nobody was routed to; which those were is not stored, so
-  // they are the campaign's targets without a letter in the batch (exact unless the targets changed since).
-  const linked = batches.some((batch) => batch.routing === 'jurisdiction') ? await linkedTargets(ctx, campaignId) : [];
+  // A batch that skips empty targets writes to no target whose letter would count no one; which
+  // those were is not stored, so they are the campaign's targets without a letter in the batch
+  // (exact unless the targets changed since).
+  const skips = (batch: (typeof batches)[number]) => batch.mode === 'per_target' && batch.emptyTargets === 'skip';
+  const linked = batches.some(skips) ? await linkedTargets(ctx, campaignId) : [];
   return batches.map((batch) => {
     const batchLetters = rows.filter((r) => r.batchId === batch.id);
     const written = new Set(batchLetters.map((letter) => letter.targetId));
-    const skippedTargets: SkippedTarget[] =
-      batch.routing === 'jurisdiction'
-        ? linked.filter((target) => !written.has(target.id)).map((target) => ({ targetId: target.id, targetName: target.name, reason: 'NO_SUPPORTERS_ROUTED' }))
-        : [];
+    const skippedTargets: SkippedTarget[] = skips(batch)
+      ? linked.filter((target) => !written.has(target.id)).map((target) => ({ targetId: target.id, targetName: target.name, reason: 'NO_SUPPORTERS_ROUTED' }))
+      : [];
     return {
       id: batch.id,
       mode: batch.mode,
       routing: batch.routing,
+      emptyTargets: batch.emptyTargets,
       template: batch.template,
       cutoffAt: new Date(batch.cutoffAt).toISOString(),
       createdAt: new Date(batch.createdAt).toISOString(),

@@ -10,7 +10,7 @@ import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
-import { letterRoutings } from './letter-routing.js';
+import { emptyTargetChoices, letterRoutings } from './letter-routing.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
@@ -68,6 +68,8 @@ export const CreateMailingInput = v.strictObject({
   sendingWindow: v.optional(v.nullable(SendingWindowInput)),
   /** Letters only: `jurisdiction` writes each target only for the supporters of its regions, as for a letter batch (default `all`). */
   routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
+  /** Letters only: `skip` sends no letter to a target whose letter would count no one (default `write`: every target gets the petition). */
+  emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
 });
 export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
 
@@ -94,6 +96,7 @@ function toView(row: MailingRow, campaignSlug: string) {
     sendingWindow: row.sendingWindow,
     // Letters mailings made before routing existed wrote to everyone.
     routing: row.kind === 'letters' ? (row.routing ?? 'all') : null,
+    emptyTargets: row.kind === 'letters' ? (row.emptyTargets ?? 'write') : null,
     subject: row.subject,
     template: row.template,
     dryRun: row.dryRun,
@@ -146,6 +149,7 @@ function checkContent(input: CreateMailingInput): FieldIssue[] {
     if (input.channel !== undefined) issues.push({ path: 'channel', message: 'only letters have a channel; updates go by email' });
     if (input.sendingWindow !== undefined) issues.push({ path: 'sendingWindow', message: 'only letters to targets have a sending window' });
     if (input.routing !== undefined) issues.push({ path: 'routing', message: 'only letters to targets are routed; an update goes to every consenting supporter' });
+    if (input.emptyTargets !== undefined) issues.push({ path: 'emptyTargets', message: 'only letters go to targets; an update goes to every consenting supporter' });
   } else {
     if (input.channel === 'print' && input.sendingWindow != null) {
       issues.push({ path: 'sendingWindow', message: 'only letters by email have a sending window' });
@@ -258,6 +262,7 @@ export async function scheduleMailing(
     campaignId: campaign.id,
     kind: input.kind,
     routing: input.kind === 'letters' ? (input.routing ?? 'all') : null,
+    emptyTargets: input.kind === 'letters' ? (input.emptyTargets ?? 'write') : null,
     sendAtLocal: input.sendAt,
     timeZone: canonicalZone(input.timeZone),
     sendAt,

@@ -73,7 +73,7 @@ describe('email delivery, end to end over SMTP', () => {
     const text = parts.find((part) => part.header('Content-Type')?.startsWith('text/plain'))!.body.toString('utf8');
     expect(text).toContain(`尊敬的${EMBASSY_NAME}：`);
     expect(text).toContain(`“${ZH_TITLE}”`);
-    expect(text).toContain('本函共有2名联署人支持');
+    expect(text).toContain('本请愿共有2名联署人支持');
     expect(text).toContain('Example Human Rights Network Japan');
     expect(mail.raw).not.toMatch(/aiko@|taro@|Aiko|山田/);
 

@@ -394,7 +394,7 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
       const petition = templates.items.find((item) => item.name === 'embassy-petition');
       expect(petition, JSON.stringify(templates)).toBeDefined();
       expect(petition!.languages).toContain('en');
-      expect(petition!.variables).toEqual(expect.arrayContaining(['signatures.count', 'target.name']));
+      expect(petition!.variables).toEqual(expect.arrayContaining(['signatures.total', 'target.name']));
 
       const named = [supporters.misaki, supporters.marie, supporters.kwame];
       const checkLetterText = (pages: string[]) => {

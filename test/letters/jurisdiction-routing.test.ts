@@ -77,7 +77,7 @@ async function letterText(letterId: string): Promise<string> {
 describe('POST /campaigns/:slug/letters with routing: jurisdiction', () => {
   it('names each supporter only in the letters of the targets their region is routed to, the rest in the embassy\'s', async () => {
     const { idOf } = await setup();
-    const batch = await generate({ mode: 'per_target', routing: 'jurisdiction' });
+    const batch = await generate({ mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip' });
     expect(batch.routing).toBe('jurisdiction');
 
     const byTarget = new Map(batch.letters.map((letter) => [letter.targetId, letter]));
@@ -98,22 +98,23 @@ describe('POST /campaigns/:slug/letters with routing: jurisdiction', () => {
     // Counted, never named: the consent rule holds in a routed letter too.
     expect(lettersNaming('HiddenOsakan')).toEqual([]);
 
-    // The count in each letter's text follows the routed set, as do the region totals.
+    // Every letter speaks for the whole petition; its appendix counts the routed set, as do the region totals.
     const osaka = texts.get(idOf(OSAKA))!;
-    expect(osaka).toContain('本请愿书的2名联署人');
+    expect(osaka).toContain('本请愿书的6名联署人');
+    expect(osaka).toContain('共有6人签署本请愿书，本信计入其中2人。');
     expect(osaka).toContain(`${regionName('JP-27', 'zh')}2合计2`);
     expect(osaka).not.toContain(regionName('JP-13', 'zh'));
     const embassy = texts.get(idOf(EMBASSY))!;
-    expect(embassy).toContain('本请愿书的3名联署人');
+    expect(embassy).toContain('共有6人签署本请愿书，本信计入其中3人。');
     expect(embassy).toContain(`${regionName('JP-13', 'zh')}1`);
     expect(embassy).not.toContain(regionName('JP-27', 'zh'));
-    expect(texts.get(idOf(SAPPORO))!).toContain('本请愿书的1名联署人');
+    expect(texts.get(idOf(SAPPORO))!).toContain('共有6人签署本请愿书，本信计入其中1人。');
 
-    // The four consulates nobody was routed to get no letter, and the batch says so.
+    // Skipping empty targets, the four consulates nobody was routed to get no letter, and the batch says so.
     expect(batch.skippedTargets.map((skipped) => skipped.targetName).sort()).toEqual(['驻名古屋总领事', '驻新潟总领事', '驻福冈总领事', '驻长崎总领事'].sort());
     expect(batch.skippedTargets.every((skipped) => skipped.reason === 'NO_SUPPORTERS_ROUTED')).toBe(true);
     const [stored] = await t.database.db.select().from(letterBatches).where(eq(letterBatches.id, batch.batchId));
-    expect(stored).toMatchObject({ routing: 'jurisdiction', letterCount: 3 });
+    expect(stored).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'skip', letterCount: 3 });
     const meta = await t.request('GET', `/api/v1/letters/${byTarget.get(idOf(OSAKA))!.id}`);
     expect(await meta.json()).toMatchObject({ mode: 'per_target', routing: 'jurisdiction', signatureCount: 2 });
   });
@@ -164,12 +165,12 @@ describe('POST /campaigns/:slug/letters with routing: jurisdiction', () => {
     expect(await unknown.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'routing' }] } });
   });
 
-  it('answers 422 when no one has signed, rather than a batch without letters', async () => {
+  it('skipping empty targets, answers 422 when no one has signed, rather than a batch without letters', async () => {
     t = createTestApp();
     const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
     const { ids } = (await imported.json()) as { ids: string[] };
     await openCampaign(t, SLUG, { targetIds: ids });
-    const res = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body: { mode: 'per_target', routing: 'jurisdiction' } });
+    const res = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body: { mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip' } });
     expect(res.status).toBe(422);
     expect(await res.json()).toMatchObject({ error: { code: 'UNPROCESSABLE', details: { skippedTargets: expect.any(Array) } } });
     expect(await t.database.db.select().from(letterBatches)).toEqual([]);
@@ -182,7 +183,7 @@ describe('GET /campaigns/:slug/letters/preview.pdf?routing=jurisdiction', () => 
     const res = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=${idOf(OSAKA)}&routing=jurisdiction`);
     expect(res.status).toBe(200);
     const text = (await parsePdfBytes(Buffer.from(await res.arrayBuffer()))).pages.join('\n').replace(/\s+/g, '');
-    expect(text).toContain('本请愿书的2名联署人');
+    expect(text).toContain('共有6人签署本请愿书，本信计入其中2人。');
     expect(text).toContain('NaniwaOsakan');
     for (const name of ['EdoTokyoite', 'SnowySapporan', 'NowhereRegionless', 'HangangSeoulite']) expect(text).not.toContain(name);
     const everyone = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=${idOf(OSAKA)}`);
@@ -203,20 +204,19 @@ describe('GET /campaigns/:slug/routing-preview', () => {
     }
     const preview = JSON.parse(raw) as {
       total: number;
-      targets: { id: string; kind: string; count: number; takesUnserved: boolean; byRegion: { country: string; region: string | null; count: number }[] }[];
+      targets: { id: string; kind: string; count: number; takesUnserved: boolean; byRegion: { region: string | null; count: number }[] }[];
       unserved: { count: number; byRegion: unknown[]; targetIds: string[] };
     };
     expect(preview.total).toBe(6);
     const of = (name: string) => preview.targets.find((target) => target.id === idOf(name))!;
-    expect(of(OSAKA)).toMatchObject({ kind: 'consulate', count: 2, takesUnserved: false, byRegion: [{ country: 'JP', region: 'JP-27', count: 2 }] });
+    // The letters' own region tables (PUBLIC_REGION_MIN is 1 here, so every listed region is named).
+    expect(of(OSAKA)).toMatchObject({ kind: 'consulate', count: 2, takesUnserved: false, byRegion: [{ region: 'JP-27', count: 2 }] });
     expect(of(EMBASSY)).toMatchObject({ kind: 'embassy', count: 3, takesUnserved: true });
-    expect(of(EMBASSY).byRegion).toEqual(
-      expect.arrayContaining([
-        { country: 'JP', region: 'JP-13', count: 1 },
-        { country: 'JP', region: null, count: 1 },
-        { country: 'KR', region: 'KR-11', count: 1 },
-      ]),
-    );
+    expect(of(EMBASSY).byRegion).toEqual([
+      { region: 'JP-13', count: 1 },
+      { region: 'KR-11', count: 1 },
+      { region: null, count: 1 },
+    ]);
     expect(preview.targets.filter((target) => target.count === 0)).toHaveLength(4);
     expect(preview.unserved).toMatchObject({ count: 2, targetIds: [idOf(EMBASSY)] });
   });

@@ -47,4 +47,16 @@ describe('signet letters', () => {
     expect(preview.status).toBe(0);
     expect(readFileSync(output).subarray(0, 5).toString()).toBe('%PDF-');
   });
+
+  it('routes by jurisdiction writing to every mission, and skips the empty ones only with --empty-targets skip', async () => {
+    const routed = signet(['letters', 'generate', 'cli-letters', '--routing', 'jurisdiction', '--cutoff', '2026-01-01T00:00:00Z']);
+    expect(routed.status, routed.stderr).toBe(0);
+    expect(routed.stdout).toMatch(/Batch [0-9a-f-]{36}: 7 letters/);
+    const skipping = signet(['letters', 'generate', 'cli-letters', '--routing', 'jurisdiction', '--empty-targets', 'skip', '--cutoff', '2026-01-01T00:00:00Z']);
+    expect(skipping.status).toBe(1);
+    expect(skipping.stderr).toContain('no target would get a letter');
+    const wrong = signet(['letters', 'generate', 'cli-letters', '--routing', 'jurisdiction', '--empty-targets', 'sometimes']);
+    expect(wrong.status).toBe(1);
+    expect(wrong.stderr).toContain('emptyTargets: must be write or skip');
+  });
 });

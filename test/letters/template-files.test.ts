@@ -18,16 +18,16 @@ const rejection = async (promise: Promise<unknown>): Promise<TemplateError> => {
 const template = (front: string, body = 'Hello {{target.name}}.') => `---\n${front}\n---\n${body}\n`;
 
 describe('shipped templates', () => {
-  it('lists the embassy petition in English, Japanese and Chinese, each naming the signature count', async () => {
+  it('lists the embassy petition in English, Japanese and Chinese, each naming the petition\'s total', async () => {
     const [petition, ...others] = await listTemplates(lettersDir);
     expect(others).toEqual([]);
     expect(petition!.name).toBe('embassy-petition');
     expect(petition!.languages).toEqual(['en', 'ja', 'zh']);
     for (const variant of petition!.variants) {
       expect(variant).not.toHaveProperty('error');
-      expect('variables' in variant && variant.variables).toContain('signatures.count');
+      expect('variables' in variant && variant.variables).toContain('signatures.total');
     }
-    expect(petition!.variables).toEqual(expect.arrayContaining(['organisation.name', 'target.name', 'signatures.count']));
+    expect(petition!.variables).toEqual(expect.arrayContaining(['organisation.name', 'target.name', 'signatures.total']));
   });
 
   it('loads each variant with its page size and envelope window', async () => {

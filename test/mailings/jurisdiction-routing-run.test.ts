@@ -40,8 +40,8 @@ afterEach(async () => {
   await t?.cleanup();
 });
 
-/** The missions, each with an address of its own, a campaign writing to all of them, and four supporters. */
-async function setup() {
+/** The missions, each with an address of its own, a campaign writing to all of them, and four supporters (and `more`). */
+async function setup(more: { name: string; email: string; region: string; nameOnLetter: 'full' | 'initials' | 'none' }[] = []) {
   t = createTestApp();
   const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
   expect(imported.status).toBe(201);
@@ -62,6 +62,35 @@ async function setup() {
     await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: 'full' } }));
     t.clock.advance(60_000);
   }
+  for (const { nameOnLetter, ...signer } of more) {
+    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter } }));
+    t.clock.advance(60_000);
+  }
+}
+
+/** The covering notes' plain text by mission address, filled by deliverToMissions. */
+const notes = new Map<string, string>();
+
+/** Runs the outbox against a real SMTP server on 127.0.0.1; the letters' texts by mission address (whitespace removed). */
+async function deliverToMissions(): Promise<Map<string, string>> {
+  smtp = await startSmtpServer();
+  const transport = new SmtpTransport({ url: smtp.url, dataDir: t.dataDir, maxConnections: 2 });
+  const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>', batchSize: 50, concurrency: 2 });
+  try {
+    for (let pass = 0; pass < 5; pass++) await sender.drainOnce();
+  } finally {
+    await transport.close();
+  }
+  // The supporters' confirmation emails went out too; the letters are the mails to the missions.
+  const texts = new Map<string, string>();
+  for (const mail of smtp.received.filter((received) => received.rcptTo.some((address) => address.endsWith('@missions.example.org')))) {
+    const { leaves } = mimeLeaves(mail.raw);
+    const pdf = leaves.find((leaf) => leaf.contentType.startsWith('application/pdf'));
+    expect(pdf, 'the letter is attached').toBeDefined();
+    notes.set(mail.rcptTo[0]!, Buffer.from(leaves.find((leaf) => leaf.contentType.startsWith('text/plain'))!.bytes).toString('utf8'));
+    texts.set(mail.rcptTo[0]!, (await parsePdfBytes(Buffer.from(pdf!.bytes))).pages.join('\n').replace(/\s+/g, ''));
+  }
+  return texts;
 }
 
 async function scheduleLetters(extra: Record<string, unknown>) {
@@ -69,49 +98,34 @@ async function scheduleLetters(extra: Record<string, unknown>) {
     body: { campaign: SLUG, kind: 'letters', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', sendingWindow: null, ...extra },
   });
   expect(res.status, await res.clone().text()).toBe(201);
-  return (await res.json()) as { id: string; routing: string | null };
+  return (await res.json()) as { id: string; routing: string | null; emptyTargets: string | null };
 }
 
 describe('a letters mailing with routing: jurisdiction', () => {
-  it('emails each mission the letter that names only the supporters routed to it, and skips those nobody was routed to', async () => {
+  it('with emptyTargets: skip emails only the missions someone is routed to, each the letter naming only its own supporters', async () => {
     await setup();
-    const mailing = await scheduleLetters({ routing: 'jurisdiction' });
-    expect(mailing.routing).toBe('jurisdiction');
+    const mailing = await scheduleLetters({ routing: 'jurisdiction', emptyTargets: 'skip' });
+    expect(mailing).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'skip' });
 
     t.clock.set(SEND_AT);
     expect(await createRunner(t).tick()).toMatchObject({ claimed: 1, queued: 2 });
     const [batch] = await t.database.db.select().from(letterBatches);
-    expect(batch).toMatchObject({ routing: 'jurisdiction', letterCount: 2, cutoffAt: SEND_AT });
+    expect(batch).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'skip', letterCount: 2, cutoffAt: SEND_AT });
 
-    smtp = await startSmtpServer();
-    const transport = new SmtpTransport({ url: smtp.url, dataDir: t.dataDir, maxConnections: 2 });
-    const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>', batchSize: 50, concurrency: 2 });
-    try {
-      for (let pass = 0; pass < 5; pass++) await sender.drainOnce();
-    } finally {
-      await transport.close();
-    }
-    // The supporters' confirmation emails went out too; the letters are the mails to the missions.
-    const toMissions = smtp.received.filter((mail) => mail.rcptTo.some((address) => address.endsWith('@missions.example.org')));
-    expect(toMissions.flatMap((mail) => mail.rcptTo).sort()).toEqual([missionEmail('embassy'), missionEmail('osaka')]);
-
-    const named = new Map<string, string>();
-    for (const mail of toMissions) {
-      const pdf = mimeLeaves(mail.raw).leaves.find((leaf) => leaf.contentType.startsWith('application/pdf'));
-      expect(pdf, 'the letter is attached').toBeDefined();
-      const text = (await parsePdfBytes(Buffer.from(pdf!.bytes))).pages.join('\n').replace(/\s+/g, '');
-      named.set(mail.rcptTo[0]!, text);
-    }
+    const named = await deliverToMissions();
+    expect([...named.keys()].sort()).toEqual([missionEmail('embassy'), missionEmail('osaka')]);
     const osaka = named.get(missionEmail('osaka'))!;
     const embassy = named.get(missionEmail('embassy'))!;
     expect(osaka).toContain('NaniwaOsakan');
-    expect(osaka).toContain('本请愿书的1名联署人');
+    // Every letter carries the whole petition's count; its appendix counts its own share.
+    expect(osaka).toContain('本请愿书的4名联署人');
+    expect(osaka).toContain('共有4人签署本请愿书，本信计入其中1人。');
     for (const name of ['EdoTokyoite', 'NowhereRegionless', 'HangangSeoulite']) {
       expect(embassy).toContain(name);
       expect(osaka).not.toContain(name);
     }
     expect(embassy).not.toContain('NaniwaOsakan');
-    expect(embassy).toContain('本请愿书的3名联署人');
+    expect(embassy).toContain('共有4人签署本请愿书，本信计入其中3人。');
 
     // Each delivery's letter is its own target's.
     const rows = await t.database.db.select({ letterTarget: letters.targetId, deliveryTarget: deliveries.targetId }).from(deliveries).innerJoin(letters, eq(letters.id, deliveries.letterId));
@@ -123,34 +137,67 @@ describe('a letters mailing with routing: jurisdiction', () => {
     expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 2, sent: 2, failed: 0, skipped: 5 });
   }, 60_000);
 
-  it('a dry run counts the routed letters without rendering any', async () => {
-    await setup();
-    const mailing = await scheduleLetters({ routing: 'jurisdiction', dryRun: true, channel: 'print' });
+  it('emails every mission by default, and Nagasaki\'s letter counts none of the lone supporter the embassy\'s letter counts for it', async () => {
+    await setup([{ name: 'Lone Nagasakian', email: 'lone@example.org', region: 'JP-42', nameOnLetter: 'none' }]);
+    const mailing = await scheduleLetters({ routing: 'jurisdiction' });
+    expect(mailing).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'write' });
     t.clock.set(SEND_AT);
-    expect(await createRunner(t).tick()).toMatchObject({ claimed: 1, finished: 1 });
-    expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 2, skipped: 5 });
+    expect(await createRunner(t).tick()).toMatchObject({ claimed: 1, queued: 7 });
+
+    const texts = await deliverToMissions();
+    expect([...texts.keys()].sort()).toEqual(Object.values(missionKeys).map(missionEmail).sort());
+    const nagasaki = texts.get(missionEmail('nagasaki'))!;
+    expect(nagasaki).toContain('本请愿书的5名联署人');
+    expect(nagasaki).toContain('共有5人签署本请愿书，本信未计入其中任何人。');
+    expect(nagasaki).toContain('本信计入的签名（按地区）地区签名数合计0');
+    // A district nobody signed from reads the same.
+    expect(texts.get(missionEmail('sapporo'))).toContain('共有5人签署本请愿书，本信未计入其中任何人。');
+    expect(texts.get(missionEmail('embassy'))).toContain('共有5人签署本请愿书，本信计入其中4人。');
+    for (const text of texts.values()) expect(text).not.toContain('LoneNagasakian');
+    // The covering email speaks for the petition too, never for the district's share.
+    expect(notes.get(missionEmail('nagasaki'))).toContain('本请愿共有5名联署人支持');
+    expect(notes.get(missionEmail('sapporo'))).toContain('本请愿共有5名联署人支持');
+
+    expect(await createRunner(t).tick()).toMatchObject({ finished: 1 });
+    expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'finished', total: 7, sent: 7, failed: 0, skipped: 0 });
+  }, 60_000);
+
+  it('a dry run counts the routed letters without rendering any', async () => {
+    await setup([{ name: 'Lone Nagasakian', email: 'lone@example.org', region: 'JP-42', nameOnLetter: 'none' }]);
+    const skipping = await scheduleLetters({ routing: 'jurisdiction', emptyTargets: 'skip', dryRun: true, channel: 'print' });
+    const everyone = await scheduleLetters({ routing: 'jurisdiction', dryRun: true, channel: 'print' });
+    t.clock.set(SEND_AT);
+    expect(await createRunner(t).tick()).toMatchObject({ claimed: 2, finished: 2 });
+    // Nagasaki's lone supporter is folded into the embassy's letter, so skipping leaves Nagasaki out too.
+    expect(await readMailing(t, skipping.id)).toMatchObject({ status: 'finished', total: 2, skipped: 5 });
+    expect(await readMailing(t, everyone.id)).toMatchObject({ status: 'finished', total: 7, skipped: 0 });
     expect(await t.database.db.select().from(letterBatches)).toEqual([]);
   });
 
-  it('fails with the reason when nobody has signed, rather than finishing with nothing sent', async () => {
+  it('skipping empty targets, fails with the reason when nobody has signed, rather than finishing with nothing sent', async () => {
     t = createTestApp();
     const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
     const { ids } = (await imported.json()) as { ids: string[] };
     await openCampaign(t, SLUG, { targetIds: ids });
-    const mailing = await scheduleLetters({ routing: 'jurisdiction', channel: 'print' });
+    const mailing = await scheduleLetters({ routing: 'jurisdiction', emptyTargets: 'skip', channel: 'print' });
     t.clock.set(SEND_AT);
     await createRunner(t).tick();
     expect(await readMailing(t, mailing.id)).toMatchObject({ status: 'failed', lastError: expect.stringContaining('no target would get a letter') });
     expect(await t.database.db.select().from(deliveries)).toEqual([]);
   });
 
-  it('defaults to routing all, and refuses routing on an update', async () => {
+  it('defaults to routing all, and refuses routing and emptyTargets on an update', async () => {
     await setup();
-    expect((await scheduleLetters({})).routing).toBe('all');
+    expect(await scheduleLetters({})).toMatchObject({ routing: 'all', emptyTargets: 'write' });
     const update = await t.request('POST', '/api/v1/mailings', {
       body: { campaign: SLUG, kind: 'update', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', subject: 'News', body: 'Hello', routing: 'jurisdiction' },
     });
     expect(update.status).toBe(400);
     expect(await update.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'routing' }] } });
+    const skipping = await t.request('POST', '/api/v1/mailings', {
+      body: { campaign: SLUG, kind: 'update', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', subject: 'News', body: 'Hello', emptyTargets: 'skip' },
+    });
+    expect(skipping.status).toBe(400);
+    expect(await skipping.json()).toMatchObject({ error: { code: 'VALIDATION_FAILED', details: [{ path: 'emptyTargets' }] } });
   });
 });

@@ -69,6 +69,7 @@ describe('mailings: scheduling', () => {
       ratePerMinute: 60,
       sendingWindow: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] },
       routing: 'all',
+      emptyTargets: 'write',
       subject: null,
       body: null,
       template: null,

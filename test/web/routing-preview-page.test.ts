@@ -64,9 +64,10 @@ async function setup() {
     { name: 'Dotonbori Walker', email: 'osaka2@example.org', region: 'JP-27' },
     { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13' },
     { name: 'Nowhere Regionless', email: 'noregion@example.org', region: undefined },
+    { name: 'Hidden Nagasakian', email: 'nagasaki@example.org', region: 'JP-42', nameOnLetter: 'none' },
   ];
-  for (const signer of signers) {
-    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: 'full' } }));
+  for (const { nameOnLetter, ...signer } of signers) {
+    await signAndConfirm(t, SLUG, signature(signer.email, { ...signer, consent: { nameOnLetter: nameOnLetter ?? 'full' } }));
     t.clock.advance(60_000);
   }
   const client = dashboard(t);
@@ -89,26 +90,37 @@ describe('dashboard: routing letters by jurisdiction', () => {
     expect(status).toBe(200);
     expect(html).toMatch(/<details class="card" id="routing-preview" open/);
     expect(html).toContain('name="routing" value="jurisdiction" checked');
-    expect(previewRow(html, '驻大阪总领事')).toMatch(/class="num">2<\/td>/);
-    expect(previewRow(html, '驻大阪总领事')).toContain('Osaka 2');
+    // Each row shows what the target's letter will print: regions below PUBLIC_REGION_MIN (5) merged.
+    expect(previewRow(html, '驻大阪总领事')).toMatch(/class="num">\s*2\s*<\/td>/);
+    expect(previewRow(html, '驻大阪总领事')).toContain('other regions or not stated 2');
+    expect(previewRow(html, '驻大阪总领事')).not.toContain('Osaka 2');
+    // Nagasaki's lone supporter who is counted only is folded into the embassy's letter; the organiser sees that, no letter does.
     const embassy = previewRow(html, '驻日本国特命全权大使');
-    expect(embassy).toMatch(/class="num">2<\/td>/);
+    expect(embassy).toMatch(/class="num">\s*3\s*<div class="muted">counts 1 folded from small districts<\/div><\/td>/);
     expect(embassy).toContain('also takes those in no jurisdiction');
-    expect(embassy).toContain('no region (JP) 1');
-    expect(previewRow(html, '驻札幌总领事')).toContain('0 (no letter)');
+    expect(embassy).toContain('other regions or not stated 3');
+    expect(previewRow(html, '驻长崎总领事')).toMatch(/0 \(letter with the total only\)<\/span><div class="muted">1 folded into the embassy’s letter<\/div>/);
+    // Where the unserved come from is the organiser's to see, below the table.
+    expect(html).toMatch(/in no target’s jurisdiction[^<]*<span class="muted">\(no region \(JP\) 1\)/);
+    expect(previewRow(html, '驻札幌总领事')).toContain('0 (letter with the total only)');
+    expect(html).toContain('Where fewer than 5 of a district’s supporters are not named in full');
     for (const signer of signers) expect(html).not.toContain(signer.name);
+
+    const skipping = await client.page(`/admin/campaigns/${SLUG}/letters?routing=jurisdiction&emptyTargets=skip`);
+    expect(skipping.html).toContain('name="emptyTargets" value="skip" checked');
+    expect(previewRow(skipping.html, '驻札幌总领事')).toContain('0 (no letter)');
 
     const japanese = await client.page(`/admin/campaigns/${SLUG}/letters?routing=jurisdiction&lang=ja`);
     expect(japanese.html).toContain('管轄による振り分け先');
-    expect(previewRow(japanese.html, '驻大阪总领事')).toContain('大阪府 2');
-    expect(previewRow(japanese.html, '驻札幌总领事')).toContain('0 (書簡なし)');
+    expect(previewRow(japanese.html, '驻大阪总领事')).toContain('その他の地域・地域の記載なし 2');
+    expect(previewRow(japanese.html, '驻札幌总领事')).toContain('0 (署名総数のみの書簡)');
 
     // Without the choice the preview is there, folded away.
     const plain = await client.page(`/admin/campaigns/${SLUG}/letters`);
     expect(plain.html).toMatch(/<details class="card" id="routing-preview">/);
   });
 
-  it('generates a routed batch from the form and lists the targets that got no letter', async () => {
+  it('generates a routed batch from the form, skipping empty targets when asked, and lists the targets that got no letter', async () => {
     const { client } = await setup();
     await client.page(`/admin/campaigns/${SLUG}/letters`);
     const refused = await client.post(`/admin/campaigns/${SLUG}/letters`, { mode: 'per_signer', routing: 'jurisdiction', template: '', cutoffAt: '' });
@@ -116,18 +128,18 @@ describe('dashboard: routing letters by jurisdiction', () => {
     expect(await refused.text()).toContain('routing by jurisdiction needs mode per_target');
     expect(await t.database.db.select().from(letterBatches)).toEqual([]);
 
-    const generated = await client.post(`/admin/campaigns/${SLUG}/letters`, { mode: 'per_target', routing: 'jurisdiction', template: '', cutoffAt: '' });
+    const generated = await client.post(`/admin/campaigns/${SLUG}/letters`, { mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip', template: '', cutoffAt: '' });
     expect(generated.status, await generated.clone().text()).toBe(303);
     const [batch] = await t.database.db.select().from(letterBatches);
-    expect(batch).toMatchObject({ routing: 'jurisdiction', letterCount: 2 });
+    expect(batch).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'skip', letterCount: 2 });
     const { html } = await client.page(`/admin/campaigns/${SLUG}/letters`);
-    expect(html).toContain('by jurisdiction');
+    expect(html).toContain('by jurisdiction · no letter to targets it would count no one for');
     const skipped = /<p class="muted skipped-targets">([^<]*)<\/p>/.exec(html)?.[1] ?? '';
     for (const name of ['驻札幌总领事', '驻新潟总领事', '驻名古屋总领事', '驻福冈总领事', '驻长崎总领事']) expect(skipped).toContain(name);
     expect(skipped).not.toContain('驻大阪总领事');
   });
 
-  it('schedules a letters mailing routed by jurisdiction from the form', async () => {
+  it('schedules a letters mailing routed by jurisdiction from the form, skipping empty targets when asked', async () => {
     const { client } = await setup();
     await client.page(`/admin/mailings/new?campaign=${SLUG}`);
     const res = await client.post('/admin/mailings', {
@@ -140,7 +152,22 @@ describe('dashboard: routing letters by jurisdiction', () => {
     });
     expect(res.status, await res.clone().text()).toBe(303);
     const [row] = await t.database.db.select().from(mailings);
-    expect(row).toMatchObject({ kind: 'letters', routing: 'jurisdiction' });
+    expect(row).toMatchObject({ kind: 'letters', routing: 'jurisdiction', emptyTargets: 'write' });
     expect((await client.page(`/admin/mailings/${row!.id}`)).html).toMatch(/<dt>Routing<\/dt>\s*<dd>by jurisdiction<\/dd>/);
+
+    await client.page(`/admin/mailings/new?campaign=${SLUG}`);
+    const skipping = await client.post('/admin/mailings', {
+      campaign: SLUG,
+      kind: 'letters',
+      channel: 'print',
+      routing: 'jurisdiction',
+      emptyTargets: 'skip',
+      sendAt: '2027-09-22T10:00',
+      timeZone: 'Asia/Tokyo',
+    });
+    expect(skipping.status, await skipping.clone().text()).toBe(303);
+    const skipRow = (await t.database.db.select().from(mailings)).find((mailing) => mailing.id !== row!.id);
+    expect(skipRow).toMatchObject({ routing: 'jurisdiction', emptyTargets: 'skip' });
+    expect((await client.page(`/admin/mailings/${skipRow!.id}`)).html).toMatch(/<dd>by jurisdiction · no letter to targets it would count no one for<\/dd>/);
   });
 });

@@ -410,11 +410,15 @@ class LetterComposer {
 
 type AppendixTexts = ReturnType<typeof appendixTexts>;
 
+/** The summary and the region table's title: a letter routed by jurisdiction says which share of the petition it counts. */
 const appendixTexts = (input: LetterDocument, listed: number) => {
   const language = input.template.language;
   const strings = appendixStrings[language];
-  const counts = { count: formatCount(input.signatures.count, language), listed: formatCount(listed, language) };
-  return { strings, summary: fillCounts(listed > 0 ? strings.summary : strings.summaryNoneNamed, counts) };
+  const { count, total } = input.signatures;
+  const counts = { total: formatCount(total ?? count, language), count: formatCount(count, language), listed: formatCount(listed, language) };
+  if (total === undefined) return { strings, regionsTitle: strings.regionsTitle, summary: fillCounts(listed > 0 ? strings.summary : strings.summaryNoneNamed, counts) };
+  const summary = count === 0 ? strings.shareSummaryNoneCounted : listed > 0 ? strings.shareSummary : strings.shareSummaryNoneNamed;
+  return { strings, regionsTitle: strings.regionsTitleShare, summary: fillCounts(summary, counts) };
 };
 
 const rowHeight = 4.6;
@@ -641,7 +645,7 @@ class AppendixComposer {
   private regionsTitle(slot: number): void {
     const style: Style = { weight: 'bold', size: 9.5 };
     const baseline = this.rowTop(slot) + mm(rowHeight) - 3;
-    this.section!.add(this.doc.struct('H2', {}, () => this.text.drawLine(this.text.prepare(this.texts.strings.regionsTitle, this.han, style, 'appendix'), this.left, baseline, style)));
+    this.section!.add(this.doc.struct('H2', {}, () => this.text.drawLine(this.text.prepare(this.texts.regionsTitle, this.han, style, 'appendix'), this.left, baseline, style)));
   }
 
   private regionsHeader(slot: number, repeated: boolean): void {

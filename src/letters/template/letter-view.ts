@@ -25,6 +25,8 @@ export function countryName(code: string, language: LetterLanguage): string {
  * for the letter's language, and `signer` is null outside per-signer letters so that
  * `{{#signer}}…{{/signer}}` prints only in them. `signatures.byRegion` arrives as the caller
  * built it: callers that send letters merge small regions first (src/letters/template/region-totals.ts).
+ * `signatures.total` is the whole petition's count, `signatures.count` this letter's share of it
+ * (the same number unless the letter is routed by jurisdiction).
  */
 export function buildLetterView(input: LetterDocument, listed: number) {
   const language = input.template.language;
@@ -48,6 +50,7 @@ export function buildLetterView(input: LetterDocument, listed: number) {
     },
     signatures: {
       count: formatCount(input.signatures.count, language),
+      total: formatCount(input.signatures.total ?? input.signatures.count, language),
       listed: formatCount(listed, language),
       byRegion: input.signatures.byRegion.map(({ region, count }) => ({ region, count: formatCount(count, language) })),
     },

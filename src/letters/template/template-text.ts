@@ -28,6 +28,7 @@ export const letterVariables = object({
   }),
   signatures: object({
     count: value,
+    total: value,
     listed: value,
     byRegion: list(object({ region: value, count: value })),
   }),

@@ -112,8 +112,14 @@ export type SignatorySource =
   | (() => Iterable<Signatory> | AsyncIterable<Signatory>);
 
 export type LetterSignatures = {
-  /** Every signature counted at the cut-off (confirmed, or erased after confirming), named or not. */
+  /** The signatures this letter speaks for, counted at the cut-off (confirmed, or erased after confirming), named or not. */
   count: number;
+  /**
+   * Set when the letter speaks for a share of the petition (routed by jurisdiction): every
+   * signature the petition counts. Templates see it as `signatures.total` (else `count`), and the
+   * appendix then says how many of them this letter counts.
+   */
+  total?: number;
   /** Printed as given: build it with `publicRegionTotals` so small regions are merged. */
   byRegion: RegionCount[];
   signatories: SignatorySource;

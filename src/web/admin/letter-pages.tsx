@@ -15,7 +15,7 @@ import { formatNumber, textsFor } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { previewRouting } from '../../services/routing-preview.js';
 import { routingTexts } from './i18n/routing.js';
-import { routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
+import { routingErrors, routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 
 type Values = Record<string, string>;
@@ -27,14 +27,14 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
   const campaign = await getCampaign(ctx, slug);
   const batches = await listLetterBatches(ctx, campaign.id);
   const { items: templates } = await listLetterTemplates(ports);
-  const routingPreview = await previewRouting(ctx, slug);
+  const routingPreview = await previewRouting(ctx, slug, values.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {});
   const common = { values, errors };
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
   const t = textsFor(c, letterTexts);
   const modes = textsFor(c, letterModeTexts);
   const language = c.var.language;
   const routing = textsFor(c, routingTexts);
-  const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing };
+  const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing, emptyTargets: routing.routing };
   // A viewer reads the batches and the routing preview but is offered no generate form.
   const readOnly = readOnlyCampaign(c, campaign.id);
   return renderPage(
@@ -61,7 +61,7 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
             ))}
             {errors.mode ? <p class="field-error">{errors.mode.join('; ')}</p> : null}
           </fieldset>
-          <RoutingChoice value={values.routing} errors={errors.routing} hint />
+          <RoutingChoice value={values.routing} emptyTargets={values.emptyTargets} errors={routingErrors(errors)} hint />
           <div class="grid2">
             <SelectField
               name="template"
@@ -82,7 +82,8 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
         <section class="card" id={`batch-${batch.id}`} aria-labelledby={`batch-h-${batch.id}`}>
           <h3 id={`batch-h-${batch.id}`}>
             {formatTime(language, batch.createdAt, campaign.timeZone)} · {modes[batch.mode]}
-            {batch.mode === 'per_target' ? ` · ${routingLabel(routing, batch.routing)}` : ''} · {batch.template}
+            {batch.mode === 'per_target' ? ` · ${routingLabel(routing, batch.routing)}` : ''}
+            {batch.mode === 'per_target' && batch.emptyTargets === 'skip' ? ` · ${routing.skippingEmptyTargets}` : ''} · {batch.template}
           </h3>
           <p class="muted">
             {interpolate(batch.letters.length === 1 ? t.batchSummary : t.batchSummaryPlural, {
@@ -244,7 +245,9 @@ export function letterPages() {
   routes.use('/campaigns/:slug/letters', requireAdminScope('letters', missingScopePage));
   routes.use('/letters/*', requireAdminScope('letters', missingScopePage));
 
-  routes.get('/campaigns/:slug/letters', (c) => lettersPage(c, c.req.param('slug'), { mode: 'per_target', routing: c.req.query('routing') ?? 'all' }, {}));
+  routes.get('/campaigns/:slug/letters', (c) =>
+    lettersPage(c, c.req.param('slug'), { mode: 'per_target', routing: c.req.query('routing') ?? 'all', ...(c.req.query('emptyTargets') === 'skip' ? { emptyTargets: 'skip' } : {}) }, {}),
+  );
 
   routes.post('/campaigns/:slug/letters', async (c) => {
     const services = c.get('services');
@@ -256,6 +259,7 @@ export function letterPages() {
     const input: Record<string, unknown> = { mode: form.mode ?? '' };
     if (form.template) input.template = form.template;
     if (form.routing) input.routing = form.routing;
+    if (form.emptyTargets) input.emptyTargets = form.emptyTargets;
     if (form.cutoffAt) {
       try {
         input.cutoffAt = formatInZone(localTimeToInstant(form.cutoffAt, campaign.timeZone), campaign.timeZone);

@@ -26,7 +26,7 @@ import { mailingKindTexts, mailingTexts, weekdayTexts } from './i18n/mailings.js
 import { formatNumber, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { routingTexts } from './i18n/routing.js';
-import { routingLabel, RoutingChoice } from './routing-preview.js';
+import { routingErrors, routingLabel, RoutingChoice } from './routing-preview.js';
 
 type Values = Record<string, string>;
 
@@ -103,6 +103,7 @@ function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { in
   const input: Record<string, unknown> = { campaign: form.campaign ?? '', kind, sendAt: form.sendAt ?? '', timeZone: form.timeZone ?? '' };
   if (kind === 'letters' && form.channel) input.channel = form.channel;
   if (kind === 'letters' && form.routing) input.routing = form.routing;
+  if (kind === 'letters' && form.emptyTargets) input.emptyTargets = form.emptyTargets;
   // Office hours apply to letters by email only; the service refuses them elsewhere.
   if (kind === 'letters' && (form.channel ?? 'email') === 'email') {
     input.sendingWindow =
@@ -146,7 +147,7 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
         <a href="/admin/mailings">{t.backToMailings}</a>
       </p>
       <h1>{t.scheduleMailing}</h1>
-      <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing }} />
+      <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing, emptyTargets: textsFor(c, routingTexts).routing }} />
       <form method="post" action="/admin/mailings" class="card" novalidate>
         <CsrfField session={c.var.session} />
         <SelectField name="campaign" label={t.campaign} hint={t.campaignHint} options={campaigns.map((x) => ({ value: x.slug, label: `${x.title} (${x.slug})` }))} {...common} />
@@ -175,7 +176,7 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
           />
           <TextField name="ratePerMinute" label={t.ratePerMinute} type="number" hint={t.ratePerMinuteHint} {...common} />
         </div>
-        <RoutingChoice value={values.routing} errors={errors.routing} />
+        <RoutingChoice value={values.routing} emptyTargets={values.emptyTargets} errors={routingErrors(errors)} />
         <SendingWindowFields values={values} errors={errors} />
         <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={t.cutoffHint} {...common} />
         <TextField name="template" label={t.templateUpdate} hint={t.templateUpdateHint} {...common} />
@@ -289,7 +290,10 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
           {mailing.routing ? (
             <>
               <dt>{textsFor(c, routingTexts).routing}</dt>
-              <dd>{routingLabel(textsFor(c, routingTexts), mailing.routing)}</dd>
+              <dd>
+                {routingLabel(textsFor(c, routingTexts), mailing.routing)}
+                {mailing.emptyTargets === 'skip' ? ` · ${textsFor(c, routingTexts).skippingEmptyTargets}` : ''}
+              </dd>
             </>
           ) : null}
           {mailing.kind === 'letters' && (mailing.channel ?? 'email') === 'email' ? (

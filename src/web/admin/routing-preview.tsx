@@ -3,13 +3,17 @@ import { regionName } from '../../lib/regions.js';
 import type { LetterRouting } from '../../services/letter-routing.js';
 import { letterRoutings } from '../../services/letter-routing.js';
 import type { SkippedTarget } from '../../services/letters.js';
-import type { RegionShare, RoutingPreview } from '../../services/routing-preview.js';
+import type { RegionLine } from '../../letters/template/region-totals.js';
+import type { RegionShare, RoutedTargetPreview, RoutingPreview } from '../../services/routing-preview.js';
 import { interpolate } from '../i18n/index.js';
 import { routingTexts } from './i18n/routing.js';
 import { DashboardLanguageContext, formatNumber, useTexts } from './i18n/texts.js';
 
-/** The routing radio buttons of the generate-letters and letters-mailing forms (name `routing`). */
-export function RoutingChoice(props: { value: string | undefined; errors?: string[] | undefined; hint?: boolean }) {
+/**
+ * The routing radio buttons of the generate-letters and letters-mailing forms (name `routing`),
+ * and the choice to skip the targets whose letter would count no one (name `emptyTargets`).
+ */
+export function RoutingChoice(props: { value: string | undefined; emptyTargets: string | undefined; errors?: string[] | undefined; hint?: boolean }) {
   const t = useTexts(routingTexts);
   const chosen = props.value === 'jurisdiction' ? 'jurisdiction' : 'all';
   const label: Record<LetterRouting, string> = { all: t.routingAll, jurisdiction: t.routingJurisdiction };
@@ -22,6 +26,9 @@ export function RoutingChoice(props: { value: string | undefined; errors?: strin
           <input type="radio" name="routing" value={routing} checked={chosen === routing} /> {label[routing]}
         </label>
       ))}
+      <label id="f-emptyTargets">
+        <input type="checkbox" name="emptyTargets" value="skip" checked={props.emptyTargets === 'skip'} /> {t.skipEmptyTargets}
+      </label>
       {props.hint ? (
         <p class="hint" id="h-routing">
           {t.routingHint}
@@ -36,11 +43,18 @@ export function RoutingChoice(props: { value: string | undefined; errors?: strin
   );
 }
 
+/** The errors the routing fieldset shows: its own and those of the empty-targets choice inside it. */
+export function routingErrors(errors: Record<string, string[] | undefined>): string[] | undefined {
+  const found = [...(errors.routing ?? []), ...(errors.emptyTargets ?? [])];
+  return found.length > 0 ? found : undefined;
+}
+
 /** How a batch or mailing routes, in a few words. */
 export function routingLabel(texts: { routingAllShort: string; routingJurisdictionShort: string }, routing: LetterRouting): string {
   return routing === 'jurisdiction' ? texts.routingJurisdictionShort : texts.routingAllShort;
 }
 
+/** The supporters no jurisdiction covers, by region as stored. */
 function RegionList(props: { shares: RegionShare[] }) {
   const t = useTexts(routingTexts);
   const language = useContext(DashboardLanguageContext);
@@ -54,10 +68,34 @@ function RegionList(props: { shares: RegionShare[] }) {
   );
 }
 
+/** A letter's region table, as the letter prints it (small regions merged). */
+function LetterRegions(props: { lines: RegionLine[] }) {
+  const t = useTexts(routingTexts);
+  const language = useContext(DashboardLanguageContext);
+  if (props.lines.length === 0) return <span class="muted">—</span>;
+  return <>{props.lines.map((line) => `${line.region === null ? t.otherRegions : regionName(line.region, language)} ${formatNumber(language, line.count)}`).join(' · ')}</>;
+}
+
+/** What a target's letter counts, and for the organiser what folding moved in or out of it. */
+function LetterCount(props: { target: RoutedTargetPreview }) {
+  const t = useTexts(routingTexts);
+  const language = useContext(DashboardLanguageContext);
+  const { target } = props;
+  const count = formatNumber(language, target.count);
+  return (
+    <>
+      {!target.letter ? <span class="muted">{`${count} (${t.noLetter})`}</span> : target.count === 0 ? <span class="muted">{`${count} (${t.totalOnly})`}</span> : count}
+      {target.folded > 0 ? <div class="muted">{interpolate(t.foldedOut, { count: formatNumber(language, target.folded) })}</div> : null}
+      {target.foldedIn > 0 ? <div class="muted">{interpolate(t.foldedIn, { count: formatNumber(language, target.foldedIn) })}</div> : null}
+    </>
+  );
+}
+
 /**
- * Where routing by jurisdiction would send the supporters now: per target its count and the
- * regions they come from. Counts only, never a name (the organiser sees who signed elsewhere;
- * this table is about where letters go).
+ * What routing by jurisdiction would write now: per target the count and region table its letter
+ * would print, after folding small districts into the embassy's letter (how many were folded is
+ * shown to the organiser, never in a letter). Counts only, never a name (the organiser sees who
+ * signed elsewhere; this table is about what the letters say).
  */
 export function RoutingPreviewTable(props: { preview: RoutingPreview; open: boolean }) {
   const t = useTexts(routingTexts);
@@ -73,6 +111,7 @@ export function RoutingPreviewTable(props: { preview: RoutingPreview; open: bool
       ) : (
         <>
           <p>{interpolate(t.previewIntro, { total: formatNumber(language, preview.total) })}</p>
+          <p class="muted">{interpolate(t.previewFolding, { minimum: formatNumber(language, preview.minimum) })}</p>
           <table>
             <thead>
               <tr>
@@ -96,9 +135,11 @@ export function RoutingPreviewTable(props: { preview: RoutingPreview; open: bool
                   <td>
                     <small>{target.jurisdiction.join(', ') || '—'}</small>
                   </td>
-                  <td class="num">{target.count === 0 ? <span class="muted">{`0 (${t.noLetter})`}</span> : formatNumber(language, target.count)}</td>
+                  <td class="num">
+                    <LetterCount target={target} />
+                  </td>
                   <td>
-                    <RegionList shares={target.byRegion} />
+                    <LetterRegions lines={target.byRegion} />
                   </td>
                 </tr>
               ))}
@@ -121,7 +162,7 @@ export function RoutingPreviewTable(props: { preview: RoutingPreview; open: bool
   );
 }
 
-/** The targets a routed batch wrote no letter to. */
+/** The targets a batch skipped because their letter would count no one. */
 export function SkippedTargets(props: { skipped: SkippedTarget[] }) {
   const t = useTexts(routingTexts);
   if (props.skipped.length === 0) return null;
