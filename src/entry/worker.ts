@@ -12,7 +12,8 @@
  *   organiser sees them (and can retry them) in the outbox.
  * - `scheduled` runs every minute: due mailings (bounded, resumed at the next
  *   minute), the dispatch sweep (rows whose lease ran out or whose retry is
- *   due), count folding; and hourly the retention job.
+ *   due), count folding, letters to render again after an erasure (bounded);
+ *   and hourly the retention job (the audit log's purge included).
  *
  * Nothing here may import Node-only code: wrangler bundles this file and
  * everything it reaches.
@@ -28,6 +29,7 @@ import type { MailTransport } from '../mail/transport.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
+import { runLetterRedactions } from '../services/letter-redaction.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
 import { workerOgImageRenderer } from './og-image-worker.js';
@@ -65,6 +67,8 @@ const IDS_PER_MESSAGE = 20;
 /** A mailing pass stops starting new batches after this long, well inside a cron invocation's limits. */
 const MAILING_PASS_MS = 20_000;
 const RETENTION_MINUTE = 17;
+/** The letter redaction starts no new letter after this long, well inside a cron invocation's limits. */
+const LETTER_REDACTION_PASS_MS = 20_000;
 const SEND_CONCURRENCY = 5;
 /** Mailing batches (MAILING_BATCH_SIZE recipients each) per pass; one pass per invocation. */
 const MAILING_BATCHES_PER_RUN = 6;
@@ -298,7 +302,9 @@ export default {
       const mailings = await mailingPass(run, env, `cron-${controller.scheduledTime}`);
       const folded = await foldSignatureCounts(run.ctx);
       const dispatched = await dispatch(run, env);
-      run.logger.info('cron', { mailings, folded, dispatched });
+      // Letters an erasure queued to be rendered again: bounded per invocation, resumed at the next minute.
+      const redacted = await runLetterRedactions(run.ctx, run.letters, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + LETTER_REDACTION_PASS_MS });
+      run.logger.info('cron', { mailings, folded, dispatched, redacted });
       if (new Date(controller.scheduledTime).getUTCMinutes() === RETENTION_MINUTE) run.logger.info('retention', { ...(await runRetention(run.ctx)) });
     }
   },

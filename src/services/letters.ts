@@ -421,6 +421,40 @@ export async function generateLetters(
   };
 }
 
+/** A stored per_target letter as `renderStoredLetter` needs it. */
+export type StoredLetter = { id: string; targetId: string; template: string; language: LetterLanguage };
+
+/**
+ * Renders the per_target letters of a stored batch again, each over its own file, as
+ * generateLetters would at the batch's cut-off with what the database holds now: erased
+ * supporters counted but no longer named (src/services/letter-redaction.ts). What is read once
+ * per batch (campaign, organisation, totals, routing) is read here; the function returned renders
+ * one letter. The file is replaced whole (renamed into place on disk, one put in R2), never half
+ * written. Template problems are TemplateErrors, as for generateLetters.
+ */
+export async function storedLetterRenderer(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  batch: { id: string; campaignId: string; routing: LetterRouting; cutoffAt: number },
+): Promise<(letter: StoredLetter) => Promise<RenderResult & { signatureCount: number }>> {
+  const [campaign] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.id, batch.campaignId));
+  if (!campaign) throw new NotFound('Campaign');
+  const organisation = await ports.loadOrganisation();
+  const totals = await signatureTotals(ctx, campaign.id, batch.cutoffAt);
+  const everyone: LetterShare = { count: totals.count, shownIn: shownTotals(ctx, totals) };
+  const plan = batch.routing === 'jurisdiction' ? planRouting(await linkedTargets(ctx, campaign.id)) : null;
+  return async (letter) => {
+    const [target] = await ctx.db.db.select().from(targets).where(eq(targets.id, letter.targetId));
+    if (!target) throw new NotFound('Target');
+    const template = await ports.loadTemplate(letter.template, letter.language);
+    const share = plan ? routedShare(ctx, plan, target.id, totals) : everyone;
+    const place = await ports.files.pathFor(batch.id, letter.id);
+    const input = letterInput(ctx, campaign, organisation, { target, template, signer: null, share }, batch.cutoffAt);
+    const result = await ports.renderToFile(input, place.output, { createdAt: batch.cutoffAt });
+    return { ...result, signatureCount: share.count };
+  };
+}
+
 function letterInput(
   ctx: ServiceContext,
   campaign: CampaignRow,
@@ -468,6 +502,8 @@ function letterRow(
     bytes: result.bytes,
     path,
     createdAt: now,
+    regeneratedAt: null,
+    withdrawnAt: null,
   };
 }
 
@@ -519,6 +555,10 @@ export async function getLetter(ctx: ServiceContext, id: string) {
     pages: letter.pages,
     bytes: letter.bytes,
     createdAt: new Date(letter.createdAt).toISOString(),
+    /** Set when the PDF was rendered again after an erasure (sha256, pages and bytes are then the new file's). */
+    regeneratedAt: isoOrNull(letter.regeneratedAt),
+    /** Set when the PDF was withdrawn after an erasure: it can no longer be downloaded or delivered. */
+    withdrawnAt: isoOrNull(letter.withdrawnAt),
     pdf: `/api/v1/letters/${letter.id}.pdf`,
   };
 }
@@ -530,11 +570,20 @@ export async function openLetterPdf(
   id: string,
 ): Promise<{ body: ReadableStream<Uint8Array>; bytes: number; filename: string }> {
   const { letter, mode, slug, targetName } = await findLetter(ctx, id);
+  if (letter.withdrawnAt !== null) throw letterWithdrawn();
   const file = await ports.files.openRead(letter.path);
   if (!file) throw new ServiceError('LETTER_FILE_MISSING', 'The letter\'s PDF is no longer stored; generate the letters again.');
   // Per-signer letters share a target, so the letter's own id tells them apart (no supporter's name).
   const suffix = mode === 'per_signer' ? `-${letter.id.slice(-8)}` : '';
   return { ...file, filename: `${slug}-${targetName}${suffix}.pdf` };
+}
+
+/** A withdrawn letter's answer (410): said plainly, so an organiser knows to generate the letters again. */
+export function letterWithdrawn(): ServiceError {
+  return new ServiceError(
+    'LETTER_WITHDRAWN',
+    'This letter was withdrawn after a supporter it was written for had their data erased, and its PDF deleted; generate the letters again for a current one.',
+  );
 }
 
 /** The letter batches of a campaign, newest first, with their letters and the targets' names (the dashboard's letters page). */
@@ -559,6 +608,8 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
       sha256: letters.sha256,
       pages: letters.pages,
       bytes: letters.bytes,
+      regeneratedAt: letters.regeneratedAt,
+      withdrawnAt: letters.withdrawnAt,
     })
     .from(letters)
     .innerJoin(targets, eq(targets.id, letters.targetId))
