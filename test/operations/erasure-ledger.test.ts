@@ -21,8 +21,21 @@ function mailText(raw: string): string {
   return parseMail(raw).leaves.find((leaf) => leaf.contentType === 'text/plain')!.text;
 }
 
+/**
+ * fetch, sent once more when the server closed a kept-alive connection just as it was reused: the
+ * test process sleeps in spawnSync through each CLI command, past the server's keep-alive timeout.
+ */
+async function send(url: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetch(url, init);
+  }
+}
+
 async function api<T>(base: string, method: string, path: string, body?: unknown, status = 200): Promise<T> {
-  const res = await fetch(`${base}/api/v1${path}`, {
+  const res = await send(`${base}/api/v1${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -34,7 +47,7 @@ async function api<T>(base: string, method: string, path: string, body?: unknown
 
 async function signAndConfirm(running: ServerWithSmtp, person: { name: string; email: string; city: string }) {
   const base = running.server.url;
-  const signed = await fetch(`${base}/api/v1/campaigns/free-them/signatures`, {
+  const signed = await send(`${base}/api/v1/campaigns/free-them/signatures`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...person, country: 'JP', region: 'JP-46', consent: { nameOnLetter: 'full', showPublicly: false, updates: false } }),
@@ -42,12 +55,12 @@ async function signAndConfirm(running: ServerWithSmtp, person: { name: string; e
   expect(signed.status).toBe(202);
   const mail = await waitFor(`the confirmation email to ${person.email}`, () => running.smtp.received.find((m) => m.rcptTo.some((to) => to.toLowerCase() === person.email.toLowerCase())));
   const token = /\/confirm\/([A-Za-z0-9_-]+)\?lang=/.exec(mailText(mail.raw))![1]!;
-  const confirmed = await fetch(`${base}/api/v1/signatures/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  const confirmed = await send(`${base}/api/v1/signatures/confirm`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
   expect(confirmed.status).toBe(200);
 }
 
 async function letterText(base: string, letterId: string): Promise<string> {
-  const res = await fetch(`${base}/api/v1/letters/${letterId}.pdf`, { headers: { authorization: `Bearer ${ADMIN}` } });
+  const res = await send(`${base}/api/v1/letters/${letterId}.pdf`, { headers: { authorization: `Bearer ${ADMIN}` } });
   expect(res.status).toBe(200);
   return (await parsePdfBytes(Buffer.from(await res.arrayBuffer()))).pages.join('').replace(/\s+/g, '');
 }
