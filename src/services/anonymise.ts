@@ -4,7 +4,7 @@ import { mailings, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { requestRedactionsForAddress, requestRedactionsForCampaign } from './letter-redaction.js';
+import { requestRedactionsForAddress, requestRedactionsForCampaign } from './letter-redaction-queue.js';
 
 /**
  * Erasure (PRODUCT.md §8), shared by the supporters' own requests, organisers

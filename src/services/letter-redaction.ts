@@ -15,7 +15,9 @@ import { storedLetterRenderer, type StoredLetter } from './letters.js';
  * address's signatures: the batches of its campaigns whose cut-off is at or
  * after the signature's confirmation, whatever its consent (a choice of `none`
  * made after the letters were written does not unname it). Retention queues
- * every batch of a campaign it anonymises. This job then, per batch:
+ * every batch of a campaign it anonymises, and a batch recorded while an
+ * erasure was made queues itself (src/services/letter-redaction-queue.ts).
+ * This job then, per batch:
  *
  * - per_target: renders each letter again over its own file, at the batch's
  *   cut-off, from what the database holds now: the erased are still counted,
@@ -43,37 +45,6 @@ const LEASE_MS = 15 * 60_000;
 /** Attempts after which a letter that still fails to render is withdrawn rather than tried again. */
 const MAX_ATTEMPTS = 5;
 const backoffMs = (attempts: number) => Math.min(60_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
-
-// A later request on a queued batch raises requested_at (at least by one, so two in one millisecond differ), restarts its progress and brings it forward.
-const QUEUE_CONFLICT = `ON CONFLICT ("batch_id") DO UPDATE SET
-  "requested_at" = max("letter_redactions"."requested_at" + 1, excluded."requested_at"),
-  "next_attempt_at" = min("letter_redactions"."next_attempt_at", excluded."next_attempt_at"),
-  "done_through" = NULL`;
-
-/**
- * Queues the batches that may name a signature of `emailNormalized` given by
- * `asOf`: for the erasure's own atomic write, before the statements that
- * anonymise those signatures (it finds them by their address).
- */
-export function requestRedactionsForAddress(ctx: Pick<ServiceContext, 'db'>, emailNormalized: string, asOf: number, now: number): WriteStatement {
-  return ctx.db.statement({
-    sql: `INSERT INTO "letter_redactions" ("batch_id", "requested_at", "next_attempt_at")
-SELECT DISTINCT b."id", ?, ? FROM "signatures" s JOIN "letter_batches" b ON b."campaign_id" = s."campaign_id" AND b."cutoff_at" >= s."confirmed_at"
-WHERE s."email_normalized" = ? AND s."created_at" <= ? AND s."status" <> 'erased' AND s."confirmed_at" IS NOT NULL
-${QUEUE_CONFLICT}`,
-    params: [now, now, emailNormalized, asOf],
-  });
-}
-
-/** Queues every batch of a campaign (retention anonymised its supporters). */
-export function requestRedactionsForCampaign(ctx: Pick<ServiceContext, 'db'>, campaignId: string, now: number): WriteStatement {
-  return ctx.db.statement({
-    sql: `INSERT INTO "letter_redactions" ("batch_id", "requested_at", "next_attempt_at")
-SELECT "id", ?, ? FROM "letter_batches" WHERE "campaign_id" = ?
-${QUEUE_CONFLICT}`,
-    params: [now, now, campaignId],
-  });
-}
 
 /** Deliveries of a letter that went out with its current file: an email sent, bounced or being sent, a print delivery handed to the printer or beyond. */
 const goneOut = (now: number) =>

@@ -21,6 +21,7 @@ import {
 import { newId, uuidPattern } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
+import { requestRedactionIfErasedSince } from './letter-redaction-queue.js';
 import { letterRoutings, planRouting, routedSignatures, routedTallies, type LetterRouting, type RoutingPlan } from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
@@ -403,6 +404,8 @@ export async function generateLetters(
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
+    // An erasure committed while these were rendered could not find this batch: it is rendered again (src/services/letter-redaction.ts).
+    statements.push(requestRedactionIfErasedSince(ctx, batchId, now, ctx.clock.now()));
     await ctx.db.atomic(statements);
   } catch (error) {
     await ports.files.removeBatch(batchId).catch((cleanupError: unknown) => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { runLetterRedactions } from '../../src/services/letter-redaction.js';
+import { generateLetters } from '../../src/services/letters.js';
 import { createTestApp, repoLettersDir } from '../helpers/app.js';
 import { openCampaign, signAndConfirm } from '../helpers/signing.js';
 import { parsePdfBytes } from '../letters/helpers.js';
@@ -168,5 +169,32 @@ describe('an erasure reaches the stored letters', () => {
       expect(existsSync(stored(perSigner.batchId, letter.id))).toBe(true);
       expect(await json<Letter>(await t.request('GET', `/api/v1/letters/${letter.id}`), 200)).toMatchObject({ sha256: letter.sha256, withdrawnAt: null });
     }
+  }, 60_000);
+
+  it('a batch still being rendered when the erasure is committed is rendered again too', async () => {
+    const { ports } = await setup();
+    // The renderer has read the signatures and written the PDF, and waits before the batch is recorded.
+    let rendered!: () => void;
+    const renderedOnce = new Promise<void>((resolve) => (rendered = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const held: typeof ports = {
+      ...ports,
+      renderToFile: async (input, output, options) => {
+        const result = await ports.renderToFile(input, output, options);
+        rendered();
+        await released;
+        return result;
+      },
+    };
+    const generating = generateLetters(t.ctx, held, SLUG, { mode: 'per_target' });
+    await renderedOnce;
+    expect(await json(await t.request('POST', '/api/v1/privacy/erasures', { body: { email: ERASED.email } }), 200)).toEqual({ erased: 1 });
+    release();
+    const batch = await generating;
+    expect(await downloaded(batch.letters[0]!.id)).toContain('QuentinMarchbanks');
+
+    expect(await runLetterRedactions(t.ctx, ports)).toMatchObject({ batches: 1, regenerated: 1 });
+    expect(await downloaded(batch.letters[0]!.id)).not.toContain('Quentin');
   }, 60_000);
 });
