@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { runLetterRedactions } from '../../src/services/letter-redaction.js';
+import { defaultPrivacySettings } from '../../src/services/context.js';
 import { generateLetters } from '../../src/services/letters.js';
+import { runRetention } from '../../src/services/retention.js';
 import { createTestApp, repoLettersDir } from '../helpers/app.js';
 import { openCampaign, signAndConfirm } from '../helpers/signing.js';
 import { parsePdfBytes } from '../letters/helpers.js';
@@ -35,8 +37,8 @@ async function json<T>(res: Response, status: number): Promise<T> {
 }
 
 /** One embassy, a campaign writing to it, and three supporters: two named in full, one by initials. */
-async function setup(onLettersToRedact?: () => void) {
-  t = createTestApp(onLettersToRedact ? { onLettersToRedact } : {});
+async function setup(deps: Parameters<typeof createTestApp>[0] = {}) {
+  t = createTestApp(deps);
   const target = await json<{ id: string }>(
     await t.request('POST', '/api/v1/targets', {
       body: { name: 'Embassy of Testland', kind: 'embassy', postalAddress: { lines: ['1 Embassy Row'], city: 'Tokyo', country: 'JP' }, language: 'en' },
@@ -82,7 +84,7 @@ async function eraseThroughTheMailedLink(email: string) {
 describe('an erasure reaches the stored letters', () => {
   it('a supporter named in full erases themselves: the stored per_target PDF is rendered again without them, a delivered copy stays listed by its hash', async () => {
     let woken = 0;
-    const { ports } = await setup(() => woken++);
+    const { ports } = await setup({ onLettersToRedact: () => woken++ });
     const batch = await generate('per_target');
     const [letter] = batch.letters;
     expect(letter?.signatureCount).toBe(3);
@@ -196,5 +198,19 @@ describe('an erasure reaches the stored letters', () => {
 
     expect(await runLetterRedactions(t.ctx, ports)).toMatchObject({ batches: 1, regenerated: 1 });
     expect(await downloaded(batch.letters[0]!.id)).not.toContain('Quentin');
+  }, 60_000);
+
+  it('retention anonymising a closed campaign renders its letters again, naming nobody', async () => {
+    const { ports } = await setup({ privacy: { ...defaultPrivacySettings, retentionDays: 0 } });
+    const batch = await generate('per_target');
+    expect(await downloaded(batch.letters[0]!.id)).toContain('AikoTanaka');
+    expect((await t.request('PATCH', `/api/v1/campaigns/${SLUG}`, { body: { status: 'closed' } })).status).toBe(200);
+    t.clock.advance(60_000);
+    expect((await runRetention(t.ctx)).signaturesAnonymised).toBe(3);
+
+    expect(await runLetterRedactions(t.ctx, ports)).toMatchObject({ batches: 1, regenerated: 1 });
+    const text = await downloaded(batch.letters[0]!.id);
+    for (const name of ['Quentin', 'Aiko', 'X.Z.']) expect(text).not.toContain(name);
+    expect(await json(await t.request('GET', `/api/v1/letters/${batch.letters[0]!.id}`), 200)).toMatchObject({ signatureCount: 3 });
   }, 60_000);
 });
