@@ -259,7 +259,7 @@ async function recordRendered(ctx: ServiceContext, task: Task, letter: LetterRow
   tally.regenerated++;
 }
 
-const WITHDRAWN_ERROR = 'letter withdrawn: a supporter it was written for had their data erased';
+const WITHDRAWN_ERROR = 'letter withdrawn after an erasure: it could not be rendered again without the erased supporter';
 
 /** Marks a letter withdrawn (its deliveries still waiting failed), then deletes its file. */
 async function withdraw(ctx: ServiceContext, ports: LetterPorts, task: Task, letter: LetterRow, tally: Tally) {
@@ -281,7 +281,7 @@ WHERE "letter_id" = ? AND "channel" = 'print' AND "status" = 'queued' AND "print
     }),
     // An email being sent right now is left to its sender (its attachment is read as it goes).
     ctx.db.statement({
-      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "message" = NULL, "locked_by" = NULL, "locked_until" = NULL
+      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
 WHERE "id" IN (SELECT "outbox_id" FROM "deliveries" WHERE "letter_id" = ? AND "channel" = 'email' AND "outbox_id" IS NOT NULL)
   AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
       params: [WITHDRAWN_ERROR, letter.id, now],

@@ -585,7 +585,7 @@ export async function openLetterPdf(
 export function letterWithdrawn(): ServiceError {
   return new ServiceError(
     'LETTER_WITHDRAWN',
-    'This letter was withdrawn after a supporter it was written for had their data erased, and its PDF deleted; generate the letters again for a current one.',
+    'This letter was withdrawn after an erasure: it could not be rendered again without the supporter whose data was erased, so its PDF was deleted. Generate the letters again for a current one.',
   );
 }
 

@@ -41,7 +41,7 @@ export const letterTexts = catalogue(
     lastError: 'Last error',
     withdrawn: 'withdrawn',
     withdrawnNotice:
-      'This letter was withdrawn after a supporter it was written for had their data erased: its PDF is deleted and it can no longer be delivered. Generate the letters again for a current one.',
+      'This letter was withdrawn after an erasure: it could not be rendered again without the supporter whose data was erased, so its PDF is deleted and it can no longer be delivered. Generate the letters again for a current one.',
     regeneratedAt: 'Rendered again after an erasure',
     regenerated: 'rendered again after an erasure',
     deliveredHash: 'SHA-256 as delivered',
@@ -90,7 +90,7 @@ export const letterTexts = catalogue(
     lastError: '直近のエラー',
     withdrawn: '取り下げ済み',
     withdrawnNotice:
-      'この書簡は、宛てて書かれた賛同者のデータが削除されたため取り下げました。PDF は削除され、送付もできません。最新の書簡が必要な場合は、書簡を作成し直してください。',
+      'この書簡は、賛同者のデータ削除の後、その人を除いて作り直すことができなかったため取り下げました。PDF は削除され、送付もできません。最新の書簡が必要な場合は、書簡を作成し直してください。',
     regeneratedAt: '削除依頼の後に作り直した日時',
     regenerated: '削除依頼の後に作り直し',
     deliveredHash: '送付した版の SHA-256',
