@@ -2,7 +2,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Keyring } from '../lib/keyring.js';
 import type { ErasureLedgerEntry } from '../services/erasure-ledger.js';
@@ -168,6 +168,8 @@ export async function restoreDatabase(options: {
     } finally {
       counted.close();
     }
+    // It holds supporters' personal data: readable by its owner only, whatever the umask.
+    chmodSync(staged, 0o600);
     syncPath(staged);
 
     let replacedKeptAt: string | null = null;
@@ -183,6 +185,8 @@ export async function restoreDatabase(options: {
     rmSync(`${databasePath}-journal`, { force: true });
     renameSync(staged, databasePath);
     syncPath(dirname(databasePath));
+    // Only the kept copy has this inode now; it holds personal data as of before the restore.
+    if (replacedKeptAt) chmodSync(replacedKeptAt, 0o600);
     let erasures: RestoreReport['erasures'] = null;
     if (options.erasures && reapplied) {
       erasures = { recorded: options.erasures.entries.length, reapplied: reapplied.reapplied, copies: [], failedCopies: [] };

@@ -121,7 +121,9 @@ describe('the erasure ledger: a restore erases again whoever was erased after th
     const beside = readdirSync(dir)
       .map((name) => join(dir, name))
       .filter((path) => statSync(path).isFile());
-    expect(beside.some((path) => /signet\.db\.replaced-/.test(path))).toBe(true);
+    const kept = beside.filter((path) => /signet\.db\.replaced-/.test(path));
+    expect(kept).toHaveLength(1);
+    for (const path of [join(dir, 'signet.db'), ...kept]) expect(statSync(path).mode & 0o777, path).toBe(0o600);
     for (const path of beside) expect(traces(readFileSync(path), needles), path).toEqual([]);
     expect(traces(readFileSync(backupFile), needles).length).toBeGreaterThan(0);
 
