@@ -46,6 +46,7 @@ import { privacyPageRoutes } from './web/public/privacy-routes.js';
 import { adminRoutes } from './web/admin/admin-routes.js';
 import { apiDocsRoutes, type ApiReferenceScript } from './web/api-docs.js';
 import type { PrivacySettings, ServiceContext } from './services/context.js';
+import type { ErasureLedger } from './services/erasure-ledger.js';
 import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
@@ -90,6 +91,10 @@ export type AppDeps = {
   passwords?: PasswordHasher;
   /** EMBED_ORIGINS: the sites that may frame the signing form of `/c/:slug/embed`; none by default. */
   embedOrigins?: readonly string[];
+  /** Where erasures are recorded outside the database (Node: DATA_DIR/erasures.ledger); none on Workers. */
+  erasureLedger?: ErasureLedger;
+  /** Told when an erasure queued letters to be rendered again, so the redaction job need not wait for its next round. */
+  onLettersToRedact?: () => void;
   /** Renders the campaigns' Open Graph cards (Node: src/entry/og-image-node.ts; Workers: src/entry/og-image-worker.ts); without it there is none. */
   ogImageRenderer?: OgImageRenderer;
 };
@@ -152,6 +157,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       audit: deps.audit ?? new BatchingAuditSink(deps.database, deps.logger),
       access: organisationAccess,
       ...(deps.passwords ? { passwords: deps.passwords } : {}),
+      ...(deps.erasureLedger ? { erasureLedger: deps.erasureLedger } : {}),
+      ...(deps.onLettersToRedact ? { onLettersToRedact: deps.onLettersToRedact } : {}),
     },
     adminToken: deps.adminToken,
     signLimits: {

@@ -42,9 +42,11 @@ Commands:
   backup FILE                             copy the database to FILE while servers run (SQLite online backup), then check the copy;
                                           the secret key is not in it: back it up separately
   restore FILE                            replace the database with a backup (refused while any process has it open)
+                                          and erase again whoever the erasure ledger says was erased since
   doctor                                  check settings, database, migrations, secret key, SMTP, fonts, disk space (and printer)
   retention run                           run the retention job now (RETENTION_DAYS, PENDING_TTL_DAYS, IP hashes,
-                                          sent mail bodies and files) and print what it did, in counts
+                                          sent mail bodies and files, audit events past AUDIT_RETENTION_DAYS)
+                                          and print what it did, in counts
 
 Settings come from the environment (see README): PORT, HOST, DATABASE_PATH, PUBLIC_URL,
 ADMIN_TOKEN, SMTP_URL, MAIL_FROM, DATA_DIR, SIGN_RATE_LIMIT, TRUST_PROXY, LOG_LEVEL, PRINTER_URL.`;

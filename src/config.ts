@@ -127,6 +127,8 @@ const SettingsFields = v.object({
   SECRET_KEY_PREVIOUS: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   /** Personal data of a campaign closed or archived longer than this many days is anonymised by the retention job; 0: at the next run. */
   RETENTION_DAYS: v.optional(PositiveIntSetting(0, 36_500), '365'),
+  /** Audit log events older than this many days are deleted by the retention job (which records the purge itself). */
+  AUDIT_RETENTION_DAYS: v.optional(PositiveIntSetting(1, 36_500), '730'),
   /** Unconfirmed signatures older than this many days are deleted. */
   PENDING_TTL_DAYS: v.optional(PositiveIntSetting(1, 365), '30'),
   /** In anything a target or the public sees, a region with fewer signatures than this is merged into "other regions". */
@@ -266,11 +268,14 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
 }
 
 /** The §8 settings as services see them, from either runtime's settings. */
-export function privacySettings(settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT'>): PrivacySettings {
+export function privacySettings(
+  settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT' | 'AUDIT_RETENTION_DAYS'>,
+): PrivacySettings {
   return {
     retentionDays: settings.RETENTION_DAYS,
     pendingTtlDays: settings.PENDING_TTL_DAYS,
     publicRegionMin: settings.PUBLIC_REGION_MIN,
     emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
+    auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
   };
 }

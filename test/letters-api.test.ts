@@ -195,6 +195,8 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
       pages: letter.pages,
       bytes: letter.bytes,
       createdAt: expect.any(String),
+      regeneratedAt: null,
+      withdrawnAt: null,
       pdf: `/api/v1/letters/${letter.id}.pdf`,
     });
 

@@ -452,8 +452,39 @@ export const letters = sqliteTable(
     /** Relative to DATA_DIR, e.g. `letters/<batchId>/<letterId>.pdf`. */
     path: text('path').notNull(),
     createdAt: integer('created_at').notNull(),
+    /**
+     * When the PDF was last rendered again after an erasure (src/services/letter-redaction.ts);
+     * sha256, pages, bytes and signatureCount then describe the new file.
+     */
+    regeneratedAt: integer('regenerated_at'),
+    /** Set when the PDF was deleted rather than rendered again (a per-signer letter of an erased supporter…); a download says so. */
+    withdrawnAt: integer('withdrawn_at'),
   },
   (t) => [index('letters_batch_idx').on(t.batchId), index('letters_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/**
+ * Letter batches to render again because an erasure (or retention) removed someone they may
+ * name: written in the same transaction as the erasure, done by the redaction job, which
+ * survives a crash (a lease, retried with a backoff). `requested_at` grows with each new
+ * request, so a request made while the job runs is not lost when it finishes.
+ */
+export const letterRedactions = sqliteTable(
+  'letter_redactions',
+  {
+    batchId: text('batch_id')
+      .primaryKey()
+      .references(() => letterBatches.id, { onDelete: 'cascade' }),
+    requestedAt: integer('requested_at').notNull(),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lockedBy: text('locked_by'),
+    lockedUntil: integer('locked_until'),
+    lastError: text('last_error'),
+    /** The last letter (by id) rendered again for this `requested_at`: an interrupted run resumes after it. */
+    doneThrough: text('done_through'),
+  },
+  (t) => [index('letter_redactions_due_idx').on(t.nextAttemptAt)],
 );
 
 /**
@@ -549,6 +580,11 @@ export const deliveries = sqliteTable(
     postedAt: integer('posted_at'),
     deliveredAt: integer('delivered_at'),
     returnedAt: integer('returned_at'),
+    /**
+     * The SHA-256 of the letter as it went out, kept once the letter's PDF was rendered again
+     * after an erasure; null while the delivery carries the letter as it is (letters.sha256).
+     */
+    letterSha256: text('letter_sha256'),
   },
   (t) => [
     index('deliveries_status_idx').on(t.channel, t.status, t.createdAt),
@@ -615,18 +651,19 @@ export const adminSessions = sqliteTable(
 
 /**
  * The audit log (PRODUCT.md §9): one row per organiser action through the API
- * or the dashboard, written by src/http/audit-trail.ts. It names tokens,
- * actions, routes and object ids, never a supporter's personal data, so it is
- * kept for good: RETENTION_DAYS and erasures do not touch it, and "who
- * exported the supporters a year ago" stays answerable.
+ * or the dashboard, written by src/http/audit-trail.ts, and one per action of
+ * Signet's own jobs that changes what is held (a purge, letters redacted after
+ * an erasure). It names tokens, actions, routes and object ids, never a
+ * supporter's personal data; it is kept AUDIT_RETENTION_DAYS (the retention
+ * job deletes older rows and records that it did).
  */
 export const auditEvents = sqliteTable(
   'audit_events',
   {
     id: text('id').primaryKey(),
     createdAt: integer('created_at').notNull(),
-    /** `token` (an API token or the dashboard session opened with one) or `anonymous` (a failed sign-in). */
-    actorType: text('actor_type', { enum: ['token', 'user', 'anonymous'] }).notNull(),
+    /** `token` (an API token or the dashboard session opened with one), `user`, `anonymous` (a failed sign-in) or `system` (a job of Signet's own). */
+    actorType: text('actor_type', { enum: ['token', 'user', 'anonymous', 'system'] }).notNull(),
     /** The token id (`env-admin-token` for ADMIN_TOKEN); never its secret. */
     actorId: text('actor_id'),
     /** The token's name when the action was taken (a later rename or revocation does not rewrite history). */
@@ -635,12 +672,14 @@ export const auditEvents = sqliteTable(
     action: text('action').notNull(),
     objectType: text('object_type'),
     objectId: text('object_id'),
-    via: text('via', { enum: ['api', 'dashboard'] }).notNull(),
+    via: text('via', { enum: ['api', 'dashboard', 'job'] }).notNull(),
     /** Method and route pattern, e.g. `GET /api/v1/letters/:id`: never the path with its values or the query. */
     route: text('route').notNull(),
     requestId: text('request_id').notNull(),
     /** The HTTP status of the outcome (a refused or failed attempt is recorded too). */
     status: integer('status').notNull(),
+    /** A job's figures (counts, a cut-off), never personal data. */
+    details: text('details', { mode: 'json' }).$type<Record<string, string | number> | null>(),
   },
   (t) => [
     index('audit_events_created_idx').on(t.createdAt, t.id),

@@ -27,6 +27,8 @@ import { nodeOgImageRenderer } from './og-image-node.js';
 import { secureDataDirectory, tightenDataDirectory } from '../node/private-files.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
+import { runLetterRedactions } from '../services/letter-redaction.js';
+import { createErasureLedgerFile, erasureLedgerPath } from '../operations/erasure-ledger-file.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
 import { issueOwnerSetupLink } from '../services/accounts.js';
@@ -44,6 +46,8 @@ const RETENTION_INTERVAL_MS = 3_600_000;
 /** The first retention run waits a little, so a restart is not slowed by it and short-lived processes (tests, one-off commands) do not run it. */
 const RETENTION_FIRST_RUN_MS = 5 * 60_000;
 const PRINT_JOBS_INTERVAL_MS = 3_000;
+/** Each erasure wakes the letter redaction at once; this round picks up what a crash or a failure left. */
+const LETTER_REDACTION_INTERVAL_MS = 60_000;
 
 
 /**
@@ -73,6 +77,7 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
     privacy: privacySettings(settings),
     access: organisationAccess,
     passwords: new ScryptPasswordHasher(),
+    erasureLedger: createErasureLedgerFile(erasureLedgerPath(settings)),
   };
   try {
     const retired = await retireLegacySecrets(ctx);
@@ -118,13 +123,12 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
     ...(settings.MAIL_RATE_PER_SECOND > 0 ? { maxPerSecond: settings.MAIL_RATE_PER_SECOND } : {}),
   });
   if (settings.MAIL_SENDER === 'on') sender.start();
-  const runner = new MailingRunner({
-    ctx,
-    letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
-    logger,
-    onQueued: () => sender.wake(),
-  });
+  const letters = createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool });
+  const runner = new MailingRunner({ ctx, letters, logger, onQueued: () => sender.wake() });
   runner.start();
+  const redactions = runPeriodically('letter-redaction', LETTER_REDACTION_INTERVAL_MS, () => runLetterRedactions(ctx, letters), logger);
+  // A start picks up what the last process left (or what a restore queued).
+  redactions.runNow();
   const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
   const retention = runPeriodically('retention', RETENTION_INTERVAL_MS, () => runRetention(ctx, retentionPorts(settings)), logger);
   const firstRetention = setTimeout(retention.runNow, RETENTION_FIRST_RUN_MS);
@@ -142,6 +146,8 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
   );
   return {
     sender,
+    /** Renders the letters an erasure queued now rather than at the next round. */
+    wakeRedactions: redactions.runNow,
     /** Runner first (it finishes the batch in hand), then the sender, so what was queued is sent or handed back. */
     async stop() {
       await tightening;
@@ -149,6 +155,7 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
       clearTimeout(firstRetention);
       await retention.stop();
       await printJobs?.stop();
+      await redactions.stop();
       await runner.stop();
       await sender.stop();
       await foldSignatureCounts(ctx);
@@ -213,6 +220,8 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     passwords: ctx.passwords,
     embedOrigins: settings.EMBED_ORIGINS,
     ogImageRenderer: nodeOgImageRenderer(),
+    ...(ctx.erasureLedger ? { erasureLedger: ctx.erasureLedger } : {}),
+    onLettersToRedact: background.wakeRedactions,
   });
 
   const server = await new Promise<ServerType>((ready) => {

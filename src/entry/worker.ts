@@ -12,7 +12,9 @@
  *   organiser sees them (and can retry them) in the outbox.
  * - `scheduled` runs every minute: due mailings (bounded, resumed at the next
  *   minute), the dispatch sweep (rows whose lease ran out or whose retry is
- *   due), count folding, ended rate-limit windows; and hourly the retention job.
+ *   due), count folding, ended rate-limit windows, letters to render again
+ *   after an erasure (bounded); and hourly the retention job (the audit log's
+ *   purge included).
  *
  * The per-client limits (signing, privacy requests, dashboard sign-in) count
  * in D1: each isolate's memory is its own, and Cloudflare runs many.
@@ -31,6 +33,7 @@ import type { MailTransport } from '../mail/transport.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
+import { runLetterRedactions } from '../services/letter-redaction.js';
 import { foldSignatureCounts } from '../services/signatures.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
 import { workerOgImageRenderer } from './og-image-worker.js';
@@ -69,6 +72,8 @@ const IDS_PER_MESSAGE = 20;
 /** A mailing pass stops starting new batches after this long, well inside a cron invocation's limits. */
 const MAILING_PASS_MS = 20_000;
 const RETENTION_MINUTE = 17;
+/** The letter redaction starts no new letter after this long, well inside a cron invocation's limits. */
+const LETTER_REDACTION_PASS_MS = 20_000;
 const SEND_CONCURRENCY = 5;
 /** Mailing batches (MAILING_BATCH_SIZE recipients each) per pass; one pass per invocation. */
 const MAILING_BATCHES_PER_RUN = 6;
@@ -306,7 +311,9 @@ export default {
       const folded = await foldSignatureCounts(run.ctx);
       const dispatched = await dispatch(run, env);
       const rateLimitWindowsPurged = await run.rateLimiter.purgeEnded(run.ctx.clock.now());
-      run.logger.info('cron', { mailings, folded, dispatched, rateLimitWindowsPurged });
+      // Letters an erasure queued to be rendered again: bounded per invocation, resumed at the next minute.
+      const redacted = await runLetterRedactions(run.ctx, run.letters, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + LETTER_REDACTION_PASS_MS });
+      run.logger.info('cron', { mailings, folded, dispatched, rateLimitWindowsPurged, redacted });
       if (new Date(controller.scheduledTime).getUTCMinutes() === RETENTION_MINUTE) run.logger.info('retention', { ...(await runRetention(run.ctx)) });
     }
   },

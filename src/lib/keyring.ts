@@ -10,9 +10,9 @@ import { constantTimeEqual, KeyedHasher, randomBytes, toBase64Url } from './secr
  * characters): the nonce is stored, the MAC is recomputed from the key, so
  * a token never exists at rest; only the email that carries it holds it.
  */
-export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash' | 'accounts';
+export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash' | 'accounts' | 'erasure-ledger';
 
-const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash', 'accounts'];
+const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash', 'accounts', 'erasure-ledger'];
 
 /** Nonce and MAC lengths of a derived token, in base64url characters (16 bytes each). */
 const NONCE_CHARS = 22;
@@ -86,6 +86,7 @@ export class Keyring {
    */
   readonly accounts: KeyedHasher;
   private readonly ipKey: KeyedHasher;
+  private readonly erasureKey: KeyedHasher;
   /** Day-and-campaign IP keys, made on first use; a few per day at most. */
   private readonly ipDayKeys = new Map<string, Promise<KeyedHasher>>();
 
@@ -104,6 +105,7 @@ export class Keyring {
     this.unsubscribe = keys['unsubscribe-token'];
     this.accounts = keys.accounts;
     this.ipKey = keys['ip-hash'];
+    this.erasureKey = keys['erasure-ledger'];
   }
 
   static async create(rootSecret: string, previousRootSecret?: string): Promise<Keyring> {
@@ -117,6 +119,21 @@ export class Keyring {
   /** `<signature id>.<MAC>`: the same unsubscribe link in every update email to a supporter, nothing stored. */
   async unsubscribeToken(signatureId: string): Promise<string> {
     return `${signatureId}.${await this.unsubscribe.hash(`unsubscribe:${signatureId}`)}`;
+  }
+
+  /**
+   * What the erasure ledger records of an erased address (normalised): a keyed
+   * hash, so the ledger names nobody to whoever reads it without the root
+   * secret, while a restore (which has the secret) can find the address again
+   * among the rows of an older backup.
+   */
+  erasureSubject(emailNormalized: string): Promise<string> {
+    return this.erasureKey.hash(`erasure:${emailNormalized}`);
+  }
+
+  /** Names the ledger key without revealing it, so a restore can tell entries made under another root secret. */
+  async erasureKeyId(): Promise<string> {
+    return (await this.erasureKey.hash('erasure-key-id')).slice(0, 12);
   }
 
   /**

@@ -2,9 +2,12 @@ import BetterSqlite3 from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, linkSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import type { Keyring } from '../lib/keyring.js';
 import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../node/private-files.js';
+import type { ErasureLedgerEntry } from '../services/erasure-ledger.js';
+import { reapplyErasures } from './erasure-reapply.js';
 import { integrityProblems, migrationState, openExisting, OperationError, signatureFigures, sqliteCode, syncPath, type SignatureFigures } from './sqlite-file.js';
 
 export type RestoreReport = SignatureFigures & {
@@ -14,7 +17,43 @@ export type RestoreReport = SignatureFigures & {
   migrated: string[];
   /** Where the database that was replaced was kept, if there was one. */
   replacedKeptAt: string | null;
+  /** The erasure ledger's part, when one was given. */
+  erasures: {
+    /** Entries in the ledger. */
+    recorded: number;
+    /** Entries that found the person in the backup, and erased them again. */
+    reapplied: number;
+    /** Kept copies of replaced databases (`<path>.replaced-*`) the ledger was applied to as well. */
+    copies: string[];
+    /** Kept copies it could not be applied to, and why: they may still hold erased people. */
+    failedCopies: { path: string; reason: string }[];
+  } | null;
 };
+
+/** The erasures a restore applies again: the ledger's entries and the keys that hashed them (src/operations/erasure-reapply.ts). */
+export type RestoreErasures = { entries: readonly ErasureLedgerEntry[]; keys: Keyring | null };
+
+/** Refuses a ledger with entries hashed under a root secret that is not set: they could not be matched, and those people would come back. */
+async function assertLedgerKeys(erasures: RestoreErasures): Promise<void> {
+  const keyrings = erasures.keys ? [erasures.keys, erasures.keys.previous] : [];
+  const known = new Set(await Promise.all(keyrings.filter((keys): keys is Keyring => keys !== undefined).map((keys) => keys.erasureKeyId())));
+  const unknown = erasures.entries.filter((entry) => !known.has(entry.key));
+  if (unknown.length === 0) return;
+  const keyIds = [...new Set(unknown.map((entry) => entry.key))].join(', ');
+  throw new OperationError(
+    `${unknown.length} erasures in the ledger were recorded under another secret key (key id ${keyIds}), so they cannot be applied to the backup and those people would come back. ` +
+      'Set that key as SECRET_KEY_PREVIOUS (or put it in the key file\'s .previous) and restore again. Nothing was changed.',
+  );
+}
+
+/** The copies earlier restores kept beside the database (`<path>.replaced-<time>`), without their -wal and -shm. */
+function keptCopies(databasePath: string): string[] {
+  const prefix = `${basename(databasePath)}.replaced-`;
+  return readdirSync(dirname(databasePath))
+    .filter((name) => name.startsWith(prefix) && !/-(wal|shm|journal)$/.test(name))
+    .map((name) => join(dirname(databasePath), name))
+    .sort();
+}
 
 /** The database is open in another process. */
 export class DatabaseInUse extends OperationError {}
@@ -60,8 +99,20 @@ function assertNotHeld(databasePath: string): void {
  * while any process has the database open, checked before the copy and
  * again right before the rename. A stale -wal or -shm (left by a crash) is
  * removed, as SQLite would otherwise replay that log into the restored file.
+ *
+ * With `erasures` (the erasure ledger, README: Backups), every erasure made
+ * since the backup is applied again to the copy before it takes the
+ * database's place, and to every kept `.replaced-*` copy beside it, so neither
+ * brings an erased person back. A ledger entry made under a root secret that
+ * is not set stops the restore before anything changes.
  */
-export async function restoreDatabase(options: { databasePath: string; source: string; migrationsFolder: string; now?: Date }): Promise<RestoreReport> {
+export async function restoreDatabase(options: {
+  databasePath: string;
+  source: string;
+  migrationsFolder: string;
+  now?: Date;
+  erasures?: RestoreErasures;
+}): Promise<RestoreReport> {
   const databasePath = resolve(options.databasePath);
   const source = resolve(options.source);
   if (!existsSync(source)) throw new OperationError(`there is no file ${source}.`);
@@ -69,6 +120,7 @@ export async function restoreDatabase(options: { databasePath: string; source: s
 
   const current = existsSync(databasePath);
   if (current) assertNotHeld(databasePath);
+  if (options.erasures) await assertLedgerKeys(options.erasures);
 
   let backup: BetterSqlite3.Database;
   try {
@@ -102,14 +154,22 @@ export async function restoreDatabase(options: { databasePath: string; source: s
     }
     const copy = openExisting(staged);
     let migrated: string[];
-    let figures: SignatureFigures;
     try {
       copy.pragma('journal_mode = WAL');
       migrated = migrationState(copy, options.migrationsFolder).pending;
       migrate(drizzle(copy), { migrationsFolder: options.migrationsFolder });
-      figures = signatureFigures(copy);
     } finally {
       copy.close();
+    }
+    const reapplied = options.erasures
+      ? await reapplyErasures({ path: staged, migrationsFolder: options.migrationsFolder, entries: options.erasures.entries, keys: options.erasures.keys, audit: true })
+      : null;
+    const counted = openExisting(staged, { readonly: true });
+    let figures: SignatureFigures;
+    try {
+      figures = signatureFigures(counted);
+    } finally {
+      counted.close();
     }
     syncPath(staged);
 
@@ -128,7 +188,20 @@ export async function restoreDatabase(options: { databasePath: string; source: s
     rmSync(`${databasePath}-journal`, { force: true });
     renameSync(staged, databasePath);
     syncPath(dirname(databasePath));
-    return { path: databasePath, bytes: statSync(databasePath).size, migrated, replacedKeptAt, ...figures };
+    let erasures: RestoreReport['erasures'] = null;
+    if (options.erasures && reapplied) {
+      erasures = { recorded: options.erasures.entries.length, reapplied: reapplied.reapplied, copies: [], failedCopies: [] };
+      // Only the name changed for the database just replaced, so its copy is written here, never the restored database.
+      for (const kept of keptCopies(databasePath)) {
+        try {
+          await reapplyErasures({ path: kept, migrationsFolder: options.migrationsFolder, entries: options.erasures.entries, keys: options.erasures.keys, audit: false });
+          erasures.copies.push(kept);
+        } catch (error) {
+          erasures.failedCopies.push({ path: kept, reason: (error as Error).message });
+        }
+      }
+    }
+    return { path: databasePath, bytes: statSync(databasePath).size, migrated, replacedKeptAt, erasures, ...figures };
   } finally {
     rmSync(staged, { force: true });
     rmSync(`${staged}-wal`, { force: true });

@@ -14,9 +14,9 @@ export function auditRoutes() {
     '/audit',
     organiserRoute(
       'Audit',
-      'Organiser actions, newest first: actor (token id and name), action, object, time, request id and status. Filter by `action` (exact, or a family such as `letters.*`), `actor` (a token id), `from` (inclusive) and `to` (exclusive), ISO 8601 date-times.',
+      'Organiser actions, newest first: actor (token id and name), action, object, time, request id and status; also what Signet\'s own jobs did that changes what is held (actor type `system`, via `job`, with their figures in `details`: the audit purge `audit.purge`, letters rendered again after an erasure `letters.redact`, erasures applied again by a restore `privacy.erasures_reapplied`). Events are kept AUDIT_RETENTION_DAYS. Filter by `action` (exact, or a family such as `letters.*`), `actor` (a token id), `from` (inclusive) and `to` (exclusive), ISO 8601 date-times.',
       'admin',
-      { 200: '{ items: [{ id, at, actor, action, object, via, route, requestId, status }], nextCursor }' },
+      { 200: '{ items: [{ id, at, actor, action, object, via, route, requestId, status, details? }], nextCursor }' },
       { reach: 'organisation' },
     ),
     requireScope('admin'),

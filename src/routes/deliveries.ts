@@ -25,7 +25,7 @@ export function deliveryRoutes() {
     '/letters/:id/deliveries',
     organiserRoute(
       'Deliveries',
-      'Deliver a letter to its target by email (covering note in the target\'s language, PDF attached; 422 TARGET_HAS_NO_EMAIL) or by print (joins the print queue). With an Idempotency-Key header (1–200 visible ASCII characters), a repeat answers 200 with the delivery the key first made and the header Idempotent-Replayed: true; the same key for another letter or channel is 409 IDEMPOTENCY_KEY_REUSED.',
+      'Deliver a letter to its target by email (covering note in the target\'s language, PDF attached; 422 TARGET_HAS_NO_EMAIL) or by print (joins the print queue); a withdrawn letter is 410 LETTER_WITHDRAWN. With an Idempotency-Key header (1–200 visible ASCII characters), a repeat answers 200 with the delivery the key first made and the header Idempotent-Replayed: true; the same key for another letter or channel is 409 IDEMPOTENCY_KEY_REUSED.',
       'deliveries',
       { 201: 'Created: { id, channel, status, … }', 200: 'Replayed: the delivery this Idempotency-Key already made' },
       { reach: 'campaign' },
@@ -49,7 +49,7 @@ export function deliveryRoutes() {
 
   routes.get(
     '/deliveries',
-    organiserRoute('Deliveries', 'List deliveries, newest first; filter by ?status=, ?channel=, ?campaign=<slug>', 'deliveries', { 200: 'OK' }, { reach: 'filtered' }),
+    organiserRoute('Deliveries', 'List deliveries, newest first; filter by ?status=, ?channel=, ?campaign=<slug>. letterSha256 is the hash of the letter the delivery carries: for one that went out before the letter was rendered again after an erasure, the hash of what went out', 'deliveries', { 200: 'OK' }, { reach: 'filtered' }),
     requireScope('deliveries'),
     validate('query', DeliveryListQuery),
     async (c) => c.json(await listDeliveries(serviceContextOf(c), c.req.valid('query'))),

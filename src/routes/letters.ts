@@ -82,7 +82,7 @@ export function letterRoutes() {
     '/letters/:id',
     organiserRoute(
       'Letters',
-      "A letter's metadata (campaign, target, signer, template, language, cut-off, count, sha256, pages, bytes); with `.pdf` after the id, its PDF",
+      "A letter's metadata (campaign, target, signer, template, language, cut-off, count, sha256, pages, bytes, regeneratedAt when it was rendered again after an erasure, withdrawnAt when it was withdrawn); with `.pdf` after the id, its PDF (410 LETTER_WITHDRAWN for a withdrawn letter)",
       'letters',
       { 200: 'JSON metadata, or application/pdf for `<id>.pdf`' },
       { reach: 'campaign' },

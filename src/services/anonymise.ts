@@ -1,9 +1,10 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, lte, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
 import { mailings, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
+import { requestRedactionsForAddress, requestRedactionsForCampaign } from './letter-redaction-queue.js';
 
 /**
  * Erasure (PRODUCT.md §8), shared by the supporters' own requests, organisers
@@ -23,10 +24,15 @@ const ANONYMISED_SIGNATURE = `"name" = '', "email" = '', "email_normalized" = 'e
   "confirmed_at" = CASE WHEN "status" = 'confirmed' THEN "confirmed_at" ELSE NULL END,
   "confirm_token_hash" = NULL, "confirm_expires_at" = NULL, "status" = 'erased'`;
 
-/** Signatures of one address (pending ones deleted, the others anonymised). Parameter: the normalised address, twice. */
+/**
+ * Signatures of one address (pending ones deleted, the others anonymised).
+ * Parameters: the normalised address and the erasure time; only rows created
+ * by then are touched, so a restore applying an old erasure again
+ * (src/operations/restore.ts) spares a signature given after it.
+ */
 const ERASE_ADDRESS_SIGNATURES = [
-  `DELETE FROM "signatures" WHERE "email_normalized" = ? AND "status" = 'pending'`,
-  `UPDATE "signatures" SET ${ANONYMISED_SIGNATURE} WHERE "email_normalized" = ? AND "status" <> 'erased'`,
+  `DELETE FROM "signatures" WHERE "email_normalized" = ? AND "created_at" <= ? AND "status" = 'pending'`,
+  `UPDATE "signatures" SET ${ANONYMISED_SIGNATURE} WHERE "email_normalized" = ? AND "created_at" <= ? AND "status" <> 'erased'`,
 ];
 
 /** Who an address's outbox rows were written to: as typed (outbox rows keep the case the supporter used) and normalised. */
@@ -57,21 +63,33 @@ export type AddressErasure = {
 /**
  * The statements that erase everything held about an address, for the caller
  * to run in one atomic write with its own record of the request: every
- * signature (as above), its signing requests and fraudulent requests, the outbox rows to it, its
- * bounces and suppressions, and the address on its privacy requests. Letters
- * already rendered (PDF files) are kept: they went to their targets as they are.
+ * signature (as above), its signing requests and fraudulent requests, the
+ * outbox rows to it, its bounces and suppressions, and the address on its
+ * privacy requests. Letter batches that may name one of its signatures are
+ * queued to be rendered again (src/services/letter-redaction.ts), in the same
+ * write.
+ *
+ * `asOf` limits the erasure to what the address had at that time (a restore
+ * applying again an erasure made then); by default, everything.
  */
-export async function planAddressErasure(ctx: ServiceContext, emailNormalized: string): Promise<AddressErasure> {
+export async function planAddressErasure(ctx: ServiceContext, emailNormalized: string, options: { asOf?: number } = {}): Promise<AddressErasure> {
   assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
-  const [[counted], rows] = await Promise.all([
-    ctx.db.db.select({ n: sql<number>`count(*)` }).from(signatures).where(eq(signatures.emailNormalized, emailNormalized)),
+  const asOf = options.asOf ?? Number.MAX_SAFE_INTEGER;
+  const [[counted], allRows] = await Promise.all([
+    ctx.db.db
+      .select({ n: sql<number>`count(*)` })
+      .from(signatures)
+      .where(and(eq(signatures.emailNormalized, emailNormalized), lte(signatures.createdAt, asOf))),
     outboxRowsTo(ctx, emailNormalized),
   ]);
-  const statements: WriteStatement[] = ERASE_ADDRESS_SIGNATURES.map((text) => ctx.db.statement({ sql: text, params: [emailNormalized] }));
+  const rows = allRows.filter((row) => row.createdAt <= asOf);
+  // First: it finds the batches by the address the statements after it erase.
+  const statements: WriteStatement[] = [requestRedactionsForAddress(ctx, emailNormalized, asOf, now)];
+  for (const text of ERASE_ADDRESS_SIGNATURES) statements.push(ctx.db.statement({ sql: text, params: [emailNormalized, asOf] }));
   statements.push(
-    ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ?', params: [emailNormalized] }),
-    ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "email_normalized" = ?', params: [emailNormalized] }),
+    ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),
+    ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),
   );
   const outbox = outboxStore(ctx);
   // Stripped of address and message; one still waiting fails instead of being sent.
@@ -81,9 +99,9 @@ export async function planAddressErasure(ctx: ServiceContext, emailNormalized: s
     statements.push(outbox.syncMailingProgress(mailingId, now));
   }
   statements.push(
-    ctx.db.statement({ sql: 'DELETE FROM "bounces" WHERE "email_normalized" = ?', params: [emailNormalized] }),
-    ctx.db.statement({ sql: 'DELETE FROM "email_suppressions" WHERE "email_normalized" = ?', params: [emailNormalized] }),
-    ctx.db.statement({ sql: 'UPDATE "privacy_requests" SET "email_normalized" = NULL WHERE "email_normalized" = ?', params: [emailNormalized] }),
+    ctx.db.statement({ sql: 'DELETE FROM "bounces" WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),
+    ctx.db.statement({ sql: 'DELETE FROM "email_suppressions" WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),
+    ctx.db.statement({ sql: 'UPDATE "privacy_requests" SET "email_normalized" = NULL WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),
   );
   return { signatureCount: Number(counted?.n ?? 0), statements };
 }
@@ -105,8 +123,10 @@ const SLICE = 500;
 /**
  * Anonymises the signatures of one campaign (retention), a slice per write so
  * signing elsewhere is never held up for long: pending ones deleted, the
- * others anonymised, its signing requests and fraudulent requests deleted, and the update emails to
- * its supporters stripped of address and body. Returns the signatures changed.
+ * others anonymised, its signing requests and fraudulent requests deleted,
+ * the update emails to its supporters stripped of address and body, and its
+ * letter batches queued to be rendered again without names. Returns the
+ * signatures changed.
  */
 export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignId: string): Promise<number> {
   assertOrganisationAccess(ctx.access);
@@ -131,6 +151,8 @@ export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignI
   const now = ctx.clock.now();
   const outbox = outboxStore(ctx);
   await ctx.db.atomic([
+    // Its letters named supporters who are anonymised now: rendered again, they name nobody.
+    ...(changed > 0 ? [requestRedactionsForCampaign(ctx, campaignId, now)] : []),
     ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "campaign_id" = ?', params: [campaignId] }),
     ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "campaign_id" = ?', params: [campaignId] }),
     outbox.eraseCampaignUpdates(campaignId),

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, lt, or } from 'drizzle-orm';
 import * as v from 'valibot';
-import type { Database } from '../db/database.js';
+import type { Database, WriteStatement } from '../db/database.js';
 import { auditEvents } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
@@ -137,6 +137,74 @@ function toRow(event: AuditEventInput, id: string): typeof auditEvents.$inferIns
   };
 }
 
+/**
+ * An action of one of Signet's own jobs that changes what is held (the audit
+ * purge, letters rendered again after an erasure, erasures applied again by a
+ * restore), with its figures: counts and cut-offs, never personal data.
+ */
+export type SystemAuditEvent = {
+  /** A dotted name, as for organiser actions (e.g. `audit.purge`). */
+  action: string;
+  /** The job that acted (`retention`, `letter-redaction`, `restore`): the actor's name and the route. */
+  job: string;
+  object?: { type: string; id: string | null };
+  details: Record<string, string | number>;
+};
+
+/** The insert recording a job's action, to go in the job's own atomic write (so the record and the change commit together). */
+export function systemAuditStatement(db: Database, at: number, event: SystemAuditEvent, id = newId(at)): WriteStatement {
+  return db.db.insert(auditEvents).values({
+    id,
+    createdAt: at,
+    actorType: 'system',
+    actorId: null,
+    actorName: event.job,
+    action: event.action,
+    objectType: event.object?.type ?? null,
+    objectId: event.object?.id ?? null,
+    via: 'job',
+    route: event.job,
+    requestId: id,
+    status: 200,
+    details: event.details,
+  });
+}
+
+/** Audit events deleted per write, so the purge never holds the write lock long enough to keep anyone waiting. */
+const PURGE_SLICE = 500;
+
+/**
+ * Deletes the audit events older than `before` (AUDIT_RETENTION_DAYS, run by
+ * the retention job) and records the purge as an event of its own: `audit.purge`
+ * with the number deleted and the cut-off. Each slice's delete and the count on
+ * that record are one atomic write, so the record always says how many went,
+ * even when a run is cut short. Nothing to delete: nothing written.
+ */
+export async function purgeAuditEvents(ctx: Pick<ServiceContext, 'db' | 'clock'>, before: number): Promise<number> {
+  const [oldest] = await ctx.db.db.select({ id: auditEvents.id }).from(auditEvents).where(lt(auditEvents.createdAt, before)).limit(1);
+  if (!oldest) return 0;
+  const now = ctx.clock.now();
+  const recordId = newId(now);
+  const insertRecord = systemAuditStatement(ctx.db, now, { action: 'audit.purge', job: 'retention', details: { deleted: 0, before: new Date(before).toISOString() } }, recordId);
+  const slice = `SELECT "id" FROM "audit_events" WHERE "created_at" < ? AND "id" <> ? ORDER BY "created_at", "id" LIMIT ${PURGE_SLICE}`;
+  let deleted = 0;
+  for (let first = true; ; first = false) {
+    await ctx.db.atomic([
+      ...(first ? [insertRecord] : []),
+      ctx.db.statement({
+        sql: `UPDATE "audit_events" SET "details" = json_set("details", '$.deleted', json_extract("details", '$.deleted') + (SELECT count(*) FROM (${slice}))) WHERE "id" = ?`,
+        params: [before, recordId, recordId],
+      }),
+      ctx.db.statement({ sql: `DELETE FROM "audit_events" WHERE "id" IN (${slice})`, params: [before, recordId] }),
+    ]);
+    const [record] = await ctx.db.db.select({ details: auditEvents.details }).from(auditEvents).where(eq(auditEvents.id, recordId));
+    const total = Number(record?.details?.deleted ?? 0);
+    const inSlice = total - deleted;
+    deleted = total;
+    if (inSlice < PURGE_SLICE) return deleted;
+  }
+}
+
 /** `signatures.export`, or a family: `letters.*`. */
 const ActionFilter = v.pipe(v.string(), v.regex(/^[a-z_]+(\.[a-z_]+)*(\.\*)?$/, 'must be an action name like signatures.export, or a prefix like letters.*'));
 
@@ -155,13 +223,15 @@ export type AuditQuery = v.InferOutput<typeof AuditQuery>;
 export type AuditEventView = {
   id: string;
   at: string;
-  actor: { type: 'token' | 'user' | 'anonymous'; id: string | null; name: string | null };
+  actor: { type: 'token' | 'user' | 'anonymous' | 'system'; id: string | null; name: string | null };
   action: string;
   object: { type: string; id: string | null } | null;
-  via: 'api' | 'dashboard';
+  via: 'api' | 'dashboard' | 'job';
   route: string;
   requestId: string;
   status: number;
+  /** A job's figures (counts, cut-off); absent for organiser actions. */
+  details?: Record<string, string | number>;
 };
 
 function toView(row: typeof auditEvents.$inferSelect): AuditEventView {
@@ -175,6 +245,7 @@ function toView(row: typeof auditEvents.$inferSelect): AuditEventView {
     route: row.route,
     requestId: row.requestId,
     status: row.status,
+    ...(row.details ? { details: row.details } : {}),
   };
 }
 

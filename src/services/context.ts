@@ -7,6 +7,7 @@ import type { TtlCache } from '../lib/ttl-cache.js';
 import type { Access } from './access.js';
 import type { AuditSink } from './audit.js';
 import type { Blocklist } from './blocklist.js';
+import type { ErasureLedger } from './erasure-ledger.js';
 
 /** What every service verb receives: its ports, never HTTP. */
 export type ServiceContext = {
@@ -49,6 +50,15 @@ export type ServiceContext = {
    * tools that never see a password) the accounts use WebCrypto PBKDF2.
    */
   passwords?: PasswordHasher;
+  /**
+   * Where every erasure is recorded outside the database, so that a restore of
+   * an older backup erases the same people again (Node: DATA_DIR/erasures.ledger,
+   * src/operations/erasure-ledger-file.ts). Absent on Workers, which have no
+   * restore of their own (README: What differs between the runtimes).
+   */
+  erasureLedger?: ErasureLedger;
+  /** Told when an erasure queued letters to be rendered again (src/services/letter-redaction.ts), so the job need not wait for its next round. */
+  onLettersToRedact?: () => void;
 };
 
 export type SigningCampaign = {
@@ -72,6 +82,8 @@ export type PrivacySettings = {
   publicRegionMin: number;
   /** Confirmation and privacy emails per address per window (CONFIRM_EMAIL_LIMIT). */
   emailsPerAddress: { limit: number; windowMs: number };
+  /** Days the audit log is kept; the retention job deletes older events (AUDIT_RETENTION_DAYS). */
+  auditRetentionDays: number;
 };
 
 /** Days IP hashes are kept (for rate limits and abuse review), whatever else is kept. */
@@ -82,4 +94,5 @@ export const defaultPrivacySettings: PrivacySettings = {
   pendingTtlDays: 30,
   publicRegionMin: 5,
   emailsPerAddress: { limit: 3, windowMs: 3_600_000 },
+  auditRetentionDays: 730,
 };

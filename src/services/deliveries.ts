@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
@@ -12,6 +12,7 @@ import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './ac
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
+import { letterWithdrawn } from './letters.js';
 import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
 
 export const deliveryChannels = ['email', 'print'] as const;
@@ -89,6 +90,11 @@ export type DeliveryView = {
   returnedAt: string | null;
   /** A print delivery's job at PRINTER_URL: null before it is sent (see src/services/print-jobs.ts). */
   printJobState: string | null;
+  /**
+   * The SHA-256 of the letter this delivery carries: for one that went out before the letter was
+   * rendered again after an erasure, the hash of what went out (PRODUCT.md §8: delivered letters are kept, by hash).
+   */
+  letterSha256: string;
 };
 
 export type PrintQueueItem = {
@@ -132,6 +138,7 @@ const rowColumns = (now: number) => ({
   deliveredAt: deliveries.deliveredAt,
   returnedAt: deliveries.returnedAt,
   printJobState: deliveries.printJobState,
+  letterSha256: sql<string>`coalesce(${deliveries.letterSha256}, ${letters.sha256})`,
   outboxAttempts: outbox.attempts,
   outboxLastError: outbox.lastError,
   outboxSentAt: outbox.sentAt,
@@ -142,6 +149,7 @@ function selectDeliveries(ctx: ServiceContext, now: number) {
     .select(rowColumns(now))
     .from(deliveries)
     .innerJoin(campaigns, eq(campaigns.id, deliveries.campaignId))
+    .innerJoin(letters, eq(letters.id, deliveries.letterId))
     .leftJoin(outbox, eq(outbox.id, deliveries.outboxId));
 }
 
@@ -169,6 +177,7 @@ function toView(row: DeliveryRow): DeliveryView {
     deliveredAt: isoOrNull(row.deliveredAt),
     returnedAt: isoOrNull(row.returnedAt),
     printJobState: row.printJobState,
+    letterSha256: row.letterSha256,
   };
 }
 
@@ -320,6 +329,7 @@ export async function createDelivery(
     throw new ValidationFailed([{ path: 'Idempotency-Key', message: 'must be 1 to 200 visible ASCII characters' }]);
   }
   const { letter, mode, campaign, target } = await findLetterForDelivery(ctx, letterIdParam);
+  if (letter.withdrawnAt !== null) throw letterWithdrawn();
   if (idempotencyKey !== undefined) {
     const existing = await findRow(ctx, eq(deliveries.idempotencyKey, idempotencyKey));
     if (existing) return { delivery: checkReplay(existing, letter.id, input.channel), replayed: true };
@@ -431,6 +441,8 @@ async function selectPrintQueue(ctx: ServiceContext, query: PrintQueueQuery) {
       and(
         eq(deliveries.channel, 'print'),
         eq(deliveries.status, 'queued'),
+        // A withdrawn letter has no file to print; its waiting deliveries were failed when it was withdrawn.
+        isNull(letters.withdrawnAt),
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
         visible === null ? undefined : inArray(deliveries.campaignId, visible),
       ),

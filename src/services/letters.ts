@@ -21,6 +21,7 @@ import {
 import { newId, uuidPattern } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
+import { requestRedactionIfErasedSince } from './letter-redaction-queue.js';
 import {
   emptyTargetChoices,
   getsLetter,
@@ -470,6 +471,8 @@ export async function generateLetters(
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
+    // An erasure committed while these were rendered could not find this batch: it is rendered again (src/services/letter-redaction.ts).
+    statements.push(requestRedactionIfErasedSince(ctx, batchId, now, ctx.clock.now()));
     await ctx.db.atomic(statements);
   } catch (error) {
     await ports.files.removeBatch(batchId).catch((cleanupError: unknown) => {
@@ -486,6 +489,39 @@ export async function generateLetters(
     cutoffAt: new Date(cutoffAt).toISOString(),
     letters: rows.map(toGenerated),
     skippedTargets,
+  };
+}
+
+/** A stored per_target letter as `renderStoredLetter` needs it. */
+export type StoredLetter = { id: string; targetId: string; template: string; language: LetterLanguage };
+
+/**
+ * Renders the per_target letters of a stored batch again, each over its own file, as
+ * generateLetters would at the batch's cut-off with what the database holds now: erased
+ * supporters counted but no longer named (src/services/letter-redaction.ts). What is read once
+ * per batch (campaign, organisation, totals, routing) is read here; the function returned renders
+ * one letter. The file is replaced whole (renamed into place on disk, one put in R2), never half
+ * written. Template problems are TemplateErrors, as for generateLetters.
+ */
+export async function storedLetterRenderer(
+  ctx: ServiceContext,
+  ports: LetterPorts,
+  batch: { id: string; campaignId: string; routing: LetterRouting; cutoffAt: number },
+): Promise<(letter: StoredLetter) => Promise<RenderResult & { signatureCount: number }>> {
+  const [campaign] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.id, batch.campaignId));
+  if (!campaign) throw new NotFound('Campaign');
+  const organisation = await ports.loadOrganisation();
+  const totals = await signatureTotals(ctx, campaign.id, batch.cutoffAt);
+  const shareOf = targetShares(ctx, await linkedTargets(ctx, campaign.id), totals, batch.routing);
+  return async (letter) => {
+    const [target] = await ctx.db.db.select().from(targets).where(eq(targets.id, letter.targetId));
+    if (!target) throw new NotFound('Target');
+    const template = await ports.loadTemplate(letter.template, letter.language);
+    const share = shareOf(target.id);
+    const place = await ports.files.pathFor(batch.id, letter.id);
+    const input = letterInput(ctx, campaign, organisation, { target, template, signer: null, share, petitionCount: totals.count }, batch.cutoffAt);
+    const result = await ports.renderToFile(input, place.output, { createdAt: batch.cutoffAt });
+    return { ...result, signatureCount: share.count };
   };
 }
 
@@ -537,6 +573,8 @@ function letterRow(
     bytes: result.bytes,
     path,
     createdAt: now,
+    regeneratedAt: null,
+    withdrawnAt: null,
   };
 }
 
@@ -588,6 +626,10 @@ export async function getLetter(ctx: ServiceContext, id: string) {
     pages: letter.pages,
     bytes: letter.bytes,
     createdAt: new Date(letter.createdAt).toISOString(),
+    /** Set when the PDF was rendered again after an erasure (sha256, pages and bytes are then the new file's). */
+    regeneratedAt: isoOrNull(letter.regeneratedAt),
+    /** Set when the PDF was withdrawn after an erasure: it can no longer be downloaded or delivered. */
+    withdrawnAt: isoOrNull(letter.withdrawnAt),
     pdf: `/api/v1/letters/${letter.id}.pdf`,
   };
 }
@@ -599,11 +641,20 @@ export async function openLetterPdf(
   id: string,
 ): Promise<{ body: ReadableStream<Uint8Array>; bytes: number; filename: string }> {
   const { letter, mode, slug, targetName } = await findLetter(ctx, id);
+  if (letter.withdrawnAt !== null) throw letterWithdrawn();
   const file = await ports.files.openRead(letter.path);
   if (!file) throw new ServiceError('LETTER_FILE_MISSING', 'The letter\'s PDF is no longer stored; generate the letters again.');
   // Per-signer letters share a target, so the letter's own id tells them apart (no supporter's name).
   const suffix = mode === 'per_signer' ? `-${letter.id.slice(-8)}` : '';
   return { ...file, filename: `${slug}-${targetName}${suffix}.pdf` };
+}
+
+/** A withdrawn letter's answer (410): said plainly, so an organiser knows to generate the letters again. */
+export function letterWithdrawn(): ServiceError {
+  return new ServiceError(
+    'LETTER_WITHDRAWN',
+    'This letter was withdrawn after an erasure: it could not be rendered again without the supporter whose data was erased, so its PDF was deleted. Generate the letters again for a current one.',
+  );
 }
 
 /** The letter batches of a campaign, newest first, with their letters and the targets' names (the dashboard's letters page). */
@@ -628,6 +679,8 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
       sha256: letters.sha256,
       pages: letters.pages,
       bytes: letters.bytes,
+      regeneratedAt: letters.regeneratedAt,
+      withdrawnAt: letters.withdrawnAt,
     })
     .from(letters)
     .innerJoin(targets, eq(targets.id, letters.targetId))

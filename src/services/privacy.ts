@@ -8,6 +8,7 @@ import { newMessageId } from '../mail/messages.js';
 import type { PrivacyEmailInput } from '../mail/privacy-email.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { flushErasedData, planAddressErasure } from './anonymise.js';
+import { erasureEntry } from './erasure-ledger.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { RateLimited, ValidationFailed } from './errors.js';
@@ -262,14 +263,32 @@ export async function exportByLink(ctx: ServiceContext, token: string): Promise<
   return (await claimRequest(ctx, request.id, data.signatures.length)) ? data : null;
 }
 
+/**
+ * Records an erasure in the ledger (where the runtime keeps one) before it is
+ * committed: an entry for an erasure that then failed only erases again, at a
+ * restore, someone who asked for it; a committed erasure missing from the
+ * ledger would let a restore bring them back. No ledger write, no erasure.
+ */
+async function recordInLedger(ctx: ServiceContext, emailNormalized: string): Promise<void> {
+  if (!ctx.erasureLedger) return;
+  await ctx.erasureLedger.append(await erasureEntry(ctx.keys, emailNormalized, ctx.clock.now()));
+}
+
+/** After an erasure is committed: the log truncated, and the letters that may name the person rendered again soon. */
+async function afterErasure(ctx: ServiceContext): Promise<void> {
+  await flushErasedData(ctx);
+  ctx.onLettersToRedact?.();
+}
+
 /** Erases everything held about a link's address (see anonymise.ts). Null for a link that is not usable. */
 export async function eraseByLink(ctx: ServiceContext, token: string): Promise<{ erased: number } | null> {
   const request = await findOpenRequest(ctx, token);
   if (!request || request.kind !== 'erase') return null;
   const erasure = await planAddressErasure(ctx, request.emailNormalized);
+  await recordInLedger(ctx, request.emailNormalized);
   // Completed first: the erasure then clears every request's address, this one's included.
   await ctx.db.atomic([completeStatement(ctx, request.id, erasure.signatureCount), ...erasure.statements]);
-  await flushErasedData(ctx);
+  await afterErasure(ctx);
   return { erased: erasure.signatureCount };
 }
 
@@ -321,9 +340,11 @@ function organiserRecord(ctx: ServiceContext, principal: Principal, kind: Privac
 /** An organiser erases an address (a request received by post), recorded with who did it and without the address. */
 export async function eraseAddressForOrganiser(ctx: ServiceContext, principal: Principal, input: PrivacyAddressInput): Promise<{ erased: number }> {
   assertOrganisationAccess(ctx.access);
-  const erasure = await planAddressErasure(ctx, normalizeEmail(input.email));
+  const emailNormalized = normalizeEmail(input.email);
+  const erasure = await planAddressErasure(ctx, emailNormalized);
+  await recordInLedger(ctx, emailNormalized);
   await ctx.db.atomic([organiserRecord(ctx, principal, 'erase', erasure.signatureCount), ...erasure.statements]);
-  await flushErasedData(ctx);
+  await afterErasure(ctx);
   return { erased: erasure.signatureCount };
 }
 

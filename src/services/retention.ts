@@ -2,6 +2,7 @@ import { and, inArray, lte, sql } from 'drizzle-orm';
 import { campaigns, fraudulentRequests, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { retireLegacySecrets } from './installation.js';
+import { purgeAuditEvents } from './audit.js';
 import { anonymiseCampaignSignatures, flushErasedData } from './anonymise.js';
 import { IP_HASH_RETENTION_DAYS, type ServiceContext } from './context.js';
 
@@ -35,6 +36,7 @@ export type RetentionReport = {
   legacyConfirmTokensCleared: number;
   legacyKeysRetired: number;
   mailFilesDeleted: number;
+  auditEventsDeleted: number;
 };
 
 /** Runs a write over slices of the rows it matches until none is left; its SQL must stop matching a row once changed. */
@@ -60,7 +62,11 @@ async function inSlices(ctx: ServiceContext, text: string, params: (string | num
  * - privacy requests past their expiry: expired, their address cleared;
  * - hashes of confirmation tokens mailed by earlier versions, once expired,
  *   and keys earlier versions kept in the database, once unused;
- * - mail files older than a confirmation link's lifetime.
+ * - mail files older than a confirmation link's lifetime;
+ * - audit events older than AUDIT_RETENTION_DAYS: deleted, the purge itself
+ *   recorded in the audit log (`audit.purge`, with the count and the cut-off).
+ * Anonymising a campaign also queues its letters to be rendered again without
+ * names (src/services/letter-redaction.ts).
  * The write-ahead log is then truncated so erased values do not linger.
  */
 export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = {}): Promise<RetentionReport> {
@@ -138,6 +144,7 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
     ),
     legacyKeysRetired: (await retireLegacySecrets(ctx)).length,
     mailFilesDeleted: ports.mailFiles ? await ports.mailFiles.deleteOlderThan(now - ctx.confirmTokenTtlMs) : 0,
+    auditEventsDeleted: await purgeAuditEvents(ctx, now - ctx.privacy.auditRetentionDays * DAY_MS),
   };
   await flushErasedData(ctx);
   ctx.logger.info('retention run', report);

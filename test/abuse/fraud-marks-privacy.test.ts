@@ -13,7 +13,7 @@ const DAY = 86_400_000;
 const BOT = '203.0.113.66';
 const VICTIM = 'victim@example.org';
 const privacy = (overrides: { retentionDays?: number; pendingTtlDays?: number }) => ({
-  privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, ...overrides },
+  privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, auditRetentionDays: 730, ...overrides },
 });
 
 async function blockedRequestFor(email: string) {

@@ -144,6 +144,7 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
     } satisfies Record<string, Supporter>;
 
     let targetId: string | undefined;
+    let storedLetter: Letter | undefined;
     let firstMailing: Mailing | undefined;
     const confirmed = new Set<string>();
     /** The List-Unsubscribe URL of each supporter's first update, by supporter key. */
@@ -452,6 +453,7 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
       const pages = await pdfPages(bytes);
       expect(pages).toHaveLength(letter!.pages);
       checkLetterText(pages);
+      storedLetter = letter;
 
       // Letters are the organiser's: no token, no letter.
       expect((await fetch(`${rt().url}/api/v1/letters/${letter!.id}.pdf`)).status).toBe(401);
@@ -545,6 +547,27 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
       // The mailing finished, so everything it sent has arrived: nothing new for Marie.
       expect(mailsTo(supporters.marie.email).filter(isUpdate)).toHaveLength(1);
       expect(rt().smtp.received.filter((m) => parseMail(m.raw).decodedHeader('subject') === subject).map((m) => m.rcptTo)).toEqual([[supporters.misaki.email]]);
+    });
+
+    it('g. an organiser erases a supporter named on the stored letter, and the background work renders it again without them', { timeout: STEP_TIMEOUT_MS }, async () => {
+      const letter = requireStep(storedLetter, 'a stored letter');
+      const erased = await fetch(api('/privacy/erasures'), { method: 'POST', headers: organiserJson(), body: JSON.stringify({ email: supporters.kwame.email }) });
+      expect(await json(erased, 200)).toEqual({ erased: 1 });
+      const meta = await eventually('the stored letter rendered again', async () => {
+        const current = await json<Letter & { regeneratedAt: string | null }>(await fetch(api(`/letters/${letter.id}`), { headers: organiser() }), 200);
+        return current.regeneratedAt ? current : undefined;
+      });
+      expect(meta.sha256).not.toBe(letter.sha256);
+      const download = await fetch(api(`/letters/${letter.id}.pdf`), { headers: organiser() });
+      expect(download.status).toBe(200);
+      const bytes = new Uint8Array(await download.arrayBuffer());
+      expect(await sha256Hex(bytes)).toBe(meta.sha256);
+      const all = (await pdfPages(bytes)).join('\n');
+      expect(all).not.toContain('Kwame');
+      expect(all).not.toContain('Mensah');
+      expect(compact(all)).toContain(compact(supporters.marie.name));
+      // Still counted: an erasure removes the person, not their support.
+      expect(spaced(all)).toMatch(/\b4 people who have signed/);
     });
   });
 }

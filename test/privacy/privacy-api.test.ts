@@ -63,7 +63,7 @@ describe('POST /api/v1/privacy/requests', () => {
   });
 
   it('mails an address at most the window limit of links, then again once the window has passed', async () => {
-    t = createTestApp({ privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 2, windowMs: 3_600_000 } } });
+    t = createTestApp({ privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 2, windowMs: 3_600_000 }, auditRetentionDays: 730 } });
     const slug = await openCampaign(t);
     await signAndConfirm(t, slug, 'target@example.org');
     for (let i = 0; i < 4; i++) expect((await requestLink(t, 'target@example.org', 'erase', { ip: `198.51.100.${i}` })).status).toBe(202);

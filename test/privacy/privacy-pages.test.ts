@@ -208,7 +208,7 @@ describe('/privacy/:token: the mailed link', () => {
 
 describe('the signing page’s privacy notice', () => {
   it('states the retention periods from the settings and links to /privacy', async () => {
-    t = createTestApp({ privacy: { retentionDays: 90, pendingTtlDays: 14, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 } } });
+    t = createTestApp({ privacy: { retentionDays: 90, pendingTtlDays: 14, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, auditRetentionDays: 730 } });
     const slug = await openCampaign(t);
     const en = await (await t.app.request(`/c/${slug}?lang=en`)).text();
     expect(en).toContain('deleted 90 days after this campaign closes');
@@ -221,7 +221,7 @@ describe('the signing page’s privacy notice', () => {
   });
 
   it('says the data goes when the campaign closes with RETENTION_DAYS=0', async () => {
-    t = createTestApp({ privacy: { retentionDays: 0, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 } } });
+    t = createTestApp({ privacy: { retentionDays: 0, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, auditRetentionDays: 730 } });
     const slug = await openCampaign(t);
     expect(await (await t.app.request(`/c/${slug}?lang=en`)).text()).toContain('deleted when this campaign closes');
   });

@@ -24,7 +24,7 @@ afterEach(async () => {
 
 const DAY = 86_400_000;
 const settings = (overrides: Partial<{ retentionDays: number; pendingTtlDays: number }> = {}) => ({
-  privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, ...overrides },
+  privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 3, windowMs: 3_600_000 }, auditRetentionDays: 730, ...overrides },
 });
 
 const signOnly = (slug: string, email: string, extra: Record<string, unknown> = {}) =>

@@ -15,9 +15,10 @@ function problems(env: Record<string, unknown>) {
 
 describe('the Worker settings', () => {
   it('validates with the same rules and defaults as Node', () => {
-    const worker = loadWorkerSettings({ ...base, SIGN_RATE_LIMIT: '7/60s', CONFIRM_EMAIL_LIMIT: '2/600s', RETENTION_DAYS: '90' });
-    const node = loadSettings({ ...base, SIGN_RATE_LIMIT: '7/60s', CONFIRM_EMAIL_LIMIT: '2/600s', RETENTION_DAYS: '90' });
-    for (const key of ['SIGN_RATE_LIMIT', 'CONFIRM_EMAIL_LIMIT', 'RETENTION_DAYS', 'PENDING_TTL_DAYS', 'PUBLIC_REGION_MIN', 'CONFIRM_EMAILS_PER_MINUTE', 'MAIL_FROM', 'CONFIRM_TOKEN_TTL_HOURS'] as const) {
+    const worker = loadWorkerSettings({ ...base, SIGN_RATE_LIMIT: '7/60s', CONFIRM_EMAIL_LIMIT: '2/600s', RETENTION_DAYS: '90', AUDIT_RETENTION_DAYS: '400' });
+    const node = loadSettings({ ...base, SIGN_RATE_LIMIT: '7/60s', CONFIRM_EMAIL_LIMIT: '2/600s', RETENTION_DAYS: '90', AUDIT_RETENTION_DAYS: '400' });
+    expect(worker.AUDIT_RETENTION_DAYS).toBe(400);
+    for (const key of ['SIGN_RATE_LIMIT', 'CONFIRM_EMAIL_LIMIT', 'RETENTION_DAYS', 'AUDIT_RETENTION_DAYS', 'PENDING_TTL_DAYS', 'PUBLIC_REGION_MIN', 'CONFIRM_EMAILS_PER_MINUTE', 'MAIL_FROM', 'CONFIRM_TOKEN_TTL_HOURS'] as const) {
       expect(worker[key]).toEqual(node[key]);
     }
     expect(problems({ ...base, SIGN_RATE_LIMIT: 'lots' })).toEqual([{ setting: 'SIGN_RATE_LIMIT', message: expect.stringContaining('N/Ss') }]);

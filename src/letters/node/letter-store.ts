@@ -1,6 +1,5 @@
-import { createReadStream } from 'node:fs';
 import { streamFromFirstChunk } from '../letter-stream.js';
-import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { makePrivateDirectory, writePrivateFile } from '../../node/private-files.js';
@@ -27,12 +26,20 @@ export function createLetterFiles(dataDir: string): LetterFiles {
     },
     async openRead(stored) {
       if (!isStoredFileName(stored)) return null;
-      const path = join(root, stored);
+      let handle: FileHandle;
       try {
-        const { size } = await stat(path);
-        return { body: Readable.toWeb(createReadStream(path)) as ReadableStream<Uint8Array>, bytes: size };
+        handle = await open(join(root, stored), 'r');
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+      // Size and bytes from the one open file: a letter rendered again meanwhile is renamed over
+      // the name (src/services/letter-redaction.ts), and a reader must get one file or the other whole.
+      try {
+        const { size } = await handle.stat();
+        return { body: Readable.toWeb(handle.createReadStream()) as ReadableStream<Uint8Array>, bytes: size };
+      } catch (error) {
+        await handle.close();
         throw error;
       }
     },

@@ -70,7 +70,7 @@ export function statusOf(error: ServiceError): NonNullable<PageOptions['status']
   if (error instanceof RateLimited) return 429;
   if (error instanceof ValidationFailed || error instanceof Unprocessable) return 422;
   if (error instanceof Conflict) return 409;
-  if (error.code === 'LETTER_FILE_MISSING') return 410;
+  if (error.code === 'LETTER_FILE_MISSING' || error.code === 'LETTER_WITHDRAWN') return 410;
   if (error.code === 'NOT_FOUND' || error.code === 'TEMPLATE_NOT_FOUND') return 404;
   return 400;
 }

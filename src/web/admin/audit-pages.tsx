@@ -96,6 +96,10 @@ async function auditPage(c: AdminContext) {
                 <td>
                   {event.actor.type === 'anonymous' ? (
                     <span class="muted">{t.unknownActor}</span>
+                  ) : event.actor.type === 'system' ? (
+                    <>
+                      {t.systemActor} <span class="muted">{event.actor.name}</span>
+                    </>
                   ) : (
                     <>
                       {event.actor.name} <span class="muted">{event.actor.id}</span>
@@ -104,6 +108,13 @@ async function auditPage(c: AdminContext) {
                 </td>
                 <td>
                   <code>{event.action}</code>
+                  {event.details ? (
+                    <div class="muted">
+                      {Object.entries(event.details)
+                        .map(([name, value]) => `${name} ${value}`)
+                        .join(' · ')}
+                    </div>
+                  ) : null}
                 </td>
                 <td>{event.object ? `${event.object.type}${event.object.id ? ` ${event.object.id}` : ''}` : '—'}</td>
                 <td>{event.via}</td>

@@ -123,9 +123,16 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
                   <td class="num">{`${formatNumber(language, Math.ceil(letter.bytes / 1024))} KB`}</td>
                   <td>
                     <code>{letter.sha256.slice(0, 12)}</code>
+                    {letter.regeneratedAt !== null && letter.withdrawnAt === null ? <div class="muted">{t.regenerated}</div> : null}
                   </td>
                   <td>
-                    <a href={`/admin/letters/${letter.id}`}>{t.preview}</a> · <a href={`/admin/letters/${letter.id}/pdf?download=1`}>{t.download}</a>
+                    {letter.withdrawnAt !== null ? (
+                      <a href={`/admin/letters/${letter.id}`}>{t.withdrawn}</a>
+                    ) : (
+                      <>
+                        <a href={`/admin/letters/${letter.id}`}>{t.preview}</a> · <a href={`/admin/letters/${letter.id}/pdf?download=1`}>{t.download}</a>
+                      </>
+                    )}
                   </td>
                 </tr>
               ))}
@@ -179,14 +186,24 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
           <dd>
             <code>{letter.sha256}</code>
           </dd>
+          {letter.regeneratedAt !== null ? (
+            <>
+              <dt>{t.regeneratedAt}</dt>
+              <dd>{formatTime(language, letter.regeneratedAt, campaign.timeZone)}</dd>
+            </>
+          ) : null}
         </dl>
-        <p>
-          <a class="button secondary" href={`/admin/letters/${letter.id}/pdf?download=1`}>
-            {t.downloadPdf}
-          </a>
-        </p>
+        {letter.withdrawnAt !== null ? (
+          <p class="notice">{t.withdrawnNotice}</p>
+        ) : (
+          <p>
+            <a class="button secondary" href={`/admin/letters/${letter.id}/pdf?download=1`}>
+              {t.downloadPdf}
+            </a>
+          </p>
+        )}
       </div>
-      <iframe class="letter-frame" src={`/admin/letters/${letter.id}/pdf`} title={t.pdfFrameTitle}></iframe>
+      {letter.withdrawnAt !== null ? null : <iframe class="letter-frame" src={`/admin/letters/${letter.id}/pdf`} title={t.pdfFrameTitle}></iframe>}
       <h2>{t.deliveries}</h2>
       {deliveries === null ? (
         <p class="muted">{t.deliveriesNeedScope}</p>
@@ -202,6 +219,7 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
                   <th scope="col">{t.created}</th>
                   <th scope="col">{t.tracking}</th>
                   <th scope="col">{t.lastError}</th>
+                  <th scope="col">{t.deliveredHash}</th>
                 </tr>
               </thead>
               <tbody>
@@ -214,12 +232,15 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
                     <td>{formatTime(language, d.createdAt, campaign.timeZone)}</td>
                     <td>{d.trackingNumber ?? '—'}</td>
                     <td>{d.lastError ?? '—'}</td>
+                    <td>
+                      <code>{d.letterSha256.slice(0, 12)}</code>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           ) : null}
-          {readOnlyCampaign(c, campaign.id) ? null : (
+          {readOnlyCampaign(c, campaign.id) || letter.withdrawnAt !== null ? null : (
             <form method="post" action={`/admin/letters/${letter.id}/deliveries`} class="actions">
               <CsrfField session={c.var.session} />
               {/* One key per rendered form: submitting it twice makes one delivery. */}

@@ -5,7 +5,7 @@ export const auditTexts = catalogue(
   {
     auditLog: 'Audit log',
     intro:
-      "Every organiser action through the API and this dashboard: who (the token, or the dashboard session opened with it), what, on which object, when, and how it ended. Reading supporters' data counts as an action. No supporter's personal data is recorded here, so events are kept for good.",
+      "Every organiser action through the API and this dashboard: who (the token, or the dashboard session opened with it), what, on which object, when, and how it ended. Reading supporters' data counts as an action. Signet's own jobs are listed too when they change what is held (the purge of old events, letters rendered again after an erasure), with their counts. No supporter's personal data is recorded here. Events are kept for AUDIT_RETENTION_DAYS (730 days unless set otherwise); the retention job deletes older ones and records that it did.",
     action: 'Action',
     who: 'Who',
     from: 'From',
@@ -26,12 +26,13 @@ export const auditTexts = catalogue(
     status: 'Status',
     request: 'Request',
     unknownActor: 'unknown (failed sign-in)',
+    systemActor: 'Signet (a background job)',
     olderEvents: 'Older events →',
   },
   {
     auditLog: '監査ログ',
     intro:
-      'API とこの管理画面から行われた主催者のすべての操作を記録します。誰が（トークン、またはそのトークンで開いた管理画面のセッション）、何を、どの対象に、いつ行い、どのような結果になったか。賛同者の情報の閲覧も操作として記録します。賛同者の個人情報はここに記録しないため、記録は無期限に保存します。',
+      'API とこの管理画面から行われた主催者のすべての操作を記録します。誰が（トークン、またはそのトークンで開いた管理画面のセッション）、何を、どの対象に、いつ行い、どのような結果になったか。賛同者の情報の閲覧も操作として記録します。保存しているデータを変える Signet 自身の処理（古い記録の削除、削除依頼の後に作り直した書簡など）も件数とともに記録します。賛同者の個人情報はここに記録しません。記録の保存期間は AUDIT_RETENTION_DAYS（設定しなければ 730 日）で、それより古い記録は保存期間の処理が削除し、削除したことを記録します。',
     action: '操作',
     who: '実行者',
     from: '開始',
@@ -52,6 +53,7 @@ export const auditTexts = catalogue(
     status: 'ステータス',
     request: 'リクエスト',
     unknownActor: '不明（サインインに失敗）',
+    systemActor: 'Signet（バックグラウンド処理）',
     olderEvents: '以前の記録 →',
   },
 );
