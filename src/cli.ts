@@ -28,7 +28,7 @@ Commands:
   migrate                                 apply database migrations and exit
   token create --name NAME --scopes S,S   create an API token and print it once
                                           scopes: ${scopes.join(', ')}
-  targets import FILE                     import targets from a .json or .csv file (all rows or none)
+  targets import FILE                     import targets from a .json or .csv file (all rows or none; again: updates, never duplicates)
   campaign list [--status S]              list campaigns
   letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--cutoff ISO] [--template NAME]
                                           render and store a campaign's letters (default per_target, everyone to every target, cut-off now)
@@ -313,7 +313,7 @@ async function main(argv: string[]) {
       const format = extname(arg).toLowerCase() === '.csv' ? 'csv' : 'json';
       const content = readFileSync(arg, 'utf8');
       const result = await withServices(settings, (ctx) => importTargets(ctx, { format, content }));
-      process.stdout.write(`Imported ${result.created} targets from ${arg}\n`);
+      process.stdout.write(`Imported ${arg}: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged\n`);
       return;
     }
     case 'campaign': {
