@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,11 +82,17 @@ describe('a first start that cannot work', () => {
     }
   }, 120_000);
 
-  it('names DATABASE_PATH when it is a directory', () => {
+  it('names DATABASE_PATH when it is a directory, or a file SQLite cannot open', () => {
     const dir = tempDir();
     const result = serveOnce({ DATA_DIR: join(dir, 'data'), DATABASE_PATH: dir });
     expectOneLineNaming(result, 'DATABASE_PATH');
     expect(readdirSync(dir)).toEqual([]);
+
+    const notADatabase = join(dir, 'notes.txt');
+    writeFileSync(notADatabase, 'these are my notes, not a database\n'.repeat(200));
+    const garbage = serveOnce({ DATA_DIR: join(dir, 'data'), DATABASE_PATH: notADatabase, SECRET_KEY: 'k'.repeat(32) });
+    expectOneLineNaming(garbage, 'DATABASE_PATH');
+    expect(garbage.stderr).toContain('SQLITE_NOTADB');
   }, 60_000);
 
   it('says one thing, in one line, for one bad setting', () => {
