@@ -200,6 +200,8 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.notFound(handleNotFound);
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  // Where a newcomer lands after the first start (README: Quick start); the dashboard sends strangers on to its sign-in.
+  app.get('/', (c) => c.redirect('/admin', 302));
 
   const api = new Hono<AppEnv>();
   api.route('/', campaignRoutes());

@@ -8,6 +8,8 @@ import * as v from 'valibot';
 import { loadSettings, SettingsError, type Settings } from './config.js';
 import { PRIVATE_FILE_MODE } from './node/private-files.js';
 import { lettersDir, openServices, retentionPorts, startServer, startWorker } from './entry/node.js';
+import { SecretKeyError } from './entry/secret-key.js';
+import { StartupError } from './entry/startup-checks.js';
 import { createLocalLetterPorts } from './letters/node/letter-store.js';
 import { createJsonLogger, silentLogger, type Logger } from './lib/logger.js';
 import { backupCommand, doctorCommand, restoreCommand } from './operations/commands.js';
@@ -27,7 +29,7 @@ Commands:
   migrate                                 apply database migrations and exit
   token create --name NAME --scopes S,S   create an API token and print it once
                                           scopes: ${scopes.join(', ')}
-  targets import FILE                     import targets from a .json or .csv file (all rows or none)
+  targets import FILE                     import targets from a .json or .csv file (all rows or none; again: updates, never duplicates)
   campaign list [--status S]              list campaigns
   letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME]
                                           render and store a campaign's letters (default per_target, everyone to every target, cut-off now;
@@ -75,22 +77,34 @@ function closeOnSignals(running: { close(): Promise<void> }, logger: Logger) {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/**
+ * The one first-start block, on the terminal only (never the JSON log), once the server
+ * listens: the owner-setup link while nobody has an account (a new one at each start, the
+ * older ones stop working), and the admin API token made when there was none (shown only now).
+ */
+function firstStartBlock(publicUrl: string, ownerSetupUrl: string | null, bootstrapToken: string | null): string {
+  if (!ownerSetupUrl && !bootstrapToken) return '';
+  const parts = ['\nFirst start:\n'];
+  if (ownerSetupUrl) {
+    parts.push(
+      `\n  Create the owner account of the dashboard here (the link works once, for 24 hours;\n  each start prints a new one until the owner exists):\n\n    ${ownerSetupUrl}\n`,
+    );
+  }
+  if (bootstrapToken) {
+    parts.push(
+      `\n  An admin API token for scripts was made. It is shown only now; keep it safe:\n\n    ${bootstrapToken}\n\n` +
+        `  Try: curl -H "Authorization: Bearer <token>" ${publicUrl}/api/v1/campaigns\n`,
+    );
+  }
+  parts.push(`\n  Dashboard: ${publicUrl}/admin   API docs: ${publicUrl}/docs\n\n`);
+  return parts.join('');
+}
+
 async function serveCommand(settings: Settings) {
   const logger = createJsonLogger(settings.LOG_LEVEL);
   const running = await startServer(settings, logger);
   logger.info('listening', { url: running.url, publicUrl: settings.PUBLIC_URL, mail: settings.SMTP_URL ? 'smtp' : 'files', printing: settings.PRINTER_URL ? 'ipp' : 'off' });
-  if (running.bootstrapToken) {
-    // Printed once, to the terminal only (not the JSON log), so a new user can start at once.
-    process.stderr.write(
-      `\nFirst start: an admin API token was created. It is shown only now; keep it safe:\n\n  ${running.bootstrapToken}\n\n` +
-        `Dashboard: ${settings.PUBLIC_URL}/admin (sign in with the token)\n` +
-        `Try: curl -H "Authorization: Bearer <token>" ${settings.PUBLIC_URL}/api/v1/campaigns\nAPI docs: ${settings.PUBLIC_URL}/docs\n\n`,
-    );
-  }
-  if (running.ownerSetupUrl) {
-    // To the terminal only, never the JSON log: the link makes the owner account (24 hours; a restart prints a new one).
-    process.stderr.write(`\nFirst start: create the owner account of the dashboard at\n\n  ${running.ownerSetupUrl}\n\nThe link works once, for 24 hours; each start prints a new one until the owner exists.\n\n`);
-  }
+  process.stderr.write(firstStartBlock(settings.PUBLIC_URL.replace(/\/+$/, ''), running.ownerSetupUrl, running.bootstrapToken));
   closeOnSignals(running, logger);
 }
 
@@ -308,7 +322,7 @@ async function main(argv: string[]) {
       const format = extname(arg).toLowerCase() === '.csv' ? 'csv' : 'json';
       const content = readFileSync(arg, 'utf8');
       const result = await withServices(settings, (ctx) => importTargets(ctx, { format, content }));
-      process.stdout.write(`Imported ${result.created} targets from ${arg}\n`);
+      process.stdout.write(`Imported ${arg}: ${result.created} created, ${result.updated} updated, ${result.unchanged} unchanged\n`);
       return;
     }
     case 'campaign': {
@@ -345,7 +359,7 @@ async function main(argv: string[]) {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof SettingsError) fail(error.message);
+  if (error instanceof SettingsError || error instanceof StartupError || error instanceof SecretKeyError) fail(error.message);
   if (error instanceof ServiceError) {
     const details = error.details ? `\n${JSON.stringify(error.details, null, 2)}` : '';
     fail(`${error.code}: ${error.message}${details}`);

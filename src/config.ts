@@ -226,9 +226,15 @@ export const WorkerSettings = v.pipe(
 
 export type WorkerSettings = v.InferOutput<typeof WorkerSettings>;
 
+/** Bad settings, each named with what is wrong (never its value): one line per mistake. */
 export class SettingsError extends Error {
   constructor(readonly problems: { setting: string; message: string }[]) {
-    super(`Invalid settings:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`);
+    const [only] = problems;
+    super(
+      problems.length === 1 && only
+        ? `Invalid setting ${only.setting}: ${only.message}`
+        : `Invalid settings:\n${problems.map((p) => `  ${p.setting}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'SettingsError';
   }
 }
@@ -255,7 +261,8 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
     const value = env[key];
     if (typeof value === 'string' && value !== '') input[key] = value;
   }
-  const result = v.safeParse(schema, input);
+  // A setting's first problem is its mistake: `SMTP_URL=notaurl` lacks the scheme, and saying it is also no URL adds nothing.
+  const result = v.safeParse(schema, input, { abortPipeEarly: true });
   if (!result.success) {
     throw new SettingsError(
       result.issues.map((issue) => ({

@@ -31,7 +31,10 @@ describe('signet CLI', () => {
 
     const imported = signet(['targets', 'import', join(root, 'letters/targets/china-missions-japan.json')]);
     expect(imported.status).toBe(0);
-    expect(imported.stdout).toContain('Imported 7 targets');
+    expect(imported.stdout).toContain('china-missions-japan.json: 7 created, 0 updated, 0 unchanged');
+    const again = signet(['targets', 'import', join(root, 'letters/targets/china-missions-japan.json')]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain('china-missions-japan.json: 0 created, 0 updated, 7 unchanged');
 
     const badCsv = join(dir, 'bad.csv');
     writeFileSync(badCsv, 'name,kind,address_lines,country\nGood,embassy,1 Road,JP\nBad,castle,2 Road,JP\n');

@@ -86,7 +86,7 @@ describe('GET /api/v1/campaigns/:slug/letters/preview.pdf', () => {
     const res = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=${targetIds[0]}&language=ja`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="save-refugees-2027-.*-preview\.pdf"; filename\*=UTF-8''/);
+    expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="save-refugees-2027-preview-${targetIds[0]}\\.pdf"; filename\\*=UTF-8''`));
     const pdf = await pdfText(res);
     const page1 = compact(pdf.pages[0]!);
     for (const part of ['106-0046', '東京都港区元麻布3-4-33', '中华人民共和国驻日本国大使馆']) expect(page1).toContain(part);
@@ -205,7 +205,7 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
     expect(pdf.headers.get('content-length')).toBe(String(letter.bytes));
     expect(pdf.headers.get('content-disposition')).toBe(
-      `attachment; filename="${SLUG}-_.pdf"; filename*=UTF-8''${SLUG}-${encodeURIComponent('驻大阪总领事')}.pdf`,
+      `attachment; filename="${SLUG}-${letter.targetId}.pdf"; filename*=UTF-8''${SLUG}-${encodeURIComponent('驻大阪总领事')}.pdf`,
     );
     expect(Buffer.from(await pdf.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
 
@@ -236,7 +236,8 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
     const meta = (await (await t.request('GET', `/api/v1/letters/${first[1]!.id}`)).json()) as { mode: string; signatureId: string };
     expect(meta).toMatchObject({ mode: 'per_signer', signatureId: first[1]!.signatureId });
     const disposition = (await t.request('GET', `/api/v1/letters/${first[1]!.id}.pdf`)).headers.get('content-disposition');
-    expect(disposition).toContain(`-${first[1]!.id.slice(-8)}.pdf"`);
+    expect(disposition).toContain(`-${first[1]!.id.slice(-8)}-${first[1]!.id}.pdf"`);
+    expect(disposition).toMatch(new RegExp(`-${first[1]!.id.slice(-8)}\\.pdf$`));
   });
 
   it('still writes letters when nobody signed, saying how many did', async () => {

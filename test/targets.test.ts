@@ -44,6 +44,7 @@ describe('targets: happy paths', () => {
       timeZone: null,
       jurisdiction: ['JP-13', 'JP-14'],
       verifiedAt: '2027-08-01T00:00:00.000Z',
+      externalId: null,
       createdAt: '2027-09-01T00:00:00.000Z',
       updatedAt: '2027-09-01T00:00:00.000Z',
     });

@@ -61,10 +61,12 @@ export const targets = sqliteTable(
     timeZone: text('time_zone'),
     jurisdiction: text('jurisdiction', { mode: 'json' }).$type<string[]>().notNull().default(sql`'[]'`),
     verifiedAt: integer('verified_at'),
+    /** The target's id in the file it was imported from (e.g. `cn-embassy-tokyo`): what a later import of that file matches. */
+    externalId: text('external_id'),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
-  (t) => [index('targets_created_idx').on(t.createdAt, t.id)],
+  (t) => [index('targets_created_idx').on(t.createdAt, t.id), uniqueIndex('targets_external_id_unique').on(t.externalId)],
 );
 
 export const campaignTargets = sqliteTable(

@@ -1,5 +1,6 @@
-import { serve, type ServerType } from '@hono/node-server';
+import { createAdaptorServer, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.js';
@@ -21,6 +22,7 @@ import { IppPrinter } from '../printing/ipp-printer.js';
 import type { ServiceContext } from '../services/context.js';
 import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
+import { databaseStartupError, listenOn, prepareDataPaths } from './startup-checks.js';
 import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
 import { nodeOgImageRenderer } from './og-image-node.js';
@@ -54,10 +56,13 @@ const LETTER_REDACTION_INTERVAL_MS = 60_000;
  * Opens the database (applying migrations), loads the root secret (making
  * the key file at first start) and builds the service context. Keys an
  * earlier version kept in the database are retired here (installation.ts).
- * DATA_DIR is made, or set to 0700, first: nothing under it is then
- * reachable by other users (src/node/private-files.ts).
+ * DATA_DIR and DATABASE_PATH are checked first: a path that cannot be used
+ * throws a StartupError naming it, with nothing written. DATA_DIR is then
+ * made, or set to 0700: nothing under it is reachable by other users
+ * (src/node/private-files.ts).
  */
 export async function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
+  prepareDataPaths(settings);
   const dataDir = secureDataDirectory(settings.DATA_DIR);
   if (dataDir.state === 'tightened') logger.info('DATA_DIR was readable by other users; set to 0700', { path: resolve(settings.DATA_DIR) });
   if (dataDir.state === 'left') logger.warn(`DATA_DIR is readable by other users and was left as it is: ${dataDir.reason}; run chmod 700 on it`, { path: resolve(settings.DATA_DIR), mode: dataDir.mode.toString(8) });
@@ -65,7 +70,12 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
   if (root.source === 'new key file') logger.info('secret key file created; keep it out of database backups and back it up separately', { path: root.path });
   if (root.previous) logger.info('a previous secret key is set: links made under it still work until it is removed');
   const keys = await Keyring.create(root.secret, root.previous);
-  const database = new SqliteDatabase({ path: settings.DATABASE_PATH, migrationsFolder });
+  let database: SqliteDatabase;
+  try {
+    database = new SqliteDatabase({ path: settings.DATABASE_PATH, migrationsFolder });
+  } catch (error) {
+    throw databaseStartupError(error, settings.DATABASE_PATH);
+  }
   const ctx: ServiceContext = {
     db: database,
     clock,
@@ -187,9 +197,32 @@ export async function startWorker(settings: Settings, logger: Logger = createJso
   return { close };
 }
 
-/** Wires SQLite, the mail sender, the mailing runner and the count folder, and serves the app. */
+/**
+ * Wires SQLite, the mail sender, the mailing runner and the count folder, and serves the app.
+ * The port is bound first: a port in use or an unusable path stops the start (a StartupError
+ * naming the setting) before a database, a key or a first-start token exists, so the token
+ * and the owner-setup link are only made once the server can be reached. Requests that come
+ * in meanwhile wait for the app.
+ */
 export async function startServer(settings: Settings, logger: Logger = createJsonLogger(settings.LOG_LEVEL)): Promise<RunningServer> {
-  const { database, ctx } = await openServices(settings, logger);
+  let handle: (request: Request, env: unknown) => Response | Promise<Response>;
+  let appReady!: (app: ReturnType<typeof createApp>) => void;
+  const pendingApp = new Promise<ReturnType<typeof createApp>>((resolve) => (appReady = resolve));
+  handle = (request, env) => pendingApp.then((app) => app.fetch(request, env));
+  const server = createAdaptorServer({ fetch: (request, env) => handle(request, env), hostname: settings.HOST });
+  await listenOn(server as Server, settings);
+  let opened: Awaited<ReturnType<typeof openServices>>;
+  try {
+    opened = await openServices(settings, logger);
+  } catch (error) {
+    // Requests that came in meanwhile wait for an app that will not come; they are cut off.
+    await new Promise<void>((done) => {
+      server.close(() => done());
+      (server as Server).closeAllConnections();
+    });
+    throw error;
+  }
+  const { database, ctx } = opened;
   const bootstrapToken = await ensureBootstrapToken(ctx, settings.ADMIN_TOKEN);
   const ownerSetupUrl = await issueOwnerSetupLink(ctx);
 
@@ -224,9 +257,8 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     onLettersToRedact: background.wakeRedactions,
   });
 
-  const server = await new Promise<ServerType>((ready) => {
-    const started = serve({ fetch: app.fetch, port: settings.PORT, hostname: settings.HOST }, () => ready(started));
-  });
+  handle = app.fetch;
+  appReady(app);
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : settings.PORT;
   const url = `http://${settings.HOST.includes(':') ? `[${settings.HOST}]` : settings.HOST}:${port}`;

@@ -10,12 +10,12 @@ export const REPLY_UPLOAD_MAX_BODY_BYTES = REPLY_FILE_MAX_BYTES + 64 * 1024;
  * attachment, nosniff, and a sandbox CSP that leaves a document opened
  * anyway without script or same-origin rights.
  */
-export function replyFileResponse(file: { body: ReadableStream<Uint8Array>; bytes: number; type: string; filename: string }): Response {
+export function replyFileResponse(file: { body: ReadableStream<Uint8Array>; bytes: number; type: string; filename: string; uniquePart: string }): Response {
   return new Response(file.body, {
     headers: {
       'Content-Type': file.type,
       'Content-Length': String(file.bytes),
-      'Content-Disposition': attachmentDisposition(file.filename),
+      'Content-Disposition': attachmentDisposition(file.filename, file.uniquePart),
       'X-Content-Type-Options': 'nosniff',
       'Content-Security-Policy': "sandbox; default-src 'none'",
       'Cache-Control': 'no-store',

@@ -94,7 +94,9 @@ export class FileTransport implements MailTransport {
     let raw: Buffer;
     try {
       raw = await new MailComposer({
-        ...toNodemailerFields(mail, opened.attachments),
+        ...toNodemailerFields(mail, opened.attachments, { forReading: true }),
+        // Line ends as text files have them here (and maildir stores mail), so a line grep prints ends with the link.
+        newline: 'unix',
         date: new Date(sentAt),
         disableFileAccess: true,
         disableUrlAccess: true,

@@ -40,7 +40,7 @@ export function letterRoutes() {
     async (c) => {
       const services = c.get('services');
       const preview = await previewLetter(serviceContextOf(c), services.letters, c.req.param('slug'), c.req.valid('query'));
-      return c.body(preview.body, 200, pdfHeaders(preview.filename));
+      return c.body(preview.body, 200, pdfHeaders(preview.filename, { uniquePart: preview.uniquePart }));
     },
   );
 
@@ -93,7 +93,7 @@ export function letterRoutes() {
       const id = c.req.param('id');
       if (!id.endsWith('.pdf')) return c.json(await getLetter(serviceContextOf(c), id));
       const letter = await openLetterPdf(serviceContextOf(c), services.letters, id.slice(0, -'.pdf'.length));
-      return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes }));
+      return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes, uniquePart: letter.uniquePart }));
     },
   );
 

@@ -51,9 +51,9 @@ export function targetRoutes() {
     '/targets/import',
     organiserRoute(
       'Targets',
-      'Import targets, all or none: a JSON array (or { targets: [...] }) with Content-Type application/json, or a CSV with Content-Type text/csv and the columns name, title, organisation, kind, email, address_lines (lines separated by "|" or line breaks), postal_code, city, region, country, language, salutation, jurisdiction (codes separated by ";"), verified_at. At most 5,000 rows; any bad row fails the import with 422 IMPORT_FAILED and details [{ row, field, message }]. Organisation only (403 for a token limited to campaigns).',
+      'Import targets, all or none: a JSON array (or { targets: [...] }) with Content-Type application/json, or a CSV with Content-Type text/csv and the columns name, title, organisation, kind, email, address_lines (lines separated by "|" or line breaks), postal_code, city, region, country, language, salutation, jurisdiction (codes separated by ";"), time_zone, verified_at, external_id. At most 5,000 rows; any bad row fails the import with 422 IMPORT_FAILED and details [{ row, field, message }]. Idempotent: a row matches the target with its externalId (external_id), else one with the same name, organisation and country (which then takes the row\'s externalId); a matched target is updated when the row differs, so importing one file twice adds nothing the second time. Two rows of one file that would match the same target are refused. Organisation only (403 for a token limited to campaigns).',
       'campaigns',
-      { 201: 'Imported: { created, ids }' },
+      { 201: 'Imported: { created, updated, unchanged, ids } (ids: each row\'s target, in the file\'s order)' },
       { reach: 'organisation' },
     ),
     requireScope('campaigns'),

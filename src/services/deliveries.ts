@@ -468,7 +468,7 @@ export async function listPrintQueue(ctx: ServiceContext, query: PrintQueueQuery
 
 export type PrintQueuePdf = {
   pdf: Uint8Array<ArrayBuffer>;
-  /** `print-queue-YYYY-MM-DD.pdf`, the day (UTC) the queue was read. */
+  /** `print-queue-YYYY-MM-DD-HHMMSS.pdf`, when (UTC) the queue was read: two reads of one day are two files. */
   filename: string;
   letters: number;
   coverPages: number;
@@ -507,7 +507,7 @@ export async function buildPrintQueuePdf(ctx: ServiceContext, ports: LetterPorts
   const composed = await ports.composePrintQueue({ generatedAt: now, entries });
   return {
     pdf: composed.pdf,
-    filename: `print-queue-${new Date(now).toISOString().slice(0, 10)}.pdf`,
+    filename: `print-queue-${new Date(now).toISOString().slice(0, 19).replace('T', '-').replace(/:/g, '')}.pdf`,
     letters: entries.length,
     coverPages: composed.coverPages,
     letterPages: composed.letterPages,

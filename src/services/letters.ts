@@ -292,7 +292,7 @@ export async function previewLetter(
   ports: LetterPorts,
   slug: string,
   query: PreviewLetterQuery,
-): Promise<{ body: ReadableStream<Uint8Array>; filename: string }> {
+): Promise<{ body: ReadableStream<Uint8Array>; filename: string; uniquePart: string }> {
   const campaign = await findCampaign(ctx, slug, 'read');
   const targetId = parseId(query.target);
   const [target] = targetId ? await ctx.db.db.select().from(targets).where(eq(targets.id, targetId)) : [];
@@ -322,7 +322,7 @@ export async function previewLetter(
     signatures: { ...share.shownIn(template.language), signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true, share.routed)) },
   };
   const body = await ports.renderToStream(input, { createdAt: now });
-  return { body, filename: `${campaign.slug}-${target.name}-preview.pdf` };
+  return { body, filename: `${campaign.slug}-${target.name}-preview.pdf`, uniquePart: target.id };
 }
 
 export type GeneratedLetter = {
@@ -634,19 +634,23 @@ export async function getLetter(ctx: ServiceContext, id: string) {
   };
 }
 
-/** A stored letter's PDF and a file name for it (`<campaign>-<target>.pdf`). */
+/**
+ * A stored letter's PDF and a file name for it (`<campaign>-<target>.pdf`), with the part that
+ * keeps its ASCII fallback apart from its batch's other letters: the target's id, or for
+ * per-signer letters (several to one target) the letter's own.
+ */
 export async function openLetterPdf(
   ctx: ServiceContext,
   ports: LetterPorts,
   id: string,
-): Promise<{ body: ReadableStream<Uint8Array>; bytes: number; filename: string }> {
+): Promise<{ body: ReadableStream<Uint8Array>; bytes: number; filename: string; uniquePart: string }> {
   const { letter, mode, slug, targetName } = await findLetter(ctx, id);
   if (letter.withdrawnAt !== null) throw letterWithdrawn();
   const file = await ports.files.openRead(letter.path);
   if (!file) throw new ServiceError('LETTER_FILE_MISSING', 'The letter\'s PDF is no longer stored; generate the letters again.');
   // Per-signer letters share a target, so the letter's own id tells them apart (no supporter's name).
   const suffix = mode === 'per_signer' ? `-${letter.id.slice(-8)}` : '';
-  return { ...file, filename: `${slug}-${targetName}${suffix}.pdf` };
+  return { ...file, filename: `${slug}-${targetName}${suffix}.pdf`, uniquePart: mode === 'per_signer' ? letter.id : letter.targetId };
 }
 
 /** A withdrawn letter's answer (410): said plainly, so an organiser knows to generate the letters again. */

@@ -304,7 +304,7 @@ export async function deleteReply(ctx: ServiceContext, files: LetterFiles, id: s
   }
 }
 
-/** A reply's stored file to send back: its bytes as a stream, type, size and a download name. NotFound without one. */
+/** A reply's stored file to send back: its bytes as a stream, type, size and a download name (told apart by the reply's id). NotFound without one. */
 export async function openReplyFile(ctx: ServiceContext, files: LetterFiles, id: string) {
   const found = await requireReply(ctx, id, 'read');
   const { reply, target } = found;
@@ -317,6 +317,7 @@ export async function openReplyFile(ctx: ServiceContext, files: LetterFiles, id:
     bytes: opened.bytes,
     type: reply.fileType,
     filename: `reply-${found.campaignSlug}-${reply.receivedOn}-${target.organisation ?? target.name}.${extension}`,
+    uniquePart: reply.id,
   };
 }
 

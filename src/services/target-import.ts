@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { sql } from 'drizzle-orm';
+import { asc, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { targets } from '../db/schema.js';
@@ -7,12 +7,21 @@ import { newId } from '../lib/ids.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Unprocessable } from './errors.js';
-import { CreateTargetInput, toTargetRow, type TargetRow } from './targets.js';
+import { CreateTargetInput, externalIdTaken, toTargetRow, type TargetRow } from './targets.js';
 
 export const importFormats = ['csv', 'json'] as const;
 export type ImportFormat = (typeof importFormats)[number];
 export type ImportTargetsInput = { format: ImportFormat; content: string };
-export type ImportTargetsResult = { created: number; ids: string[] };
+export type ImportTargetsResult = {
+  /** Rows that matched no target and were added. */
+  created: number;
+  /** Rows that matched a target whose fields they changed. */
+  updated: number;
+  /** Rows that matched a target exactly as it is. */
+  unchanged: number;
+  /** Each row's target, in the file's order, whether made, changed or left as it was. */
+  ids: string[];
+};
 
 /** A problem with one row; `field` is the CSV column or the JSON path, null for the row as a whole. */
 export type ImportIssue = { row: number; field: string | null; message: string };
@@ -29,6 +38,7 @@ const MAX_REPORTED_ISSUES = 200;
  * - `jurisdiction`: region codes separated by `;`, `,` or spaces (`JP-13;JP-14`).
  * - `time_zone`: the IANA zone of the office (`Asia/Tokyo`); `timeZone` is read as the same column.
  * - `verified_at`: an ISO 8601 date-time.
+ * - `external_id`: the target's id in the file's own system, which a later import matches it by.
  */
 export const csvColumns = [
   'name',
@@ -46,10 +56,11 @@ export const csvColumns = [
   'jurisdiction',
   'time_zone',
   'verified_at',
+  'external_id',
 ] as const;
 type CsvColumn = (typeof csvColumns)[number];
 /** Header spellings read as a column: the API's field name for the zone. */
-const columnAliases: Record<string, CsvColumn> = { timezone: 'time_zone' };
+const columnAliases: Record<string, CsvColumn> = { timezone: 'time_zone', externalid: 'external_id' };
 const requiredCsvColumns: CsvColumn[] = ['name', 'kind', 'address_lines', 'country'];
 
 /** A candidate row: its number as the user sees it, the object to validate, or why it cannot be read. */
@@ -126,6 +137,7 @@ function csvRowToInput(cells: Partial<Record<CsvColumn, string>>): Record<string
     jurisdiction: given('jurisdiction')?.split(/[\s;,]+/).filter(Boolean),
     timeZone: given('time_zone'),
     verifiedAt: given('verified_at'),
+    externalId: given('external_id'),
   };
 }
 
@@ -136,6 +148,7 @@ const csvColumnOfPath: Record<string, CsvColumn> = {
   'postalAddress.country': 'country',
   verifiedAt: 'verified_at',
   timeZone: 'time_zone',
+  externalId: 'external_id',
 };
 
 /** The CSV column a validation path came from, with the item number for list cells. */
@@ -170,12 +183,113 @@ function jsonCandidates(content: string): Candidate[] {
   return rows.map((value, index) => ({ row: index + 1, value }));
 }
 
+/** A row that passed validation, with its number as the user sees it. */
+type ValidRow = { row: number; input: CreateTargetInput };
+
+/** What identifies a target without an external id: its name, organisation and country. */
+function naturalKey(target: { name: string; organisation?: string | null; postalAddress: { country: string } }): string {
+  return JSON.stringify([target.name, target.organisation ?? null, target.postalAddress.country]);
+}
+
+/** Two rows of one file that would make or match the same target. */
+function repeatedRows(rows: ValidRow[], format: ImportFormat): ImportIssue[] {
+  const issues: ImportIssue[] = [];
+  const byExternalId = new Map<string, number>();
+  const byKey = new Map<string, number>();
+  for (const { row, input } of rows) {
+    if (input.externalId) {
+      const first = byExternalId.get(input.externalId);
+      if (first === undefined) byExternalId.set(input.externalId, row);
+      else issues.push({ row, field: format === 'csv' ? 'external_id' : 'externalId', message: `repeats the external id of row ${first}` });
+      continue;
+    }
+    const key = naturalKey(input);
+    const first = byKey.get(key);
+    if (first === undefined) byKey.set(key, row);
+    else issues.push({ row, field: null, message: `has the name, organisation and country of row ${first}; give each an external id to tell them apart` });
+  }
+  return issues;
+}
+
+/** JSON with object keys sorted, so a stored value and a parsed one compare equal whatever their key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === 'object' && !Array.isArray(inner) ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : 1))) : inner,
+  );
+}
+
+/** Whether importing `next` over `current` would change anything a user sees (the times of the row aside). */
+function differs(current: TargetRow, next: TargetRow): boolean {
+  return (Object.keys(next) as (keyof TargetRow)[]).some((key) => key !== 'id' && key !== 'createdAt' && key !== 'updatedAt' && canonical(next[key]) !== canonical(current[key]));
+}
+
+type ImportPlan = { inserts: TargetRow[]; updates: TargetRow[]; unchanged: number; ids: string[] };
+
+/**
+ * What the import does to the directory as it is now. A row with an external id matches the
+ * target with that id, else (adopting it) a target without one of the same name, organisation and
+ * country; a row without matches by name, organisation and country. The oldest such target is
+ * taken, and one target answers one row. A row without an external id keeps the target's.
+ */
+async function planImport(ctx: ServiceContext, rows: ValidRow[], now: number): Promise<ImportPlan> {
+  const externalIds = rows.flatMap(({ input }) => (input.externalId ? [input.externalId] : []));
+  const names = [...new Set(rows.map(({ input }) => input.name))];
+  const candidates = await ctx.db.db
+    .select()
+    .from(targets)
+    .where(
+      sql`${targets.externalId} in (select value from json_each(${JSON.stringify(externalIds)})) or ${targets.name} in (select value from json_each(${JSON.stringify(names)}))`,
+    )
+    .orderBy(asc(targets.createdAt), asc(targets.id));
+  const byExternalId = new Map(candidates.flatMap((target) => (target.externalId ? [[target.externalId, target] as const] : [])));
+  const claimed = new Set<string>();
+  const claim = (target: TargetRow | undefined) => {
+    if (target) claimed.add(target.id);
+    return target;
+  };
+  // External ids first, so a row matched by name cannot take the target another row names by its id.
+  const matched = rows.map(({ input }) => claim(input.externalId ? byExternalId.get(input.externalId) : undefined));
+  const byKey = new Map<string, TargetRow[]>();
+  for (const target of candidates) {
+    const key = naturalKey(target);
+    const same = byKey.get(key);
+    if (same) same.push(target);
+    else byKey.set(key, [target]);
+  }
+  rows.forEach(({ input }, index) => {
+    if (matched[index]) return;
+    const adopting = Boolean(input.externalId);
+    matched[index] = claim(byKey.get(naturalKey(input))?.find((target) => !claimed.has(target.id) && (!adopting || target.externalId === null)));
+  });
+
+  // Ids made in one millisecond are random after the timestamp; sorting them keeps the file's order.
+  const newIds = rows.map(() => newId(now)).sort();
+  const plan: ImportPlan = { inserts: [], updates: [], unchanged: 0, ids: [] };
+  rows.forEach(({ input }, index) => {
+    const current = matched[index];
+    if (!current) {
+      const row = toTargetRow(input, newIds.shift()!, now);
+      plan.inserts.push(row);
+      plan.ids.push(row.id);
+      return;
+    }
+    plan.ids.push(current.id);
+    const next = { ...toTargetRow(input, current.id, current.createdAt), externalId: input.externalId ?? current.externalId };
+    if (differs(current, next)) plan.updates.push({ ...next, updatedAt: now });
+    else plan.unchanged += 1;
+  });
+  return plan;
+}
+
 /**
  * Imports targets from CSV or JSON, all or nothing: every row is validated
  * first and one bad row fails the import (`422 IMPORT_FAILED` with
- * `[{ row, field, message }]`) with nothing written; otherwise every row is
- * inserted in one atomic write. Rows are numbered as the user sees them: the
- * CSV line (the header is line 1) or the JSON array position from 1.
+ * `[{ row, field, message }]`) with nothing written. Rows are numbered as the
+ * user sees them: the CSV line (the header is line 1) or the JSON array
+ * position from 1. Importing a file again changes nothing: each row matches
+ * the target it made (by external id, else by name, organisation and
+ * country, see planImport), which is updated if the row differs; the rest
+ * are added, all in one atomic write.
  */
 export async function importTargets(ctx: ServiceContext, input: ImportTargetsInput): Promise<ImportTargetsResult> {
   assertOrganisationAccess(ctx.access);
@@ -183,7 +297,7 @@ export async function importTargets(ctx: ServiceContext, input: ImportTargetsInp
   const candidates = input.format === 'csv' ? csvCandidates(content) : jsonCandidates(content);
 
   const issues: ImportIssue[] = [];
-  const valid: CreateTargetInput[] = [];
+  const valid: ValidRow[] = [];
   for (const { row, value, problem } of candidates) {
     if (problem) {
       issues.push({ row, field: null, message: problem });
@@ -191,7 +305,7 @@ export async function importTargets(ctx: ServiceContext, input: ImportTargetsInp
     }
     const result = v.safeParse(CreateTargetInput, value);
     if (result.success) {
-      valid.push(result.output);
+      valid.push({ row, input: result.output });
       continue;
     }
     for (const issue of result.issues) {
@@ -200,8 +314,10 @@ export async function importTargets(ctx: ServiceContext, input: ImportTargetsInp
       else issues.push({ row, field: path === '' ? null : path, message: issue.message });
     }
   }
+  issues.push(...repeatedRows(valid, input.format));
 
   if (issues.length > 0) {
+    issues.sort((a, b) => a.row - b.row);
     const badRows = new Set(issues.map((issue) => issue.row)).size;
     const numbering = input.format === 'csv' ? 'Rows are CSV line numbers, the header being line 1.' : 'Rows are positions in the JSON array, counting from 1.';
     const shown = issues.length > MAX_REPORTED_ISSUES ? ` The first ${MAX_REPORTED_ISSUES} of ${issues.length} problems are listed.` : '';
@@ -209,23 +325,28 @@ export async function importTargets(ctx: ServiceContext, input: ImportTargetsInp
   }
 
   const now = ctx.clock.now();
-  // Ids generated in one millisecond are random after the timestamp; sorting them keeps the file's order.
-  const ids = valid.map(() => newId(now)).sort();
-  const rows = valid.map((target, i) => toTargetRow(target, ids[i]!, now));
-  await ctx.db.atomic(insertStatements(ctx, rows));
-  ctx.logger.info('targets imported', { format: input.format, count: rows.length });
-  return { created: rows.length, ids };
+  // Two imports of one file at once: the second finds its new targets taken by the first (the
+  // external id is unique) and plans again against what the first wrote.
+  for (let attempt = 1; ; attempt += 1) {
+    const plan = await planImport(ctx, valid, now);
+    const statements = [...insertStatements(ctx, plan.inserts), ...updateStatements(ctx, plan.updates)];
+    try {
+      if (statements.length > 0) await ctx.db.atomic(statements);
+    } catch (error) {
+      if (attempt < 2 && String(error).includes('UNIQUE constraint failed: targets.external_id')) continue;
+      throw externalIdTaken(error, null);
+    }
+    const result = { created: plan.inserts.length, updated: plan.updates.length, unchanged: plan.unchanged, ids: plan.ids };
+    ctx.logger.info('targets imported', { format: input.format, created: result.created, updated: result.updated, unchanged: result.unchanged });
+    return result;
+  }
 }
 
-/** Characters of JSON per insert statement: well inside D1's statement and value limits. */
+/** Characters of JSON per statement: well inside D1's statement and value limits. */
 const MAX_CHUNK_CHARS = 200_000;
 
-/**
- * The rows as a few `INSERT … SELECT FROM json_each(?)` statements, each
- * binding one JSON array. A plain multi-row insert binds 13 values per row,
- * and D1 allows only 100 bound parameters per statement.
- */
-function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatement[] {
+/** The rows as JSON arrays of at most MAX_CHUNK_CHARS each, one bound value per statement. */
+function jsonChunks(rows: TargetRow[]): string[] {
   const chunks: string[][] = [[]];
   let size = 0;
   for (const row of rows) {
@@ -237,16 +358,42 @@ function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatemen
     chunks[chunks.length - 1]!.push(json);
     size += json.length + 1;
   }
-  return chunks.map((chunk) =>
+  return chunks.filter((chunk) => chunk.length > 0).map((chunk) => `[${chunk.join(',')}]`);
+}
+
+/**
+ * The new rows as a few `INSERT … SELECT FROM json_each(?)` statements, each
+ * binding one JSON array. A plain multi-row insert binds 14 values per row,
+ * and D1 allows only 100 bound parameters per statement.
+ */
+function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatement[] {
+  return jsonChunks(rows).map((chunk) =>
     ctx.db.statement(sql`
-      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, time_zone, verified_at, created_at, updated_at)
+      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, time_zone, verified_at, external_id, created_at, updated_at)
       select
         json_extract(value, '$.id'), json_extract(value, '$.name'), json_extract(value, '$.title'),
         json_extract(value, '$.organisation'), json_extract(value, '$.kind'), json_extract(value, '$.email'),
         json_extract(value, '$.postalAddress'), json_extract(value, '$.language'), json_extract(value, '$.salutation'),
         json_extract(value, '$.jurisdiction'), json_extract(value, '$.timeZone'), json_extract(value, '$.verifiedAt'),
-        json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
-      from json_each(${`[${chunk.join(',')}]`})
+        json_extract(value, '$.externalId'), json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
+      from json_each(${chunk})
       order by key`),
+  );
+}
+
+/** The changed rows, every field replaced from the file, as `UPDATE … FROM json_each(?)` statements (one bound array each). */
+function updateStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatement[] {
+  return jsonChunks(rows).map((chunk) =>
+    ctx.db.statement(sql`
+      update ${targets} set
+        name = json_extract(file.value, '$.name'), title = json_extract(file.value, '$.title'),
+        organisation = json_extract(file.value, '$.organisation'), kind = json_extract(file.value, '$.kind'),
+        email = json_extract(file.value, '$.email'), postal_address = json_extract(file.value, '$.postalAddress'),
+        language = json_extract(file.value, '$.language'), salutation = json_extract(file.value, '$.salutation'),
+        jurisdiction = json_extract(file.value, '$.jurisdiction'), time_zone = json_extract(file.value, '$.timeZone'),
+        verified_at = json_extract(file.value, '$.verifiedAt'), external_id = json_extract(file.value, '$.externalId'),
+        updated_at = json_extract(file.value, '$.updatedAt')
+      from json_each(${chunk}) as file
+      where ${targets.id} = json_extract(file.value, '$.id')`),
   );
 }

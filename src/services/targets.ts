@@ -67,6 +67,8 @@ const TimeZoneOrNull = v.nullable(
 
 const Name = v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'));
 
+const ExternalIdOrNull = TextOrNull(100);
+
 /** valibot's object schemas accept arrays (typeof [] is 'object'); a body of `[]` is not a target. */
 const NotAnArray = v.custom<unknown>((input) => !Array.isArray(input), 'must be an object');
 
@@ -86,6 +88,8 @@ export const CreateTargetInput = v.pipe(
     /** Letters by email reach the office inside the mailing's sending window on this zone's clock (null: the mailing's zone). */
     timeZone: v.optional(TimeZoneOrNull),
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
+    /** The target's id in another system or file (`cn-embassy-tokyo`), unique in the directory: what an import matches it by. */
+    externalId: v.optional(ExternalIdOrNull),
   }),
 );
 export type CreateTargetInput = v.InferOutput<typeof CreateTargetInput>;
@@ -105,6 +109,7 @@ export const UpdateTargetInput = v.pipe(
     jurisdiction: v.optional(Jurisdiction),
     timeZone: v.optional(TimeZoneOrNull),
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
+    externalId: v.optional(ExternalIdOrNull),
   }),
 );
 export type UpdateTargetInput = v.InferOutput<typeof UpdateTargetInput>;
@@ -148,6 +153,7 @@ export function toTargetRow(input: CreateTargetInput, id: string, now: number): 
     salutation: input.salutation ?? null,
     jurisdiction: input.jurisdiction,
     verifiedAt: input.verifiedAt ?? null,
+    externalId: input.externalId ?? null,
     createdAt: now,
     updatedAt: now,
   };
@@ -174,6 +180,7 @@ function toView(row: TargetRow) {
     jurisdiction: row.jurisdiction,
     timeZone: row.timeZone,
     verifiedAt: isoOrNull(row.verifiedAt),
+    externalId: row.externalId,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
@@ -198,8 +205,18 @@ export async function createTarget(ctx: ServiceContext, input: CreateTargetInput
   assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const row = toTargetRow(input, newId(now), now);
-  await ctx.db.atomic([ctx.db.db.insert(targets).values(row)]);
+  try {
+    await ctx.db.atomic([ctx.db.db.insert(targets).values(row)]);
+  } catch (error) {
+    throw externalIdTaken(error, row.externalId);
+  }
   return toView(row);
+}
+
+/** A write refused because another target has the external id: a 409 naming it, anything else as it came. */
+export function externalIdTaken(error: unknown, externalId: string | null | undefined): unknown {
+  if (!String(error).includes('UNIQUE constraint failed: targets.external_id')) return error;
+  return new Conflict('CONFLICT', `Another target has the external id ${JSON.stringify(externalId ?? '')}.`, [{ path: 'externalId', message: 'is used by another target' }]);
 }
 
 /**
@@ -265,7 +282,11 @@ export async function updateTarget(ctx: ServiceContext, id: string, input: Updat
   if (postalAddress) changes.postalAddress = toPostalAddress(postalAddress);
   if (Object.keys(changes).length === 0) return toView(current);
   changes.updatedAt = ctx.clock.now();
-  await ctx.db.atomic([ctx.db.db.update(targets).set(changes).where(eq(targets.id, current.id))]);
+  try {
+    await ctx.db.atomic([ctx.db.db.update(targets).set(changes).where(eq(targets.id, current.id))]);
+  } catch (error) {
+    throw externalIdTaken(error, changes.externalId);
+  }
   return getTarget(ctx, current.id);
 }
 

@@ -52,8 +52,8 @@ describe('GET /api/v1/print-queue.pdf', () => {
     const res = await t.request('GET', '/api/v1/print-queue.pdf');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/pdf');
-    // The test clock stands at 1 September 2027 (UTC).
-    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="print-queue-2027-09-01\.pdf"/);
+    // The test clock stands at 1 September 2027 (UTC), a few minutes in: the name has the time to the second.
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="print-queue-2027-09-01-00\d{4}\.pdf"/);
     const bytes = Buffer.from(await res.arrayBuffer());
     expect(res.headers.get('content-length')).toBe(String(bytes.length));
     const pdf = await parsePdfBytes(bytes);

@@ -65,7 +65,7 @@ describe('replies: recording', () => {
     expect(file.headers.get('content-type')).toBe('application/pdf');
     expect(file.headers.get('x-content-type-options')).toBe('nosniff');
     expect(file.headers.get('content-security-policy')).toContain('sandbox');
-    expect(file.headers.get('content-disposition')).toMatch(/^attachment; filename="reply-alpha-2027-08-28-Embassy of A.pdf"/);
+    expect(file.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="reply-alpha-2027-08-28-Embassy of A-${reply.id}.pdf"; filename\\*=UTF-8''reply-alpha-2027-08-28-Embassy%20of%20A.pdf$`));
     const downloaded = new Uint8Array(await file.arrayBuffer());
     expect(sha256(downloaded)).toBe(sha256(pdf));
     const { text } = await extractText(await getDocumentProxy(downloaded), { mergePages: true });

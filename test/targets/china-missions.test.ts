@@ -44,7 +44,7 @@ describe('letters/targets/china-missions-japan.json', () => {
     const res = await t.request('POST', '/api/v1/targets/import', { raw: content });
     expect(res.status).toBe(201);
     const body = await res.json();
-    expect(body).toEqual({ created: 7, ids: expect.any(Array) });
+    expect(body).toEqual({ created: 7, updated: 0, unchanged: 0, ids: expect.any(Array) });
     expect(body.ids).toHaveLength(7);
 
     const embassy = await (await t.request('GET', `/api/v1/targets/${body.ids[0]}`)).json();

@@ -38,7 +38,7 @@ describe('target import: CSV', () => {
     const res = await importCsv(csv);
     expect(res.status).toBe(201);
     const body = await res.json();
-    expect(body).toEqual({ created: 3, ids: [expect.any(String), expect.any(String), expect.any(String)] });
+    expect(body).toEqual({ created: 3, updated: 0, unchanged: 0, ids: [expect.any(String), expect.any(String), expect.any(String)] });
 
     const byId = new Map((await allTargets()).map((x) => [x.id, x]));
     expect(byId.size).toBe(3);

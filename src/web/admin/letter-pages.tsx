@@ -308,7 +308,7 @@ export function letterPages() {
   routes.get('/letters/:id/pdf', async (c) => {
     const services = c.get('services');
     const letter = await openLetterPdf(serviceContextOf(c), services.letters, c.req.param('id'));
-    return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes, inline: !c.req.query('download') }));
+    return c.body(letter.body, 200, pdfHeaders(letter.filename, { bytes: letter.bytes, inline: !c.req.query('download'), uniquePart: letter.uniquePart }));
   });
 
   routes.post('/letters/:id/deliveries', requireAdminScope('deliveries', missingScopePage), async (c) => {
