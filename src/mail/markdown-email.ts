@@ -1,4 +1,5 @@
 import { escapeHtml } from '../lib/html.js';
+import { memoByContent } from '../markdown/content-cache.js';
 import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../markdown/markdown-links.js';
 import { parseInline, parseMarkdown, type InlineSpan } from '../markdown/markdown.js';
 
@@ -57,8 +58,7 @@ const headingStyle: Record<1 | 2 | 3, string> = {
   3: 'margin:16px 0 8px;font-size:17px;line-height:1.3;',
 };
 
-/** Renders an organiser's Markdown body for an email; pure and safe on any input. */
-export function renderEmailMarkdown(source: string): RenderedMarkdown {
+function renderUncached(source: string): RenderedMarkdown {
   const { prepared, links } = extractMarkdownLinks(source, 'http');
   const inline = inlineRenderer(links);
   const html: string[] = [];
@@ -82,3 +82,10 @@ export function renderEmailMarkdown(source: string): RenderedMarkdown {
   }
   return { html: html.join('\n'), text: text.join('\n\n') };
 }
+
+/**
+ * Renders an organiser's Markdown body for an email; pure, safe on any input, and linear in its
+ * length. An update is composed per recipient when it is sent, so the rendering is kept by body:
+ * a mailing renders its body once per language, however many supporters it reaches.
+ */
+export const renderEmailMarkdown: (source: string) => Readonly<RenderedMarkdown> = memoByContent(renderUncached);

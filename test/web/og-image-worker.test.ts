@@ -50,4 +50,16 @@ describe('on Workers', () => {
     expect(response.headers.get('x-frame-options')).toBeNull();
     expect((await fetch(`${worker.url}/c/worker-card`)).headers.get('x-frame-options')).toBe('DENY');
   });
+
+  it('renders the campaign body (Markdown, escaped; linear and cached, issue #17) in workerd, view after view', async () => {
+    const organiser = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+    const body = `## 届けます\n\n**9月22日**に <script>x</script> ${'*a'.repeat(20_000)}`;
+    expect((await fetch(`${worker.url}/api/v1/campaigns/worker-card`, { method: 'PATCH', headers: organiser, body: JSON.stringify({ body }) })).status).toBe(200);
+    for (let view = 0; view < 2; view++) {
+      const page = await (await fetch(`${worker.url}/c/worker-card?lang=ja`)).text();
+      expect(page).toContain('<h3>届けます</h3>');
+      expect(page).toContain('<strong>9月22日</strong>に &lt;script&gt;x&lt;/script&gt; <em>a</em>a<em>a</em>');
+      expect(page.match(/<em>a<\/em>/g)).toHaveLength(10_000);
+    }
+  });
 });

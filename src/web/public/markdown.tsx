@@ -1,4 +1,6 @@
+import { raw } from 'hono/html';
 import type { Child } from 'hono/jsx';
+import { memoByContent } from '../../markdown/content-cache.js';
 import { extractMarkdownLinks, linkPlaceholder, type MarkdownLink } from '../../markdown/markdown-links.js';
 import { parseInline, parseMarkdown, type InlineSpan } from '../../markdown/markdown.js';
 
@@ -40,7 +42,7 @@ function renderSpans(spans: InlineSpan[], links: MarkdownLink[]): Child[] {
 }
 
 /** The body as elements; headings start at h2, below the page's one h1 (the campaign title). */
-export function CampaignMarkdown(props: { source: string }) {
+function CampaignMarkdownElements(props: { source: string }) {
   const { prepared, links } = extractMarkdownLinks(props.source, 'http-and-mailto');
   return (
     <>
@@ -55,4 +57,16 @@ export function CampaignMarkdown(props: { source: string }) {
       })}
     </>
   );
+}
+
+// Every view of a campaign page would otherwise parse its body again.
+const campaignMarkdownHtml = memoByContent((source: string): string => {
+  const html = (<CampaignMarkdownElements source={source} />).toString();
+  if (typeof html !== 'string') throw new TypeError('the campaign body renders synchronously');
+  return html;
+});
+
+/** The body as HTML, rendered once per distinct text (a campaign version in one language) and then kept. */
+export function CampaignMarkdown(props: { source: string }) {
+  return raw(campaignMarkdownHtml(props.source));
 }
