@@ -370,16 +370,17 @@ function targetShares(ctx: ServiceContext, campaignTargets: readonly TargetRow[]
 /**
  * The targets a per_target batch at `cutoffAt` would write to and those it would skip, decided as
  * generateLetters decides (a letters mailing's dry run), and those whose letter would count no
- * supporter (skipped, or written with the petition's total only). Read access to the campaign is enough.
+ * supporter (skipped, or written with the petition's total only); `supporters`: the petition's count. Read access to the campaign is enough.
  */
 export async function plannedLetterTargets(
   ctx: ServiceContext,
   slug: string,
   options: { routing: LetterRouting; emptyTargets: EmptyTargets; cutoffAt: number },
-): Promise<{ written: TargetRow[]; skipped: TargetRow[]; withoutSupporters: TargetRow[] }> {
+): Promise<{ written: TargetRow[]; skipped: TargetRow[]; withoutSupporters: TargetRow[]; supporters: number }> {
   const campaign = await findCampaign(ctx, slug, 'read');
   const campaignTargets = await linkedTargets(ctx, campaign.id);
-  const shareOf = targetShares(ctx, campaignTargets, await signatureTotals(ctx, campaign.id, options.cutoffAt), options.routing);
+  const totals = await signatureTotals(ctx, campaign.id, options.cutoffAt);
+  const shareOf = targetShares(ctx, campaignTargets, totals, options.routing);
   const written: TargetRow[] = [];
   const skipped: TargetRow[] = [];
   const withoutSupporters: TargetRow[] = [];
@@ -389,7 +390,7 @@ export async function plannedLetterTargets(
     // Whatever the choice, a letter that would count no one is one the organiser should hear of.
     if (!getsLetter(count, 'skip')) withoutSupporters.push(target);
   }
-  return { written, skipped, withoutSupporters };
+  return { written, skipped, withoutSupporters, supporters: totals.count };
 }
 
 /**

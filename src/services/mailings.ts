@@ -239,7 +239,7 @@ export type MailingWarning = { code: 'TARGET_UNREACHABLE' | 'TARGET_WITHOUT_SUPP
 /**
  * The warnings of a letters mailing as the campaign stands now (supporters may still sign
  * before the cut-off): each target the channel cannot reach (`email` to a target without an
- * address), and each whose letter would count no supporter of its own, decided as the
+ * address), and, once someone has signed, each whose letter would count no supporter of its own, decided as the
  * letters decide (src/services/letter-routing.ts): with `emptyTargets: 'skip'` it gets none.
  * Read access to the campaign is enough; an update has none.
  */
@@ -252,7 +252,8 @@ export async function mailingWarnings(
   const emptyTargets = input.emptyTargets ?? 'write';
   const planned = await plannedLetterTargets(ctx, input.campaign, { routing: input.routing ?? 'all', emptyTargets, cutoffAt: ctx.clock.now() });
   const warnings: MailingWarning[] = [];
-  for (const target of planned.withoutSupporters) {
+  // Before anyone has signed every letter would count no one: that is no news about a target.
+  for (const target of planned.supporters > 0 ? planned.withoutSupporters : []) {
     warnings.push({
       code: 'TARGET_WITHOUT_SUPPORTERS',
       targetId: target.id,
