@@ -152,6 +152,36 @@ describe('a letters mailing reaches every target through its channel', () => {
     expect(done.targets.find((target) => target.targetId === ids.get(EMBASSY))).toMatchObject({ outcome: 'queued_for_print' });
   }, 90_000);
 
+  it('the dashboard\'s mailing form shows the warnings before the organiser confirms, in Japanese', async () => {
+    await setup();
+    const login = await t.app.request('/admin/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/mailings' }).toString(),
+    });
+    const cookie = /((?:__Secure-)?signet_session=[^;]*)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+    const form = await (await t.app.request(`/admin/mailings/new?campaign=${SLUG}&lang=ja`, { headers: { cookie } })).text();
+    expect(form).toMatch(/<option value="auto" selected/);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(form)![1]!;
+    const post = (extra: Record<string, string>) =>
+      t.app.request('/admin/mailings?lang=ja', {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+        body: new URLSearchParams({ _csrf: csrf, campaign: SLUG, kind: 'letters', channel: 'email', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', windowAnyTime: 'on', ...extra }).toString(),
+      });
+
+    const first = await post({});
+    expect(first.status).toBe(200);
+    const text = (await first.text()).replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ');
+    expect(text).toContain('予約の前に確認してください');
+    expect(text).toContain(`${EMBASSY}にはメールアドレスがないため、メールでは書簡がスキップされます。`);
+    expect((await (await t.request('GET', '/api/v1/mailings')).json()).items).toEqual([]);
+
+    const confirmed = await post({ confirmWarnings: 'on' });
+    expect(confirmed.status).toBe(303);
+    expect((await (await t.request('GET', '/api/v1/mailings')).json()).items).toHaveLength(1);
+  });
+
   it('the dashboard, in Japanese, says the mailing finished with targets skipped, and why, on its page and in the list', async () => {
     await setup();
     const mailing = await schedule({ channel: 'email' });
