@@ -345,7 +345,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
               </dd>
             </>
           ) : null}
-          {mailing.kind === 'letters' && (mailing.channel ?? 'email') === 'email' ? (
+          {mailing.kind === 'letters' && mailing.channel !== 'print' ? (
             <>
               <dt>{t.officeHoursShort}</dt>
               <dd>
