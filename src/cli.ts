@@ -37,7 +37,7 @@ Commands:
   letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
                                           render a draft letter for one target (to stdout without -o)
   mailing schedule --campaign SLUG --kind update|letters --send-at 2027-09-22T09:00 --time-zone Asia/Tokyo
-                   [--subject S --body-file F | --template T] [--channel email|print] [--routing all|jurisdiction] [--empty-targets write|skip]
+                   [--subject S --body-file F | --template T] [--channel auto|email|print] [--routing all|jurisdiction] [--empty-targets write|skip]
                    [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
@@ -226,6 +226,7 @@ async function mailingCommand(settings: Settings, sub: string | undefined, id: s
     process.stdout.write(
       `Mailing ${mailing.id} scheduled: ${mailing.kind} for ${mailing.campaign} at ${mailing.sendAtLocal} ${mailing.timeZone} (${mailing.sendAt})${mailing.dryRun ? ', dry run' : ''}\n`,
     );
+    for (const warning of mailing.warnings) process.stdout.write(`Warning ${warning.code}: ${warning.message}\n`);
     return;
   }
   if (sub === 'status' && id) {

@@ -508,7 +508,8 @@ export const mailings = sqliteTable(
     timeZone: text('time_zone').notNull(),
     sendAt: integer('send_at').notNull(),
     cutoffAt: integer('cutoff_at'),
-    channel: text('channel', { enum: ['email', 'print'] }),
+    /** Letters mailings: `auto` emails a target with an address and queues the others' letters for print. */
+    channel: text('channel', { enum: ['email', 'print', 'auto'] }),
     ratePerMinute: integer('rate_per_minute'),
     subject: text('subject'),
     body: text('body'),
@@ -537,6 +538,26 @@ export const mailings = sqliteTable(
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [index('mailings_due_idx').on(t.status, t.sendAt), index('mailings_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/**
+ * What a letters mailing did for each of its campaign's targets (PRODUCT.md §12): `emailed`,
+ * `queued_for_print`, or `skipped` with the reason, so no target is left out silently. The
+ * target's name is kept as it was, so the record reads the same after the target is renamed or removed.
+ */
+export const mailingTargetOutcomes = sqliteTable(
+  'mailing_target_outcomes',
+  {
+    mailingId: text('mailing_id')
+      .notNull()
+      .references(() => mailings.id, { onDelete: 'cascade' }),
+    targetId: text('target_id').notNull(),
+    targetName: text('target_name').notNull(),
+    outcome: text('outcome', { enum: ['emailed', 'queued_for_print', 'skipped'] }).notNull(),
+    reason: text('reason', { enum: ['TARGET_HAS_NO_EMAIL', 'NO_SUPPORTERS_ROUTED'] }),
+    recordedAt: integer('recorded_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.mailingId, t.targetId] })],
 );
 
 /**

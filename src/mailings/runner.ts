@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, deliveries, emailSuppressions, letterBatches, letters, mailings, signatures, targets } from '../db/schema.js';
+import { campaigns, campaignTargets, deliveries, emailSuppressions, letterBatches, letters, mailings, mailingTargetOutcomes, signatures, targets } from '../db/schema.js';
 import { formatCount, formatLetterDate } from '../letters/template/letter-date.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { TemplateError } from '../letters/template/template-error.js';
@@ -496,7 +496,7 @@ class MailingPass {
       batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, emptyTargets, template, cutoffAt })).batchId };
     }
     return this.ctx.db.db
-      .select({ id: letters.id, targetId: letters.targetId, email: targets.email })
+      .select({ id: letters.id, targetId: letters.targetId, name: targets.name, email: targets.email })
       .from(letters)
       .innerJoin(targets, eq(targets.id, letters.targetId))
       .where(eq(letters.batchId, batch.id))
@@ -504,42 +504,48 @@ class MailingPass {
   }
 
   /**
-   * One delivery per letter through the mailing's channel; targets without an
-   * address are skipped for email. A letter by email is due at the first
-   * opening of the mailing's sending window, on the target's clock (its
-   * `timeZone`, else the mailing's), at or after its paced time; the window
-   * goes with the outbox message so the sender's retries keep to it.
+   * One delivery per letter through the mailing's channel (`auto`: email to a target with an
+   * address, the print queue for the others); a target without an address is skipped for
+   * `email`. A letter by email is due at the first opening of the mailing's sending window, on
+   * the target's clock (its `timeZone`, else the mailing's), at or after its paced time; the
+   * window goes with the outbox message so the sender's retries keep to it. Each target's
+   * outcome is written with its delivery, and the skipped ones once everything is queued, so
+   * the mailing says what became of every target.
    */
   private async queueLetters(mailing: MailingRow, campaign: CampaignRow): Promise<QueueOutcome> {
     const channel = mailing.channel ?? 'email';
     const batch = await this.lettersFor(mailing, campaign);
     const existing = new Set(
-      (await this.ctx.db.db.select({ letterId: deliveries.letterId }).from(deliveries).where(and(eq(deliveries.mailingId, mailing.id), eq(deliveries.channel, channel)))).map(
-        (row) => row.letterId,
-      ),
+      (await this.ctx.db.db.select({ letterId: deliveries.letterId }).from(deliveries).where(eq(deliveries.mailingId, mailing.id))).map((row) => row.letterId),
     );
-    const deliverable = batch.filter((letter) => channel === 'print' || (letter.email ?? '').trim() !== '');
+    const hasAddress = (letter: { email: string | null }) => (letter.email ?? '').trim() !== '';
+    const deliverable = batch.filter((letter) => channel !== 'email' || hasAddress(letter));
     let queued = 0;
+    let emailIndex = 0;
     for (let start = 0; start < deliverable.length; start += this.batchSize) {
       if (this.stopped()) return { complete: false, queued };
       const now = this.ctx.clock.now();
       const startedAt = mailing.startedAt ?? now;
       const statements: WriteStatement[] = [this.renewLease(mailing.id, now)];
       const chunk = deliverable.slice(start, start + this.batchSize);
-      for (const [i, letter] of chunk.entries()) {
+      for (const letter of chunk) {
+        const via = channel === 'auto' ? (hasAddress(letter) ? 'email' : 'print') : channel;
+        // Only emails are paced: a letter queued for print waits for the organiser anyway.
+        const index = via === 'email' ? emailIndex++ : 0;
         if (existing.has(letter.id)) continue;
         const found = await loadLetterForDelivery(this.ctx, letter.id);
-        const paced = pacedAt(startedAt, start + i, mailing.ratePerMinute, now);
+        const paced = pacedAt(startedAt, index, mailing.ratePerMinute, now);
         // A letter by email reaches the office in its opening hours, on its own clock.
-        const window = channel === 'email' && mailing.sendingWindow ? { ...mailing.sendingWindow, timeZone: found.target.timeZone ?? mailing.timeZone } : undefined;
+        const window = via === 'email' && mailing.sendingWindow ? { ...mailing.sendingWindow, timeZone: found.target.timeZone ?? mailing.timeZone } : undefined;
         statements.push(
-          ...(await deliveryWrites(this.ctx, this.ports, found, channel, {
+          ...(await deliveryWrites(this.ctx, this.ports, found, via, {
             id: newId(now),
             now,
             mailingId: mailing.id,
             nextAttemptAt: window ? nextWindowOpening(paced, window, window.timeZone) : paced,
             ...(window ? { window } : {}),
           })),
+          this.recordOutcome(mailing.id, { targetId: letter.targetId, name: letter.name }, via === 'email' ? 'emailed' : 'queued_for_print', null, now),
         );
         queued++;
       }
@@ -550,13 +556,38 @@ class MailingPass {
       this.batches++;
     }
     // A target skipped for an empty letter has none: skipped like one without an address, so total + skipped is every target.
-    const empty = mailing.emptyTargets === 'skip' ? Math.max(0, (await this.linkedTargets(campaign)).length - batch.length) : 0;
-    return { complete: true, queued, skipped: empty + batch.length - deliverable.length };
+    const lettered = new Set(batch.map((letter) => letter.targetId));
+    const empty = mailing.emptyTargets === 'skip' ? (await this.linkedTargets(campaign)).filter((target) => !lettered.has(target.id)) : [];
+    const unreachable = batch.filter((letter) => !deliverable.includes(letter));
+    const now = this.ctx.clock.now();
+    const skips = [
+      ...unreachable.map((letter) => this.recordOutcome(mailing.id, { targetId: letter.targetId, name: letter.name }, 'skipped', 'TARGET_HAS_NO_EMAIL', now)),
+      ...empty.map((target) => this.recordOutcome(mailing.id, { targetId: target.id, name: target.name }, 'skipped', 'NO_SUPPORTERS_ROUTED', now)),
+    ];
+    if (skips.length > 0) {
+      if (!(await this.stillHeld(mailing.id))) return { complete: false, queued };
+      await this.ctx.db.atomic([this.renewLease(mailing.id, now), ...skips]);
+    }
+    return { complete: true, queued, skipped: skips.length };
+  }
+
+  /** A target's outcome, once: a rerun after a crash finds it recorded and keeps the first. */
+  private recordOutcome(
+    mailingId: string,
+    target: { targetId: string; name: string },
+    outcome: (typeof mailingTargetOutcomes.$inferInsert)['outcome'],
+    reason: (typeof mailingTargetOutcomes.$inferInsert)['reason'],
+    now: number,
+  ): WriteStatement {
+    return this.ctx.db.db
+      .insert(mailingTargetOutcomes)
+      .values({ mailingId, targetId: target.targetId, targetName: target.name, outcome, reason, recordedAt: now })
+      .onConflictDoNothing();
   }
 
   private linkedTargets(campaign: CampaignRow) {
     return this.ctx.db.db
-      .select({ id: targets.id, email: targets.email })
+      .select({ id: targets.id, name: targets.name, email: targets.email })
       .from(campaignTargets)
       .innerJoin(targets, eq(targets.id, campaignTargets.targetId))
       .where(eq(campaignTargets.campaignId, campaign.id));
@@ -573,7 +604,7 @@ class MailingPass {
       emptyTargets: mailing.emptyTargets ?? 'write',
       cutoffAt: mailing.cutoffAt ?? mailing.sendAt,
     });
-    const total = mailing.channel === 'print' ? planned.written.length : planned.written.filter((target) => (target.email ?? '').trim() !== '').length;
+    const total = mailing.channel === 'email' ? planned.written.filter((target) => (target.email ?? '').trim() !== '').length : planned.written.length;
     return { complete: true, queued: 0, total, skipped: planned.written.length + planned.skipped.length - total };
   }
 
@@ -581,26 +612,32 @@ class MailingPass {
    * Writes the figures and, once everything is queued and nothing is pending,
    * finishes the mailing. `sent`/`failed` are counts of the mailing's outbox
    * rows by status (print deliveries count as sent once in the print queue).
+   * `total` is what was queued (so `sent + failed` never exceeds it); the
+   * recipients left out are `skipped`, beside it and never in it.
    */
   private async settle(mailing: MailingRow, outcome: QueueOutcome): Promise<boolean> {
     const now = this.ctx.clock.now();
     let figures: { total: number; sent: number; failed: number; skipped: number; pending: number };
     if (mailing.dryRun) {
       figures = { total: outcome.total ?? 0, sent: 0, failed: 0, skipped: outcome.skipped ?? 0, pending: 0 };
-    } else if (mailing.kind === 'letters' && mailing.channel === 'print') {
-      const [row] = await this.ctx.db.db.select({ n: count() }).from(deliveries).where(eq(deliveries.mailingId, mailing.id));
-      const n = row?.n ?? 0;
-      figures = { total: n, sent: n, failed: 0, skipped: outcome.skipped ?? 0, pending: 0 };
+    } else if (mailing.kind === 'letters') {
+      const [row] = await this.ctx.db.db
+        .select({ n: count() })
+        .from(deliveries)
+        .where(and(eq(deliveries.mailingId, mailing.id), eq(deliveries.channel, 'print')));
+      const printed = row?.n ?? 0;
+      const emailed = await this.outbox.mailingProgress(mailing.id);
+      figures = { ...emailed, total: emailed.total + printed, sent: emailed.sent + printed, skipped: outcome.skipped ?? 0 };
     } else {
       const progress = await this.outbox.mailingProgress(mailing.id);
-      const skipped = mailing.kind === 'update' ? Math.max(0, (await this.consentingCount(mailing)) - progress.total) : (outcome.skipped ?? 0);
-      figures = { ...progress, skipped };
+      figures = { ...progress, skipped: Math.max(0, (await this.consentingCount(mailing)) - progress.total) };
     }
     const finished = outcome.complete && figures.pending === 0;
     const changed = or(
       sql`${mailings.sent} <> ${figures.sent}`,
       sql`${mailings.failed} <> ${figures.failed}`,
-      outcome.complete ? or(sql`${mailings.total} <> ${figures.total}`, sql`${mailings.skipped} <> ${figures.skipped}`) : undefined,
+      sql`${mailings.total} <> ${figures.total}`,
+      outcome.complete ? sql`${mailings.skipped} <> ${figures.skipped}` : undefined,
     );
     await this.ctx.db.atomic([
       this.ctx.db.db
@@ -608,7 +645,9 @@ class MailingPass {
         .set({
           sent: figures.sent,
           failed: figures.failed,
-          ...(outcome.complete ? { total: figures.total, skipped: figures.skipped } : {}),
+          // The total grows with what is queued, so the figures never show more sent than there is to send.
+          total: figures.total,
+          ...(outcome.complete ? { skipped: figures.skipped } : {}),
           lockedUntil: now + this.leaseMs,
           // updatedAt moves only with the figures, so the events stream sends a new event only on a change.
           updatedAt: finished ? now : sql`CASE WHEN ${changed} THEN ${now} ELSE ${mailings.updatedAt} END`,

@@ -27,7 +27,7 @@ export function mailingRoutes() {
     '/mailings',
     organiserRoute(
       'Mailings',
-      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). Letters take `routing` (all | jurisdiction, as for a batch: k-anonymous) and `emptyTargets` (write, the default: every target gets the petition; skip: none to a target whose letter would count no one). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
+      'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). Letters take `routing` (all | jurisdiction, as for a batch: k-anonymous) and `emptyTargets` (write, the default: every target gets the petition; skip: none to a target whose letter would count no one) and `channel` (email | print | auto, the default: email where the target has an address, the print queue otherwise). 201 with the mailing and `warnings: [{ code: TARGET_UNREACHABLE | TARGET_WITHOUT_SUPPORTERS, targetId, message }]`: each target the channel cannot reach (email to a target without an address: its letter will be skipped) and each whose letter counts none of its own supporters so far (with emptyTargets skip it gets none). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
       'deliveries',
       { 201: 'Scheduled' },
       { reach: 'campaign' },
@@ -51,7 +51,7 @@ export function mailingRoutes() {
 
   routes.get(
     '/mailings/:id',
-    organiserRoute('Mailings', 'A mailing with its progress { total, sent, failed, skipped }', 'deliveries', { 200: 'OK' }, { reach: 'campaign' }),
+    organiserRoute('Mailings', 'A mailing with its progress { total, sent, failed, skipped } (sent + failed never exceeds total; skipped recipients are counted beside it) and, for letters, `targets: [{ targetId, name, outcome: emailed | queued_for_print | skipped, reason?: TARGET_HAS_NO_EMAIL | NO_SUPPORTERS_ROUTED }]`', 'deliveries', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('deliveries'),
     async (c) => c.json(await getMailing(serviceContextOf(c), c.req.param('id'))),
   );

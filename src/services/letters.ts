@@ -370,20 +370,28 @@ function targetShares(ctx: ServiceContext, campaignTargets: readonly TargetRow[]
 
 /**
  * The targets a per_target batch at `cutoffAt` would write to and those it would skip, decided as
- * generateLetters decides (a letters mailing's dry run). Read access to the campaign is enough.
+ * generateLetters decides (a letters mailing's dry run), and those whose letter would count no
+ * supporter (skipped, or written with the petition's total only); `supporters`: the petition's count. Read access to the campaign is enough.
  */
 export async function plannedLetterTargets(
   ctx: ServiceContext,
   slug: string,
   options: { routing: LetterRouting; emptyTargets: EmptyTargets; cutoffAt: number },
-): Promise<{ written: TargetRow[]; skipped: TargetRow[] }> {
+): Promise<{ written: TargetRow[]; skipped: TargetRow[]; withoutSupporters: TargetRow[]; supporters: number }> {
   const campaign = await findCampaign(ctx, slug, 'read');
   const campaignTargets = await linkedTargets(ctx, campaign.id);
-  const shareOf = targetShares(ctx, campaignTargets, await signatureTotals(ctx, campaign.id, options.cutoffAt), options.routing);
+  const totals = await signatureTotals(ctx, campaign.id, options.cutoffAt);
+  const shareOf = targetShares(ctx, campaignTargets, totals, options.routing);
   const written: TargetRow[] = [];
   const skipped: TargetRow[] = [];
-  for (const target of campaignTargets) (getsLetter(shareOf(target.id).count, options.emptyTargets) ? written : skipped).push(target);
-  return { written, skipped };
+  const withoutSupporters: TargetRow[] = [];
+  for (const target of campaignTargets) {
+    const count = shareOf(target.id).count;
+    (getsLetter(count, options.emptyTargets) ? written : skipped).push(target);
+    // Whatever the choice, a letter that would count no one is one the organiser should hear of.
+    if (!getsLetter(count, 'skip')) withoutSupporters.push(target);
+  }
+  return { written, skipped, withoutSupporters, supporters: totals.count };
 }
 
 /**

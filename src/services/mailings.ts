@@ -1,7 +1,7 @@
-import { and, count, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, mailings, type SendingWindow } from '../db/schema.js';
+import { campaigns, campaignTargets, mailings, mailingTargetOutcomes, type SendingWindow } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { TemplateError } from '../letters/template/template-error.js';
 import { newId, uuidPattern } from '../lib/ids.js';
@@ -10,12 +10,16 @@ import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
-import { emptyTargetChoices, letterRoutings } from './letter-routing.js';
+import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from './letter-routing.js';
+import { plannedLetterTargets } from './letters.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
 
 export const mailingKinds = ['letters', 'update'] as const;
+/** How a letters mailing reaches its targets: `auto` emails a target with an address and queues the others' letters for print. */
+export const letterChannels = ['email', 'print', 'auto'] as const;
+export type LetterChannel = (typeof letterChannels)[number];
 export const mailingStatuses = ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] as const;
 export type MailingStatus = (typeof mailingStatuses)[number];
 
@@ -58,7 +62,8 @@ export const CreateMailingInput = v.strictObject({
   sendAt: LocalDateTime,
   timeZone: TimeZone,
   cutoffAt: v.optional(IsoDateTime),
-  channel: v.optional(v.picklist(['email', 'print'])),
+  /** Letters only (default `auto`: email where the target has an address, the print queue otherwise). */
+  channel: v.optional(v.picklist(letterChannels, 'must be email, print or auto')),
   ratePerMinute: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100_000))),
   subject: v.optional(v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'))),
   body: v.optional(v.pipe(MultiLine(50_000), v.minLength(1, 'must not be empty'))),
@@ -111,9 +116,29 @@ function toView(row: MailingRow, campaignSlug: string) {
 /** A mailing in lists and progress events: everything but the (up to 50,000 characters) body. */
 export type MailingView = ReturnType<typeof toView>;
 /** One mailing read on its own: the view and the Markdown body of an `update`. */
-export type MailingDetail = MailingView & { body: string | null };
+export type MailingDetail = MailingWithOutcomes & { body: string | null };
 
-const toDetail = (row: MailingRow, campaignSlug: string): MailingDetail => ({ ...toView(row, campaignSlug), body: row.body });
+export const targetOutcomes = ['emailed', 'queued_for_print', 'skipped'] as const;
+/** Why a letters mailing sent a target nothing. */
+export type SkipReason = NonNullable<(typeof mailingTargetOutcomes.$inferSelect)['reason']>;
+
+/** What a letters mailing did for one target (PRODUCT.md §12); `reason` only when skipped. */
+export type TargetOutcome = { targetId: string; name: string; outcome: (typeof targetOutcomes)[number]; reason?: SkipReason };
+
+/** A letters mailing's outcome per target, as far as it got (an update's list is empty). */
+async function outcomesOf(ctx: ServiceContext, mailingId: string): Promise<TargetOutcome[]> {
+  const rows = await ctx.db.db
+    .select()
+    .from(mailingTargetOutcomes)
+    .where(eq(mailingTargetOutcomes.mailingId, mailingId))
+    .orderBy(asc(mailingTargetOutcomes.targetName), asc(mailingTargetOutcomes.targetId));
+  return rows.map((row) => ({ targetId: row.targetId, name: row.targetName, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) }));
+}
+
+/** One mailing read on its own or streamed: the view with its outcome per target. */
+export type MailingWithOutcomes = MailingView & { targets: TargetOutcome[] };
+
+const toDetail = (row: MailingRow, campaignSlug: string, targets: TargetOutcome[]): MailingDetail => ({ ...toView(row, campaignSlug), body: row.body, targets });
 
 /** Ids are lower-case UUIDs; anything else names no mailing (404, like an unknown id). */
 async function findMailing(ctx: ServiceContext, id: string) {
@@ -208,6 +233,49 @@ async function checkUpdateTemplate(templates: Pick<LetterPorts, 'loadUpdateTempl
   }
 }
 
+/** Something the organiser should know before a letters mailing goes: a target it will not reach, or whose letter carries none of its own supporters. */
+export type MailingWarning = { code: 'TARGET_UNREACHABLE' | 'TARGET_WITHOUT_SUPPORTERS'; targetId: string; message: string };
+
+/**
+ * The warnings of a letters mailing as the campaign stands now (supporters may still sign
+ * before the cut-off): each target the channel cannot reach (`email` to a target without an
+ * address), and, once someone has signed, each whose letter would count no supporter of its own, decided as the
+ * letters decide (src/services/letter-routing.ts): with `emptyTargets: 'skip'` it gets none.
+ * Read access to the campaign is enough; an update has none.
+ */
+export async function mailingWarnings(
+  ctx: ServiceContext,
+  input: { campaign: string; kind: string; channel?: LetterChannel; routing?: LetterRouting; emptyTargets?: EmptyTargets },
+): Promise<MailingWarning[]> {
+  if (input.kind !== 'letters') return [];
+  const channel = input.channel ?? 'auto';
+  const emptyTargets = input.emptyTargets ?? 'write';
+  const planned = await plannedLetterTargets(ctx, input.campaign, { routing: input.routing ?? 'all', emptyTargets, cutoffAt: ctx.clock.now() });
+  const warnings: MailingWarning[] = [];
+  // Before anyone has signed every letter would count no one: that is no news about a target.
+  for (const target of planned.supporters > 0 ? planned.withoutSupporters : []) {
+    warnings.push({
+      code: 'TARGET_WITHOUT_SUPPORTERS',
+      targetId: target.id,
+      message:
+        emptyTargets === 'skip'
+          ? `${target.name} gets no letter: so far no supporter is routed to it, and empty targets are skipped.`
+          : `${target.name}'s letter counts none of its own supporters so far; it states the petition's total only.`,
+    });
+  }
+  if (channel === 'email') {
+    for (const target of planned.written) {
+      if ((target.email ?? '').trim() !== '') continue;
+      warnings.push({
+        code: 'TARGET_UNREACHABLE',
+        targetId: target.id,
+        message: `${target.name} has no email address, so by email its letter is skipped; choose channel auto or print to queue it for print.`,
+      });
+    }
+  }
+  return warnings;
+}
+
 /**
  * Schedules a mailing on a campaign for a wall-clock time in a time zone.
  * The instant is stored in UTC beside the local time as given; a local time
@@ -222,7 +290,7 @@ export async function scheduleMailing(
   ctx: ServiceContext,
   input: CreateMailingInput,
   templates: Pick<LetterPorts, 'loadUpdateTemplate'>,
-): Promise<MailingDetail> {
+): Promise<MailingDetail & { warnings: MailingWarning[] }> {
   const issues = checkContent(input);
   if (issues.length > 0) throw new ValidationFailed(issues);
   if (input.kind === 'update' && input.template !== undefined) await checkUpdateTemplate(templates, input.template);
@@ -267,7 +335,7 @@ export async function scheduleMailing(
     timeZone: canonicalZone(input.timeZone),
     sendAt,
     cutoffAt: input.cutoffAt ?? null,
-    channel: input.kind === 'letters' ? (input.channel ?? 'email') : null,
+    channel: input.kind === 'letters' ? (input.channel ?? 'auto') : null,
     ratePerMinute: input.ratePerMinute ?? null,
     sendingWindow: sendingWindowOf(input),
     subject: input.subject ?? null,
@@ -287,20 +355,21 @@ export async function scheduleMailing(
     createdAt: now,
     updatedAt: now,
   };
+  const warnings = await mailingWarnings(ctx, input);
   await ctx.db.atomic([ctx.db.db.insert(mailings).values(row)]);
-  return toDetail(row, campaign.slug);
+  return { ...toDetail(row, campaign.slug, []), warnings };
 }
 
 /** One mailing with its progress; `NotFound` for an unknown or malformed id. */
 export async function getMailing(ctx: ServiceContext, id: string): Promise<MailingDetail> {
   const found = await requireMailing(ctx, id, 'read');
-  return toDetail(found.mailing, found.campaignSlug);
+  return toDetail(found.mailing, found.campaignSlug, await outcomesOf(ctx, found.mailing.id));
 }
 
-/** One mailing without its body, as progress events carry it. */
-export async function getMailingView(ctx: ServiceContext, id: string): Promise<MailingView> {
+/** One mailing without its body but with its outcome per target, as progress events carry it. */
+export async function getMailingView(ctx: ServiceContext, id: string): Promise<MailingWithOutcomes> {
   const found = await requireMailing(ctx, id, 'read');
-  return toView(found.mailing, found.campaignSlug);
+  return { ...toView(found.mailing, found.campaignSlug), targets: await outcomesOf(ctx, found.mailing.id) };
 }
 
 /** Mailings newest first, optionally of one campaign (by slug) and in one status. */
@@ -321,11 +390,36 @@ export async function listMailings(ctx: ServiceContext, query: PageQuery & Maili
     )
     .orderBy(desc(mailings.createdAt), desc(mailings.id))
     .limit(query.limit + 1);
+  const reasons = await skipReasonsOf(
+    ctx,
+    rows.filter((r) => r.mailing.skipped > 0 && r.mailing.kind === 'letters').map((r) => r.mailing.id),
+  );
   return toPage(
     rows.map((r) => ({ ...r, createdAt: r.mailing.createdAt, id: r.mailing.id })),
     query.limit,
-    (r) => toView(r.mailing, r.campaignSlug),
+    (r) => ({ ...toView(r.mailing, r.campaignSlug), skipReasons: reasons.get(r.mailing.id) ?? [] }),
   );
+}
+
+/** Why each listed letters mailing skipped targets, so a list never reads a skip as simply finished. Ids go in as one JSON array (D1 binds at most 100). */
+async function skipReasonsOf(ctx: ServiceContext, mailingIds: readonly string[]): Promise<Map<string, SkipReason[]>> {
+  const byMailing = new Map<string, SkipReason[]>();
+  if (mailingIds.length === 0) return byMailing;
+  const rows = await ctx.db.db
+    .selectDistinct({ mailingId: mailingTargetOutcomes.mailingId, reason: mailingTargetOutcomes.reason })
+    .from(mailingTargetOutcomes)
+    .where(
+      and(
+        sql`${mailingTargetOutcomes.mailingId} in (select value from json_each(${JSON.stringify(mailingIds)}))`,
+        eq(mailingTargetOutcomes.outcome, 'skipped'),
+      ),
+    )
+    .orderBy(asc(mailingTargetOutcomes.reason));
+  for (const row of rows) {
+    if (row.reason === null) continue;
+    byMailing.set(row.mailingId, [...(byMailing.get(row.mailingId) ?? []), row.reason]);
+  }
+  return byMailing;
 }
 
 type StatusChange = 'pause' | 'resume' | 'cancel';
@@ -385,7 +479,7 @@ async function changeStatus(ctx: ServiceContext, id: string, change: StatusChang
       status: updated.mailing.status,
     });
   }
-  return toDetail(updated.mailing, updated.campaignSlug);
+  return toDetail(updated.mailing, updated.campaignSlug, await outcomesOf(ctx, updated.mailing.id));
 }
 
 /** scheduled | running → paused; a running mailing's pending emails are held (src/outbox/outbox-store.ts), so no sender picks them. */

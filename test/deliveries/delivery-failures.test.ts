@@ -149,7 +149,7 @@ describe('GET /outbox and POST /outbox/:id/retry', () => {
     const { t } = await setup();
     const mail = await relay(t);
     const scheduled = await t.request('POST', '/api/v1/mailings', {
-      body: { campaign: SLUG, kind: 'letters', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', sendingWindow: null },
+      body: { campaign: SLUG, kind: 'letters', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', sendingWindow: null, channel: 'email' },
     });
     expect(scheduled.status).toBe(201);
     const { id } = await json(scheduled);

@@ -20,9 +20,9 @@ const schedule = (extra: Record<string, unknown>) =>
   t.request('POST', '/api/v1/mailings', { body: { campaign: SLUG, kind: 'letters', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', ...extra } });
 
 describe('POST /mailings: sendingWindow', () => {
-  it('defaults to office hours for letters by email, and to none for print and updates', async () => {
+  it('defaults to office hours for letters by email (the default channel auto emails too), and to none for print and updates', async () => {
     await setup();
-    expect(await (await schedule({})).json()).toMatchObject({ channel: 'email', sendingWindow: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] } });
+    expect(await (await schedule({})).json()).toMatchObject({ channel: 'auto', sendingWindow: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] } });
     expect(await (await schedule({ channel: 'print' })).json()).toMatchObject({ channel: 'print', sendingWindow: null });
     const update = await schedule({ kind: 'update', subject: 'News', body: 'Hello' });
     expect(update.status).toBe(201);

@@ -184,6 +184,7 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await page.waitForSelector('[data-events][data-live="live"]');
     const mailingId = /\/admin\/mailings\/([0-9a-f-]{36})/.exec(page.url())![1]!;
     await expect(page.locator('[data-field="total"]').textContent()).resolves.toBe('0');
+    await expect(page.locator('[data-field="startedAt"]').textContent()).resolves.toBe('not yet');
     const db = new Sqlite(join(dir, 'signet.db'));
     try {
       db.pragma('busy_timeout = 5000');
@@ -195,6 +196,9 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await expect(page.locator('[data-field="status"]').textContent()).resolves.toBe('finished');
     await expect(page.locator('[data-field="total"]').textContent()).resolves.toBe('3');
     await expect(page.locator('output').textContent()).resolves.toBe('100%');
+    // The start and finish times came with the events too: no reload needed to see when it ran.
+    await expect(page.locator('[data-field="startedAt"]').textContent()).resolves.toMatch(/\d{1,2}:\d{2} \(Asia\/Tokyo\)$/);
+    await expect(page.locator('[data-field="finishedAt"]').textContent()).resolves.toMatch(/\d{1,2}:\d{2} \(Asia\/Tokyo\)$/);
     expect(Number(await page.locator('[data-events]').getAttribute('data-updates'))).toBeGreaterThanOrEqual(2);
     await expect(page.locator('[data-actions]').isHidden()).resolves.toBe(true);
     await saveScreenshot(page, 'admin-mailing-detail');

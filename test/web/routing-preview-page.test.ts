@@ -142,14 +142,13 @@ describe('dashboard: routing letters by jurisdiction', () => {
   it('schedules a letters mailing routed by jurisdiction from the form, skipping empty targets when asked', async () => {
     const { client } = await setup();
     await client.page(`/admin/mailings/new?campaign=${SLUG}`);
-    const res = await client.post('/admin/mailings', {
-      campaign: SLUG,
-      kind: 'letters',
-      channel: 'print',
-      routing: 'jurisdiction',
-      sendAt: '2027-09-22T09:00',
-      timeZone: 'Asia/Tokyo',
-    });
+    const form = { campaign: SLUG, kind: 'letters', channel: 'print', routing: 'jurisdiction', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo' };
+    // The consulates nobody is routed to are named before the organiser confirms.
+    const warned = await client.post('/admin/mailings', form);
+    expect(warned.status).toBe(200);
+    expect(await warned.text()).toContain('its letter counts none of its own supporters so far');
+    expect(await t.database.db.select().from(mailings)).toEqual([]);
+    const res = await client.post('/admin/mailings', { ...form, confirmWarnings: 'on' });
     expect(res.status, await res.clone().text()).toBe(303);
     const [row] = await t.database.db.select().from(mailings);
     expect(row).toMatchObject({ kind: 'letters', routing: 'jurisdiction', emptyTargets: 'write' });
@@ -164,6 +163,7 @@ describe('dashboard: routing letters by jurisdiction', () => {
       emptyTargets: 'skip',
       sendAt: '2027-09-22T10:00',
       timeZone: 'Asia/Tokyo',
+      confirmWarnings: 'on',
     });
     expect(skipping.status, await skipping.clone().text()).toBe(303);
     const skipRow = (await t.database.db.select().from(mailings)).find((mailing) => mailing.id !== row!.id);

@@ -112,6 +112,41 @@ const script = `'use strict';
   var labels = {};
   try { labels = JSON.parse(box.getAttribute('data-status-labels') || '{}'); } catch (e) { labels = {}; }
   function statusName(status) { return Object.prototype.hasOwnProperty.call(labels, status) ? labels[status] : status; }
+  var outcomeLabels = {};
+  try { outcomeLabels = JSON.parse(box.getAttribute('data-outcome-labels') || '{}'); } catch (e) { outcomeLabels = {}; }
+  function outcomeName(key) { return Object.prototype.hasOwnProperty.call(outcomeLabels, key) ? outcomeLabels[key] : key; }
+  // A letters mailing that left targets out never reads as simply finished.
+  function statusText(m, p) {
+    if (m.status !== 'finished' || m.kind !== 'letters' || !(p.skipped > 0)) return statusName(m.status);
+    if (p.skipped === 1) return box.getAttribute('data-text-skipped-one') || statusName(m.status);
+    return (box.getAttribute('data-text-skipped-many') || '{count}').replace('{count}', p.skipped.toLocaleString(lang));
+  }
+  var zone = box.getAttribute('data-time-zone') || 'UTC';
+  // As the page prints times: the language's medium date and short 24-hour time, then the zone.
+  function time(iso) {
+    try { return new Intl.DateTimeFormat(box.getAttribute('data-intl-locale') || lang, { timeZone: zone, dateStyle: 'medium', timeStyle: 'short', hourCycle: 'h23' }).format(new Date(iso)) + ' (' + zone + ')'; } catch (e) { return iso; }
+  }
+  function setTime(name, iso) {
+    if (!iso) return;
+    var nodes = document.querySelectorAll('[data-field="' + name + '"]');
+    for (var i = 0; i < nodes.length; i++) nodes[i].textContent = time(iso);
+  }
+  function setOutcomes(targets) {
+    var table = box.querySelector('[data-outcomes] tbody');
+    if (!table || !targets) return;
+    while (table.firstChild) table.removeChild(table.firstChild);
+    for (var i = 0; i < targets.length; i++) {
+      var t = targets[i];
+      var row = document.createElement('tr');
+      row.setAttribute('data-target', t.targetId); row.setAttribute('data-outcome', t.outcome);
+      var name = document.createElement('td'); name.textContent = t.name;
+      var outcome = document.createElement('td');
+      outcome.textContent = t.reason ? (outcomeLabels.because || '{outcome} ({reason})').replace('{outcome}', outcomeName(t.outcome)).replace('{reason}', outcomeName(t.reason)) : outcomeName(t.outcome);
+      row.appendChild(name); row.appendChild(outcome); table.appendChild(row);
+    }
+    var none = box.querySelector('[data-no-outcomes]');
+    if (none) none.hidden = targets.length > 0;
+  }
   function set(name, value) {
     var nodes = box.querySelectorAll('[data-field="' + name + '"]');
     for (var i = 0; i < nodes.length; i++) nodes[i].textContent = typeof value === 'number' ? value.toLocaleString(lang) : String(value);
@@ -120,9 +155,11 @@ const script = `'use strict';
     var m;
     try { m = JSON.parse(event.data); } catch (e) { return; }
     var p = m.progress || {};
-    var done = (p.sent || 0) + (p.failed || 0) + (p.skipped || 0);
-    set('status', statusName(m.status)); set('sent', p.sent || 0); set('failed', p.failed || 0);
+    // Skipped recipients are in neither the total nor what is done, so the share never passes 100 %.
+    var done = Math.min((p.sent || 0) + (p.failed || 0), p.total || 0);
+    set('status', statusText(m, p)); set('sent', p.sent || 0); set('failed', p.failed || 0);
     set('skipped', p.skipped || 0); set('total', p.total || 0); set('done', done);
+    setTime('startedAt', m.startedAt); setTime('finishedAt', m.finishedAt); setOutcomes(m.targets);
     var status = box.querySelector('[data-field="status"]');
     if (status) status.className = 'status status-' + m.status;
     var bar = box.querySelector('progress');
@@ -141,7 +178,7 @@ const script = `'use strict';
       box.setAttribute('data-live', 'ended');
       var actions = box.querySelector('[data-actions]');
       if (actions) actions.hidden = true;
-      if (note) note.textContent = (box.getAttribute('data-text-ended') || '{status}').replace('{status}', statusName(m.status));
+      if (note) note.textContent = (box.getAttribute('data-text-ended') || '{status}').replace('{status}', statusText(m, p));
     } else if (note) {
       note.textContent = box.getAttribute('data-text-live') || '';
     }

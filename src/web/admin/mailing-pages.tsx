@@ -4,6 +4,7 @@ import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
 import { listCampaigns } from '../../services/campaigns.js';
+import { plannedLetterTargets } from '../../services/letters.js';
 import {
   cancelMailing,
   CreateMailingInput,
@@ -12,6 +13,11 @@ import {
   listMailings,
   mailingKinds,
   mailingStatuses,
+  mailingWarnings,
+  type MailingView,
+  type MailingWarning,
+  type SkipReason,
+  type TargetOutcome,
   pauseMailing,
   resumeMailing,
   scheduleMailing,
@@ -23,7 +29,7 @@ import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, 
 import { interpolate } from '../i18n/index.js';
 import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
 import { mailingKindTexts, mailingTexts, weekdayTexts } from './i18n/mailings.js';
-import { formatNumber, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
+import { formatNumber, intlLocale, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice } from './routing-preview.js';
@@ -104,8 +110,8 @@ function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { in
   if (kind === 'letters' && form.channel) input.channel = form.channel;
   if (kind === 'letters' && form.routing) input.routing = form.routing;
   if (kind === 'letters' && form.emptyTargets) input.emptyTargets = form.emptyTargets;
-  // Office hours apply to letters by email only; the service refuses them elsewhere.
-  if (kind === 'letters' && (form.channel ?? 'email') === 'email') {
+  // Office hours apply to letters by email (also auto's); the service refuses them for print.
+  if (kind === 'letters' && (form.channel ?? 'auto') !== 'print') {
     input.sendingWindow =
       form.windowAnyTime === 'on'
         ? null
@@ -131,7 +137,40 @@ function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { in
   return { input, errors };
 }
 
-async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors, status: 200 | 404 | 409 | 422 = 200, message?: string) {
+/** What the organiser should know before confirming: the targets the mailing will not reach or whose letter counts none of their own. */
+function MailingWarnings(props: { warnings: MailingWarning[]; names: ReadonlyMap<string, string>; emptyTargets: string | undefined }) {
+  const t = useTexts(mailingTexts);
+  if (props.warnings.length === 0) return null;
+  const text = (warning: MailingWarning) => {
+    const target = props.names.get(warning.targetId) ?? warning.targetId;
+    if (warning.code === 'TARGET_UNREACHABLE') return interpolate(t.warning_TARGET_UNREACHABLE, { target });
+    return interpolate(props.emptyTargets === 'skip' ? t.warningWithoutSupportersSkip : t.warningWithoutSupportersWrite, { target });
+  };
+  return (
+    <section class="card warnings" role="alert" aria-labelledby="warnings-h" data-warnings>
+      <h2 id="warnings-h">{t.warningsTitle}</h2>
+      <ul>
+        {props.warnings.map((warning) => (
+          <li data-code={warning.code} data-target={warning.targetId}>
+            {text(warning)}
+          </li>
+        ))}
+      </ul>
+      <label>
+        <input type="checkbox" name="confirmWarnings" form="mailing-form" /> {t.confirmWarnings}
+      </label>
+    </section>
+  );
+}
+
+async function mailingForm(
+  c: AdminContext,
+  values: Values,
+  errors: FieldErrors,
+  status: 200 | 404 | 409 | 422 = 200,
+  message?: string,
+  warnings: { list: MailingWarning[]; names: ReadonlyMap<string, string> } = { list: [], names: new Map() },
+) {
   const ctx = serviceContextOf(c);
   // Only campaigns the user may change: a viewer's campaigns are not offered.
   const campaigns = (await listCampaigns(ctx, { limit: 500 })).items.filter((x) => (x.status === 'open' || x.status === 'closed') && !readOnlyCampaign(c, x.id));
@@ -148,7 +187,8 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
       </p>
       <h1>{t.scheduleMailing}</h1>
       <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing, emptyTargets: textsFor(c, routingTexts).routing }} />
-      <form method="post" action="/admin/mailings" class="card" novalidate>
+      <MailingWarnings warnings={warnings.list} names={warnings.names} emptyTargets={values.emptyTargets} />
+      <form method="post" action="/admin/mailings" class="card" id="mailing-form" novalidate>
         <CsrfField session={c.var.session} />
         <SelectField name="campaign" label={t.campaign} hint={t.campaignHint} options={campaigns.map((x) => ({ value: x.slug, label: `${x.title} (${x.slug})` }))} {...common} />
         <fieldset class="field">
@@ -169,6 +209,7 @@ async function mailingForm(c: AdminContext, values: Values, errors: FieldErrors,
             name="channel"
             label={t.channelLetters}
             options={[
+              { value: 'auto', label: channels.auto },
               { value: 'email', label: channels.email },
               { value: 'print', label: channels.print },
             ]}
@@ -199,11 +240,13 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
   // A viewer of the mailing's campaign watches it but is offered no pause, resume or cancel.
   const readOnly = await readOnlyCampaignBySlug(c, mailing.campaign);
   const p = mailing.progress;
-  const done = p.sent + p.failed + p.skipped;
+  // Skipped recipients are in neither the total nor what is done, so the share never passes 100 %.
+  const done = Math.min(p.sent + p.failed, p.total);
   const final = finalMailingStatuses.includes(mailing.status);
   // A finished mailing is complete even when nothing was sent (a dry run only counts).
   const finished = mailing.status === 'finished';
   const percent = finished ? '100%' : p.total > 0 ? `${Math.round((done / p.total) * 100)}%` : '—';
+  const tm = textsFor(c, mailingTexts);
   const base = `/admin/mailings/${mailing.id}`;
   const t = textsFor(c, mailingTexts);
   const common = textsFor(c, commonTexts);
@@ -233,11 +276,16 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
         data-text-live={t.liveNote}
         data-text-ended={t.endedNote}
         data-status-labels={JSON.stringify(statuses)}
+        data-text-skipped-one={tm.finishedWithSkip}
+        data-text-skipped-many={tm.finishedWithSkips}
+        data-outcome-labels={JSON.stringify(outcomeLabels(tm))}
+        data-time-zone={mailing.timeZone}
+        data-intl-locale={intlLocale[language]}
         aria-labelledby="progress-h"
       >
         <h2 id="progress-h">{t.progress}</h2>
         <p>
-          {t.statusLabel} <span data-field="status" class={`status status-${mailing.status}`}>{statuses[mailing.status]}</span>
+          {t.statusLabel} <span data-field="status" class={`status status-${mailing.status}`}>{statusText(tm, statuses[mailing.status], mailing)}</span>
         </p>
         <label for="progress-bar">{t.done}</label>{' '}
         {finished ? (
@@ -268,6 +316,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
             {t.total} <b data-field="total">{formatNumber(language, p.total)}</b>
           </div>
         </div>
+        {mailing.kind === 'letters' ? <OutcomeTable targets={mailing.targets} /> : null}
         <p class="muted">
           <span data-live-note>{t.numbersAtLoad}</span> <a href={base}>{t.refresh}</a>
         </p>
@@ -296,7 +345,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
               </dd>
             </>
           ) : null}
-          {mailing.kind === 'letters' && (mailing.channel ?? 'email') === 'email' ? (
+          {mailing.kind === 'letters' && mailing.channel !== 'print' ? (
             <>
               <dt>{t.officeHoursShort}</dt>
               <dd>
@@ -321,9 +370,9 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
           <dt>{t.dryRun}</dt>
           <dd>{mailing.dryRun ? t.dryRunYes : common.no}</dd>
           <dt>{t.started}</dt>
-          <dd>{mailing.startedAt ? formatTime(language, mailing.startedAt, mailing.timeZone) : common.notYet}</dd>
+          <dd data-field="startedAt">{mailing.startedAt ? formatTime(language, mailing.startedAt, mailing.timeZone) : common.notYet}</dd>
           <dt>{t.finished}</dt>
-          <dd>{mailing.finishedAt ? formatTime(language, mailing.finishedAt, mailing.timeZone) : common.notYet}</dd>
+          <dd data-field="finishedAt">{mailing.finishedAt ? formatTime(language, mailing.finishedAt, mailing.timeZone) : common.notYet}</dd>
           {mailing.lastError ? (
             <>
               <dt>{t.lastError}</dt>
@@ -341,6 +390,59 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
       </div>
     </>,
   );
+}
+
+const outcomeLabels = (t: TextsOf<typeof mailingTexts>): Record<string, string> => ({
+  emailed: t.outcome_emailed,
+  queued_for_print: t.outcome_queued_for_print,
+  skipped: t.outcome_skipped,
+  TARGET_HAS_NO_EMAIL: t.reason_TARGET_HAS_NO_EMAIL,
+  NO_SUPPORTERS_ROUTED: t.reason_NO_SUPPORTERS_ROUTED,
+  because: t.outcomeBecause,
+});
+
+/** A letters mailing that left targets out never reads as simply finished. */
+function statusText(t: TextsOf<typeof mailingTexts>, statusName: string, mailing: Pick<MailingView, 'status' | 'kind' | 'progress'>): string {
+  if (mailing.status !== 'finished' || mailing.kind !== 'letters' || mailing.progress.skipped === 0) return statusName;
+  return mailing.progress.skipped === 1 ? t.finishedWithSkip : interpolate(t.finishedWithSkips, { count: mailing.progress.skipped });
+}
+
+/** What became of each target, filled in live by the page's script as the mailing runs. */
+function OutcomeTable(props: { targets: TargetOutcome[] }) {
+  const t = useTexts(mailingTexts);
+  const labels = outcomeLabels(t);
+  return (
+    <>
+      <h3>{t.outcomes}</h3>
+      <p class="muted" data-no-outcomes hidden={props.targets.length > 0}>
+        {t.noOutcomesYet}
+      </p>
+      <table data-outcomes>
+        <thead>
+          <tr>
+            <th scope="col">{t.target}</th>
+            <th scope="col">{t.outcome}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.targets.map((target) => (
+            <tr data-target={target.targetId} data-outcome={target.outcome}>
+              <td>{target.name}</td>
+              <td>
+                {target.reason ? interpolate(t.outcomeBecause, { outcome: labels[target.outcome] ?? target.outcome, reason: labels[target.reason] ?? target.reason }) : labels[target.outcome]}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}
+
+/** Target names by id for the warnings, from the campaign's letters as planned now. */
+async function plannedNames(ctx: ReturnType<typeof serviceContextOf>, campaign: string) {
+  const planned = await plannedLetterTargets(ctx, campaign, { routing: 'all', emptyTargets: 'write', cutoffAt: ctx.clock.now() });
+  return { written: planned.written.map((target) => [target.id, target.name] as const), skipped: planned.skipped.map((target) => [target.id, target.name] as const) };
 }
 
 /** Mailings: list, schedule, detail with live progress, pause/resume/cancel (scope `deliveries`). */
@@ -399,10 +501,23 @@ export function mailingPages() {
                     {m.dryRun ? ` · ${t.dryRunShort}` : ''}
                   </td>
                   <td>
-                    <StatusBadge status={m.status} />
+                    {m.kind === 'letters' && m.status === 'finished' && m.progress.skipped > 0 ? (
+                      <span class="status status-finished-skipped">{statusText(t, '', m)}</span>
+                    ) : (
+                      <StatusBadge status={m.status} />
+                    )}
                   </td>
                   <td class="num">
                     {formatNumber(language, m.progress.sent)} / {formatNumber(language, m.progress.total)}
+                    {m.kind === 'letters' && m.progress.skipped > 0 ? (
+                      <span class="skipped-note">
+                        {' · '}
+                        {interpolate(t.skippedInList, {
+                          count: formatNumber(language, m.progress.skipped),
+                          reasons: m.skipReasons.map((reason: SkipReason) => outcomeLabels(t)[reason]).join(t.reasonSeparator),
+                        })}
+                      </span>
+                    ) : null}
                   </td>
                 </tr>
               ))}
@@ -419,7 +534,7 @@ export function mailingPages() {
   });
 
   routes.get('/mailings/new', (c) =>
-    mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'email', ...defaultWindowValues }, {}),
+    mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'auto', ...defaultWindowValues }, {}),
   );
 
   routes.post('/mailings', async (c) => {
@@ -432,7 +547,16 @@ export function mailingPages() {
     }
     try {
       const services = c.get('services');
-      const mailing = await scheduleMailing(serviceContextOf(c), parsed.output, services.letters);
+      const ctx = serviceContextOf(c);
+      // The form stops once to show what the mailing will not do; the organiser confirms with the box ticked.
+      if (form.confirmWarnings !== 'on') {
+        const warnings = await mailingWarnings(ctx, parsed.output);
+        if (warnings.length > 0) {
+          const { written, skipped } = await plannedNames(ctx, parsed.output.campaign);
+          return mailingForm(c, values, {}, 200, undefined, { list: warnings, names: new Map([...written, ...skipped]) });
+        }
+      }
+      const mailing = await scheduleMailing(ctx, parsed.output, services.letters);
       return c.redirect(`/admin/mailings/${mailing.id}?done=scheduled`, 303);
     } catch (error) {
       const problem = formErrorOf(error);

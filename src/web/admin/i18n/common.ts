@@ -154,6 +154,6 @@ export const statusTexts = catalogue(
 
 /** How a letter travels (deliveries and mailings). */
 export const channelTexts = catalogue(
-  { email: 'email', print: 'print' },
-  { email: 'メール', print: '郵送（印刷）' },
+  { email: 'email', print: 'print', auto: 'auto: email, else print' },
+  { email: 'メール', print: '郵送（印刷）', auto: '自動：メール、なければ郵送' },
 );
