@@ -16,7 +16,7 @@ export type LetterDeliveryEmailInput = {
   campaignTitle: string;
   /** Confirmed signatures the letter speaks for. */
   signatureCount: number;
-  /** The sending organisation, from `letters/organisation.json`. */
+  /** The sending organisation in `locale`, from the organisation profile (src/services/organisation.ts). */
   organisation: {
     name: string;
     email?: string;

@@ -23,6 +23,7 @@ import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { letterRoutings, planRouting, routedSignatures, routedTallies, type LetterRouting, type RoutingPlan } from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { letterOrganisation } from './organisation.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 
 /** The template a campaign without a `letterTemplate` writes with. */
@@ -272,7 +273,7 @@ export async function previewLetter(
 
   const templateName = query.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
   const template = await templateChooser(ports, templateName, campaign)(target, query.language);
-  const organisation = await ports.loadOrganisation();
+  const organisation = (await letterOrganisation(ctx, ports, 'previewing letters'))(template.language);
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
   const share: LetterShare =
@@ -363,7 +364,7 @@ export async function generateLetters(
   // Every template variant is checked before the first PDF is rendered.
   const perTarget: { target: TargetRow; template: LetterTemplate }[] = [];
   for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
-  const organisation = await ports.loadOrganisation();
+  const organisation = await letterOrganisation(ctx, ports, 'generating letters');
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
   const everyone: LetterShare = { count: totals.count, shownIn: shownTotals(ctx, totals) };
   const routing: LetterRouting = input.routing ?? 'all';
@@ -424,7 +425,7 @@ export async function generateLetters(
 function letterInput(
   ctx: ServiceContext,
   campaign: CampaignRow,
-  organisation: Organisation,
+  organisation: (language: LetterLanguage) => Organisation,
   job: LetterJob,
   cutoffAt: number,
 ): LetterInput {
@@ -433,7 +434,7 @@ function letterInput(
     template: job.template,
     campaign: toLetterCampaign(ctx, campaign, language),
     target: toLetterTarget(job.target, language),
-    organisation,
+    organisation: organisation(language),
     date: cutoffAt,
     signatures: {
       ...job.share.shownIn(language),

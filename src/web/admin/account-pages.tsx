@@ -448,7 +448,8 @@ export function publicAccountRoutes() {
       const session = await createOwner(c.get('services').ctx, c.req.param('secret'), { name: body.name, email: body.email, password: body.password, locale: body.locale || 'en' });
       if (!session) return invalid(c);
       await signedIn(c, session);
-      return c.redirect('/admin/campaigns', 303);
+      // The next step of a new installation: who the organisation is (letters and signing wait for it).
+      return c.redirect('/admin/organisation?setup=1', 303);
     } catch (error) {
       const { status, errors, message } = errorsOf(error);
       const { password: _password, ...values } = body;

@@ -39,6 +39,7 @@ h2 { font-size: 1.2rem; margin: 1.6rem 0 .6rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
 .muted { color: var(--muted); }
 .notice { border-left: 4px solid var(--ok); background: #eaf6ee; padding: .6rem .9rem; margin-bottom: 1rem; }
+.warning { border-left: 4px solid var(--warn); background: #fff6e0; padding: .6rem .9rem; margin-bottom: 1rem; }
 .error, .errors { border-left: 4px solid var(--danger); background: #fbeceb; padding: .6rem .9rem; margin-bottom: 1rem; }
 .errors ul { margin: .3rem 0 0; padding-left: 1.2rem; }
 table { border-collapse: collapse; width: 100%; background: var(--card); }
