@@ -197,21 +197,26 @@ function organisationPage(c: AdminContext, state: PageState) {
         <p class="muted">{t.translationsLead}</p>
         {translationLocales.map((locale) => {
           const field = (part: TranslatedPart) => translationField(locale, part);
+          // Closed while empty, so a new organiser meets one short form; open once it holds anything to see or correct.
+          const used = translatedParts.some((part) => (state.values[field(part)] ?? '').trim() !== '' || state.errors[field(part)] !== undefined);
+          const heading = interpolate(t.translationIn, { language: languageName(locale, language) });
           return (
-            <fieldset class="field translation" id={`translation-${locale}`}>
-              <legend>{interpolate(t.translationIn, { language: languageName(locale, language) })}</legend>
-              <TextField name={field('name')} label={labels.name!} {...common} />
-              <TextField name={field('addressLines')} label={labels.addressLines!} multiline {...common} />
-              <div class="grid2">
-                <TextField name={field('postalCode')} label={labels.postalCode!} {...common} />
-                <TextField name={field('city')} label={labels.city!} {...common} />
-                <TextField name={field('region')} label={labels.region!} {...common} />
-              </div>
-              <div class="grid2">
-                <TextField name={field('signatoryName')} label={labels.signatoryName!} {...common} />
-                <TextField name={field('signatoryTitle')} label={labels.signatoryTitle!} {...common} />
-              </div>
-            </fieldset>
+            <details class="translation" id={`translation-${locale}`} open={used}>
+              <summary id={`translation-${locale}-title`}>{heading}</summary>
+              <fieldset class="field" aria-labelledby={`translation-${locale}-title`}>
+                <TextField name={field('name')} label={labels.name!} {...common} />
+                <TextField name={field('addressLines')} label={labels.addressLines!} multiline {...common} />
+                <div class="grid2">
+                  <TextField name={field('postalCode')} label={labels.postalCode!} {...common} />
+                  <TextField name={field('city')} label={labels.city!} {...common} />
+                  <TextField name={field('region')} label={labels.region!} {...common} />
+                </div>
+                <div class="grid2">
+                  <TextField name={field('signatoryName')} label={labels.signatoryName!} {...common} />
+                  <TextField name={field('signatoryTitle')} label={labels.signatoryTitle!} {...common} />
+                </div>
+              </fieldset>
+            </details>
           );
         })}
         <div class="actions">
