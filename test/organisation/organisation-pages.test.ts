@@ -126,6 +126,15 @@ describe('the organisation page', () => {
     expect(await (await t.request('GET', '/api/v1/organisation')).json()).toMatchObject({ isExample: true, name: EXAMPLE_NAME });
   });
 
+  it('sends an owner straight to the campaigns when the organisation was set before they signed up', async () => {
+    t = createTestApp();
+    const owner = accountClient(t);
+    const created = await owner.request('POST', new URL((await issueOwnerSetupLink(t.ctx))!).pathname, { ...OWNER, locale: 'en' });
+    expect(created.status).toBe(303);
+    expect(created.headers.get('location')).toBe('/admin/campaigns');
+    expect((await owner.page('/admin/campaigns')).html).not.toContain('id="organisation-not-set"');
+  });
+
   it('is for owners and admins: a campaign editor sees neither the page nor the banner', async () => {
     const { t, owner } = await newOwner();
     await campaignWithTargets(t);

@@ -37,6 +37,7 @@ import {
 } from '../../services/accounts.js';
 import { createAdminSession, resolveAdminSession, SESSION_LIFETIME_MS } from '../../services/admin-sessions.js';
 import { RateLimited, ServiceError } from '../../services/errors.js';
+import { organisationNotSet } from '../../services/organisation.js';
 import { rememberDevice } from '../../services/sign-in-throttle.js';
 import { authenticateToken, type Principal } from '../../services/tokens.js';
 import { readFormFields } from '../form-body.js';
@@ -449,7 +450,8 @@ export function publicAccountRoutes() {
       if (!session) return invalid(c);
       await signedIn(c, session);
       // The next step of a new installation: who the organisation is (letters and signing wait for it).
-      return c.redirect('/admin/organisation?setup=1', 303);
+      const organisationPending = await organisationNotSet(serviceContextOf(c), c.get('services').letters);
+      return c.redirect(organisationPending ? '/admin/organisation?setup=1' : '/admin/campaigns', 303);
     } catch (error) {
       const { status, errors, message } = errorsOf(error);
       const { password: _password, ...values } = body;

@@ -9,6 +9,7 @@ import { DashboardLanguageContext, type DashboardLanguage, formatDateTime, texts
 import { safeNext } from './admin-env.js';
 import { AdminLayout, type FieldErrors, managesOrganisation, type Section } from './admin-layout.js';
 import { organisationNotSet } from '../../services/organisation.js';
+import { serviceContextOf } from '../../http/principal.js';
 
 type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
 
@@ -41,9 +42,8 @@ export async function renderPage(c: AdminContext, options: PageOptions, content:
 
 /** Whether the organisation profile is still the shipped example; a failed read shows no banner rather than no page. */
 async function organisationNotSetFor(c: AdminContext): Promise<boolean> {
-  const services = c.get('services');
   try {
-    return await organisationNotSet(services.ctx, services.letters);
+    return await organisationNotSet(serviceContextOf(c), c.get('services').letters);
   } catch (error) {
     c.get('logger')?.warn('organisation profile unavailable for the dashboard banner', { error: String(error) });
     return false;
