@@ -233,7 +233,8 @@ export function loadLetterForDelivery(ctx: ServiceContext, letterId: string): Pr
  * letter_id, channel)), and the outbox row only if the delivery went in, so a
  * repeat queues no second email. A mailing's outbox row carries its
  * `mailing_id` and `recipient_key` = the delivery id, and may be paced by
- * `nextAttemptAt`. Throws 422 TARGET_HAS_NO_EMAIL for email to a target without an address.
+ * `nextAttemptAt`. Throws 422 TARGET_HAS_NO_EMAIL for email to a target without an address, and
+ * 409 ORGANISATION_NOT_SET for email while the organisation profile is the shipped example.
  */
 export async function deliveryWrites(
   ctx: ServiceContext,
