@@ -20,8 +20,7 @@ type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 
 export async function renderPage(c: AdminContext, options: PageOptions, content: Child): Promise<Response> {
   const session = c.var.session as AdminContext['var']['session'] | undefined;
   const language = c.var.language ?? 'en';
-  const organisationNotSet =
-    session !== undefined && options.section !== 'organisation' && managesOrganisation(session) && (await organisationNotSetFor(c));
+  const banner = session !== undefined && options.section !== 'organisation' && managesOrganisation(session) && (await organisationNotSetFor(c));
   return c.html(
     <DashboardLanguageContext.Provider value={language}>
       <AdminLayout
@@ -30,7 +29,7 @@ export async function renderPage(c: AdminContext, options: PageOptions, content:
         section={options.section ?? 'none'}
         language={language}
         here={pageAddress(c)}
-        organisationNotSet={organisationNotSet}
+        organisationNotSet={banner}
       >
         {content}
       </AdminLayout>
