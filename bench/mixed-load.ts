@@ -26,7 +26,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/lib/ids.js';
-import { startBenchServer } from './server.js';
+import { saveBenchOrganisation, startBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,6 +70,7 @@ const server = await startBenchServer({
   // Every signer uses a distinct address; the global cap on confirmation emails would only hide the sender's load.
   CONFIRM_EMAILS_PER_MINUTE: 'off',
 });
+await saveBenchOrganisation(server.url, adminToken);
 const api = `${server.url}/api/v1`;
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
 async function call(method: string, path: string, body?: unknown) {

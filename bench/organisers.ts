@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/lib/ids.js';
-import { startBenchServer } from './server.js';
+import { saveBenchOrganisation, startBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -275,6 +275,7 @@ async function sequentialLatency(url: string, headers: Record<string, string>, c
 async function serverParts(dir: string, databasePath: string, wanted: Set<string>): Promise<string[]> {
   const adminToken = 'bench-admin-token-0123456789abcdef';
   const server = await startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', CONFIRM_EMAILS_PER_MINUTE: 'off', MAIL_SENDER: 'off' });
+  await saveBenchOrganisation(server.url, adminToken);
   const api = `${server.url}/api/v1`;
   const organiser = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
   const call = async (method: string, path: string, body?: unknown) => {

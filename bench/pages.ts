@@ -19,7 +19,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startBenchServer } from './server.js';
+import { saveBenchOrganisation, startBenchServer } from './server.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' } } });
 const seconds = Number(values.seconds);
@@ -29,6 +29,7 @@ const dir = mkdtempSync(join(tmpdir(), 'signet-bench-pages-'));
 const databasePath = join(dir, 'signet.db');
 
 const server = await startBenchServer({ DATABASE_PATH: databasePath, DATA_DIR: dir, ADMIN_TOKEN: adminToken, SIGN_RATE_LIMIT: 'off', CONFIRM_EMAILS_PER_MINUTE: 'off', MAIL_SENDER: 'off' });
+await saveBenchOrganisation(server.url, adminToken);
 const api = `${server.url}/api/v1`;
 const organiser = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
 

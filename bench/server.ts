@@ -45,6 +45,25 @@ export async function startBenchServer(env: Record<string, string>): Promise<{ u
   };
 }
 
+/** The organisation the benchmarks' letters and signing pages speak for: a new installation refuses both until one is saved. */
+export const benchOrganisation = {
+  name: 'Refugee Rights Network Tokyo',
+  postalAddress: { lines: ['2-4-6 Kanda-Jimbocho, Chiyoda-ku'], postalCode: '101-0051', city: 'Tokyo', country: 'JP' },
+  email: 'letters@refugee-rights.test',
+  signatory: { name: 'Sayuri Hoshino', title: 'Director' },
+  translations: { ja: { name: '難民の権利ネットワーク東京', signatory: { name: '星野さゆり', title: '代表理事' } } },
+};
+
+/** Saves `benchOrganisation` through the API (PUT /api/v1/organisation). */
+export async function saveBenchOrganisation(url: string, adminToken: string): Promise<void> {
+  const res = await fetch(`${url}/api/v1/organisation`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+    body: JSON.stringify(benchOrganisation),
+  });
+  if (!res.ok) throw new Error(`PUT /api/v1/organisation: ${res.status} ${await res.text()}`);
+}
+
 let signed = 0;
 
 /**

@@ -31,9 +31,11 @@ import { REPLY_UPLOAD_MAX_BODY_BYTES } from './http/reply-file-response.js';
 import { invitePreviousRoutes } from './routes/invite-previous.js';
 import { type AuditSink, BatchingAuditSink } from './services/audit.js';
 import { outboxRoutes } from './routes/outbox.js';
+import { organisationRoutes } from './routes/organisation.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { signatureReviewRoutes } from './routes/signature-review.js';
 import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
+import { ORGANISATION_CACHE_TTL_MS, type OrganisationState } from './services/organisation.js';
 import { ConfirmationEmailBudget } from './services/email-budget.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -154,6 +156,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       privacy: deps.privacy,
       signingCampaigns: new TtlCache(1000),
       blocklist: new TtlCache<Promise<Blocklist>>(BLOCKLIST_CACHE_TTL_MS, 1),
+      organisation: new TtlCache<Promise<OrganisationState>>(ORGANISATION_CACHE_TTL_MS, 1),
       audit: deps.audit ?? new BatchingAuditSink(deps.database, deps.logger),
       access: organisationAccess,
       ...(deps.passwords ? { passwords: deps.passwords } : {}),
@@ -221,6 +224,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', auditRoutes());
   api.route('/', replyRoutes());
   api.route('/', invitePreviousRoutes());
+  api.route('/', organisationRoutes());
   app.route('/api/v1', api);
   app.route('/', unsubscribePageRoutes());
   app.route('/', publicPageRoutes());

@@ -849,3 +849,37 @@ export const rateLimitWindows = sqliteTable('rate_limit_windows', {
   windowEndsAt: integer('window_ends_at').notNull(),
   count: integer('count').notNull(),
 });
+
+/** The organisation's signatory on letters: who signs, and as what. */
+export type OrganisationSignatory = { name: string; title: string | null };
+
+/** What the organisation profile holds in one language other than its main one (PRODUCT.md §12). */
+export type OrganisationTranslation = { name?: string; postalAddress?: PostalAddress; signatory?: OrganisationSignatory };
+
+/** The sending organisation as stored (src/services/organisation.ts). */
+export type OrganisationProfileData = {
+  name: string;
+  postalAddress: PostalAddress;
+  /** Empty only in a seed whose organisation.json gave none; a saved profile always has one. */
+  email: string;
+  phone: string | null;
+  website: string | null;
+  signatory: OrganisationSignatory;
+  translations: Partial<Record<'en' | 'ja' | 'ko' | 'zh', OrganisationTranslation>>;
+};
+
+/**
+ * The organisation profile (PRODUCT.md §12): one row (id 1), seeded from
+ * `letters/organisation.json` the first time it is read, then edited from
+ * the dashboard or `PUT /api/v1/organisation`. `isExample` marks a seed that
+ * is still the shipped placeholder; letters, letters mailings and the public
+ * privacy notice refuse to speak for it.
+ */
+export const ORGANISATION_PROFILE_ID = 1;
+
+export const organisationProfile = sqliteTable('organisation_profile', {
+  id: integer('id').primaryKey(),
+  profile: text('profile', { mode: 'json' }).$type<OrganisationProfileData>().notNull(),
+  isExample: integer('is_example', { mode: 'boolean' }).notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

@@ -40,7 +40,7 @@ import { organisationAccess } from '../services/access.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
-/** The letter templates and `organisation.json`, versioned with the code. */
+/** The letter templates and `organisation.json` (the organisation profile's seed and logo), versioned with the code. */
 export const lettersDir = join(projectRoot, 'letters');
 
 const COUNT_FOLD_INTERVAL_MS = 2_000;

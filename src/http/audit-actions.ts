@@ -85,6 +85,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   // Operations (a scrape with METRICS_TOKEN has no principal and is not recorded; one with an admin token is)
   'GET /metrics': { action: 'metrics.read' },
 
+  // The organisation profile (one per installation: the object is named by its type)
+  'GET /api/v1/organisation': { action: 'organisation.read', object: { type: 'organisation' } },
+  'PUT /api/v1/organisation': { action: 'organisation.update', object: { type: 'organisation' } },
+
   // Tokens and the log itself
   'POST /api/v1/tokens': { action: 'token.create', created: { type: 'token', field: 'id' } },
   'GET /api/v1/tokens': { action: 'tokens.list' },
@@ -149,6 +153,8 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/account/totp/confirm': { action: 'account.totp_enable' },
   'POST /admin/account/totp/disable': { action: 'account.totp_disable' },
   'GET /admin/users': { action: 'users.list' },
+  'GET /admin/organisation': { action: 'organisation.read', object: { type: 'organisation' } },
+  'POST /admin/organisation': { action: 'organisation.update', object: { type: 'organisation' } },
   'POST /admin/users': { action: 'user.invite', created: { type: 'user', location: /#user-([0-9a-f-]{36})$/ } },
   'POST /admin/users/:id': { action: 'user.update_roles', object: { type: 'user', param: 'id' } },
   'POST /admin/users/:id/remove': { action: 'user.remove', object: { type: 'user', param: 'id' } },

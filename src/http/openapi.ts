@@ -78,6 +78,9 @@ export function organiserRoute(tag: string, summary: string, scope: Scope | read
   });
 }
 
+/** The 409 of every route that sends in the organisation's name (src/services/organisation.ts). */
+export const organisationNotSetResponse = 'The organisation profile is still the shipped example (ORGANISATION_NOT_SET): save it first (dashboard: Organisation, or PUT /api/v1/organisation)';
+
 /**
  * OpenAPI description of a public route: `security: []` says so (without it the
  * document-wide reading is "unspecified"). With `optionalBearer`, a token is

@@ -66,6 +66,10 @@ export type LetterTemplateStore = Pick<LetterPorts, 'listTemplates' | 'loadTempl
 export interface LetterPorts {
   listTemplates(): Promise<TemplateSummary[]>;
   loadTemplate(name: string, language: string): Promise<LetterTemplate>;
+  /**
+   * `letters/organisation.json`: what seeds the organisation profile the first time it is read
+   * (src/services/organisation.ts, which letters use), and the logo (`logo`, resolved).
+   */
   loadOrganisation(): Promise<Organisation>;
   /** One language of an update template (`letters/updates/<name>/<language>.md`); TEMPLATE_NOT_FOUND when it does not exist. */
   loadUpdateTemplate(name: string, language: string): Promise<UpdateTemplate>;

@@ -16,7 +16,7 @@ export type LetterDeliveryEmailInput = {
   campaignTitle: string;
   /** Signatures the petition counts: the total every letter of its batch states (a routed letter's own share is in its appendix). */
   signatureCount: number;
-  /** The sending organisation, from `letters/organisation.json`. */
+  /** The sending organisation in `locale`, from the organisation profile (src/services/organisation.ts). */
   organisation: {
     name: string;
     email?: string;

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Settings } from '../config.js';
-import { migrationsFolder } from '../entry/node.js';
+import { lettersDir, migrationsFolder } from '../entry/node.js';
 import { defaultKeyFilePath, loadRootSecret } from '../entry/secret-key.js';
 import { Keyring } from '../lib/keyring.js';
 import { erasureLedgerPath, readErasureLedger } from './erasure-ledger-file.js';
@@ -87,7 +87,7 @@ const labels: Record<CheckLevel, string> = { ok: 'ok  ', warn: 'warn', fail: 'FA
 
 /** Prints one line per check; exits 1 naming the checks that failed. */
 export async function doctorCommand(env: Record<string, string | undefined>): Promise<void> {
-  const results = await runDoctor({ env, migrationsFolder });
+  const results = await runDoctor({ env, migrationsFolder, lettersDir });
   const width = Math.max(...results.map((r) => r.check.length));
   for (const result of results) process.stdout.write(`${labels[result.level]}  ${result.check.padEnd(width)}  ${result.message}\n`);
   const failed = results.filter((r) => r.level === 'fail').map((r) => r.check);

@@ -5,6 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config.js';
 import { defaultKeyFilePath } from '../entry/secret-key.js';
 import { fontFace } from '../letters/node/font-files.js';
+import { loadOrganisation } from '../letters/node/template-files.js';
+import type { Organisation } from '../letters/template/types.js';
+import { ORGANISATION_PROFILE_ID } from '../db/schema.js';
+import { seedIsShippedExample } from '../services/organisation.js';
 import type { FaceWeight } from '../letters/pdf/font-faces.js';
 import { faceScripts } from '../letters/pdf/font-runs.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
@@ -20,6 +24,8 @@ export type CheckResult = { check: string; level: CheckLevel; message: string };
 export type DoctorOptions = {
   env: Record<string, string | undefined>;
   migrationsFolder: string;
+  /** The `letters/` directory, whose `organisation.json` seeds the organisation profile. */
+  lettersDir: string;
   /** How long the SMTP server and the printer may take to answer. */
   timeoutMs?: number;
 };
@@ -56,6 +62,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
   try {
     results.push(db ? checkMigrations(db, options.migrationsFolder) : fail('migrations', 'not checked: the database cannot be read'));
     results.push(checkSecretKey(settings, db));
+    results.push(db ? await checkOrganisation(db, options.lettersDir) : fail('organisation', 'not checked: the database cannot be read'));
   } finally {
     db?.close();
   }
@@ -140,6 +147,36 @@ function checkSecretKey(settings: Settings, db: BetterSqlite3.Database | null): 
     }
   }
   return ok('secret key', `from ${where}, not in the database`);
+}
+
+const setOrganisation =
+  "set your organisation's name and address in the dashboard (Organisation, /admin/organisation) or with PUT /api/v1/organisation";
+
+/**
+ * The organisation profile letters, emails and the privacy notice speak for: saved, or about to
+ * be seeded from an edited `letters/organisation.json`; failing while it is the shipped example
+ * (letters, letters mailings and the signing pages refuse it then).
+ */
+async function checkOrganisation(db: BetterSqlite3.Database, lettersDir: string): Promise<CheckResult> {
+  let row: { profile: string; is_example: number; updated_at: number } | undefined;
+  try {
+    row = db.prepare(`SELECT "profile", "is_example", "updated_at" FROM "organisation_profile" WHERE "id" = ?`).get(ORGANISATION_PROFILE_ID) as typeof row;
+  } catch {
+    return fail('organisation', 'not checked: the database has no organisation profile table (see migrations)');
+  }
+  if (row) {
+    const name = (JSON.parse(row.profile) as { name: string }).name;
+    if (row.is_example) return fail('organisation', `still the shipped example ("${name}"): letters, letters mailings and the signing pages are refused; ${setOrganisation}`);
+    return ok('organisation', `"${name}", saved ${new Date(row.updated_at).toISOString()}`);
+  }
+  let seed: Organisation;
+  try {
+    seed = await loadOrganisation(lettersDir);
+  } catch (error) {
+    return fail('organisation', `none saved, and ${(error as Error).message.replace(/\.$/, '')}; ${setOrganisation}`);
+  }
+  if (seedIsShippedExample(seed)) return fail('organisation', `not set: letters/organisation.json is the shipped example ("${seed.name}"); ${setOrganisation}`);
+  return ok('organisation', `none saved yet: letters/organisation.json ("${seed.name}") seeds it at first use`);
 }
 
 function smtpEndpoint(url: string): string {

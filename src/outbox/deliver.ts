@@ -6,6 +6,7 @@ import { errorKind, positiveInteger } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { maskAddressesIn } from '../lib/mask.js';
 import { type MailLinks, renderStoredMessage } from '../mail/messages.js';
+import { OrganisationSender } from '../mail/organisation-sender.js';
 import { MailSendError, type MailTransport } from '../mail/transport.js';
 import { nextWindowOpening } from '../mailings/sending-window.js';
 import { outboxStore } from './outbox-store.js';
@@ -17,7 +18,7 @@ export type DeliverOutboxDeps = {
   transport: MailTransport;
   clock: Clock;
   logger: Logger;
-  /** The From line of every message, e.g. `Signet <no-reply@example.org>`. */
+  /** MAIL_FROM, e.g. `Signet <no-reply@example.org>`: its address sends every message, under the organisation's name once set (src/mail/organisation-sender.ts). */
   from: string;
   /** Derives the tokens of the links a message carries as it is sent (they are never stored). */
   links: MailLinks;
@@ -78,7 +79,7 @@ export class OutboxDelivery {
   private readonly transport: MailTransport;
   private readonly clock: Clock;
   private readonly logger: Logger;
-  private readonly from: string;
+  private readonly sender: OrganisationSender;
   private readonly links: MailLinks;
   private readonly leaseMs: number;
   private readonly dispatcher: string | undefined;
@@ -105,7 +106,7 @@ export class OutboxDelivery {
     this.transport = deps.transport;
     this.clock = deps.clock;
     this.logger = deps.logger;
-    this.from = deps.from;
+    this.sender = new OrganisationSender(deps.database, deps.from, deps.clock, deps.logger);
     this.links = deps.links;
     this.owner = deps.owner;
     // Two consumers under the dispatcher's name could both take one dispatched row.
@@ -251,7 +252,7 @@ export class OutboxDelivery {
       let failure: MailSendError | undefined;
       this.sending++;
       try {
-        await this.transport.send({ ...message, from: this.from, messageId: row.messageId });
+        await this.transport.send({ ...message, from: await this.sender.fromLine(message.locale), messageId: row.messageId });
       } catch (error) {
         failure =
           error instanceof MailSendError

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { pdfHeaders } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
-import { organiserRoute } from '../http/openapi.js';
+import { organisationNotSetResponse, organiserRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import {
@@ -27,7 +27,7 @@ export function deliveryRoutes() {
       'Deliveries',
       'Deliver a letter to its target by email (covering note in the target\'s language, PDF attached; 422 TARGET_HAS_NO_EMAIL) or by print (joins the print queue); a withdrawn letter is 410 LETTER_WITHDRAWN. With an Idempotency-Key header (1–200 visible ASCII characters), a repeat answers 200 with the delivery the key first made and the header Idempotent-Replayed: true; the same key for another letter or channel is 409 IDEMPOTENCY_KEY_REUSED.',
       'deliveries',
-      { 201: 'Created: { id, channel, status, … }', 200: 'Replayed: the delivery this Idempotency-Key already made' },
+      { 201: 'Created: { id, channel, status, … }', 200: 'Replayed: the delivery this Idempotency-Key already made', 409: organisationNotSetResponse },
       { reach: 'campaign' },
     ),
     requireScope('deliveries'),

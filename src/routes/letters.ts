@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { pdfHeaders } from '../http/content-disposition.js';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
-import { organiserRoute } from '../http/openapi.js';
+import { organisationNotSetResponse, organiserRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import {
@@ -32,7 +32,7 @@ export function letterRoutes() {
       'Letters',
       'Draft of one target\'s letter with the signatures confirmed so far, streamed as a PDF; nothing is stored. Language: ?language, else the target\'s, the campaign\'s, English. ?routing=jurisdiction: only this target\'s share, as a routed batch would count it (a district\'s supporters not named in full, if fewer than PUBLIC_REGION_MIN, are folded into the embassy\'s letter); with ?emptyTargets=skip, 422 UNPROCESSABLE when that share is empty. 404 for a target the campaign does not write to; 422 TEMPLATE_INVALID names the variable and line.',
       'letters',
-      { 200: 'application/pdf' },
+      { 200: 'application/pdf', 409: organisationNotSetResponse },
       { reach: 'campaign' },
     ),
     requireScope('letters'),
@@ -64,7 +64,7 @@ export function letterRoutes() {
       'Letters',
       'Generate and store the letters of a campaign at a cut-off (default now): per_target (one per target, named signatories appended) or per_signer (one per confirmed signer per target). per_target with routing: jurisdiction gives each target only the supporters of its jurisdiction (the rest to the embassies), k-anonymously: a district\'s supporters not named in full, if fewer than PUBLIC_REGION_MIN, are counted and listed in the embassy\'s letter instead; every letter states the petition\'s total. Every target gets a letter unless emptyTargets: skip, which writes none to a target whose letter would count no one and lists it in skippedTargets (422 UNPROCESSABLE when that is every target). 422 NO_TARGETS when the campaign has no targets.',
       'letters',
-      { 201: 'Created: { batchId, mode, routing, emptyTargets, template, cutoffAt, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }], skippedTargets: [{ targetId, targetName, reason }] }' },
+      { 201: 'Created: { batchId, mode, routing, emptyTargets, template, cutoffAt, letters: [{ id, targetId, signatureId, signatureCount, sha256, pages, bytes }], skippedTargets: [{ targetId, targetName, reason }] }', 409: organisationNotSetResponse },
       { reach: 'campaign' },
     ),
     requireScope('letters'),

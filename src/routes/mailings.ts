@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
-import { organiserRoute } from '../http/openapi.js';
+import { organisationNotSetResponse, organiserRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { MailingEventsQuery, streamMailingEvents } from '../http/mailing-events.js';
 import { validate } from '../http/validate.js';
@@ -29,7 +29,7 @@ export function mailingRoutes() {
       'Mailings',
       'Schedule a mailing for a local date and time in a time zone (letters to the targets, or an update to supporters: a subject and body, or an update template from letters/updates/). Letters by email go out inside `sendingWindow` `{ start, end, days }` on each target\'s clock (default 09:00–17:00 Monday–Friday; null: any time). Letters take `routing` (all | jurisdiction, as for a batch: k-anonymous) and `emptyTargets` (write, the default: every target gets the petition; skip: none to a target whose letter would count no one) and `channel` (email | print | auto, the default: email where the target has an address, the print queue otherwise). 201 with the mailing and `warnings: [{ code: TARGET_UNREACHABLE | TARGET_WITHOUT_SUPPORTERS, targetId, message }]`: each target the channel cannot reach (email to a target without an address: its letter will be skipped) and each whose letter counts none of its own supporters so far (with emptyTargets skip it gets none). 422 SEND_AT_IN_PAST, LOCAL_TIME_INVALID (a time skipped by a daylight-saving change), NO_TARGETS, UPDATE_TEMPLATE_NOT_FOUND, TEMPLATE_INVALID; 409 CAMPAIGN_NOT_OPEN for a draft or archived campaign.',
       'deliveries',
-      { 201: 'Scheduled' },
+      { 201: 'Scheduled', 409: organisationNotSetResponse },
       { reach: 'campaign' },
     ),
     requireScope('deliveries'),

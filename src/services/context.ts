@@ -8,6 +8,7 @@ import type { Access } from './access.js';
 import type { AuditSink } from './audit.js';
 import type { Blocklist } from './blocklist.js';
 import type { ErasureLedger } from './erasure-ledger.js';
+import type { OrganisationState } from './organisation.js';
 
 /** What every service verb receives: its ports, never HTTP. */
 export type ServiceContext = {
@@ -35,6 +36,12 @@ export type ServiceContext = {
    * after the cache's time to live.
    */
   blocklist?: TtlCache<Promise<Blocklist>>;
+  /**
+   * The organisation profile as pages and the dashboard banner read it
+   * (src/services/organisation.ts). A save in this process clears it at once;
+   * another process's shows after the cache's time to live.
+   */
+  organisation?: TtlCache<Promise<OrganisationState>>;
   /** Where organiser actions are recorded (src/services/audit.ts); absent where nothing is audited (CLI, jobs). */
   audit?: AuditSink;
   /**

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, deliveries, letterBatches, letters, outbox, targets, type PostalAddress, type SendingWindow, type StoredOutboxMessage } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
+import { organisationInLanguage, requireOrganisation } from './organisation.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import type { LetterDeliveryEmailInput } from '../mail/letter-email.js';
 import { newMessageId } from '../mail/messages.js';
@@ -241,7 +242,8 @@ export function loadLetterForDelivery(ctx: ServiceContext, letterId: string): Pr
  * letter_id, channel)), and the outbox row only if the delivery went in, so a
  * repeat queues no second email. A mailing's outbox row carries its
  * `mailing_id` and `recipient_key` = the delivery id, and may be paced by
- * `nextAttemptAt`. Throws 422 TARGET_HAS_NO_EMAIL for email to a target without an address.
+ * `nextAttemptAt`. Throws 422 TARGET_HAS_NO_EMAIL for email to a target without an address, and
+ * 409 ORGANISATION_NOT_SET for email while the organisation profile is the shipped example.
  */
 export async function deliveryWrites(
   ctx: ServiceContext,
@@ -275,8 +277,8 @@ export async function deliveryWrites(
 
   const address = target.email?.trim();
   if (!address) throw new Unprocessable('TARGET_HAS_NO_EMAIL', 'The target has no email address; add one to the target or deliver the letter by print.');
-  const organisation = await ports.loadOrganisation();
   const locale: Locale = isLocale(target.language) ? target.language : letter.language;
+  const organisation = organisationInLanguage(await requireOrganisation(ctx, ports, 'sending letters by email'), locale);
   const email: LetterDeliveryEmailInput = {
     locale,
     recipient: { name: target.name, address },

@@ -215,7 +215,7 @@ export async function invitePreviousSupporters(
   ctx: ServiceContext,
   slug: string,
   input: InvitePreviousInput,
-  templates: Pick<LetterPorts, 'loadUpdateTemplate'>,
+  templates: Pick<LetterPorts, 'loadUpdateTemplate' | 'loadOrganisation'>,
 ): Promise<{ mailing: MailingDetail; from: string; recipients: number }> {
   const { current, previous } = await roundsOf(ctx, slug, input.from, 'write');
   if (current.status !== 'open') {

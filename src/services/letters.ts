@@ -38,6 +38,7 @@ import {
   type RoutableTarget,
 } from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { letterOrganisation } from './organisation.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 
 /** The template a campaign without a `letterTemplate` writes with. */
@@ -305,7 +306,7 @@ export async function previewLetter(
 
   const templateName = query.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
   const template = await templateChooser(ports, templateName, campaign)(target, query.language);
-  const organisation = await ports.loadOrganisation();
+  const organisation = (await letterOrganisation(ctx, ports, 'previewing letters'))(template.language);
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
   const share: LetterShare =
@@ -440,7 +441,7 @@ export async function generateLetters(
   // Every template variant is checked before the first PDF is rendered.
   const perTarget: { target: TargetRow; template: LetterTemplate }[] = [];
   for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
-  const organisation = await ports.loadOrganisation();
+  const organisation = await letterOrganisation(ctx, ports, 'generating letters');
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
   const routing: LetterRouting = input.routing ?? 'all';
   const emptyTargets: EmptyTargets = input.emptyTargets ?? 'write';
@@ -518,7 +519,8 @@ export async function storedLetterRenderer(
 ): Promise<(letter: StoredLetter) => Promise<RenderResult & { signatureCount: number }>> {
   const [campaign] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.id, batch.campaignId));
   if (!campaign) throw new NotFound('Campaign');
-  const organisation = await ports.loadOrganisation();
+  // While the profile is the shipped example this refuses, and the redaction job withdraws the letter rather than keep a name.
+  const organisation = await letterOrganisation(ctx, ports, 'rendering letters again');
   const totals = await signatureTotals(ctx, campaign.id, batch.cutoffAt);
   const shareOf = targetShares(ctx, await linkedTargets(ctx, campaign.id), totals, batch.routing);
   return async (letter) => {
@@ -536,7 +538,7 @@ export async function storedLetterRenderer(
 function letterInput(
   ctx: ServiceContext,
   campaign: CampaignRow,
-  organisation: Organisation,
+  organisation: (language: LetterLanguage) => Organisation,
   job: LetterJob,
   cutoffAt: number,
 ): LetterInput {
@@ -545,7 +547,7 @@ function letterInput(
     template: job.template,
     campaign: toLetterCampaign(ctx, campaign, language),
     target: toLetterTarget(job.target, language),
-    organisation,
+    organisation: organisation(language),
     date: cutoffAt,
     signatures: {
       ...job.share.shownIn(language),

@@ -13,6 +13,7 @@ import type { ServiceContext } from './context.js';
 import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from './letter-routing.js';
 import { plannedLetterTargets } from './letters.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { requireOrganisation } from './organisation.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
 
@@ -285,11 +286,13 @@ export async function mailingWarnings(
  * `print`, then in the sending window); an `update` goes to supporters who
  * consented to updates, written by the organiser or from an update template
  * (`letters/updates/<name>/`, 422 UPDATE_TEMPLATE_NOT_FOUND without its `en.md`).
+ * Letters go out in the organisation's name: 409 ORGANISATION_NOT_SET while
+ * its profile is the shipped example.
  */
 export async function scheduleMailing(
   ctx: ServiceContext,
   input: CreateMailingInput,
-  templates: Pick<LetterPorts, 'loadUpdateTemplate'>,
+  templates: Pick<LetterPorts, 'loadUpdateTemplate' | 'loadOrganisation'>,
 ): Promise<MailingDetail & { warnings: MailingWarning[] }> {
   const issues = checkContent(input);
   if (issues.length > 0) throw new ValidationFailed(issues);
@@ -323,6 +326,7 @@ export async function scheduleMailing(
     if (!linked || linked.n === 0) {
       throw new Unprocessable('NO_TARGETS', 'The campaign has no targets to deliver letters to; add targetIds to it first.');
     }
+    await requireOrganisation(ctx, templates, 'scheduling letters');
   }
 
   const row: MailingRow = {

@@ -96,6 +96,9 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'POST /api/v1/outbox/{id}/retry': {},
     'POST /api/v1/privacy/erasures': { body: { email: 'nobody@example.org' } },
     'POST /api/v1/privacy/export': { body: { email: 'nobody@example.org' } },
+    'PUT /api/v1/organisation': {
+      body: { name: 'Another network', postalAddress: { lines: ['4 Main Street'], country: 'JP' }, email: 'office@network.test', signatory: { name: 'Someone Else' } },
+    },
   };
   if (key in table) return table[key];
   if (operation.method === 'GET' || operation.method === 'DELETE') return undefined;

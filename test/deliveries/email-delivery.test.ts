@@ -16,6 +16,7 @@ import { decodeEncodedWords } from '../mail/helpers/mime.js';
 import { startSmtpServer } from '../mail/helpers/smtp-server.js';
 import { deliver, dispositionFilename, EMBASSY_EMAIL, EMBASSY_NAME, leaves, readMime, setupLetters, SLUG, ZH_TITLE, type TestApp } from './helpers.js';
 import { testLinks } from '../helpers/keys.js';
+import { testOrganisation } from '../helpers/organisation.js';
 
 const MAIL_FROM = 'Signet <no-reply@signet.test>';
 const closers: (() => Promise<void>)[] = [];
@@ -65,16 +66,19 @@ describe('email delivery, end to end over SMTP', () => {
     expect(mail.rcptTo).toEqual([EMBASSY_EMAIL]);
     const message = readMime(mail.raw);
     const subject = decodeEncodedWords(message.header('Subject')!);
-    expect(subject).toBe(`Example Human Rights Network Japan致函：${ZH_TITLE}`);
+    expect(subject).toBe(`${testOrganisation.name}致函：${ZH_TITLE}`);
     expect(decodeEncodedWords(message.header('To')!)).toContain(EMBASSY_NAME);
-    expect(message.header('Reply-To')).toBe('letters@example.org');
+    // From the organisation, at MAIL_FROM's address; replies go to the organisation.
+    expect(decodeEncodedWords(message.header('From')!)).toBe(`${testOrganisation.name} <no-reply@signet.test>`);
+    expect(mail.mailFrom).toBe('no-reply@signet.test');
+    expect(message.header('Reply-To')).toBe(testOrganisation.email);
 
     const parts = leaves(message);
     const text = parts.find((part) => part.header('Content-Type')?.startsWith('text/plain'))!.body.toString('utf8');
     expect(text).toContain(`尊敬的${EMBASSY_NAME}：`);
     expect(text).toContain(`“${ZH_TITLE}”`);
     expect(text).toContain('本请愿共有2名联署人支持');
-    expect(text).toContain('Example Human Rights Network Japan');
+    expect(text).toContain(testOrganisation.name);
     expect(mail.raw).not.toMatch(/aiko@|taro@|Aiko|山田/);
 
     const pdf = parts.find((part) => part.header('Content-Type')?.startsWith('application/pdf'))!;

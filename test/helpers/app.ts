@@ -8,6 +8,7 @@ import type { LetterRenderPool } from '../../src/letters/node/render-pool.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { createTestDatabase } from './db.js';
+import { storeTestOrganisation } from './organisation.js';
 import { testKeys, testPrivacy } from './keys.js';
 import { organisationAccess } from '../../src/services/access.js';
 import { ScryptPasswordHasher } from '../../src/entry/node-passwords.js';
@@ -20,12 +21,17 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 /** The repository's letter templates. */
 export const repoLettersDir = fileURLToPath(new URL('../../letters', import.meta.url));
 
-/** The real app on a fresh migrated SQLite file (or `databaseDir`'s, migrated), with a clock the test controls; letters go to the test's temp dir. */
+/**
+ * The real app on a fresh migrated SQLite file (or `databaseDir`'s, migrated), with a clock the test controls; letters go to the test's temp dir.
+ * It speaks for `testOrganisation` (a saved organisation profile) unless `organisation: 'example'` leaves the profile as a new
+ * installation has it: seeded from `letters/organisation.json`, the shipped example.
+ */
 export function createTestApp(
-  overrides: Partial<AppDeps> & { lettersDir?: string; letterRenderPool?: LetterRenderPool; databaseDir?: string } = {},
+  overrides: Partial<AppDeps> & { lettersDir?: string; letterRenderPool?: LetterRenderPool; databaseDir?: string; organisation?: 'test' | 'example' } = {},
 ) {
   const { database, dir, cleanup } = createTestDatabase(overrides.databaseDir);
-  const { lettersDir = repoLettersDir, letterRenderPool, databaseDir: _databaseDir, ...appOverrides } = overrides;
+  const { lettersDir = repoLettersDir, letterRenderPool, databaseDir: _databaseDir, organisation = 'test', ...appOverrides } = overrides;
+  if (organisation === 'test') storeTestOrganisation(database);
   const dataDir = join(dir, 'data');
   const clock = new ManualClock(Date.UTC(2027, 8, 1, 0, 0, 0));
   // Held here so a test can wait for the organiser actions' audit rows to be written.

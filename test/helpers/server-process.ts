@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
+import { putTestOrganisation } from './organisation.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -62,9 +63,15 @@ export type ServerWithSmtp = { dir: string; smtp: TestSmtpServer; server: Server
 
 /**
  * The real server on a fresh database in a temporary DATA_DIR, mailing to a
- * real SMTP server on 127.0.0.1, with PUBLIC_URL http://signet.example.
+ * real SMTP server on 127.0.0.1, with PUBLIC_URL http://signet.example. It
+ * speaks for `testOrganisation` (saved through the API) unless `organisation: 'example'`.
  */
-export async function startServerWithSmtp(name: string, adminToken: string, env: Record<string, string> = {}): Promise<ServerWithSmtp> {
+export async function startServerWithSmtp(
+  name: string,
+  adminToken: string,
+  env: Record<string, string> = {},
+  options: { organisation?: 'test' | 'example' } = {},
+): Promise<ServerWithSmtp> {
   const dir = mkdtempSync(join(tmpdir(), `signet-${name}-`));
   const smtp = await startSmtpServer();
   const server = await startServerProcess({
@@ -76,6 +83,14 @@ export async function startServerWithSmtp(name: string, adminToken: string, env:
     MAIL_FROM: 'Signet <no-reply@signet.example>',
     ...env,
   });
+  if ((options.organisation ?? 'test') === 'test') {
+    await putTestOrganisation(server.url, adminToken).catch(async (error: unknown) => {
+      await server.stop();
+      await smtp.close();
+      rmSync(dir, { recursive: true, force: true });
+      throw error;
+    });
+  }
   return {
     dir,
     smtp,

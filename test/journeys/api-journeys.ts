@@ -89,7 +89,7 @@ export function localDateTime(ms: number, timeZone: string): string {
 /**
  * Declares the API journeys against one runtime: create and open a campaign
  * with a target, sign, confirmation mail over SMTP, confirm, count, CSV
- * export, letters (templates, preview, generation, download), a scheduled
+ * export, the organisation profile, letters (templates, preview, generation, download), a scheduled
  * update mailing that completes, one-click unsubscribe and a second mailing
  * that leaves the unsubscribed supporter out. The steps run in order and
  * share state; slugs and addresses are unique per run, so one runtime
@@ -142,6 +142,17 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
         consent: { nameOnLetter: 'none', updates: false },
       },
     } satisfies Record<string, Supporter>;
+
+    /** The organisation the letters speak for (PUT /api/v1/organisation). */
+    const organisation = {
+      name: 'Refugee Rights Network Tokyo',
+      postalAddress: { lines: ['2-4-6 Kanda-Jimbocho, Chiyoda-ku'], postalCode: '101-0051', city: 'Tokyo', region: null, country: 'JP' },
+      email: 'letters@refugee-rights.test',
+      phone: null,
+      website: 'https://refugee-rights.test',
+      signatory: { name: 'Sayuri Hoshino', title: 'Director' },
+      translations: {},
+    };
 
     let targetId: string | undefined;
     let storedLetter: Letter | undefined;
@@ -386,6 +397,21 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
       expect(text).not.toMatch(/(^|,)=HYPERLINK/m);
     });
 
+    it('d0. sets the organisation profile (letters are refused while it is the shipped example) and reads it back', { timeout: STEP_TIMEOUT_MS }, async () => {
+      const current = await json<{ isExample: boolean }>(await fetch(api('/organisation'), { headers: organiser() }), 200);
+      // The runtime may serve other journey files, which may have set it already.
+      if (current.isExample) {
+        const refused = await json<{ error: { code: string; message: string } }>(
+          await fetch(api(`/campaigns/${slug}/letters`), { method: 'POST', headers: organiserJson(), body: JSON.stringify({ mode: 'per_target' }) }),
+          409,
+        );
+        expect(refused.error).toMatchObject({ code: 'ORGANISATION_NOT_SET', message: expect.stringContaining('dashboard (Organisation)') });
+      }
+      const saved = await json(await fetch(api('/organisation'), { method: 'PUT', headers: organiserJson(), body: JSON.stringify(organisation) }), 200);
+      expect(saved).toMatchObject({ ...organisation, isExample: false });
+      expect(await json(await fetch(api('/organisation'), { headers: organiser() }), 200)).toEqual(saved);
+    });
+
     it('d. lists templates, previews a letter as a PDF, generates one letter per target and downloads it', { timeout: STEP_TIMEOUT_MS }, async () => {
       const target = requireStep(targetId, 'a target');
       const templates = await json<{ items: { name: string; languages: string[]; variables: string[] }[] }>(
@@ -403,6 +429,10 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
         expect(spaced(all)).toMatch(/\b4 people who have signed/);
         expect(spaced(all)).toContain('Ambassador Extraordinary and Plenipotentiary');
         for (const supporter of named) expect(compact(all)).toContain(compact(supporter.name));
+        // The organisation's letterhead and signature, never the shipped example's.
+        expect(all).toContain(organisation.name);
+        expect(all).toContain(`${organisation.signatory.title} ${organisation.signatory.name}`);
+        expect(all).not.toContain('Example Human Rights Network Japan');
         // Named only with consent: the supporter who chose 'none' is counted, not named.
         expect(all).not.toContain('Mallory');
         expect(all).not.toContain('HYPERLINK');
@@ -475,6 +505,8 @@ export function defineApiJourneys(runtimeName: string, start: () => Promise<Jour
         expect(received.rcptTo).toEqual([supporter.email]);
         const mail = parseMail(received.raw);
         expect(mail.decodedHeader('subject')).toBe(subjects[supporter.locale as 'ja' | 'en']);
+        // From the organisation (set in d0), at the address MAIL_FROM gives.
+        expect(mail.decodedHeader('from')).toMatch(new RegExp(`^"?${escapeRegExp(organisation.name)}"? <no-reply@signet\\.example>$`));
         expect(mail.header('message-id')).toMatch(/^<[^<>@\s]+@[^<>@\s]+>$/);
         expect(mail.header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
         const listUnsubscribe = mail.header('list-unsubscribe');

@@ -10,7 +10,8 @@ const adminToken = 'journeys-admin-token-0123456789abcdef';
 const publicUrl = 'http://signet.example';
 
 defineApiJourneys('node', async (): Promise<JourneyRuntime> => {
-  const running = await startServerWithSmtp('journeys', adminToken, { PUBLIC_URL: publicUrl });
+  // A new installation: the journey sets the organisation itself.
+  const running = await startServerWithSmtp('journeys', adminToken, { PUBLIC_URL: publicUrl }, { organisation: 'example' });
   // The runtime answers before any journey starts (a broken start fails here, not in journey a).
   expect(await (await fetch(`${running.server.url}/healthz`)).json()).toEqual({ status: 'ok' });
   return {

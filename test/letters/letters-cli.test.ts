@@ -11,6 +11,7 @@ import { importTargets } from '../../src/services/target-import.js';
 import { repoLettersDir } from '../helpers/app.js';
 import { runSignet, withDatabase as withDatabaseAt } from '../helpers/cli.js';
 import { testKeys, testPrivacy } from '../helpers/keys.js';
+import { storeTestOrganisation } from '../helpers/organisation.js';
 import { organisationAccess } from '../../src/services/access.js';
 
 let dir: string;
@@ -26,6 +27,7 @@ beforeAll(async () => {
     const ctx = { db: database, clock: systemClock, logger: silentLogger, publicUrl: 'http://localhost:3000', mailFrom: 'x <x@example.org>', confirmTokenTtlMs: 1, keys: testKeys, privacy: testPrivacy, access: organisationAccess };
     const { ids } = await importTargets(ctx, { format: 'json', content: readFileSync(join(repoLettersDir, 'targets/china-missions-japan.json'), 'utf8') });
     await createCampaign(ctx, { slug: 'cli-letters', title: 'CLI letters', locale: 'ja', targetIds: ids });
+    storeTestOrganisation(database);
     return ids;
   });
 });

@@ -6,6 +6,7 @@ import { runSignet } from '../helpers/cli.js';
 import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { waitFor } from '../helpers/wait.js';
 import { parseMail } from '../mail/helpers/mime.js';
+import { putTestOrganisation } from '../helpers/organisation.js';
 
 const ADMIN_TOKEN = 'modes-admin-token-0123456789abcdef';
 /** The usual default umask: files 0644 and directories 0755 unless Signet sets their modes itself. */
@@ -66,6 +67,7 @@ describe('what Signet writes under DATA_DIR is its owner\'s only, whatever the u
       return res.json();
     };
 
+    await putTestOrganisation(server.url, ADMIN_TOKEN);
     const target = await call('POST', '/targets', { name: 'Embassy of Example', kind: 'embassy', email: 'embassy@example.org', postalAddress: { lines: ['1 Embassy Row'], postalCode: '106-0046', city: 'Tokyo', country: 'JP' } }, 201);
     await call('POST', '/campaigns', { slug: 'modes-campaign', title: 'Free them', locale: 'en', targetIds: [target.id] }, 201);
     await call('PATCH', '/campaigns/modes-campaign', { status: 'open' }, 200);

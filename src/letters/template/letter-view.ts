@@ -32,6 +32,7 @@ export function buildLetterView(input: LetterDocument, listed: number) {
   const language = input.template.language;
   const { campaign, target, organisation, recipientSignature: signer } = input;
   const address = target.postalAddress;
+  const signatory = { name: organisation.representative?.name ?? '', title: organisation.representative?.title ?? '' };
   return {
     campaign: { slug: campaign.slug, title: campaign.title, summary: campaign.summary, url: campaign.url ?? '' },
     target: {
@@ -59,11 +60,20 @@ export function buildLetterView(input: LetterDocument, listed: number) {
       name: organisation.name,
       addressLines: organisation.addressLines,
       country: countryName(organisation.country, language),
+      postalAddress: {
+        lines: organisation.postalAddress?.lines ?? organisation.addressLines,
+        postalCode: organisation.postalAddress?.postalCode ?? '',
+        city: organisation.postalAddress?.city ?? '',
+        region: organisation.postalAddress?.region ?? '',
+        country: countryName(organisation.country, language),
+      },
       email: organisation.email ?? '',
       website: organisation.website ?? '',
       phone: organisation.phone ?? '',
       logo: organisation.logo ?? '',
-      representative: { name: organisation.representative?.name ?? '', title: organisation.representative?.title ?? '' },
+      signatory,
+      // The name organisation.json gave the signatory, kept for templates written before the profile.
+      representative: signatory,
     },
     // The supporter's own letter shows of them what the appendix would: `none` leaves every field empty.
     signer: signer

@@ -57,7 +57,7 @@ export async function summariseTemplate(
 const line = v.pipe(v.string(), v.trim(), v.nonEmpty());
 const optionalLine = v.optional(v.pipe(v.string(), v.trim()));
 
-/** `letters/organisation.json`: the sending organisation, edited by organisers. */
+/** `letters/organisation.json`: the seed of the organisation profile (src/services/organisation.ts) and its logo. */
 export const OrganisationFile = v.strictObject({
   name: line,
   addressLines: v.pipe(v.array(line), v.minLength(1, 'give at least one address line')),

@@ -48,12 +48,18 @@ export type PostalAddress = {
   country: string;
 };
 
-/** The sending organisation, as kept by organisers in `letters/organisation.json`. */
+/**
+ * The sending organisation as a letter in one language shows it: from the organisation profile
+ * (src/services/organisation.ts), which `letters/organisation.json` seeds and whose logo it keeps.
+ */
 export type Organisation = {
   name: string;
+  /** The sender block: the address as its country writes it, without the country. */
   addressLines: string[];
   /** ISO 3166-1 alpha-2; decides whether the recipient's country is printed. */
   country: string;
+  /** The address by field, for templates (`organisation.postalAddress.*`); absent for `organisation.json` as read. */
+  postalAddress?: PostalAddress;
   email?: string;
   website?: string;
   phone?: string;

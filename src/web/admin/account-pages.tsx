@@ -37,6 +37,7 @@ import {
 } from '../../services/accounts.js';
 import { createAdminSession, resolveAdminSession, SESSION_LIFETIME_MS } from '../../services/admin-sessions.js';
 import { RateLimited, ServiceError } from '../../services/errors.js';
+import { organisationNotSet } from '../../services/organisation.js';
 import { rememberDevice } from '../../services/sign-in-throttle.js';
 import { authenticateToken, type Principal } from '../../services/tokens.js';
 import { readFormFields } from '../form-body.js';
@@ -448,7 +449,9 @@ export function publicAccountRoutes() {
       const session = await createOwner(c.get('services').ctx, c.req.param('secret'), { name: body.name, email: body.email, password: body.password, locale: body.locale || 'en' });
       if (!session) return invalid(c);
       await signedIn(c, session);
-      return c.redirect('/admin/campaigns', 303);
+      // The next step of a new installation: who the organisation is (letters and signing wait for it).
+      const organisationPending = await organisationNotSet(serviceContextOf(c), c.get('services').letters);
+      return c.redirect(organisationPending ? '/admin/organisation?setup=1' : '/admin/campaigns', 303);
     } catch (error) {
       const { status, errors, message } = errorsOf(error);
       const { password: _password, ...values } = body;

@@ -39,6 +39,7 @@ h2 { font-size: 1.2rem; margin: 1.6rem 0 .6rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 1rem 1.2rem; margin-bottom: 1rem; }
 .muted { color: var(--muted); }
 .notice { border-left: 4px solid var(--ok); background: #eaf6ee; padding: .6rem .9rem; margin-bottom: 1rem; }
+.warning { border-left: 4px solid var(--warn); background: #fff6e0; padding: .6rem .9rem; margin-bottom: 1rem; }
 .error, .errors { border-left: 4px solid var(--danger); background: #fbeceb; padding: .6rem .9rem; margin-bottom: 1rem; }
 .errors ul { margin: .3rem 0 0; padding-left: 1.2rem; }
 table { border-collapse: collapse; width: 100%; background: var(--card); }
@@ -70,7 +71,7 @@ button.danger { background: var(--card); color: var(--danger); border-color: var
 .field .hint { font-size: .85rem; color: var(--muted); margin: .1rem 0 .3rem; }
 .field .field-error { color: var(--danger); font-size: .9rem; margin: .2rem 0; }
 .field.invalid input, .field.invalid select, .field.invalid textarea { border-color: var(--danger); outline: 1px solid var(--danger); }
-input[type="text"], input[type="password"], input[type="number"], input[type="email"], input[type="datetime-local"], input[type="date"], select, textarea {
+input[type="text"], input[type="password"], input[type="number"], input[type="email"], input[type="tel"], input[type="url"], input[type="datetime-local"], input[type="date"], select, textarea {
   font: inherit; width: 100%; max-width: 40rem; padding: .4rem .5rem; border: 1px solid #aab1c0; border-radius: 6px; background: #fff;
 }
 textarea { min-height: 6rem; }
@@ -91,6 +92,8 @@ svg .cumulative-dot { fill: var(--line-chart); }
 svg .axis-label { fill: var(--muted); font-size: 11px; }
 svg .legend-line { stroke: var(--line-chart); stroke-width: 2.5; }
 details.data { margin-top: .4rem; }
+details.translation { margin: .6rem 0; }
+details.translation summary { font-weight: 600; cursor: pointer; margin-bottom: .4rem; }
 details.data table { max-width: 40rem; }
 .letter-frame { width: 100%; height: 75vh; min-height: 32rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .progress-box progress { width: 100%; max-width: 40rem; height: 1.2rem; }

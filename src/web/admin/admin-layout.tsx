@@ -3,11 +3,12 @@ import type { AdminSession } from '../../services/admin-sessions.js';
 import { commonTexts, statusTexts } from './i18n/common.js';
 import { layoutTexts } from './i18n/layout.js';
 import { accountTexts } from './i18n/accounts.js';
+import { organisationTexts } from './i18n/organisation.js';
 import { dashboardLanguages, type DashboardLanguage, useTexts } from './i18n/texts.js';
 import { interpolate } from '../i18n/index.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'none';
+export type Section = 'campaigns' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'organisation' | 'none';
 
 type LayoutTextKey = keyof (typeof layoutTexts)['en'];
 
@@ -49,11 +50,28 @@ export function LanguageSwitch(props: { here: string; language: DashboardLanguag
   );
 }
 
-/** The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the session's form token. */
-export function AdminLayout(props: { title: string; session?: AdminSession | undefined; section?: Section; language: DashboardLanguage; here: string; children: Child }) {
+/** Owners and admins (and organisation-wide admin tokens): who manage users and the organisation profile. */
+export function managesOrganisation(session: AdminSession): boolean {
+  return session.principal.access.kind === 'organisation' && session.principal.scopes.includes('admin');
+}
+
+/**
+ * The dashboard shell: its own stylesheet and script, never indexed, a sign-out form carrying the
+ * session's form token, and (`organisationNotSet`) the banner saying the organisation is not set up.
+ */
+export function AdminLayout(props: {
+  title: string;
+  session?: AdminSession | undefined;
+  section?: Section;
+  language: DashboardLanguage;
+  here: string;
+  organisationNotSet?: boolean;
+  children: Child;
+}) {
   const { session } = props;
   const t = useTexts(layoutTexts);
   const accounts = useTexts(accountTexts);
+  const organisation = useTexts(organisationTexts);
   return (
     <html lang={props.language}>
       <head>
@@ -85,13 +103,19 @@ export function AdminLayout(props: { title: string; session?: AdminSession | und
                       </a>
                     </li>
                   ))}
-                  {/* Users: for owners and admins (and organisation-wide admin tokens), who manage them. */}
-                  {session.principal.access.kind === 'organisation' && session.principal.scopes.includes('admin') ? (
-                    <li>
-                      <a href="/admin/users" aria-current={props.section === 'users' ? 'page' : undefined}>
-                        {accounts.usersTitle}
-                      </a>
-                    </li>
+                  {managesOrganisation(session) ? (
+                    <>
+                      <li>
+                        <a href="/admin/users" aria-current={props.section === 'users' ? 'page' : undefined}>
+                          {accounts.usersTitle}
+                        </a>
+                      </li>
+                      <li>
+                        <a href="/admin/organisation" aria-current={props.section === 'organisation' ? 'page' : undefined}>
+                          {organisation.title}
+                        </a>
+                      </li>
+                    </>
                   ) : null}
                 </ul>
               </nav>
@@ -115,7 +139,14 @@ export function AdminLayout(props: { title: string; session?: AdminSession | und
           ) : null}
           <LanguageSwitch here={props.here} language={props.language} />
         </header>
-        <main id="main">{props.children}</main>
+        <main id="main">
+          {props.organisationNotSet ? (
+            <p class="warning" id="organisation-not-set">
+              {organisation.notSetBanner} <a href="/admin/organisation">{organisation.notSetBannerLink}</a>
+            </p>
+          ) : null}
+          {props.children}
+        </main>
       </body>
     </html>
   );

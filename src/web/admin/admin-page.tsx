@@ -7,23 +7,46 @@ import { interpolate } from '../i18n/index.js';
 import { commonTexts, noticeTexts } from './i18n/common.js';
 import { DashboardLanguageContext, type DashboardLanguage, formatDateTime, textsFor, useTexts } from './i18n/texts.js';
 import { safeNext } from './admin-env.js';
-import { AdminLayout, type FieldErrors, type Section } from './admin-layout.js';
+import { AdminLayout, type FieldErrors, managesOrganisation, type Section } from './admin-layout.js';
+import { organisationNotSet } from '../../services/organisation.js';
+import { serviceContextOf } from '../../http/principal.js';
 
 type PageOptions = { title: string; section?: Section; status?: 200 | 400 | 401 | 403 | 404 | 409 | 410 | 422 | 429 | 500 };
 
-/** A full dashboard page (never cached: it can hold personal data). */
-export function renderPage(c: AdminContext, options: PageOptions, content: Child): Response | Promise<Response> {
+/**
+ * A full dashboard page (never cached: it can hold personal data). Owners and admins see, on every
+ * page but the organisation form itself, a banner while the organisation profile is the shipped example.
+ */
+export async function renderPage(c: AdminContext, options: PageOptions, content: Child): Promise<Response> {
   const session = c.var.session as AdminContext['var']['session'] | undefined;
   const language = c.var.language ?? 'en';
+  const banner = session !== undefined && options.section !== 'organisation' && managesOrganisation(session) && (await organisationNotSetFor(c));
   return c.html(
     <DashboardLanguageContext.Provider value={language}>
-      <AdminLayout title={options.title} session={session} section={options.section ?? 'none'} language={language} here={pageAddress(c)}>
+      <AdminLayout
+        title={options.title}
+        session={session}
+        section={options.section ?? 'none'}
+        language={language}
+        here={pageAddress(c)}
+        organisationNotSet={banner}
+      >
         {content}
       </AdminLayout>
     </DashboardLanguageContext.Provider>,
     options.status ?? 200,
     { 'Cache-Control': 'no-store' },
   );
+}
+
+/** Whether the organisation profile is still the shipped example; a failed read shows no banner rather than no page. */
+async function organisationNotSetFor(c: AdminContext): Promise<boolean> {
+  try {
+    return await organisationNotSet(serviceContextOf(c), c.get('services').letters);
+  } catch (error) {
+    c.get('logger')?.warn('organisation profile unavailable for the dashboard banner', { error: String(error) });
+    return false;
+  }
 }
 
 /**

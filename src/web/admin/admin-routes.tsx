@@ -23,6 +23,7 @@ import { negotiateDashboardLanguage, textsFor } from './i18n/texts.js';
 import { commonTexts } from './i18n/common.js';
 import { interpolate } from '../i18n/index.js';
 import { clonePages } from './clone-pages.js';
+import { organisationPages } from './organisation-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -84,6 +85,7 @@ export function adminRoutes() {
   admin.route('/', publicAccountRoutes());
   admin.route('/', signOutRoute());
   admin.route('/', accountPages());
+  admin.route('/', organisationPages());
   admin.route('/', clonePages());
   admin.route('/', campaignPages());
   admin.route('/', letterPages());

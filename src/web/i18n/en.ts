@@ -69,6 +69,7 @@ export const en = {
 
   closedNotice: 'This campaign is closed and no longer takes signatures. Thank you for your support.',
   notYetOpenNotice: 'This campaign does not take signatures yet. Please come back later.',
+  organisationNotSetNotice: 'This campaign does not take signatures yet: the organisation running it has not yet said who it is (its name and address), and you should know who will hold your data before you sign. Please come back later.',
 
   errorSummaryTitle: 'Please correct the following',
   errorNameRequired: 'Enter your name.',

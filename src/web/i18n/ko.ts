@@ -66,6 +66,7 @@ export const ko: Messages = {
 
   closedNotice: '이 캠페인은 종료되어 더 이상 서명을 받지 않습니다. 지지해 주셔서 감사합니다.',
   notYetOpenNotice: '이 캠페인은 아직 서명을 받지 않습니다. 나중에 다시 방문해 주세요.',
+  organisationNotSetNotice: '이 캠페인은 아직 서명을 받지 않습니다. 캠페인을 운영하는 단체가 아직 이름과 주소(개인정보 처리 책임자)를 밝히지 않았습니다. 서명하시기 전에 누가 귀하의 정보를 관리하는지 아셔야 합니다. 나중에 다시 방문해 주세요.',
 
   errorSummaryTitle: '다음 항목을 수정해 주세요',
   errorNameRequired: '이름을 입력해 주세요.',

@@ -66,6 +66,7 @@ export const zh: Messages = {
 
   closedNotice: '本活动已结束，不再接受签名。感谢您的支持。',
   notYetOpenNotice: '本活动尚未开始接受签名，请稍后再来。',
+  organisationNotSetNotice: '本活动尚未开始接受签名：发起本活动的团体尚未说明其名称和地址（负责保管您个人信息的一方）。您在签名之前应当知道由谁保管您的信息。请稍后再来。',
 
   errorSummaryTitle: '请更正以下内容',
   errorNameRequired: '请填写您的姓名。',

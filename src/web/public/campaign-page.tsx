@@ -21,14 +21,24 @@ import {
 
 export type PublicCampaign = Awaited<ReturnType<typeof getPublicCampaign>>;
 
-/** Whether the campaign takes signatures now: open, or a closed / not yet open notice instead of the form. */
-export type SigningState = 'open' | 'closed' | 'not-yet-open';
+/**
+ * Whether the campaign takes signatures now: open, or a notice instead of the form. While the
+ * organisation profile is still the shipped example nobody could be named as responsible for the
+ * supporters' data, so the form waits for it (`organisation-not-set`).
+ */
+export type SigningState = 'open' | 'closed' | 'not-yet-open' | 'organisation-not-set';
 
-export function signingState(campaign: PublicCampaign, now: number): SigningState {
+export function signingState(campaign: PublicCampaign, now: number, organisation: Organisation | undefined): SigningState {
   if (campaign.status !== 'open') return 'closed';
   if (campaign.closesAt !== null && now >= Date.parse(campaign.closesAt)) return 'closed';
   if (campaign.opensAt !== null && now < Date.parse(campaign.opensAt)) return 'not-yet-open';
+  if (!organisation) return 'organisation-not-set';
   return 'open';
+}
+
+/** What stands in for the form when the campaign takes no signatures. */
+export function signingNotice(t: Messages, state: Exclude<SigningState, 'open'>): string {
+  return state === 'closed' ? t.closedNotice : state === 'not-yet-open' ? t.notYetOpenNotice : t.organisationNotSetNotice;
 }
 
 /** The campaign's texts in the page language when the organiser translated them, else as written (and in which language). */
@@ -47,6 +57,7 @@ export type CampaignPageProps = {
   /** `signedAt` is a day (YYYY-MM-DD): the public list shows no time finer than that. */
   recent: { name: string; country: string; signedAt: string | null }[];
   state: SigningState;
+  /** The organisation as the page language names it; undefined while its profile is the shipped example. */
   organisation: Organisation | undefined;
   form: SignFormState;
   /** The retention periods the privacy notice states (RETENTION_DAYS, PENDING_TTL_DAYS). */
@@ -163,16 +174,17 @@ export function ErrorSummary(props: { errors: SignFormErrors; t: Messages; label
   );
 }
 
-function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation | undefined; privacy: CampaignPageProps['privacy']; embedded: boolean }) {
+/** Who is responsible for the supporter's data and what becomes of it: only ever the organisation's own profile, never the shipped example. */
+function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation; privacy: CampaignPageProps['privacy']; embedded: boolean }) {
   const { t, organisation, privacy } = props;
-  const name = organisation?.name ?? 'Signet';
-  const contact = organisation?.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation?.website ?? name);
+  const name = organisation.name;
+  const contact = organisation.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation.website ?? name);
   return (
     <section class="privacy" aria-labelledby="privacy-title">
       <h3 id="privacy-title">{t.privacyHeading}</h3>
       <p>
         {interpolate(t.privacyController, { organisation: name })}
-        {organisation?.addressLines.length ? (
+        {organisation.addressLines.length ? (
           <>
             <br />
             {[organisation.name, ...organisation.addressLines].join(', ')}
@@ -338,7 +350,7 @@ export function SignForm(props: CampaignPageProps) {
           <label for="field-website">{t.honeypotLabel}</label>
           <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
         </div>
-        <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} />
+        {props.organisation ? <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} /> : null}
         <button type="submit">{t.submit}</button>
       </form>
     </section>
@@ -391,8 +403,7 @@ export function CampaignPage(props: CampaignPageProps) {
         </p>
       ) : null}
       <CampaignProgress t={t} language={language} campaign={campaign} />
-      {state === 'closed' ? <p class="notice">{t.closedNotice}</p> : null}
-      {state === 'not-yet-open' ? <p class="notice">{t.notYetOpenNotice}</p> : null}
+      {state !== 'open' ? <p class="notice">{signingNotice(t, state)}</p> : null}
       {campaign.targets.length > 0 ? (
         <section class="targets" aria-labelledby="targets-title">
           <h2 id="targets-title">{t.targetsHeading}</h2>

@@ -4,7 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../http/env.js';
 import { siteStylesheet } from '../assets/index.js';
 import { catalogs, htmlLang, isPageLanguage, type Messages, type PageLanguage } from '../i18n/index.js';
-import { CampaignProgress, campaignTexts, ErrorSummary, fieldLabels, SignForm, type CampaignPageProps } from './campaign-page.js';
+import { CampaignProgress, campaignTexts, ErrorSummary, fieldLabels, SignForm, signingNotice, type CampaignPageProps } from './campaign-page.js';
 import { MessagePage, type MessagePageProps } from './render.js';
 import { ShareLinks } from './share-links.js';
 
@@ -85,7 +85,7 @@ export function EmbedPage(props: CampaignPageProps) {
       <p>
         <OutsideLink href={props.shareUrl} label={t.embedFullPage} t={t} />
       </p>
-      {state === 'open' ? <SignForm {...props} embedded /> : <p class="notice">{state === 'closed' ? t.closedNotice : t.notYetOpenNotice}</p>}
+      {state === 'open' ? <SignForm {...props} embedded /> : <p class="notice">{signingNotice(t, state)}</p>}
     </>
   );
 }

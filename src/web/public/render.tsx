@@ -2,29 +2,22 @@ import type { Context } from 'hono';
 import type { Child } from 'hono/jsx';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { AppEnv } from '../../http/env.js';
-import type { LetterPorts } from '../../letters/letter-ports.js';
 import type { Organisation } from '../../letters/template/types.js';
+import { publicOrganisation } from '../../services/organisation.js';
 import { catalogs, type Messages, type PageLanguage } from '../i18n/index.js';
 import { Layout, type PageMeta } from '../layout.js';
 
-/** organisation.json changes rarely: pages read it at most this often, not on every view. */
-const ORGANISATION_TTL_MS = 5_000;
-const organisations = new WeakMap<LetterPorts, { organisation: Promise<Organisation>; expiresAt: number }>();
-
-/** The organisation from letters/organisation.json; a broken file must not take the supporter pages down. */
-export async function siteOrganisation(c: Context<AppEnv>): Promise<Organisation | undefined> {
+/**
+ * The organisation as the public pages name it in `language` (src/services/organisation.ts reads
+ * it at most every few seconds), or undefined while its profile is the shipped example: the pages
+ * then name nobody rather than the placeholder. A failed read must not take the supporter pages
+ * down; it counts as not set.
+ */
+export async function siteOrganisation(c: Context<AppEnv>, language: PageLanguage): Promise<Organisation | undefined> {
   const { letters, ctx } = c.get('services');
-  const now = ctx.clock.now();
-  let cached = organisations.get(letters);
-  if (!cached || cached.expiresAt <= now) {
-    cached = { organisation: letters.loadOrganisation(), expiresAt: now + ORGANISATION_TTL_MS };
-    organisations.set(letters, cached);
-  }
   try {
-    return await cached.organisation;
+    return await publicOrganisation(ctx, letters, language);
   } catch (error) {
-    // Read again next time rather than keep the failure.
-    organisations.delete(letters);
     c.get('logger')?.warn('organisation unavailable for the web pages', { error: String(error) });
     return undefined;
   }
@@ -47,7 +40,7 @@ export type PageOptions = {
  * stored by caches; the others vary with the language negotiation.
  */
 export async function renderPage(c: Context<AppEnv>, status: ContentfulStatusCode, options: PageOptions, body: Child): Promise<Response> {
-  const organisation = options.organisation === undefined ? await siteOrganisation(c) : options.organisation;
+  const organisation = options.organisation === undefined ? await siteOrganisation(c, options.language) : options.organisation;
   const page = (
     <Layout language={options.language} path={pagePath(c)} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
       {body}

@@ -116,7 +116,7 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
   const [recent, token, organisation, replies] = await Promise.all([
     view === 'page' ? listPublicSignatures(ctx, slug, 10) : { items: [] },
     issueFormToken(ctx, signFormName(slug)),
-    siteOrganisation(c),
+    siteOrganisation(c, language),
     view === 'page' ? listPublicReplies(ctx, slug) : [],
   ]);
   const region = preferredRegion(c, language);
@@ -129,7 +129,7 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     language,
     campaign,
     recent: recent.items,
-    state: signingState(campaign, ctx.clock.now()),
+    state: signingState(campaign, ctx.clock.now(), organisation),
     organisation,
     form: { values: form?.values ?? emptySignForm(country), errors: form?.errors ?? {}, token },
     privacy: ctx.privacy,
@@ -175,6 +175,8 @@ async function handleSignPost(c: Context<AppEnv>, view: SignView) {
   // Bots fill every field; answer them as if they had signed, so they learn nothing.
   if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return c.redirect(thanks, 303);
 
+  // Nobody may sign before the page can say who holds their data (the page shows why instead of the form).
+  if (!(await siteOrganisation(c, language))) return renderCampaign(c, slug, language, 409, undefined, view);
   const values = readSignForm(body);
   const checked = validateSignForm(values, language);
   if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors }, view);
@@ -272,7 +274,7 @@ export function publicPageRoutes() {
       throw error;
     }
     const language = isPageLanguage(chosen) ? chosen : campaign.locale;
-    const { png, etag } = await ogImages.image(`${slug}:${language}`, ogCard(campaign, language, await siteOrganisation(c)));
+    const { png, etag } = await ogImages.image(`${slug}:${language}`, ogCard(campaign, language, await siteOrganisation(c, language)));
     const headers = { 'Cache-Control': `public, max-age=${OG_IMAGE_MAX_AGE_SECONDS}`, ETag: etag };
     if (c.req.header('if-none-match')?.split(/\s*,\s*/).includes(etag)) return c.body(null, 304, headers);
     return c.body(png, 200, { ...headers, 'Content-Type': 'image/png' });

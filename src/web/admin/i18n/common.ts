@@ -76,6 +76,7 @@ export const noticeTexts = catalogue(
     resumed: 'Mailing resumed.',
     cancelled: 'Mailing cancelled.',
     erased: 'The address was erased; the first row below records it.',
+    'organisation-saved': 'Your organisation is saved: letters, mailings and the signing pages now use it.',
   },
   {
     created: '作成しました。',
@@ -95,6 +96,7 @@ export const noticeTexts = catalogue(
     resumed: 'メーリングを再開しました。',
     cancelled: 'メーリングを中止しました。',
     erased: 'メールアドレスの情報を消去しました。下の表の最初の行がその記録です。',
+    'organisation-saved': '団体情報を保存しました。書簡・メーリング・署名ページにこの情報が使われます。',
   },
 );
 
