@@ -145,9 +145,9 @@ const SettingsFields = v.object({
     '3/3600s',
   ),
   /**
-   * Confirmation emails (signing and privacy links) one process queues per minute, over every
-   * address; past it requests are answered as usual and nothing is sent, so Signet cannot be used
-   * to flood inboxes. `off`: no limit.
+   * Confirmation emails (signing and privacy links) sent per minute over every address and every
+   * process (counted in the database): past it requests are still held and their emails wait,
+   * served fairly by source, so Signet cannot be used to flood inboxes. `off`: no limit.
    */
   CONFIRM_EMAILS_PER_MINUTE: v.optional(
     v.pipe(
@@ -266,11 +266,14 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
 }
 
 /** The §8 settings as services see them, from either runtime's settings. */
-export function privacySettings(settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT'>): PrivacySettings {
+export function privacySettings(
+  settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT' | 'CONFIRM_EMAILS_PER_MINUTE'>,
+): PrivacySettings {
   return {
     retentionDays: settings.RETENTION_DAYS,
     pendingTtlDays: settings.PENDING_TTL_DAYS,
     publicRegionMin: settings.PUBLIC_REGION_MIN,
     emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
+    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
   };
 }

@@ -311,10 +311,30 @@ export const outbox = sqliteTable(
      * unique per mailing, so a mailing run again after a crash never queues anyone twice.
      */
     recipientKey: text('recipient_key'),
+    /**
+     * The confirmation lane (signing and privacy links, src/outbox/confirmation-lane.ts): who
+     * asked (the keyed hash of the requester's IPv4 address or IPv6 /64, '-' without one), the
+     * rows served round-robin by it. Null for every other message.
+     */
+    laneSource: text('lane_source'),
+    /** The normalised address a lane row goes to, for the per-address window; erased with the recipient. */
+    laneAddress: text('lane_address'),
+    /** What the link confirms (a campaign id, or `privacy:<kind>`): a newer request from the same source for the same address and topic supersedes an unsent older one. */
+    laneTopic: text('lane_topic'),
+    /** When the link a lane row carries expires: not sent after. */
+    expiresAt: integer('expires_at'),
+    /** When the lane last leased the row to send it: the global rate and the per-address window count these. */
+    claimedAt: integer('claimed_at'),
   },
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
     uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
+    // Each lane's due rows apart, so neither claim walks past the other's backlog.
+    index('outbox_lane_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
+    index('outbox_other_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
+    index('outbox_lane_address_idx').on(t.laneAddress, t.claimedAt).where(sql`${t.laneAddress} IS NOT NULL`),
+    index('outbox_lane_claimed_idx').on(t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
+    index('outbox_lane_source_idx').on(t.laneSource, t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
   ],
 );
 

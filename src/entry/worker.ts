@@ -124,7 +124,6 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     confirmTokenTtlMs: ctx.confirmTokenTtlMs,
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
-    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
     // Cloudflare sets the client's address; there is no proxy of ours in front.
     trustProxy: false,
     clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,

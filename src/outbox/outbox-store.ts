@@ -33,7 +33,11 @@
  *     business write it follows from, guarded by it (EnqueueGuard), so mail
  *     goes out if and only if that write committed (a transactional outbox).
  *     A mailing's rows are unique per (mailing_id, recipient_key).
- *   - claim, claimByIds, dispatchDue: whoever sends or publishes.
+ *   - claim, claimByIds, dispatchDue: whoever sends or publishes. claim and
+ *     dispatchDue take the confirmation lane first, under its rules (global
+ *     rate, per-address window, fair by source: src/outbox/confirmation-lane.ts),
+ *     then other due rows, oldest due first, in a query of their own, so
+ *     neither lane's backlog delays the other's claim.
  *     dispatchDue leases due rows for the dispatcher, which publishes their
  *     ids as queue messages: a row is published once per lease, and when the
  *     lease runs out unconsumed a sweep dispatches it again. claimByIds (the
@@ -58,6 +62,8 @@ import { and, count, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm
 import type { Database, WriteStatement } from '../db/database.js';
 import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { claimConfirmationLane, type ConfirmationLaneLimits } from './confirmation-lane.js';
 import type {
   ClaimedRow,
   EnqueueGuard,
@@ -100,8 +106,9 @@ export function lastSentLetterEmail(emailNormalized: string): SQL {
     ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
 }
 
-const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key"`;
-const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?`;
+const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key",
+  "lane_source", "lane_address", "lane_topic", "expires_at"`;
+const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?`;
 
 /** The condition of each guard, and its parameters. */
 const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
@@ -138,21 +145,19 @@ function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean):
 const RETURNED_COLUMNS = `"id", "recipient", "message_id", "message", "attempts", "next_attempt_at", "locked_until"`;
 
 /**
- * The claim of due rows: parameters are the owner, lease end, now, now, limit.
- * One statement: SQLite runs the pick and the lease as a single write, so two
- * owners can never both lease a row. The outer WHERE is only the id list, so
- * the update looks rows up by primary key instead of walking every due row again.
+ * The claim of due rows outside the confirmation lane: parameters are the
+ * owner, lease end, now, now, limit. One statement: SQLite runs the pick and
+ * the lease as a single write, so two owners can never both lease a row. The
+ * outer WHERE is only the id list, so the update looks rows up by primary key
+ * instead of walking every due row again.
  */
-const claimSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
+const otherDueSql = (returning: string) => `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "lane_source" IS NULL AND "next_attempt_at" <= ?
     AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
-  RETURNING ${RETURNED_COLUMNS}`;
-
+  RETURNING ${returning}`;
+const claimSql = otherDueSql(RETURNED_COLUMNS);
 /** The same pick, leased for the dispatcher, which needs only the ids. */
-const dispatchSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
-    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
-  RETURNING "id"`;
+const dispatchSql = otherDueSql(`"id"`);
 
 /**
  * The claim of rows by id: parameters are the owner, lease end, the ids as
@@ -176,8 +181,8 @@ const markSentSql = `UPDATE "outbox" SET "status" = 'sent', "sent_at" = ?, "mess
   "last_error" = NULL, "locked_by" = NULL, "locked_until" = NULL
   WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
 
-/** Hands claimed rows back (by primary key, as above). */
-const releaseSql = `UPDATE "outbox" SET "locked_by" = NULL, "locked_until" = NULL
+/** Hands claimed rows back (by primary key, as above); a lane row handed back unsent no longer counts against its limits. */
+const releaseSql = `UPDATE "outbox" SET "locked_by" = NULL, "locked_until" = NULL, "claimed_at" = NULL
   WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
 
 /** Gives up on rows an owner still holds: parameters are the error, the ids as one JSON array, the owner. */
@@ -199,7 +204,7 @@ const deferSql = `UPDATE "outbox" SET "next_attempt_at" = ?, "locked_by" = NULL,
  * and the message; one still waiting is failed instead of sent. The error of
  * a failed one can quote the address (an SMTP reply), so it goes too.
  */
-const ANONYMISED = `"recipient" = 'erased:' || "id", "message" = NULL,
+const ANONYMISED = `"recipient" = 'erased:' || "id", "lane_address" = NULL, "message" = NULL,
   "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
   "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
   "locked_by" = NULL, "locked_until" = NULL`;
@@ -217,6 +222,8 @@ class SqlOutboxStore implements OutboxStore {
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
+    private readonly lane: ConfirmationLaneLimits | undefined,
+    private readonly logger: Logger | undefined,
   ) {}
 
   enqueue(messages: readonly NewOutboxMessage[], onlyIf?: EnqueueGuard): WriteStatement[] {
@@ -235,6 +242,10 @@ class SqlOutboxStore implements OutboxStore {
           message.createdAt,
           message.mailingId ?? null,
           message.recipientKey ?? null,
+          message.lane?.source ?? null,
+          message.lane?.address ?? null,
+          message.lane?.topic ?? null,
+          message.lane?.expiresAt ?? null,
           ...extra,
         ],
       });
@@ -306,8 +317,10 @@ class SqlOutboxStore implements OutboxStore {
   // writeReturning keeps a sender's event loop serving the sends in flight while a claim waits for the write lock.
   async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]> {
     const now = this.clock.now();
-    const rows = await this.database.writeReturning({ sql: claimSql, params: [owner, now + options.leaseMs, now, now, options.limit] });
-    return rows.map(claimedRow);
+    const leaseEnd = now + options.leaseMs;
+    const lane = await this.claimLane(owner, options.limit, leaseEnd, now, RETURNED_COLUMNS);
+    const others = options.limit > lane.length ? await this.database.writeReturning({ sql: claimSql, params: [owner, leaseEnd, now, now, options.limit - lane.length] }) : [];
+    return [...lane, ...others].map(claimedRow);
   }
 
   async claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]> {
@@ -322,8 +335,13 @@ class SqlOutboxStore implements OutboxStore {
 
   async dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]> {
     const now = this.clock.now();
-    const rows = await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit] });
-    return rows.map((row) => row[0] as string);
+    const lane = await this.claimLane(owner, limit, now + leaseMs, now, `"id"`);
+    const others = limit > lane.length ? await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit - lane.length] }) : [];
+    return [...lane, ...others].map((row) => row[0] as string);
+  }
+
+  private claimLane(owner: string, limit: number, leaseEnd: number, now: number, returning: string): Promise<unknown[][]> {
+    return claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit, leaseEnd, now, returning });
   }
 
   markSent(owner: string, ids: readonly string[]): Promise<void> {
@@ -479,7 +497,7 @@ class SqlOutboxStore implements OutboxStore {
   /** Letters to targets keep their address: it is the target's, and the delivery record needs it. */
   eraseFinishedAddresses(before: number): Promise<number> {
     return this.inSlices(
-      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
+      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "lane_address" = NULL, "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
         WHERE "status" IN ('sent', 'failed') AND "kind" <> 'letter-delivery' AND coalesce("sent_at", "created_at") < ? AND "recipient" NOT LIKE 'erased:%' LIMIT ${SLICE}) RETURNING 1`,
       [before],
     );
@@ -495,7 +513,12 @@ class SqlOutboxStore implements OutboxStore {
   }
 }
 
-/** The outbox of a database; `deps` is any object with the database and the clock (a ServiceContext is one). */
-export function outboxStore(deps: { db: Database; clock: Clock }): OutboxStore {
-  return new SqlOutboxStore(deps.db, deps.clock);
+/**
+ * The outbox of a database; `deps` is any object with the database and the
+ * clock (a ServiceContext is one). Claims follow the confirmation lane's
+ * limits in `privacy` (the defaults without), and warn through `logger` of
+ * what the lane deferred.
+ */
+export function outboxStore(deps: { db: Database; clock: Clock; logger?: Logger; privacy?: ConfirmationLaneLimits }): OutboxStore {
+  return new SqlOutboxStore(deps.db, deps.clock, deps.privacy, deps.logger);
 }

@@ -1,0 +1,197 @@
+/**
+ * The confirmation lane: how signing and privacy links (outbox rows with a
+ * `lane_source`) are paced, so that every request answered 202 is held and
+ * its email goes out, in time, whatever else is being asked for
+ * (PRODUCT.md §8, "Defer, never drop"). The limits decide WHEN a link is
+ * mailed, never WHETHER its request exists; both are read from the
+ * database at claim time, so they hold across processes and Workers isolates.
+ *
+ * The rules, applied by every claim (the Node sender's, the Workers
+ * dispatcher's), in this order:
+ *   1. Expired: a row whose link expired before it could be sent fails
+ *      ('expired'); the request stays held until the retention job, but a
+ *      dead link is not mailed.
+ *   2. Superseded: of the unsent rows from one source for one address and
+ *      topic (campaign, or privacy kind), only the newest is mailed; the
+ *      older fail ('superseded'). Their requests stay held: an email would
+ *      only repeat, and the inbox window would be spent on repeats.
+ *   3. Per-address window (CONFIRM_EMAIL_LIMIT, default 3 an hour, over every
+ *      campaign and privacy links alike): a due row whose address had that
+ *      many lane emails claimed within the window is deferred (pending, due
+ *      when the oldest of them leaves the window, no attempt counted). When
+ *      the window has room, an address's rows go fewest-served source first
+ *      (emails from that source to that address in the window), then oldest
+ *      request first: a supporter asking from a source the attacker has not
+ *      used is the next one mailed.
+ *   4. Global rate (CONFIRM_EMAILS_PER_MINUTE, default 600): a claim takes at
+ *      most the lane emails left in the last 60 s; rows beyond wait, due.
+ *   5. Fair by source: due rows go round-robin by source, least recently
+ *      served source first, so a flood from many sources delays only itself
+ *      and a new supporter is mailed in the very next claim with budget.
+ *
+ * What a supporter waits, at worst:
+ *   - Behind a flood (global rate): at most one email for every other source
+ *     with rows waiting, i.e. ⌈sources / CONFIRM_EMAILS_PER_MINUTE⌉ minutes
+ *     (200 sources at the default: about 20 s), plus the sender's poll (1 s
+ *     on Node; on Workers the next dispatch, at most the next minute's cron).
+ *   - For an address someone else has been asking for (the window): until the
+ *     window frees a slot (at most CONFIRM_EMAIL_LIMIT's window, one hour at
+ *     the default, after the first of the emails that filled it), then the
+ *     supporter's request goes ahead of every source already served in the
+ *     window and of every request made after it. Only requests made earlier,
+ *     from sources not yet served in the window, go first: ⌈S / limit⌉
+ *     windows for S such sources. An attacker wanting to hold a supporter
+ *     back for h hours needs 3·h different sources (IPv4 addresses or IPv6
+ *     /64s) that asked before the supporter did; a link not sent before it
+ *     expires (CONFIRM_TOKEN_TTL_HOURS, 7 days) is not sent.
+ *   - In every case an address receives at most CONFIRM_EMAIL_LIMIT lane
+ *     emails per window: the inbox-flood protection is kept.
+ *
+ * Every statement runs on better-sqlite3 and on D1 (window functions, no
+ * more than a handful of parameters).
+ */
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/database.js';
+import type { Logger } from '../lib/logger.js';
+
+/** CONFIRM_EMAILS_PER_MINUTE when not set. */
+export const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
+
+const MINUTE_MS = 60_000;
+
+/** The lane's limits, as the services' privacy settings carry them (src/services/context.ts). */
+export type ConfirmationLaneLimits = {
+  /** CONFIRM_EMAIL_LIMIT: lane emails per address per sliding window. */
+  emailsPerAddress: { limit: number; windowMs: number };
+  /** CONFIRM_EMAILS_PER_MINUTE over every address; null: no limit; absent: the default. */
+  confirmEmailsPerMinute?: number | null;
+};
+
+/** The columns a claim hands back, in the order of `claimedRow` (src/outbox/outbox-store.ts). */
+type Returning = string;
+
+/** A lane row is pending and free to lease: due, no live lease. Parameters: now, now. */
+const FREE_DUE = `"status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ? AND ("locked_until" IS NULL OR "locked_until" < ?)`;
+
+/** Rule 1. Parameters: now, now, now. */
+const EXPIRE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'expired'
+  WHERE ${FREE_DUE} AND "expires_at" < ? RETURNING 1`;
+
+/** Rule 2, among due rows: a newer one deferred with an older one comes due with it. Parameters: now, now. */
+const SUPERSEDE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'superseded'
+  WHERE "id" IN (SELECT "id" FROM (
+    SELECT "id", ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "id" DESC) AS "newer"
+    FROM "outbox" WHERE ${FREE_DUE}) WHERE "newer" > 1)
+  RETURNING 1`;
+
+/** Lane emails claimed for the row's address within the window. Parameter: window start. */
+const usedByAddress = (row: string) => `(SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = ${row}."lane_address" AND "c"."claimed_at" > ?)`;
+
+/**
+ * Rule 3: due when the oldest claim still counting leaves the window (the
+ * limit-th most recent claim, plus the window). Parameters: window start,
+ * limit − 1, window, now, now, window start, limit.
+ */
+const DEFER_SQL = `UPDATE "outbox" SET "next_attempt_at" = (
+    SELECT "c"."claimed_at" FROM "outbox" AS "c" WHERE "c"."lane_address" = "outbox"."lane_address" AND "c"."claimed_at" > ?
+    ORDER BY "c"."claimed_at" DESC LIMIT 1 OFFSET ?) + ?
+  WHERE ${FREE_DUE} AND ${usedByAddress('"outbox"')} >= ?
+  RETURNING 1`;
+
+/**
+ * Rules 3 to 5 in one UPDATE, so two claimers can never both spend the same
+ * budget or window. Parameters: owner, lease end, now (claimed_at), window
+ * start ×3, now, now, now (expiry), limit, the claim's size, then (with a
+ * rate) the rate and a minute ago.
+ */
+function claimSql(returning: Returning, withRate: boolean): string {
+  const size = withRate ? `max(0, min(?, ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?)))` : `?`;
+  return `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?, "claimed_at" = ?
+  WHERE "id" IN (
+    SELECT "id" FROM (
+      SELECT "id", "next_attempt_at", "last_served",
+        ROW_NUMBER() OVER (PARTITION BY "lane_source" ORDER BY "next_attempt_at", "id") AS "round"
+      FROM (
+        SELECT "id", "lane_source", "next_attempt_at", "used", "last_served",
+          ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "id") AS "nth"
+        FROM (
+          SELECT "o"."id", "o"."lane_source", "o"."lane_address", "o"."next_attempt_at", "o"."created_at",
+            ${usedByAddress('"o"')} AS "used",
+            (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served",
+            (SELECT max("c"."claimed_at") FROM "outbox" AS "c" WHERE "c"."lane_source" = "o"."lane_source" AND "c"."claimed_at" > ?) AS "last_served"
+          FROM "outbox" AS "o"
+          WHERE "o"."status" = 'pending' AND "o"."lane_source" IS NOT NULL AND "o"."next_attempt_at" <= ?
+            AND ("o"."locked_until" IS NULL OR "o"."locked_until" < ?) AND ("o"."expires_at" IS NULL OR "o"."expires_at" >= ?)))
+      WHERE "nth" <= ? - "used")
+    ORDER BY "round", "last_served", "next_attempt_at", "id"
+    LIMIT ${size})
+  RETURNING ${returning}`;
+}
+
+/** What the lane put off since the last warning, per database (a process or an isolate). */
+const putOff = new WeakMap<Database, { since: number; deferred: number; expired: number; superseded: number }>();
+
+/**
+ * Claims confirmation-lane rows under the lane's rules (see the header) for
+ * `owner`, up to `limit`. Resolves the claimed rows' `returning` columns.
+ */
+export async function claimConfirmationLane(
+  database: Database,
+  limits: ConfirmationLaneLimits | undefined,
+  logger: Logger | undefined,
+  request: { owner: string; limit: number; leaseEnd: number; now: number; returning: Returning },
+): Promise<unknown[][]> {
+  const { owner, limit, leaseEnd, now, returning } = request;
+  const perMinute = limits?.confirmEmailsPerMinute === undefined ? DEFAULT_CONFIRM_EMAILS_PER_MINUTE : limits.confirmEmailsPerMinute;
+  const { limit: perAddress, windowMs } = limits?.emailsPerAddress ?? { limit: 3, windowMs: 3_600_000 };
+  const windowStart = now - windowMs;
+  const minuteAgo = now - MINUTE_MS;
+
+  // A read first, so an idle lane, or one whose minute is spent, costs no write.
+  const [state] = await database.db.all<{ due: number; used: number }>(sql`SELECT
+    EXISTS (SELECT 1 FROM "outbox" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now}
+      AND ("locked_until" IS NULL OR "locked_until" < ${now})) AS "due",
+    ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${minuteAgo})`} AS "used"`);
+  if (!state || !Number(state.due)) return [];
+  if (perMinute !== null && Number(state.used) >= perMinute) {
+    await report(database, logger, now, { deferred: 0, expired: 0, superseded: 0 });
+    return [];
+  }
+
+  const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [now, now, now] })).length;
+  const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: [now, now] })).length;
+  const deferred = (await database.writeReturning({ sql: DEFER_SQL, params: [windowStart, perAddress - 1, windowMs, now, now, windowStart, perAddress] })).length;
+  await report(database, logger, now, { deferred, expired, superseded });
+
+  const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, windowStart, now, now, now, perAddress, limit];
+  if (perMinute !== null) params.push(perMinute, minuteAgo);
+  return database.writeReturning({ sql: claimSql(returning, perMinute !== null), params });
+}
+
+/**
+ * At most one warning a minute per database, with counts only (no address,
+ * no source, no campaign): what the lane deferred to a later window, gave up
+ * as expired or superseded, and how many due rows wait for the global rate.
+ */
+async function report(database: Database, logger: Logger | undefined, now: number, counts: { deferred: number; expired: number; superseded: number }) {
+  if (!logger) return;
+  let tally = putOff.get(database);
+  if (!tally) putOff.set(database, (tally = { since: now, deferred: 0, expired: 0, superseded: 0 }));
+  tally.deferred += counts.deferred;
+  tally.expired += counts.expired;
+  tally.superseded += counts.superseded;
+  if (now - tally.since < MINUTE_MS) return;
+  const [waiting] = await database.db.all<{ n: number }>(sql`SELECT count(*) AS "n" FROM "outbox"
+    WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now} AND ("locked_until" IS NULL OR "locked_until" < ${now})`);
+  const waitingForRate = Number(waiting?.n ?? 0);
+  if (tally.deferred + tally.expired + tally.superseded + waitingForRate > 0) {
+    logger.warn('confirmation emails deferred', {
+      deferredToAddressWindow: tally.deferred,
+      waitingForRate,
+      expiredUnsent: tally.expired,
+      superseded: tally.superseded,
+      since: new Date(tally.since).toISOString(),
+    });
+  }
+  putOff.set(database, { since: now, deferred: 0, expired: 0, superseded: 0 });
+}
