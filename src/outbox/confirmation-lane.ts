@@ -77,10 +77,14 @@ const FREE_DUE = `"status" = 'pending' AND "lane_source" IS NOT NULL AND "next_a
 const EXPIRE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'expired'
   WHERE ${FREE_DUE} AND "expires_at" < ? RETURNING 1`;
 
-/** Rule 2, among due rows: a newer one deferred with an older one comes due with it. Parameters: now, now. */
+/**
+ * Rule 2, among due rows: a newer one deferred with an older one comes due
+ * with it. Requests in one millisecond are told apart by insertion order
+ * (rowid; ids are random within a millisecond). Parameters: now, now.
+ */
 const SUPERSEDE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'superseded'
   WHERE "id" IN (SELECT "id" FROM (
-    SELECT "id", ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "id" DESC) AS "newer"
+    SELECT "id", ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "rowid" DESC) AS "newer"
     FROM "outbox" WHERE ${FREE_DUE}) WHERE "newer" > 1)
   RETURNING 1`;
 
@@ -113,9 +117,9 @@ function claimSql(returning: Returning, withRate: boolean): string {
         ROW_NUMBER() OVER (PARTITION BY "lane_source" ORDER BY "next_attempt_at", "id") AS "round"
       FROM (
         SELECT "id", "lane_source", "next_attempt_at", "used", "last_served",
-          ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "id") AS "nth"
+          ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "seq") AS "nth"
         FROM (
-          SELECT "o"."id", "o"."lane_source", "o"."lane_address", "o"."next_attempt_at", "o"."created_at",
+          SELECT "o"."id", "o"."rowid" AS "seq", "o"."lane_source", "o"."lane_address", "o"."next_attempt_at", "o"."created_at",
             ${usedByAddress('"o"')} AS "used",
             (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served",
             (SELECT max("c"."claimed_at") FROM "outbox" AS "c" WHERE "c"."lane_source" = "o"."lane_source" AND "c"."claimed_at" > ?) AS "last_served"
