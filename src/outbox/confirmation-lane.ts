@@ -38,11 +38,12 @@
  *     window frees a slot (at most CONFIRM_EMAIL_LIMIT's window, one hour at
  *     the default, after the first of the emails that filled it), then the
  *     supporter's request goes ahead of every source already served in the
- *     window and of every request made after it. Only requests made earlier,
- *     from sources not yet served in the window, go first: ⌈S / limit⌉
- *     windows for S such sources. An attacker wanting to hold a supporter
- *     back for h hours needs 3·h different sources (IPv4 addresses or IPv6
- *     /64s) that asked before the supporter did; a link not sent before it
+ *     window and of every request made after it. Only requests made earlier
+ *     and still waiting (after superseding, at most one per source and
+ *     campaign) go first: ⌈R / limit⌉ more windows for R such requests. An
+ *     attacker wanting to hold a supporter back for h hours needs 3·h
+ *     requests from different sources (IPv4 addresses or IPv6 /64s) or
+ *     campaigns, made before the supporter's; a link not sent before it
  *     expires (CONFIRM_TOKEN_TTL_HOURS, 7 days) is not sent.
  *   - In every case an address receives at most CONFIRM_EMAIL_LIMIT lane
  *     emails per window: the inbox-flood protection is kept.
