@@ -321,6 +321,12 @@ export const outbox = sqliteTable(
     laneAddress: text('lane_address'),
     /** What the link confirms (a campaign id, or `privacy:<kind>`): a newer request from the same source for the same address and topic supersedes an unsent older one. */
     laneTopic: text('lane_topic'),
+    /**
+     * The round in which the lane serves the row: a source's next turn after its rows still
+     * pending, or the lane's current turn (its lowest pending) if that is later. Rows go in turn
+     * order, so sources take turns and one that just arrived goes in the current round.
+     */
+    laneTurn: integer('lane_turn'),
     /** When the link a lane row carries expires: not sent after. */
     expiresAt: integer('expires_at'),
     /** When the lane last leased the row to send it: the global rate and the per-address window count these. */
@@ -329,12 +335,13 @@ export const outbox = sqliteTable(
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
     uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
-    // Each lane's due rows apart, so neither claim walks past the other's backlog.
-    index('outbox_lane_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
+    // The lane's pending rows in turn order, and each source's last turn; the other rows' due
+    // ones apart, so neither claim walks past the other's backlog.
+    index('outbox_lane_turn_idx').on(t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
+    index('outbox_lane_source_idx').on(t.laneSource, t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
     index('outbox_other_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
     index('outbox_lane_address_idx').on(t.laneAddress, t.claimedAt).where(sql`${t.laneAddress} IS NOT NULL`),
     index('outbox_lane_claimed_idx').on(t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
-    index('outbox_lane_source_idx').on(t.laneSource, t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
   ],
 );
 

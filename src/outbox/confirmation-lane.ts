@@ -25,15 +25,20 @@
  *      used is the next one mailed.
  *   4. Global rate (CONFIRM_EMAILS_PER_MINUTE, default 600): a claim takes at
  *      most the lane emails left in the last 60 s; rows beyond wait, due.
- *   5. Fair by source: due rows go round-robin by source, least recently
- *      served source first, so a flood from many sources delays only itself
- *      and a new supporter is mailed in the very next claim with budget.
+ *   5. Fair by source: rows go in turns (`lane_turn`, set at enqueue by two
+ *      index lookups): a source's next turn after its rows still pending, or
+ *      the lane's current turn (its lowest pending) if later. So sources take
+ *      turns, a flood from many sources delays only itself, and a supporter
+ *      who just asked is in the current round, ahead of every flood row
+ *      queued for later rounds. A claim looks at the first LOOK_AHEAD free
+ *      rows in turn order only, so its cost does not grow with the backlog.
  *
  * What a supporter waits, at worst:
  *   - Behind a flood (global rate): at most one email for every other source
- *     with rows waiting, i.e. ⌈sources / CONFIRM_EMAILS_PER_MINUTE⌉ minutes
- *     (200 sources at the default: about 20 s), plus the sender's poll (1 s
- *     on Node; on Workers the next dispatch, at most the next minute's cron).
+ *     with rows in the current round, i.e. sources / CONFIRM_EMAILS_PER_MINUTE
+ *     minutes (200 sources at the default: about 20 s), plus the wait for the
+ *     minute's budget to free a slot and the sender's poll (1 s on Node; on
+ *     Workers the next dispatch, at most the next minute's cron).
  *   - For an address someone else has been asking for (the window): until the
  *     window frees a slot (at most CONFIRM_EMAIL_LIMIT's window, one hour at
  *     the default, after the first of the emails that filled it), then the
@@ -71,22 +76,37 @@ export type ConfirmationLaneLimits = {
 /** The columns a claim hands back, in the order of `claimedRow` (src/outbox/outbox-store.ts). */
 type Returning = string;
 
-/** A lane row is pending and free to lease: due, no live lease. Parameters: now, now. */
-const FREE_DUE = `"status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ? AND ("locked_until" IS NULL OR "locked_until" < ?)`;
-
-/** Rule 1. Parameters: now, now, now. */
-const EXPIRE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'expired'
-  WHERE ${FREE_DUE} AND "expires_at" < ? RETURNING 1`;
+/**
+ * How far a claim looks: the first rows in turn order, so that its cost
+ * follows what it may take, not the backlog (a flood can leave tens of
+ * thousands waiting). Rows it passes over for their address's window are
+ * deferred, so the next claim looks further.
+ */
+const LOOK_AHEAD = 1000;
 
 /**
- * Rule 2, among due rows: a newer one deferred with an older one comes due
- * with it. Requests in one millisecond are told apart by insertion order
- * (rowid; ids are random within a millisecond). Parameters: now, now.
+ * The lane's next candidates: free (pending, due, no live lease) rows in turn
+ * order, walked through outbox_lane_turn_idx (named: without statistics
+ * SQLite prefers outbox_due_idx and sorts every due row). Parameters: now,
+ * now, how many.
+ */
+const CANDIDATES = `SELECT "id", "rowid" AS "seq", "lane_source", "lane_address", "lane_topic", "lane_turn", "next_attempt_at", "created_at", "expires_at"
+  FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ? AND ("locked_until" IS NULL OR "locked_until" < ?)
+  ORDER BY "lane_turn" LIMIT ?`;
+
+/** Rule 1. Parameters: those of CANDIDATES, now. */
+const EXPIRE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'expired'
+  WHERE "id" IN (SELECT "id" FROM (${CANDIDATES}) WHERE "expires_at" < ?) RETURNING 1`;
+
+/**
+ * Rule 2, among the candidates: a newer row deferred with an older one comes
+ * due with it. Requests in one millisecond are told apart by insertion order
+ * (rowid; ids are random within a millisecond). Parameters: those of CANDIDATES.
  */
 const SUPERSEDE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'superseded'
   WHERE "id" IN (SELECT "id" FROM (
-    SELECT "id", ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "rowid" DESC) AS "newer"
-    FROM "outbox" WHERE ${FREE_DUE}) WHERE "newer" > 1)
+    SELECT "id", ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "seq" DESC) AS "newer"
+    FROM (${CANDIDATES})) WHERE "newer" > 1)
   RETURNING 1`;
 
 /** Lane emails claimed for the row's address within the window. Parameter: window start. */
@@ -95,40 +115,35 @@ const usedByAddress = (row: string) => `(SELECT count(*) FROM "outbox" AS "c" WH
 /**
  * Rule 3: due when the oldest claim still counting leaves the window (the
  * limit-th most recent claim, plus the window). Parameters: window start,
- * limit − 1, window, now, now, window start, limit.
+ * limit − 1, window, those of CANDIDATES, window start, limit.
  */
 const DEFER_SQL = `UPDATE "outbox" SET "next_attempt_at" = (
     SELECT "c"."claimed_at" FROM "outbox" AS "c" WHERE "c"."lane_address" = "outbox"."lane_address" AND "c"."claimed_at" > ?
     ORDER BY "c"."claimed_at" DESC LIMIT 1 OFFSET ?) + ?
-  WHERE ${FREE_DUE} AND ${usedByAddress('"outbox"')} >= ?
+  WHERE "id" IN (SELECT "id" FROM (${CANDIDATES}) AS "o" WHERE ${usedByAddress('"o"')} >= ?)
   RETURNING 1`;
 
 /**
  * Rules 3 to 5 in one UPDATE, so two claimers can never both spend the same
- * budget or window. Parameters: owner, lease end, now (claimed_at), window
- * start ×3, now, now, now (expiry), limit, the claim's size, then (with a
- * rate) the rate and a minute ago.
+ * budget or window: the candidates an address's window has room for (its
+ * fewest-served sources first, then its oldest requests), in turn order.
+ * Parameters: owner, lease end, now (claimed_at), window start ×2, those of
+ * CANDIDATES, limit, the claim's size, then (with a rate) the rate and a
+ * minute ago.
  */
 function claimSql(returning: Returning, withRate: boolean): string {
   const size = withRate ? `max(0, min(?, ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?)))` : `?`;
   return `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?, "claimed_at" = ?
   WHERE "id" IN (
     SELECT "id" FROM (
-      SELECT "id", "next_attempt_at", "last_served",
-        ROW_NUMBER() OVER (PARTITION BY "lane_source" ORDER BY "next_attempt_at", "id") AS "round"
+      SELECT "id", "seq", "lane_turn", "next_attempt_at", "used",
+        ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "seq") AS "nth"
       FROM (
-        SELECT "id", "lane_source", "next_attempt_at", "used", "last_served",
-          ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "seq") AS "nth"
-        FROM (
-          SELECT "o"."id", "o"."rowid" AS "seq", "o"."lane_source", "o"."lane_address", "o"."next_attempt_at", "o"."created_at",
-            ${usedByAddress('"o"')} AS "used",
-            (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served",
-            (SELECT max("c"."claimed_at") FROM "outbox" AS "c" WHERE "c"."lane_source" = "o"."lane_source" AND "c"."claimed_at" > ?) AS "last_served"
-          FROM "outbox" AS "o"
-          WHERE "o"."status" = 'pending' AND "o"."lane_source" IS NOT NULL AND "o"."next_attempt_at" <= ?
-            AND ("o"."locked_until" IS NULL OR "o"."locked_until" < ?) AND ("o"."expires_at" IS NULL OR "o"."expires_at" >= ?)))
-      WHERE "nth" <= ? - "used")
-    ORDER BY "round", "last_served", "next_attempt_at", "id"
+        SELECT "o".*, ${usedByAddress('"o"')} AS "used",
+          (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served"
+        FROM (${CANDIDATES}) AS "o"))
+    WHERE "nth" <= ? - "used"
+    ORDER BY "lane_turn", "next_attempt_at", "seq"
     LIMIT ${size})
   RETURNING ${returning}`;
 }
@@ -154,7 +169,7 @@ export async function claimConfirmationLane(
 
   // A read first, so an idle lane, or one whose minute is spent, costs no write.
   const [state] = await database.db.all<{ due: number; used: number }>(sql`SELECT
-    EXISTS (SELECT 1 FROM "outbox" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now}
+    EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now}
       AND ("locked_until" IS NULL OR "locked_until" < ${now})) AS "due",
     ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${minuteAgo})`} AS "used"`);
   if (!state || !Number(state.due)) return [];
@@ -163,12 +178,13 @@ export async function claimConfirmationLane(
     return [];
   }
 
-  const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [now, now, now] })).length;
-  const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: [now, now] })).length;
-  const deferred = (await database.writeReturning({ sql: DEFER_SQL, params: [windowStart, perAddress - 1, windowMs, now, now, windowStart, perAddress] })).length;
+  const candidates = [now, now, LOOK_AHEAD];
+  const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [...candidates, now] })).length;
+  const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: candidates })).length;
+  const deferred = (await database.writeReturning({ sql: DEFER_SQL, params: [windowStart, perAddress - 1, windowMs, ...candidates, windowStart, perAddress] })).length;
   await report(database, logger, now, { deferred, expired, superseded });
 
-  const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, windowStart, now, now, now, perAddress, limit];
+  const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, ...candidates, perAddress, limit];
   if (perMinute !== null) params.push(perMinute, minuteAgo);
   return database.writeReturning({ sql: claimSql(returning, perMinute !== null), params });
 }

@@ -107,8 +107,15 @@ export function lastSentLetterEmail(emailNormalized: string): SQL {
 }
 
 const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key",
-  "lane_source", "lane_address", "lane_topic", "expires_at"`;
+  "lane_source", "lane_address", "lane_topic", "expires_at", "lane_turn"`;
 const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?`;
+/**
+ * A confirmation-lane row's turn (src/outbox/confirmation-lane.ts): two index
+ * lookups, the second through the index it names (without statistics SQLite
+ * would walk every pending row through outbox_due_idx). Parameter: its source.
+ */
+const LANE_TURN = `max((SELECT coalesce(max("lane_turn") + 1, 0) FROM "outbox" WHERE "lane_source" = ? AND "status" = 'pending'),
+    (SELECT coalesce(min("lane_turn"), 0) FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL))`;
 
 /** The condition of each guard, and its parameters. */
 const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
@@ -125,18 +132,19 @@ function guardParams(guard: EnqueueGuard): string[] {
   return (guards[guard.kind].params as (guard: EnqueueGuard) => string[])(guard);
 }
 
-/** The INSERT for each guard and whether the row belongs to a mailing, built once (enqueue is on the signing hot path). */
+/** The INSERT for each guard, whether the row belongs to a mailing and whether to the confirmation lane, built once (enqueue is on the signing hot path). */
 const insertSqlCache = new Map<string, string>();
-function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean): string {
-  const key = `${guard ?? ''}:${inMailing}`;
+function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean, inLane: boolean): string {
+  const key = `${guard ?? ''}:${inMailing}:${inLane}`;
   let text = insertSqlCache.get(key);
   if (text === undefined) {
     // A mailing queued again adds nobody twice; elsewhere a conflict is a bug and must fail the unit.
     const onConflict = inMailing ? ` ON CONFLICT ("mailing_id", "recipient_key") DO NOTHING` : '';
+    const values = `${INSERT_VALUES}, ${inLane ? LANE_TURN : 'NULL'}`;
     text =
       guard === undefined
-        ? `INSERT INTO "outbox" (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})${onConflict}`
-        : `INSERT INTO "outbox" (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} WHERE ${guards[guard].sql}${onConflict}`;
+        ? `INSERT INTO "outbox" (${INSERT_COLUMNS}) VALUES (${values})${onConflict}`
+        : `INSERT INTO "outbox" (${INSERT_COLUMNS}) SELECT ${values} WHERE ${guards[guard].sql}${onConflict}`;
     insertSqlCache.set(key, text);
   }
   return text;
@@ -149,10 +157,11 @@ const RETURNED_COLUMNS = `"id", "recipient", "message_id", "message", "attempts"
  * owner, lease end, now, now, limit. One statement: SQLite runs the pick and
  * the lease as a single write, so two owners can never both lease a row. The
  * outer WHERE is only the id list, so the update looks rows up by primary key
- * instead of walking every due row again.
+ * instead of walking every due row again. The index is named so that a
+ * confirmation backlog is never walked (SQLite would pick outbox_due_idx).
  */
 const otherDueSql = (returning: string) => `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "lane_source" IS NULL AND "next_attempt_at" <= ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" INDEXED BY "outbox_other_due_idx" WHERE "status" = 'pending' AND "lane_source" IS NULL AND "next_attempt_at" <= ?
     AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
   RETURNING ${returning}`;
 const claimSql = otherDueSql(RETURNED_COLUMNS);
@@ -231,7 +240,7 @@ class SqlOutboxStore implements OutboxStore {
     return messages.map((message) => {
       const inMailing = message.mailingId !== undefined;
       return this.database.statement({
-        sql: insertSql(onlyIf?.kind, inMailing),
+        sql: insertSql(onlyIf?.kind, inMailing, message.lane !== undefined),
         params: [
           message.id,
           message.kind,
@@ -246,6 +255,7 @@ class SqlOutboxStore implements OutboxStore {
           message.lane?.address ?? null,
           message.lane?.topic ?? null,
           message.lane?.expiresAt ?? null,
+          ...(message.lane ? [message.lane.source] : []),
           ...extra,
         ],
       });

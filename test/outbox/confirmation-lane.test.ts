@@ -61,7 +61,7 @@ describe('the Workers dispatcher (dispatchDue) and the Node claim share the lane
     expect(await setup.store.claim('node-sender', { limit: 500, leaseMs: LEASE_MS })).toHaveLength(5);
   });
 
-  it('serves sources round-robin, least recently served first: a new supporter goes in the next dispatch, ahead of an older flood', async () => {
+  it('serves sources in turns: each source one row a round, and a new supporter in the current round, ahead of an older flood', async () => {
     const setup = setUp();
     const flood = await enqueue(setup, Array.from({ length: 200 }, (_, i) => ({ address: `junk${i}@flood.example`, source: `flood-${i % 20}` })));
     const sourceOf = (id: string) => flood.indexOf(id) % 20;
@@ -80,7 +80,7 @@ describe('the Workers dispatcher (dispatchDue) and the Node claim share the lane
     const [supporter] = await enqueue(setup, [{ address: 'new@people.example', source: 'home' }]);
     setup.clock.advance(30_000);
     const minute3 = await setup.store.dispatchDue('queue', 500, LEASE_MS);
-    // Never served: ahead of every flood row, all of them older; then the sources served longest ago.
+    // In the current round: ahead of the flood's later rounds, though every flood row is older; then the sources whose turn it is.
     expect(minute3).toContain(supporter);
     expect(minute3.filter((id) => id !== supporter).every((id) => servedFirst.has(sourceOf(id)))).toBe(true);
   });
