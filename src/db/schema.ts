@@ -324,7 +324,8 @@ export const outbox = sqliteTable(
     /**
      * The round in which the lane serves the row: a source's next turn after its rows still
      * pending, or the lane's current turn (its lowest pending) if that is later. Rows go in turn
-     * order, so sources take turns and one that just arrived goes in the current round.
+     * order, so sources take turns and one that just arrived goes in the current round. Null
+     * while the row is deferred for its address's window; it rejoins the current round when due.
      */
     laneTurn: integer('lane_turn'),
     /** When the link a lane row carries expires: not sent after. */
@@ -335,10 +336,12 @@ export const outbox = sqliteTable(
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
     uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
-    // The lane's pending rows in turn order, and each source's last turn; the other rows' due
-    // ones apart, so neither claim walks past the other's backlog.
-    index('outbox_lane_turn_idx').on(t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
-    index('outbox_lane_source_idx').on(t.laneSource, t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL`),
+    // The lane's rows in turn order, each source's last turn, and the rows parked for their
+    // address's window by due time; the other rows' due ones apart, so no claim walks past
+    // another's backlog.
+    index('outbox_lane_turn_idx').on(t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
+    index('outbox_lane_source_idx').on(t.laneSource, t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
+    index('outbox_lane_deferred_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL AND ${t.laneTurn} IS NULL`),
     index('outbox_other_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
     index('outbox_lane_address_idx').on(t.laneAddress, t.claimedAt).where(sql`${t.laneAddress} IS NOT NULL`),
     index('outbox_lane_claimed_idx').on(t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),

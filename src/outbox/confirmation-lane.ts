@@ -18,7 +18,8 @@
  *   3. Per-address window (CONFIRM_EMAIL_LIMIT, default 3 an hour, over every
  *      campaign and privacy links alike): a due row whose address had that
  *      many lane emails claimed within the window is deferred (pending, due
- *      when the oldest of them leaves the window, no attempt counted). When
+ *      when the oldest of them leaves the window, no attempt counted; out of
+ *      the turn order until then, when it rejoins the current round). When
  *      the window has room, an address's rows go fewest-served source first
  *      (emails from that source to that address in the window), then oldest
  *      request first: a supporter asking from a source the attacker has not
@@ -91,8 +92,17 @@ const LOOK_AHEAD = 1000;
  * now, how many.
  */
 const CANDIDATES = `SELECT "id", "rowid" AS "seq", "lane_source", "lane_address", "lane_topic", "lane_turn", "next_attempt_at", "created_at", "expires_at"
-  FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ? AND ("locked_until" IS NULL OR "locked_until" < ?)
+  FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL AND "next_attempt_at" <= ? AND ("locked_until" IS NULL OR "locked_until" < ?)
   ORDER BY "lane_turn" LIMIT ?`;
+
+/**
+ * Deferred rows whose window has come rejoin the lane in the current round
+ * (they waited their turn already). Deferred rows are out of the turn index,
+ * so however many wait, a claim never walks them. Parameter: now.
+ */
+const WAKE_SQL = `UPDATE "outbox" INDEXED BY "outbox_lane_deferred_idx"
+  SET "lane_turn" = (SELECT coalesce(min("lane_turn"), 0) FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL)
+  WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "lane_turn" IS NULL AND "next_attempt_at" <= ?`;
 
 /** Rule 1. Parameters: those of CANDIDATES, now. */
 const EXPIRE_SQL = `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'expired'
@@ -117,7 +127,7 @@ const usedByAddress = (row: string) => `(SELECT count(*) FROM "outbox" AS "c" WH
  * limit-th most recent claim, plus the window). Parameters: window start,
  * limit − 1, window, those of CANDIDATES, window start, limit.
  */
-const DEFER_SQL = `UPDATE "outbox" SET "next_attempt_at" = (
+const DEFER_SQL = `UPDATE "outbox" SET "lane_turn" = NULL, "next_attempt_at" = (
     SELECT "c"."claimed_at" FROM "outbox" AS "c" WHERE "c"."lane_address" = "outbox"."lane_address" AND "c"."claimed_at" > ?
     ORDER BY "c"."claimed_at" DESC LIMIT 1 OFFSET ?) + ?
   WHERE "id" IN (SELECT "id" FROM (${CANDIDATES}) AS "o" WHERE ${usedByAddress('"o"')} >= ?)
@@ -169,8 +179,10 @@ export async function claimConfirmationLane(
 
   // A read first, so an idle lane, or one whose minute is spent, costs no write.
   const [state] = await database.db.all<{ due: number; used: number }>(sql`SELECT
-    EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now}
-      AND ("locked_until" IS NULL OR "locked_until" < ${now})) AS "due",
+    (EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL AND "next_attempt_at" <= ${now}
+      AND ("locked_until" IS NULL OR "locked_until" < ${now}))
+    OR EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_deferred_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "lane_turn" IS NULL
+      AND "next_attempt_at" <= ${now})) AS "due",
     ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${minuteAgo})`} AS "used"`);
   if (!state || !Number(state.due)) return [];
   if (perMinute !== null && Number(state.used) >= perMinute) {
@@ -178,6 +190,7 @@ export async function claimConfirmationLane(
     return [];
   }
 
+  await database.atomic([database.statement({ sql: WAKE_SQL, params: [now] })]);
   const candidates = [now, now, LOOK_AHEAD];
   const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [...candidates, now] })).length;
   const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: candidates })).length;
@@ -203,7 +216,7 @@ async function report(database: Database, logger: Logger | undefined, now: numbe
   tally.superseded += counts.superseded;
   if (now - tally.since < MINUTE_MS) return;
   const [waiting] = await database.db.all<{ n: number }>(sql`SELECT count(*) AS "n" FROM "outbox"
-    WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "next_attempt_at" <= ${now} AND ("locked_until" IS NULL OR "locked_until" < ${now})`);
+    INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL AND "next_attempt_at" <= ${now} AND ("locked_until" IS NULL OR "locked_until" < ${now})`);
   const waitingForRate = Number(waiting?.n ?? 0);
   if (tally.deferred + tally.expired + tally.superseded + waitingForRate > 0) {
     logger.warn('confirmation emails deferred', {

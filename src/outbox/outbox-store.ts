@@ -114,8 +114,8 @@ const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?`;
  * lookups, the second through the index it names (without statistics SQLite
  * would walk every pending row through outbox_due_idx). Parameter: its source.
  */
-const LANE_TURN = `max((SELECT coalesce(max("lane_turn") + 1, 0) FROM "outbox" WHERE "lane_source" = ? AND "status" = 'pending'),
-    (SELECT coalesce(min("lane_turn"), 0) FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL))`;
+const LANE_TURN = `max((SELECT coalesce(max("lane_turn") + 1, 0) FROM "outbox" WHERE "lane_source" = ? AND "status" = 'pending' AND "lane_turn" IS NOT NULL),
+    (SELECT coalesce(min("lane_turn"), 0) FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL))`;
 
 /** The condition of each guard, and its parameters. */
 const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
