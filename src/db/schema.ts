@@ -169,7 +169,7 @@ export const signatureSubmissions = sqliteTable(
     signatureId: text('signature_id'),
   },
   (t) => [
-    // The per-address email window counts rows by address and time.
+    // Requests by address (a privacy request checks the address is known; exports and erasures find them).
     index('signature_submissions_email_created_idx').on(t.emailNormalized, t.createdAt),
     index('signature_submissions_expiry_idx').on(t.expiresAt),
     // Organisers list a campaign's requests still to be confirmed, newest first.

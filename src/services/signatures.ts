@@ -288,8 +288,8 @@ WHERE "signatures"."status" IN ('pending', 'confirmed')`;
 
 /**
  * Marks the submission used and keeps none of its details: they live on in
- * the signature. The address stays until the row expires, for the email
- * window (now, campaign, address, nonce).
+ * the signature. Only the address stays, until the row expires (now,
+ * campaign, address, nonce).
  */
 const USE_SUBMISSION_SQL = `UPDATE "signature_submissions" SET "confirmed_at" = ?,
   "signature_id" = (SELECT "id" FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ?),
