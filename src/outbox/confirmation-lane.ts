@@ -134,12 +134,13 @@ const DEFER_SQL = `UPDATE "outbox" SET "lane_turn" = NULL, "next_attempt_at" = (
   RETURNING 1`;
 
 /**
- * Rules 3 to 5 in one UPDATE, so two claimers can never both spend the same
- * budget or window: the candidates an address's window has room for (its
- * fewest-served sources first, then its oldest requests), in turn order.
- * Parameters: owner, lease end, now (claimed_at), window start ×2, those of
- * CANDIDATES, limit, the claim's size, then (with a rate) the rate and a
- * minute ago.
+ * Rules 1 to 5 in one UPDATE, so two claimers can never both spend the same
+ * budget or window, and the claim is right whenever the clean-up above last
+ * ran: of the candidates, neither expired nor superseded by a newer one, those
+ * their address's window has room for (its fewest-served sources first, then
+ * its oldest requests), in turn order. Parameters: owner, lease end, now
+ * (claimed_at), window start ×2, those of CANDIDATES, now (expiry), limit,
+ * the claim's size, then (with a rate) the rate and a minute ago.
  */
 function claimSql(returning: Returning, withRate: boolean): string {
   const size = withRate ? `max(0, min(?, ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?)))` : `?`;
@@ -150,13 +151,24 @@ function claimSql(returning: Returning, withRate: boolean): string {
         ROW_NUMBER() OVER (PARTITION BY "lane_address" ORDER BY "served", "created_at", "seq") AS "nth"
       FROM (
         SELECT "o".*, ${usedByAddress('"o"')} AS "used",
-          (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served"
-        FROM (${CANDIDATES}) AS "o"))
+          (SELECT count(*) FROM "outbox" AS "c" WHERE "c"."lane_address" = "o"."lane_address" AND "c"."claimed_at" > ? AND "c"."lane_source" = "o"."lane_source") AS "served",
+          ROW_NUMBER() OVER (PARTITION BY "lane_address", "lane_topic", "lane_source" ORDER BY "created_at" DESC, "seq" DESC) AS "newer"
+        FROM (${CANDIDATES}) AS "o")
+      WHERE "newer" = 1 AND ("expires_at" IS NULL OR "expires_at" >= ?))
     WHERE "nth" <= ? - "used"
     ORDER BY "lane_turn", "next_attempt_at", "seq"
     LIMIT ${size})
   RETURNING ${returning}`;
 }
+
+/**
+ * How often the clean-up (wake, expire, supersede, defer) runs while the
+ * lane flows freely; at once after a claim that left due rows behind.
+ */
+const CLEAN_UP_EVERY_MS = 5_000;
+
+/** Per database (a process or an isolate): when the lane was last cleaned up, and whether the last claim left due rows behind. */
+const cleanUps = new WeakMap<Database, { at: number; leftBehind: boolean }>();
 
 /** What the lane put off since the last warning, per database (a process or an isolate). */
 const putOff = new WeakMap<Database, { since: number; deferred: number; expired: number; superseded: number }>();
@@ -190,16 +202,24 @@ export async function claimConfirmationLane(
     return [];
   }
 
-  await database.atomic([database.statement({ sql: WAKE_SQL, params: [now] })]);
   const candidates = [now, now, LOOK_AHEAD];
-  const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [...candidates, now] })).length;
-  const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: candidates })).length;
-  const deferred = (await database.writeReturning({ sql: DEFER_SQL, params: [windowStart, perAddress - 1, windowMs, ...candidates, windowStart, perAddress] })).length;
-  await report(database, logger, now, { deferred, expired, superseded });
+  // The clean-up keeps the look-ahead clear of rows no claim may take; while every due row is taken it need not run each time.
+  const last = cleanUps.get(database);
+  if (!last || last.leftBehind || now - last.at >= CLEAN_UP_EVERY_MS || now < last.at) {
+    await database.atomic([database.statement({ sql: WAKE_SQL, params: [now] })]);
+    const expired = (await database.writeReturning({ sql: EXPIRE_SQL, params: [...candidates, now] })).length;
+    const superseded = (await database.writeReturning({ sql: SUPERSEDE_SQL, params: candidates })).length;
+    const deferred = (await database.writeReturning({ sql: DEFER_SQL, params: [windowStart, perAddress - 1, windowMs, ...candidates, windowStart, perAddress] })).length;
+    await report(database, logger, now, { deferred, expired, superseded });
+    cleanUps.set(database, { at: now, leftBehind: false });
+  }
 
-  const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, ...candidates, perAddress, limit];
+  const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, ...candidates, now, perAddress, limit];
   if (perMinute !== null) params.push(perMinute, minuteAgo);
-  return database.writeReturning({ sql: claimSql(returning, perMinute !== null), params });
+  const claimed = await database.writeReturning({ sql: claimSql(returning, perMinute !== null), params });
+  const room = perMinute === null ? limit : Math.min(limit, perMinute - Number(state.used));
+  if (claimed.length < room) cleanUps.set(database, { at: cleanUps.get(database)?.at ?? now, leftBehind: true });
+  return claimed;
 }
 
 /**
