@@ -25,7 +25,9 @@
  *      request first: a supporter asking from a source the attacker has not
  *      used is the next one mailed.
  *   4. Global rate (CONFIRM_EMAILS_PER_MINUTE, default 600): a claim takes at
- *      most the lane emails left in the last 60 s; rows beyond wait, due.
+ *      most the lane emails left in the last 60 s, and in the last 10 s of a
+ *      sixth of the rate (paced, so a flood cannot spend a whole minute at
+ *      once); rows beyond wait, due.
  *   5. Fair by source: rows go in turns (`lane_turn`, set at enqueue by two
  *      index lookups): a source's next turn after its rows still pending, or
  *      the lane's current turn (its lowest pending) if later. So sources take
@@ -38,8 +40,8 @@
  *   - Behind a flood (global rate): at most one email for every other source
  *     with rows in the current round, i.e. sources / CONFIRM_EMAILS_PER_MINUTE
  *     minutes (200 sources at the default: about 20 s), plus the wait for the
- *     minute's budget to free a slot and the sender's poll (1 s on Node; on
- *     Workers the next dispatch, at most the next minute's cron).
+ *     10-s slice to free a slot (at most 10 s) and the sender's poll (1 s on
+ *     Node; on Workers the next dispatch, at most the next minute's cron).
  *   - For an address someone else has been asking for (the window): until the
  *     window frees a slot (at most CONFIRM_EMAIL_LIMIT's window, one hour at
  *     the default, after the first of the emails that filled it), then the
@@ -65,6 +67,14 @@ import type { Logger } from '../lib/logger.js';
 export const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
 
 const MINUTE_MS = 60_000;
+/**
+ * The rate is also paced within the minute: at most a sixth of it in any 10 s
+ * (so never more than the rate in any minute), or a flood arriving at the top
+ * of a minute would spend it all at once and a supporter asking a few
+ * seconds later would wait for the rest of the minute.
+ */
+const SLICE_MS = 10_000;
+const SLICES_PER_MINUTE = MINUTE_MS / SLICE_MS;
 
 /** The lane's limits, as the services' privacy settings carry them (src/services/context.ts). */
 export type ConfirmationLaneLimits = {
@@ -140,10 +150,13 @@ const DEFER_SQL = `UPDATE "outbox" SET "lane_turn" = NULL, "next_attempt_at" = (
  * their address's window has room for (its fewest-served sources first, then
  * its oldest requests), in turn order. Parameters: owner, lease end, now
  * (claimed_at), window start ×2, those of CANDIDATES, now (expiry), limit,
- * the claim's size, then (with a rate) the rate and a minute ago.
+ * the claim's size, then (with a rate) the rate and a minute ago, the rate's
+ * share of a slice and a slice ago.
  */
 function claimSql(returning: Returning, withRate: boolean): string {
-  const size = withRate ? `max(0, min(?, ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?)))` : `?`;
+  const size = withRate
+    ? `max(0, min(?, ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?), ? - (SELECT count(*) FROM "outbox" WHERE "claimed_at" > ?)))`
+    : `?`;
   return `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?, "claimed_at" = ?
   WHERE "id" IN (
     SELECT "id" FROM (
@@ -188,16 +201,21 @@ export async function claimConfirmationLane(
   const { limit: perAddress, windowMs } = limits?.emailsPerAddress ?? { limit: 3, windowMs: 3_600_000 };
   const windowStart = now - windowMs;
   const minuteAgo = now - MINUTE_MS;
+  const sliceAgo = now - SLICE_MS;
+  const perSlice = perMinute === null ? null : Math.ceil(perMinute / SLICES_PER_MINUTE);
 
   // A read first, so an idle lane, or one whose minute is spent, costs no write.
-  const [state] = await database.db.all<{ due: number; used: number }>(sql`SELECT
+  const [state] = await database.db.all<{ due: number; used: number; usedInSlice: number }>(sql`SELECT
     (EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL AND "next_attempt_at" <= ${now}
       AND ("locked_until" IS NULL OR "locked_until" < ${now}))
     OR EXISTS (SELECT 1 FROM "outbox" INDEXED BY "outbox_lane_deferred_idx" WHERE "status" = 'pending' AND "lane_source" IS NOT NULL AND "lane_turn" IS NULL
       AND "next_attempt_at" <= ${now})) AS "due",
-    ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${minuteAgo})`} AS "used"`);
+    ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${minuteAgo})`} AS "used",
+    ${perMinute === null ? sql`0` : sql`(SELECT count(*) FROM "outbox" WHERE "claimed_at" > ${sliceAgo})`} AS "usedInSlice"`);
   if (!state || !Number(state.due)) return [];
-  if (perMinute !== null && Number(state.used) >= perMinute) {
+  const room =
+    perMinute === null || perSlice === null ? limit : Math.min(limit, perMinute - Number(state.used), perSlice - Number(state.usedInSlice));
+  if (room <= 0) {
     await report(database, logger, now, { deferred: 0, expired: 0, superseded: 0 });
     return [];
   }
@@ -215,9 +233,8 @@ export async function claimConfirmationLane(
   }
 
   const params: (string | number)[] = [owner, leaseEnd, now, windowStart, windowStart, ...candidates, now, perAddress, limit];
-  if (perMinute !== null) params.push(perMinute, minuteAgo);
+  if (perMinute !== null && perSlice !== null) params.push(perMinute, minuteAgo, perSlice, sliceAgo);
   const claimed = await database.writeReturning({ sql: claimSql(returning, perMinute !== null), params });
-  const room = perMinute === null ? limit : Math.min(limit, perMinute - Number(state.used));
   if (claimed.length < room) cleanUps.set(database, { at: cleanUps.get(database)?.at ?? now, leftBehind: true });
   return claimed;
 }

@@ -72,11 +72,14 @@ describe('a surge: every supporter held and emailed (finding 1)', () => {
     expect(await count(l.t, signatureSubmissions)).toBe(1500);
     expect(await count(l.t, outbox)).toBe(1500);
 
-    const perMinute: number[] = [];
-    while (l.smtp.received.length < 1500 && perMinute.length < 10) {
-      perMinute.push(await drain(l));
-      l.t.clock.advance(MINUTE);
+    // The sender polls; every 10 s it may take a sixth of the minute's rate.
+    const perSlice: number[] = [];
+    while (l.smtp.received.length < 1500 && perSlice.length < 60) {
+      perSlice.push(await drain(l));
+      l.t.clock.advance(10_000);
     }
+    expect(Math.max(...perSlice)).toBe(100);
+    const perMinute = [0, 6, 12].map((start) => perSlice.slice(start, start + 6).reduce((a, b) => a + b, 0));
     expect(perMinute).toEqual([600, 600, 300]);
     const recipients = l.smtp.received.flatMap((mail) => mail.rcptTo);
     expect(recipients).toHaveLength(1500);
@@ -103,7 +106,7 @@ describe('a flood delays only itself (finding 2)', () => {
     expect(pending.every((row) => row.nextAttemptAt === l.t.clock.now() + HOUR)).toBe(true);
   }, 60_000);
 
-  it('200 /64s sending junk at the per-IP limit while 50 real supporters sign: each real supporter within a minute, and the junk is still sent, once', async () => {
+  it('200 /64s sending junk at the per-IP limit while 50 real supporters sign: each real supporter within 15 s, and the junk is still sent, once', async () => {
     const l = await lane();
     const start = l.t.clock.now();
     const junk: string[] = [];
@@ -135,11 +138,12 @@ describe('a flood delays only itself (finding 2)', () => {
       l.t.clock.advance(5_000);
     }
     expect(waits.size).toBe(50);
-    expect(Math.max(...waits.values())).toBeLessThanOrEqual(MINUTE);
+    // The slice's share of the rate frees within 10 s, and a supporter who just asked is in the current round.
+    expect(Math.max(...waits.values())).toBeLessThanOrEqual(15_000);
     // Deferred, never dropped: every junk request was held and, the flood over, emailed once.
-    for (let extra = 0; extra < 10 && l.smtp.received.length < junk.length + 50; extra++) {
+    for (let extra = 0; extra < 60 && l.smtp.received.length < junk.length + 50; extra++) {
       await drain(l);
-      l.t.clock.advance(MINUTE);
+      l.t.clock.advance(10_000);
     }
     const recipients = l.smtp.received.flatMap((mail) => mail.rcptTo);
     expect(recipients).toHaveLength(junk.length + 50);
