@@ -25,9 +25,9 @@
  *      request first: a supporter asking from a source the attacker has not
  *      used is the next one mailed.
  *   4. Global rate (CONFIRM_EMAILS_PER_MINUTE, default 600): a claim takes at
- *      most the lane emails left in the last 60 s, and in the last 10 s of a
- *      sixth of the rate (paced, so a flood cannot spend a whole minute at
- *      once); rows beyond wait, due.
+ *      most the lane emails left in the last 60 s, and the Node sender at most
+ *      what is left in the last 10 s of a sixth of the rate (paced, so a flood
+ *      cannot spend a whole minute at once); rows beyond wait, due.
  *   5. Fair by source: rows go in turns (`lane_turn`, set at enqueue by two
  *      index lookups): a source's next turn after its rows still pending, or
  *      the lane's current turn (its lowest pending) if later. So sources take
@@ -40,8 +40,9 @@
  *   - Behind a flood (global rate): at most one email for every other source
  *     with rows in the current round, i.e. sources / CONFIRM_EMAILS_PER_MINUTE
  *     minutes (200 sources at the default: about 20 s), plus the wait for the
- *     10-s slice to free a slot (at most 10 s) and the sender's poll (1 s on
- *     Node; on Workers the next dispatch, at most the next minute's cron).
+ *     pace to free a slot (at most 10 s) and the sender's poll (1 s) on Node;
+ *     on Workers the minute's rate to free a slot (the supporter's request
+ *     dispatches at once; at the latest the next minute's cron).
  *   - For an address someone else has been asking for (the window): until the
  *     window frees a slot (at most CONFIRM_EMAIL_LIMIT's window, one hour at
  *     the default, after the first of the emails that filled it), then the
@@ -68,10 +69,13 @@ export const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
 
 const MINUTE_MS = 60_000;
 /**
- * The rate is also paced within the minute: at most a sixth of it in any 10 s
- * (so never more than the rate in any minute), or a flood arriving at the top
- * of a minute would spend it all at once and a supporter asking a few
- * seconds later would wait for the rest of the minute.
+ * A sender that polls (the Node sender, every second) is also paced within
+ * the minute: at most a sixth of the rate in any 10 s (so never more than the
+ * rate in any minute), or a flood arriving at the top of a minute would spend
+ * it all at once and a supporter asking a few seconds later would wait for
+ * the rest of the minute. The Workers dispatcher is not: it runs on requests
+ * and once a minute, and paced it would send a sixth of the rate a minute
+ * once the requests stop; a supporter's own request makes it dispatch.
  */
 const SLICE_MS = 10_000;
 const SLICES_PER_MINUTE = MINUTE_MS / SLICE_MS;
@@ -194,15 +198,15 @@ export async function claimConfirmationLane(
   database: Database,
   limits: ConfirmationLaneLimits | undefined,
   logger: Logger | undefined,
-  request: { owner: string; limit: number; leaseEnd: number; now: number; returning: Returning },
+  request: { owner: string; limit: number; leaseEnd: number; now: number; returning: Returning; paced: boolean },
 ): Promise<unknown[][]> {
-  const { owner, limit, leaseEnd, now, returning } = request;
+  const { owner, limit, leaseEnd, now, returning, paced } = request;
   const perMinute = limits?.confirmEmailsPerMinute === undefined ? DEFAULT_CONFIRM_EMAILS_PER_MINUTE : limits.confirmEmailsPerMinute;
   const { limit: perAddress, windowMs } = limits?.emailsPerAddress ?? { limit: 3, windowMs: 3_600_000 };
   const windowStart = now - windowMs;
   const minuteAgo = now - MINUTE_MS;
   const sliceAgo = now - SLICE_MS;
-  const perSlice = perMinute === null ? null : Math.ceil(perMinute / SLICES_PER_MINUTE);
+  const perSlice = perMinute === null ? null : paced ? Math.ceil(perMinute / SLICES_PER_MINUTE) : perMinute;
 
   // A read first, so an idle lane, or one whose minute is spent, costs no write.
   const [state] = await database.db.all<{ due: number; used: number; usedInSlice: number }>(sql`SELECT

@@ -328,7 +328,7 @@ class SqlOutboxStore implements OutboxStore {
   async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]> {
     const now = this.clock.now();
     const leaseEnd = now + options.leaseMs;
-    const lane = await this.claimLane(owner, options.limit, leaseEnd, now, RETURNED_COLUMNS);
+    const lane = await this.claimLane(owner, options.limit, leaseEnd, now, RETURNED_COLUMNS, true);
     const others = options.limit > lane.length ? await this.database.writeReturning({ sql: claimSql, params: [owner, leaseEnd, now, now, options.limit - lane.length] }) : [];
     return [...lane, ...others].map(claimedRow);
   }
@@ -345,13 +345,14 @@ class SqlOutboxStore implements OutboxStore {
 
   async dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]> {
     const now = this.clock.now();
-    const lane = await this.claimLane(owner, limit, now + leaseMs, now, `"id"`);
+    const lane = await this.claimLane(owner, limit, now + leaseMs, now, `"id"`, false);
     const others = limit > lane.length ? await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit - lane.length] }) : [];
     return [...lane, ...others].map((row) => row[0] as string);
   }
 
-  private claimLane(owner: string, limit: number, leaseEnd: number, now: number, returning: string): Promise<unknown[][]> {
-    return claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit, leaseEnd, now, returning });
+  /** `paced`: for a sender that polls (see the lane's pace); the dispatcher runs on requests and once a minute. */
+  private claimLane(owner: string, limit: number, leaseEnd: number, now: number, returning: string, paced: boolean): Promise<unknown[][]> {
+    return claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit, leaseEnd, now, returning, paced });
   }
 
   markSent(owner: string, ids: readonly string[]): Promise<void> {
