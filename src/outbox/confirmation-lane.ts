@@ -7,7 +7,10 @@
  * database at claim time, so they hold across processes and Workers isolates.
  *
  * The rules, applied by every claim (the Node sender's, the Workers
- * dispatcher's), in this order:
+ * dispatcher's), in this order; the claim itself never takes an expired or
+ * superseded row nor one its address's window has no room for, and a
+ * clean-up (every 5 s while the lane flows, at once after a claim that left
+ * due rows behind) fails the first two and defers the third:
  *   1. Expired: a row whose link expired before it could be sent fails
  *      ('expired'); the request stays held until the retention job, but a
  *      dead link is not mailed.
@@ -57,8 +60,8 @@
  *   - In every case an address receives at most CONFIRM_EMAIL_LIMIT lane
  *     emails per window: the inbox-flood protection is kept.
  *
- * Every statement runs on better-sqlite3 and on D1 (window functions, no
- * more than a handful of parameters).
+ * Every statement runs on better-sqlite3 and on D1 (window functions,
+ * `INDEXED BY` a partial index, no more than a handful of parameters).
  */
 import { sql } from 'drizzle-orm';
 import type { Database } from '../db/database.js';
