@@ -36,7 +36,6 @@ import { signatureRoutes } from './routes/signatures.js';
 import { signatureReviewRoutes } from './routes/signature-review.js';
 import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
 import { ORGANISATION_CACHE_TTL_MS, type OrganisationState } from './services/organisation.js';
-import { ConfirmationEmailBudget } from './services/email-budget.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
@@ -65,13 +64,11 @@ export type AppDeps = {
   adminToken?: string | undefined;
   /** Sign requests per IP hash and campaign; null disables the limit. */
   signRateLimit: { limit: number; windowMs: number } | null;
-  /** CONFIRM_EMAILS_PER_MINUTE: confirmation emails this process queues per minute; null: no limit (default 600). */
-  confirmEmailsPerMinute?: number | null;
   /** Take the client address from X-Forwarded-For (only behind a known proxy). */
   trustProxy: boolean;
   /** Every key, derived from the root secret (SECRET_KEY); raw IPs and tokens are never stored. */
   keys: Keyring;
-  /** RETENTION_DAYS, PENDING_TTL_DAYS, PUBLIC_REGION_MIN, CONFIRM_EMAIL_LIMIT. */
+  /** RETENTION_DAYS, PENDING_TTL_DAYS, PUBLIC_REGION_MIN, CONFIRM_EMAIL_LIMIT, CONFIRM_EMAILS_PER_MINUTE (the last two pace the sender's confirmation lane). */
   privacy: PrivacySettings;
   /** Where the per-client limits count (signing, privacy requests, dashboard sign-in): by default this process's memory (Node); on Workers D1 (src/services/database-rate-limiter.ts), shared by every isolate. */
   rateLimiter?: RateLimiter;
@@ -103,7 +100,6 @@ export type AppDeps = {
 
 /** What handlers reach through `c.get('services')`. */
 const MAX_BODY_BYTES = 1024 * 1024;
-const DEFAULT_CONFIRM_EMAILS_PER_MINUTE = 600;
 
 /**
  * With TRUST_PROXY, the address our proxy appended last to X-Forwarded-For
@@ -167,7 +163,6 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     signLimits: {
       rateLimiter: deps.rateLimiter ?? new MemoryRateLimiter(),
       rateLimit: deps.signRateLimit,
-      confirmEmails: deps.confirmEmailsPerMinute === null ? null : new ConfirmationEmailBudget(deps.confirmEmailsPerMinute ?? DEFAULT_CONFIRM_EMAILS_PER_MINUTE, deps.logger),
     },
     clientIp: clientIpResolver(deps),
     onMailQueued: deps.onMailQueued ?? (() => {}),

@@ -147,9 +147,9 @@ const SettingsFields = v.object({
     '3/3600s',
   ),
   /**
-   * Confirmation emails (signing and privacy links) one process queues per minute, over every
-   * address; past it requests are answered as usual and nothing is sent, so Signet cannot be used
-   * to flood inboxes. `off`: no limit.
+   * Confirmation emails (signing and privacy links) sent per minute over every address and every
+   * process (counted in the database): past it requests are still held and their emails wait,
+   * served fairly by source, so Signet cannot be used to flood inboxes. `off`: no limit.
    */
   CONFIRM_EMAILS_PER_MINUTE: v.optional(
     v.pipe(
@@ -276,7 +276,7 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
 
 /** The §8 settings as services see them, from either runtime's settings. */
 export function privacySettings(
-  settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT' | 'AUDIT_RETENTION_DAYS'>,
+  settings: Pick<Settings, 'RETENTION_DAYS' | 'PENDING_TTL_DAYS' | 'PUBLIC_REGION_MIN' | 'CONFIRM_EMAIL_LIMIT' | 'CONFIRM_EMAILS_PER_MINUTE' | 'AUDIT_RETENTION_DAYS'>,
 ): PrivacySettings {
   return {
     retentionDays: settings.RETENTION_DAYS,
@@ -284,5 +284,6 @@ export function privacySettings(
     publicRegionMin: settings.PUBLIC_REGION_MIN,
     emailsPerAddress: settings.CONFIRM_EMAIL_LIMIT,
     auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
+    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
   };
 }

@@ -172,7 +172,7 @@ export const signatureSubmissions = sqliteTable(
     signatureId: text('signature_id'),
   },
   (t) => [
-    // The per-address email window counts rows by address and time.
+    // Requests by address (a privacy request checks the address is known; exports and erasures find them).
     index('signature_submissions_email_created_idx').on(t.emailNormalized, t.createdAt),
     index('signature_submissions_expiry_idx').on(t.expiresAt),
     // Organisers list a campaign's requests still to be confirmed, newest first.
@@ -356,10 +356,40 @@ export const outbox = sqliteTable(
      * unique per mailing, so a mailing run again after a crash never queues anyone twice.
      */
     recipientKey: text('recipient_key'),
+    /**
+     * The confirmation lane (signing and privacy links, src/outbox/confirmation-lane.ts): who
+     * asked (the keyed hash of the requester's IPv4 address or IPv6 /64, '-' without one), the
+     * rows served round-robin by it. Null for every other message.
+     */
+    laneSource: text('lane_source'),
+    /** The normalised address a lane row goes to, for the per-address window; erased with the recipient. */
+    laneAddress: text('lane_address'),
+    /** What the link confirms (a campaign id, or `privacy:<kind>`): a newer request from the same source for the same address and topic supersedes an unsent older one. */
+    laneTopic: text('lane_topic'),
+    /**
+     * The round in which the lane serves the row: a source's next turn after its rows still
+     * pending, or the lane's current turn (its lowest pending) if that is later. Rows go in turn
+     * order, so sources take turns and one that just arrived goes in the current round. Null
+     * while the row is deferred for its address's window; it rejoins the current round when due.
+     */
+    laneTurn: integer('lane_turn'),
+    /** When the link a lane row carries expires: not sent after. */
+    expiresAt: integer('expires_at'),
+    /** When the lane last leased the row to send it: the global rate and the per-address window count these. */
+    claimedAt: integer('claimed_at'),
   },
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
     uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
+    // The lane's rows in turn order, each source's last turn, and the rows parked for their
+    // address's window by due time; the other rows' due ones apart, so no claim walks past
+    // another's backlog.
+    index('outbox_lane_turn_idx').on(t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
+    index('outbox_lane_source_idx').on(t.laneSource, t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
+    index('outbox_lane_deferred_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL AND ${t.laneTurn} IS NULL`),
+    index('outbox_other_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
+    index('outbox_lane_address_idx').on(t.laneAddress, t.claimedAt).where(sql`${t.laneAddress} IS NOT NULL`),
+    index('outbox_lane_claimed_idx').on(t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
   ],
 );
 

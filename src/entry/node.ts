@@ -130,6 +130,7 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
     logger,
     from: settings.MAIL_FROM,
     links: { publicUrl: ctx.publicUrl, keys: ctx.keys },
+    confirmationLane: ctx.privacy,
     ...(settings.MAIL_RATE_PER_SECOND > 0 ? { maxPerSecond: settings.MAIL_RATE_PER_SECOND } : {}),
   });
   if (settings.MAIL_SENDER === 'on') sender.start();
@@ -240,7 +241,6 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     confirmTokenTtlMs: ctx.confirmTokenTtlMs,
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
-    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
     trustProxy: settings.TRUST_PROXY,
     keys: ctx.keys,
     privacy: ctx.privacy,

@@ -136,7 +136,6 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
     rateLimiter,
-    confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
     // Cloudflare sets the client's address; there is no proxy of ours in front.
     trustProxy: false,
     clientAddress: (c) => c.req.header('cf-connecting-ip') ?? undefined,

@@ -5,7 +5,7 @@ import { Sleeper } from '../lib/sleeper.js';
 import { OutboxDelivery, type DeliverOutboxDeps } from '../outbox/deliver.js';
 
 /** The Node sender: the delivery's settings (src/outbox/deliver.ts), its own lease name and polling. */
-export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random'> & {
+export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random' | 'confirmationLane'> & {
   /** Names this sender's leases; unique per process. */
   workerId?: string;
   /** Rows claimed per drain (default 500). */
@@ -58,6 +58,7 @@ export class OutboxSender {
       maxAttempts: options.maxAttempts,
       backoff: options.backoff,
       random: options.random,
+      ...(options.confirmationLane ? { confirmationLane: options.confirmationLane } : {}),
       endOfTurn: setImmediate,
     });
   }

@@ -9,6 +9,7 @@ import { type MailLinks, renderStoredMessage } from '../mail/messages.js';
 import { OrganisationSender } from '../mail/organisation-sender.js';
 import { MailSendError, type MailTransport } from '../mail/transport.js';
 import { nextWindowOpening } from '../mailings/sending-window.js';
+import type { ConfirmationLaneLimits } from './confirmation-lane.js';
 import { outboxStore } from './outbox-store.js';
 import type { ClaimedRow, OutboxStore } from './types.js';
 
@@ -28,6 +29,8 @@ export type DeliverOutboxDeps = {
   leaseMs: number;
   /** The owner `dispatchDue` leases under: its live leases are taken over when rows are claimed by id. */
   dispatcher?: string;
+  /** CONFIRM_EMAIL_LIMIT and CONFIRM_EMAILS_PER_MINUTE for the confirmation lane's claims (the services' privacy settings); the defaults without. */
+  confirmationLane?: ConfirmationLaneLimits;
   /**
    * Sends in flight at once (default 50). Each holds its slot until its row is
    * durably marked sent, so this must cover the commit wait as well as the
@@ -124,7 +127,7 @@ export class OutboxDelivery {
     const maxPerSecond = deps.maxPerSecond ?? Infinity;
     if (!(maxPerSecond > 0)) throw new RangeError('maxPerSecond must be positive');
     this.sendIntervalMs = 1000 / maxPerSecond;
-    this.store = outboxStore({ db: deps.database, clock: deps.clock });
+    this.store = outboxStore({ db: deps.database, clock: deps.clock, logger: deps.logger, ...(deps.confirmationLane ? { privacy: deps.confirmationLane } : {}) });
   }
 
   /** Sends under way (between the start of a send and its row being marked). */

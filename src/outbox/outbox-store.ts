@@ -33,7 +33,11 @@
  *     business write it follows from, guarded by it (EnqueueGuard), so mail
  *     goes out if and only if that write committed (a transactional outbox).
  *     A mailing's rows are unique per (mailing_id, recipient_key).
- *   - claim, claimByIds, dispatchDue: whoever sends or publishes.
+ *   - claim, claimByIds, dispatchDue: whoever sends or publishes. claim and
+ *     dispatchDue take the confirmation lane first, under its rules (global
+ *     rate, per-address window, fair by source: src/outbox/confirmation-lane.ts),
+ *     then other due rows, oldest due first, in a query of their own, so
+ *     neither lane's backlog delays the other's claim.
  *     dispatchDue leases due rows for the dispatcher, which publishes their
  *     ids as queue messages: a row is published once per lease, and when the
  *     lease runs out unconsumed a sweep dispatches it again. claimByIds (the
@@ -58,6 +62,8 @@ import { and, count, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm
 import type { Database, WriteStatement } from '../db/database.js';
 import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/logger.js';
+import { claimConfirmationLane, type ConfirmationLaneLimits } from './confirmation-lane.js';
 import type {
   ClaimedRow,
   EnqueueGuard,
@@ -100,8 +106,16 @@ export function lastSentLetterEmail(emailNormalized: string): SQL {
     ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
 }
 
-const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key"`;
-const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?`;
+const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key",
+  "lane_source", "lane_address", "lane_topic", "expires_at", "lane_turn"`;
+const INSERT_VALUES = `?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?, ?, ?, ?`;
+/**
+ * A confirmation-lane row's turn (src/outbox/confirmation-lane.ts): two index
+ * lookups, the second through the index it names (without statistics SQLite
+ * would walk every pending row through outbox_due_idx). Parameter: its source.
+ */
+const LANE_TURN = `max((SELECT coalesce(max("lane_turn") + 1, 0) FROM "outbox" WHERE "lane_source" = ? AND "status" = 'pending' AND "lane_turn" IS NOT NULL),
+    (SELECT coalesce(min("lane_turn"), 0) FROM "outbox" INDEXED BY "outbox_lane_turn_idx" WHERE "status" = 'pending' AND "lane_turn" IS NOT NULL))`;
 
 /** The condition of each guard, and its parameters. */
 const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
@@ -118,18 +132,19 @@ function guardParams(guard: EnqueueGuard): string[] {
   return (guards[guard.kind].params as (guard: EnqueueGuard) => string[])(guard);
 }
 
-/** The INSERT for each guard and whether the row belongs to a mailing, built once (enqueue is on the signing hot path). */
+/** The INSERT for each guard, whether the row belongs to a mailing and whether to the confirmation lane, built once (enqueue is on the signing hot path). */
 const insertSqlCache = new Map<string, string>();
-function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean): string {
-  const key = `${guard ?? ''}:${inMailing}`;
+function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean, inLane: boolean): string {
+  const key = `${guard ?? ''}:${inMailing}:${inLane}`;
   let text = insertSqlCache.get(key);
   if (text === undefined) {
     // A mailing queued again adds nobody twice; elsewhere a conflict is a bug and must fail the unit.
     const onConflict = inMailing ? ` ON CONFLICT ("mailing_id", "recipient_key") DO NOTHING` : '';
+    const values = `${INSERT_VALUES}, ${inLane ? LANE_TURN : 'NULL'}`;
     text =
       guard === undefined
-        ? `INSERT INTO "outbox" (${INSERT_COLUMNS}) VALUES (${INSERT_VALUES})${onConflict}`
-        : `INSERT INTO "outbox" (${INSERT_COLUMNS}) SELECT ${INSERT_VALUES} WHERE ${guards[guard].sql}${onConflict}`;
+        ? `INSERT INTO "outbox" (${INSERT_COLUMNS}) VALUES (${values})${onConflict}`
+        : `INSERT INTO "outbox" (${INSERT_COLUMNS}) SELECT ${values} WHERE ${guards[guard].sql}${onConflict}`;
     insertSqlCache.set(key, text);
   }
   return text;
@@ -138,21 +153,20 @@ function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean):
 const RETURNED_COLUMNS = `"id", "recipient", "message_id", "message", "attempts", "next_attempt_at", "locked_until"`;
 
 /**
- * The claim of due rows: parameters are the owner, lease end, now, now, limit.
- * One statement: SQLite runs the pick and the lease as a single write, so two
- * owners can never both lease a row. The outer WHERE is only the id list, so
- * the update looks rows up by primary key instead of walking every due row again.
+ * The claim of due rows outside the confirmation lane: parameters are the
+ * owner, lease end, now, now, limit. One statement: SQLite runs the pick and
+ * the lease as a single write, so two owners can never both lease a row. The
+ * outer WHERE is only the id list, so the update looks rows up by primary key
+ * instead of walking every due row again. The index is named so that a
+ * confirmation backlog is never walked (SQLite would pick outbox_due_idx).
  */
-const claimSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
+const otherDueSql = (returning: string) => `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
+  WHERE "id" IN (SELECT "id" FROM "outbox" INDEXED BY "outbox_other_due_idx" WHERE "status" = 'pending' AND "lane_source" IS NULL AND "next_attempt_at" <= ?
     AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
-  RETURNING ${RETURNED_COLUMNS}`;
-
+  RETURNING ${returning}`;
+const claimSql = otherDueSql(RETURNED_COLUMNS);
 /** The same pick, leased for the dispatcher, which needs only the ids. */
-const dispatchSql = `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'pending' AND "next_attempt_at" <= ?
-    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
-  RETURNING "id"`;
+const dispatchSql = otherDueSql(`"id"`);
 
 /**
  * The claim of rows by id: parameters are the owner, lease end, the ids as
@@ -176,8 +190,8 @@ const markSentSql = `UPDATE "outbox" SET "status" = 'sent', "sent_at" = ?, "mess
   "last_error" = NULL, "locked_by" = NULL, "locked_until" = NULL
   WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
 
-/** Hands claimed rows back (by primary key, as above). */
-const releaseSql = `UPDATE "outbox" SET "locked_by" = NULL, "locked_until" = NULL
+/** Hands claimed rows back (by primary key, as above); a lane row handed back unsent no longer counts against its limits. */
+const releaseSql = `UPDATE "outbox" SET "locked_by" = NULL, "locked_until" = NULL, "claimed_at" = NULL
   WHERE "id" IN (SELECT value FROM json_each(?)) AND +"locked_by" = ? AND +"status" = 'pending'`;
 
 /** Gives up on rows an owner still holds: parameters are the error, the ids as one JSON array, the owner. */
@@ -199,7 +213,7 @@ const deferSql = `UPDATE "outbox" SET "next_attempt_at" = ?, "locked_by" = NULL,
  * and the message; one still waiting is failed instead of sent. The error of
  * a failed one can quote the address (an SMTP reply), so it goes too.
  */
-const ANONYMISED = `"recipient" = 'erased:' || "id", "message" = NULL,
+const ANONYMISED = `"recipient" = 'erased:' || "id", "lane_address" = NULL, "message" = NULL,
   "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
   "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
   "locked_by" = NULL, "locked_until" = NULL`;
@@ -217,6 +231,8 @@ class SqlOutboxStore implements OutboxStore {
   constructor(
     private readonly database: Database,
     private readonly clock: Clock,
+    private readonly lane: ConfirmationLaneLimits | undefined,
+    private readonly logger: Logger | undefined,
   ) {}
 
   enqueue(messages: readonly NewOutboxMessage[], onlyIf?: EnqueueGuard): WriteStatement[] {
@@ -224,7 +240,7 @@ class SqlOutboxStore implements OutboxStore {
     return messages.map((message) => {
       const inMailing = message.mailingId !== undefined;
       return this.database.statement({
-        sql: insertSql(onlyIf?.kind, inMailing),
+        sql: insertSql(onlyIf?.kind, inMailing, message.lane !== undefined),
         params: [
           message.id,
           message.kind,
@@ -235,6 +251,11 @@ class SqlOutboxStore implements OutboxStore {
           message.createdAt,
           message.mailingId ?? null,
           message.recipientKey ?? null,
+          message.lane?.source ?? null,
+          message.lane?.address ?? null,
+          message.lane?.topic ?? null,
+          message.lane?.expiresAt ?? null,
+          ...(message.lane ? [message.lane.source] : []),
           ...extra,
         ],
       });
@@ -306,8 +327,10 @@ class SqlOutboxStore implements OutboxStore {
   // writeReturning keeps a sender's event loop serving the sends in flight while a claim waits for the write lock.
   async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]> {
     const now = this.clock.now();
-    const rows = await this.database.writeReturning({ sql: claimSql, params: [owner, now + options.leaseMs, now, now, options.limit] });
-    return rows.map(claimedRow);
+    const leaseEnd = now + options.leaseMs;
+    const lane = await this.claimLane(owner, options.limit, leaseEnd, now, RETURNED_COLUMNS, true);
+    const others = options.limit > lane.length ? await this.database.writeReturning({ sql: claimSql, params: [owner, leaseEnd, now, now, options.limit - lane.length] }) : [];
+    return [...lane, ...others].map(claimedRow);
   }
 
   async claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]> {
@@ -322,8 +345,14 @@ class SqlOutboxStore implements OutboxStore {
 
   async dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]> {
     const now = this.clock.now();
-    const rows = await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit] });
-    return rows.map((row) => row[0] as string);
+    const lane = await this.claimLane(owner, limit, now + leaseMs, now, `"id"`, false);
+    const others = limit > lane.length ? await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit - lane.length] }) : [];
+    return [...lane, ...others].map((row) => row[0] as string);
+  }
+
+  /** `paced`: for a sender that polls (see the lane's pace); the dispatcher runs on requests and once a minute. */
+  private claimLane(owner: string, limit: number, leaseEnd: number, now: number, returning: string, paced: boolean): Promise<unknown[][]> {
+    return claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit, leaseEnd, now, returning, paced });
   }
 
   markSent(owner: string, ids: readonly string[]): Promise<void> {
@@ -479,7 +508,7 @@ class SqlOutboxStore implements OutboxStore {
   /** Letters to targets keep their address: it is the target's, and the delivery record needs it. */
   eraseFinishedAddresses(before: number): Promise<number> {
     return this.inSlices(
-      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
+      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "lane_address" = NULL, "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
         WHERE "status" IN ('sent', 'failed') AND "kind" <> 'letter-delivery' AND coalesce("sent_at", "created_at") < ? AND "recipient" NOT LIKE 'erased:%' LIMIT ${SLICE}) RETURNING 1`,
       [before],
     );
@@ -495,7 +524,12 @@ class SqlOutboxStore implements OutboxStore {
   }
 }
 
-/** The outbox of a database; `deps` is any object with the database and the clock (a ServiceContext is one). */
-export function outboxStore(deps: { db: Database; clock: Clock }): OutboxStore {
-  return new SqlOutboxStore(deps.db, deps.clock);
+/**
+ * The outbox of a database; `deps` is any object with the database and the
+ * clock (a ServiceContext is one). Claims follow the confirmation lane's
+ * limits in `privacy` (the defaults without), and warn through `logger` of
+ * what the lane deferred.
+ */
+export function outboxStore(deps: { db: Database; clock: Clock; logger?: Logger; privacy?: ConfirmationLaneLimits }): OutboxStore {
+  return new SqlOutboxStore(deps.db, deps.clock, deps.privacy, deps.logger);
 }

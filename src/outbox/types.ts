@@ -21,6 +21,20 @@ export type NewOutboxMessage = {
   /** With `recipientKey`: unique per mailing, so a mailing queued again adds nobody twice. */
   mailingId?: string;
   recipientKey?: string;
+  /** A signing or privacy link: the confirmation lane's terms (src/outbox/confirmation-lane.ts). */
+  lane?: ConfirmationLaneTerms;
+};
+
+/** How the confirmation lane paces a link. */
+export type ConfirmationLaneTerms = {
+  /** Who asked: the keyed hash of the requester's IPv4 address or IPv6 /64, '-' without one (served round-robin by it). */
+  source: string;
+  /** The normalised address (the per-address window). */
+  address: string;
+  /** What the link confirms: a campaign id, or `privacy:<kind>` (a newer request supersedes an unsent older one). */
+  topic: string;
+  /** When the link expires: not sent after. */
+  expiresAt: number;
 };
 
 /**
@@ -97,7 +111,7 @@ export interface OutboxStore {
   /** `erase` for every update email of a campaign's mailings. */
   eraseCampaignUpdates(campaignId: string): WriteStatement;
 
-  /** Leases up to `limit` due messages, oldest due first. */
+  /** Leases up to `limit` due messages: the confirmation lane's under its rules, then the others, oldest due first. */
   claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]>;
   /**
    * Leases the messages named that are pending, due, and not under another
@@ -105,7 +119,7 @@ export interface OutboxStore {
    * for the consumer of its queue message).
    */
   claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]>;
-  /** Leases due messages for publishing, so each is published once per lease; resolves their ids. */
+  /** Leases due messages for publishing (as `claim` picks them), so each is published once per lease; resolves their ids. */
   dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]>;
   /** Sent: body erased, lease ended. Only rows `owner` still holds change. */
   markSent(owner: string, ids: readonly string[]): Promise<void>;

@@ -30,7 +30,7 @@ export function signatureRoutes() {
     '/campaigns/:slug/signatures',
     publicRoute(
       'Signatures',
-      'Sign a campaign. Always answers 202 pending and emails a confirmation link (at most CONFIRM_EMAIL_LIMIT per address, default 3 an hour), whether or not this email signed before. The link confirms exactly this submission.',
+      'Sign a campaign. Always answers 202 pending: the request is held and a confirmation link is emailed, whether or not this email signed before. The link confirms exactly this submission. At busy times the email waits its turn: an address gets at most CONFIRM_EMAIL_LIMIT links (default 3 an hour) and everyone together CONFIRM_EMAILS_PER_MINUTE, served fairly by source; past them links are deferred, never dropped.',
       { 202: 'Accepted, pending confirmation by email' },
       { 400: 'Invalid body (VALIDATION_FAILED)', 404: 'No such campaign (or a draft)', 409: 'Campaign not open (CAMPAIGN_NOT_OPEN)', 429: 'Too many signatures from this address (RATE_LIMITED, Retry-After)' },
     ),

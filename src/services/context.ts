@@ -87,10 +87,12 @@ export type PrivacySettings = {
   pendingTtlDays: number;
   /** Regions with fewer signatures are merged into "other regions" wherever a target or the public looks (PUBLIC_REGION_MIN). */
   publicRegionMin: number;
-  /** Confirmation and privacy emails per address per window (CONFIRM_EMAIL_LIMIT). */
+  /** Confirmation and privacy emails per address per window (CONFIRM_EMAIL_LIMIT): when they are sent, never whether a request is held. */
   emailsPerAddress: { limit: number; windowMs: number };
   /** Days the audit log is kept; the retention job deletes older events (AUDIT_RETENTION_DAYS). */
   auditRetentionDays: number;
+  /** Confirmation and privacy emails per minute over every address (CONFIRM_EMAILS_PER_MINUTE); null: no limit; absent: 600. */
+  confirmEmailsPerMinute?: number | null;
 };
 
 /** Days IP hashes are kept (for rate limits and abuse review), whatever else is kept. */

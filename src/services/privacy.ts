@@ -14,7 +14,7 @@ import type { ServiceContext } from './context.js';
 import { RateLimited, ValidationFailed } from './errors.js';
 import type { PageQuery } from './pagination.js';
 import { isoOrNull, Locale } from './schemas.js';
-import { normalizeEmail, type SignLimits, supporterDetails } from './signatures.js';
+import { normalizeEmail, type SignLimits, supporterDetails, UNKNOWN_SOURCE } from './signatures.js';
 import { actorLabel, type Principal } from './tokens.js';
 
 /** How long a mailed privacy link works. */
@@ -49,21 +49,23 @@ export const ManageChanges = v.pipe(v.array(ManageChange), v.maxLength(1000));
 // One write decides and records: the request is held only for an address
 // that has signatures or signing requests holding its details (a used request
 // keeps only the address, for the email window; a fraudulent request keeps what
-// was sent in its name) and whose window allows another email, and the email
+// was sent in its name), and the email
 // is queued only if the request was held. Known and unknown addresses cost
 // the caller the same, and nothing is stored about an unknown one.
 const HOLD_REQUEST_SQL = `INSERT INTO "privacy_requests" ("id", "kind", "origin", "email_normalized", "locale", "status", "created_at", "expires_at")
 SELECT ?, ?, 'supporter', ?, ?, 'pending', ?, ?
-WHERE (EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "status" <> 'erased')
+WHERE EXISTS (SELECT 1 FROM "signatures" WHERE "email_normalized" = ? AND "status" <> 'erased')
     OR EXISTS (SELECT 1 FROM "signature_submissions" WHERE "email_normalized" = ? AND "name" <> '')
-    OR EXISTS (SELECT 1 FROM "fraudulent_requests" WHERE "email_normalized" = ?))
-  AND (SELECT count(*) FROM "privacy_requests" WHERE "email_normalized" = ? AND "created_at" > ?) < ?`;
+    OR EXISTS (SELECT 1 FROM "fraudulent_requests" WHERE "email_normalized" = ?)`;
 
 /**
  * A supporter asks for a link to export, erase or manage what is held about
- * an address. The answer never depends on the address: the link is mailed
- * only if the address has signatures and its email window allows, and
- * nothing is kept otherwise. Limited per client address as signing is.
+ * an address. The answer never depends on the address: the request is held
+ * and its link mailed only if the address has signatures, and nothing is
+ * kept otherwise. Limited per client address as signing is. The link goes
+ * through the confirmation lane as a signing link does: the address's
+ * window (shared with signing links) and the global rate decide when it is
+ * sent, never whether (src/outbox/confirmation-lane.ts).
  */
 export async function requestPrivacyLink(
   ctx: ServiceContext,
@@ -72,13 +74,11 @@ export async function requestPrivacyLink(
   request: { clientIp: string | null | undefined },
 ): Promise<{ status: 'accepted' }> {
   const now = ctx.clock.now();
-  if (limits.rateLimit && request.clientIp) {
-    const ipHash = await ctx.keys.ipHash('privacy-requests', utcDay(now), clientKey(request.clientIp));
+  const ipHash = request.clientIp ? await ctx.keys.ipHash('privacy-requests', utcDay(now), clientKey(request.clientIp)) : null;
+  if (limits.rateLimit && ipHash !== null) {
     const verdict = await limits.rateLimiter.hit(`privacy:${ipHash}`, limits.rateLimit.limit, limits.rateLimit.windowMs, now);
     if (!verdict.allowed) throw new RateLimited(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000)));
   }
-  // Past the process's confirmation emails per minute: the same answer, nothing held or sent.
-  if (limits.confirmEmails && !limits.confirmEmails.take(now)) return { status: 'accepted' };
   const nonce = newNonce();
   const locale = input.locale ?? 'en';
   const emailNormalized = normalizeEmail(input.email);
@@ -86,14 +86,14 @@ export async function requestPrivacyLink(
   const outboxId = newId(now);
   const email: PrivacyEmailInput = { locale, nonce, kind: input.kind, expiresAt };
   const message: StoredOutboxMessage = { compose: 'privacy', input: email };
-  const { limit, windowMs } = ctx.privacy.emailsPerAddress;
+  const lane = { source: ipHash ?? UNKNOWN_SOURCE, address: emailNormalized, topic: `privacy:${input.kind}`, expiresAt };
   await ctx.db.atomic([
     ctx.db.statement({
       sql: HOLD_REQUEST_SQL,
-      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized, emailNormalized, now - windowMs, limit],
+      params: [nonce, input.kind, emailNormalized, locale, now, expiresAt, emailNormalized, emailNormalized, emailNormalized],
     }),
     ...outboxStore(ctx).enqueue(
-      [{ id: outboxId, kind: 'privacy', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now }],
+      [{ id: outboxId, kind: 'privacy', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now, lane }],
       { kind: 'privacy-request', id: nonce },
     ),
   ]);

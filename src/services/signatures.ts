@@ -13,7 +13,6 @@ import { loadBlocklist } from './blocklist.js';
 import { findCampaignForSigning } from './campaigns.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import type { ConfirmationEmailBudget } from './email-budget.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -80,13 +79,18 @@ export const SignatureListQuery = v.object({
   status: v.optional(v.picklist(signatureStatuses)),
 });
 
-/** How a sign request is limited: per keyed IP hash (an IPv6 client's /64) and campaign, and by the confirmation emails of the whole process. */
+/**
+ * How a sign request is limited: per keyed IP hash (an IPv6 client's /64) and
+ * campaign. The confirmation emails' limits (per address, per minute) pace
+ * the sender, never the request (src/outbox/confirmation-lane.ts).
+ */
 export type SignLimits = {
   rateLimiter: RateLimiter;
   rateLimit: { limit: number; windowMs: number } | null;
-  /** CONFIRM_EMAILS_PER_MINUTE; absent or null: no global limit. */
-  confirmEmails?: ConfirmationEmailBudget | null;
 };
+
+/** The confirmation lane's source for a request without a client address (they share one turn). */
+export const UNKNOWN_SOURCE = '-';
 
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -118,17 +122,16 @@ const placeholders = (count: number) => Array(count).fill('?').join(', ');
 // running it). The API tests cover it.
 
 /**
- * Holds the submission, unless this address was already sent its quota of
- * confirmation emails in the window (counted over every campaign, so the
- * service cannot be used to flood an inbox) or an organiser invalidated its
- * signature here. Parameters: the submission row, then the address and window
- * start and limit, then the campaign and address.
+ * Holds the submission, unless an organiser invalidated its signature here.
+ * However many requests an address had, each is held: the per-address
+ * window and the global rate decide when its email goes
+ * (src/outbox/confirmation-lane.ts), never whether it exists. Parameters:
+ * the submission row, then the campaign and address.
  */
 const HOLD_SUBMISSION_SQL = `INSERT INTO "signature_submissions"
   ("id", "campaign_id", "email_normalized", "created_at", "expires_at", ${columnList(submittedColumns)})
 SELECT ${placeholders(5 + submittedColumns.length)}
-WHERE (SELECT count(*) FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" > ?) < ?
-  AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" = 'invalidated')`;
+WHERE NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" = 'invalidated')`;
 
 /**
  * A blocked request is kept as a fraudulent request, with what was submitted,
@@ -143,15 +146,16 @@ VALUES (${placeholders(5 + submittedColumns.length)})`;
 
 /**
  * Records a signing request and queues its confirmation email, in one atomic
- * write. The signature itself is written only when the request is confirmed:
- * until then, organisers see the request (`status=pending`), and nothing is
- * decided by it: the submission (details and
- * consent) waits for its own link, and only that link applies it
- * (confirmSignature). A repeat with the same email is indistinguishable from
- * a first signature to the caller: same answer, a fresh email while the
- * address's window allows (PRODUCT.md §8). So is a request the block list
- * matches (kept as a fraudulent request, nothing sent) and one past the process's
- * confirmation emails per minute (nothing held or sent).
+ * write: every 202 is held (PRODUCT.md §8, "Defer, never drop"). The
+ * signature itself is written only when the request is confirmed: until
+ * then, organisers see the request (`status=pending`), and nothing is
+ * decided by it: the submission (details and consent) waits for its own
+ * link, and only that link applies it (confirmSignature). The email goes
+ * into the confirmation lane under the requester's source, where the
+ * address's window and the global rate decide when it is sent. A repeat with
+ * the same email is indistinguishable from a first signature to the caller:
+ * same answer, a fresh email in its turn. So is a request the block list
+ * matches (kept as a fraudulent request, nothing sent).
  */
 export async function signCampaign(
   ctx: ServiceContext,
@@ -204,22 +208,21 @@ export async function signCampaign(
     source: input.source ? JSON.stringify(input.source) : null,
   };
   const submittedValues = submittedColumns.map((c) => submitted[c]);
-  // Blocked, or over the global email limit: the same answer, so neither can be told from outside (PRODUCT.md §9).
+  // Blocked: the same answer, so it cannot be told from outside (PRODUCT.md §9).
   const blockedBy = (await loadBlocklist(ctx)).blockedBy(emailNormalized, request.clientIp);
   if (blockedBy !== null) {
     await ctx.db.atomic([ctx.db.statement({ sql: RECORD_FRAUDULENT_SQL, params: [newId(now), campaign.id, emailNormalized, now, blockedBy, ...submittedValues] })]);
     return { status: 'pending' };
   }
-  if (limits.confirmEmails && !limits.confirmEmails.take(now)) return { status: 'pending' };
-  const { limit, windowMs } = ctx.privacy.emailsPerAddress;
+  const lane = { source: ipHash ?? UNKNOWN_SOURCE, address: emailNormalized, topic: campaign.id, expiresAt };
   await ctx.db.atomic([
     ctx.db.statement({
       sql: HOLD_SUBMISSION_SQL,
-      params: [nonce, campaign.id, emailNormalized, now, expiresAt, ...submittedValues, emailNormalized, now - windowMs, limit, campaign.id, emailNormalized],
+      params: [nonce, campaign.id, emailNormalized, now, expiresAt, ...submittedValues, campaign.id, emailNormalized],
     }),
     // The email is queued only if the submission was held.
     ...outboxStore(ctx).enqueue(
-      [{ id: outboxId, kind: 'confirmation', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now }],
+      [{ id: outboxId, kind: 'confirmation', recipient: input.email.trim(), messageId: newMessageId(ctx.mailFrom, outboxId), message, dueAt: now, createdAt: now, lane }],
       { kind: 'submission', id: nonce },
     ),
   ]);
@@ -288,8 +291,8 @@ WHERE "signatures"."status" IN ('pending', 'confirmed')`;
 
 /**
  * Marks the submission used and keeps none of its details: they live on in
- * the signature. The address stays until the row expires, for the email
- * window (now, campaign, address, nonce).
+ * the signature. Only the address stays, until the row expires (now,
+ * campaign, address, nonce).
  */
 const USE_SUBMISSION_SQL = `UPDATE "signature_submissions" SET "confirmed_at" = ?,
   "signature_id" = (SELECT "id" FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ?),

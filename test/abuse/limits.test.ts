@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../../src/config.js';
 import { outbox, signatureSubmissions } from '../../src/db/schema.js';
 import type { LogFields, Logger } from '../../src/lib/logger.js';
+import { OutboxSender } from '../../src/mail/outbox-sender.js';
+import { SmtpTransport } from '../../src/mail/smtp-transport.js';
+import { outboxStore } from '../../src/outbox/outbox-store.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
+import { testLinks, testPrivacy } from '../helpers/keys.js';
+import { startSmtpServer } from '../mail/helpers/smtp-server.js';
 import { openCampaign } from '../helpers/signing.js';
 import { block, signFrom, type TestApp } from './helpers.js';
 
@@ -24,42 +29,52 @@ function recordingLogger() {
 const count = async (table: typeof outbox | typeof signatureSubmissions) => (await t.database.db.select().from(table)).length;
 
 describe('confirmation emails per minute (CONFIRM_EMAILS_PER_MINUTE)', () => {
-  it('past the limit answers 202 as usual but holds and sends nothing, then warns once with the count and no personal data', async () => {
+  it('past the limit every request is still held and its email waits its turn; one warning a minute, with counts and no personal data', async () => {
     const log = recordingLogger();
-    t = createTestApp({ confirmEmailsPerMinute: 3, logger: log.logger });
-    const slug = await openCampaign(t);
-    for (let i = 0; i < 7; i++) {
-      const res = await signFrom(t, slug, `victim${i}@example.org`, `198.51.100.${i + 1}`);
-      expect(res.status).toBe(202);
-      expect(await res.json()).toEqual({ status: 'pending' });
-    }
-    expect(await count(outbox)).toBe(3);
-    expect(await count(signatureSubmissions)).toBe(3);
-    // A privacy link draws on the same budget.
-    const privacy = await t.request('POST', '/api/v1/privacy/requests', { token: null, body: { email: 'victim0@example.org', kind: 'export' } });
-    expect(privacy.status).toBe(202);
-    expect(await count(outbox)).toBe(3);
-    expect(log.warnings()).toEqual([]);
+    t = createTestApp({ privacy: { ...testPrivacy, confirmEmailsPerMinute: 6 } });
+    const smtp = await startSmtpServer();
+    const transport = new SmtpTransport({ url: smtp.url });
+    const sender = new OutboxSender({ database: t.database, transport, clock: t.clock, logger: log.logger, from: 'Signet <no-reply@signet.test>', links: testLinks, confirmationLane: t.ctx.privacy });
+    try {
+      const slug = await openCampaign(t);
+      for (let i = 0; i < 13; i++) {
+        const res = await signFrom(t, slug, `victim${i}@example.org`, `198.51.100.${i + 1}`);
+        expect(res.status).toBe(202);
+        expect(await res.json()).toEqual({ status: 'pending' });
+      }
+      // A privacy link goes into the same lane.
+      const privacy = await t.request('POST', '/api/v1/privacy/requests', { token: null, body: { email: 'victim0@example.org', kind: 'export' } });
+      expect(privacy.status).toBe(202);
+      expect(await count(signatureSubmissions)).toBe(13);
+      expect(await count(outbox)).toBe(14);
 
-    t.clock.advance(60_000);
-    expect((await signFrom(t, slug, 'next-minute@example.org', '198.51.100.99')).status).toBe(202);
-    expect(await count(outbox)).toBe(4);
-    expect(log.warnings()).toEqual([
-      {
+      // Paced: at most a sixth of the rate in any 10 s, so never more than the rate in a minute.
+      const sentEachSlice: number[] = [];
+      for (let slice = 0; slice < 18; slice++) {
+        const before = smtp.received.length;
+        await sender.drainOnce();
+        await sender.drainOnce();
+        sentEachSlice.push(smtp.received.length - before);
+        t.clock.advance(10_000);
+      }
+      expect(sentEachSlice).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0]);
+      expect(new Set(smtp.received.map((mail) => mail.rcptTo.join())).size).toBe(13);
+      const warnings = log.warnings().filter((line) => line.message === 'confirmation emails deferred');
+      expect(warnings[0]).toEqual({
         level: 'warn',
-        message: 'confirmation emails over CONFIRM_EMAILS_PER_MINUTE were not sent',
-        fields: { notSent: 5, limitPerMinute: 3, minuteStartedAt: '2027-09-01T00:00:00.000Z' },
-      },
-    ]);
-    // No address, IP or campaign in the line.
-    expect(JSON.stringify(log.warnings())).not.toMatch(/@|198\.51|save-refugees/);
-    t.clock.advance(60_000);
-    expect((await signFrom(t, slug, 'quiet@example.org', '198.51.100.98')).status).toBe(202);
-    expect(log.warnings()).toHaveLength(1);
+        message: 'confirmation emails deferred',
+        fields: { deferredToAddressWindow: 0, waitingForRate: 8, expiredUnsent: 0, superseded: 0, since: '2027-09-01T00:00:00.000Z' },
+      });
+      // No address, IP or campaign in the lines.
+      expect(JSON.stringify(log.warnings())).not.toMatch(/@|198\.51|save-refugees/);
+    } finally {
+      await transport.close();
+      await smtp.close();
+    }
   });
 
-  it('blocked signatures do not use the budget; off means no limit', async () => {
-    t = createTestApp({ confirmEmailsPerMinute: 1 });
+  it('blocked signatures queue nothing; off means no limit', async () => {
+    t = createTestApp({ privacy: { ...testPrivacy, confirmEmailsPerMinute: 1 } });
     const slug = await openCampaign(t);
     await block(t, 'domain', 'spam.example');
     for (let i = 0; i < 3; i++) expect((await signFrom(t, slug, `bot${i}@spam.example`, '203.0.113.1')).status).toBe(202);
@@ -68,10 +83,12 @@ describe('confirmation emails per minute (CONFIRM_EMAILS_PER_MINUTE)', () => {
     await t.cleanup();
     cleaned = t;
 
-    t = createTestApp({ confirmEmailsPerMinute: null });
+    t = createTestApp({ privacy: { ...testPrivacy, confirmEmailsPerMinute: null } });
     const open = await openCampaign(t);
     for (let i = 0; i < 700; i++) expect((await signFrom(t, open, `s${i}@example.org`, `10.0.${i >> 8}.${i & 255}`)).status).toBe(202);
     expect(await count(outbox)).toBe(700);
+    const claimed = await outboxStore(t.ctx).claim('sender', { limit: 1000, leaseMs: 60_000 });
+    expect(claimed).toHaveLength(700);
   });
 
   it('is a setting: a whole number or off, 600 by default', () => {

@@ -1,6 +1,7 @@
 import { desc, eq } from 'drizzle-orm';
 import { outbox, signatures } from '../../src/db/schema.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
+import { outboxStore } from '../../src/outbox/outbox-store.js';
 import type { createTestApp } from './app.js';
 import { testLinks } from './keys.js';
 
@@ -42,4 +43,20 @@ export async function signAndConfirm(t: TestApp, slug: string, body: Record<stri
   if (confirmed.status !== 200) throw new Error(`confirm failed: ${await confirmed.text()}`);
   const [row] = await t.database.db.select({ id: signatures.id }).from(signatures).where(eq(signatures.emailNormalized, body.email.trim().toLowerCase()));
   return row!.id;
+}
+
+/**
+ * Sends (marks sent, without SMTP) what the outbox's claim allows now: the
+ * confirmation lane under its limits (the app's privacy settings), then the
+ * rest. Resolves the recipients, in claim order.
+ */
+export async function sendDue(t: TestApp): Promise<string[]> {
+  const store = outboxStore({ db: t.database, clock: t.clock, privacy: t.ctx.privacy });
+  const sent: string[] = [];
+  for (;;) {
+    const rows = await store.claim('test-sender', { limit: 500, leaseMs: 60_000 });
+    if (rows.length === 0) return sent;
+    await store.markSent('test-sender', rows.map((row) => row.id));
+    sent.push(...rows.map((row) => row.recipient));
+  }
 }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { bounces, campaigns, emailSuppressions, outbox, privacyRequests, signatureCountDeltas, signatureSubmissions, signatures } from '../../src/db/schema.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';
-import { openCampaign, signature } from '../helpers/signing.js';
+import { openCampaign, sendDue, signature } from '../helpers/signing.js';
 import { insertLegacyPending, latestPrivacyToken, privacyMail, requestLink, signAndConfirm } from './helpers.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
@@ -62,16 +62,21 @@ describe('POST /api/v1/privacy/requests', () => {
     expect(await privacyMail(t, 'gone@example.org')).toHaveLength(0);
   });
 
-  it('mails an address at most the window limit of links, then again once the window has passed', async () => {
+  it('holds every request; mails an address at most the window limit of links (signing links included), the others once the window allows', async () => {
     t = createTestApp({ privacy: { retentionDays: 365, pendingTtlDays: 30, publicRegionMin: 5, emailsPerAddress: { limit: 2, windowMs: 3_600_000 }, auditRetentionDays: 730 } });
     const slug = await openCampaign(t);
     await signAndConfirm(t, slug, 'target@example.org');
+    expect(await sendDue(t)).toEqual(['target@example.org']);
     for (let i = 0; i < 4; i++) expect((await requestLink(t, 'target@example.org', 'erase', { ip: `198.51.100.${i}` })).status).toBe(202);
-    expect(await privacyMail(t, 'target@example.org')).toHaveLength(2);
+    expect(await privacyMail(t, 'target@example.org')).toHaveLength(4);
+    expect(await t.database.db.select().from(privacyRequests)).toHaveLength(4);
+    expect(await sendDue(t)).toEqual(['target@example.org']);
 
     t.clock.advance(3_600_001);
-    expect((await requestLink(t, 'target@example.org', 'erase')).status).toBe(202);
-    expect(await privacyMail(t, 'target@example.org')).toHaveLength(3);
+    expect(await sendDue(t)).toEqual(['target@example.org', 'target@example.org']);
+    t.clock.advance(3_600_001);
+    expect(await sendDue(t)).toEqual(['target@example.org']);
+    expect((await privacyMail(t, 'target@example.org')).map((row) => row.status)).toEqual(['sent', 'sent', 'sent', 'sent']);
   });
 
   it('limits requests per client address with the signing limit (429 and Retry-After), whatever the address asked about', async () => {

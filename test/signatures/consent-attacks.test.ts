@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { desc, eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outbox, signatureSubmissions, signatures } from '../../src/db/schema.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
@@ -7,7 +7,7 @@ import { MailSendError, type MailTransport } from '../../src/mail/transport.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { createTestApp } from '../helpers/app.js';
 import { testLinks } from '../helpers/keys.js';
-import { latestConfirmToken, openCampaign, queuedMail, signature } from '../helpers/signing.js';
+import { latestConfirmToken, openCampaign, queuedMail, sendDue, signature } from '../helpers/signing.js';
 
 // Issue #9's findings 1, 4, 5 and 6, each written as the attack it stops.
 
@@ -80,22 +80,30 @@ describe('consent is what the supporter confirmed (finding 1)', () => {
     expect(view.signatureCount).toBe(1);
   });
 
-  it('six posts before the victim signs cannot lock the victim out: a link arrives within the hour', async () => {
+  it('six posts before the victim signs cannot lock the victim out: every request is held, the victim\'s link goes in its turn', async () => {
     t = createTestApp();
     const slug = await openCampaign(t);
+    const startedAt = t.clock.now();
     for (let i = 0; i < 6; i++) await sign(slug, signature(VICTIM, { consent: { nameOnLetter: 'full', showPublicly: true } }), `198.51.100.${i}`);
-    expect(await queuedMail(t, VICTIM)).toHaveLength(3);
+    expect(await sendDue(t)).toHaveLength(3);
 
     t.clock.advance(10 * 60_000);
-    await sign(slug, signature(VICTIM, { name: 'Kim Min-ji' }));
-    // Still inside the attacker's hour: no fourth email, and the answer is the same 202.
-    expect(await queuedMail(t, VICTIM)).toHaveLength(3);
-
-    t.clock.advance(51 * 60_000);
     expect((await sign(slug, signature(VICTIM, { name: 'Kim Min-ji' }))).status).toBe(202);
-    const tokens = await mailedTokens(VICTIM);
-    expect(tokens).toHaveLength(4);
-    expect((await confirm(tokens[3]!)).status).toBe(200);
+    const victimsLink = await latestConfirmToken(t, VICTIM);
+    // Still inside the attacker's hour: no fourth email; the request is held and waits.
+    expect(await sendDue(t)).toEqual([]);
+    expect(await queuedMail(t, VICTIM)).toHaveLength(7);
+
+    // Each window mails three: first the attacker's sources that asked before the victim and were never served, then the victim.
+    t.clock.set(startedAt + 3_600_000);
+    expect(await sendDue(t)).toHaveLength(3);
+    t.clock.set(startedAt + 2 * 3_600_000);
+    const [victimsEmail] = await t.database.db.select().from(outbox).where(eq(outbox.recipient, VICTIM)).orderBy(desc(outbox.createdAt), desc(outbox.id)).limit(1);
+    expect(victimsEmail!.status).toBe('pending');
+    expect(await sendDue(t)).toEqual([VICTIM]);
+    const [sent] = await t.database.db.select().from(outbox).where(eq(outbox.id, victimsEmail!.id));
+    expect(sent!.status).toBe('sent');
+    expect((await confirm(victimsLink)).status).toBe(200);
     expect(await signatureOf(VICTIM)).toMatchObject({ name: 'Kim Min-ji', nameOnLetter: 'none', showPublicly: false });
   });
 
@@ -103,7 +111,10 @@ describe('consent is what the supporter confirmed (finding 1)', () => {
     t = createTestApp();
     const slugs = [await openCampaign(t, 'first-campaign'), await openCampaign(t, 'second-campaign')];
     for (const slug of slugs) for (let i = 0; i < 3; i++) await sign(slug, signature(VICTIM), `198.51.100.${i}`);
-    expect(await queuedMail(t, VICTIM)).toHaveLength(3);
+    expect(await queuedMail(t, VICTIM)).toHaveLength(6);
+    expect(await sendDue(t)).toHaveLength(3);
+    t.clock.advance(3_600_000 - 1);
+    expect(await sendDue(t)).toEqual([]);
   });
 });
 

@@ -234,6 +234,11 @@ describe('POST /c/:slug/sign', () => {
     const thanks = await get('/c/save-refugees/thanks?lang=ja');
     expect(thanks.status).toBe(200);
     expect(thanks.html).toContain(catalogs.ja.thanksTitle);
+    // At busy times the email waits its turn (PRODUCT.md §8): the page says so, in every language.
+    expect(thanks.html).toContain('混み合っている時間帯は、メールが届くまで数分かかることがあります。');
+    for (const [lang, busy] of [['en', 'At busy times the email may take a few minutes to arrive.'], ['ko', '이용자가 많은 시간에는 이메일이 도착하기까지 몇 분이 걸릴 수 있습니다.'], ['zh', '繁忙时段，邮件可能需要几分钟才能送达。']]) {
+      expect((await get(`/c/save-refugees/thanks?lang=${lang}`)).html).toContain(busy);
+    }
     expect(thanks.html).not.toContain('hanako@example.jp');
     expect(thanks.response.headers.get('cache-control')).toBe('no-store');
   });

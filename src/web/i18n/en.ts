@@ -83,7 +83,7 @@ export const en = {
 
   thanksTitle: 'Check your email',
   thanksBody: 'We have sent you an email with a link. Your signature counts only once you open the link and confirm it.',
-  thanksSpam: 'If the email has not arrived in a few minutes, look in your spam folder.',
+  thanksSpam: 'At busy times the email may take a few minutes to arrive. If it has not come by then, look in your spam folder.',
   backToCampaign: 'Back to the campaign',
 
   shareHeading: 'Share this campaign',

@@ -80,7 +80,7 @@ export const zh: Messages = {
 
   thanksTitle: '请查收您的邮件',
   thanksBody: '我们已向您发送一封带有链接的邮件。打开链接并确认后，您的签名才会被计入。',
-  thanksSpam: '如果几分钟后仍未收到邮件，请查看垃圾邮件文件夹。',
+  thanksSpam: '繁忙时段，邮件可能需要几分钟才能送达。如果之后仍未收到，请查看垃圾邮件文件夹。',
   backToCampaign: '返回活动页面',
 
   shareHeading: '分享这个活动',
