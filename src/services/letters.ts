@@ -38,7 +38,7 @@ import {
   type RoutableTarget,
 } from './letter-routing.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
-import { letterOrganisation } from './organisation.js';
+import { letterOrganisation, letterPostalAddress } from './organisation.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 
 /** The template a campaign without a `letterTemplate` writes with. */
@@ -216,20 +216,13 @@ function toSignatory(row: SignerRow): Signatory {
 }
 
 function toLetterTarget(row: TargetRow, language: LetterLanguage): LetterTarget {
-  const address = row.postalAddress;
   return {
     name: row.name,
     title: row.title ?? '',
     organisation: row.organisation ?? '',
     salutation: row.salutation ?? '',
     language: isLetterLanguage(row.language) ? row.language : language,
-    postalAddress: {
-      lines: address.lines,
-      postalCode: address.postalCode ?? undefined,
-      city: address.city ?? undefined,
-      region: address.region ?? undefined,
-      country: address.country,
-    },
+    postalAddress: letterPostalAddress(row.postalAddress),
   };
 }
 

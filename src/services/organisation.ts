@@ -262,11 +262,18 @@ export async function requireOrganisation(ctx: ServiceContext, seed: Organisatio
 
 /** The sender lines of an address: the way its country writes it, without the country (the letterhead's own). */
 export function senderAddressLines(address: PostalAddress): string[] {
-  return addressBlockLines(
-    [],
-    { lines: address.lines, postalCode: address.postalCode ?? undefined, city: address.city ?? undefined, region: address.region ?? undefined, country: address.country },
-    address.country,
-  );
+  return addressBlockLines([], letterPostalAddress(address), address.country);
+}
+
+/** A stored address as letters take it: absent parts left out rather than null. */
+export function letterPostalAddress(address: PostalAddress) {
+  return {
+    lines: address.lines,
+    postalCode: address.postalCode ?? undefined,
+    city: address.city ?? undefined,
+    region: address.region ?? undefined,
+    country: address.country,
+  };
 }
 
 /** The organisation as a letter (or page) in `language` shows it: that language's name, address and signatory where given. */
@@ -278,13 +285,7 @@ export function organisationInLanguage(profile: OrganisationProfileData, languag
     name: local.name ?? profile.name,
     addressLines: senderAddressLines(address),
     country: address.country,
-    postalAddress: {
-      lines: address.lines,
-      postalCode: address.postalCode ?? undefined,
-      city: address.city ?? undefined,
-      region: address.region ?? undefined,
-      country: address.country,
-    },
+    postalAddress: letterPostalAddress(address),
     ...(profile.email ? { email: profile.email } : {}),
     ...(profile.website ? { website: profile.website } : {}),
     ...(profile.phone ? { phone: profile.phone } : {}),
