@@ -261,15 +261,17 @@ function parseSettings<Schema extends v.GenericSchema<Record<string, string>, un
     const value = env[key];
     if (typeof value === 'string' && value !== '') input[key] = value;
   }
-  // A setting's first problem is its mistake: `SMTP_URL=notaurl` lacks the scheme, and saying it is also no URL adds nothing.
-  const result = v.safeParse(schema, input, { abortPipeEarly: true });
+  const result = v.safeParse(schema, input);
   if (!result.success) {
-    throw new SettingsError(
-      result.issues.map((issue) => ({
-        setting: issue.path?.map((p) => String(p.key)).join('.') ?? '(settings)',
-        message: issue.message,
-      })),
-    );
+    // A setting's first problem is its mistake: `SMTP_URL=notaurl` lacks the scheme, and saying it
+    // is also no URL adds nothing. (abortPipeEarly would say it too, but would also skip the checks
+    // across settings, such as a Worker's "set SMTP_URL or MAIL_API_URL", after any other problem.)
+    const firstBySetting = new Map<string, string>();
+    for (const issue of result.issues) {
+      const setting = issue.path?.map((p) => String(p.key)).join('.') ?? '(settings)';
+      if (!firstBySetting.has(setting)) firstBySetting.set(setting, issue.message);
+    }
+    throw new SettingsError([...firstBySetting].map(([setting, message]) => ({ setting, message })));
   }
   return result.output;
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { parseSender } from './mime-message.js';
 
-/** How long a sender keeps the organisation's names before reading them again: a save shows within this. */
+/** How long a sender keeps the organisation's names before reading them again: a change to them shows within this. */
 const NAMES_TTL_MS = 5_000;
 
 type SenderNames = { main: string; byLocale: Record<string, string> } | null;
@@ -68,7 +68,11 @@ export class OrganisationSender {
         .select({ profile: organisationProfile.profile, isExample: organisationProfile.isExample })
         .from(organisationProfile)
         .where(eq(organisationProfile.id, ORGANISATION_PROFILE_ID));
-      if (!row || row.isExample) return null;
+      if (!row || row.isExample) {
+        // Not kept: until the organisation is saved each message reads again, so the first after the save already speaks for it.
+        this.names = undefined;
+        return null;
+      }
       const byLocale: Record<string, string> = {};
       for (const [locale, translation] of Object.entries(row.profile.translations)) if (translation?.name) byLocale[locale] = translation.name;
       return { main: row.profile.name, byLocale };
