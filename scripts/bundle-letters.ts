@@ -1,7 +1,7 @@
 /**
  * Bundles the `letters/` folder for the Worker, which has no file system: every file the template
  * loader reads (templates `<name>/<language>.md`, `updates/<name>/<language>.md`,
- * `organisation.json` and the logo it names) into one generated module exporting `lettersBundle`.
+ * `organisation.json` and the logo it names, and the shipped target directories `targets/<name>.json`) into one generated module exporting `lettersBundle`.
  * Nothing is checked here: the Worker checks each file when it loads it, with the same rules and
  * errors as Node (src/letters/template/letters-bundle.ts); this script only reports what it found.
  *
@@ -12,7 +12,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBundledTemplates, type LettersBundle } from '../src/letters/template/letters-bundle.js';
-import { isLogoFile, parseOrganisationFile, templateLanguages, templateNamePattern } from '../src/letters/template/template-library.js';
+import { isLogoFile, parseOrganisationFile, targetDirectoryNames, templateLanguages, templateNamePattern } from '../src/letters/template/template-library.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -61,6 +61,15 @@ function addTemplates(folder: string): void {
 
 addTemplates('');
 addTemplates('updates/');
+// The shipped target directories, which the dashboard offers to import.
+try {
+  for (const name of targetDirectoryNames(readdirSync(join(lettersDir, 'targets')))) {
+    const bytes = readInside(`targets/${name}.json`);
+    if (bytes) bundle.files[`targets/${name}.json`] = bytes.toString('utf8');
+  }
+} catch {
+  // No targets/ folder: nothing to offer.
+}
 const organisation = readInside('organisation.json');
 if (organisation) {
   bundle.files['organisation.json'] = organisation.toString('utf8');

@@ -171,6 +171,9 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/campaigns/:slug/status': { action: 'campaign.update', object: campaign },
   'POST /admin/campaigns/:slug/targets': { action: 'campaign.update', object: campaign },
   'POST /admin/campaigns/:slug/targets/:targetId/detach': { action: 'campaign.update', object: campaign },
+  'GET /admin/targets': { action: 'targets.list' },
+  'POST /admin/targets/import': { action: 'targets.import' },
+  'POST /admin/targets/import-shipped': { action: 'targets.import' },
   'GET /admin/targets/new': null, // an empty form
   'POST /admin/targets': { action: 'target.create' },
   'GET /admin/targets/:id/edit': { action: 'target.read', object: target },

@@ -60,7 +60,10 @@ export interface LetterFiles {
 }
 
 /** The templates and the organisation, read from `letters/` (Node) or a bundle of it (Workers). */
-export type LetterTemplateStore = Pick<LetterPorts, 'listTemplates' | 'loadTemplate' | 'loadOrganisation' | 'loadUpdateTemplate'>;
+export type LetterTemplateStore = Pick<
+  LetterPorts,
+  'listTemplates' | 'loadTemplate' | 'loadOrganisation' | 'loadUpdateTemplate' | 'listTargetDirectories' | 'loadTargetDirectory'
+>;
 
 /** What the letter verbs need: the templates, the renderer and the file store. */
 export interface LetterPorts {
@@ -73,6 +76,13 @@ export interface LetterPorts {
   loadOrganisation(): Promise<Organisation>;
   /** One language of an update template (`letters/updates/<name>/<language>.md`); TEMPLATE_NOT_FOUND when it does not exist. */
   loadUpdateTemplate(name: string, language: string): Promise<UpdateTemplate>;
+  /**
+   * The target directories shipped in `letters/targets/<name>.json` (e.g. `china-missions-japan`),
+   * by name, sorted: what an organiser can import from the dashboard without a file of their own.
+   */
+  listTargetDirectories(): Promise<string[]>;
+  /** The text of one shipped directory, for the target import; TEMPLATE_NOT_FOUND for a name not shipped. */
+  loadTargetDirectory(name: string): Promise<string>;
   /** Renders to the place `LetterFiles.pathFor` gave as `output` (on Node, on the worker pool when there is one). */
   renderToFile(input: LetterInput, output: string, options: RenderOptions): Promise<RenderResult>;
   /**

@@ -2,6 +2,7 @@ import { parse } from 'csv-parse/sync';
 import { asc, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
+import type { LetterTemplateStore } from '../letters/letter-ports.js';
 import { targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { assertOrganisationAccess } from './access.js';
@@ -172,10 +173,13 @@ function jsonCandidates(content: string): Candidate[] {
   if (Array.isArray(parsed)) {
     rows = parsed;
   } else if (parsed !== null && typeof parsed === 'object') {
-    const { targets: list, note, ...rest } = parsed as Record<string, unknown>;
+    const { targets: list, note, title, ...rest } = parsed as Record<string, unknown>;
     const unknown = Object.keys(rest);
-    if (unknown.length > 0) throw failed(`Unknown top-level field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}. Expected { "targets": [...], "note"?: "..." }.`);
+    if (unknown.length > 0) throw failed(`Unknown top-level field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}. Expected { "targets": [...], "note"?: "...", "title"?: { "en": "..." } }.`);
     if (note !== undefined && typeof note !== 'string') throw failed('The top-level "note" must be a string.');
+    if (title !== undefined && (title === null || typeof title !== 'object' || Object.values(title).some((text) => typeof text !== 'string'))) {
+      throw failed('The top-level "title" must be an object of texts by language, e.g. { "en": "...", "ja": "..." }.');
+    }
     rows = list;
   }
   if (!Array.isArray(rows)) throw failed('The JSON must be an array of targets or an object { "targets": [...] }.');
@@ -396,4 +400,40 @@ function updateStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatemen
       from json_each(${chunk}) as file
       where ${targets.id} = json_extract(file.value, '$.id')`),
   );
+}
+
+/** A target directory shipped in `letters/targets/`, as the dashboard offers it. */
+export type ShippedTargetDirectory = {
+  name: string;
+  /** How many targets it holds; null when the file does not read as a directory (importing it says why). */
+  count: number | null;
+  /** The file's own note (e.g. that its entries are unverified), shown before importing. */
+  note: string | null;
+  /** What the file calls itself, by language (`title: { en, ja }`); the name stands in where it gives none. */
+  title: Record<string, string>;
+};
+
+/** The shipped target directories, so an organiser without a terminal can import one. */
+export async function listShippedTargetDirectories(ctx: ServiceContext, ports: LetterTemplateStore): Promise<ShippedTargetDirectory[]> {
+  assertOrganisationAccess(ctx.access);
+  const directories: ShippedTargetDirectory[] = [];
+  for (const name of await ports.listTargetDirectories()) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(await ports.loadTargetDirectory(name));
+    } catch {
+      parsed = undefined;
+    }
+    const list = Array.isArray(parsed) ? parsed : (parsed as { targets?: unknown } | undefined)?.targets;
+    const { note, title } = (parsed ?? {}) as { note?: unknown; title?: unknown };
+    const titles = title && typeof title === 'object' ? Object.entries(title).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [];
+    directories.push({ name, count: Array.isArray(list) ? list.length : null, note: typeof note === 'string' ? note : null, title: Object.fromEntries(titles) });
+  }
+  return directories;
+}
+
+/** Imports a shipped directory exactly as `importTargets` imports its file: idempotent, all or none. */
+export async function importShippedTargetDirectory(ctx: ServiceContext, ports: LetterTemplateStore, name: string): Promise<ImportTargetsResult> {
+  assertOrganisationAccess(ctx.access);
+  return importTargets(ctx, { format: 'json', content: await ports.loadTargetDirectory(name) });
 }

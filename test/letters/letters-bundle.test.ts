@@ -56,8 +56,17 @@ describe('the letters bundle', () => {
         [['thank-you', 'en'], ['thank-you', 'ja'], ['thank-you', 'xx'], ['missing', 'en']],
       );
       expect(await createBundledTemplates(bundle).loadOrganisation()).toEqual(await createTemplateFiles(lettersDir).loadOrganisation());
-      // Only what the loader reads: no target lists, no READMEs.
-      expect(Object.keys(bundle.files).filter((path) => !/^(organisation\.json|[a-z0-9-]+\/[a-z]{2}\.md|updates\/[a-z0-9-]+\/[a-z]{2}\.md)$/.test(path))).toEqual([]);
+      // The shipped target directories, as the dashboard offers them to import, read the same.
+      const [nodeStore, bundled] = [createTemplateFiles(lettersDir), createBundledTemplates(bundle)];
+      expect(await bundled.listTargetDirectories()).toEqual(await nodeStore.listTargetDirectories());
+      expect(await bundled.listTargetDirectories()).toContain('china-missions-japan');
+      expect(await bundled.loadTargetDirectory('china-missions-japan')).toBe(await nodeStore.loadTargetDirectory('china-missions-japan'));
+      for (const name of ['../organisation', 'README', 'missing']) {
+        await expect(bundled.loadTargetDirectory(name)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+        await expect(nodeStore.loadTargetDirectory(name)).rejects.toMatchObject({ code: 'TEMPLATE_NOT_FOUND' });
+      }
+      // Only what the loaders read: no READMEs.
+      expect(Object.keys(bundle.files).filter((path) => !/^(organisation\.json|[a-z0-9-]+\/[a-z]{2}\.md|updates\/[a-z0-9-]+\/[a-z]{2}\.md|targets\/[a-z0-9-]+\.json)$/.test(path))).toEqual([]);
     });
   });
 

@@ -8,6 +8,8 @@ import {
   organisationUnreadable,
   parseOrganisationFile,
   summariseTemplate,
+  targetDirectoryFile,
+  targetDirectoryNames,
   templateLanguages,
   templateNamePattern,
   templateNotFound,
@@ -94,6 +96,31 @@ export async function loadOrganisation(lettersDir: string): Promise<Organisation
   return { ...organisation, logo: realLogo };
 }
 
+/** The names of the shipped target directories (`letters/targets/*.json`); none when the folder is absent. */
+export async function listTargetDirectories(lettersDir: string): Promise<string[]> {
+  try {
+    return targetDirectoryNames(await readdir(join(lettersDir, 'targets')));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** One shipped target directory's text; the name is checked first, so nothing outside `letters/targets/` is read. */
+export async function loadTargetDirectory(lettersDir: string, name: string): Promise<string> {
+  const file = targetDirectoryFile(name);
+  if (!file) throw templateNotFound(`Target directory ${name}`);
+  try {
+    const root = await realpath(lettersDir);
+    const real = await realpath(join(root, file));
+    if (!isInside(root, real)) throw templateNotFound(`Target directory ${name}`);
+    return await readFile(real, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw templateNotFound(`Target directory ${name}`);
+    throw error;
+  }
+}
+
 /** The templates and organisation of a `letters/` directory on disk. */
 export function createTemplateFiles(lettersDir: string): LetterTemplateStore {
   return {
@@ -101,5 +128,7 @@ export function createTemplateFiles(lettersDir: string): LetterTemplateStore {
     loadTemplate: (name, language) => loadTemplate(lettersDir, name, language),
     loadOrganisation: () => loadOrganisation(lettersDir),
     loadUpdateTemplate: (name, language) => loadUpdateTemplate(lettersDir, name, language),
+    listTargetDirectories: () => listTargetDirectories(lettersDir),
+    loadTargetDirectory: (name) => loadTargetDirectory(lettersDir, name),
   };
 }

@@ -6,6 +6,8 @@ import {
   organisationUnreadable,
   parseOrganisationFile,
   summariseTemplate,
+  targetDirectoryFile,
+  targetDirectoryNames,
   templateLanguages,
   templateNamePattern,
   templateNotFound,
@@ -20,7 +22,7 @@ import { parseUpdateTemplateSource, type UpdateTemplate } from './update-templat
  * same rules and errors as the Node file store (src/letters/node/template-files.ts).
  */
 export type LettersBundle = {
-  /** Text files by path relative to `letters/`: `<name>/<language>.md`, `updates/<name>/<language>.md`, `organisation.json`. */
+  /** Text files by path relative to `letters/`: `<name>/<language>.md`, `updates/<name>/<language>.md`, `organisation.json`, `targets/<name>.json`. */
   files: Record<string, string>;
   /** Binary files (the organisation's logo) by path relative to `letters/`, base64. */
   binaries: Record<string, string>;
@@ -88,6 +90,15 @@ export function createBundledTemplates(bundle: LettersBundle): BundledTemplates 
       const path = normalisePath(logo);
       if (!path || !Object.hasOwn(bundle.binaries, path) || !isLogoFile(path)) throw organisationLogoInvalid(logo);
       return { ...organisation, logo: path };
+    },
+    async listTargetDirectories(): Promise<string[]> {
+      return targetDirectoryNames(Object.keys(bundle.files).flatMap((path) => (path.startsWith('targets/') ? [path.slice('targets/'.length)] : [])));
+    },
+    async loadTargetDirectory(name): Promise<string> {
+      const path = targetDirectoryFile(name);
+      const text = path === null ? undefined : file(path);
+      if (text === undefined) throw templateNotFound(`Target directory ${name}`);
+      return text;
     },
     image(path) {
       const normalised = normalisePath(path);

@@ -27,6 +27,17 @@ export function checkTemplateRef(name: string, language: string): asserts langua
   }
 }
 
+/** `letters/targets/<name>.json`: the shipped target directories, by name. */
+export const targetDirectoryFile = (name: string): string | null => (templateNamePattern.test(name) ? `targets/${name}.json` : null);
+
+/** The directory names among the file names of `letters/targets/`, sorted. */
+export function targetDirectoryNames(files: readonly string[]): string[] {
+  return files
+    .map((file) => /^([a-z0-9-]+)\.json$/.exec(file)?.[1])
+    .filter((name): name is string => name !== undefined)
+    .sort();
+}
+
 export const templateNotFound = (what: string) => new TemplateError('TEMPLATE_NOT_FOUND', `${what} was not found.`);
 
 /** The languages of `letterLanguages` that have a `<language>.md` among `files`, in that order. */

@@ -38,6 +38,8 @@ export function createWorkerLetterPorts(options: WorkerLetterPortsOptions): Lett
     loadTemplate: (name, language) => templates.loadTemplate(name, language),
     loadOrganisation: () => templates.loadOrganisation(),
     loadUpdateTemplate: (name, language) => templates.loadUpdateTemplate(name, language),
+    listTargetDirectories: () => templates.listTargetDirectories(),
+    loadTargetDirectory: (name) => templates.loadTargetDirectory(name),
     async renderToFile(input, output, renderOptions) {
       if (!isLetterFileName(output)) throw new Error(`not a letter file name: ${output}`);
       const ready = await context();

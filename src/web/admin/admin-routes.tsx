@@ -17,6 +17,7 @@ import { mailingPages } from './mailing-pages.js';
 import { privacyPages } from './privacy-pages.js';
 import { abusePages } from './abuse-pages.js';
 import { auditPages } from './audit-pages.js';
+import { targetPages } from './target-pages.js';
 import { isReplyUploadPage, replyPages, replyUploadBodyLimit } from './reply-pages.js';
 import { invitePreviousPages } from './invite-previous.js';
 import { negotiateDashboardLanguage, textsFor } from './i18n/texts.js';
@@ -87,6 +88,7 @@ export function adminRoutes() {
   admin.route('/', accountPages());
   admin.route('/', organisationPages());
   admin.route('/', clonePages());
+  admin.route('/', targetPages());
   admin.route('/', campaignPages());
   admin.route('/', letterPages());
   admin.route('/', deliveryPages());
