@@ -89,8 +89,11 @@ function fieldsOf(template: LetterTemplate): TemplateFields {
   };
 }
 
-/** Every template with its languages and variables, each variant as letters use it now (`version`: 0 for the shipped file). */
-export async function listLetterTemplates(ctx: ServiceContext, ports: Pick<LetterPorts, 'listTemplates'>): Promise<{ items: (TemplateSummary & { variants: (TemplateVariant & { version: number })[] })[] }> {
+/** One language of a template as letters use it now, with its version (0: the shipped file). */
+export type VersionedVariant = TemplateVariant & { version: number };
+
+/** Every template with its languages and variables, each variant as letters use it now. */
+export async function listLetterTemplates(ctx: ServiceContext, ports: Pick<LetterPorts, 'listTemplates'>): Promise<{ items: (Omit<TemplateSummary, 'variants'> & { variants: VersionedVariant[] })[] }> {
   const shipped = await ports.listTemplates();
   const newest = await ctx.db.db
     .select()
@@ -100,7 +103,7 @@ export async function listLetterTemplates(ctx: ServiceContext, ports: Pick<Lette
     );
   const stored = new Map(newest.map((row) => [`${row.name}/${row.language}`, row]));
   const items = shipped.map((summary) => {
-    const variants = summary.variants.map((variant): TemplateVariant & { version: number } => {
+    const variants = summary.variants.map((variant): VersionedVariant => {
       const row = stored.get(`${summary.name}/${variant.language}`);
       if (!row) return { ...variant, version: 0 };
       try {
