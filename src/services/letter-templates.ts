@@ -154,6 +154,11 @@ export async function getLetterTemplate(ctx: ServiceContext, ports: Pick<LetterT
   };
 }
 
+/** What a save (or reset) just stored, as the editor's view of it: its own version, also when another save followed at once. */
+function savedView(template: LetterTemplate, source: string, version: number, isReset: boolean, author: TemplateAuthor, savedAt: number): Omit<LetterTemplateView, 'name' | 'language'> {
+  return { version, shipped: isReset, savedBy: author.name, savedAt: new Date(savedAt).toISOString(), fields: fieldsOf(template), source, variables: template.variables };
+}
+
 /** The file a set of fields is stored as: every front matter key written out, then the body. */
 export function templateSourceOf(fields: TemplateFields): string {
   const frontMatter = stringify(
@@ -220,8 +225,8 @@ export async function saveLetterTemplate(
   assertOrganisationAccess(ctx.access);
   const current = await getLetterTemplate(ctx, ports, name, language);
   const draft = checkedDraft(name, current.language, current.fields, input);
-  await storeVersion(ctx, current.name, current.language, draft.source, false, author);
-  return getLetterTemplate(ctx, ports, name, language);
+  const version = await storeVersion(ctx, current.name, current.language, draft.source, false, author);
+  return { ...current, ...savedView(draft.template, draft.source, version, false, author, ctx.clock.now()) };
 }
 
 /** Stores the shipped text as the next version (a reset is kept in the history like any save). Organisation access only. */
@@ -234,22 +239,25 @@ export async function resetLetterTemplate(
 ): Promise<LetterTemplateView> {
   assertOrganisationAccess(ctx.access);
   checkTemplateRef(name, language);
+  // A shipped file that does not parse is not copied (parseTemplateSource throws): letters could not use it.
   const shipped = await ports.loadTemplateSource(name, language);
-  // A shipped file that no longer parses is not copied: letters could not use it.
-  parseTemplateSource(shipped, name, language);
-  await storeVersion(ctx, name, language, shipped, true, author);
-  return getLetterTemplate(ctx, ports, name, language);
+  const template = parseTemplateSource(shipped, name, language);
+  const version = await storeVersion(ctx, name, language, shipped, true, author);
+  return { name, language, ...savedView(template, shipped, version, true, author, ctx.clock.now()) };
 }
 
-/** Inserts the next version in one statement, so two saves at once get two numbers rather than a clash. */
-async function storeVersion(ctx: ServiceContext, name: string, language: LetterLanguage, source: string, isReset: boolean, author: TemplateAuthor): Promise<void> {
-  const t = letterTemplateVersions;
-  await ctx.db.atomic([
-    ctx.db.statement(
-      sql`INSERT INTO ${t} (${sql.identifier('name')}, ${sql.identifier('language')}, ${sql.identifier('version')}, ${sql.identifier('source')}, ${sql.identifier('is_reset')}, ${sql.identifier('saved_by')}, ${sql.identifier('saved_at')})
-        SELECT ${name}, ${language}, coalesce(max(${t.version}), 0) + 1, ${source}, ${isReset ? 1 : 0}, ${author.name}, ${ctx.clock.now()} FROM ${t} WHERE ${t.name} = ${name} AND ${t.language} = ${language}`,
-    ),
-  ]);
+/**
+ * Inserts the next version in one statement and answers its number, so two saves at once get
+ * two numbers (each told its own) rather than a clash.
+ */
+async function storeVersion(ctx: ServiceContext, name: string, language: LetterLanguage, source: string, isReset: boolean, author: TemplateAuthor): Promise<number> {
+  const [row] = await ctx.db.writeReturning({
+    sql: `INSERT INTO "letter_template_versions" ("name", "language", "version", "source", "is_reset", "saved_by", "saved_at")
+      SELECT ?, ?, coalesce(max("version"), 0) + 1, ?, ?, ?, ? FROM "letter_template_versions" WHERE "name" = ? AND "language" = ?
+      RETURNING "version"`,
+    params: [name, language, source, isReset ? 1 : 0, author.name, ctx.clock.now(), name, language],
+  });
+  return Number(row![0]);
 }
 
 export type TemplateVersionSummary = { version: number; isReset: boolean; savedBy: string | null; savedAt: string | null; current: boolean };
