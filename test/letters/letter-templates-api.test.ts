@@ -131,6 +131,20 @@ describe('letter templates edited through the API (PRODUCT.md §12)', () => {
     expect(await json<TemplateView>(await t.request('GET', EN), 200)).toMatchObject({ version: 0 });
   });
 
+  it('stores any field text as written: YAML-looking values, quotes, a line of dashes and Markdown rules come back unchanged', async () => {
+    t = createTestApp();
+    const fields = {
+      subject: '{{campaign.title}}: a "quoted" appeal #1 - key: value',
+      addressee: '{{target.name}}\n---\n  {{target.organisation}}: {x}',
+      salutation: "'Dear' friends,",
+      closing: '- not a list\n> nor a quote',
+      body: 'Intro.\n\n---\n\nsubject: not front matter\n---\n',
+    };
+    const saved = await json<TemplateView>(await t.request('PUT', EN, { body: fields }), 200);
+    const read = await json<TemplateView>(await t.request('GET', EN), 200);
+    for (const view of [saved, read]) expect(view.fields).toMatchObject(fields);
+  });
+
   it('refuses a template or language that is not shipped, and a name that could leave letters/', async () => {
     t = createTestApp();
     expect((await json<{ error: { code: string } }>(await t.request('PUT', `${API}/templates/no-such-letter/en`, { body: { body: 'Hello.' } }), 404)).error.code).toBe('TEMPLATE_NOT_FOUND');
