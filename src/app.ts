@@ -21,6 +21,7 @@ import { blocklistRoutes } from './routes/blocklist.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { deliveryRoutes } from './routes/deliveries.js';
+import { templateRoutes } from './routes/templates.js';
 import { letterRoutes } from './routes/letters.js';
 import { mailingRoutes } from './routes/mailings.js';
 import { printJobRoutes } from './routes/print-jobs.js';
@@ -209,6 +210,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', targetRoutes());
   api.route('/', tokenRoutes());
   api.route('/', letterRoutes());
+  api.route('/', templateRoutes());
   api.route('/', deliveryRoutes());
   api.route('/', printJobRoutes());
   api.route('/', mailingRoutes());

@@ -450,9 +450,33 @@ export const letterBatches = sqliteTable(
     /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
+    /** The version of each language's template the letters were written with (0: the shipped file); rendering again uses the same. */
+    templateVersions: text('template_versions', { mode: 'json' }).$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', number>>>().notNull().default(sql`'{}'`),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('letter_batches_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/**
+ * A letter template's text as an organiser saved it (or reset it to the shipped text), per
+ * template and language. Version 0 is the shipped file and is never stored; the highest
+ * version is what letters use.
+ */
+export const letterTemplateVersions = sqliteTable(
+  'letter_template_versions',
+  {
+    name: text('name').notNull(),
+    language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    version: integer('version').notNull(),
+    /** The whole file: front matter and Markdown body. */
+    source: text('source').notNull(),
+    /** A copy of the shipped text made by a reset. */
+    isReset: integer('is_reset', { mode: 'boolean' }).notNull(),
+    /** Who saved it, as the audit log names them (a user's or a token's name). */
+    savedBy: text('saved_by').notNull(),
+    savedAt: integer('saved_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.language, t.version] })],
 );
 
 /** One rendered PDF, stored under DATA_DIR at `path`. */

@@ -32,6 +32,8 @@ const letter = { type: 'letter', param: 'id' };
 const delivery = { type: 'delivery', param: 'id' };
 const mailing = { type: 'mailing', param: 'id' };
 const reply = { type: 'reply', param: 'id' };
+/** A letter template, by name (the audit's object holds one id; the language is in the request's path). */
+const template = { type: 'template', param: 'name' };
 /** Privacy acts name an email address; the log records that one happened, never the address. */
 const address = { type: 'address' };
 
@@ -97,6 +99,12 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
 
   // Letters
   'GET /api/v1/templates': { action: 'templates.list' },
+  'GET /api/v1/templates/:name/:language': { action: 'template.read', object: template },
+  'PUT /api/v1/templates/:name/:language': { action: 'template.update', object: template },
+  'GET /api/v1/templates/:name/:language/versions': { action: 'template_versions.list', object: template },
+  'GET /api/v1/templates/:name/:language/versions/:version': { action: 'template_version.read', object: template },
+  'POST /api/v1/templates/:name/:language/reset': { action: 'template.reset', object: template },
+  'POST /api/v1/templates/:name/:language/preview': { action: 'template.preview', object: template },
   'GET /api/v1/campaigns/:slug/letters/preview.pdf': { action: 'letter.preview', object: campaign },
   'GET /api/v1/campaigns/:slug/routing-preview': { action: 'letters.routing_preview', object: campaign },
   'POST /api/v1/campaigns/:slug/letters': { action: 'letters.generate', object: campaign, created: { type: 'letter_batch', field: 'batchId' } },
@@ -154,6 +162,11 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/account/totp/disable': { action: 'account.totp_disable' },
   'GET /admin/users': { action: 'users.list' },
   'GET /admin/organisation': { action: 'organisation.read', object: { type: 'organisation' } },
+  'GET /admin/templates': { action: 'templates.list' },
+  'GET /admin/templates/:name/:language': { action: 'template.read', object: template },
+  'POST /admin/templates/:name/:language': { action: 'template.update', object: template },
+  'POST /admin/templates/:name/:language/preview': { action: 'template.preview', object: template },
+  'POST /admin/templates/:name/:language/reset': { action: 'template.reset', object: template },
   'POST /admin/organisation': { action: 'organisation.update', object: { type: 'organisation' } },
   'POST /admin/users': { action: 'user.invite', created: { type: 'user', location: /#user-([0-9a-f-]{36})$/ } },
   'POST /admin/users/:id': { action: 'user.update_roles', object: { type: 'user', param: 'id' } },

@@ -62,13 +62,16 @@ export interface LetterFiles {
 /** The templates and the organisation, read from `letters/` (Node) or a bundle of it (Workers). */
 export type LetterTemplateStore = Pick<
   LetterPorts,
-  'listTemplates' | 'loadTemplate' | 'loadOrganisation' | 'loadUpdateTemplate' | 'listTargetDirectories' | 'loadTargetDirectory'
+  'listTemplates' | 'loadTemplate' | 'loadTemplateSource' | 'loadOrganisation' | 'loadUpdateTemplate' | 'listTargetDirectories' | 'loadTargetDirectory'
 >;
 
 /** What the letter verbs need: the templates, the renderer and the file store. */
 export interface LetterPorts {
   listTemplates(): Promise<TemplateSummary[]>;
+  /** The shipped file of one template variant, parsed and checked (what version 0 of a template is). */
   loadTemplate(name: string, language: string): Promise<LetterTemplate>;
+  /** The shipped file of one template variant as written (front matter and body); TEMPLATE_NOT_FOUND when it does not exist. */
+  loadTemplateSource(name: string, language: string): Promise<string>;
   /**
    * `letters/organisation.json`: what seeds the organisation profile the first time it is read
    * (src/services/organisation.ts, which letters use), and the logo (`logo`, resolved).

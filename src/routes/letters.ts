@@ -9,7 +9,6 @@ import {
   generateLetters,
   GenerateLettersInput,
   getLetter,
-  listLetterTemplates,
   openLetterPdf,
   PreviewLetterQuery,
   previewLetter,
@@ -18,13 +17,6 @@ import { previewRouting, RoutingPreviewQuery } from '../services/routing-preview
 
 export function letterRoutes() {
   const routes = new Hono<AppEnv>();
-
-  routes.get(
-    '/templates',
-    organiserRoute('Letters', 'List letter templates with their languages and variables (a variant that cannot be used carries its error)', 'letters', { 200: 'OK' }, { reach: 'shared' }),
-    requireScope('letters'),
-    async (c) => c.json(await listLetterTemplates(c.get('services').letters)),
-  );
 
   routes.get(
     '/campaigns/:slug/letters/preview.pdf',

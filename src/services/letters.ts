@@ -3,7 +3,6 @@ import * as v from 'valibot';
 import { rowsPerInsert, type WriteStatement } from '../db/database.js';
 import { campaigns, campaignTargets, letterBatches, letters, signatures, targets } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
-import type { TemplateSummary } from '../letters/letter-ports.js';
 import { publicRegionTotals } from '../letters/template/region-totals.js';
 import { TemplateError } from '../letters/template/template-error.js';
 import {
@@ -22,6 +21,7 @@ import { newId, uuidPattern } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { requestRedactionIfErasedSince } from './letter-redaction-queue.js';
+import { currentLetterTemplate, letterTemplateAt, type VersionedTemplate } from './letter-template-versions.js';
 import {
   emptyTargetChoices,
   getsLetter,
@@ -240,15 +240,15 @@ function toLetterCampaign(ctx: ServiceContext, row: CampaignRow, language: Lette
 
 /**
  * Finds the template variant for a target: the language asked for, or else the target's language,
- * the campaign's locale and English, the first the template is written in. Variants are loaded
- * once per call of the verb.
+ * the campaign's locale and English, the first the template is written in, each at the version
+ * letters use now (src/services/letter-template-versions.ts). Variants are loaded once per call of the verb.
  */
-function templateChooser(ports: LetterPorts, name: string, campaign: CampaignRow) {
-  const loaded = new Map<string, Promise<LetterTemplate | null>>();
+function templateChooser(ctx: ServiceContext, ports: LetterPorts, name: string, campaign: CampaignRow) {
+  const loaded = new Map<string, Promise<VersionedTemplate | null>>();
   const load = (language: string) => {
     let found = loaded.get(language);
     if (!found) {
-      found = ports.loadTemplate(name, language).catch((error: unknown) => {
+      found = currentLetterTemplate(ctx, ports, name, language).catch((error: unknown) => {
         if (error instanceof TemplateError && error.code === 'TEMPLATE_NOT_FOUND') return null;
         throw error;
       });
@@ -256,11 +256,11 @@ function templateChooser(ports: LetterPorts, name: string, campaign: CampaignRow
     }
     return found;
   };
-  return async (target: TargetRow, language?: LetterLanguage): Promise<LetterTemplate> => {
+  return async (target: TargetRow, language?: LetterLanguage): Promise<VersionedTemplate> => {
     const candidates = language ? [language] : [...new Set([target.language, campaign.locale, 'en'])];
     for (const candidate of candidates) {
-      const template = await load(candidate);
-      if (template) return template;
+      const chosen = await load(candidate);
+      if (chosen) return chosen;
     }
     throw new TemplateError('TEMPLATE_NOT_FOUND', `Template "${name}" was not found in ${candidates.join(', ')}.`);
   };
@@ -271,24 +271,23 @@ function parseId(id: string): string | null {
   return uuidPattern.test(lower) ? lower : null;
 }
 
-/** Every template in `letters/`, with its languages, the variables it names, and any variant that cannot be used. */
-export async function listLetterTemplates(ports: LetterPorts): Promise<{ items: TemplateSummary[] }> {
-  return { items: await ports.listTemplates() };
-}
-
 /**
  * A draft of one target's letter as it would go out now: current confirmed signatures, today's
  * date. Nothing is stored. An unknown target and a target the campaign does not write to are both
- * `NOT_FOUND`; template problems are `TemplateError`s raised before any byte is sent.
+ * `NOT_FOUND`; template problems are `TemplateError`s raised before any byte is sent. `draft`: an
+ * unsaved template text to show instead of the one letters use (the template editor's preview);
+ * without `query.target`, the campaign's first target.
  */
 export async function previewLetter(
   ctx: ServiceContext,
   ports: LetterPorts,
   slug: string,
-  query: PreviewLetterQuery,
+  query: Omit<PreviewLetterQuery, 'target'> & { target?: string },
+  draft?: LetterTemplate,
 ): Promise<{ body: ReadableStream<Uint8Array>; filename: string; uniquePart: string }> {
   const campaign = await findCampaign(ctx, slug, 'read');
-  const targetId = parseId(query.target);
+  const targetId = query.target === undefined ? (await linkedTargets(ctx, campaign.id))[0]?.id : parseId(query.target);
+  if (!targetId && query.target === undefined) throw new Unprocessable('NO_TARGETS', 'The campaign has no targets to write to; add targetIds to it first.');
   const [target] = targetId ? await ctx.db.db.select().from(targets).where(eq(targets.id, targetId)) : [];
   if (!target) throw new NotFound('Target');
   const [link] = await ctx.db.db
@@ -298,7 +297,7 @@ export async function previewLetter(
   if (!link) throw new ServiceError('NOT_FOUND', 'The target is not one of this campaign\'s targets.');
 
   const templateName = query.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
-  const template = await templateChooser(ports, templateName, campaign)(target, query.language);
+  const template = draft ?? (await templateChooser(ctx, ports, templateName, campaign)(target, query.language)).template;
   const organisation = (await letterOrganisation(ctx, ports, 'previewing letters'))(template.language);
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
@@ -416,6 +415,8 @@ export async function generateLetters(
   routing: LetterRouting;
   emptyTargets: EmptyTargets;
   template: string;
+  /** The version of each language's template the letters were written with (0: the shipped file). */
+  templateVersions: Partial<Record<LetterLanguage, number>>;
   cutoffAt: string;
   letters: GeneratedLetter[];
   skippedTargets: SkippedTarget[];
@@ -430,10 +431,15 @@ export async function generateLetters(
   }
 
   const templateName = input.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
-  const choose = templateChooser(ports, templateName, campaign);
+  const choose = templateChooser(ctx, ports, templateName, campaign);
   // Every template variant is checked before the first PDF is rendered.
   const perTarget: { target: TargetRow; template: LetterTemplate }[] = [];
-  for (const target of campaignTargetRows) perTarget.push({ target, template: await choose(target) });
+  const templateVersions: Partial<Record<LetterLanguage, number>> = {};
+  for (const target of campaignTargetRows) {
+    const chosen = await choose(target);
+    perTarget.push({ target, template: chosen.template });
+    templateVersions[chosen.template.language] = chosen.version;
+  }
   const organisation = await letterOrganisation(ctx, ports, 'generating letters');
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
   const routing: LetterRouting = input.routing ?? 'all';
@@ -469,7 +475,7 @@ export async function generateLetters(
       rows.push(row);
       onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
     }
-    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, emptyTargets, template: templateName, cutoffAt, letterCount: rows.length, createdAt: now };
+    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, emptyTargets, template: templateName, cutoffAt, letterCount: rows.length, templateVersions, createdAt: now };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
@@ -488,6 +494,7 @@ export async function generateLetters(
     routing,
     emptyTargets,
     template: templateName,
+    templateVersions,
     cutoffAt: new Date(cutoffAt).toISOString(),
     letters: rows.map(toGenerated),
     skippedTargets,
@@ -499,7 +506,7 @@ export type StoredLetter = { id: string; targetId: string; template: string; lan
 
 /**
  * Renders the per_target letters of a stored batch again, each over its own file, as
- * generateLetters would at the batch's cut-off with what the database holds now: erased
+ * generateLetters would at the batch's cut-off, with the template versions the batch recorded and what the database holds now: erased
  * supporters counted but no longer named (src/services/letter-redaction.ts). What is read once
  * per batch (campaign, organisation, totals, routing) is read here; the function returned renders
  * one letter. The file is replaced whole (renamed into place on disk, one put in R2), never half
@@ -508,7 +515,7 @@ export type StoredLetter = { id: string; targetId: string; template: string; lan
 export async function storedLetterRenderer(
   ctx: ServiceContext,
   ports: LetterPorts,
-  batch: { id: string; campaignId: string; routing: LetterRouting; cutoffAt: number },
+  batch: { id: string; campaignId: string; routing: LetterRouting; cutoffAt: number; templateVersions: Partial<Record<LetterLanguage, number>> },
 ): Promise<(letter: StoredLetter) => Promise<RenderResult & { signatureCount: number }>> {
   const [campaign] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.id, batch.campaignId));
   if (!campaign) throw new NotFound('Campaign');
@@ -519,7 +526,8 @@ export async function storedLetterRenderer(
   return async (letter) => {
     const [target] = await ctx.db.db.select().from(targets).where(eq(targets.id, letter.targetId));
     if (!target) throw new NotFound('Target');
-    const template = await ports.loadTemplate(letter.template, letter.language);
+    // The words the letter was written with, not a version saved since.
+    const template = await letterTemplateAt(ctx, ports, letter.template, letter.language, batch.templateVersions[letter.language] ?? 0);
     const share = shareOf(target.id);
     const place = await ports.files.pathFor(batch.id, letter.id);
     const input = letterInput(ctx, campaign, organisation, { target, template, signer: null, share, petitionCount: totals.count }, batch.cutoffAt);
@@ -710,6 +718,7 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
       routing: batch.routing,
       emptyTargets: batch.emptyTargets,
       template: batch.template,
+      templateVersions: batch.templateVersions,
       cutoffAt: new Date(batch.cutoffAt).toISOString(),
       createdAt: new Date(batch.createdAt).toISOString(),
       letters: batchLetters,

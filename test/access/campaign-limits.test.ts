@@ -96,6 +96,9 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'POST /api/v1/outbox/{id}/retry': {},
     'POST /api/v1/privacy/erasures': { body: { email: 'nobody@example.org' } },
     'POST /api/v1/privacy/export': { body: { email: 'nobody@example.org' } },
+    'PUT /api/v1/templates/{name}/{language}': { body: { body: 'A letter for {{target.name}}.' } },
+    'POST /api/v1/templates/{name}/{language}/reset': {},
+    'POST /api/v1/templates/{name}/{language}/preview': { body: { campaign: objects.slug, target: objects.targetId, draft: { body: 'A draft for {{target.name}}.' } } },
     'PUT /api/v1/organisation': {
       body: { name: 'Another network', postalAddress: { lines: ['4 Main Street'], country: 'JP' }, email: 'office@network.test', signatory: { name: 'Someone Else' } },
     },
@@ -139,7 +142,8 @@ describe('campaign-limited tokens (PRODUCT.md §11: another campaign answers 404
     await json(await t.request('POST', `${API}/blocklist`, { body: { kind: 'email', value: 'blocked@example.org' } }), 201);
     const [entry] = await t.database.db.select({ id: blocklist.id }).from(blocklist).where(eq(blocklist.value, 'blocked@example.org'));
     const [message] = await t.database.db.select({ id: outbox.id }).from(outbox).limit(1);
-    const organisationObjects = { tokens: spareToken.id, blocklist: entry!.id, outbox: message!.id, suppressions: 'nobody@example.org' };
+    // A template's language and version follow its name in the path.
+    const organisationObjects = { tokens: spareToken.id, blocklist: entry!.id, outbox: message!.id, suppressions: 'nobody@example.org', templates: 'embassy-petition', '{name}': 'en', versions: '0' };
 
     // Every scope, so no answer below is a scope's refusal: only the campaign limit decides.
     const limitedAdmin = await json<{ token: string; campaigns: string[] }>(

@@ -1,5 +1,5 @@
 /** Letters on Node: templates read from `letters/`, PDFs on the local disk, rendering in process or on worker threads. */
-export { listTemplates, loadTemplate, loadOrganisation, loadUpdateTemplate, resolveTemplatePath, createTemplateFiles } from './template-files.js';
+export { listTemplates, loadTemplate, loadTemplateSource, loadOrganisation, loadUpdateTemplate, resolveTemplatePath, createTemplateFiles } from './template-files.js';
 export { renderLetter, renderLetterFromFeed, nodeRenderContext } from './render-letter.js';
 export { createLetterRenderPool, renderLetterInWorker, type LetterRenderPool } from './render-pool.js';
 export { createLetterFiles, createLocalLetterPorts, type LocalLetterPortsOptions } from './letter-store.js';

@@ -43,10 +43,14 @@ export async function resolveTemplatePath(lettersDir: string, name: string, lang
   return real;
 }
 
+/** The text of one template variant (`letters/<name>/<language>.md`) as written. */
+export async function loadTemplateSource(lettersDir: string, name: string, language: string): Promise<string> {
+  return readFile(await resolveTemplatePath(lettersDir, name, language), 'utf8');
+}
+
 /** Reads, parses and checks one template variant (`letters/<name>/<language>.md`). */
 export async function loadTemplate(lettersDir: string, name: string, language: string): Promise<LetterTemplate> {
-  const path = await resolveTemplatePath(lettersDir, name, language);
-  return parseTemplateSource(await readFile(path, 'utf8'), name, language as LetterLanguage);
+  return parseTemplateSource(await loadTemplateSource(lettersDir, name, language), name, language as LetterLanguage);
 }
 
 /**
@@ -126,6 +130,7 @@ export function createTemplateFiles(lettersDir: string): LetterTemplateStore {
   return {
     listTemplates: () => listTemplates(lettersDir),
     loadTemplate: (name, language) => loadTemplate(lettersDir, name, language),
+    loadTemplateSource: (name, language) => loadTemplateSource(lettersDir, name, language),
     loadOrganisation: () => loadOrganisation(lettersDir),
     loadUpdateTemplate: (name, language) => loadUpdateTemplate(lettersDir, name, language),
     listTargetDirectories: () => listTargetDirectories(lettersDir),

@@ -64,6 +64,7 @@ export function createBundledTemplates(bundle: LettersBundle): BundledTemplates 
   };
   return {
     loadTemplate,
+    loadTemplateSource: async (name, language) => variant('', name, language),
     async loadUpdateTemplate(name, language): Promise<UpdateTemplate> {
       const source = variant('updates/', name, language);
       return parseUpdateTemplateSource(source, name, language as UpdateTemplate['language']);

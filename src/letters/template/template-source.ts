@@ -26,8 +26,8 @@ export const TemplateFrontMatter = v.strictObject(
 );
 export type TemplateFrontMatter = v.InferOutput<typeof TemplateFrontMatter>;
 
-// A window only works on the sheet size its envelope is made for.
-const windowPageSize = { 'din5008-b': 'A4', 'jp-naga3': 'A4', 'us-10': 'Letter' } as const;
+/** The sheet size each envelope window is made for: a window only works on that size. */
+export const windowPageSize = { 'din5008-b': 'A4', 'jp-naga3': 'A4', 'us-10': 'Letter' } as const;
 
 const frontMatterPattern = /^---\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/;
 

@@ -36,6 +36,7 @@ export function createWorkerLetterPorts(options: WorkerLetterPortsOptions): Lett
   return {
     listTemplates: () => templates.listTemplates(),
     loadTemplate: (name, language) => templates.loadTemplate(name, language),
+    loadTemplateSource: (name, language) => templates.loadTemplateSource(name, language),
     loadOrganisation: () => templates.loadOrganisation(),
     loadUpdateTemplate: (name, language) => templates.loadUpdateTemplate(name, language),
     listTargetDirectories: () => templates.listTargetDirectories(),

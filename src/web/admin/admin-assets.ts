@@ -95,6 +95,8 @@ details.data { margin-top: .4rem; }
 details.translation { margin: .6rem 0; }
 details.translation summary { font-weight: 600; cursor: pointer; margin-bottom: .4rem; }
 details.data table { max-width: 40rem; }
+/* The template editor: the letter's text needs room to be read as a letter. */
+#template-form #f-body { min-height: 24rem; }
 .letter-frame { width: 100%; height: 75vh; min-height: 32rem; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
 .progress-box progress { width: 100%; max-width: 40rem; height: 1.2rem; }
 .counters { display: flex; flex-wrap: wrap; gap: 1.2rem; margin: .6rem 0; }

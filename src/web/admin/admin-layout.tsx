@@ -8,13 +8,14 @@ import { dashboardLanguages, type DashboardLanguage, useTexts } from './i18n/tex
 import { interpolate } from '../i18n/index.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-export type Section = 'campaigns' | 'targets' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'organisation' | 'none';
+export type Section = 'campaigns' | 'targets' | 'templates' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'organisation' | 'none';
 
 type LayoutTextKey = keyof (typeof layoutTexts)['en'];
 
 const sections: { id: Section; href: string; label: LayoutTextKey }[] = [
   { id: 'campaigns', href: '/admin/campaigns', label: 'campaigns' },
   { id: 'targets', href: '/admin/targets', label: 'targets' },
+  { id: 'templates', href: '/admin/templates', label: 'templates' },
   { id: 'deliveries', href: '/admin/deliveries', label: 'deliveries' },
   { id: 'print-queue', href: '/admin/print-queue', label: 'printQueue' },
   { id: 'mailings', href: '/admin/mailings', label: 'mailings' },

@@ -25,6 +25,7 @@ import { commonTexts } from './i18n/common.js';
 import { interpolate } from '../i18n/index.js';
 import { clonePages } from './clone-pages.js';
 import { organisationPages } from './organisation-pages.js';
+import { templatePages } from './template-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -91,6 +92,7 @@ export function adminRoutes() {
   admin.route('/', targetPages());
   admin.route('/', campaignPages());
   admin.route('/', letterPages());
+  admin.route('/', templatePages());
   admin.route('/', deliveryPages());
   admin.route('/', mailingPages());
   admin.route('/', privacyPages());

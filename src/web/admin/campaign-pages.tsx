@@ -12,7 +12,7 @@ import {
   UpdateCampaignInput,
   type CampaignView,
 } from '../../services/campaigns.js';
-import { listLetterTemplates } from '../../services/letters.js';
+import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
@@ -202,7 +202,7 @@ function TranslationFields(props: { main: string | undefined; values: Values; er
 }
 
 async function templateOptions(c: AdminContext) {
-  const { items } = await listLetterTemplates(c.get('services').letters);
+  const { items } = await listLetterTemplates(serviceContextOf(c), c.get('services').letters);
   return [{ value: '', label: textsFor(c, campaignTexts).defaultTemplate }, ...items.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))];
 }
 

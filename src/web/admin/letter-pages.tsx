@@ -4,7 +4,8 @@ import { pdfHeaders } from '../../http/content-disposition.js';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
-import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLetterBatches, listLetterTemplates, openLetterPdf } from '../../services/letters.js';
+import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLetterBatches, openLetterPdf } from '../../services/letters.js';
+import { listLetterTemplates } from '../../services/letter-templates.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage } from './admin-page.js';
@@ -26,7 +27,7 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
   const ctx = serviceContextOf(c);
   const campaign = await getCampaign(ctx, slug);
   const batches = await listLetterBatches(ctx, campaign.id);
-  const { items: templates } = await listLetterTemplates(ports);
+  const { items: templates } = await listLetterTemplates(ctx, ports);
   const routingPreview = await previewRouting(ctx, slug, values.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {});
   const common = { values, errors };
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
