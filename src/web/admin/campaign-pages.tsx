@@ -30,6 +30,11 @@ import { InvitePreviousCard } from './invite-previous.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 import { viewerTexts } from './i18n/viewer.js';
 import { cloneTexts } from './i18n/clone.js';
+import { addressOnOneLine } from '../../letters/template/postal-address.js';
+import { letterPostalAddress } from '../../services/organisation.js';
+import { countryName } from '../i18n/countries.js';
+import { campaignTitle, CampaignLink } from './campaign-names.js';
+import { JurisdictionNames } from './routing-preview.js';
 
 type Values = Record<string, string>;
 type Mode = 'create' | 'edit';
@@ -283,14 +288,15 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const { listSeparator } = textsFor(c, commonTexts);
   // A viewer is offered nothing that changes the campaign (the services refuse it anyway).
   const readOnly = readOnlyCampaign(c, campaign.id);
+  const title = campaignTitle(campaign, language);
   return renderPage(
     c,
-    { title: campaign.title, section: 'campaigns', status: problem?.status ?? 200 },
+    { title: title.text, section: 'campaigns', status: problem?.status ?? 200 },
     <>
       <p>
         <a href="/admin/campaigns">{texts.backToCampaigns}</a>
       </p>
-      <h1 lang={campaign.locale}>{campaign.title}</h1>
+      <h1 lang={title.lang}>{title.text}</h1>
       {readOnly ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       {problem ? (
@@ -395,6 +401,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                 <th scope="col">{texts.kind}</th>
                 <th scope="col">{texts.email}</th>
                 <th scope="col">{texts.address}</th>
+                <th scope="col">{texts.jurisdiction}</th>
                 {readOnly ? null : (
                   <th scope="col">
                     <span class="skip">{textsFor(c, commonTexts).actions}</span>
@@ -411,7 +418,10 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                   </td>
                   <td>{kinds[t.kind]}</td>
                   <td>{t.email ?? '—'}</td>
-                  <td>{[...t.postalAddress.lines, t.postalAddress.postalCode, t.postalAddress.city, t.postalAddress.region, t.postalAddress.country].filter(Boolean).join(', ')}</td>
+                  <td>{addressOnOneLine(letterPostalAddress(t.postalAddress), (code) => countryName(code, language))}</td>
+                  <td>
+                    <JurisdictionNames codes={t.jurisdiction} />
+                  </td>
                   {readOnly ? null : (
                     <td class="actions">
                       <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
@@ -621,9 +631,7 @@ export function campaignPages() {
               {page.items.map((campaign) => (
                 <tr>
                   <td>
-                    <a href={`/admin/campaigns/${encodeURIComponent(campaign.slug)}`} lang={campaign.locale}>
-                      {campaign.title}
-                    </a>
+                    <CampaignLink slug={campaign.slug} title={campaignTitle(campaign, language)} />
                     <div class="muted">{campaign.slug}</div>
                   </td>
                   <td>

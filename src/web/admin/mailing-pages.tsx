@@ -25,6 +25,7 @@ import {
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { readOnlyCampaign, readOnlyCampaignBySlug, ViewerNote } from './viewer-only.js';
+import { campaignNames, CampaignLink } from './campaign-names.js';
 import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 import { interpolate } from '../i18n/index.js';
 import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
@@ -235,7 +236,9 @@ async function mailingForm(
 }
 
 async function mailingDetail(c: AdminContext, id: string, problem?: { status: 409 | 422; message: string }) {
-  const mailing = await getMailing(serviceContextOf(c), id);
+  const ctx = serviceContextOf(c);
+  const mailing = await getMailing(ctx, id);
+  const campaignShown = await campaignNames(ctx, [mailing.campaign]);
   const session = c.var.session;
   // A viewer of the mailing's campaign watches it but is offered no pause, resume or cancel.
   const readOnly = await readOnlyCampaignBySlug(c, mailing.campaign);
@@ -254,7 +257,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
   const channels = textsFor(c, channelTexts);
   const days = textsFor(c, weekdayTexts);
   const language = c.var.language;
-  const campaignLink = <a href={`/admin/campaigns/${encodeURIComponent(mailing.campaign)}`}>{mailing.campaign}</a>;
+  const campaignLink = <CampaignLink slug={mailing.campaign} title={campaignShown.title(mailing.campaign, language)} />;
   return renderPage(
     c,
     { title: t.mailing, section: 'mailings', status: problem?.status ?? 200 },
@@ -456,6 +459,7 @@ export function mailingPages() {
     const campaign = c.req.query('campaign') || undefined;
     const status = v.safeParse(v.picklist(mailingStatuses), c.req.query('status'));
     const page = await listMailings(ctx, { limit: 50, cursor: c.req.query('cursor'), campaign, status: status.success ? status.output : undefined });
+    const campaignsShown = await campaignNames(ctx, [...page.items.map((m) => m.campaign), ...(campaign ? [campaign] : [])]);
     const t = textsFor(c, mailingTexts);
     const kinds = textsFor(c, mailingKindTexts);
     const channels = textsFor(c, channelTexts);
@@ -464,7 +468,7 @@ export function mailingPages() {
       c,
       { title: t.mailings, section: 'mailings' },
       <>
-        <h1>{campaign ? interpolate(t.mailingsOf, { campaign }) : t.mailings}</h1>
+        <h1>{campaign ? interpolate(t.mailingsOf, { campaign: campaignsShown.title(campaign, language).text }) : t.mailings}</h1>
         <Notice done={c.req.query('done')} />
         <div class="actions">
           <a class="button" href={`/admin/mailings/new${campaign ? `?campaign=${encodeURIComponent(campaign)}` : ''}`}>
@@ -494,7 +498,9 @@ export function mailingPages() {
                       {m.sendAtLocal.replace('T', ' ')} ({m.timeZone})
                     </a>
                   </td>
-                  <td>{m.campaign}</td>
+                  <td>
+                    <CampaignLink slug={m.campaign} title={campaignsShown.title(m.campaign, language)} />
+                  </td>
                   <td>
                     {kinds[m.kind]}
                     {m.channel ? ` · ${channels[m.channel]}` : ''}
