@@ -46,6 +46,8 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug': { action: 'campaign.read', object: campaign },
   'PATCH /api/v1/campaigns/:slug': { action: 'campaign.update', object: campaign },
   'POST /api/v1/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign },
+  'PUT /api/v1/campaigns/:slug/targets': { action: 'campaign.targets_replace', object: campaign },
+  'POST /api/v1/campaigns/:slug/targets': { action: 'campaign.targets_attach', object: campaign },
   'POST /api/v1/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign },
   'POST /api/v1/targets': { action: 'target.create', created: { type: 'target', field: 'id' } },
   'POST /api/v1/targets/import': { action: 'targets.import' },
@@ -169,7 +171,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign, created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
   'POST /admin/campaigns/:slug': { action: 'campaign.update', object: campaign },
   'POST /admin/campaigns/:slug/status': { action: 'campaign.update', object: campaign },
-  'POST /admin/campaigns/:slug/targets': { action: 'campaign.update', object: campaign },
+  'POST /admin/campaigns/:slug/targets': { action: 'campaign.targets_attach', object: campaign },
   'POST /admin/campaigns/:slug/targets/:targetId/detach': { action: 'campaign.update', object: campaign },
   'GET /admin/targets/new': null, // an empty form
   'POST /admin/targets': { action: 'target.create' },

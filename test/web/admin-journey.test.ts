@@ -119,8 +119,11 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await expect(page.locator('h1').textContent()).resolves.toBe(title);
 
     // Attach the target and open the campaign.
-    await page.getByLabel('Attach a target from the directory').selectOption({ label: '中華人民共和国駐日本国大使館 — 中華人民共和国大使館' });
-    await page.getByRole('button', { name: 'Attach' }).click();
+    // Ticked through "Select all", which the script shows and which ticks every box of the directory.
+    const attach = page.getByRole('group', { name: 'Attach targets from the directory' });
+    await attach.getByLabel('Select all').check();
+    await expect(attach.getByRole('checkbox', { name: /中華人民共和国駐日本国大使館/ }).isChecked()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Attach the ticked targets' }).click();
     await page.waitForURL('**?done=attached');
     await expect(page.locator('#campaign-targets').textContent()).resolves.toContain('中華人民共和国駐日本国大使館');
     await page.getByRole('button', { name: 'Open for signatures' }).click();

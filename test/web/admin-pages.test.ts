@@ -286,7 +286,7 @@ describe('dashboard: campaigns', () => {
     const targetId = await createTarget(t);
     await t.request('POST', '/api/v1/campaigns', { body: { slug: 'targets-test', title: 'Targets', locale: 'en' } });
     await client.page('/admin/campaigns/targets-test');
-    expect((await client.post('/admin/campaigns/targets-test/targets', { targetId })).status).toBe(303);
+    expect((await client.post('/admin/campaigns/targets-test/targets', { [`target-${targetId}`]: 'on' })).status).toBe(303);
     expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toEqual([targetId]);
     const detail = await client.page('/admin/campaigns/targets-test');
     expect(detail.html).toContain('中華人民共和国駐日本国大使館');
@@ -310,6 +310,42 @@ describe('dashboard: campaigns', () => {
     });
     expect(created.status).toBe(303);
     expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toHaveLength(1);
+  });
+
+  it('attaches every ticked target in one post, refusing all when one is unknown', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const ids = [await createTarget(t), await createTarget(t), await createTarget(t), await createTarget(t)];
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'many-targets', title: 'Targets', locale: 'en', targetIds: [ids[0]] } });
+    const detail = await client.page('/admin/campaigns/many-targets');
+    // One form: a box for each target not yet attached, and "Select all" for the script to show.
+    expect(detail.html.match(/<form method="post" action="\/admin\/campaigns\/many-targets\/targets"/g)).toHaveLength(1);
+    for (const id of ids.slice(1)) expect(detail.html).toContain(`name="target-${id}"`);
+    expect(detail.html).not.toContain(`name="target-${ids[0]}"`);
+    expect(detail.html).toMatch(/<p hidden="" data-select-all-box="true"><label><input type="checkbox" data-select-all="target-"\/> Select all/);
+
+    const nothing = await client.post('/admin/campaigns/many-targets/targets', {});
+    expect(nothing.status).toBe(422);
+    expect(await nothing.text()).toContain('Tick at least one target to attach.');
+
+    const unknown = '0190c2a0-0000-7000-8000-00000000dead';
+    const refused = await client.post('/admin/campaigns/many-targets/targets', { [`target-${ids[1]}`]: 'on', [`target-${unknown}`]: 'on' });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain(`no target has the id ${unknown}`);
+    expect((await (await t.request('GET', '/api/v1/campaigns/many-targets')).json()).targetIds).toEqual([ids[0]]);
+
+    const attached = await client.post('/admin/campaigns/many-targets/targets', Object.fromEntries(ids.slice(1).map((id) => [`target-${id}`, 'on'])));
+    expect(attached.status).toBe(303);
+    expect(attached.headers.get('location')).toBe('/admin/campaigns/many-targets?done=attached');
+    expect((await (await t.request('GET', '/api/v1/campaigns/many-targets')).json()).targetIds).toEqual(ids);
+    const audit = await (await t.request('GET', '/api/v1/audit?action=campaign.targets_attach')).json();
+    expect(audit.items.map((e: { status: number; object: unknown }) => [e.status, e.object])).toEqual([
+      [303, { type: 'campaign', id: 'many-targets' }],
+      [422, { type: 'campaign', id: 'many-targets' }],
+      [422, { type: 'campaign', id: 'many-targets' }],
+    ]);
+    expect((await client.page('/admin/campaigns/many-targets')).html).toContain('Every target in the directory is attached.');
   });
 
   it('edits a target from its campaign: the form starts from the stored values, errors stay beside the fields', async () => {

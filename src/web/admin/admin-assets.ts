@@ -101,9 +101,34 @@ details.data table { max-width: 40rem; }
 .counters div { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; min-width: 7rem; }
 .counters b { display: block; font-size: 1.4rem; font-variant-numeric: tabular-nums; }
 .login { max-width: 28rem; margin: 4rem auto; }
+ul.choices { list-style: none; padding: 0; margin: .4rem 0; columns: 2 22rem; }
+ul.choices li { margin: .25rem 0; break-inside: avoid; }
 `;
 
 const script = `'use strict';
+// "Select all": ticks or clears every box of its form whose name starts with its prefix; shown only where this script runs.
+(function () {
+  var toggles = document.querySelectorAll('[data-select-all]');
+  Array.prototype.forEach.call(toggles, function (toggle) {
+    var form = toggle.form;
+    if (!form) return;
+    var prefix = toggle.getAttribute('data-select-all');
+    var boxes = Array.prototype.filter.call(form.querySelectorAll('input[type="checkbox"]'), function (box) { return box.name && box.name.indexOf(prefix) === 0; });
+    function reflect() {
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      toggle.checked = ticked > 0 && ticked === boxes.length;
+      toggle.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    toggle.addEventListener('change', function () {
+      boxes.forEach(function (box) { box.checked = toggle.checked; });
+      reflect();
+    });
+    boxes.forEach(function (box) { box.addEventListener('change', reflect); });
+    reflect();
+    var holder = toggle.closest('[data-select-all-box]');
+    if (holder) holder.hidden = false;
+  });
+})();
 (function () {
   var box = document.querySelector('[data-events]');
   if (!box || typeof EventSource === 'undefined') return;

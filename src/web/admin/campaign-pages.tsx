@@ -12,6 +12,7 @@ import {
   UpdateCampaignInput,
   type CampaignView,
 } from '../../services/campaigns.js';
+import { AttachCampaignTargetsInput, changeCampaignTargets } from '../../services/campaign-targets.js';
 import { listLetterTemplates } from '../../services/letters.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
@@ -271,6 +272,46 @@ async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<M
   return byId;
 }
 
+/** Attaching is by checkboxes `target-<id>` (a repeated field name would keep only its last value). */
+const ATTACH_FIELD = /^target-(.+)$/;
+
+/**
+ * The directory's other targets, each with a box, and one button to attach every ticked one in
+ * one request. "Select all" needs the script, so it stays hidden until the script shows it.
+ */
+function AttachTargetsForm(props: { action: string; session: AdminContext['var']['session']; targets: TargetView[] }) {
+  const texts = useTexts(campaignTexts);
+  const kinds = useTexts(targetKindTexts);
+  return (
+    <form method="post" action={props.action} id="attach-targets">
+      <CsrfField session={props.session} />
+      <fieldset>
+        <legend>{texts.attachFromDirectory}</legend>
+        <p hidden data-select-all-box>
+          <label>
+            <input type="checkbox" data-select-all="target-" /> {texts.selectAll}
+          </label>
+        </p>
+        <ul class="choices">
+          {props.targets.map((t) => (
+            <li>
+              <label>
+                <input type="checkbox" name={`target-${t.id}`} value="on" /> {t.name}
+                <span class="muted">
+                  {' — '}
+                  {t.organisation ? `${t.organisation}, ` : ''}
+                  {kinds[t.kind]}
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      </fieldset>
+      <button type="submit">{texts.attach}</button>
+    </form>
+  );
+}
+
 async function campaignDetail(c: AdminContext, slug: string, problem?: { status: 400 | 403 | 404 | 409 | 410 | 422 | 429; message: string }) {
   const ctx = serviceContextOf(c);
   const session = c.var.session;
@@ -436,16 +477,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           </table>
         ) : null}
         {readOnly ? null : unlinked.length > 0 ? (
-          <form method="post" action={`${base}/targets`} class="actions">
-            <CsrfField session={session} />
-            <label for="f-targetId">{texts.attachFromDirectory}</label>
-            <select id="f-targetId" name="targetId">
-              {unlinked.map((t) => (
-                <option value={t.id}>{t.organisation ? `${t.name} — ${t.organisation}` : t.name}</option>
-              ))}
-            </select>
-            <button type="submit">{texts.attach}</button>
-          </form>
+          <AttachTargetsForm action={`${base}/targets`} session={session} targets={unlinked} />
         ) : (
           <p class="muted">{texts.everyTargetAttached}</p>
         )}
@@ -726,8 +758,21 @@ export function campaignPages() {
 
   routes.post('/campaigns/:slug/targets', async (c) => {
     const slug = c.req.param('slug');
-    const campaign = await getCampaign(serviceContextOf(c), slug);
-    return changeCampaign(c, slug, { targetIds: [...campaign.targetIds, (c.var.form.targetId ?? '').toLowerCase()] }, 'attached');
+    const targetIds = Object.entries(c.var.form).flatMap(([name, value]) => {
+      const match = ATTACH_FIELD.exec(name);
+      return match && value === 'on' ? [match[1]!.toLowerCase()] : [];
+    });
+    if (targetIds.length === 0) return campaignDetail(c, slug, { status: 422, message: textsFor(c, campaignTexts).tickTargets });
+    const parsed = v.safeParse(AttachCampaignTargetsInput, { targetIds });
+    if (!parsed.success) return campaignDetail(c, slug, { status: 422, message: parsed.issues.map((issue) => issue.message).join('; ') });
+    try {
+      await changeCampaignTargets(serviceContextOf(c), slug, 'add', parsed.output);
+    } catch (error) {
+      const problem = formErrorOf(error);
+      if (!problem || problem.status === 404) throw error;
+      return campaignDetail(c, slug, { status: problem.status === 422 ? 422 : 409, message: problem.message ?? Object.values(problem.errors).flat().join('; ') });
+    }
+    return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}?done=attached`, 303);
   });
 
   routes.post('/campaigns/:slug/targets/:targetId/detach', async (c) => {
