@@ -130,6 +130,18 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await page.waitForURL('**?done=opened');
     await expect(page.locator('.status').first().textContent()).resolves.toBe('open');
 
+    // The campaign's link and embed code copy with one click each (the script shows the buttons).
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const sharing = page.locator('#sharing + .card');
+    await sharing.locator('[data-copy="share-url"]').click();
+    await sharing.locator('#share-url-status', { hasText: 'Copied.' }).waitFor();
+    const clipboard = () => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+    await expect(clipboard()).resolves.toBe(`http://signet.example/c/${slug}?lang=ja`);
+    await sharing.locator('[data-copy="embed-code"]').click();
+    await sharing.locator('#embed-code-status', { hasText: 'Copied.' }).waitFor();
+    await expect(clipboard()).resolves.toMatch(new RegExp(`^<iframe src="http://signet.example/c/${slug}/embed\\?lang=ja" title="${title}"`));
+    await saveScreenshot(page, 'admin-campaign-sharing');
+
     // Supporters sign and confirm through the real API and real email.
     await signAndConfirm('hanako@example.jp', { name: '山田 花子', country: 'JP', region: 'JP-13', city: '港区' });
     await signAndConfirm('taro@example.jp', { name: '佐藤 太郎', country: 'JP', region: 'JP-27', city: '大阪市' });

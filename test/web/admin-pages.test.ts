@@ -348,6 +348,49 @@ describe('dashboard: campaigns', () => {
     expect((await client.page('/admin/campaigns/many-targets')).html).toContain('Every target in the directory is attached.');
   });
 
+  it('links the campaign to its public page, with share links and an embed code that frames the real embed', async () => {
+    t = createTestApp({ embedOrigins: ['https://blog.example.org'] });
+    const client = adminClient(t);
+    await client.login();
+    const created = await t.request('POST', '/api/v1/campaigns', {
+      body: { slug: 'share-me', title: '難民を守れ "2027" <今>', locale: 'ja', translations: { en: { title: 'Protect refugees' } } },
+    });
+    expect(created.status).toBe(201);
+    const draft = (await client.page('/admin/campaigns/share-me')).html;
+    expect(draft).toContain('A draft is not public');
+    expect(draft).toContain('<a href="http://localhost:3000/c/share-me?lang=ja" target="_blank" rel="noopener">http://localhost:3000/c/share-me?lang=ja</a>');
+    expect(draft).toContain('<a href="http://localhost:3000/c/share-me?lang=en" hreflang="en" target="_blank" rel="noopener">English</a>');
+    expect(draft).toContain('<input type="text" id="share-url" value="http://localhost:3000/c/share-me?lang=ja" readonly="" spellcheck="false"/>');
+    expect(draft).toContain(`href="https://social-plugins.line.me/lineit/share?url=${encodeURIComponent('http://localhost:3000/c/share-me?lang=ja')}"`);
+    expect(draft).toContain('Sites allowed to show the form (EMBED_ORIGINS): https://blog.example.org');
+    const snippetHtml = /<textarea id="embed-code" rows="3" readonly="" spellcheck="false">([^<]*)<\/textarea>/.exec(draft);
+    expect(snippetHtml).not.toBeNull();
+    // The field holds the snippet as text: what the organiser copies is the HTML below, the title's quotes escaped in it.
+    const snippet = snippetHtml![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    expect(snippet).toBe(
+      '<iframe src="http://localhost:3000/c/share-me/embed?lang=ja" title="難民を守れ &quot;2027&quot; &lt;今&gt;" width="100%" height="800" loading="lazy" style="border:0; max-width:40rem" allow="clipboard-write"></iframe>',
+    );
+
+    // What the snippet frames is the embed route, and the allowed site may frame it.
+    expect((await t.request('PATCH', '/api/v1/campaigns/share-me', { body: { status: 'open' } })).status).toBe(200);
+    const framed = await t.app.request(/src="http:\/\/localhost:3000([^"]+)"/.exec(snippet)![1]!);
+    expect(framed.status).toBe(200);
+    expect(framed.headers.get('content-security-policy')).toContain('frame-ancestors https://blog.example.org');
+    expect(await framed.text()).toContain('難民を守れ');
+    const open = (await client.page('/admin/campaigns/share-me')).html;
+    expect(open).not.toContain('A draft is not public');
+
+    const ja = (await client.page('/admin/campaigns/share-me?lang=ja')).html;
+    expect(ja).toContain('<h2 id="sharing">公開ページと共有</h2>');
+    expect(ja).toContain('ウェブサイト用の埋め込みコード（日本語）');
+    await t.cleanup();
+    t = createTestApp();
+    const nowhere = adminClient(t);
+    await nowhere.login();
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'not-framed', title: 'Not framed', locale: 'en' } });
+    expect((await nowhere.page('/admin/campaigns/not-framed')).html).toContain('No site may show the form yet: set EMBED_ORIGINS');
+  });
+
   it('edits a target from its campaign: the form starts from the stored values, errors stay beside the fields', async () => {
     t = createTestApp();
     const client = adminClient(t);

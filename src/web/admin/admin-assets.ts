@@ -103,6 +103,9 @@ details.data table { max-width: 40rem; }
 .login { max-width: 28rem; margin: 4rem auto; }
 ul.choices { list-style: none; padding: 0; margin: .4rem 0; columns: 2 22rem; }
 ul.choices li { margin: .25rem 0; break-inside: avoid; }
+ul.share-links { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .6rem 0; }
+.copy-field input, .copy-field textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
+.copy-field button { margin: .3rem .5rem 0 0; }
 `;
 
 const script = `'use strict';
@@ -127,6 +130,22 @@ const script = `'use strict';
     reflect();
     var holder = toggle.closest('[data-select-all-box]');
     if (holder) holder.hidden = false;
+  });
+})();
+// "Copy": the read-only field's text to the clipboard; without the Clipboard API the button stays hidden and the text selectable.
+(function () {
+  if (!navigator.clipboard) return;
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+    var field = document.getElementById(button.getAttribute('data-copy'));
+    var status = document.getElementById(button.getAttribute('data-status'));
+    if (!field || !status) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(field.value).then(
+        function () { status.textContent = button.getAttribute('data-copied'); },
+        function () { field.select(); status.textContent = button.getAttribute('data-failed'); }
+      );
+    });
   });
 })();
 (function () {

@@ -35,6 +35,7 @@ import { addressOnOneLine } from '../../letters/template/postal-address.js';
 import { letterPostalAddress } from '../../services/organisation.js';
 import { countryName } from '../i18n/countries.js';
 import { campaignTitle, CampaignLink } from './campaign-names.js';
+import { CampaignSharing } from './campaign-sharing.js';
 import { JurisdictionNames } from './routing-preview.js';
 
 type Values = Record<string, string>;
@@ -404,6 +405,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           ) : null}
         </div>
       </div>
+      <CampaignSharing campaign={campaign} publicUrl={ctx.publicUrl} embedOrigins={c.get('services').embedOrigins} />
       {readOnly ? null : <InvitePreviousCard ctx={ctx} slug={campaign.slug} session={session} canSchedule={can(c, 'deliveries')} />}
 
       <h2>{texts.signatures}</h2>
