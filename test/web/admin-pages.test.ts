@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminSessions, campaigns, letterBatches, mailings } from '../../src/db/schema.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
-import { latestConfirmToken, openCampaign, signature } from '../helpers/signing.js';
+import { latestConfirmToken, openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
 let t: TestApp;
@@ -531,6 +531,35 @@ describe('dashboard: letters and deliveries', () => {
 });
 
 describe('dashboard: mailings', () => {
+  it('starts a new mailing from the routing of the campaign\'s last letter batch, in the campaign\'s zone', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    await openCampaign(t, 'routed-mailing', { targetIds: [await createTarget(t)], timeZone: 'Asia/Seoul' });
+    await signAndConfirm(t, 'routed-mailing', signature('hanako@example.jp'));
+    const routingOf = (html: string) => /<input type="radio" name="routing" value="(\w+)" checked=""/.exec(html)?.[1];
+    const skipsEmpty = (html: string) => /<input type="checkbox" name="emptyTargets" value="skip" checked=""/.test(html);
+    const before = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(before)).toBe('all');
+    expect(before).toContain('<option value="Asia/Seoul" selected="">');
+
+    const byJurisdiction = await t.request('POST', '/api/v1/campaigns/routed-mailing/letters', { body: { mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip' } });
+    expect(byJurisdiction.status, await byJurisdiction.clone().text()).toBe(201);
+    const after = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(after)).toBe('jurisdiction');
+    expect(skipsEmpty(after)).toBe(true);
+    // The last batch decides: letters made for everyone again bring the form back to "all".
+    t.clock.advance(60_000);
+    expect((await t.request('POST', '/api/v1/campaigns/routed-mailing/letters', { body: { mode: 'per_target', routing: 'all' } })).status).toBe(201);
+    const latest = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(latest)).toBe('all');
+    expect(skipsEmpty(latest)).toBe(false);
+    // A campaign that does not exist gives the plain form, not an error.
+    const unknown = await client.page('/admin/mailings/new?campaign=no-such-campaign');
+    expect(unknown.res.status).toBe(200);
+    expect(routingOf(unknown.html)).toBe('all');
+  });
+
   it('schedules letters inside office hours of the form, shows a bad window next to the fields, and updates from a template', async () => {
     t = createTestApp();
     const client = adminClient(t);

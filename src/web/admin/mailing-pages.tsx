@@ -3,8 +3,9 @@ import * as v from 'valibot';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
-import { listCampaigns } from '../../services/campaigns.js';
-import { plannedLetterTargets } from '../../services/letters.js';
+import { getCampaign, listCampaigns } from '../../services/campaigns.js';
+import { Forbidden, NotFound } from '../../services/errors.js';
+import { listLetterBatches, plannedLetterTargets } from '../../services/letters.js';
 import {
   cancelMailing,
   CreateMailingInput,
@@ -162,6 +163,27 @@ function MailingWarnings(props: { warnings: MailingWarning[]; names: ReadonlyMap
       </label>
     </section>
   );
+}
+
+/**
+ * A campaign's own defaults for a new mailing: its time zone, and the routing of its last letter
+ * batch, so letters made by jurisdiction are mailed by jurisdiction unless the organiser says
+ * otherwise. None for a campaign out of reach (the form then offers the plain defaults).
+ */
+async function campaignDefaults(c: AdminContext, slug: string): Promise<Values> {
+  if (!slug) return {};
+  const ctx = serviceContextOf(c);
+  try {
+    const campaign = await getCampaign(ctx, slug);
+    const [lastBatch] = await listLetterBatches(ctx, campaign.id, 1);
+    return {
+      timeZone: campaign.timeZone,
+      ...(lastBatch ? { routing: lastBatch.routing, ...(lastBatch.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {}) } : {}),
+    };
+  } catch (error) {
+    if (error instanceof NotFound || error instanceof Forbidden) return {};
+    throw error;
+  }
 }
 
 async function mailingForm(
@@ -539,9 +561,10 @@ export function mailingPages() {
     );
   });
 
-  routes.get('/mailings/new', (c) =>
-    mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'auto', ...defaultWindowValues }, {}),
-  );
+  routes.get('/mailings/new', async (c) => {
+    const slug = c.req.query('campaign') ?? '';
+    return mailingForm(c, { campaign: slug, kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'auto', ...defaultWindowValues, ...(await campaignDefaults(c, slug)) }, {});
+  });
 
   routes.post('/mailings', async (c) => {
     const form = c.var.form;
