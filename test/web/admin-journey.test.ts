@@ -123,6 +123,7 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     const attach = page.getByRole('group', { name: 'Attach targets from the directory' });
     await attach.getByLabel('Select all').check();
     await expect(attach.getByRole('checkbox', { name: /中華人民共和国駐日本国大使館/ }).isChecked()).resolves.toBe(true);
+    await saveScreenshot(page, 'admin-attach-targets');
     await page.getByRole('button', { name: 'Attach the ticked targets' }).click();
     await page.waitForURL('**?done=attached');
     await expect(page.locator('#campaign-targets').textContent()).resolves.toContain('中華人民共和国駐日本国大使館');

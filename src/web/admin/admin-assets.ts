@@ -103,6 +103,7 @@ details.data table { max-width: 40rem; }
 .login { max-width: 28rem; margin: 4rem auto; }
 ul.choices { list-style: none; padding: 0; margin: .4rem 0; columns: 2 22rem; }
 ul.choices li { margin: .25rem 0; break-inside: avoid; }
+#attach-targets > button { margin-top: .6rem; }
 ul.share-links { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .6rem 0; }
 .copy-field input, .copy-field textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .copy-field button { margin: .3rem .5rem 0 0; }
