@@ -268,7 +268,9 @@ const statusActions: Record<string, { status: string; label: keyof CampaignTexts
 async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<Map<string, TargetView>> {
   const ctx = serviceContextOf(c);
   const page = await listTargets(ctx, { limit: 500 });
-  const byId = new Map(page.items.map((t) => [t.id, t]));
+  // The directory answers newest first; offered in the order it was made, an imported list reads
+  // as its file does (the embassy before its consulates) and is attached in that order.
+  const byId = new Map(page.items.toReversed().map((t) => [t.id, t]));
   for (const id of linkedIds) if (!byId.has(id)) byId.set(id, await getTarget(ctx, id));
   return byId;
 }
