@@ -108,7 +108,13 @@ export async function build({ quiet = false } = {}) {
   } catch (error) {
     if (error.code !== 'ENOENT') throw error;
   }
-  renameSync(staging, outDir);
+  try {
+    renameSync(staging, outDir);
+  } catch (error) {
+    // Another build of the same sources (a second `npm start`, a parallel test) swapped its own in first.
+    if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
   rmSync(previous, { recursive: true, force: true });
   if (!quiet) process.stderr.write(`signet: built dist/node in ${Math.round(performance.now() - started)} ms\n`);
 }

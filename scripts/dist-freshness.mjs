@@ -12,7 +12,14 @@ export const builtStamp = join(projectRoot, 'dist', 'node', '.built');
 const inputs = ['src', 'package.json', 'tsconfig.json', 'scripts/build.mjs'];
 
 function newestChange(path) {
-  const stat = statSync(path);
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    // A production copy may ship dist/ without the sources it was built from.
+    if (error.code === 'ENOENT') return 0;
+    throw error;
+  }
   if (!stat.isDirectory()) return stat.mtimeMs;
   let newest = stat.mtimeMs;
   for (const entry of readdirSync(path)) newest = Math.max(newest, newestChange(join(path, entry)));

@@ -32,3 +32,13 @@ export function createJsonLogger(level: LogLevel, write: (line: string) => void 
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** The same logger with `fields` on every line (a request's id on what its handlers log). */
+export function withFields(logger: Logger, fields: LogFields): Logger {
+  return {
+    debug: (event, more) => logger.debug(event, { ...fields, ...more }),
+    info: (event, more) => logger.info(event, { ...fields, ...more }),
+    warn: (event, more) => logger.warn(event, { ...fields, ...more }),
+    error: (event, more) => logger.error(event, { ...fields, ...more }),
+  };
+}
