@@ -8,6 +8,8 @@
 //   dist/node/sqlite-writer.worker.mjs        the SQLite write thread (plain JavaScript, copied)
 //   dist/node/api-reference/                  the API reference's browser bundle and its version, so
 //                                             `@scalar/*` is needed at build time only
+//   dist/node/fonts/                          the ten Noto faces letters and cards use (57 MB), so the
+//                                             @expo-google-fonts packages (270 MB) are needed at build time only
 //
 // Packages are bundled in (one file loads much faster than hundreds of modules), except the
 // package.json "dependencies": those are what the compiled server loads from node_modules, because
@@ -37,6 +39,14 @@ function apiReferenceBundle(require) {
   while (!readFileSafe(join(folder, 'package.json')) && dirname(folder) !== folder) folder = dirname(folder);
   const manifest = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
   return { version: manifest.version, path: join(folder, 'dist', 'browser', 'standalone.js') };
+}
+
+/** The package files of the letter faces, as src/letters/pdf/font-faces.ts lists them. */
+function fontPackageFiles() {
+  const source = readFileSync(join(projectRoot, 'src/letters/pdf/font-faces.ts'), 'utf8');
+  const files = [...source.matchAll(/'(@expo-google-fonts\/[^']+\.ttf)'/g)].map((match) => match[1]);
+  if (files.length === 0) throw new Error('no font files found in src/letters/pdf/font-faces.ts');
+  return files;
 }
 
 function readFileSafe(path) {
@@ -100,6 +110,8 @@ export async function build({ quiet = false } = {}) {
   mkdirSync(join(staging, 'api-reference'), { recursive: true });
   copyFileSync(reference.path, join(staging, 'api-reference', 'standalone.js'));
   writeFileSync(join(staging, 'api-reference', 'version.json'), `${JSON.stringify({ name: '@scalar/api-reference', version: reference.version })}\n`);
+  mkdirSync(join(staging, 'fonts'));
+  for (const file of fontPackageFiles()) copyFileSync(require.resolve(file), join(staging, 'fonts', basename(file)));
   writeFileSync(join(staging, basename(builtStamp)), `${new Date().toISOString()}\n`);
   const previous = `${outDir}.${process.pid}.old`;
   rmSync(previous, { recursive: true, force: true });
