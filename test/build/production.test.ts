@@ -39,6 +39,14 @@ describe('a lean production install (issue #20)', () => {
     const names = packages.map((path) => path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length));
     expect(names.filter((name) => name === 'tsx' || name === 'esbuild' || name.startsWith('@scalar/') || name === 'worker-mailer' || name === 'typescript')).toEqual([]);
   });
+
+  it('compiles to ASCII, so V8 holds the source of the server at one byte a character, not two', async () => {
+    await ensureBuilt();
+    for (const file of ['cli.js', 'render-worker-bootstrap.mjs']) {
+      const nonAscii = [...readFileSync(join(repoRoot, 'dist/node', file), 'latin1').matchAll(/.{0,40}[^\x00-\x7f]+.{0,20}/g)].map((match) => match[0]);
+      expect({ file, nonAscii }).toEqual({ file, nonAscii: [] });
+    }
+  });
 });
 
 describe.skipIf(!existsSync(CADDY))('the compiled server behind Caddy with tls internal (issue #20)', () => {
