@@ -1,0 +1,221 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, describe, expect, it } from 'vitest';
+import { letterBatches, letters } from '../../src/db/schema.js';
+import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
+import { appendixStrings } from '../../src/letters/template/letter-strings.js';
+import { runLetterRedactions } from '../../src/services/letter-redaction.js';
+import { createTestApp, repoLettersDir } from '../helpers/app.js';
+import { testPrivacy } from '../helpers/keys.js';
+import { storeTestOrganisation, testOrganisation } from '../helpers/organisation.js';
+import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
+import { createRunner, readMailing, SEND_AT, SEND_AT_LOCAL } from '../mailings/runner-helpers.js';
+import { parsePdfBytes } from './helpers.js';
+
+/**
+ * Letter languages (PRODUCT.md §12): with `languages: ['ja', 'zh']` each target gets one PDF
+ * holding the Japanese letter, then the Chinese one from a new page, each with its own addressee
+ * and sender block in its language, and the signature appendix once at the end. Every check
+ * reads the PDF back.
+ */
+
+const SLUG = 'bilingual-2027';
+const missionsFile = join(repoLettersDir, 'targets/china-missions-japan.json');
+const EMBASSY = '驻日本国特命全权大使';
+const OSAKA = '驻大阪总领事';
+
+const JA_EMBASSY = '中華人民共和国駐日本国大使館';
+const ZH_EMBASSY = '中华人民共和国驻日本国大使馆';
+const JA_SENDER = '東京難民の権利ネットワーク';
+const ZH_SENDER = '东京难民权利网络';
+
+type TestApp = ReturnType<typeof createTestApp>;
+type Letter = { id: string; targetId: string; language: string; languages: string[]; pages: number };
+type Generated = { batchId: string; languages: string[] | null; letters: Letter[] };
+
+let t: TestApp;
+afterEach(async () => {
+  await t?.cleanup();
+  t = undefined as unknown as TestApp;
+});
+
+/** The shipped missions, a Japanese campaign to all seven, supporters in Tokyo (the embassy's district) and Osaka. */
+async function setup() {
+  t = createTestApp({ privacy: { ...testPrivacy, publicRegionMin: 1 } });
+  storeTestOrganisation(t.database, { ...testOrganisation, translations: { ja: { name: JA_SENDER }, zh: { name: ZH_SENDER } } });
+  const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
+  expect(imported.status).toBe(201);
+  const { ids } = (await imported.json()) as { ids: string[] };
+  await openCampaign(t, SLUG, { locale: 'ja', title: '北朝鮮難民を救おう', targetIds: ids });
+  const people = [
+    { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13', city: 'Tokyo' },
+    { name: 'Kanda Bookseller', email: 'kanda@example.org', region: 'JP-13', city: 'Tokyo' },
+    { name: 'Naniwa Osakan', email: 'osaka@example.org', region: 'JP-27', city: 'Osaka' },
+  ];
+  for (const person of people) {
+    await signAndConfirm(t, SLUG, signature(person.email, { ...person, consent: { nameOnLetter: 'full' } }));
+    t.clock.advance(60_000);
+  }
+  const listed = (await (await t.request('GET', '/api/v1/targets?limit=100')).json()) as { items: { id: string; name: string }[] };
+  const idOf = (name: string) => listed.items.find((target) => target.name === name)!.id;
+  return { idOf };
+}
+
+async function generate(body: unknown): Promise<Generated> {
+  const res = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return (await res.json()) as Generated;
+}
+
+/** Pages of a PDF as text with all whitespace removed (pdf.js splits CJK runs with spaces). */
+async function pdfPages(res: Response): Promise<string[]> {
+  expect(res.status, res.status === 200 ? '' : await res.clone().text()).toBe(200);
+  const pdf = await parsePdfBytes(Buffer.from(await res.arrayBuffer()));
+  return pdf.pages.map((page) => page.replace(/\s+/g, ''));
+}
+
+const occurrences = (text: string, part: string) => text.split(part).length - 1;
+
+/**
+ * The shape of a bilingual ja+zh letter: the Japanese part from page 1 (its addressee and
+ * sender in Japanese), the Chinese part from a later page, the appendix after both, once, in
+ * Japanese; every page numbered "n / N" with N the page count.
+ */
+function expectJapaneseThenChinese(pages: string[], named: string[]) {
+  const all = pages.join('\n');
+  expect(pages[0]).toContain(JA_EMBASSY);
+  expect(pages[0]).toContain('特命全権大使閣下');
+  expect(pages[0]).toContain(JA_SENDER);
+  expect(pages[0]).not.toContain(ZH_EMBASSY);
+  const chineseStart = pages.findIndex((page) => page.includes(ZH_EMBASSY));
+  expect(chineseStart).toBeGreaterThan(0);
+  expect(pages.slice(0, chineseStart).join('')).toContain('敬具');
+  expect(pages[chineseStart]).toContain(`${ZH_EMBASSY}驻日本国特命全权大使阁下`);
+  expect(pages.slice(chineseStart).join('')).toContain(ZH_SENDER);
+  expect(pages.slice(chineseStart).join('')).not.toContain(JA_EMBASSY);
+
+  const appendixStart = pages.findIndex((page) => page.includes(appendixStrings.ja.title));
+  expect(appendixStart).toBeGreaterThan(chineseStart);
+  const header = (language: 'ja' | 'zh') => Object.values(appendixStrings[language].columns).join('');
+  expect(occurrences(all, appendixStrings.ja.title)).toBe(1);
+  expect(occurrences(all, header('ja'))).toBe(1);
+  expect(all).not.toContain(header('zh'));
+  for (const name of named) expect(occurrences(all, name), name).toBe(1);
+  expect(occurrences(pages.slice(appendixStart).join(''), named[0]!)).toBe(1);
+
+  pages.forEach((page, index) => expect(page, `page ${index + 1}`).toContain(`${index + 1}/${pages.length}`));
+}
+
+describe('POST /campaigns/:slug/letters with languages', () => {
+  it('writes one PDF per target: the Japanese letter, then the Chinese one, then the appendix once', async () => {
+    const { idOf } = await setup();
+    const batch = await generate({ mode: 'per_target', routing: 'jurisdiction', languages: ['ja', 'zh'] });
+    expect(batch.languages).toEqual(['ja', 'zh']);
+    expect(batch.letters).toHaveLength(7);
+    const embassy = batch.letters.find((letter) => letter.targetId === idOf(EMBASSY))!;
+    expect(embassy).toMatchObject({ language: 'ja', languages: ['ja', 'zh'] });
+
+    const pages = await pdfPages(await t.request('GET', `/api/v1/letters/${embassy.id}.pdf`));
+    expect(pages).toHaveLength(embassy.pages);
+    expectJapaneseThenChinese(pages, ['EdoTokyoite', 'KandaBookseller']);
+    // Routed by jurisdiction: Osaka's supporter is in Osaka's letter, not the embassy's.
+    expect(pages.join('')).not.toContain('NaniwaOsakan');
+
+    // One part per language: the Japanese letter alone has fewer pages by the Chinese part's.
+    const japanese = await generate({ mode: 'per_target', routing: 'jurisdiction', languages: ['ja'] });
+    const japaneseEmbassy = japanese.letters.find((letter) => letter.targetId === idOf(EMBASSY))!;
+    const chinesePart = pages.length - pages.findIndex((page) => page.includes(ZH_EMBASSY)) - 1;
+    expect(japaneseEmbassy.pages).toBe(embassy.pages - chinesePart);
+
+    const osaka = await pdfPages(await t.request('GET', `/api/v1/letters/${batch.letters.find((letter) => letter.targetId === idOf(OSAKA))!.id}.pdf`));
+    expect(osaka[0]).toContain('中華人民共和国駐大阪総領事館総領事閣下');
+    expect(osaka.join('')).toContain('中华人民共和国驻大阪总领事馆驻大阪总领事阁下');
+
+    const [stored] = await t.database.db.select().from(letterBatches).where(eq(letterBatches.id, batch.batchId));
+    expect(stored!.languages).toEqual(['ja', 'zh']);
+    const meta = await (await t.request('GET', `/api/v1/letters/${embassy.id}`)).json();
+    expect(meta).toMatchObject({ language: 'ja', languages: ['ja', 'zh'] });
+  }, 120_000);
+
+  it('without languages, writes each target in its own language as before', async () => {
+    const { idOf } = await setup();
+    const batch = await generate({ mode: 'per_target' });
+    expect(batch.languages).toBeNull();
+    const embassy = batch.letters.find((letter) => letter.targetId === idOf(EMBASSY))!;
+    expect(embassy).toMatchObject({ language: 'zh', languages: ['zh'] });
+    const pages = await pdfPages(await t.request('GET', `/api/v1/letters/${embassy.id}.pdf`));
+    expect(pages[0]).toContain(ZH_EMBASSY);
+    expect(pages.join('')).not.toContain(JA_EMBASSY);
+  }, 60_000);
+
+  it('refuses a bad language list with 400 and the field', async () => {
+    await setup();
+    for (const languages of [['ja', 'fr'], ['ja', 'ja'], [], 'ja']) {
+      const res = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body: { mode: 'per_target', languages } });
+      expect(res.status, JSON.stringify(languages)).toBe(400);
+      const body = (await res.json()) as { error: { code: string; details: { path: string; message: string }[] } };
+      expect(body.error.code).toBe('VALIDATION_FAILED');
+      expect(body.error.details.some((detail) => detail.path.startsWith('languages')), JSON.stringify(body)).toBe(true);
+    }
+    const preview = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=x&languages=ja,xx`);
+    expect(preview.status).toBe(400);
+    expect(((await preview.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toMatch(/^languages/);
+    const mailing = await t.request('POST', '/api/v1/mailings', {
+      body: { campaign: SLUG, kind: 'letters', sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo', languages: ['de'] },
+    });
+    expect(mailing.status).toBe(400);
+    expect(((await mailing.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toMatch(/^languages/);
+  });
+});
+
+describe('GET /campaigns/:slug/letters/preview.pdf?languages=', () => {
+  it('drafts the letter in each language in order, the appendix once', async () => {
+    const { idOf } = await setup();
+    const pages = await pdfPages(await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=${idOf(EMBASSY)}&routing=jurisdiction&languages=ja,zh`));
+    expectJapaneseThenChinese(pages, ['EdoTokyoite', 'KandaBookseller']);
+  }, 60_000);
+});
+
+describe('a letters mailing with languages', () => {
+  it('queues the bilingual letter for each target', async () => {
+    const { idOf } = await setup();
+    const res = await t.request('POST', '/api/v1/mailings', {
+      body: { campaign: SLUG, kind: 'letters', channel: 'print', routing: 'jurisdiction', languages: ['ja', 'zh'], sendAt: SEND_AT_LOCAL, timeZone: 'Asia/Tokyo' },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const mailing = (await res.json()) as { id: string; languages: string[] };
+    expect(mailing.languages).toEqual(['ja', 'zh']);
+
+    const runner = createRunner(t);
+    t.clock.set(SEND_AT);
+    for (let step = 0; step < 10 && (await readMailing(t, mailing.id)).status !== 'finished'; step++) await runner.tick();
+    expect((await readMailing(t, mailing.id)).status).toBe('finished');
+
+    const queue = (await (await t.request('GET', `/api/v1/print-queue?campaign=${SLUG}`)).json()) as { items: { letterId: string; target: { id: string } }[] };
+    expect(queue.items).toHaveLength(7);
+    const embassyItem = queue.items.find((item) => item.target.id === idOf(EMBASSY))!;
+    const [letter] = await t.database.db.select().from(letters).where(eq(letters.id, embassyItem.letterId));
+    expect(letter!.languages).toEqual(['ja', 'zh']);
+    expectJapaneseThenChinese(await pdfPages(await t.request('GET', `/api/v1/letters/${embassyItem.letterId}.pdf`)), ['EdoTokyoite', 'KandaBookseller']);
+  }, 120_000);
+});
+
+describe('rendering again after an erasure', () => {
+  it('keeps the letter\'s languages', async () => {
+    const { idOf } = await setup();
+    const batch = await generate({ mode: 'per_target', routing: 'jurisdiction', languages: ['ja', 'zh'] });
+    const embassy = batch.letters.find((letter) => letter.targetId === idOf(EMBASSY))!;
+    const erased = await t.request('POST', '/api/v1/privacy/erasures', { body: { email: 'kanda@example.org' } });
+    expect(erased.status).toBe(200);
+    const report = await runLetterRedactions(t.ctx, createLocalLetterPorts({ lettersDir: repoLettersDir, dataDir: t.dataDir }));
+    expect(report).toMatchObject({ regenerated: 1, failed: 0 });
+
+    const meta = (await (await t.request('GET', `/api/v1/letters/${embassy.id}`)).json()) as { regeneratedAt: string | null; languages: string[] };
+    expect(meta.regeneratedAt).not.toBeNull();
+    expect(meta.languages).toEqual(['ja', 'zh']);
+    const pages = await pdfPages(await t.request('GET', `/api/v1/letters/${embassy.id}.pdf`));
+    expect(pages.join('')).not.toContain('KandaBookseller');
+    expectJapaneseThenChinese(pages, ['EdoTokyoite']);
+  }, 120_000);
+});
