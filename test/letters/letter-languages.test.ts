@@ -1,17 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { letterBatches, letters } from '../../src/db/schema.js';
 import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
-import { appendixStrings } from '../../src/letters/template/letter-strings.js';
 import { runLetterRedactions } from '../../src/services/letter-redaction.js';
-import { createTestApp, repoLettersDir } from '../helpers/app.js';
-import { testPrivacy } from '../helpers/keys.js';
-import { storeTestOrganisation, testOrganisation } from '../helpers/organisation.js';
-import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
+import { repoLettersDir } from '../helpers/app.js';
 import { createRunner, readMailing, SEND_AT, SEND_AT_LOCAL } from '../mailings/runner-helpers.js';
-import { parsePdfBytes } from './helpers.js';
+import { bilingualCampaign, EMBASSY, expectJapaneseThenChinese, JA_EMBASSY, OSAKA, pdfPagesOf, SLUG, type TestApp, ZH_EMBASSY } from './bilingual-fixture.js';
 
 /**
  * Letter languages (PRODUCT.md §12): with `languages: ['ja', 'zh']` each target gets one PDF
@@ -20,17 +14,6 @@ import { parsePdfBytes } from './helpers.js';
  * reads the PDF back.
  */
 
-const SLUG = 'bilingual-2027';
-const missionsFile = join(repoLettersDir, 'targets/china-missions-japan.json');
-const EMBASSY = '驻日本国特命全权大使';
-const OSAKA = '驻大阪总领事';
-
-const JA_EMBASSY = '中華人民共和国駐日本国大使館';
-const ZH_EMBASSY = '中华人民共和国驻日本国大使馆';
-const JA_SENDER = '東京難民の権利ネットワーク';
-const ZH_SENDER = '东京难民权利网络';
-
-type TestApp = ReturnType<typeof createTestApp>;
 type Letter = { id: string; targetId: string; language: string; languages: string[]; pages: number };
 type Generated = { batchId: string; languages: string[] | null; letters: Letter[] };
 
@@ -40,26 +23,10 @@ afterEach(async () => {
   t = undefined as unknown as TestApp;
 });
 
-/** The shipped missions, a Japanese campaign to all seven, supporters in Tokyo (the embassy's district) and Osaka. */
 async function setup() {
-  t = createTestApp({ privacy: { ...testPrivacy, publicRegionMin: 1 } });
-  storeTestOrganisation(t.database, { ...testOrganisation, translations: { ja: { name: JA_SENDER }, zh: { name: ZH_SENDER } } });
-  const imported = await t.request('POST', '/api/v1/targets/import', { raw: await readFile(missionsFile, 'utf8') });
-  expect(imported.status).toBe(201);
-  const { ids } = (await imported.json()) as { ids: string[] };
-  await openCampaign(t, SLUG, { locale: 'ja', title: '北朝鮮難民を救おう', targetIds: ids });
-  const people = [
-    { name: 'Edo Tokyoite', email: 'tokyo@example.org', region: 'JP-13', city: 'Tokyo' },
-    { name: 'Kanda Bookseller', email: 'kanda@example.org', region: 'JP-13', city: 'Tokyo' },
-    { name: 'Naniwa Osakan', email: 'osaka@example.org', region: 'JP-27', city: 'Osaka' },
-  ];
-  for (const person of people) {
-    await signAndConfirm(t, SLUG, signature(person.email, { ...person, consent: { nameOnLetter: 'full' } }));
-    t.clock.advance(60_000);
-  }
-  const listed = (await (await t.request('GET', '/api/v1/targets?limit=100')).json()) as { items: { id: string; name: string }[] };
-  const idOf = (name: string) => listed.items.find((target) => target.name === name)!.id;
-  return { idOf };
+  const campaign = await bilingualCampaign();
+  t = campaign.t;
+  return { idOf: campaign.idOf };
 }
 
 async function generate(body: unknown): Promise<Generated> {
@@ -68,43 +35,9 @@ async function generate(body: unknown): Promise<Generated> {
   return (await res.json()) as Generated;
 }
 
-/** Pages of a PDF as text with all whitespace removed (pdf.js splits CJK runs with spaces). */
 async function pdfPages(res: Response): Promise<string[]> {
   expect(res.status, res.status === 200 ? '' : await res.clone().text()).toBe(200);
-  const pdf = await parsePdfBytes(Buffer.from(await res.arrayBuffer()));
-  return pdf.pages.map((page) => page.replace(/\s+/g, ''));
-}
-
-const occurrences = (text: string, part: string) => text.split(part).length - 1;
-
-/**
- * The shape of a bilingual ja+zh letter: the Japanese part from page 1 (its addressee and
- * sender in Japanese), the Chinese part from a later page, the appendix after both, once, in
- * Japanese; every page numbered "n / N" with N the page count.
- */
-function expectJapaneseThenChinese(pages: string[], named: string[]) {
-  const all = pages.join('\n');
-  expect(pages[0]).toContain(JA_EMBASSY);
-  expect(pages[0]).toContain('特命全権大使閣下');
-  expect(pages[0]).toContain(JA_SENDER);
-  expect(pages[0]).not.toContain(ZH_EMBASSY);
-  const chineseStart = pages.findIndex((page) => page.includes(ZH_EMBASSY));
-  expect(chineseStart).toBeGreaterThan(0);
-  expect(pages.slice(0, chineseStart).join('')).toContain('敬具');
-  expect(pages[chineseStart]).toContain(`${ZH_EMBASSY}驻日本国特命全权大使阁下`);
-  expect(pages.slice(chineseStart).join('')).toContain(ZH_SENDER);
-  expect(pages.slice(chineseStart).join('')).not.toContain(JA_EMBASSY);
-
-  const appendixStart = pages.findIndex((page) => page.includes(appendixStrings.ja.title));
-  expect(appendixStart).toBeGreaterThan(chineseStart);
-  const header = (language: 'ja' | 'zh') => Object.values(appendixStrings[language].columns).join('');
-  expect(occurrences(all, appendixStrings.ja.title)).toBe(1);
-  expect(occurrences(all, header('ja'))).toBe(1);
-  expect(all).not.toContain(header('zh'));
-  for (const name of named) expect(occurrences(all, name), name).toBe(1);
-  expect(occurrences(pages.slice(appendixStart).join(''), named[0]!)).toBe(1);
-
-  pages.forEach((page, index) => expect(page, `page ${index + 1}`).toContain(`${index + 1}/${pages.length}`));
+  return pdfPagesOf(new Uint8Array(await res.arrayBuffer()));
 }
 
 describe('POST /campaigns/:slug/letters with languages', () => {

@@ -15,6 +15,7 @@ import {
 import { listLetterTemplates } from '../../services/letters.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
+import { TargetTranslationFields, translationsFromForm, translationValues } from './letter-languages.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
@@ -485,6 +486,7 @@ function targetInputOf(form: Values) {
     salutation: form.salutation ?? '',
     // Empty: none of its own, so letters follow the mailing's zone.
     timeZone: form.timeZone ?? '',
+    translations: translationsFromForm(form),
   };
 }
 
@@ -504,6 +506,7 @@ function targetValues(target: TargetView): Values {
     language: target.language,
     salutation: target.salutation ?? '',
     timeZone: target.timeZone ?? '',
+    ...translationValues(target.translations),
   };
 }
 
@@ -563,6 +566,7 @@ function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status
             {...common}
           />
         </div>
+        <TargetTranslationFields values={values} errors={errors} inLanguage={c.var.language} />
         <button type="submit">{editing ? t.saveTarget : values.campaign ? t.createAndAttach : t.createTarget}</button>
       </form>
     </>,
