@@ -111,6 +111,19 @@ describe.skipIf(browserMissing !== null)('letter languages in the dashboard', ()
     expect(mailing.languages).toEqual(['ja', 'zh']);
   });
 
+  it('refuses a language list outside the letter languages next to the field, and writes nothing', { timeout: 120_000 }, async () => {
+    const page = await signedInPage();
+    await page.goto(`${server.origin}/admin/campaigns/${SLUG}/letters`);
+    const before = await page.locator('section[id^="batch-"]').count();
+    // A tampered form: the select offers only the campaign's and its targets' languages.
+    await page.locator('#f-languages option').last().evaluate((option) => ((option as HTMLOptionElement).value = 'ja,fr'));
+    await page.locator('#f-languages').selectOption('ja,fr');
+    const [response] = await Promise.all([page.waitForResponse((res) => res.request().method() === 'POST'), page.getByRole('button', { name: '書簡を作成' }).click()]);
+    expect(response.status()).toBe(422);
+    await expect(page.locator('#e-languages').textContent()).resolves.toContain('ja, ko, zh');
+    await expect(page.locator('section[id^="batch-"]').count()).resolves.toBe(before);
+  });
+
   it('names a target per language from its edit form', { timeout: 120_000 }, async () => {
     const page = await signedInPage();
     const osaka = idOf(OSAKA);
