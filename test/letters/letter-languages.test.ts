@@ -82,7 +82,7 @@ describe('POST /campaigns/:slug/letters with languages', () => {
     expect(pages.join('')).not.toContain(JA_EMBASSY);
   }, 60_000);
 
-  it('refuses a bad language list with 400 and the field', async () => {
+  it('refuses a bad language list with 400 and the field, and a language the template lacks with 404', async () => {
     await setup();
     for (const languages of [['ja', 'fr'], ['ja', 'ja'], [], 'ja']) {
       const res = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body: { mode: 'per_target', languages } });
@@ -91,6 +91,13 @@ describe('POST /campaigns/:slug/letters with languages', () => {
       expect(body.error.code).toBe('VALIDATION_FAILED');
       expect(body.error.details.some((detail) => detail.path.startsWith('languages')), JSON.stringify(body)).toBe(true);
     }
+    // A letter language the template is not written in: refused naming it, nothing stored.
+    const korean = await t.request('POST', `/api/v1/campaigns/${SLUG}/letters`, { body: { mode: 'per_target', languages: ['ja', 'ko'] } });
+    expect(korean.status).toBe(404);
+    const koreanError = ((await korean.json()) as { error: { code: string; message: string } }).error;
+    expect(koreanError.code).toBe('TEMPLATE_NOT_FOUND');
+    expect(koreanError.message).toContain('ko');
+    expect(await t.database.db.select().from(letterBatches)).toHaveLength(0);
     const preview = await t.request('GET', `/api/v1/campaigns/${SLUG}/letters/preview.pdf?target=x&languages=ja,xx`);
     expect(preview.status).toBe(400);
     expect(((await preview.json()) as { error: { details: { path: string }[] } }).error.details[0]!.path).toMatch(/^languages/);
