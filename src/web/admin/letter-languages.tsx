@@ -47,16 +47,6 @@ export function languagesFromForm(form: Values): string[] | undefined {
   return chosen === '' ? undefined : chosen.split(',');
 }
 
-/** Schema errors about one entry of `languages` shown on the form's one field. */
-export function languageFieldErrors(errors: FieldErrors): FieldErrors {
-  const shown: FieldErrors = {};
-  for (const [path, messages] of Object.entries(errors)) {
-    const field = path.startsWith('languages.') ? 'languages' : path;
-    shown[field] = [...(shown[field] ?? []), ...(messages ?? [])];
-  }
-  return shown;
-}
-
 /** A letter's languages for a table cell: `Japanese + Chinese`. */
 export function languagesLabel(c: AdminContext, languages: readonly LetterLanguage[] | readonly string[]): string {
   const t = textsFor(c, letterLanguageTexts);

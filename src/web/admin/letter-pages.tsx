@@ -17,7 +17,7 @@ import { previewRouting } from '../../services/routing-preview.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
-import { languageCombinations, languageFieldErrors, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
+import { languageCombinations, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
 import { letterLanguageTexts } from './i18n/letter-languages.js';
 
 type Values = Record<string, string>;
@@ -310,7 +310,7 @@ export function letterPages() {
     }
     const parsed = v.safeParse(GenerateLettersInput, input);
     if (!parsed.success || Object.keys(errors).length) {
-      return lettersPage(c, slug, values, { ...(parsed.success ? {} : languageFieldErrors(issuesToErrors(parsed.issues))), ...errors }, 422);
+      return lettersPage(c, slug, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
     }
     try {
       const batch = await generateLetters(serviceContextOf(c), services.letters, slug, parsed.output);
@@ -335,7 +335,7 @@ export function letterPages() {
       ...(form.emptyTargets ? { emptyTargets: form.emptyTargets } : {}),
       ...(languages ? { languages: languages.join(',') } : {}),
     });
-    if (!parsed.success) return lettersPage(c, slug, keptValues(form), languageFieldErrors(issuesToErrors(parsed.issues)), 422);
+    if (!parsed.success) return lettersPage(c, slug, keptValues(form), issuesToErrors(parsed.issues), 422);
     try {
       const preview = await previewLetter(serviceContextOf(c), services.letters, slug, parsed.output);
       return c.body(preview.body, 200, pdfHeaders(preview.filename, { inline: true, uniquePart: preview.uniquePart }));

@@ -35,7 +35,7 @@ import { serviceContextOf } from '../../http/principal.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice } from './routing-preview.js';
 import { letterLanguageTexts } from './i18n/letter-languages.js';
-import { languageCombinations, languageFieldErrors, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
+import { languageCombinations, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
 
 type Values = Record<string, string>;
 
@@ -563,7 +563,7 @@ export function mailingPages() {
     if (input.kind === 'letters' && languages) input.languages = languages;
     const parsed = v.safeParse(CreateMailingInput, input);
     if (!parsed.success || Object.keys(errors).length) {
-      return mailingForm(c, values, { ...(parsed.success ? {} : languageFieldErrors(issuesToErrors(parsed.issues))), ...errors }, 422);
+      return mailingForm(c, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
     }
     try {
       const services = c.get('services');
