@@ -32,13 +32,15 @@ Commands:
   targets import FILE                     import targets from a .json or .csv file (all rows or none; again: updates, never duplicates)
   campaign list [--status S]              list campaigns
   letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME]
+                   [--languages ja,zh]
                                           render and store a campaign's letters (default per_target, everyone to every target, cut-off now;
-                                          --empty-targets skip: no letter to a target whose letter would count no one)
-  letters preview CAMPAIGN --target ID [--template NAME] [--language L] [-o FILE.pdf]
+                                          --empty-targets skip: no letter to a target whose letter would count no one;
+                                          --languages: each letter in these languages in order, one PDF per target; default the target's)
+  letters preview CAMPAIGN --target ID [--template NAME] [--language L | --languages ja,zh] [-o FILE.pdf]
                                           render a draft letter for one target (to stdout without -o)
   mailing schedule --campaign SLUG --kind update|letters --send-at 2027-09-22T09:00 --time-zone Asia/Tokyo
                    [--subject S --body-file F | --template T] [--channel auto|email|print] [--routing all|jurisdiction] [--empty-targets write|skip]
-                   [--rate N] [--cutoff ISO] [--dry-run]
+                   [--languages ja,zh] [--rate N] [--cutoff ISO] [--dry-run]
                                           schedule a mailing for a local time in a time zone
   mailing status ID [--watch]             a mailing's status and progress (--watch: live until it ends)
   backup FILE                             copy the database to FILE while servers run (SQLite online backup), then check the copy;
@@ -117,7 +119,10 @@ async function withServices<T>(settings: Settings, task: (ctx: Awaited<ReturnTyp
   }
 }
 
-type LetterOptions = { mode?: string | undefined; routing?: string | undefined; 'empty-targets'?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; output?: string | undefined };
+type LetterOptions = { mode?: string | undefined; routing?: string | undefined; 'empty-targets'?: string | undefined; cutoff?: string | undefined; template?: string | undefined; target?: string | undefined; language?: string | undefined; languages?: string | undefined; output?: string | undefined };
+
+/** `ja,zh` as given on the command line: the languages in order. */
+const commaList = (text: string): string[] => text.split(',').map((item) => item.trim()).filter(Boolean);
 
 function parseOrFail<T extends v.GenericSchema>(schema: T, input: unknown, what: string): v.InferOutput<T> {
   const parsed = v.safeParse(schema, input);
@@ -137,6 +142,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
         ...(values['empty-targets'] ? { emptyTargets: values['empty-targets'] } : {}),
         ...(values.template ? { template: values.template } : {}),
         ...(values.cutoff ? { cutoffAt: values.cutoff } : {}),
+        ...(values.languages ? { languages: commaList(values.languages) } : {}),
       },
       'letters generate',
     );
@@ -157,7 +163,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
   if (sub === 'preview' && slug) {
     if (!values.target) fail('usage: signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
     if (!values.output && process.stdout.isTTY) fail('letters preview: give -o FILE.pdf (or redirect stdout)');
-    const query = parseOrFail(PreviewLetterQuery, { target: values.target, template: values.template, language: values.language }, 'letters preview');
+    const query = parseOrFail(PreviewLetterQuery, { target: values.target, template: values.template, language: values.language, languages: values.languages }, 'letters preview');
     await withServices(settings, async (ctx) => {
       const preview = await previewLetter(ctx, ports, slug, query);
       await pipeline(Readable.fromWeb(preview.body as NodeReadableStream<Uint8Array>), values.output ? createWriteStream(values.output, { mode: PRIVATE_FILE_MODE }) : process.stdout);
@@ -165,7 +171,7 @@ async function lettersCommand(settings: Settings, sub: string | undefined, slug:
     if (values.output) process.stderr.write(`Wrote ${values.output}\n`);
     return;
   }
-  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME]\n       signet letters preview CAMPAIGN --target ID [-o FILE.pdf]');
+  fail('usage: signet letters generate CAMPAIGN [--mode per_target|per_signer] [--routing all|jurisdiction] [--empty-targets write|skip] [--cutoff ISO] [--template NAME] [--languages ja,zh]\n       signet letters preview CAMPAIGN --target ID [--languages ja,zh] [-o FILE.pdf]');
 }
 
 /** Runs until SIGTERM or SIGINT, then stops gracefully (the batch in hand and the mail in flight finish). */
@@ -187,6 +193,7 @@ type MailingOptions = {
   channel?: string | undefined;
   routing?: string | undefined;
   'empty-targets'?: string | undefined;
+  languages?: string | undefined;
   rate?: string | undefined;
   cutoff?: string | undefined;
   'dry-run'?: boolean | undefined;
@@ -215,6 +222,7 @@ async function mailingCommand(settings: Settings, sub: string | undefined, id: s
         ...(values.channel !== undefined ? { channel: values.channel } : {}),
         ...(values.routing !== undefined ? { routing: values.routing } : {}),
         ...(values['empty-targets'] !== undefined ? { emptyTargets: values['empty-targets'] } : {}),
+        ...(values.languages !== undefined ? { languages: commaList(values.languages) } : {}),
         ...(rate !== undefined ? { ratePerMinute: rate } : {}),
         ...(values.cutoff !== undefined ? { cutoffAt: values.cutoff } : {}),
         ...(values['dry-run'] ? { dryRun: true } : {}),
@@ -274,6 +282,7 @@ async function main(argv: string[]) {
       template: { type: 'string' },
       target: { type: 'string' },
       language: { type: 'string' },
+      languages: { type: 'string' },
       output: { type: 'string', short: 'o' },
       campaign: { type: 'string' },
       kind: { type: 'string' },

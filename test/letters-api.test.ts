@@ -89,7 +89,9 @@ describe('GET /api/v1/campaigns/:slug/letters/preview.pdf', () => {
     expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="save-refugees-2027-preview-${targetIds[0]}\\.pdf"; filename\\*=UTF-8''`));
     const pdf = await pdfText(res);
     const page1 = compact(pdf.pages[0]!);
-    for (const part of ['106-0046', '東京都港区元麻布3-4-33', '中华人民共和国驻日本国大使馆']) expect(page1).toContain(part);
+    // A Japanese letter names the embassy in Japanese (its translations), not in the directory's Chinese.
+    for (const part of ['106-0046', '東京都港区元麻布3-4-33', '中華人民共和国駐日本国大使館']) expect(page1).toContain(part);
+    expect(page1).not.toContain('中华人民共和国驻日本国大使馆');
     expect(pdf.compactAll).toContain('本要請には4名が署名しました');
     expect(pdf.compactAll).toContain('AikoTanaka');
     expect(pdf.compactAll).not.toContain('Secret');
@@ -189,6 +191,7 @@ describe('POST /api/v1/campaigns/:slug/letters', () => {
       signatureId: null,
       template: 'embassy-petition',
       language: 'zh',
+      languages: ['zh'],
       cutoffAt: new Date(t.clock.now()).toISOString(),
       signatureCount: 4,
       sha256: letter.sha256,

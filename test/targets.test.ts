@@ -45,6 +45,7 @@ describe('targets: happy paths', () => {
       jurisdiction: ['JP-13', 'JP-14'],
       verifiedAt: '2027-08-01T00:00:00.000Z',
       externalId: null,
+      translations: {},
       createdAt: '2027-09-01T00:00:00.000Z',
       updatedAt: '2027-09-01T00:00:00.000Z',
     });

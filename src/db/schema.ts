@@ -12,6 +12,12 @@ export type PostalAddress = {
   country: string;
 };
 
+export type LetterLanguageCode = 'en' | 'ja' | 'ko' | 'zh';
+
+/** A target as a letter in one language names it; each field falls back to the target's own. */
+export type TargetTranslation = { name?: string | null; title?: string | null; organisation?: string | null; salutation?: string | null };
+export type TargetTranslations = Partial<Record<LetterLanguageCode, TargetTranslation>>;
+
 export type CampaignTranslation = { title: string; summary?: string | null; body?: string | null };
 
 export const campaigns = sqliteTable(
@@ -63,6 +69,8 @@ export const targets = sqliteTable(
     verifiedAt: integer('verified_at'),
     /** The target's id in the file it was imported from (e.g. `cn-embassy-tokyo`): what a later import of that file matches. */
     externalId: text('external_id'),
+    /** The target's names and salutation in other languages, for letters written in them (PRODUCT.md §12); a missing field falls back to the target's own. */
+    translations: text('translations', { mode: 'json' }).$type<TargetTranslations>().notNull().default(sql`'{}'`),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -447,6 +455,8 @@ export const letterBatches = sqliteTable(
     routing: text('routing', { enum: ['all', 'jurisdiction'] }).notNull().default('all'),
     /** per_target only: `write` gives every target a letter, also one that counts no one; `skip` writes none to such a target. */
     emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }).notNull().default('write'),
+    /** The languages each letter is written in, in order (the original, then translations); null: each target's own language. */
+    languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     /** Signatures confirmed at or before this instant are in the letters; also the letters' date. */
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
@@ -496,7 +506,10 @@ export const letters = sqliteTable(
     /** Per-signer letters only: the supporter the letter is from. */
     signatureId: text('signature_id').references(() => signatures.id, { onDelete: 'set null' }),
     template: text('template').notNull(),
+    /** The first of `languages`: the language the letter opens in. */
     language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    /** Every language the PDF holds the letter in, in order; null only for rows written before 0020 was migrated. */
+    languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     cutoffAt: integer('cutoff_at').notNull(),
     /** Confirmed signatures at the cut-off that the letter speaks for (its target's share, when routed by jurisdiction). */
     signatureCount: integer('signature_count').notNull(),
@@ -572,6 +585,8 @@ export const mailings = sqliteTable(
     routing: text('routing', { enum: ['all', 'jurisdiction'] }),
     /** Letters mailings: whether a target whose letter would count no one gets it (`write`) or not (`skip`), as for a letter batch. */
     emptyTargets: text('empty_targets', { enum: ['write', 'skip'] }),
+    /** Letters mailings: the languages of each letter, as for a letter batch (null: each target's own). */
+    languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),

@@ -194,6 +194,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /admin/targets/:id/edit': { action: 'target.read', object: target },
   'POST /admin/targets/:id': { action: 'target.update', object: target },
   'GET /admin/campaigns/:slug/letters': { action: 'letters.list', object: campaign },
+  'POST /admin/campaigns/:slug/letters/preview': { action: 'letter.preview', object: campaign },
   'POST /admin/campaigns/:slug/letters': { action: 'letters.generate', object: campaign, created: { type: 'letter_batch', location: /#batch-([0-9a-f-]{36})$/ } },
   'GET /admin/letters/:id': { action: 'letter.read', object: letter },
   'GET /admin/letters/:id/pdf': { action: 'letter.download', object: letter },

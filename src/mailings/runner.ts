@@ -472,6 +472,7 @@ class MailingPass {
     const template = this.letterTemplate(mailing, campaign);
     const routing = mailing.routing ?? 'all';
     const emptyTargets = mailing.emptyTargets ?? 'write';
+    const languages = mailing.languages ?? undefined;
     const find = async () =>
       (
         await this.ctx.db.db
@@ -484,6 +485,8 @@ class MailingPass {
               eq(letterBatches.routing, routing),
               eq(letterBatches.emptyTargets, emptyTargets),
               eq(letterBatches.template, template),
+              // A batch in other languages is another letter; null (each target's own) matches only null.
+              sql`${letterBatches.languages} is ${languages ? JSON.stringify(languages) : null}`,
               eq(letterBatches.cutoffAt, cutoffAt),
             ),
           )
@@ -493,7 +496,7 @@ class MailingPass {
     let batch = await find();
     if (!batch) {
       await this.ctx.db.atomic([this.renewLease(mailing.id, this.ctx.clock.now())]);
-      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, emptyTargets, template, cutoffAt })).batchId };
+      batch = { id: (await generateLetters(this.ctx, this.ports, campaign.slug, { mode: 'per_target', routing, emptyTargets, template, cutoffAt, ...(languages ? { languages } : {}) })).batchId };
     }
     return this.ctx.db.db
       .select({ id: letters.id, targetId: letters.targetId, name: targets.name, email: targets.email })

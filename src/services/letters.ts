@@ -47,6 +47,23 @@ export const DEFAULT_LETTER_TEMPLATE = 'embassy-petition';
 export const letterModes = ['per_target', 'per_signer'] as const;
 export type LetterMode = (typeof letterModes)[number];
 
+/**
+ * The languages each letter is written in, in order: the original, then its translations, all in
+ * one PDF per letter (PRODUCT.md §12). Left out: each target's own language.
+ */
+export const LetterLanguages = v.pipe(
+  v.array(v.picklist(letterLanguages, `must be a letter language: ${letterLanguages.join(', ')}`)),
+  v.minLength(1, 'must name at least one language'),
+  v.check((languages) => new Set(languages).size === languages.length, 'must not name a language twice'),
+);
+
+/** `languages` in a query string: comma-separated (`ja,zh`). */
+const LetterLanguagesParam = v.pipe(
+  v.string(),
+  v.transform((text) => text.split(',').map((language) => language.trim().toLowerCase())),
+  LetterLanguages,
+);
+
 export const GenerateLettersInput = v.pipe(
   v.strictObject({
     mode: v.picklist(letterModes, 'must be per_target or per_signer'),
@@ -56,6 +73,8 @@ export const GenerateLettersInput = v.pipe(
     routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
     /** per_target only: `skip` writes no letter to a target whose letter would count no one (default `write`: every target gets the petition). */
     emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
+    /** The languages of each letter, in order (default: each target's language). */
+    languages: v.optional(LetterLanguages),
   }),
   v.forward(
     // A per-signer letter speaks for one supporter to every target; there is no list to split.
@@ -73,12 +92,15 @@ export const PreviewLetterQuery = v.object({
   target: v.pipe(v.string(), v.nonEmpty('must be a target id')),
   template: v.optional(TemplateName),
   language: v.optional(Locale),
+  /** `ja,zh`: the draft in each language in order, as a batch with these languages would write it (instead of `language`). */
+  languages: v.optional(LetterLanguagesParam),
   /** `jurisdiction`: the draft speaks only for the supporters routed to this target, as a routed batch would. */
   routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
   /** `skip`: a target whose letter would count no one gets no draft either (422), as a batch would skip it. */
   emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
 });
 export type PreviewLetterQuery = v.InferOutput<typeof PreviewLetterQuery>;
+export type LetterLanguages = v.InferOutput<typeof LetterLanguages>;
 
 type CampaignRow = typeof campaigns.$inferSelect;
 type TargetRow = typeof targets.$inferSelect;
@@ -215,12 +237,14 @@ function toSignatory(row: SignerRow): Signatory {
   };
 }
 
+/** A target as a letter in `language` names it: its names in that language, field by field, else its own. */
 function toLetterTarget(row: TargetRow, language: LetterLanguage): LetterTarget {
+  const named = row.translations[language] ?? {};
   return {
-    name: row.name,
-    title: row.title ?? '',
-    organisation: row.organisation ?? '',
-    salutation: row.salutation ?? '',
+    name: named.name ?? row.name,
+    title: named.title ?? row.title ?? '',
+    organisation: named.organisation ?? row.organisation ?? '',
+    salutation: named.salutation ?? row.salutation ?? '',
     language: isLetterLanguage(row.language) ? row.language : language,
     postalAddress: letterPostalAddress(row.postalAddress),
   };
@@ -256,7 +280,7 @@ function templateChooser(ctx: ServiceContext, ports: LetterPorts, name: string, 
     }
     return found;
   };
-  return async (target: TargetRow, language?: LetterLanguage): Promise<VersionedTemplate> => {
+  const choose = async (target: TargetRow, language?: LetterLanguage): Promise<VersionedTemplate> => {
     const candidates = language ? [language] : [...new Set([target.language, campaign.locale, 'en'])];
     for (const candidate of candidates) {
       const chosen = await load(candidate);
@@ -264,6 +288,30 @@ function templateChooser(ctx: ServiceContext, ports: LetterPorts, name: string, 
     }
     throw new TemplateError('TEMPLATE_NOT_FOUND', `Template "${name}" was not found in ${candidates.join(', ')}.`);
   };
+  /** The variant of each language asked for, in order; without languages, the one variant chosen for the target. */
+  return async (target: TargetRow, languages?: readonly LetterLanguage[] | null): Promise<VersionedTemplate[]> => {
+    if (!languages) return [await choose(target)];
+    const chosen: VersionedTemplate[] = [];
+    for (const language of languages) chosen.push(await choose(target, language));
+    return chosen;
+  };
+}
+
+/** One target's letter in each of its templates' languages: the first part, then the translations. */
+function letterParts(
+  ctx: ServiceContext,
+  campaign: CampaignRow,
+  target: TargetRow,
+  templates: readonly LetterTemplate[],
+  organisation: (language: LetterLanguage) => Organisation,
+): Pick<LetterInput, 'template' | 'campaign' | 'target' | 'organisation' | 'translations'> {
+  const [first, ...rest] = templates.map((template) => ({
+    template,
+    campaign: toLetterCampaign(ctx, campaign, template.language),
+    target: toLetterTarget(target, template.language),
+    organisation: organisation(template.language),
+  }));
+  return rest.length > 0 ? { ...first!, translations: rest } : first!;
 }
 
 function parseId(id: string): string | null {
@@ -297,8 +345,11 @@ export async function previewLetter(
   if (!link) throw new ServiceError('NOT_FOUND', 'The target is not one of this campaign\'s targets.');
 
   const templateName = query.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
-  const template = draft ?? (await templateChooser(ctx, ports, templateName, campaign)(target, query.language)).template;
-  const organisation = (await letterOrganisation(ctx, ports, 'previewing letters'))(template.language);
+  const templates = draft
+    ? [draft]
+    : (await templateChooser(ctx, ports, templateName, campaign)(target, query.languages ?? (query.language ? [query.language] : undefined))).map((chosen) => chosen.template);
+  const template = templates[0]!;
+  const organisation = await letterOrganisation(ctx, ports, 'previewing letters');
   const now = ctx.clock.now();
   const totals = await signatureTotals(ctx, campaign.id, now);
   const share: LetterShare =
@@ -307,10 +358,7 @@ export async function previewLetter(
     throw new Unprocessable('UNPROCESSABLE', 'This target\'s letter would count no one, so with emptyTargets skip it would get no letter.', { reason: 'NO_SUPPORTERS_ROUTED' });
   }
   const input: LetterInput = {
-    template,
-    campaign: toLetterCampaign(ctx, campaign, template.language),
-    target: toLetterTarget(target, template.language),
-    organisation,
+    ...letterParts(ctx, campaign, target, templates, organisation),
     date: now,
     signatures: { ...share.shownIn(template.language), signatories: () => toSignatories(signersAt(ctx, campaign.id, now, true, share.routed)) },
   };
@@ -323,6 +371,8 @@ export type GeneratedLetter = {
   targetId: string;
   signatureId: string | null;
   language: LetterLanguage;
+  /** Every language the PDF holds the letter in, in order; `language` is the first. */
+  languages: LetterLanguage[];
   signatureCount: number;
   sha256: string;
   pages: number;
@@ -338,7 +388,8 @@ export type SkippedTarget = { targetId: string; targetName: string; reason: 'NO_
 /** The supporters one letter speaks for: all of them, or its target's share under routing. */
 type LetterShare = { count: number; shownIn: (language: LetterLanguage) => ShownTotals; routed?: SQL };
 
-type LetterJob = { target: TargetRow; template: LetterTemplate; signer: SignerRow | null; share: LetterShare; petitionCount: number };
+/** `templates`: one per language of the letter, in order. */
+type LetterJob = { target: TargetRow; templates: LetterTemplate[]; signer: SignerRow | null; share: LetterShare; petitionCount: number };
 
 const everyoneShare = (ctx: ServiceContext, totals: SignatureTotals): LetterShare => ({ count: totals.count, shownIn: shownTotals(ctx, totals) });
 
@@ -417,6 +468,7 @@ export async function generateLetters(
   template: string;
   /** The version of each language's template the letters were written with (0: the shipped file). */
   templateVersions: Partial<Record<LetterLanguage, number>>;
+  languages: LetterLanguage[] | null;
   cutoffAt: string;
   letters: GeneratedLetter[];
   skippedTargets: SkippedTarget[];
@@ -433,12 +485,12 @@ export async function generateLetters(
   const templateName = input.template ?? campaign.letterTemplate ?? DEFAULT_LETTER_TEMPLATE;
   const choose = templateChooser(ctx, ports, templateName, campaign);
   // Every template variant is checked before the first PDF is rendered.
-  const perTarget: { target: TargetRow; template: LetterTemplate }[] = [];
+  const perTarget: { target: TargetRow; templates: LetterTemplate[] }[] = [];
   const templateVersions: Partial<Record<LetterLanguage, number>> = {};
   for (const target of campaignTargetRows) {
-    const chosen = await choose(target);
-    perTarget.push({ target, template: chosen.template });
-    templateVersions[chosen.template.language] = chosen.version;
+    const chosen = await choose(target, input.languages);
+    perTarget.push({ target, templates: chosen.map((variant) => variant.template) });
+    for (const variant of chosen) templateVersions[variant.template.language] = variant.version;
   }
   const organisation = await letterOrganisation(ctx, ports, 'generating letters');
   const totals = await signatureTotals(ctx, campaign.id, cutoffAt);
@@ -475,7 +527,19 @@ export async function generateLetters(
       rows.push(row);
       onProgress?.({ index: index + 1, total: jobs.length, targetName: job.target.name, letter: toGenerated(row) });
     }
-    const batch = { id: batchId, campaignId: campaign.id, mode: input.mode, routing, emptyTargets, template: templateName, cutoffAt, letterCount: rows.length, templateVersions, createdAt: now };
+    const batch = {
+      id: batchId,
+      campaignId: campaign.id,
+      mode: input.mode,
+      routing,
+      emptyTargets,
+      template: templateName,
+      languages: input.languages ?? null,
+      cutoffAt,
+      letterCount: rows.length,
+      templateVersions,
+      createdAt: now,
+    };
     const statements: WriteStatement[] = [ctx.db.db.insert(letterBatches).values(batch)];
     const perInsert = rowsPerInsert(letters);
     for (let start = 0; start < rows.length; start += perInsert) statements.push(ctx.db.db.insert(letters).values(rows.slice(start, start + perInsert)));
@@ -495,14 +559,15 @@ export async function generateLetters(
     emptyTargets,
     template: templateName,
     templateVersions,
+    languages: input.languages ?? null,
     cutoffAt: new Date(cutoffAt).toISOString(),
     letters: rows.map(toGenerated),
     skippedTargets,
   };
 }
 
-/** A stored per_target letter as `renderStoredLetter` needs it. */
-export type StoredLetter = { id: string; targetId: string; template: string; language: LetterLanguage };
+/** A stored per_target letter as `renderStoredLetter` needs it; `languages` null (a letter from before 0020): `language` alone. */
+export type StoredLetter = { id: string; targetId: string; template: string; language: LetterLanguage; languages: LetterLanguage[] | null };
 
 /**
  * Renders the per_target letters of a stored batch again, each over its own file, as
@@ -526,11 +591,14 @@ export async function storedLetterRenderer(
   return async (letter) => {
     const [target] = await ctx.db.db.select().from(targets).where(eq(targets.id, letter.targetId));
     if (!target) throw new NotFound('Target');
-    // The words the letter was written with, not a version saved since.
-    const template = await letterTemplateAt(ctx, ports, letter.template, letter.language, batch.templateVersions[letter.language] ?? 0);
+    // In the languages it was written in, each with the words of the version it used, not one saved since.
+    const templates: LetterTemplate[] = [];
+    for (const language of letter.languages ?? [letter.language]) {
+      templates.push(await letterTemplateAt(ctx, ports, letter.template, language, batch.templateVersions[language as LetterLanguage] ?? 0));
+    }
     const share = shareOf(target.id);
     const place = await ports.files.pathFor(batch.id, letter.id);
-    const input = letterInput(ctx, campaign, organisation, { target, template, signer: null, share, petitionCount: totals.count }, batch.cutoffAt);
+    const input = letterInput(ctx, campaign, organisation, { target, templates, signer: null, share, petitionCount: totals.count }, batch.cutoffAt);
     const result = await ports.renderToFile(input, place.output, { createdAt: batch.cutoffAt });
     return { ...result, signatureCount: share.count };
   };
@@ -543,12 +611,9 @@ function letterInput(
   job: LetterJob,
   cutoffAt: number,
 ): LetterInput {
-  const language = job.template.language;
+  const language = job.templates[0]!.language;
   return {
-    template: job.template,
-    campaign: toLetterCampaign(ctx, campaign, language),
-    target: toLetterTarget(job.target, language),
-    organisation: organisation(language),
+    ...letterParts(ctx, campaign, job.target, job.templates, organisation),
     date: cutoffAt,
     signatures: {
       ...job.share.shownIn(language),
@@ -574,8 +639,9 @@ function letterRow(
     campaignId,
     targetId: job.target.id,
     signatureId: job.signer?.id ?? null,
-    template: job.template.name,
-    language: job.template.language,
+    template: job.templates[0]!.name,
+    language: job.templates[0]!.language,
+    languages: job.templates.map((template) => template.language),
     cutoffAt,
     signatureCount: job.share.count,
     petitionCount: job.petitionCount,
@@ -595,6 +661,7 @@ function toGenerated(row: LetterRow): GeneratedLetter {
     targetId: row.targetId,
     signatureId: row.signatureId,
     language: row.language,
+    languages: row.languages ?? [row.language],
     signatureCount: row.signatureCount,
     sha256: row.sha256,
     pages: row.pages,
@@ -631,6 +698,7 @@ export async function getLetter(ctx: ServiceContext, id: string) {
     signatureId: letter.signatureId,
     template: letter.template,
     language: letter.language,
+    languages: letter.languages ?? [letter.language],
     cutoffAt: isoOrNull(letter.cutoffAt),
     signatureCount: letter.signatureCount,
     sha256: letter.sha256,
@@ -690,6 +758,7 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
       targetName: targets.name,
       signatureId: letters.signatureId,
       language: letters.language,
+      languages: letters.languages,
       signatureCount: letters.signatureCount,
       sha256: letters.sha256,
       pages: letters.pages,
@@ -719,9 +788,10 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
       emptyTargets: batch.emptyTargets,
       template: batch.template,
       templateVersions: batch.templateVersions,
+      languages: batch.languages,
       cutoffAt: new Date(batch.cutoffAt).toISOString(),
       createdAt: new Date(batch.createdAt).toISOString(),
-      letters: batchLetters,
+      letters: batchLetters.map((letter) => ({ ...letter, languages: letter.languages ?? [letter.language] })),
       skippedTargets,
     };
   });

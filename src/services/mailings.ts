@@ -11,7 +11,7 @@ import { outboxStore } from '../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from './letter-routing.js';
-import { plannedLetterTargets } from './letters.js';
+import { LetterLanguages, plannedLetterTargets } from './letters.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { requireOrganisation } from './organisation.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
@@ -76,6 +76,8 @@ export const CreateMailingInput = v.strictObject({
   routing: v.optional(v.picklist(letterRoutings, 'must be all or jurisdiction')),
   /** Letters only: `skip` sends no letter to a target whose letter would count no one (default `write`: every target gets the petition). */
   emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
+  /** Letters only: the languages of each letter, in order, as for a letter batch (default: each target's language). */
+  languages: v.optional(LetterLanguages),
 });
 export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
 
@@ -103,6 +105,7 @@ function toView(row: MailingRow, campaignSlug: string) {
     // Letters mailings made before routing existed wrote to everyone.
     routing: row.kind === 'letters' ? (row.routing ?? 'all') : null,
     emptyTargets: row.kind === 'letters' ? (row.emptyTargets ?? 'write') : null,
+    languages: row.languages,
     subject: row.subject,
     template: row.template,
     dryRun: row.dryRun,
@@ -176,6 +179,7 @@ function checkContent(input: CreateMailingInput): FieldIssue[] {
     if (input.sendingWindow !== undefined) issues.push({ path: 'sendingWindow', message: 'only letters to targets have a sending window' });
     if (input.routing !== undefined) issues.push({ path: 'routing', message: 'only letters to targets are routed; an update goes to every consenting supporter' });
     if (input.emptyTargets !== undefined) issues.push({ path: 'emptyTargets', message: 'only letters go to targets; an update goes to every consenting supporter' });
+    if (input.languages !== undefined) issues.push({ path: 'languages', message: 'only letters have languages; an update goes in each supporter\'s language' });
   } else {
     if (input.channel === 'print' && input.sendingWindow != null) {
       issues.push({ path: 'sendingWindow', message: 'only letters by email have a sending window' });
@@ -335,6 +339,7 @@ export async function scheduleMailing(
     kind: input.kind,
     routing: input.kind === 'letters' ? (input.routing ?? 'all') : null,
     emptyTargets: input.kind === 'letters' ? (input.emptyTargets ?? 'write') : null,
+    languages: input.kind === 'letters' ? (input.languages ?? null) : null,
     sendAtLocal: input.sendAt,
     timeZone: canonicalZone(input.timeZone),
     sendAt,

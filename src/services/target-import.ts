@@ -8,6 +8,7 @@ import { newId } from '../lib/ids.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Unprocessable } from './errors.js';
+import { locales } from './schemas.js';
 import { CreateTargetInput, externalIdTaken, toTargetRow, type TargetRow } from './targets.js';
 
 export const importFormats = ['csv', 'json'] as const;
@@ -40,7 +41,11 @@ const MAX_REPORTED_ISSUES = 200;
  * - `time_zone`: the IANA zone of the office (`Asia/Tokyo`); `timeZone` is read as the same column.
  * - `verified_at`: an ISO 8601 date-time.
  * - `external_id`: the target's id in the file's own system, which a later import matches it by.
+ * - `name_ja`, `title_ja`, `organisation_ja`, `salutation_ja` (and the same for en, ko, zh): the
+ *   target's names in that language (`translations`), for letters written in it.
  */
+const translatedFields = ['name', 'title', 'organisation', 'salutation'] as const;
+
 export const csvColumns = [
   'name',
   'title',
@@ -58,6 +63,7 @@ export const csvColumns = [
   'time_zone',
   'verified_at',
   'external_id',
+  ...locales.flatMap((language) => translatedFields.map((field) => `${field}_${language}` as const)),
 ] as const;
 type CsvColumn = (typeof csvColumns)[number];
 /** Header spellings read as a column: the API's field name for the zone. */
@@ -139,6 +145,9 @@ function csvRowToInput(cells: Partial<Record<CsvColumn, string>>): Record<string
     timeZone: given('time_zone'),
     verifiedAt: given('verified_at'),
     externalId: given('external_id'),
+    translations: Object.fromEntries(
+      locales.map((language) => [language, Object.fromEntries(translatedFields.map((field) => [field, given(`${field}_${language}`)]))]),
+    ),
   };
 }
 
@@ -150,6 +159,7 @@ const csvColumnOfPath: Record<string, CsvColumn> = {
   verifiedAt: 'verified_at',
   timeZone: 'time_zone',
   externalId: 'external_id',
+  ...Object.fromEntries(locales.flatMap((language) => translatedFields.map((field) => [`translations.${language}.${field}`, `${field}_${language}`]))),
 };
 
 /** The CSV column a validation path came from, with the item number for list cells. */
@@ -373,13 +383,13 @@ function jsonChunks(rows: TargetRow[]): string[] {
 function insertStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatement[] {
   return jsonChunks(rows).map((chunk) =>
     ctx.db.statement(sql`
-      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, time_zone, verified_at, external_id, created_at, updated_at)
+      insert into ${targets} (id, name, title, organisation, kind, email, postal_address, language, salutation, jurisdiction, time_zone, verified_at, external_id, translations, created_at, updated_at)
       select
         json_extract(value, '$.id'), json_extract(value, '$.name'), json_extract(value, '$.title'),
         json_extract(value, '$.organisation'), json_extract(value, '$.kind'), json_extract(value, '$.email'),
         json_extract(value, '$.postalAddress'), json_extract(value, '$.language'), json_extract(value, '$.salutation'),
         json_extract(value, '$.jurisdiction'), json_extract(value, '$.timeZone'), json_extract(value, '$.verifiedAt'),
-        json_extract(value, '$.externalId'), json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
+        json_extract(value, '$.externalId'), json_extract(value, '$.translations'), json_extract(value, '$.createdAt'), json_extract(value, '$.updatedAt')
       from json_each(${chunk})
       order by key`),
   );
@@ -396,6 +406,7 @@ function updateStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatemen
         language = json_extract(file.value, '$.language'), salutation = json_extract(file.value, '$.salutation'),
         jurisdiction = json_extract(file.value, '$.jurisdiction'), time_zone = json_extract(file.value, '$.timeZone'),
         verified_at = json_extract(file.value, '$.verifiedAt'), external_id = json_extract(file.value, '$.externalId'),
+        translations = json_extract(file.value, '$.translations'),
         updated_at = json_extract(file.value, '$.updatedAt')
       from json_each(${chunk}) as file
       where ${targets.id} = json_extract(file.value, '$.id')`),

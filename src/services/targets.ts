@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, campaignTargets, type PostalAddress, replies, targets } from '../db/schema.js';
+import { campaigns, campaignTargets, type PostalAddress, replies, type TargetTranslations, targets } from '../db/schema.js';
 import { newId, uuidPattern } from '../lib/ids.js';
 import { assertOrganisationAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine, TimeZone } from './schemas.js';
+import { CountryCode, IsoDateTime, isoOrNull, Locale, locales, SingleLine, TimeZone } from './schemas.js';
 
 export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
 export const TargetKind = v.picklist(targetKinds, `must be one of: ${targetKinds.join(', ')}`);
@@ -69,6 +69,35 @@ const Name = v.pipe(SingleLine(200), v.minLength(1, 'must not be empty'));
 
 const ExternalIdOrNull = TextOrNull(100);
 
+/** One language's names of a target: each field blank or left out falls back to the target's own. */
+const TargetTranslationInput = v.strictObject({
+  name: v.optional(TextOrNull(200)),
+  title: v.optional(TextOrNull(200)),
+  organisation: v.optional(TextOrNull(200)),
+  salutation: v.optional(TextOrNull(200)),
+});
+
+/**
+ * The target's names per letter language (`{ ja: { name, title, organisation, salutation } }`),
+ * stored without blank fields or empty languages so that the same names always compare equal (an
+ * import that repeats them changes nothing).
+ */
+export const TargetTranslationsInput = v.pipe(
+  v.record(v.picklist(locales, `must be a letter language: ${locales.join(', ')}`), TargetTranslationInput),
+  v.transform(normaliseTranslations),
+);
+
+function normaliseTranslations(input: Record<string, v.InferOutput<typeof TargetTranslationInput>>): TargetTranslations {
+  const out: TargetTranslations = {};
+  for (const language of locales) {
+    const given = input[language];
+    if (!given) continue;
+    const fields = Object.fromEntries(Object.entries(given).filter(([, value]) => typeof value === 'string' && value !== ''));
+    if (Object.keys(fields).length > 0) out[language] = fields;
+  }
+  return out;
+}
+
 /** valibot's object schemas accept arrays (typeof [] is 'object'); a body of `[]` is not a target. */
 const NotAnArray = v.custom<unknown>((input) => !Array.isArray(input), 'must be an object');
 
@@ -90,11 +119,13 @@ export const CreateTargetInput = v.pipe(
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
     /** The target's id in another system or file (`cn-embassy-tokyo`), unique in the directory: what an import matches it by. */
     externalId: v.optional(ExternalIdOrNull),
+    /** Names and salutation in other languages, for letters written in them. */
+    translations: v.optional(TargetTranslationsInput, () => ({})),
   }),
 );
 export type CreateTargetInput = v.InferOutput<typeof CreateTargetInput>;
 
-/** Every field optional, none defaulted; `postalAddress` and `jurisdiction` are replaced whole. */
+/** Every field optional, none defaulted; `postalAddress`, `jurisdiction` and `translations` are replaced whole. */
 export const UpdateTargetInput = v.pipe(
   NotAnArray,
   v.strictObject({
@@ -110,6 +141,7 @@ export const UpdateTargetInput = v.pipe(
     timeZone: v.optional(TimeZoneOrNull),
     verifiedAt: v.optional(v.nullable(IsoDateTime)),
     externalId: v.optional(ExternalIdOrNull),
+    translations: v.optional(TargetTranslationsInput),
   }),
 );
 export type UpdateTargetInput = v.InferOutput<typeof UpdateTargetInput>;
@@ -154,6 +186,7 @@ export function toTargetRow(input: CreateTargetInput, id: string, now: number): 
     jurisdiction: input.jurisdiction,
     verifiedAt: input.verifiedAt ?? null,
     externalId: input.externalId ?? null,
+    translations: input.translations,
     createdAt: now,
     updatedAt: now,
   };
@@ -181,6 +214,7 @@ function toView(row: TargetRow) {
     timeZone: row.timeZone,
     verifiedAt: isoOrNull(row.verifiedAt),
     externalId: row.externalId,
+    translations: row.translations,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };

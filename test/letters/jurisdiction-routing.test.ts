@@ -215,7 +215,8 @@ describe('GET /campaigns/:slug/routing-preview', () => {
     expect(of(EMBASSY).byRegion).toEqual([
       { region: 'JP-13', count: 1 },
       { region: 'KR-11', count: 1 },
-      { region: null, count: 1 },
+      // The supporter who named no region; the row says so, for the letter's wording.
+      { region: null, count: 1, merges: { small: false, unstated: true } },
     ]);
     expect(preview.targets.filter((target) => target.count === 0)).toHaveLength(4);
     expect(preview.unserved).toMatchObject({ count: 2, targetIds: [idOf(EMBASSY)] });

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { TemplateError } from '../../src/letters/index.js';
 import { createLetterRenderPool, renderLetter, renderLetterInWorker } from '../../src/letters/node/index.js';
-import { letterInput, numberedSignatories, parsePdf, parsePdfBytes, withTempDir } from './helpers.js';
+import { embassyTarget, letterInput, numberedSignatories, parsePdf, parsePdfBytes, withTempDir } from './helpers.js';
 
 describe('rendering on a worker thread', () => {
   it('produces the same PDF as rendering in process', async () => {
@@ -15,6 +15,27 @@ describe('rendering on a worker thread', () => {
       const [a, b] = [await parsePdf(join(dir, 'main.pdf')), await parsePdf(join(dir, 'worker.pdf'))];
       expect(b.pages).toEqual(a.pages);
       expect(b.pages.join('')).toContain('陳美玲');
+    });
+  });
+
+  it('renders a letter with a translation the same on a worker thread, counting missing glyphs over both parts', async () => {
+    await withTempDir(async (dir) => {
+      const japanese = await letterInput('ja', { target: { ...embassyTarget, organisation: '中華人民共和国駐日本国大使館 🛂' } });
+      const chinese = await letterInput('zh', { target: { ...embassyTarget, organisation: '中华人民共和国驻日本国大使馆 🛂', language: 'zh' } });
+      const { template, campaign, target, organisation } = chinese;
+      const input = { ...japanese, translations: [{ template, campaign, target, organisation }] };
+      const alone = await renderLetter(japanese, join(dir, 'alone.pdf'));
+      const inProcess = await renderLetter(input, join(dir, 'main.pdf'));
+      const inWorker = await renderLetterInWorker(input, join(dir, 'worker.pdf'));
+      expect(inWorker).toEqual(inProcess);
+      expect(alone.warnings).toEqual([expect.objectContaining({ code: 'MISSING_GLYPH', codePoint: 'U+1F6C2', occurrences: 1, firstSeen: 'address' })]);
+      expect(inProcess.warnings).toEqual([expect.objectContaining({ code: 'MISSING_GLYPH', codePoint: 'U+1F6C2', occurrences: 2, firstSeen: 'address' })]);
+      const pages = (await parsePdf(join(dir, 'worker.pdf'))).pages.map((page) => page.replace(/\s+/g, ''));
+      expect(pages).toHaveLength(inProcess.pages);
+      expect(inProcess.pages).toBeGreaterThan(alone.pages);
+      const chineseStart = pages.findIndex((page) => page.includes('中华人民共和国驻日本国大使馆'));
+      expect(chineseStart).toBe(alone.pages - 1);
+      pages.forEach((page, index) => expect(page).toContain(`${index + 1}/${pages.length}`));
     });
   });
 

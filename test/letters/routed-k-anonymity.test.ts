@@ -116,7 +116,7 @@ describe('a letter routed by jurisdiction never reveals a small share of support
     expect(embassyText).toContain('I.N.');
     expect(embassyText).not.toContain('LoneNagasakian');
     // Nagasaki's 2 are below k in the embassy's own table too: merged, never named.
-    expect(regionTableOf(embassyText)).toBe('本信计入的签名（按地区）地区签名数其他地区或未注明地区3合计3');
+    expect(regionTableOf(embassyText)).toBe('本信计入的签名（按地区）地区签名数其他地区（各不足5人的地区合计）3合计3');
     expect(embassyText).not.toContain(regionName('JP-42', 'zh'));
 
     expect(byTarget.get(idOf(OSAKA))!.signatureCount).toBe(2);
@@ -130,7 +130,7 @@ describe('a letter routed by jurisdiction never reveals a small share of support
     expect(nagasaki.signatureCount).toBe(1);
     const text = await letterText(nagasaki.id);
     expect(text).toContain('OpenNagasakian');
-    expect(summaryOf(text)).toBe('共有5人签署本请愿书，本信计入其中1人。以下列出其中希望具名的1人，其余签署人只计入人数。');
+    expect(summaryOf(text)).toBe('共有5人签署本请愿书，本信计入其中1人。他们均希望具名，列于下方。');
     expect(byTarget.get(idOf(EMBASSY))!.signatureCount).toBe(2);
     expect(await letterText(byTarget.get(idOf(EMBASSY))!.id)).not.toContain('OpenNagasakian');
   });

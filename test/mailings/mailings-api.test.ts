@@ -73,6 +73,7 @@ describe('mailings: scheduling', () => {
       subject: null,
       body: null,
       template: null,
+      languages: null,
       dryRun: false,
       progress: { total: 0, sent: 0, failed: 0, skipped: 0 },
       lastError: null,

@@ -66,15 +66,9 @@ export async function renderLetterPdfFromFeed(
   const { template } = input;
   const perSigner = input.recipientSignature !== undefined;
   const listed = perSigner ? 0 : await feed.countListed();
-  const view = buildLetterView(input, listed);
-  const origin = { line: template.bodyLine };
-  const texts = {
-    subject: renderTemplateText(template.subject, view, 'plain'),
-    addressee: renderTemplateText(template.addressee, view, 'plain').split('\n'),
-    salutation: renderTemplateText(template.salutation, view, 'plain'),
-    closing: renderTemplateText(template.closing, view, 'plain').split('\n'),
-    body: parseMarkdown(renderTemplateText(template.body, view, 'markdown', origin)),
-  };
+  const parts = [input, ...(input.translations ?? [])].map((part) => ({ part, texts: letterTexts({ ...input, ...part }, listed) }));
+  const texts = parts[0]!.texts;
+  // One sheet size and one envelope for the whole PDF: every part is laid out on the first part's geometry.
   const geometry = letterGeometry(template.pageSize, template.envelopeWindow);
   const createdAt = new Date(options.createdAt ?? input.date);
 
@@ -115,28 +109,58 @@ export async function renderLetterPdfFromFeed(
     await sink.ready();
   };
   try {
-    const letter = new LetterComposer(doc, input, geometry, texts, context);
-    const bodyPages = letter.compose();
-    const appendix = perSigner ? null : new AppendixComposer(doc, letter.text, letter.root, input, geometry, listed, feed);
+    // One text drawer for every part, so missing glyphs are counted over the whole PDF.
+    const text = new PdfText(doc, context.fonts);
+    const root = doc.struct('Document');
+    doc.addStructure(root);
+    const composers: { composer: LetterComposer; firstPage: number; pages: number }[] = [];
+    for (const [index, { part, texts: partTexts }] of parts.entries()) {
+      // A translation is a section of its own language, so a screen reader switches voice with it.
+      const section = index === 0 ? root : doc.struct('Sect', { lang: documentLanguage[part.template.language] });
+      if (section !== root) root.add(section);
+      const composer = new LetterComposer(doc, text, section, { ...input, ...part }, geometry, partTexts, context);
+      const firstPage = doc.bufferedPageRange().count;
+      const pages = composer.compose() - firstPage;
+      if (section !== root) section.end();
+      composers.push({ composer, firstPage, pages });
+    }
+    const bodyPages = doc.bufferedPageRange().count;
+    const appendix = perSigner ? null : new AppendixComposer(doc, text, root, input, geometry, listed, feed);
     const total = bodyPages + (appendix?.pageCount ?? 0);
-    for (let page = 0; page < bodyPages; page++) {
-      doc.switchToPage(page);
-      letter.footer(page + 1, total);
+    for (const { composer, firstPage, pages } of composers) {
+      for (let page = firstPage; page < firstPage + pages; page++) {
+        doc.switchToPage(page);
+        composer.footer(page + 1, total);
+      }
     }
     await flush();
     if (appendix) await appendix.write(flush, bodyPages, total);
-    letter.root.end();
+    root.end();
     const written = doc.bufferedPageRange();
     if (written.start + written.count !== total) throw new Error(`Page count drifted: planned ${total}, wrote ${written.start + written.count}.`);
     // Fonts and any PNG with transparency are finished asynchronously after end().
     doc.end();
     await doc.ended;
     const { bytes, sha256 } = await sink.finish();
-    return { pages: total, bytes, sha256, warnings: letter.text.warnings.list() };
+    return { pages: total, bytes, sha256, warnings: text.warnings.list() };
   } catch (error) {
     await sink.abort();
     throw error;
   }
+}
+
+/** One part's texts, its template filled in with that part's view (the same date and counts in every part). */
+function letterTexts(input: LetterDocument, listed: number): LetterTexts {
+  const { template } = input;
+  const view = buildLetterView(input, listed);
+  const origin = { line: template.bodyLine };
+  return {
+    subject: renderTemplateText(template.subject, view, 'plain'),
+    addressee: renderTemplateText(template.addressee, view, 'plain').split('\n'),
+    salutation: renderTemplateText(template.salutation, view, 'plain'),
+    closing: renderTemplateText(template.closing, view, 'plain').split('\n'),
+    body: parseMarkdown(renderTemplateText(template.body, view, 'markdown', origin)),
+  };
 }
 
 /** Chunks pdfkit writes from its constructor (the PDF header), before a subclass can keep anything. */
@@ -186,22 +210,20 @@ type LetterTexts = { subject: string; addressee: string[]; salutation: string; c
 
 /** Page 1 furniture and the letter's text, flowing over as many pages as it needs. */
 class LetterComposer {
-  readonly text: PdfText;
-  readonly root: Struct;
   private readonly han: HanFace;
   private readonly left: number;
   private readonly right: number;
 
+  /** `root`: the structure element the part's blocks go in (the document, or a translation's section). */
   constructor(
     private readonly doc: Doc,
+    private readonly text: PdfText,
+    private readonly root: Struct,
     private readonly input: LetterDocument,
     private readonly geometry: LetterGeometry,
     private readonly texts: LetterTexts,
     private readonly context: LetterRenderContext,
   ) {
-    this.text = new PdfText(doc, context.fonts);
-    this.root = doc.struct('Document');
-    doc.addStructure(this.root);
     this.han = hanFaceForLanguage(input.template.language);
     this.left = mm(geometry.margins.left);
     this.right = mm(geometry.page.width - geometry.margins.right);
@@ -225,7 +247,7 @@ class LetterComposer {
     this.root.add(this.doc.struct(type, {}, draw));
   }
 
-  /** Lays out the letter; returns how many pages it took. */
+  /** Lays out the letter from a new page; returns how many pages the document then has. */
   compose(): number {
     const { doc, geometry, input, texts } = this;
     doc.addPage();

@@ -131,12 +131,26 @@ export type LetterSignatures = {
   signatories: SignatorySource;
 };
 
-/** Everything one letter is made from. Plain data apart from `signatures.signatories`. */
-export type LetterInput = {
+/** What a letter says in one language: its template and the campaign, target and sender as named in that language. */
+export type LetterPart = {
   template: LetterTemplate;
   campaign: LetterCampaign;
   target: LetterTarget;
   organisation: Organisation;
+};
+
+/**
+ * Everything one letter is made from. Plain data apart from `signatures.signatories`. The top-level
+ * part is the letter in its first language; `translations` follow it in the same PDF, each from a
+ * new page, with the same date and counts.
+ */
+export type LetterInput = LetterPart & {
+  /**
+   * The same letter in further languages, in order (the original first, then these). The paper
+   * size and envelope window of the first part hold for the whole PDF (one sheet size, one
+   * envelope); the appendix comes once, after the last part, in the first part's language.
+   */
+  translations?: LetterPart[];
   /** Instant the letter is dated, ms since the epoch (UTC); shown in the campaign's time zone. */
   date: number;
   signatures: LetterSignatures;

@@ -16,6 +16,7 @@ import { AttachCampaignTargetsInput, changeCampaignTargets } from '../../service
 import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
+import { TargetTranslationFields, translationsFromForm, translationValues } from './letter-languages.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
@@ -531,6 +532,7 @@ function targetInputOf(form: Values) {
     salutation: form.salutation ?? '',
     // Empty: none of its own, so letters follow the mailing's zone.
     timeZone: form.timeZone ?? '',
+    translations: translationsFromForm(form),
   };
 }
 
@@ -550,6 +552,7 @@ function targetValues(target: TargetView): Values {
     language: target.language,
     salutation: target.salutation ?? '',
     timeZone: target.timeZone ?? '',
+    ...translationValues(target.translations),
   };
 }
 
@@ -609,6 +612,7 @@ function targetForm(c: AdminContext, values: Values, errors: FieldErrors, status
             {...common}
           />
         </div>
+        <TargetTranslationFields values={values} errors={errors} inLanguage={c.var.language} />
         <button type="submit">{editing ? t.saveTarget : values.campaign ? t.createAndAttach : t.createTarget}</button>
       </form>
     </>,

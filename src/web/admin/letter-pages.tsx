@@ -4,12 +4,12 @@ import { pdfHeaders } from '../../http/content-disposition.js';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
-import { generateLetters, GenerateLettersInput, getLetter, letterModes, listLetterBatches, openLetterPdf } from '../../services/letters.js';
+import { generateLetters, GenerateLettersInput, getLetter, letterModes, linkedTargets, listLetterBatches, openLetterPdf, PreviewLetterQuery, previewLetter } from '../../services/letters.js';
 import { listLetterTemplates } from '../../services/letter-templates.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage } from './admin-page.js';
-import { interpolate, languageName } from '../i18n/index.js';
+import { interpolate } from '../i18n/index.js';
 import { channelTexts, commonTexts } from './i18n/common.js';
 import { letterModeTexts, letterTexts } from './i18n/letters.js';
 import { formatNumber, textsFor } from './i18n/texts.js';
@@ -19,6 +19,8 @@ import { campaignTitle } from './campaign-names.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
+import { languageCombinations, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
+import { letterLanguageTexts } from './i18n/letter-languages.js';
 
 type Values = Record<string, string>;
 
@@ -30,13 +32,15 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
   const batches = await listLetterBatches(ctx, campaign.id);
   const { items: templates } = await listLetterTemplates(ctx, ports);
   const routingPreview = await previewRouting(ctx, slug, values.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {});
+  const campaignTargets = await linkedTargets(ctx, campaign.id);
+  const lt = textsFor(c, letterLanguageTexts);
   const common = { values, errors };
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
   const t = textsFor(c, letterTexts);
   const modes = textsFor(c, letterModeTexts);
   const language = c.var.language;
   const routing = textsFor(c, routingTexts);
-  const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing, emptyTargets: routing.routing };
+  const letterLabels = { mode: t.mode, template: t.template, cutoffAt: t.cutoff, routing: routing.routing, emptyTargets: routing.routing, languages: lt.languages, target: lt.previewTarget };
   // A viewer reads the batches and the routing preview but is offered no generate form.
   const readOnly = readOnlyCampaign(c, campaign.id);
   return renderPage(
@@ -64,6 +68,7 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
             {errors.mode ? <p class="field-error">{errors.mode.join('; ')}</p> : null}
           </fieldset>
           <RoutingChoice value={values.routing} emptyTargets={values.emptyTargets} errors={routingErrors(errors)} hint />
+          <LetterLanguageChoice values={values} errors={errors} offered={languageCombinations(campaign.locale, campaignTargets.map((target) => target.language), values.languages)} />
           <div class="grid2">
             <SelectField
               name="template"
@@ -74,6 +79,17 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
             <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={interpolate(t.cutoffHint, { timeZone: campaign.timeZone })} {...common} />
           </div>
           <button type="submit">{t.generateLetters}</button>
+          {campaignTargets.length === 0 ? null : (
+            // The same form's choices, posted to the preview: the draft opens as a PDF in a new tab.
+            <fieldset class="field">
+              <legend>{lt.previewDraft}</legend>
+              <p class="hint">{lt.previewHint}</p>
+              <SelectField name="target" label={lt.previewTarget} options={campaignTargets.map((target) => ({ value: target.id, label: target.name }))} {...common} />
+              <button type="submit" class="secondary" formaction={`${base}/letters/preview`} formtarget="_blank">
+                {lt.showPreview}
+              </button>
+            </fieldset>
+          )}
         </form>
       )}
       <RoutingPreviewTable preview={routingPreview} open={values.routing === 'jurisdiction'} />
@@ -86,6 +102,7 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
             {formatTime(language, batch.createdAt, campaign.timeZone)} · {modes[batch.mode]}
             {batch.mode === 'per_target' ? ` · ${routingLabel(routing, batch.routing)}` : ''}
             {batch.mode === 'per_target' && batch.emptyTargets === 'skip' ? ` · ${routing.skippingEmptyTargets}` : ''} · {batch.template}
+            {batch.languages ? ` · ${languagesLabel(c, batch.languages)}` : ''}
           </h3>
           <p class="muted">
             {interpolate(batch.letters.length === 1 ? t.batchSummary : t.batchSummaryPlural, {
@@ -119,7 +136,7 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
                     {letter.targetName}
                     {letter.signatureId ? <div class="muted">{interpolate(t.supporter, { id: letter.signatureId.slice(-8) })}</div> : null}
                   </td>
-                  <td>{languageName(letter.language, language)}</td>
+                  <td>{languagesLabel(c, letter.languages)}</td>
                   <td class="num">{formatNumber(language, letter.signatureCount)}</td>
                   <td class="num">{formatNumber(language, letter.pages)}</td>
                   <td class="num">{`${formatNumber(language, Math.ceil(letter.bytes / 1024))} KB`}</td>
@@ -174,7 +191,7 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
         <dl class="facts">
           <dt>{t.modeTemplateLanguage}</dt>
           <dd>
-            {[modes[letter.mode], letter.template, languageName(letter.language, language)].join(textsFor(c, commonTexts).listSeparator)}
+            {[modes[letter.mode], letter.template, languagesLabel(c, letter.languages)].join(textsFor(c, commonTexts).listSeparator)}
           </dd>
           <dt>{t.cutoff}</dt>
           <dd>{formatTime(language, letter.cutoffAt, campaign.timeZone)}</dd>
@@ -266,6 +283,7 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
 export function letterPages() {
   const routes = new Hono<AdminEnv>();
   routes.use('/campaigns/:slug/letters', requireAdminScope('letters', missingScopePage));
+  routes.use('/campaigns/:slug/letters/preview', requireAdminScope('letters', missingScopePage));
   routes.use('/letters/*', requireAdminScope('letters', missingScopePage));
 
   routes.get('/campaigns/:slug/letters', (c) =>
@@ -283,6 +301,8 @@ export function letterPages() {
     if (form.template) input.template = form.template;
     if (form.routing) input.routing = form.routing;
     if (form.emptyTargets) input.emptyTargets = form.emptyTargets;
+    const languages = languagesFromForm(form);
+    if (languages) input.languages = languages;
     if (form.cutoffAt) {
       try {
         input.cutoffAt = formatInZone(localTimeToInstant(form.cutoffAt, campaign.timeZone), campaign.timeZone);
@@ -301,6 +321,30 @@ export function letterPages() {
       const problem = formErrorOf(error);
       if (!problem || problem.status === 404) throw error;
       return lettersPage(c, slug, values, problem.errors, problem.status === 409 || problem.status === 410 ? problem.status : 422, problem.message);
+    }
+  });
+
+  // A draft as the API's preview gives it, from the letters form's choices; a bad choice is the letters page with its errors.
+  routes.post('/campaigns/:slug/letters/preview', async (c) => {
+    const services = c.get('services');
+    const slug = c.req.param('slug');
+    const form = c.var.form;
+    const languages = languagesFromForm(form);
+    const parsed = v.safeParse(PreviewLetterQuery, {
+      target: form.target ?? '',
+      ...(form.template ? { template: form.template } : {}),
+      ...(form.routing === 'jurisdiction' ? { routing: 'jurisdiction' } : {}),
+      ...(form.emptyTargets ? { emptyTargets: form.emptyTargets } : {}),
+      ...(languages ? { languages: languages.join(',') } : {}),
+    });
+    if (!parsed.success) return lettersPage(c, slug, keptValues(form), issuesToErrors(parsed.issues), 422);
+    try {
+      const preview = await previewLetter(serviceContextOf(c), services.letters, slug, parsed.output);
+      return c.body(preview.body, 200, pdfHeaders(preview.filename, { inline: true, uniquePart: preview.uniquePart }));
+    } catch (error) {
+      const problem = formErrorOf(error);
+      if (!problem || problem.status === 404) throw error;
+      return lettersPage(c, slug, keptValues(form), problem.errors, problem.status === 409 || problem.status === 410 ? problem.status : 422, problem.message);
     }
   });
 

@@ -4,8 +4,9 @@ import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
 import { getCampaign, listCampaigns } from '../../services/campaigns.js';
+import type { ServiceContext } from '../../services/context.js';
 import { Forbidden, NotFound } from '../../services/errors.js';
-import { listLetterBatches, plannedLetterTargets } from '../../services/letters.js';
+import { linkedTargets, listLetterBatches, plannedLetterTargets } from '../../services/letters.js';
 import {
   cancelMailing,
   CreateMailingInput,
@@ -35,6 +36,8 @@ import { formatNumber, intlLocale, textsFor, type TextsOf, useTexts } from './i1
 import { serviceContextOf } from '../../http/principal.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice } from './routing-preview.js';
+import { letterLanguageTexts } from './i18n/letter-languages.js';
+import { languageCombinations, languagesFromForm, languagesLabel, LetterLanguageChoice } from './letter-languages.js';
 
 type Values = Record<string, string>;
 
@@ -166,9 +169,9 @@ function MailingWarnings(props: { warnings: MailingWarning[]; names: ReadonlyMap
 }
 
 /**
- * A campaign's own defaults for a new mailing: its time zone, and the routing of its last letter
- * batch, so letters made by jurisdiction are mailed by jurisdiction unless the organiser says
- * otherwise. None for a campaign out of reach (the form then offers the plain defaults).
+ * A campaign's own defaults for a new mailing: its time zone, and the routing and languages of its
+ * last letter batch, so letters made by jurisdiction in Japanese and Chinese are mailed so unless
+ * the organiser says otherwise. None for a campaign out of reach (the form then offers the plain defaults).
  */
 async function campaignDefaults(c: AdminContext, slug: string): Promise<Values> {
   if (!slug) return {};
@@ -178,12 +181,26 @@ async function campaignDefaults(c: AdminContext, slug: string): Promise<Values> 
     const [lastBatch] = await listLetterBatches(ctx, campaign.id, 1);
     return {
       timeZone: campaign.timeZone,
-      ...(lastBatch ? { routing: lastBatch.routing, ...(lastBatch.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {}) } : {}),
+      ...(lastBatch
+        ? {
+            routing: lastBatch.routing,
+            ...(lastBatch.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {}),
+            ...(lastBatch.languages ? { languages: lastBatch.languages.join(',') } : {}),
+          }
+        : {}),
     };
   } catch (error) {
     if (error instanceof NotFound || error instanceof Forbidden) return {};
     throw error;
   }
+}
+
+/** The letter languages the form offers: from the chosen campaign and its targets, or every language before one is chosen. */
+async function offeredLanguages(ctx: ServiceContext, campaigns: readonly { id: string; slug: string; locale: string }[], values: Values): Promise<string[]> {
+  const campaign = campaigns.find((x) => x.slug === values.campaign);
+  if (!campaign) return languageCombinations(undefined, [], values.languages);
+  const targets = await linkedTargets(ctx, campaign.id);
+  return languageCombinations(campaign.locale, targets.map((target) => target.language), values.languages);
 }
 
 async function mailingForm(
@@ -209,7 +226,7 @@ async function mailingForm(
         <a href="/admin/mailings">{t.backToMailings}</a>
       </p>
       <h1>{t.scheduleMailing}</h1>
-      <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing, emptyTargets: textsFor(c, routingTexts).routing }} />
+      <ErrorSummary errors={errors} message={message} labels={{ ...mailingLabels(t), routing: textsFor(c, routingTexts).routing, emptyTargets: textsFor(c, routingTexts).routing, languages: textsFor(c, letterLanguageTexts).languages }} />
       <MailingWarnings warnings={warnings.list} names={warnings.names} emptyTargets={values.emptyTargets} />
       <form method="post" action="/admin/mailings" class="card" id="mailing-form" novalidate>
         <CsrfField session={c.var.session} />
@@ -241,6 +258,7 @@ async function mailingForm(
           <TextField name="ratePerMinute" label={t.ratePerMinute} type="number" hint={t.ratePerMinuteHint} {...common} />
         </div>
         <RoutingChoice value={values.routing} emptyTargets={values.emptyTargets} errors={routingErrors(errors)} />
+        <LetterLanguageChoice values={values} errors={errors} offered={await offeredLanguages(ctx, campaigns, values)} />
         <SendingWindowFields values={values} errors={errors} />
         <TextField name="cutoffAt" label={t.cutoff} type="datetime-local" hint={t.cutoffHint} {...common} />
         <TextField name="template" label={t.templateUpdate} hint={t.templateUpdateHint} {...common} />
@@ -368,6 +386,12 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
                 {routingLabel(textsFor(c, routingTexts), mailing.routing)}
                 {mailing.emptyTargets === 'skip' ? ` · ${textsFor(c, routingTexts).skippingEmptyTargets}` : ''}
               </dd>
+            </>
+          ) : null}
+          {mailing.languages ? (
+            <>
+              <dt>{textsFor(c, letterLanguageTexts).languages}</dt>
+              <dd>{languagesLabel(c, mailing.languages)}</dd>
             </>
           ) : null}
           {mailing.kind === 'letters' && mailing.channel !== 'print' ? (
@@ -570,6 +594,8 @@ export function mailingPages() {
     const form = c.var.form;
     const values = keptValues(form);
     const { input, errors } = mailingInputOf(form, textsFor(c, commonTexts));
+    const languages = languagesFromForm(form);
+    if (input.kind === 'letters' && languages) input.languages = languages;
     const parsed = v.safeParse(CreateMailingInput, input);
     if (!parsed.success || Object.keys(errors).length) {
       return mailingForm(c, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
