@@ -17,6 +17,7 @@ import type { LetterPorts } from './letters/letter-ports.js';
 import type { Keyring } from './lib/keyring.js';
 import type { PasswordHasher } from './lib/passwords.js';
 import { TtlCache } from './lib/ttl-cache.js';
+import { PublicPageCache } from './web/public/page-cache.js';
 import { blocklistRoutes } from './routes/blocklist.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     eventStreams: new StreamSlots(),
     embedOrigins: deps.embedOrigins ?? [],
     ogImages: deps.ogImageRenderer ? new OgImages(deps.ogImageRenderer, deps.clock) : undefined,
+    publicPages: new PublicPageCache(),
   };
 
   const app = new Hono<AppEnv>();
@@ -181,6 +183,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(requestContext());
   app.use(auditTrail());
+  // An organiser's write may change what a public page shows (a title, a status, a target, the
+  // organisation's name…): the pages built from before it are dropped. Supporters' signatures
+  // and confirmations do not (the count may be a few seconds stale); anonymous requests never do,
+  // so nobody can make every view render the page again.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.get('principal') && c.res.status < 400) services.publicPages.invalidate();
+  });
   const baseHeaders = {
     referrerPolicy: 'strict-origin-when-cross-origin',
     strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,
