@@ -15,7 +15,8 @@ export const STALE_WHILE_REVALIDATE_SECONDS = 30;
 
 /** One public response as every visitor gets it: nothing in it is per visitor. */
 export type BuiltPage = {
-  body: string;
+  /** UTF-8, encoded once rather than on every view. */
+  body: Uint8Array<ArrayBuffer>;
   contentType: string;
   /** Strong: the SHA-256 of the body. */
   etag: string;
@@ -32,13 +33,14 @@ export type BuiltPage = {
 const encoder = new TextEncoder();
 
 /** A strong validator of `body`: the same bytes, the same tag, on every server and runtime. */
-export async function strongEtag(body: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(body)));
+export async function strongEtag(body: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
   return `"${toBase64Url(digest.slice(0, 18))}"`;
 }
 
-/** A built page from its body: fresh for PUBLIC_PAGE_FRESH_MS, and never past `changesAt`. */
-export async function builtPage(body: string, contentType: string, now: number, changesAt = Infinity): Promise<BuiltPage> {
+/** A built page from its text: fresh for PUBLIC_PAGE_FRESH_MS, and never past `changesAt`. */
+export async function builtPage(text: string, contentType: string, now: number, changesAt = Infinity): Promise<BuiltPage> {
+  const body = encoder.encode(text);
   return { body, contentType, etag: await strongEtag(body), builtAt: now, freshUntil: Math.min(now + PUBLIC_PAGE_FRESH_MS, changesAt), changesAt };
 }
 
