@@ -53,6 +53,7 @@ import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
 import { organisationAccess } from './services/access.js';
+import { newPublicPagesVersion, publicPagesVersion } from './services/public-pages.js';
 
 export type AppDeps = {
   database: Database;
@@ -97,6 +98,8 @@ export type AppDeps = {
   onLettersToRedact?: () => void;
   /** Renders the campaigns' Open Graph cards (Node: src/entry/og-image-node.ts; Workers: src/entry/og-image-worker.ts); without it there is none. */
   ogImageRenderer?: OgImageRenderer;
+  /** Other processes serve the public pages from the same database (the isolates of a Worker): each page served checks the version of the public pages first (src/services/public-pages.ts). */
+  publicPagesAcrossIsolates?: boolean;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -171,7 +174,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     eventStreams: new StreamSlots(),
     embedOrigins: deps.embedOrigins ?? [],
     ogImages: deps.ogImageRenderer ? new OgImages(deps.ogImageRenderer, deps.clock) : undefined,
-    publicPages: new PublicPageCache(),
+    publicPages: new PublicPageCache({
+      sharedVersion: deps.publicPagesAcrossIsolates ? () => publicPagesVersion(services.ctx) : undefined,
+      renewVersion: () => newPublicPagesVersion(services.ctx),
+    }),
   };
 
   const app = new Hono<AppEnv>();
@@ -189,7 +195,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // so nobody can make every view render the page again.
   app.use(async (c, next) => {
     await next();
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.get('principal') && c.res.status < 400) services.publicPages.invalidate();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.get('principal') && c.res.status < 400) await services.publicPages.changed();
   });
   const baseHeaders = {
     referrerPolicy: 'strict-origin-when-cross-origin',

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signatures } from '../../src/db/schema.js';
 import { catalogs } from '../../src/web/i18n/index.js';
@@ -175,6 +176,28 @@ describe('the public pages, built once and cacheable', () => {
     expect(erased.status).toBeLessThan(300);
     expect((await get('/c/save-refugees?lang=en')).body).not.toContain('Anne S.');
     expect(await t.database.db.select().from(signatures)).toHaveLength(1);
+  });
+});
+
+describe('the public pages served by several processes of one database (the isolates of a Worker)', () => {
+  it('show a change made through another process at once, and never serve a closed campaign as open', async () => {
+    t = createTestApp({ publicPagesAcrossIsolates: true });
+    const other = createTestApp({ publicPagesAcrossIsolates: true, databaseDir: dirname(t.dataDir) });
+    try {
+      await openCampaign(t);
+      expect((await get('/c/save-refugees?lang=en')).body).toContain('action="/c/save-refugees/sign"');
+      const seen = await other.app.request('/c/save-refugees?lang=en');
+      expect(await seen.text()).toContain('action="/c/save-refugees/sign"');
+
+      await other.request('PATCH', '/api/v1/campaigns/save-refugees', { body: { status: 'closed', title: 'Stop the forced returns' } });
+      const closed = await get('/c/save-refugees?lang=en');
+      expect(closed.body).toContain(catalogs.en.closedNotice);
+      expect(closed.body).toContain('Stop the forced returns');
+      expect(closed.body).not.toContain('action="/c/save-refugees/sign"');
+      expect((await get('/api/v1/campaigns/save-refugees')).body).toContain('"status":"closed"');
+    } finally {
+      await other.database.close();
+    }
   });
 });
 

@@ -47,7 +47,7 @@ export async function builtPage(text: string, contentType: string, now: number, 
 /**
  * The public pages built once and served to every visitor, by key (view, campaign, language…).
  * A page is built by one request while the others that want it at the same moment wait for it,
- * so a surge arriving as an entry goes stale builds it once. `invalidate` (every organiser write
+ * so a surge arriving as an entry goes stale builds it once. `changed` (every organiser write
  * and every change a supporter makes to their consent, src/app.ts) drops them all: a page built
  * from data read before the write is not kept.
  */
@@ -55,10 +55,22 @@ export class PublicPageCache {
   private readonly entries = new Map<string, BuiltPage>();
   private readonly building = new Map<string, Promise<BuiltPage | null>>();
   private generation = 0;
+  private seenVersion: string | undefined;
 
-  constructor(private readonly maxEntries = 2_000) {}
+  /**
+   * `sharedVersion`: where other processes change the data too (the isolates of a Worker), the
+   * version every change renews (src/services/public-pages.ts), read before each page is served:
+   * a page built before a change made elsewhere is not served after it.
+   */
+  constructor(private readonly options: { maxEntries?: number; sharedVersion?: (() => Promise<string>) | undefined; renewVersion?: () => Promise<void> } = {}) {}
 
-  invalidate(): void {
+  /** What the pages show has changed: they are built again here, and every other process and shared cache keyed by the version sees it at once. */
+  async changed(): Promise<void> {
+    this.invalidate();
+    await this.options.renewVersion?.();
+  }
+
+  private invalidate(): void {
     this.generation++;
     this.entries.clear();
     this.building.clear();
@@ -66,6 +78,13 @@ export class PublicPageCache {
 
   /** The page under `key`, built by `build` when there is none fresh; `build` answers null for what must not be kept (a 404). */
   async get(key: string, now: number, build: () => Promise<BuiltPage | null>): Promise<BuiltPage | null> {
+    if (this.options.sharedVersion) {
+      const version = await this.options.sharedVersion();
+      if (version !== this.seenVersion) {
+        this.invalidate();
+        this.seenVersion = version;
+      }
+    }
     const entry = this.entries.get(key);
     if (entry && entry.freshUntil > now) return entry;
     const pending = this.building.get(key);
@@ -88,7 +107,7 @@ export class PublicPageCache {
 
   private keep(key: string, page: BuiltPage): void {
     this.entries.delete(key);
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    if (this.entries.size >= (this.options.maxEntries ?? 2_000)) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(key, page);
   }
 }

@@ -286,7 +286,7 @@ export function privacyPageRoutes() {
       const erased = await eraseByLink(ctx, token);
       if (!erased) return unknownLinkPage(c, language);
       // The public list may have shown their name: it goes from the pages at once.
-      publicPages.invalidate();
+      await publicPages.changed();
       return renderMessage(c, 200, language, (t) => ({ title: t.privacyErasedTitle, paragraphs: [interpolate(t.privacyErasedBody, { count: erased.erased })] }), {
         private: true,
       });
@@ -295,7 +295,7 @@ export function privacyPageRoutes() {
     if (!changes) return forbiddenPage(c, language, 400);
     const managed = await manageByLink(ctx, token, changes);
     if (!managed) return unknownLinkPage(c, language);
-    publicPages.invalidate();
+    await publicPages.changed();
     return renderMessage(
       c,
       200,
