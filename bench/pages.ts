@@ -128,6 +128,8 @@ async function withSigning(url: string): Promise<{ result: autocannon.Result; vi
     requests: [
       {
         method: 'GET',
+        // As a browser asks: the built page is kept gzipped too (page-cache.ts).
+        headers: { 'accept-encoding': 'gzip, deflate, br' },
         onResponse: (status) => {
           if (status !== 200) return;
           views++;

@@ -98,7 +98,11 @@ export type AppDeps = {
   onLettersToRedact?: () => void;
   /** Renders the campaigns' Open Graph cards (Node: src/entry/og-image-node.ts; Workers: src/entry/og-image-worker.ts); without it there is none. */
   ogImageRenderer?: OgImageRenderer;
-  /** Other processes serve the public pages from the same database (the isolates of a Worker): each page served checks the version of the public pages first (src/services/public-pages.ts). */
+  /**
+   * Other processes serve the public pages from the same database (the isolates of a Worker): each
+   * page served checks the version of the public pages first (src/services/public-pages.ts). They
+   * are then not gzipped here either: Cloudflare compresses at its edge.
+   */
   publicPagesAcrossIsolates?: boolean;
 };
 
@@ -177,6 +181,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     publicPages: new PublicPageCache({
       sharedVersion: deps.publicPagesAcrossIsolates ? () => publicPagesVersion(services.ctx) : undefined,
       renewVersion: () => newPublicPagesVersion(services.ctx),
+      gzip: !deps.publicPagesAcrossIsolates,
     }),
   };
 

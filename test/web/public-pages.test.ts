@@ -118,10 +118,10 @@ describe('GET /c/:slug', () => {
     // A page whose URL names its language is every visitor's: no cookie, nothing negotiated.
     const chosen = await get('/c/save-refugees?lang=ko');
     expect(chosen.response.headers.get('set-cookie')).toBeNull();
-    expect(chosen.response.headers.get('vary')).toBeNull();
+    expect(chosen.response.headers.get('vary')).toBe('Accept-Encoding');
     expect(chosen.response.headers.get('cache-control')).toMatch(/^public, /);
     const negotiated = await get('/c/save-refugees', { 'accept-language': 'ko' });
-    expect(negotiated.response.headers.get('vary')).toBe('Accept-Language, Cookie');
+    expect(negotiated.response.headers.get('vary')).toBe('Accept-Language, Cookie, Accept-Encoding');
     expect(negotiated.response.headers.get('cache-control')).toBe('private, no-cache');
     expect(chosen.html).toContain('<a href="/c/save-refugees?lang=ko" hreflang="ko" lang="ko" aria-current="page">한국어</a>');
     expect(chosen.html).toContain('<a href="/c/save-refugees?lang=ja" hreflang="ja" lang="ja">日本語</a>');

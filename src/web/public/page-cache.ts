@@ -20,6 +20,8 @@ export type BuiltPage = {
   contentType: string;
   /** Strong: the SHA-256 of the body. */
   etag: string;
+  /** The body gzipped once, where the runtime does not compress answers itself (Node; Cloudflare does at its edge). */
+  gzipped?: Uint8Array<ArrayBuffer>;
   builtAt: number;
   /** Served from memory until then (at most PUBLIC_PAGE_FRESH_MS). */
   freshUntil: number;
@@ -36,6 +38,12 @@ const encoder = new TextEncoder();
 export async function strongEtag(body: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
   return `"${toBase64Url(digest.slice(0, 18))}"`;
+}
+
+/** Compressed once per built page rather than per view: a quarter of the bytes to write for the price of one build. */
+async function gzip(body: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  const stream = new Blob([body]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 /** A built page from its text: fresh for PUBLIC_PAGE_FRESH_MS, and never past `changesAt`. */
@@ -60,9 +68,12 @@ export class PublicPageCache {
   /**
    * `sharedVersion`: where other processes change the data too (the isolates of a Worker), the
    * version every change renews (src/services/public-pages.ts), read before each page is served:
-   * a page built before a change made elsewhere is not served after it.
+   * a page built before a change made elsewhere is not served after it. `gzip`: keep a gzipped
+   * copy of each page for the visitors that accept it.
    */
-  constructor(private readonly options: { maxEntries?: number; sharedVersion?: (() => Promise<string>) | undefined; renewVersion?: () => Promise<void> } = {}) {}
+  constructor(
+    private readonly options: { maxEntries?: number; sharedVersion?: (() => Promise<string>) | undefined; renewVersion?: () => Promise<void>; gzip?: boolean } = {},
+  ) {}
 
   /** What the pages show has changed: they are built again here, and every other process and shared cache keyed by the version sees it at once. */
   async changed(): Promise<void> {
@@ -91,7 +102,8 @@ export class PublicPageCache {
     if (pending) return pending;
     const generation = this.generation;
     const made = build().then(
-      (page) => {
+      async (built) => {
+        const page = built && this.options.gzip ? { ...built, gzipped: await gzip(built.body) } : built;
         if (this.building.get(key) === made) this.building.delete(key);
         if (page && this.generation === generation) this.keep(key, page);
         return page;
@@ -125,9 +137,17 @@ export function sharedCacheControl(page: BuiltPage, now: number): string {
   return `public, max-age=${browser}, s-maxage=${shared}, stale-while-revalidate=${stale}`;
 }
 
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+/** Either representation's tag: the same content, gzipped or not. */
+function matches(ifNoneMatch: string | undefined, etags: string[]): boolean {
   if (!ifNoneMatch) return false;
-  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+  return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => etags.includes(tag.trim().replace(/^W\//, '')));
+}
+
+function acceptsGzip(acceptEncoding: string | undefined): boolean {
+  return (acceptEncoding ?? '').split(',').some((coding) => {
+    const [name, ...parameters] = coding.split(';').map((part) => part.trim().toLowerCase());
+    return name === 'gzip' && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter));
+  });
 }
 
 /**
@@ -136,11 +156,16 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
  * visitor's language negotiation and only their browser may keep it.
  */
 export function serveBuiltPage(c: Context<AppEnv>, page: BuiltPage, options: { shared: boolean; vary?: string }): Response {
+  const gzipped = page.gzipped && acceptsGzip(c.req.header('accept-encoding')) ? page.gzipped : undefined;
+  // A strong tag names one representation: the gzipped bytes have their own.
+  const gzippedEtag = page.etag.replace(/"$/, '-gz"');
   const headers: Record<string, string> = {
     'Cache-Control': options.shared ? sharedCacheControl(page, c.get('services').ctx.clock.now()) : 'private, no-cache',
-    ETag: page.etag,
+    ETag: gzipped ? gzippedEtag : page.etag,
   };
-  if (options.vary) headers.Vary = options.vary;
-  if (matches(c.req.header('if-none-match'), page.etag)) return c.body(null, 304, headers);
+  const vary = [options.vary, page.gzipped ? 'Accept-Encoding' : undefined].filter((name) => name !== undefined).join(', ');
+  if (vary) headers.Vary = vary;
+  if (matches(c.req.header('if-none-match'), [page.etag, gzippedEtag])) return c.body(null, 304, headers);
+  if (gzipped) return c.body(gzipped, 200, { ...headers, 'Content-Type': page.contentType, 'Content-Encoding': 'gzip' });
   return c.body(page.body, 200, { ...headers, 'Content-Type': page.contentType });
 }
