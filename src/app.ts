@@ -17,6 +17,7 @@ import type { LetterPorts } from './letters/letter-ports.js';
 import type { Keyring } from './lib/keyring.js';
 import type { PasswordHasher } from './lib/passwords.js';
 import { TtlCache } from './lib/ttl-cache.js';
+import { PublicPageCache } from './web/public/page-cache.js';
 import { blocklistRoutes } from './routes/blocklist.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -53,6 +54,7 @@ import { ServiceError } from './services/errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
 import { organisationAccess } from './services/access.js';
+import { newPublicPagesVersion, publicPagesVersion } from './services/public-pages.js';
 
 export type AppDeps = {
   database: Database;
@@ -97,6 +99,12 @@ export type AppDeps = {
   onLettersToRedact?: () => void;
   /** Renders the campaigns' Open Graph cards (Node: src/entry/og-image-node.ts; Workers: src/entry/og-image-worker.ts); without it there is none. */
   ogImageRenderer?: OgImageRenderer;
+  /**
+   * Other processes serve the public pages from the same database (the isolates of a Worker): each
+   * page served checks the version of the public pages first (src/services/public-pages.ts). They
+   * are then not gzipped here either: Cloudflare compresses at its edge.
+   */
+  publicPagesAcrossIsolates?: boolean;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -171,6 +179,11 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
     eventStreams: new StreamSlots(),
     embedOrigins: deps.embedOrigins ?? [],
     ogImages: deps.ogImageRenderer ? new OgImages(deps.ogImageRenderer, deps.clock) : undefined,
+    publicPages: new PublicPageCache({
+      sharedVersion: deps.publicPagesAcrossIsolates ? () => publicPagesVersion(services.ctx) : undefined,
+      renewVersion: () => newPublicPagesVersion(services.ctx),
+      gzip: !deps.publicPagesAcrossIsolates,
+    }),
   };
 
   const app = new Hono<AppEnv>();
@@ -182,6 +195,14 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   if (deps.metrics) app.use(requestMetrics(deps.metrics));
   app.use(requestContext());
   app.use(auditTrail());
+  // An organiser's write may change what a public page shows (a title, a status, a target, the
+  // organisation's name…): the pages built from before it are dropped. Supporters' signatures
+  // and confirmations do not (the count may be a few seconds stale); anonymous requests never do,
+  // so nobody can make every view render the page again.
+  app.use(async (c, next) => {
+    await next();
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.get('principal') && c.res.status < 400) await services.publicPages.changed();
+  });
   const baseHeaders = {
     referrerPolicy: 'strict-origin-when-cross-origin',
     strictTransportSecurity: deps.publicUrl.startsWith('https:') ? 'max-age=31536000; includeSubDomains' : false,

@@ -3,7 +3,8 @@
  * as Node, with D1 for the database, R2 for letter PDFs, Queues for the
  * outbox and Cron Triggers for the periodic work.
  *
- * - `fetch` serves the app. When a request queued mail, the rows are
+ * - `fetch` serves the app, its public pages through the data centre's cache
+ *   (src/web/public/edge-cache.ts). When a request queued mail, the rows are
  *   dispatched after the response (`waitUntil`): leased and published as
  *   queue messages.
  * - `queue` sends the rows a message names and acknowledges it once each row
@@ -49,6 +50,8 @@ import { runDueMailings } from '../mailings/runner.js';
 import { organisationAccess } from '../services/access.js';
 import { Pbkdf2PasswordHasher } from '../lib/passwords.js';
 import { DatabaseRateLimiter, SUPPORTER_BUCKETS } from '../services/database-rate-limiter.js';
+import { publicPagesVersion } from '../services/public-pages.js';
+import { type EdgeCache, serveThroughEdgeCache } from '../web/public/edge-cache.js';
 
 /** The bindings declared in wrangler.toml, and the settings as vars and secrets. */
 export type WorkerEnv = Record<string, unknown> & {
@@ -150,6 +153,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     passwords: ctx.passwords,
     embedOrigins: settings.EMBED_ORIGINS,
     ogImageRenderer: workerOgImageRenderer(env.LETTERS),
+    publicPagesAcrossIsolates: true,
   });
   return { settings, logger, ctx, app, audit, letters, rateLimiter, state };
 }
@@ -274,7 +278,12 @@ export default {
       const requestId = crypto.randomUUID();
       return Response.json({ error: { code: 'INTERNAL', message: 'Signet is not configured correctly; the operator will find the reason in the logs.', requestId } }, { status: 500 });
     }
-    const response = await run.app.fetch(request, env, executionContext as never);
+    const response = await serveThroughEdgeCache(request, {
+      cache: (globalThis as unknown as { caches: { default: EdgeCache } }).caches.default,
+      version: () => publicPagesVersion(run.ctx),
+      app: async (forApp) => run.app.fetch(forApp, env, executionContext as never),
+      waitUntil: (work) => executionContext.waitUntil(work),
+    });
     executionContext.waitUntil(run.audit.flush());
     if (run.state.mailQueued) {
       run.state.mailQueued = false;

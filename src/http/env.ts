@@ -5,6 +5,7 @@ import type { ServiceContext } from '../services/context.js';
 import type { SignLimits } from '../services/signatures.js';
 import type { Principal } from '../services/tokens.js';
 import type { OgImages } from '../web/og-image/og-images.js';
+import type { PublicPageCache } from '../web/public/page-cache.js';
 import type { StreamSlots } from './stream-slots.js';
 
 /**
@@ -25,6 +26,8 @@ export type AppServices = {
   embedOrigins: readonly string[];
   /** The campaigns' Open Graph cards (`/c/:slug/og.png`); undefined where no renderer is wired (the pages then name no image). */
   ogImages: OgImages | undefined;
+  /** The public pages and the public campaign JSON, built once and served from memory (src/web/public/page-cache.ts). */
+  publicPages: PublicPageCache;
 };
 
 /** Hono context variables set by the middleware in src/http. */

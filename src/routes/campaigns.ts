@@ -18,6 +18,7 @@ import {
 } from '../services/campaigns.js';
 import { AttachCampaignTargetsInput, changeCampaignTargets, ReplaceCampaignTargetsInput } from '../services/campaign-targets.js';
 import { PageQuery } from '../services/pagination.js';
+import { builtPage, serveBuiltPage } from '../web/public/page-cache.js';
 import * as v from 'valibot';
 
 const ListQuery = v.object({ ...PageQuery.entries, ...CampaignListQuery.entries });
@@ -54,7 +55,12 @@ export function campaignRoutes() {
     ),
     async (c, next) => {
       if (c.req.header('authorization')) return requireScope('campaigns')(c, next);
-      return c.json(await getPublicCampaign(c.get('services').ctx, c.req.param('slug')));
+      // The same for everyone: built once, served from memory, and kept by shared caches (page-cache.ts).
+      const { ctx, publicPages } = c.get('services');
+      const slug = c.req.param('slug');
+      const now = ctx.clock.now();
+      const page = await publicPages.get(`json:${slug}`, now, async () => builtPage(JSON.stringify(await getPublicCampaign(ctx, slug)), 'application/json', now));
+      return serveBuiltPage(c, page!, { shared: true, vary: 'Authorization' });
     },
     async (c) => c.json(await getCampaign(serviceContextOf(c), c.req.param('slug'))),
   );

@@ -6,6 +6,7 @@ import { organiserRoute, publicRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { PageQuery } from '../services/pagination.js';
+import { builtPage, serveBuiltPage } from '../web/public/page-cache.js';
 import { exportSignaturesCsv } from '../services/signature-export.js';
 import {
   campaignStats,
@@ -56,7 +57,16 @@ export function signatureRoutes() {
     '/campaigns/:slug/signatures/public',
     publicRoute('Signatures', 'Recent confirmed signatures whose signers chose to be shown: display name, country and the day signed (YYYY-MM-DD in the campaign\'s time zone), nothing finer'),
     validate('query', PublicListQuery),
-    async (c) => c.json(await listPublicSignatures(c.get('services').ctx, c.req.param('slug'), c.req.valid('query').limit)),
+    async (c) => {
+      const { ctx, publicPages } = c.get('services');
+      const slug = c.req.param('slug');
+      const limit = c.req.valid('query').limit;
+      const now = ctx.clock.now();
+      const page = await publicPages.get(`json-public-signatures:${slug}:${limit}`, now, async () =>
+        builtPage(JSON.stringify(await listPublicSignatures(ctx, slug, limit)), 'application/json', now),
+      );
+      return serveBuiltPage(c, page!, { shared: true });
+    },
   );
 
   routes.get(

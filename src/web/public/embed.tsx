@@ -32,9 +32,14 @@ function EmbedDocument(props: { language: PageLanguage; title: string; children?
   );
 }
 
+/** An embed page as text. */
+export async function embedHtml(page: { language: PageLanguage; title: string }, body: Child): Promise<string> {
+  return `<!DOCTYPE html>${await (<EmbedDocument language={page.language} title={page.title}>{body}</EmbedDocument>).toString()}`;
+}
+
 /**
- * An embed page as a response. The form pages vary with the language like the campaign page;
- * the pages after a post are never stored.
+ * An embed page as a response, made for this request only (the pages every visitor shares are
+ * built once: public-pages.ts); the pages after a post are never stored.
  */
 export async function renderEmbed(
   c: Context<AppEnv>,
@@ -42,7 +47,7 @@ export async function renderEmbed(
   page: { language: PageLanguage; title: string; private: boolean; headers?: Record<string, string> | undefined },
   body: Child,
 ): Promise<Response> {
-  const html = `<!DOCTYPE html>${await (<EmbedDocument language={page.language} title={page.title}>{body}</EmbedDocument>).toString()}`;
+  const html = await embedHtml(page, body);
   const caching: Record<string, string> = page.private ? { 'Cache-Control': 'no-store' } : { 'Cache-Control': 'no-cache', Vary: 'Accept-Language, Cookie' };
   return c.html(html, status, { ...caching, ...page.headers });
 }

@@ -264,7 +264,7 @@ export function privacyPageRoutes() {
   });
 
   routes.post('/privacy/:token', sameOriginPosts(), formBodyLimit(), async (c) => {
-    const { ctx } = c.get('services');
+    const { ctx, publicPages } = c.get('services');
     const token = c.req.param('token');
     const body = await readFormFields(c);
     if (!body) return forbiddenPage(c, negotiateLanguage(c), 400);
@@ -285,6 +285,8 @@ export function privacyPageRoutes() {
     if (request.kind === 'erase') {
       const erased = await eraseByLink(ctx, token);
       if (!erased) return unknownLinkPage(c, language);
+      // The public list may have shown their name: it goes from the pages at once.
+      await publicPages.changed();
       return renderMessage(c, 200, language, (t) => ({ title: t.privacyErasedTitle, paragraphs: [interpolate(t.privacyErasedBody, { count: erased.erased })] }), {
         private: true,
       });
@@ -293,6 +295,7 @@ export function privacyPageRoutes() {
     if (!changes) return forbiddenPage(c, language, 400);
     const managed = await manageByLink(ctx, token, changes);
     if (!managed) return unknownLinkPage(c, language);
+    await publicPages.changed();
     return renderMessage(
       c,
       200,

@@ -33,20 +33,28 @@ export type PageOptions = {
   meta: PageMeta;
   organisation?: Organisation | undefined;
   headers?: Record<string, string>;
+  /** Where the language switch points; the request's path unless given (a page built once for every URL that reaches it). */
+  path?: string;
 };
 
-/**
- * A full HTML page in the layout. Token pages (`meta.private`) are never
- * stored by caches; the others vary with the language negotiation.
- */
-export async function renderPage(c: Context<AppEnv>, status: ContentfulStatusCode, options: PageOptions, body: Child): Promise<Response> {
+/** A full HTML page in the layout, as text. */
+export async function pageHtml(c: Context<AppEnv>, options: PageOptions, body: Child): Promise<string> {
   const organisation = options.organisation === undefined ? await siteOrganisation(c, options.language) : options.organisation;
   const page = (
-    <Layout language={options.language} path={pagePath(c)} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
+    <Layout language={options.language} path={options.path ?? pagePath(c)} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
       {body}
     </Layout>
   );
-  const html = `<!DOCTYPE html>${await page.toString()}`;
+  return `<!DOCTYPE html>${await page.toString()}`;
+}
+
+/**
+ * A full HTML page in the layout, made for this request only: token pages and answers to a post
+ * (`meta.private`) are never stored by caches; the others (a 404, a message) vary with the
+ * language negotiation. The pages every visitor shares are built once (public-pages.ts).
+ */
+export async function renderPage(c: Context<AppEnv>, status: ContentfulStatusCode, options: PageOptions, body: Child): Promise<Response> {
+  const html = await pageHtml(c, options, body);
   const headers: Record<string, string> = options.meta.private
     ? { 'Cache-Control': 'no-store' }
     : { 'Cache-Control': 'no-cache', Vary: 'Accept-Language, Cookie' };

@@ -26,9 +26,10 @@ import { OG_IMAGE_HEIGHT, OG_IMAGE_WIDTH, type OgCard } from '../og-image/og-ima
 import { OG_IMAGE_MAX_AGE_SECONDS, ogImageVersion } from '../og-image/og-images.js';
 import { forbiddenPage, formBodyLimit, rememberLanguageChoice, sameOriginPosts } from './page-guards.js';
 import { CampaignPage, campaignTexts, progressText, signingState, type PublicCampaign, type SignFormState } from './campaign-page.js';
-import { EmbedPage, EmbedThanks, renderEmbed, renderEmbedMessage } from './embed.js';
-import { issueFormToken, verifyFormToken } from './form-tokens.js';
-import { MessagePage, renderMessage, renderPage, siteOrganisation } from './render.js';
+import { EmbedPage, EmbedThanks, embedHtml, renderEmbedMessage } from './embed.js';
+import { formTokenRenewsAt, issueFormToken, verifyFormToken } from './form-tokens.js';
+import { MessagePage, pageHtml, renderMessage, siteOrganisation } from './render.js';
+import { type BuiltPage, builtPage, serveBuiltPage } from './page-cache.js';
 import { campaignShareUrl, ShareLinks } from './share-links.js';
 import { shareScript } from './share-script.js';
 import { emptySignForm, FORM_TOKEN_FIELD, HONEYPOT_FIELD, LANGUAGE_FIELD, readSignForm, validateSignForm } from './sign-form.js';
@@ -104,26 +105,19 @@ function shareImage(c: Context<AppEnv>, campaign: PublicCampaign, language: Page
 /** Where the page is shown: the campaign page, or the compact form framed by another site (`/c/:slug/embed`). */
 type SignView = 'page' | 'embed';
 
-async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 200 | 409 | 422, form?: Omit<SignFormState, 'token'>, view: SignView = 'page') {
+/** The campaign page or the embed with the given form, as text: nothing in it is read from the request but the language. */
+async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, language: PageLanguage, form: Omit<SignFormState, 'token'>, view: SignView): Promise<string> {
   const ctx = c.get('services').ctx;
-  let campaign;
-  try {
-    campaign = await getPublicCampaign(ctx, slug);
-  } catch (error) {
-    if (error instanceof NotFound) return notFoundPage(c, language);
-    throw error;
-  }
+  const slug = campaign.slug;
   const [recent, token, organisation, replies] = await Promise.all([
     view === 'page' ? listPublicSignatures(ctx, slug, 10) : { items: [] },
     issueFormToken(ctx, signFormName(slug)),
     siteOrganisation(c, language),
     view === 'page' ? listPublicReplies(ctx, slug) : [],
   ]);
-  const region = preferredRegion(c, language);
-  const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
   const texts = campaignTexts(campaign, language);
   const t = catalogs[language];
-  const title = form && Object.keys(form.errors).length > 0 ? interpolate(t.errorTitlePrefix, { title: texts.title }) : texts.title;
+  const title = Object.keys(form.errors).length > 0 ? interpolate(t.errorTitlePrefix, { title: texts.title }) : texts.title;
   const props = {
     t,
     language,
@@ -131,18 +125,18 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     recent: recent.items,
     state: signingState(campaign, ctx.clock.now(), organisation),
     organisation,
-    form: { values: form?.values ?? emptySignForm(country), errors: form?.errors ?? {}, token },
+    form: { ...form, token },
     privacy: ctx.privacy,
     shareUrl: campaignShareUrl(ctx.publicUrl, slug, language),
     replies,
   };
-  if (view === 'embed') return renderEmbed(c, status, { language, title, private: status !== 200 }, <EmbedPage {...props} />);
-  return renderPage(
+  if (view === 'embed') return embedHtml({ language, title }, <EmbedPage {...props} />);
+  return pageHtml(
     c,
-    status,
     {
       language,
       organisation,
+      path: campaignPath(slug),
       meta: {
         title,
         description: texts.summary || undefined,
@@ -156,6 +150,73 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     },
     <CampaignPage {...props} />,
   );
+}
+
+/** The next moment the page changes by time alone: the campaign opens or closes, or the hour's form token is renewed. */
+function pageChangesAt(campaign: PublicCampaign, now: number): number {
+  const moments = [campaign.opensAt, campaign.closesAt].map((at) => (at === null ? Infinity : Date.parse(at))).filter((at) => at > now);
+  return Math.min(formTokenRenewsAt(now), ...moments);
+}
+
+/** A page of an open or closed campaign in the negotiated way, or null for an unknown one (or a draft). */
+async function buildCampaignPage(
+  c: Context<AppEnv>,
+  slug: string,
+  make: (campaign: PublicCampaign) => Promise<string>,
+  changesAt: (campaign: PublicCampaign, now: number) => number,
+): Promise<BuiltPage | null> {
+  const ctx = c.get('services').ctx;
+  const now = ctx.clock.now();
+  let campaign;
+  try {
+    campaign = await getPublicCampaign(ctx, slug);
+  } catch (error) {
+    if (error instanceof NotFound) return null;
+    throw error;
+  }
+  return builtPage(await make(campaign), HTML, now, changesAt(campaign, now));
+}
+
+const HTML = 'text/html; charset=UTF-8';
+
+/**
+ * The language of a page every visitor of the URL shares (`?lang=` chose it), or the one
+ * negotiated from the visitor's cookie and Accept-Language: that page is theirs alone (`shared`
+ * false), and its form may preselect the country their Accept-Language names.
+ */
+function pageLanguageOf(c: Context<AppEnv>): { language: PageLanguage; shared: boolean } {
+  const chosen = c.req.query('lang');
+  return isPageLanguage(chosen) ? { language: chosen, shared: true } : { language: negotiateLanguage(c), shared: false };
+}
+
+/** The campaign page or the embed with an empty form, built once per campaign, language and preselected country (public-pages.ts). */
+async function serveCampaign(c: Context<AppEnv>, view: SignView) {
+  const { ctx, publicPages } = c.get('services');
+  const slug = c.req.param('slug')!;
+  const { language, shared } = pageLanguageOf(c);
+  const region = shared ? undefined : preferredRegion(c, language);
+  const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
+  const page = await publicPages.get(`${view}:${slug}:${language}:${country}`, ctx.clock.now(), () =>
+    buildCampaignPage(c, slug, (campaign) => campaignHtml(c, campaign, language, { values: emptySignForm(country), errors: {} }, view), pageChangesAt),
+  );
+  if (!page) return notFoundPage(c, language);
+  return serveBuiltPage(c, page, shared ? { shared } : { shared, vary: 'Accept-Language, Cookie' });
+}
+
+/** The campaign page or the embed again after a refused post: the visitor's values and errors, for them alone. */
+async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 409 | 422, form: Omit<SignFormState, 'token'> | undefined, view: SignView) {
+  const ctx = c.get('services').ctx;
+  let campaign;
+  try {
+    campaign = await getPublicCampaign(ctx, slug);
+  } catch (error) {
+    if (error instanceof NotFound) return notFoundPage(c, language);
+    throw error;
+  }
+  const region = preferredRegion(c, language);
+  const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
+  const html = await campaignHtml(c, campaign, language, form ?? { values: emptySignForm(country), errors: {} }, view);
+  return c.html(html, status, { 'Cache-Control': 'no-store' });
 }
 
 /**
@@ -221,42 +282,41 @@ export function publicPageRoutes() {
   const languageChoice = rememberLanguageChoice();
   routes.use('/c/*', (c, next) => (isEmbedPath(c.req.path) ? embedPageHeaders : supporterPageHeaders)(c, next));
   routes.use('/confirm/*', supporterPageHeaders);
-  // The embed's language is the host site's choice, not the visitor's; the card is a public, cached image.
-  routes.use('/c/*', (c, next) => (isEmbedPath(c.req.path) || c.req.path.endsWith('/og.png') ? next() : languageChoice(c, next)));
+  // Not on /c/*: those pages are shared by every visitor of their URL, and a shared cache keeps no
+  // response that sets a cookie. The choice travels in the links instead (?lang= on the language
+  // switch, the form's language field, the thanks page and the confirmation link).
   routes.use('/confirm/*', languageChoice);
 
-  routes.get('/c/:slug', (c) => renderCampaign(c, c.req.param('slug'), negotiateLanguage(c), 200));
+  routes.get('/c/:slug', (c) => serveCampaign(c, 'page'));
 
   routes.post('/c/:slug/sign', sameOriginPosts(), formBodyLimit(), (c) => handleSignPost(c, 'page'));
 
+  // Nothing on the thanks page is the signer's: every visitor of its URL shares it, like the campaign page.
   const thanksPage = async (c: Context<AppEnv>, view: SignView) => {
-    const ctx = c.get('services').ctx;
+    const { ctx, publicPages } = c.get('services');
     const slug = c.req.param('slug')!;
-    const language = negotiateLanguage(c);
-    let campaign;
-    try {
-      campaign = await getPublicCampaign(ctx, slug);
-    } catch (error) {
-      if (error instanceof NotFound) return notFoundPage(c, language);
-      throw error;
-    }
+    const { language, shared } = pageLanguageOf(c);
     const t = catalogs[language];
-    const share = { t, shareUrl: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title };
-    if (view === 'embed') return renderEmbed(c, 200, { language, title: t.thanksTitle, private: true }, <EmbedThanks {...share} />);
-    return renderPage(
-      c,
-      200,
-      { language, meta: { title: t.thanksTitle, private: true } },
-      <>
-        <MessagePage title={t.thanksTitle} paragraphs={[t.thanksBody, t.thanksSpam]} link={{ href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign }} />
-        <ShareLinks t={t} url={share.shareUrl} title={share.title} />
-      </>,
-    );
+    const make = async (campaign: PublicCampaign) => {
+      const share = { t, shareUrl: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title };
+      if (view === 'embed') return embedHtml({ language, title: t.thanksTitle }, <EmbedThanks {...share} />);
+      return pageHtml(
+        c,
+        { language, path: `${campaignPath(slug)}/thanks`, meta: { title: t.thanksTitle, private: true } },
+        <>
+          <MessagePage title={t.thanksTitle} paragraphs={[t.thanksBody, t.thanksSpam]} link={{ href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign }} />
+          <ShareLinks t={t} url={share.shareUrl} title={share.title} />
+        </>,
+      );
+    };
+    const page = await publicPages.get(`${view}-thanks:${slug}:${language}`, ctx.clock.now(), () => buildCampaignPage(c, slug, make, () => Infinity));
+    if (!page) return notFoundPage(c, language);
+    return serveBuiltPage(c, page, shared ? { shared } : { shared, vary: 'Accept-Language, Cookie' });
   };
 
   routes.get('/c/:slug/thanks', (c) => thanksPage(c, 'page'));
 
-  routes.get('/c/:slug/embed', (c) => renderCampaign(c, c.req.param('slug'), negotiateLanguage(c), 200, undefined, 'embed'));
+  routes.get('/c/:slug/embed', (c) => serveCampaign(c, 'embed'));
   routes.post('/c/:slug/embed/sign', sameOriginPosts(), formBodyLimit(), (c) => handleSignPost(c, 'embed'));
   routes.get('/c/:slug/embed/thanks', (c) => thanksPage(c, 'embed'));
 
