@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AdminEnv } from './admin-env.js';
+import { supportMapCss } from '../support-map.js';
 
 /**
  * The dashboard's stylesheet and script, served from this origin under
@@ -103,7 +104,7 @@ details.data table { max-width: 40rem; }
 .counters div { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; min-width: 7rem; }
 .counters b { display: block; font-size: 1.4rem; font-variant-numeric: tabular-nums; }
 .login { max-width: 28rem; margin: 4rem auto; }
-`;
+${supportMapCss}`;
 
 const script = `'use strict';
 (function () {

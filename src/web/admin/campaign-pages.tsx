@@ -15,6 +15,8 @@ import {
 import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
+import { campaignSupportMap } from '../../services/support-map.js';
+import { SupportMap } from '../support-map.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
@@ -274,6 +276,8 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const linked = campaign.targetIds.map((id) => directory.get(id)).filter((t): t is TargetView => t !== undefined);
   const unlinked = [...directory.values()].filter((t) => !campaign.targetIds.includes(t.id));
   const stats = can(c, 'signatures:read') ? await campaignStats(ctx, slug) : null;
+  // The map shows only what the campaign page may show (small regions merged), so any reader of the campaign sees it.
+  const supportMap = await campaignSupportMap(ctx, slug);
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
   const texts = textsFor(c, campaignTexts);
   const kinds = textsFor(c, targetKindTexts);
@@ -383,6 +387,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
       ) : (
         <p class="muted">{texts.chartsNeedScope}</p>
       )}
+      <SupportMap map={supportMap} language={language} boxClass="card" />
 
       <h2>{texts.targets}</h2>
       <div class="card">

@@ -4,6 +4,7 @@ import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
 import { listPublicReplies } from '../../services/replies.js';
+import { publicSupportMap } from '../../services/support-map.js';
 import {
   confirmSignature,
   ConfirmInput,
@@ -113,11 +114,12 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     if (error instanceof NotFound) return notFoundPage(c, language);
     throw error;
   }
-  const [recent, token, organisation, replies] = await Promise.all([
+  const [recent, token, organisation, replies, supportMap] = await Promise.all([
     view === 'page' ? listPublicSignatures(ctx, slug, 10) : { items: [] },
     issueFormToken(ctx, signFormName(slug)),
     siteOrganisation(c, language),
     view === 'page' ? listPublicReplies(ctx, slug) : [],
+    view === 'page' ? publicSupportMap(ctx, slug) : undefined,
   ]);
   const region = preferredRegion(c, language);
   const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
@@ -135,6 +137,7 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
     privacy: ctx.privacy,
     shareUrl: campaignShareUrl(ctx.publicUrl, slug, language),
     replies,
+    supportMap,
   };
   if (view === 'embed') return renderEmbed(c, status, { language, title, private: status !== 200 }, <EmbedPage {...props} />);
   return renderPage(
