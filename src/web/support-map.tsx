@@ -64,6 +64,9 @@ const STEP = 48;
 const COLUMNS = 14;
 const ROWS = 11;
 
+/** Characters of a tile's label that fit its width unnarrowed. */
+const LONG_LABEL = 7;
+
 /** How many shades the map uses above the minimum. */
 const SHADES = 4;
 
@@ -137,14 +140,21 @@ export function SupportMap(props: { map: SupportMapData; language: PageLanguage;
             {Object.entries(prefectureTiles).map(([code, [column, row]]) => {
               const count = shown.get(code);
               const name = regionName(code, language);
+              const label = tileLabel(code, language);
               const x = column * STEP;
               const y = row * STEP;
               return (
                 <g class={`tile k${shadeOf(count, floors)}`} data-region={code}>
                   <title>{count === undefined ? interpolate(t.tileMerged, { name, minimum }) : interpolate(t.tileCount, { name, count: number(count) })}</title>
                   <rect x={x} y={y} width={TILE} height={TILE} rx={4} />
-                  <text class={language === 'en' ? 'name latin' : 'name'} x={x + TILE / 2} y={y + (count === undefined ? 26 : 18)}>
-                    {tileLabel(code, language)}
+                  <text
+                    class={language === 'en' ? 'name latin' : 'name'}
+                    x={x + TILE / 2}
+                    y={y + (count === undefined ? 26 : 18)}
+                    // Kagoshima, Yamanashi…: a long romanised name is narrowed to its tile rather than spilling over the next.
+                    {...(label.length > LONG_LABEL ? { textLength: TILE - 4, lengthAdjust: 'spacingAndGlyphs' } : {})}
+                  >
+                    {label}
                   </text>
                   {count === undefined ? null : (
                     <text class="count" x={x + TILE / 2} y={y + 35}>
@@ -222,9 +232,9 @@ export function SupportMap(props: { map: SupportMapData; language: PageLanguage;
  */
 export const supportMapCss = `
 .support-map-body { display: flex; flex-wrap: wrap; gap: 1rem 1.5rem; align-items: flex-start; }
-.support-map svg { flex: 1 1 22rem; max-width: 42rem; height: auto; }
-.support-map .support-tables { flex: 1 1 14rem; }
-.support-map table { border-collapse: collapse; width: 100%; margin: 0 0 1rem; }
+.support-map svg { flex: 1 1 32rem; max-width: 46rem; min-width: 0; height: auto; }
+.support-map .support-tables { flex: 1 1 16rem; display: flex; flex-wrap: wrap; gap: 0 1.5rem; align-items: flex-start; }
+.support-map table { flex: 1 1 14rem; border-collapse: collapse; margin: 0 0 1rem; }
 .support-map caption { text-align: left; font-weight: 600; margin-bottom: 0.3rem; }
 .support-map th, .support-map td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #d5d8dd; text-align: left; font-weight: 400; }
 .support-map thead th { font-weight: 600; }
@@ -235,10 +245,10 @@ export const supportMapCss = `
 .support-map .k2 rect { fill: #93c5fd; stroke: #1e3a8a; }
 .support-map .k3 rect { fill: #2563eb; stroke: #1e3a8a; }
 .support-map .k4 rect { fill: #1e3a8a; stroke: #1e3a8a; }
-.support-map svg text { font-family: inherit; font-size: 11px; text-anchor: middle; fill: #1e3a8a; }
-.support-map svg text.latin { font-size: 8px; }
-.support-map svg text.count { font-size: 11px; font-weight: 700; }
-.support-map svg text.legend { text-anchor: start; font-size: 12px; fill: #1b1b1f; }
+.support-map svg text { font-family: inherit; font-size: 12px; text-anchor: middle; fill: #1e3a8a; }
+.support-map svg text.latin { font-size: 8.5px; }
+.support-map svg text.count { font-size: 13px; font-weight: 700; }
+.support-map svg text.legend { text-anchor: start; font-size: 13px; fill: #1b1b1f; }
 .support-map .k0 text.name { fill: #374151; }
 .support-map .k3 text.name, .support-map .k3 text.count, .support-map .k4 text.name, .support-map .k4 text.count { fill: #ffffff; }
 `;
