@@ -21,6 +21,12 @@ export type AuditRoute = {
   created?: { type: string; field?: string; location?: RegExp };
   /** `/letters/:id` serves the metadata and, as `<id>.pdf`, the file: the file is this action. */
   pdfAction?: string;
+  /**
+   * A query parameter whose value says which variant of the action this was (the export's
+   * format), recorded in the event's details. Only values of this closed list are copied, under
+   * the name they map to; absent, the `absent` value (the route's default).
+   */
+  queryDetail?: { param: string; values: Readonly<Record<string, string>>; absent: string };
   /** Recorded without a signed-in principal too (a failed sign-in: who tried is unknown, and the token they typed is never kept). */
   anonymous?: boolean;
 };
@@ -67,7 +73,12 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
 
   // Supporters' personal data
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
-  'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign },
+  'GET /api/v1/campaigns/:slug/signatures.csv': {
+    action: 'signatures.export',
+    object: campaign,
+    // Which tool the supporters' data was prepared for matters to whoever reviews the log.
+    queryDetail: { param: 'format', values: { signet: 'signet', 'action-network': 'action-network', actionnetwork: 'action-network', actionkit: 'actionkit' }, absent: 'signet' },
+  },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
