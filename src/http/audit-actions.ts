@@ -40,6 +40,8 @@ const mailing = { type: 'mailing', param: 'id' };
 const reply = { type: 'reply', param: 'id' };
 /** A letter template, by name (the audit's object holds one id; the language is in the request's path). */
 const template = { type: 'template', param: 'name' };
+/** Which tool a signatures export was made for: it matters to whoever reviews the log. */
+const exportFormat = { param: 'format', values: { signet: 'signet', 'action-network': 'action-network', actionnetwork: 'action-network', actionkit: 'actionkit' }, absent: 'signet' };
 /** Privacy acts name an email address; the log records that one happened, never the address. */
 const address = { type: 'address' };
 
@@ -73,12 +75,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
 
   // Supporters' personal data
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
-  'GET /api/v1/campaigns/:slug/signatures.csv': {
-    action: 'signatures.export',
-    object: campaign,
-    // Which tool the supporters' data was prepared for matters to whoever reviews the log.
-    queryDetail: { param: 'format', values: { signet: 'signet', 'action-network': 'action-network', actionnetwork: 'action-network', actionkit: 'actionkit' }, absent: 'signet' },
-  },
+  'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign, queryDetail: exportFormat },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
@@ -188,6 +185,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /admin/campaigns/new': null, // an empty form
   'POST /admin/campaigns': { action: 'campaign.create', created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
   'GET /admin/campaigns/:slug': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign, queryDetail: exportFormat },
   'GET /admin/campaigns/:slug/edit': { action: 'campaign.read', object: campaign },
   'GET /admin/campaigns/:slug/clone': { action: 'campaign.read', object: campaign },
   'POST /admin/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign, created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { splitName } from '../../src/services/signature-export.js';
 import { unsubscribeToken } from '../../src/services/unsubscribe-links.js';
-import { createTestApp } from '../helpers/app.js';
+import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
 import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
 
 let t: ReturnType<typeof createTestApp>;
@@ -143,6 +143,33 @@ describe('GET /api/v1/campaigns/:slug/signatures.csv?format=', () => {
       ['signatures.export', { type: 'campaign', id: slug }, { format: 'action-network' }],
       ['signatures.export', { type: 'campaign', id: slug }, { format: 'action-network' }],
       ['signatures.export', { type: 'campaign', id: slug }, { format: 'actionkit' }],
+    ]);
+  });
+
+  it('downloads from the dashboard: links on the campaign page, the same files, audited with their format', { timeout: 30_000 }, async () => {
+    await supporters();
+    const login = await t.app.request('/admin/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+      body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/campaigns' }).toString(),
+    });
+    const cookie = /signet_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0];
+    const page = await (await t.app.request(`/admin/campaigns/${slug}?lang=ja`, { headers: { cookie } })).text();
+    expect(page).toContain(`<a href="/admin/campaigns/${slug}/signatures.csv?format=actionkit">ActionKit 取り込み用ファイル</a>`);
+    const download = await t.app.request(`/admin/campaigns/${slug}/signatures.csv?format=actionkit`, { headers: { cookie } });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${slug}-actionkit.csv"`);
+    const api = await exportCsv('?format=actionkit');
+    expect(new TextDecoder('utf-8', { ignoreBOM: true }).decode(await download.arrayBuffer())).toBe(api.text);
+    const refused = await t.app.request(`/admin/campaigns/${slug}/signatures.csv?format=mailchimp`, { headers: { cookie } });
+    // The dashboard answers a refused input as its forms do.
+    expect(refused.status).toBe(422);
+    await t.audit.flush();
+    const log = (await (await t.request('GET', '/api/v1/audit?action=signatures.export')).json()) as { items: { via: string; details?: Record<string, string> }[] };
+    expect(log.items.map((event) => [event.via, event.details]).reverse()).toEqual([
+      ['dashboard', { format: 'actionkit' }],
+      ['api', { format: 'actionkit' }],
+      ['dashboard', undefined],
     ]);
   });
 });

@@ -16,6 +16,9 @@ import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
 import { campaignSupportMap } from '../../services/support-map.js';
+import { exportSignaturesCsv, SignatureExportQuery } from '../../services/signature-export.js';
+import { ValidationFailed } from '../../services/errors.js';
+import { exportTexts } from './i18n/exports.js';
 import { SupportMap } from '../support-map.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
@@ -268,6 +271,28 @@ async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<M
   return byId;
 }
 
+/** The signatures as Signet's own CSV and as the upload files of Action Network and ActionKit. */
+function SignatureDownloads(props: { slug: string; texts: TextsOf<typeof exportTexts> }) {
+  const href = (format: string) => `/admin/campaigns/${encodeURIComponent(props.slug)}/signatures.csv?format=${format}`;
+  return (
+    <>
+      <h3>{props.texts.heading}</h3>
+      <ul>
+        <li>
+          <a href={href('signet')}>{props.texts.signet}</a>
+        </li>
+        <li>
+          <a href={href('action-network')}>{props.texts.actionNetwork}</a>
+        </li>
+        <li>
+          <a href={href('actionkit')}>{props.texts.actionKit}</a>
+        </li>
+      </ul>
+      <p class="muted">{props.texts.presetsNote}</p>
+    </>
+  );
+}
+
 async function campaignDetail(c: AdminContext, slug: string, problem?: { status: 400 | 403 | 404 | 409 | 410 | 422 | 429; message: string }) {
   const ctx = serviceContextOf(c);
   const session = c.var.session;
@@ -376,6 +401,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
               rows={stats.byRegion.map((r) => ({ label: regionLabel(r.country, r.region, language), count: r.count }))}
             />
           </div>
+          <SignatureDownloads slug={slug} texts={textsFor(c, exportTexts)} />
           <p class="muted">
             {interpolate(texts.byStatus, {
               counts: Object.entries(stats.byStatus)
@@ -671,6 +697,16 @@ export function campaignPages() {
   });
 
   routes.get('/campaigns/:slug', (c) => campaignDetail(c, c.req.param('slug')));
+
+  // The same export as the API's, with the session: a download the browser saves.
+  routes.get('/campaigns/:slug/signatures.csv', requireAdminScope('signatures:read', missingScopePage), async (c) => {
+    const slug = c.req.param('slug');
+    const query = v.safeParse(SignatureExportQuery, c.req.query());
+    if (!query.success) throw new ValidationFailed(query.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })));
+    const stream = await exportSignaturesCsv(serviceContextOf(c), slug, query.output);
+    const name = query.output.format === 'signet' ? `${slug}-signatures.csv` : `${slug}-${query.output.format}.csv`;
+    return c.body(stream, 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
+  });
 
   routes.get('/campaigns/:slug/edit', async (c) => {
     const campaign = await getCampaign(serviceContextOf(c), c.req.param('slug'));
