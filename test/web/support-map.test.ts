@@ -43,6 +43,19 @@ describe('the tile grid', () => {
   });
 });
 
+describe('the map’s texts', () => {
+  it('are translated in every page language, with the same placeholders as the English', () => {
+    const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const language of ['ja', 'ko', 'zh'] as const) {
+      for (const [key, english] of Object.entries(supportMapTexts.en)) {
+        const translated = supportMapTexts[language][key as keyof typeof supportMapTexts.en];
+        expect(translated, `${language}.${key}`).not.toBe(english);
+        expect(placeholders(translated), `${language}.${key}`).toEqual(placeholders(english));
+      }
+    }
+  });
+});
+
 describe('supportMapFrom', () => {
   it('merges Japan itself, and with it every prefecture, when Japan is below the minimum', () => {
     const map = supportMapFrom(
