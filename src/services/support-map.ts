@@ -1,5 +1,4 @@
-import { and, eq, inArray, isNotNull, or } from 'drizzle-orm';
-import { sql } from 'drizzle-orm';
+import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { campaigns, signatures } from '../db/schema.js';
 import { mergeSmallRegions, type RegionTally } from '../letters/template/region-totals.js';
 import { assertCampaignAccess } from './access.js';
