@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx so `npx signet …` works without a build step.
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// The CLI in this very process, so SIGTERM and SIGINT reach the server whoever sends them
+// (systemd, a terminal, `kill` of `npm start`). It runs the compiled dist/node/cli.js, building
+// it first when it is missing or older than src/ (which needs the development dependencies).
+import { build } from '../scripts/build.mjs';
+import { distState } from '../scripts/dist-freshness.mjs';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const tsxCli = createRequire(import.meta.url).resolve('tsx/cli');
-const result = spawnSync(process.execPath, [tsxCli, join(root, 'src/cli.ts'), ...process.argv.slice(2)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const state = distState();
+if (state !== 'fresh') {
+  try {
+    await build();
+  } catch (error) {
+    const why = state === 'stale' ? 'dist/ is older than src/' : 'dist/ has not been built';
+    process.stderr.write(`signet: ${why}, and building it failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
+await import('../dist/node/cli.js');

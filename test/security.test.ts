@@ -93,7 +93,7 @@ describe('logs', () => {
     expect(res.status).toBe(202);
     const log = lines.join('\n');
     const entry = lines.map((l) => JSON.parse(l)).find((l) => l.route === '/api/v1/campaigns/:slug/signatures');
-    expect(entry).toMatchObject({ level: 'info', msg: 'request', method: 'POST', status: 202, requestId: res.headers.get('x-request-id') });
+    expect(entry).toMatchObject({ level: 'info', event: 'request', method: 'POST', status: 202, requestId: res.headers.get('x-request-id') });
     for (const secret of ['private.person', 'Private Person', '198.51.100.23', 'test-admin-token']) expect(log).not.toContain(secret);
   });
 });

@@ -65,7 +65,7 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
   prepareDataPaths(settings);
   const dataDir = secureDataDirectory(settings.DATA_DIR);
   if (dataDir.state === 'tightened') logger.info('DATA_DIR was readable by other users; set to 0700', { path: resolve(settings.DATA_DIR) });
-  if (dataDir.state === 'left') logger.warn(`DATA_DIR is readable by other users and was left as it is: ${dataDir.reason}; run chmod 700 on it`, { path: resolve(settings.DATA_DIR), mode: dataDir.mode.toString(8) });
+  if (dataDir.state === 'left') logger.warn('DATA_DIR is readable by other users and was left as it is; run chmod 700 on it', { path: resolve(settings.DATA_DIR), mode: dataDir.mode.toString(8), reason: dataDir.reason });
   const root = loadRootSecret(settings, logger);
   if (root.source === 'new key file') logger.info('secret key file created; keep it out of database backups and back it up separately', { path: root.path });
   if (root.previous) logger.info('a previous secret key is set: links made under it still work until it is removed');

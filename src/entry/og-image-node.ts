@@ -1,14 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { builtOrInstalled } from '../letters/node/font-files.js';
 import { fontFiles } from '../letters/pdf/font-faces.js';
 import { createOgImageRenderer } from '../web/og-image/og-image-renderer.js';
 import type { OgFontSource, OgImageRenderer } from '../web/og-image/og-image-port.js';
 
 const require = createRequire(import.meta.url);
 
-/** The letters' Noto faces from node_modules (the same files as src/letters/node/font-files.ts). */
+/** The letters' Noto faces (the same files as src/letters/node/font-files.ts). */
 export const nodeOgFontSource: OgFontSource = {
-  load: (face) => readFile(require.resolve(fontFiles[face])),
+  load: (face) => readFile(builtOrInstalled(fontFiles[face])),
 };
 
 /** The Open Graph card renderer on Node: resvg's .wasm read from its package, fonts from node_modules. */

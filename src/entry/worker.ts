@@ -270,7 +270,7 @@ export default {
       run = await runtimeFor(env);
     } catch (error) {
       // Bad settings (SettingsError names each one, never its value): logged for `wrangler tail`, and the one error shape for the client.
-      console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', msg: 'the Worker cannot start', error: error instanceof Error ? error.message : String(error) }));
+      console.error(JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'the Worker cannot start', error: error instanceof Error ? error.message : String(error) }));
       const requestId = crypto.randomUUID();
       return Response.json({ error: { code: 'INTERNAL', message: 'Signet is not configured correctly; the operator will find the reason in the logs.', requestId } }, { status: 500 });
     }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { Forbidden, ServiceError, Unauthorized, ValidationFailed } from '../services/errors.js';
 import { authenticateToken, hasScope, type Scope } from '../services/tokens.js';
+import { withFields } from '../lib/logger.js';
 import type { AppEnv } from './env.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._-]{8,64}$/;
@@ -17,7 +18,8 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     const requestId = incoming && REQUEST_ID_PATTERN.test(incoming) ? incoming : crypto.randomUUID();
     const services = c.get('services');
     c.set('requestId', requestId);
-    c.set('logger', services.ctx.logger);
+    // What the handlers log carries the request's id too.
+    c.set('logger', withFields(services.ctx.logger, { requestId }));
     c.header('X-Request-Id', requestId);
     const started = performance.now();
     await next();

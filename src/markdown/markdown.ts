@@ -137,7 +137,10 @@ export function parseInline(text: string): InlineSpan[] {
   return spans.filter((span) => span.text.length > 0);
 }
 
-const closingPunctuation = /^[\s.,;:!?)\]}»”’、。，．！？：；）」』】〉》]+/u;
+// » ” ’ 、 。 ， ． ！ ？ ： ； ） 」 』 】 〉 》, escaped: a regular expression is the one place the build
+// (esbuild) leaves non-ASCII as it is, and one such character makes V8 hold the whole compiled
+// server's source as UTF-16, twice its size, for the process's life.
+const closingPunctuation = /^[\s.,;:!?)\]}\u00bb\u201d\u2019\u3001\u3002\uff0c\uff0e\uff01\uff1f\uff1a\uff1b\uff09\u300d\u300f\u3011\u3009\u300b]+/u;
 
 /**
  * Moves the closing punctuation and spaces that open a span onto the end of the span before it

@@ -16,6 +16,7 @@ import {
   updateCampaign,
   UpdateCampaignInput,
 } from '../services/campaigns.js';
+import { AttachCampaignTargetsInput, changeCampaignTargets, ReplaceCampaignTargetsInput } from '../services/campaign-targets.js';
 import { PageQuery } from '../services/pagination.js';
 import * as v from 'valibot';
 
@@ -74,6 +75,36 @@ export function campaignRoutes() {
     requireJson(),
     validate('json', CloneCampaignInput),
     async (c) => c.json(await cloneCampaign(serviceContextOf(c), c.req.param('slug'), c.req.valid('json')), 201),
+  );
+
+  routes.put(
+    '/campaigns/:slug/targets',
+    organiserRoute(
+      'Campaigns',
+      'Set the campaign\'s targets to this list, in its order, in one transaction (an empty list detaches every target). An unknown id refuses the whole list with 400 naming it; nothing is written.',
+      'campaigns',
+      { 200: 'OK' },
+      { reach: 'campaign' },
+    ),
+    requireScope('campaigns'),
+    requireJson(),
+    validate('json', ReplaceCampaignTargetsInput),
+    async (c) => c.json(await changeCampaignTargets(serviceContextOf(c), c.req.param('slug'), 'replace', c.req.valid('json'))),
+  );
+
+  routes.post(
+    '/campaigns/:slug/targets',
+    organiserRoute(
+      'Campaigns',
+      'Attach many targets at once, after those already attached (ids already attached are left where they are), in one transaction. An unknown id refuses the whole list with 400 naming it; nothing is written.',
+      'campaigns',
+      { 200: 'OK' },
+      { reach: 'campaign' },
+    ),
+    requireScope('campaigns'),
+    requireJson(),
+    validate('json', AttachCampaignTargetsInput),
+    async (c) => c.json(await changeCampaignTargets(serviceContextOf(c), c.req.param('slug'), 'add', c.req.valid('json'))),
   );
 
   return routes;

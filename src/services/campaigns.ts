@@ -99,7 +99,7 @@ function toOrganiserView(row: CampaignRow, signatureCount: number, targetIds: st
 }
 export type CampaignView = ReturnType<typeof toOrganiserView>;
 
-async function targetIdsOf(ctx: ServiceContext, campaignId: string): Promise<string[]> {
+export async function targetIdsOf(ctx: ServiceContext, campaignId: string): Promise<string[]> {
   const rows = await ctx.db.db
     .select({ targetId: campaignTargets.targetId })
     .from(campaignTargets)
@@ -116,11 +116,18 @@ async function findBySlug(ctx: ServiceContext, slug: string) {
   return found;
 }
 
-async function assertTargetsExist(ctx: ServiceContext, targetIds: string[]) {
+/**
+ * Refuses a list naming a target that does not exist, naming each such id. The list is bound as
+ * one JSON parameter: 500 ids would pass D1's 100 bound parameters as an `in (?, ?, …)` list.
+ */
+export async function assertTargetsExist(ctx: ServiceContext, targetIds: string[]) {
   if (targetIds.length === 0) return;
-  const found = await ctx.db.db.select({ id: targets.id }).from(targets).where(inArray(targets.id, targetIds));
+  const found = await ctx.db.db
+    .select({ id: targets.id })
+    .from(targets)
+    .where(sql`${targets.id} in (select value from json_each(${JSON.stringify([...new Set(targetIds)])}))`);
   const known = new Set(found.map((r) => r.id));
-  const missing = targetIds.flatMap((id, index) => (known.has(id) ? [] : [{ path: `targetIds.${index}`, message: 'no target has this id' }]));
+  const missing = targetIds.flatMap((id, index) => (known.has(id) ? [] : [{ path: `targetIds.${index}`, message: `no target has the id ${id}` }]));
   if (missing.length > 0) throw new ValidationFailed(missing);
 }
 
@@ -130,7 +137,8 @@ function assertWindow(opensAt: number | null | undefined, closesAt: number | nul
   }
 }
 
-function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[]): WriteStatement[] {
+/** The statements that make `targetIds` the campaign's targets, in that order. */
+export function linkTargets(ctx: ServiceContext, campaignId: string, targetIds: string[]): WriteStatement[] {
   const unique = [...new Set(targetIds)];
   const statements: WriteStatement[] = [ctx.db.db.delete(campaignTargets).where(eq(campaignTargets.campaignId, campaignId))];
   const rows = unique.map((targetId, position) => ({ campaignId, targetId, position }));

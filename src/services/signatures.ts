@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
-import { startsWithEastAsianLetter, toInitials } from '../letters/template/signatory-names.js';
+import { startsWithEastAsianLetter } from '../letters/template/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
 import { clientKey } from '../lib/ip.js';
@@ -507,10 +507,11 @@ export async function* iterateSignatures(ctx: ServiceContext, slug: string, stat
  * The name on the public list: "Jane Doe" → "Jane D."; a Han, kana or Hangul
  * name → its first character and a dot, with or without spaces ("山田 花子" →
  * "山."), since its first word is the family name and showing it whole would
- * say more than the list promises.
+ * say more than the list promises. The signing form quotes this rule, so it stays
+ * apart from the letters' initials, which may show a given name's first character.
  */
 export function publicDisplayName(name: string): string {
-  if (startsWithEastAsianLetter(name)) return toInitials(name);
+  if (startsWithEastAsianLetter(name)) return `${/\p{L}/u.exec(name.normalize('NFC'))![0]}.`;
   const parts = name.trim().split(/\s+/).filter(Boolean);
   const first = parts[0] ?? '';
   if (parts.length >= 2) return `${first} ${Array.from(parts[parts.length - 1]!)[0]}.`;

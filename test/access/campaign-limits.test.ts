@@ -72,6 +72,8 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'POST /api/v1/campaigns': { body: { slug: `made-by-${objects.slug}`.slice(0, 60), title: 'New campaign', locale: 'en' } },
     'PATCH /api/v1/campaigns/{slug}': { body: { summary: 'Changed summary' } },
     'POST /api/v1/campaigns/{slug}/clone': { body: { slug: `${objects.slug}-next` } },
+    'POST /api/v1/campaigns/{slug}/targets': { body: { targetIds: [objects.targetId] } },
+    'PUT /api/v1/campaigns/{slug}/targets': { body: { targetIds: [objects.targetId] } },
     'POST /api/v1/campaigns/{slug}/letters': { body: { mode: 'per_target' } },
     'POST /api/v1/campaigns/{slug}/invite-previous': { body: {} },
     'GET /api/v1/campaigns/{slug}/letters/preview.pdf': { query: { target: objects.targetId } },

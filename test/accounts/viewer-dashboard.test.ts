@@ -112,7 +112,7 @@ describe('a viewer on the dashboard', () => {
     const forged: [string, Record<string, string>][] = [
       ['/admin/campaigns/forced-returns/status', { status: 'closed' }],
       ['/admin/campaigns/forced-returns', { title: 'Changed by the viewer', locale: 'en', timeZone: 'UTC', summary: '', body: 'Text.' }],
-      ['/admin/campaigns/forced-returns/targets', { targetId: org.spareTargetId }],
+      ['/admin/campaigns/forced-returns/targets', { [`target-${org.spareTargetId}`]: 'on' }],
       [`/admin/campaigns/forced-returns/targets/${org.targetId}/detach`, {}],
       ['/admin/campaigns/forced-returns/letters', { mode: 'per_target', routing: 'all' }],
       [`/admin/letters/${org.letterId}/deliveries`, { channel: 'print', idempotencyKey: 'forged-by-viewer' }],

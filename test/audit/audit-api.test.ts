@@ -243,7 +243,7 @@ describe('recording never gets in the way of the request', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('min-jun.kim@example.net');
     await new Promise((done) => setTimeout(done, 20));
-    const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'audit events not written');
+    const failures = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'audit events not written');
     expect(failures.length).toBeGreaterThan(0);
     expect(JSON.stringify(failures)).toContain('"action":"signatures.export","actorId":"env-admin-token","requestId":"lost-event-000001"');
   });

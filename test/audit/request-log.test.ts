@@ -11,7 +11,7 @@ afterEach(async () => t?.cleanup());
 function appWithCapturedLog() {
   const lines: string[] = [];
   t = createTestApp({ logger: createJsonLogger('debug', (line) => lines.push(line)) });
-  const requestLines = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'request');
+  const requestLines = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.event === 'request');
   return { lines, requestLines };
 }
 
@@ -28,7 +28,7 @@ describe('the request log names the token, never its secret', () => {
     expect((await t.request('GET', '/api/v1/tokens')).status).toBe(200);
 
     expect(requestLines()).toEqual([
-      { time: expect.any(String), level: 'info', msg: 'request', requestId: 'log-line-check-01', method: 'GET', route: '/api/v1/campaigns', tokenId: organiser.id, status: 200, ms: expect.any(Number) },
+      { time: expect.any(String), level: 'info', event: 'request', requestId: 'log-line-check-01', method: 'GET', route: '/api/v1/campaigns', tokenId: organiser.id, status: 200, ms: expect.any(Number) },
       expect.objectContaining({ route: '/api/v1/tokens', tokenId: organiser.id, status: 403 }),
       expect.objectContaining({ route: '/api/v1/tokens', tokenId: ENV_ADMIN_TOKEN_ID, status: 200 }),
     ]);

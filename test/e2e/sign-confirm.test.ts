@@ -78,7 +78,7 @@ describe('end to end: the real server, a real SMTP server', () => {
 
   it('writes JSON logs with request ids and no personal data', () => {
     const lines = server.stdout().trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.some((l) => l.msg === 'request' && typeof l.requestId === 'string')).toBe(true);
+    expect(lines.some((l) => l.event === 'request' && typeof l.requestId === 'string')).toBe(true);
     expect(server.stdout()).not.toContain('hanako');
     expect(server.stdout()).not.toContain('山田');
   });

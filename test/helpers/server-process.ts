@@ -34,7 +34,7 @@ export async function startServerProcess(env: Record<string, string>, options: {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 20_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /"msg":"listening".*?"url":"(http:\/\/[^"]+)"/.exec(out);
+      const match = /"event":"listening".*?"url":"(http:\/\/[^"]+)"/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

@@ -133,8 +133,13 @@ async function letterText(letter: Letter): Promise<string> {
 function regionTable(text: string, header: string, total: string): [string, number][] {
   const start = text.lastIndexOf(header);
   expect(start, 'region table').toBeGreaterThan(0);
-  const body = text.slice(start + header.length, text.indexOf(total, start) + total.length + 12);
-  return [...body.matchAll(/(\D+?) ([\d,]+)(?= |$)/g)].map((match) => [match[1]!.trim(), Number(match[2]!.replace(/,/g, ''))]);
+  // The total line is the label alone before a number: a merged line may contain the word too ("…の地域の合計）").
+  const totalLine = new RegExp(` ${total} [\\d,]+`, 'g');
+  totalLine.lastIndex = start;
+  const end = totalLine.exec(text);
+  expect(end, 'total line').not.toBeNull();
+  const body = text.slice(start + header.length, end!.index + end![0].length);
+  return [...body.matchAll(/(.+?) ([\d,]+)(?= |$)/g)].map((match) => [match[1]!.trim(), Number(match[2]!.replace(/,/g, ''))]);
 }
 
 const tokyoSupporters = (count: number, nameOnLetter: 'full' | 'initials' | 'none' = 'full'): Signer[] =>
@@ -174,7 +179,7 @@ describe('region totals', () => {
     const en = await letterText(english!);
     expect(regionTable(en, 'Signatures by region Region Signatures', 'Total')).toEqual([
       ['Tokyo', 5],
-      ['Other regions or not stated', 5],
+      ['Other regions (each with fewer than 5) or not stated', 5],
       ['Total', 10],
     ]);
     expect(en).not.toMatch(/Osaka \d|California|京都府|JP-27|JP-13|Tôkyô/);
@@ -182,7 +187,7 @@ describe('region totals', () => {
     const ja = await letterText(japanese!);
     expect(regionTable(ja, '地域別署名数 地域 署名数', '合計')).toEqual([
       ['東京都', 5],
-      ['その他の地域・地域の記載なし', 5],
+      ['その他の地域（5名未満の地域の合計）・地域の記載なし', 5],
       ['合計', 10],
     ]);
     expect(ja).not.toMatch(/大阪府|California|京都府/);
@@ -193,7 +198,7 @@ describe('region totals', () => {
     await addSignatures(campaignId, [...tokyoSupporters(3), { name: 'Osaka One', nameOnLetter: 'none', region: 'JP-27' }, { name: 'Osaka Two', nameOnLetter: 'none', region: 'JP-27' }, { name: 'Alone', nameOnLetter: 'none', region: 'JP-01' }]);
     const [letter] = await generate({ mode: 'per_target', template: 'probe' });
     const text = await letterText(letter!);
-    expect(text).toContain('• Tokyo: 3 • Osaka: 2 • Other regions or not stated: 1');
+    expect(text).toContain('• Tokyo: 3 • Osaka: 2 • Other regions (each with fewer than 2): 1');
     expect(text).not.toContain('Hokkaido');
   });
 
@@ -206,10 +211,44 @@ describe('region totals', () => {
     const lines = regionTable(text, 'Signatures by region Region Signatures', 'Total');
     // Every named region holds at least PUBLIC_REGION_MIN people; the one below it is merged.
     for (const [label, count] of lines) {
-      if (label !== 'Other regions or not stated' && label !== 'Total') expect(count, label).toBeGreaterThanOrEqual(testPrivacy.publicRegionMin);
+      if (!label.startsWith('Other regions') && label !== 'Total') expect(count, label).toBeGreaterThanOrEqual(testPrivacy.publicRegionMin);
     }
-    expect(lines).toContainEqual(['Other regions or not stated', 1]);
+    expect(lines).toContainEqual(['Other regions (each with fewer than 5)', 1]);
     expect(text).not.toMatch(/Hokkaido|Hokkaidô|JP-01|Wakkanai|Hidden/);
+  });
+});
+
+describe('appendix wording', () => {
+  it('says everyone is named when everyone is, and counts a lone named signer under words true for them', async () => {
+    const campaignId = await setup({ languages: ['en', 'ja'] });
+    await addSignatures(campaignId, [...tokyoSupporters(5), { name: 'Osaka Alone', nameOnLetter: 'full', region: 'JP-27', city: 'Namba' }]);
+    const [english, japanese] = await generate({ mode: 'per_target' });
+
+    const en = await letterText(english!);
+    expect(en).toContain('6 people signed this petition. All of them asked to be named and are listed below.');
+    expect(en).not.toContain('counted but not named');
+    expect(regionTable(en, 'Signatures by region Region Signatures', 'Total')).toEqual([
+      ['Tokyo', 5],
+      ['Other regions (each with fewer than 5)', 1],
+      ['Total', 6],
+    ]);
+
+    const ja = await letterText(japanese!);
+    expect(ja.replace(/ /g, '')).toContain('本要請には6名が署名しました。全員が氏名の記載を希望したため、以下に記します。');
+    expect(ja).not.toContain('その他の方');
+    expect(regionTable(ja, '地域別署名数 地域 署名数', '合計')).toEqual([
+      ['東京都', 5],
+      ['その他の地域（5名未満の地域の合計）', 1],
+      ['合計', 6],
+    ]);
+    expect(ja).not.toMatch(/地域の記載なし|大阪府 1/);
+  });
+
+  it('still says the others are only counted when some are', async () => {
+    const campaignId = await setup({ languages: ['ja'] });
+    await addSignatures(campaignId, [...tokyoSupporters(4), { name: 'Quiet One', nameOnLetter: 'none' }]);
+    const [letter] = await generate({ mode: 'per_target' });
+    expect((await letterText(letter!)).replace(/ /g, '')).toContain('氏名の記載を希望した4名を以下に記します。その他の方は人数にのみ含めています。');
   });
 });
 

@@ -15,11 +15,27 @@ describe('initials', () => {
     expect(toInitials('Ángela  de la Cruz')).toBe('Á. D. L. C.');
   });
 
-  it('keeps only the first character of names in Han, kana or Hangul', () => {
-    expect(toInitials('山田太郎')).toBe('山.');
-    expect(toInitials('山田 太郎')).toBe('山.');
-    expect(toInitials('김민준')).toBe('김.');
-    expect(toInitials('さくら')).toBe('さ.');
+  it('keeps the first character of each Han, kana or Hangul part and masks the rest with ○', () => {
+    expect(toInitials('鈴木 一郎')).toBe('鈴○ 一○');
+    expect(toInitials('鈴木　一郎')).toBe('鈴○ 一○');
+    expect(toInitials('山田太郎')).toBe('山○○○');
+    expect(toInitials('김민수')).toBe('김○○');
+    expect(toInitials('김 민수')).toBe('김 민○');
+    expect(toInitials('张伟')).toBe('张○');
+    expect(toInitials('さくら')).toBe('さ○○');
+    expect(toInitials('ジョン・スミス')).toBe('ジ○○ ス○○');
+  });
+
+  it('gives each part of a mixed name its own form', () => {
+    expect(toInitials('山田 Taro')).toBe('山○ T.');
+    expect(toInitials('Anna 李')).toBe('A. 李');
+  });
+
+  it('keeps nothing of a supporter-typed name but its first letters and ○', () => {
+    expect(toInitials('鈴木\u202e 一郎😀1')).toBe('鈴○ 一○');
+    expect(toInitials('「鈴木」')).toBe('鈴○');
+    expect(toInitials('𠮷野 家')).toBe('𠮷○ 家');
+    expect(toInitials('\u200b\u200b')).toBe('');
   });
 
   it('shows names by consent and nothing for none or a name without letters', () => {

@@ -64,10 +64,30 @@ describe('publicRegionTotals', () => {
     expect(publicRegionTotals(tallies, 'en', 5)).toEqual([
       { region: 'Tokyo', count: 9 },
       { region: 'Osaka', count: 6 },
-      { region: 'Other regions or not stated', count: 14 },
+      { region: 'Other regions (each with fewer than 5) or not stated', count: 14 },
     ]);
-    expect(publicRegionTotals(tallies, 'ko', 5).map((line) => line.region)).toEqual(['도쿄도', '오사카부', '기타 지역 또는 지역 미기재']);
+    expect(publicRegionTotals(tallies, 'ko', 5).map((line) => line.region)).toEqual(['도쿄도', '오사카부', '기타 지역 (5명 미만 지역의 합계) 또는 지역 미기재']);
     expect(publicRegionTotals([{ country: 'JP', region: 'JP-13', count: 5 }], 'ja', 5)).toEqual([{ region: '東京都', count: 5 }]);
     expect(publicRegionTotals([], 'en', 5)).toEqual([]);
+  });
+
+  it('words the merged line for what it holds, in every letter language, without naming a merged region', () => {
+    const loneOsaka = [
+      { country: 'JP', region: 'JP-13', count: 5 },
+      { country: 'JP', region: 'JP-27', count: 1 },
+    ];
+    expect(publicRegionTotals(loneOsaka, 'ja', 5)).toEqual([
+      { region: '東京都', count: 5 },
+      { region: 'その他の地域（5名未満の地域の合計）', count: 1 },
+    ]);
+    expect(publicRegionTotals(loneOsaka, 'en', 5)[1]).toEqual({ region: 'Other regions (each with fewer than 5)', count: 1 });
+    expect(publicRegionTotals(loneOsaka, 'zh', 5)[1]).toEqual({ region: '其他地区（各不足5人的地区合计）', count: 1 });
+    expect(publicRegionTotals(loneOsaka, 'ko', 5)[1]).toEqual({ region: '기타 지역 (5명 미만 지역의 합계)', count: 1 });
+    const unstatedOnly = [
+      { country: 'JP', region: 'JP-13', count: 5 },
+      { country: 'JP', region: null, count: 1 },
+    ];
+    expect(publicRegionTotals(unstatedOnly, 'ja', 5)[1]).toEqual({ region: '地域の記載なし', count: 1 });
+    expect(publicRegionTotals(unstatedOnly, 'en', 5)[1]).toEqual({ region: 'Region not stated', count: 1 });
   });
 });

@@ -58,7 +58,7 @@ describe('what Signet writes under DATA_DIR is its owner\'s only, whatever the u
     server = await startServerProcess(env, { umask: UMASK });
     // DATA_DIR at once, and what lies behind it in the background, with counts (no names) in the log.
     expect(server.stdout()).toContain('DATA_DIR was readable by other users; set to 0700');
-    await waitFor('the modes under DATA_DIR', () => (server!.stdout().includes('"msg":"modes under DATA_DIR set to 0600 (files) and 0700 (directories)","directories":1,"files":1') ? true : undefined));
+    await waitFor('the modes under DATA_DIR', () => (server!.stdout().includes('"event":"modes under DATA_DIR set to 0600 (files) and 0700 (directories)","directories":1,"files":1') ? true : undefined));
     const api = `${server.url}/api/v1`;
     const organiser = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' };
     const call = async (method: string, path: string, body: unknown, status: number) => {

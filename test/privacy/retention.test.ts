@@ -256,7 +256,7 @@ describe('retention: mail, legacy secrets and the log', () => {
     // Truncated: at most a fresh 32-byte header (written when a connection next starts the log), never a page of the old frames.
     expect(statSync(wal).size).toBeLessThanOrEqual(32);
 
-    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.msg === 'retention run');
+    const logged = lines.map((line) => JSON.parse(line)).find((entry) => entry.event === 'retention run');
     expect(logged).toMatchObject({ mailFilesDeleted: 2, outboxBodiesCleared: expect.any(Number) });
     expect(lines.join('\n')).not.toMatch(/private|@example/i);
   });

@@ -119,13 +119,29 @@ describe.skipIf(browserMissing !== null)('organisers\u2019 dashboard in a real b
     await expect(page.locator('h1').textContent()).resolves.toBe(title);
 
     // Attach the target and open the campaign.
-    await page.getByLabel('Attach a target from the directory').selectOption({ label: '中華人民共和国駐日本国大使館 — 中華人民共和国大使館' });
-    await page.getByRole('button', { name: 'Attach' }).click();
+    // Ticked through "Select all", which the script shows and which ticks every box of the directory.
+    const attach = page.getByRole('group', { name: 'Attach targets from the directory' });
+    await attach.getByLabel('Select all').check();
+    await expect(attach.getByRole('checkbox', { name: /中華人民共和国駐日本国大使館/ }).isChecked()).resolves.toBe(true);
+    await saveScreenshot(page, 'admin-attach-targets');
+    await page.getByRole('button', { name: 'Attach the ticked targets' }).click();
     await page.waitForURL('**?done=attached');
     await expect(page.locator('#campaign-targets').textContent()).resolves.toContain('中華人民共和国駐日本国大使館');
     await page.getByRole('button', { name: 'Open for signatures' }).click();
     await page.waitForURL('**?done=opened');
     await expect(page.locator('.status').first().textContent()).resolves.toBe('open');
+
+    // The campaign's link and embed code copy with one click each (the script shows the buttons).
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+    const sharing = page.locator('#sharing + .card');
+    await sharing.locator('[data-copy="share-url"]').click();
+    await sharing.locator('#share-url-status', { hasText: 'Copied.' }).waitFor();
+    const clipboard = () => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
+    await expect(clipboard()).resolves.toBe(`http://signet.example/c/${slug}?lang=ja`);
+    await sharing.locator('[data-copy="embed-code"]').click();
+    await sharing.locator('#embed-code-status', { hasText: 'Copied.' }).waitFor();
+    await expect(clipboard()).resolves.toMatch(new RegExp(`^<iframe src="http://signet.example/c/${slug}/embed\\?lang=ja" title="${title}"`));
+    await saveScreenshot(page, 'admin-campaign-sharing');
 
     // Supporters sign and confirm through the real API and real email.
     await signAndConfirm('hanako@example.jp', { name: '山田 花子', country: 'JP', region: 'JP-13', city: '港区' });

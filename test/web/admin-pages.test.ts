@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminSessions, campaigns, letterBatches, mailings } from '../../src/db/schema.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
-import { latestConfirmToken, openCampaign, signature } from '../helpers/signing.js';
+import { latestConfirmToken, openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
 
 type TestApp = ReturnType<typeof createTestApp>;
 let t: TestApp;
@@ -286,7 +286,7 @@ describe('dashboard: campaigns', () => {
     const targetId = await createTarget(t);
     await t.request('POST', '/api/v1/campaigns', { body: { slug: 'targets-test', title: 'Targets', locale: 'en' } });
     await client.page('/admin/campaigns/targets-test');
-    expect((await client.post('/admin/campaigns/targets-test/targets', { targetId })).status).toBe(303);
+    expect((await client.post('/admin/campaigns/targets-test/targets', { [`target-${targetId}`]: 'on' })).status).toBe(303);
     expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toEqual([targetId]);
     const detail = await client.page('/admin/campaigns/targets-test');
     expect(detail.html).toContain('中華人民共和国駐日本国大使館');
@@ -310,6 +310,85 @@ describe('dashboard: campaigns', () => {
     });
     expect(created.status).toBe(303);
     expect((await (await t.request('GET', '/api/v1/campaigns/targets-test')).json()).targetIds).toHaveLength(1);
+  });
+
+  it('attaches every ticked target in one post, refusing all when one is unknown', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const ids = [await createTarget(t), await createTarget(t), await createTarget(t), await createTarget(t)];
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'many-targets', title: 'Targets', locale: 'en', targetIds: [ids[0]] } });
+    const detail = await client.page('/admin/campaigns/many-targets');
+    // One form: a box for each target not yet attached, and "Select all" for the script to show.
+    expect(detail.html.match(/<form method="post" action="\/admin\/campaigns\/many-targets\/targets"/g)).toHaveLength(1);
+    for (const id of ids.slice(1)) expect(detail.html).toContain(`name="target-${id}"`);
+    expect(detail.html).not.toContain(`name="target-${ids[0]}"`);
+    expect(detail.html).toMatch(/<p hidden="" data-select-all-box="true"><label><input type="checkbox" data-select-all="target-"\/> Select all/);
+
+    const nothing = await client.post('/admin/campaigns/many-targets/targets', {});
+    expect(nothing.status).toBe(422);
+    expect(await nothing.text()).toContain('Tick at least one target to attach.');
+
+    const unknown = '0190c2a0-0000-7000-8000-00000000dead';
+    const refused = await client.post('/admin/campaigns/many-targets/targets', { [`target-${ids[1]}`]: 'on', [`target-${unknown}`]: 'on' });
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain(`no target has the id ${unknown}`);
+    expect((await (await t.request('GET', '/api/v1/campaigns/many-targets')).json()).targetIds).toEqual([ids[0]]);
+
+    const attached = await client.post('/admin/campaigns/many-targets/targets', Object.fromEntries(ids.slice(1).map((id) => [`target-${id}`, 'on'])));
+    expect(attached.status).toBe(303);
+    expect(attached.headers.get('location')).toBe('/admin/campaigns/many-targets?done=attached');
+    expect((await (await t.request('GET', '/api/v1/campaigns/many-targets')).json()).targetIds).toEqual(ids);
+    const audit = await (await t.request('GET', '/api/v1/audit?action=campaign.targets_attach')).json();
+    expect(audit.items.map((e: { status: number; object: unknown }) => [e.status, e.object])).toEqual([
+      [303, { type: 'campaign', id: 'many-targets' }],
+      [422, { type: 'campaign', id: 'many-targets' }],
+      [422, { type: 'campaign', id: 'many-targets' }],
+    ]);
+    expect((await client.page('/admin/campaigns/many-targets')).html).toContain('Every target in the directory is attached.');
+  });
+
+  it('links the campaign to its public page, with share links and an embed code that frames the real embed', async () => {
+    t = createTestApp({ embedOrigins: ['https://blog.example.org'] });
+    const client = adminClient(t);
+    await client.login();
+    const created = await t.request('POST', '/api/v1/campaigns', {
+      body: { slug: 'share-me', title: '難民を守れ "2027" <今>', locale: 'ja', translations: { en: { title: 'Protect refugees' } } },
+    });
+    expect(created.status).toBe(201);
+    const draft = (await client.page('/admin/campaigns/share-me')).html;
+    expect(draft).toContain('A draft is not public');
+    expect(draft).toContain('<a href="http://localhost:3000/c/share-me?lang=ja" target="_blank" rel="noopener">http://localhost:3000/c/share-me?lang=ja</a>');
+    expect(draft).toContain('<a href="http://localhost:3000/c/share-me?lang=en" hreflang="en" target="_blank" rel="noopener">English</a>');
+    expect(draft).toContain('<input type="text" id="share-url" value="http://localhost:3000/c/share-me?lang=ja" readonly="" spellcheck="false"/>');
+    expect(draft).toContain(`href="https://social-plugins.line.me/lineit/share?url=${encodeURIComponent('http://localhost:3000/c/share-me?lang=ja')}"`);
+    expect(draft).toContain('Sites allowed to show the form (EMBED_ORIGINS): https://blog.example.org');
+    const snippetHtml = /<textarea id="embed-code" rows="3" readonly="" spellcheck="false">([^<]*)<\/textarea>/.exec(draft);
+    expect(snippetHtml).not.toBeNull();
+    // The field holds the snippet as text: what the organiser copies is the HTML below, the title's quotes escaped in it.
+    const snippet = snippetHtml![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+    expect(snippet).toBe(
+      '<iframe src="http://localhost:3000/c/share-me/embed?lang=ja" title="難民を守れ &quot;2027&quot; &lt;今&gt;" width="100%" height="800" loading="lazy" style="border:0; max-width:40rem" allow="clipboard-write"></iframe>',
+    );
+
+    // What the snippet frames is the embed route, and the allowed site may frame it.
+    expect((await t.request('PATCH', '/api/v1/campaigns/share-me', { body: { status: 'open' } })).status).toBe(200);
+    const framed = await t.app.request(/src="http:\/\/localhost:3000([^"]+)"/.exec(snippet)![1]!);
+    expect(framed.status).toBe(200);
+    expect(framed.headers.get('content-security-policy')).toContain('frame-ancestors https://blog.example.org');
+    expect(await framed.text()).toContain('難民を守れ');
+    const open = (await client.page('/admin/campaigns/share-me')).html;
+    expect(open).not.toContain('A draft is not public');
+
+    const ja = (await client.page('/admin/campaigns/share-me?lang=ja')).html;
+    expect(ja).toContain('<h2 id="sharing">公開ページと共有</h2>');
+    expect(ja).toContain('ウェブサイト用の埋め込みコード（日本語）');
+    await t.cleanup();
+    t = createTestApp();
+    const nowhere = adminClient(t);
+    await nowhere.login();
+    await t.request('POST', '/api/v1/campaigns', { body: { slug: 'not-framed', title: 'Not framed', locale: 'en' } });
+    expect((await nowhere.page('/admin/campaigns/not-framed')).html).toContain('No site may show the form yet: set EMBED_ORIGINS');
   });
 
   it('edits a target from its campaign: the form starts from the stored values, errors stay beside the fields', async () => {
@@ -452,6 +531,35 @@ describe('dashboard: letters and deliveries', () => {
 });
 
 describe('dashboard: mailings', () => {
+  it('starts a new mailing from the routing of the campaign\'s last letter batch, in the campaign\'s zone', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    await openCampaign(t, 'routed-mailing', { targetIds: [await createTarget(t)], timeZone: 'Asia/Seoul' });
+    await signAndConfirm(t, 'routed-mailing', signature('hanako@example.jp'));
+    const routingOf = (html: string) => /<input type="radio" name="routing" value="(\w+)" checked=""/.exec(html)?.[1];
+    const skipsEmpty = (html: string) => /<input type="checkbox" name="emptyTargets" value="skip" checked=""/.test(html);
+    const before = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(before)).toBe('all');
+    expect(before).toContain('<option value="Asia/Seoul" selected="">');
+
+    const byJurisdiction = await t.request('POST', '/api/v1/campaigns/routed-mailing/letters', { body: { mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip' } });
+    expect(byJurisdiction.status, await byJurisdiction.clone().text()).toBe(201);
+    const after = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(after)).toBe('jurisdiction');
+    expect(skipsEmpty(after)).toBe(true);
+    // The last batch decides: letters made for everyone again bring the form back to "all".
+    t.clock.advance(60_000);
+    expect((await t.request('POST', '/api/v1/campaigns/routed-mailing/letters', { body: { mode: 'per_target', routing: 'all' } })).status).toBe(201);
+    const latest = (await client.page('/admin/mailings/new?campaign=routed-mailing')).html;
+    expect(routingOf(latest)).toBe('all');
+    expect(skipsEmpty(latest)).toBe(false);
+    // A campaign that does not exist gives the plain form, not an error.
+    const unknown = await client.page('/admin/mailings/new?campaign=no-such-campaign');
+    expect(unknown.res.status).toBe(200);
+    expect(routingOf(unknown.html)).toBe('all');
+  });
+
   it('schedules letters inside office hours of the form, shows a bad window next to the fields, and updates from a template', async () => {
     t = createTestApp();
     const client = adminClient(t);

@@ -92,13 +92,18 @@ describe('dashboard: routing letters by jurisdiction', () => {
     expect(html).toContain('name="routing" value="jurisdiction" checked');
     // Each row shows what the target's letter will print: regions below PUBLIC_REGION_MIN (5) merged.
     expect(previewRow(html, '驻大阪总领事')).toMatch(/class="num">\s*2\s*<\/td>/);
-    expect(previewRow(html, '驻大阪总领事')).toContain('other regions or not stated 2');
+    // A lone region is merged under words true for it: fewer than the minimum, not "not stated".
+    expect(previewRow(html, '驻大阪总领事')).toContain('Other regions (each with fewer than 5) 2');
+    expect(previewRow(html, '驻大阪总领事')).not.toContain('not stated');
     expect(previewRow(html, '驻大阪总领事')).not.toContain('Osaka 2');
     // Nagasaki's lone supporter who is counted only is folded into the embassy's letter; the organiser sees that, no letter does.
     const embassy = previewRow(html, '驻日本国特命全权大使');
     expect(embassy).toMatch(/class="num">\s*3\s*<div class="muted">counts 1 folded from small districts<\/div><\/td>/);
     expect(embassy).toContain('also takes those in no jurisdiction');
-    expect(embassy).toContain('other regions or not stated 3');
+    expect(embassy).toContain('Other regions (each with fewer than 5) or not stated 3');
+    // Jurisdictions by name in the organiser's language, not as codes.
+    expect(embassy).toContain('<small>Ibaraki, Tochigi, Gunma, Saitama, Chiba, Tokyo, Kanagawa, Yamanashi, Nagano</small>');
+    expect(embassy).not.toMatch(/JP-\d\d/);
     expect(previewRow(html, '驻长崎总领事')).toMatch(/0 \(letter with the total only\)<\/span><div class="muted">1 folded into the embassy’s letter<\/div>/);
     // Where the unserved come from is the organiser's to see, below the table.
     expect(html).toMatch(/in no target’s jurisdiction[^<]*<span class="muted">\(no region \(JP\) 1\)/);
@@ -112,7 +117,9 @@ describe('dashboard: routing letters by jurisdiction', () => {
 
     const japanese = await client.page(`/admin/campaigns/${SLUG}/letters?routing=jurisdiction&lang=ja`);
     expect(japanese.html).toContain('管轄による振り分け先');
-    expect(previewRow(japanese.html, '驻大阪总领事')).toContain('その他の地域・地域の記載なし 2');
+    expect(previewRow(japanese.html, '驻大阪总领事')).toContain('その他の地域（5名未満の地域の合計） 2');
+    expect(previewRow(japanese.html, '驻日本国特命全权大使')).toContain('<small>茨城県、栃木県、群馬県、埼玉県、千葉県、東京都、神奈川県、山梨県、長野県</small>');
+    expect(japanese.html).not.toMatch(/JP-\d\d/);
     expect(previewRow(japanese.html, '驻札幌总领事')).toContain('0 (署名総数のみの書簡)');
 
     // Without the choice the preview is there, folded away.

@@ -136,6 +136,6 @@ describe('limits across two isolates on one D1', () => {
     expect(await held()).toBe(before + 2);
     expect((await askPrivacyLink('a', 's0@example.org', '192.0.2.50')).status).toBe(202);
     expect(await expectRefused(await signInWithToken('b', adminToken, '192.0.2.50'), 60)).toBe(60);
-    expect(worker.output()).toMatch(/"msg":"rate limiter unavailable[^"]*","bucket":"sign","outcome":"allowed"/);
+    expect(worker.output()).toMatch(/"event":"rate limiter unavailable[^"]*","bucket":"sign","outcome":"allowed"/);
   });
 });

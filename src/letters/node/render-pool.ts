@@ -10,7 +10,10 @@ import type { FromWorker, SerializedError, ToWorker } from './render-protocol.js
 export type LetterRenderPool = {
   /** Same contract as `renderLetter`; the signatories stay on this thread and are sent to the worker in batches. */
   render(input: LetterInput, output: string | PdfDestination, options?: RenderOptions): Promise<RenderResult>;
-  /** Resolves once every worker has loaded the renderer (they start with the pool). */
+  /**
+   * Starts the workers not started yet and resolves once every one has loaded the renderer.
+   * Without it they start with the first letters, so an idle server holds no renderer in memory.
+   */
   ready(): Promise<void>;
   /** Waits for running renders, then stops the workers. */
   close(): Promise<void>;
@@ -29,6 +32,8 @@ type Running = { job: Job; passes: Map<number, AsyncIterator<Signatory[]>>; endi
 
 type Slot = { worker: Worker; running: Running | null; ready: Promise<void>; failed(error: Error): void };
 
+// From the sources this file registers tsx and loads render-worker.ts; in the compiled server
+// (dist/node/, scripts/build.mjs) the compiled renderer itself has this name beside cli.js.
 const bootstrap = new URL('./render-worker-bootstrap.mjs', import.meta.url);
 
 const revive = (error: SerializedError): Error => {
@@ -78,8 +83,8 @@ export function createLetterRenderPool(options: { size?: number } = {}): LetterR
   };
 
   const spawn = (): Slot => {
-    // execArgv: [] — the bootstrap registers tsx itself; inheriting the parent's loader flags
-    // (tsx's or vitest's) would differ between `npm start` and the tests.
+    // execArgv: [] — from the sources the bootstrap registers tsx itself; inheriting the parent's
+    // loader flags (tsx's or vitest's) would differ between development and the tests.
     const worker = new Worker(bootstrap, { execArgv: [] });
     let markReady = () => {};
     let markFailed: (error: Error) => void = () => {};
@@ -179,12 +184,9 @@ export function createLetterRenderPool(options: { size?: number } = {}): LetterR
     if (closing && slots.every((slot) => !slot.running)) idle?.();
   };
 
-  // Workers start with the pool, so loading tsx and the renderer (about a second) is not paid by
-  // the first letter.
-  for (let i = 0; i < size; i++) spawn();
-
   return {
     ready: async () => {
+      while (slots.length < size) spawn();
       const starting = [...slots];
       // Idle workers are unreferenced; while someone waits for them they must keep the process up.
       for (const slot of starting) slot.worker.ref();

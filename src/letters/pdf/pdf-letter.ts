@@ -416,8 +416,12 @@ const appendixTexts = (input: LetterDocument, listed: number) => {
   const strings = appendixStrings[language];
   const { count, total } = input.signatures;
   const counts = { total: formatCount(total ?? count, language), count: formatCount(count, language), listed: formatCount(listed, language) };
-  if (total === undefined) return { strings, regionsTitle: strings.regionsTitle, summary: fillCounts(listed > 0 ? strings.summary : strings.summaryNoneNamed, counts) };
-  const summary = count === 0 ? strings.shareSummaryNoneCounted : listed > 0 ? strings.shareSummary : strings.shareSummaryNoneNamed;
+  const named = listed === 0 ? 'none' : listed >= count ? 'all' : 'some';
+  if (total === undefined) {
+    const summary = { none: strings.summaryNoneNamed, all: strings.summaryAllNamed, some: strings.summary }[named];
+    return { strings, regionsTitle: strings.regionsTitle, summary: fillCounts(summary, counts) };
+  }
+  const summary = count === 0 ? strings.shareSummaryNoneCounted : { none: strings.shareSummaryNoneNamed, all: strings.shareSummaryAllNamed, some: strings.shareSummary }[named];
   return { strings, regionsTitle: strings.regionsTitleShare, summary: fillCounts(summary, counts) };
 };
 

@@ -6,32 +6,52 @@ export function startsWithEastAsianLetter(name: string): boolean {
   return first !== null && eastAsianLetter.test(first[0]);
 }
 
+// Separators between the parts of a name: spaces (U+3000 included) and the middle dots that
+// split foreign names written in kana ("ジョン・スミス").
+const nameParts = /[\s\u00b7\u30fb\uff65\u2027=\uff1d]+/u;
+const letters = /\p{L}/gu;
+const mask = '○';
+
+function latinInitial(part: string): string {
+  return part
+    .split('-')
+    .map((piece) => {
+      const letter = /\p{L}/u.exec(piece);
+      return letter ? `${letter[0].toLocaleUpperCase()}.` : '';
+    })
+    .filter(Boolean)
+    .join('-');
+}
+
+function eastAsianInitial(part: string): string {
+  const [first = '', ...rest] = part.match(letters) ?? [];
+  return first + mask.repeat(rest.length);
+}
+
 /**
- * A name reduced to initials for supporters who chose `nameOnLetter: 'initials'`.
+ * A name reduced to initials for supporters who chose `nameOnLetter: 'initials'`, part by part
+ * (parts are separated by spaces or a middle dot):
  *
- * - Names written with spaces between parts: the first letter of each part, upper-cased, with a
- *   full stop; hyphenated parts keep their hyphen ("Jean-Luc Picard" → "J.-L. P.", "jane doe" → "J. D.").
- * - Names whose first letter is Han, kana or Hangul: only the first character and a full stop
- *   ("山田太郎" → "山.", "김민준" → "김."). These names are written family name first and usually
- *   without spaces, and a single given-name character can already identify a person in a small town.
+ * - a part whose first letter is Latin (or any alphabet): that letter, upper-cased, with a full
+ *   stop; hyphenated parts keep their hyphen ("Jean-Luc Picard" → "J.-L. P.", "jane doe" → "J. D.");
+ * - a part whose first letter is Han, kana or Hangul: that character, each further letter masked
+ *   with ○, as Japanese, Chinese and Korean readers are used to see a withheld name
+ *   ("鈴木 一郎" → "鈴○ 一○", "김민수" → "김○○", "张伟" → "张○"). A name written without a space
+ *   cannot be split into family and given name, so only its first character shows ("山田太郎" →
+ *   "山○○○"), never a given-name character a reader could not tell apart from the family name.
+ *
+ * Only letters are kept or masked: digits, punctuation, emoji and invisible characters a supporter
+ * typed are dropped, so the result is made of the name's own first letters and ○ alone.
  */
 export function toInitials(name: string): string {
-  const trimmed = name.normalize('NFC').trim();
-  const first = /\p{L}/u.exec(trimmed);
-  if (!first) return '';
-  if (eastAsianLetter.test(first[0])) return `${first[0]}.`;
-  return trimmed
-    .split(/\s+/)
-    .map((part) =>
-      part
-        .split('-')
-        .map((piece) => {
-          const letter = /\p{L}/u.exec(piece);
-          return letter ? `${letter[0].toLocaleUpperCase()}.` : '';
-        })
-        .filter(Boolean)
-        .join('-'),
-    )
+  return name
+    .normalize('NFC')
+    .split(nameParts)
+    .map((part) => {
+      const first = /\p{L}/u.exec(part);
+      if (!first) return '';
+      return eastAsianLetter.test(first[0]) ? eastAsianInitial(part) : latinInitial(part);
+    })
     .filter(Boolean)
     .join(' ');
 }

@@ -104,9 +104,54 @@ details.data table { max-width: 40rem; }
 .counters div { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: .4rem .8rem; min-width: 7rem; }
 .counters b { display: block; font-size: 1.4rem; font-variant-numeric: tabular-nums; }
 .login { max-width: 28rem; margin: 4rem auto; }
+ul.choices { list-style: none; padding: 0; margin: .4rem 0; columns: 2 22rem; }
+ul.choices li { margin: .25rem 0; break-inside: avoid; }
+#attach-targets > button { margin-top: .6rem; }
+ul.share-links { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .6rem 0; }
+.copy-field input, .copy-field textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
+.copy-field button { margin: .3rem .5rem 0 0; }
 ${supportMapCss}`;
 
 const script = `'use strict';
+// "Select all": ticks or clears every box of its form whose name starts with its prefix; shown only where this script runs.
+(function () {
+  var toggles = document.querySelectorAll('[data-select-all]');
+  Array.prototype.forEach.call(toggles, function (toggle) {
+    var form = toggle.form;
+    if (!form) return;
+    var prefix = toggle.getAttribute('data-select-all');
+    var boxes = Array.prototype.filter.call(form.querySelectorAll('input[type="checkbox"]'), function (box) { return box.name && box.name.indexOf(prefix) === 0; });
+    function reflect() {
+      var ticked = boxes.filter(function (box) { return box.checked; }).length;
+      toggle.checked = ticked > 0 && ticked === boxes.length;
+      toggle.indeterminate = ticked > 0 && ticked < boxes.length;
+    }
+    toggle.addEventListener('change', function () {
+      boxes.forEach(function (box) { box.checked = toggle.checked; });
+      reflect();
+    });
+    boxes.forEach(function (box) { box.addEventListener('change', reflect); });
+    reflect();
+    var holder = toggle.closest('[data-select-all-box]');
+    if (holder) holder.hidden = false;
+  });
+})();
+// "Copy": the read-only field's text to the clipboard; without the Clipboard API the button stays hidden and the text selectable.
+(function () {
+  if (!navigator.clipboard) return;
+  Array.prototype.forEach.call(document.querySelectorAll('button[data-copy]'), function (button) {
+    var field = document.getElementById(button.getAttribute('data-copy'));
+    var status = document.getElementById(button.getAttribute('data-status'));
+    if (!field || !status) return;
+    button.hidden = false;
+    button.addEventListener('click', function () {
+      navigator.clipboard.writeText(field.value).then(
+        function () { status.textContent = button.getAttribute('data-copied'); },
+        function () { field.select(); status.textContent = button.getAttribute('data-failed'); }
+      );
+    });
+  });
+})();
 (function () {
   var box = document.querySelector('[data-events]');
   if (!box || typeof EventSource === 'undefined') return;

@@ -12,6 +12,7 @@ import {
   UpdateCampaignInput,
   type CampaignView,
 } from '../../services/campaigns.js';
+import { AttachCampaignTargetsInput, changeCampaignTargets } from '../../services/campaign-targets.js';
 import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
@@ -35,6 +36,12 @@ import { InvitePreviousCard } from './invite-previous.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 import { viewerTexts } from './i18n/viewer.js';
 import { cloneTexts } from './i18n/clone.js';
+import { addressOnOneLine } from '../../letters/template/postal-address.js';
+import { letterPostalAddress } from '../../services/organisation.js';
+import { countryName } from '../i18n/countries.js';
+import { campaignTitle, CampaignLink } from './campaign-names.js';
+import { CampaignSharing } from './campaign-sharing.js';
+import { JurisdictionNames } from './routing-preview.js';
 
 type Values = Record<string, string>;
 type Mode = 'create' | 'edit';
@@ -266,7 +273,9 @@ const statusActions: Record<string, { status: string; label: keyof CampaignTexts
 async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<Map<string, TargetView>> {
   const ctx = serviceContextOf(c);
   const page = await listTargets(ctx, { limit: 500 });
-  const byId = new Map(page.items.map((t) => [t.id, t]));
+  // The directory answers newest first; offered in the order it was made, an imported list reads
+  // as its file does (the embassy before its consulates) and is attached in that order.
+  const byId = new Map(page.items.toReversed().map((t) => [t.id, t]));
   for (const id of linkedIds) if (!byId.has(id)) byId.set(id, await getTarget(ctx, id));
   return byId;
 }
@@ -293,6 +302,46 @@ function SignatureDownloads(props: { slug: string; texts: TextsOf<typeof exportT
   );
 }
 
+/** Attaching is by checkboxes `target-<id>` (a repeated field name would keep only its last value). */
+const ATTACH_FIELD = /^target-(.+)$/;
+
+/**
+ * The directory's other targets, each with a box, and one button to attach every ticked one in
+ * one request. "Select all" needs the script, so it stays hidden until the script shows it.
+ */
+function AttachTargetsForm(props: { action: string; session: AdminContext['var']['session']; targets: TargetView[] }) {
+  const texts = useTexts(campaignTexts);
+  const kinds = useTexts(targetKindTexts);
+  return (
+    <form method="post" action={props.action} id="attach-targets">
+      <CsrfField session={props.session} />
+      <fieldset>
+        <legend>{texts.attachFromDirectory}</legend>
+        <p hidden data-select-all-box>
+          <label>
+            <input type="checkbox" data-select-all="target-" /> {texts.selectAll}
+          </label>
+        </p>
+        <ul class="choices">
+          {props.targets.map((t) => (
+            <li>
+              <label>
+                <input type="checkbox" name={`target-${t.id}`} value="on" /> {t.name}
+                <span class="muted">
+                  {' — '}
+                  {t.organisation ? `${t.organisation}, ` : ''}
+                  {kinds[t.kind]}
+                </span>
+              </label>
+            </li>
+          ))}
+        </ul>
+      </fieldset>
+      <button type="submit">{texts.attach}</button>
+    </form>
+  );
+}
+
 async function campaignDetail(c: AdminContext, slug: string, problem?: { status: 400 | 403 | 404 | 409 | 410 | 422 | 429; message: string }) {
   const ctx = serviceContextOf(c);
   const session = c.var.session;
@@ -312,14 +361,15 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const { listSeparator } = textsFor(c, commonTexts);
   // A viewer is offered nothing that changes the campaign (the services refuse it anyway).
   const readOnly = readOnlyCampaign(c, campaign.id);
+  const title = campaignTitle(campaign, language);
   return renderPage(
     c,
-    { title: campaign.title, section: 'campaigns', status: problem?.status ?? 200 },
+    { title: title.text, section: 'campaigns', status: problem?.status ?? 200 },
     <>
       <p>
         <a href="/admin/campaigns">{texts.backToCampaigns}</a>
       </p>
-      <h1 lang={campaign.locale}>{campaign.title}</h1>
+      <h1 lang={title.lang}>{title.text}</h1>
       {readOnly ? <ViewerNote /> : null}
       <Notice done={c.req.query('done')} />
       {problem ? (
@@ -386,6 +436,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           ) : null}
         </div>
       </div>
+      <CampaignSharing campaign={campaign} publicUrl={ctx.publicUrl} embedOrigins={c.get('services').embedOrigins} />
       {readOnly ? null : <InvitePreviousCard ctx={ctx} slug={campaign.slug} session={session} canSchedule={can(c, 'deliveries')} />}
 
       <h2>{texts.signatures}</h2>
@@ -426,6 +477,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                 <th scope="col">{texts.kind}</th>
                 <th scope="col">{texts.email}</th>
                 <th scope="col">{texts.address}</th>
+                <th scope="col">{texts.jurisdiction}</th>
                 {readOnly ? null : (
                   <th scope="col">
                     <span class="skip">{textsFor(c, commonTexts).actions}</span>
@@ -442,7 +494,10 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
                   </td>
                   <td>{kinds[t.kind]}</td>
                   <td>{t.email ?? '—'}</td>
-                  <td>{[...t.postalAddress.lines, t.postalAddress.postalCode, t.postalAddress.city, t.postalAddress.region, t.postalAddress.country].filter(Boolean).join(', ')}</td>
+                  <td>{addressOnOneLine(letterPostalAddress(t.postalAddress), (code) => countryName(code, language))}</td>
+                  <td>
+                    <JurisdictionNames codes={t.jurisdiction} />
+                  </td>
                   {readOnly ? null : (
                     <td class="actions">
                       <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
@@ -457,16 +512,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           </table>
         ) : null}
         {readOnly ? null : unlinked.length > 0 ? (
-          <form method="post" action={`${base}/targets`} class="actions">
-            <CsrfField session={session} />
-            <label for="f-targetId">{texts.attachFromDirectory}</label>
-            <select id="f-targetId" name="targetId">
-              {unlinked.map((t) => (
-                <option value={t.id}>{t.organisation ? `${t.name} — ${t.organisation}` : t.name}</option>
-              ))}
-            </select>
-            <button type="submit">{texts.attach}</button>
-          </form>
+          <AttachTargetsForm action={`${base}/targets`} session={session} targets={unlinked} />
         ) : (
           <p class="muted">{texts.everyTargetAttached}</p>
         )}
@@ -652,9 +698,7 @@ export function campaignPages() {
               {page.items.map((campaign) => (
                 <tr>
                   <td>
-                    <a href={`/admin/campaigns/${encodeURIComponent(campaign.slug)}`} lang={campaign.locale}>
-                      {campaign.title}
-                    </a>
+                    <CampaignLink slug={campaign.slug} title={campaignTitle(campaign, language)} />
                     <div class="muted">{campaign.slug}</div>
                   </td>
                   <td>
@@ -759,8 +803,21 @@ export function campaignPages() {
 
   routes.post('/campaigns/:slug/targets', async (c) => {
     const slug = c.req.param('slug');
-    const campaign = await getCampaign(serviceContextOf(c), slug);
-    return changeCampaign(c, slug, { targetIds: [...campaign.targetIds, (c.var.form.targetId ?? '').toLowerCase()] }, 'attached');
+    const targetIds = Object.entries(c.var.form).flatMap(([name, value]) => {
+      const match = ATTACH_FIELD.exec(name);
+      return match && value === 'on' ? [match[1]!.toLowerCase()] : [];
+    });
+    if (targetIds.length === 0) return campaignDetail(c, slug, { status: 422, message: textsFor(c, campaignTexts).tickTargets });
+    const parsed = v.safeParse(AttachCampaignTargetsInput, { targetIds });
+    if (!parsed.success) return campaignDetail(c, slug, { status: 422, message: parsed.issues.map((issue) => issue.message).join('; ') });
+    try {
+      await changeCampaignTargets(serviceContextOf(c), slug, 'add', parsed.output);
+    } catch (error) {
+      const problem = formErrorOf(error);
+      if (!problem || problem.status === 404) throw error;
+      return campaignDetail(c, slug, { status: problem.status === 422 ? 422 : 409, message: problem.message ?? Object.values(problem.errors).flat().join('; ') });
+    }
+    return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}?done=attached`, 303);
   });
 
   routes.post('/campaigns/:slug/targets/:targetId/detach', async (c) => {

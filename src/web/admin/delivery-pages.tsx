@@ -22,6 +22,10 @@ import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
 import { deliveryTexts } from './i18n/deliveries.js';
 import { formatDateTime, formatNumber, textsFor, type TextsOf, useTexts } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
+import { addressOnOneLine } from '../../letters/template/postal-address.js';
+import { letterPostalAddress } from '../../services/organisation.js';
+import { countryName } from '../i18n/countries.js';
+import { campaignNames, CampaignLink } from './campaign-names.js';
 
 const nextPrintSteps: Record<string, { status: string; label: keyof TextsOf<typeof deliveryTexts> }[]> = {
   queued: [{ status: 'printed', label: 'markPrinted' }],
@@ -72,6 +76,7 @@ export function deliveryPages() {
     const parsed = v.safeParse(DeliveryListQuery, c.req.query());
     const query = parsed.success ? parsed.output : { limit: 50 };
     const [page, directory] = await Promise.all([listDeliveries(ctx, query), listTargets(ctx, { limit: 500 })]);
+    const campaignsShown = await campaignNames(ctx, page.items.map((d) => d.campaign));
     const names = new Map(directory.items.map((t) => [t.id, t.name]));
     const here = `/admin/deliveries${new URL(c.req.url).search}`;
     const filter = parsed.success ? parsed.output : {};
@@ -132,9 +137,9 @@ export function deliveryPages() {
             <tbody>
               {page.items.map((d) => (
                 <tr>
-                  <td>{formatDateTime(language, d.createdAt)}</td>
+                  <td>{formatDateTime(language, d.createdAt, campaignsShown.timeZone(d.campaign))}</td>
                   <td>
-                    <a href={`/admin/campaigns/${encodeURIComponent(d.campaign)}`}>{d.campaign}</a>
+                    <CampaignLink slug={d.campaign} title={campaignsShown.title(d.campaign, language)} />
                   </td>
                   <td>
                     <a href={`/admin/letters/${d.letterId}`}>{names.get(d.targetId) ?? d.targetId}</a>
@@ -182,7 +187,9 @@ export function deliveryPages() {
   });
 
   routes.get('/print-queue', async (c) => {
-    const { items } = await listPrintQueue(serviceContextOf(c));
+    const ctx = serviceContextOf(c);
+    const { items } = await listPrintQueue(ctx);
+    const campaignsShown = await campaignNames(ctx, items.map((item) => item.campaign));
     const pages = items.reduce((sum, i) => sum + i.pages, 0);
     const t = textsFor(c, deliveryTexts);
     const language = c.var.language;
@@ -216,18 +223,16 @@ export function deliveryPages() {
             <tbody>
               {items.map((item) => (
                 <tr>
-                  <td>{item.campaignTitle}</td>
+                  <td>
+                    <CampaignLink slug={item.campaign} title={campaignsShown.title(item.campaign, language)} />
+                  </td>
                   <td>
                     <a href={`/admin/letters/${item.letterId}`}>{item.target.name}</a>
                     {item.target.organisation ? <div class="muted">{item.target.organisation}</div> : null}
                   </td>
-                  <td>
-                    {[...item.target.postalAddress.lines, item.target.postalAddress.postalCode, item.target.postalAddress.city, item.target.postalAddress.country]
-                      .filter(Boolean)
-                      .join(', ')}
-                  </td>
+                  <td>{addressOnOneLine(letterPostalAddress(item.target.postalAddress), (code) => countryName(code, language))}</td>
                   <td class="num">{formatNumber(language, item.pages)}</td>
-                  <td>{formatDateTime(language, item.createdAt)}</td>
+                  <td>{formatDateTime(language, item.createdAt, campaignsShown.timeZone(item.campaign))}</td>
                   <td>
                     <form method="post" action={`/admin/deliveries/${item.id}`} class="inline">
                       <CsrfField session={c.var.session} />

@@ -15,6 +15,7 @@ import { letterModeTexts, letterTexts } from './i18n/letters.js';
 import { formatNumber, textsFor } from './i18n/texts.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { previewRouting } from '../../services/routing-preview.js';
+import { campaignTitle } from './campaign-names.js';
 import { routingTexts } from './i18n/routing.js';
 import { routingErrors, routingLabel, RoutingChoice, RoutingPreviewTable, SkippedTargets } from './routing-preview.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
@@ -40,10 +41,10 @@ async function lettersPage(c: AdminContext, slug: string, values: Values, errors
   const readOnly = readOnlyCampaign(c, campaign.id);
   return renderPage(
     c,
-    { title: interpolate(t.lettersOf, { campaign: campaign.title }), section: 'campaigns', status },
+    { title: interpolate(t.lettersOf, { campaign: campaignTitle(campaign, language).text }), section: 'campaigns', status },
     <>
       <p>
-        <a href={base}>← {campaign.title}</a>
+        <a href={base}>← {campaignTitle(campaign, language).text}</a>
       </p>
       <h1>{t.letters}</h1>
       {readOnly ? <ViewerNote /> : null}
@@ -159,7 +160,7 @@ async function letterPage(c: AdminContext, id: string, problem?: { status: 404 |
     { title: t.letter, section: 'campaigns', status: problem?.status ?? 200 },
     <>
       <p>
-        <a href={`/admin/campaigns/${encodeURIComponent(letter.campaign)}/letters`}>{interpolate(t.backToLettersOf, { campaign: campaign.title })}</a>
+        <a href={`/admin/campaigns/${encodeURIComponent(letter.campaign)}/letters`}>{interpolate(t.backToLettersOf, { campaign: campaignTitle(campaign, language).text })}</a>
       </p>
       <h1>{t.letter}</h1>
       {readOnlyCampaign(c, campaign.id) ? <ViewerNote /> : null}

@@ -3,8 +3,9 @@ import * as v from 'valibot';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
-import { listCampaigns } from '../../services/campaigns.js';
-import { plannedLetterTargets } from '../../services/letters.js';
+import { getCampaign, listCampaigns } from '../../services/campaigns.js';
+import { Forbidden, NotFound } from '../../services/errors.js';
+import { listLetterBatches, plannedLetterTargets } from '../../services/letters.js';
 import {
   cancelMailing,
   CreateMailingInput,
@@ -25,6 +26,7 @@ import {
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { readOnlyCampaign, readOnlyCampaignBySlug, ViewerNote } from './viewer-only.js';
+import { campaignNames, CampaignLink } from './campaign-names.js';
 import { formErrorOf, formatTime, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
 import { interpolate } from '../i18n/index.js';
 import { channelTexts, commonTexts, statusTexts } from './i18n/common.js';
@@ -163,6 +165,27 @@ function MailingWarnings(props: { warnings: MailingWarning[]; names: ReadonlyMap
   );
 }
 
+/**
+ * A campaign's own defaults for a new mailing: its time zone, and the routing of its last letter
+ * batch, so letters made by jurisdiction are mailed by jurisdiction unless the organiser says
+ * otherwise. None for a campaign out of reach (the form then offers the plain defaults).
+ */
+async function campaignDefaults(c: AdminContext, slug: string): Promise<Values> {
+  if (!slug) return {};
+  const ctx = serviceContextOf(c);
+  try {
+    const campaign = await getCampaign(ctx, slug);
+    const [lastBatch] = await listLetterBatches(ctx, campaign.id, 1);
+    return {
+      timeZone: campaign.timeZone,
+      ...(lastBatch ? { routing: lastBatch.routing, ...(lastBatch.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {}) } : {}),
+    };
+  } catch (error) {
+    if (error instanceof NotFound || error instanceof Forbidden) return {};
+    throw error;
+  }
+}
+
 async function mailingForm(
   c: AdminContext,
   values: Values,
@@ -235,7 +258,9 @@ async function mailingForm(
 }
 
 async function mailingDetail(c: AdminContext, id: string, problem?: { status: 409 | 422; message: string }) {
-  const mailing = await getMailing(serviceContextOf(c), id);
+  const ctx = serviceContextOf(c);
+  const mailing = await getMailing(ctx, id);
+  const campaignShown = await campaignNames(ctx, [mailing.campaign]);
   const session = c.var.session;
   // A viewer of the mailing's campaign watches it but is offered no pause, resume or cancel.
   const readOnly = await readOnlyCampaignBySlug(c, mailing.campaign);
@@ -254,7 +279,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
   const channels = textsFor(c, channelTexts);
   const days = textsFor(c, weekdayTexts);
   const language = c.var.language;
-  const campaignLink = <a href={`/admin/campaigns/${encodeURIComponent(mailing.campaign)}`}>{mailing.campaign}</a>;
+  const campaignLink = <CampaignLink slug={mailing.campaign} title={campaignShown.title(mailing.campaign, language)} />;
   return renderPage(
     c,
     { title: t.mailing, section: 'mailings', status: problem?.status ?? 200 },
@@ -456,6 +481,7 @@ export function mailingPages() {
     const campaign = c.req.query('campaign') || undefined;
     const status = v.safeParse(v.picklist(mailingStatuses), c.req.query('status'));
     const page = await listMailings(ctx, { limit: 50, cursor: c.req.query('cursor'), campaign, status: status.success ? status.output : undefined });
+    const campaignsShown = await campaignNames(ctx, [...page.items.map((m) => m.campaign), ...(campaign ? [campaign] : [])]);
     const t = textsFor(c, mailingTexts);
     const kinds = textsFor(c, mailingKindTexts);
     const channels = textsFor(c, channelTexts);
@@ -464,7 +490,7 @@ export function mailingPages() {
       c,
       { title: t.mailings, section: 'mailings' },
       <>
-        <h1>{campaign ? interpolate(t.mailingsOf, { campaign }) : t.mailings}</h1>
+        <h1>{campaign ? interpolate(t.mailingsOf, { campaign: campaignsShown.title(campaign, language).text }) : t.mailings}</h1>
         <Notice done={c.req.query('done')} />
         <div class="actions">
           <a class="button" href={`/admin/mailings/new${campaign ? `?campaign=${encodeURIComponent(campaign)}` : ''}`}>
@@ -494,7 +520,9 @@ export function mailingPages() {
                       {m.sendAtLocal.replace('T', ' ')} ({m.timeZone})
                     </a>
                   </td>
-                  <td>{m.campaign}</td>
+                  <td>
+                    <CampaignLink slug={m.campaign} title={campaignsShown.title(m.campaign, language)} />
+                  </td>
                   <td>
                     {kinds[m.kind]}
                     {m.channel ? ` · ${channels[m.channel]}` : ''}
@@ -533,9 +561,10 @@ export function mailingPages() {
     );
   });
 
-  routes.get('/mailings/new', (c) =>
-    mailingForm(c, { campaign: c.req.query('campaign') ?? '', kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'auto', ...defaultWindowValues }, {}),
-  );
+  routes.get('/mailings/new', async (c) => {
+    const slug = c.req.query('campaign') ?? '';
+    return mailingForm(c, { campaign: slug, kind: 'letters', timeZone: 'Asia/Tokyo', channel: 'auto', ...defaultWindowValues, ...(await campaignDefaults(c, slug)) }, {});
+  });
 
   routes.post('/mailings', async (c) => {
     const form = c.var.form;

@@ -3,7 +3,7 @@ import { regionName } from '../../lib/regions.js';
 import type { LetterRouting } from '../../services/letter-routing.js';
 import { letterRoutings } from '../../services/letter-routing.js';
 import type { SkippedTarget } from '../../services/letters.js';
-import type { RegionLine } from '../../letters/template/region-totals.js';
+import { mergedRegionsLabel, type RegionLine } from '../../letters/template/region-totals.js';
 import type { RegionShare, RoutedTargetPreview, RoutingPreview } from '../../services/routing-preview.js';
 import { interpolate } from '../i18n/index.js';
 import { routingTexts } from './i18n/routing.js';
@@ -69,11 +69,18 @@ function RegionList(props: { shares: RegionShare[] }) {
 }
 
 /** A letter's region table, as the letter prints it (small regions merged). */
-function LetterRegions(props: { lines: RegionLine[] }) {
-  const t = useTexts(routingTexts);
+function LetterRegions(props: { lines: RegionLine[]; minimum: number }) {
   const language = useContext(DashboardLanguageContext);
   if (props.lines.length === 0) return <span class="muted">—</span>;
-  return <>{props.lines.map((line) => `${line.region === null ? t.otherRegions : regionName(line.region, language)} ${formatNumber(language, line.count)}`).join(' · ')}</>;
+  const label = (line: RegionLine) => (line.region === null ? mergedRegionsLabel(language, line.merges, props.minimum) : regionName(line.region, language));
+  return <>{props.lines.map((line) => `${label(line)} ${formatNumber(language, line.count)}`).join(' · ')}</>;
+}
+
+/** A target's jurisdiction, its region codes named in the organiser's language. */
+export function JurisdictionNames(props: { codes: readonly string[] }) {
+  const language = useContext(DashboardLanguageContext);
+  if (props.codes.length === 0) return <>—</>;
+  return <>{props.codes.map((code) => regionName(code, language)).join(language === 'ja' ? '、' : ', ')}</>;
 }
 
 /** What a target's letter counts, and for the organiser what folding moved in or out of it. */
@@ -133,13 +140,15 @@ export function RoutingPreviewTable(props: { preview: RoutingPreview; open: bool
                   </td>
                   <td>{kinds[target.kind] ?? target.kind}</td>
                   <td>
-                    <small>{target.jurisdiction.join(', ') || '—'}</small>
+                    <small>
+                      <JurisdictionNames codes={target.jurisdiction} />
+                    </small>
                   </td>
                   <td class="num">
                     <LetterCount target={target} />
                   </td>
                   <td>
-                    <LetterRegions lines={target.byRegion} />
+                    <LetterRegions lines={target.byRegion} minimum={preview.minimum} />
                   </td>
                 </tr>
               ))}

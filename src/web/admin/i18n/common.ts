@@ -64,7 +64,7 @@ export const noticeTexts = catalogue(
     opened: 'The campaign is open.',
     closed: 'The campaign is closed.',
     archived: 'The campaign is archived.',
-    attached: 'Target attached.',
+    attached: 'Targets attached.',
     detached: 'Target removed from the campaign.',
     'target-created': 'Target created and attached.',
     'target-saved': 'Target saved.',

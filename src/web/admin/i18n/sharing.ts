@@ -1,0 +1,41 @@
+import { catalogue } from './texts.js';
+
+/** The campaign page's card with its public page, share links and the embed code. */
+export const sharingTexts = catalogue(
+  {
+    heading: 'Public page and sharing',
+    publicPage: 'Public page:',
+    inLanguages: 'In each language:',
+    draftNotPublic: 'A draft is not public: its page and the embedded form answer “not found” until the campaign is opened for signatures.',
+    linkToShare: 'Link to share ({language})',
+    shareOnLine: 'Share on LINE',
+    postOnX: 'Post on X',
+    shareOnFacebook: 'Share on Facebook',
+    sendByEmail: 'Send by email',
+    embedCode: 'Embed code for your website ({language})',
+    embedHint: 'Paste it into a page of your website or blog: it shows the signing form, and the thank-you inside the frame.',
+    embedAllowed: 'Sites allowed to show the form (EMBED_ORIGINS): {origins}',
+    embedNowhere: 'No site may show the form yet: set EMBED_ORIGINS to your website’s address (for example https://www.example.org) and restart Signet.',
+    copy: 'Copy',
+    copied: 'Copied.',
+    copyFailed: 'Could not copy: the text is selected, press Ctrl+C (⌘C on a Mac).',
+  },
+  {
+    heading: '公開ページと共有',
+    publicPage: '公開ページ：',
+    inLanguages: '言語別：',
+    draftNotPublic: '下書きは公開されていません。署名の受付を開始するまで、ページと埋め込みフォームは「見つかりません」と表示されます。',
+    linkToShare: '共有用のリンク（{language}）',
+    shareOnLine: 'LINE で共有',
+    postOnX: 'X に投稿',
+    shareOnFacebook: 'Facebook で共有',
+    sendByEmail: 'メールで送る',
+    embedCode: 'ウェブサイト用の埋め込みコード（{language}）',
+    embedHint: 'ウェブサイトやブログのページに貼り付けると、署名フォームが表示されます。署名後のお礼もその枠内に表示されます。',
+    embedAllowed: 'フォームを表示できるサイト（EMBED_ORIGINS）：{origins}',
+    embedNowhere: 'まだどのサイトにもフォームを表示できません。EMBED_ORIGINS にウェブサイトのアドレス（例：https://www.example.org）を設定して Signet を再起動してください。',
+    copy: 'コピー',
+    copied: 'コピーしました。',
+    copyFailed: 'コピーできませんでした。テキストを選択したので、Ctrl+C（Mac では ⌘C）でコピーしてください。',
+  },
+);
