@@ -21,6 +21,12 @@ export type AuditRoute = {
   created?: { type: string; field?: string; location?: RegExp };
   /** `/letters/:id` serves the metadata and, as `<id>.pdf`, the file: the file is this action. */
   pdfAction?: string;
+  /**
+   * A query parameter whose value says which variant of the action this was (the export's
+   * format), recorded in the event's details. Only values of this closed list are copied, under
+   * the name they map to; absent, the `absent` value (the route's default).
+   */
+  queryDetail?: { param: string; values: Readonly<Record<string, string>>; absent: string };
   /** Recorded without a signed-in principal too (a failed sign-in: who tried is unknown, and the token they typed is never kept). */
   anonymous?: boolean;
 };
@@ -34,6 +40,8 @@ const mailing = { type: 'mailing', param: 'id' };
 const reply = { type: 'reply', param: 'id' };
 /** A letter template, by name (the audit's object holds one id; the language is in the request's path). */
 const template = { type: 'template', param: 'name' };
+/** Which tool a signatures export was made for: it matters to whoever reviews the log. */
+const exportFormat = { param: 'format', values: { signet: 'signet', 'action-network': 'action-network', actionnetwork: 'action-network', actionkit: 'actionkit' }, absent: 'signet' };
 /** Privacy acts name an email address; the log records that one happened, never the address. */
 const address = { type: 'address' };
 
@@ -69,7 +77,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
 
   // Supporters' personal data
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
-  'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign },
+  'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign, queryDetail: exportFormat },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
@@ -179,6 +187,7 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /admin/campaigns/new': null, // an empty form
   'POST /admin/campaigns': { action: 'campaign.create', created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },
   'GET /admin/campaigns/:slug': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign, queryDetail: exportFormat },
   'GET /admin/campaigns/:slug/edit': { action: 'campaign.read', object: campaign },
   'GET /admin/campaigns/:slug/clone': { action: 'campaign.read', object: campaign },
   'POST /admin/campaigns/:slug/clone': { action: 'campaign.clone', object: campaign, created: { type: 'campaign', location: /^\/admin\/campaigns\/([^/?#]+)/ } },

@@ -28,6 +28,15 @@ function objectOf(entry: AuditRoute, params: Record<string, string>): AuditEvent
   return { type: entry.object.type, id: id !== undefined && OBJECT_ID.test(id) ? id : null };
 }
 
+/** The variant of the action named by the route's `queryDetail`, when its value is one of the list's. */
+function detailsOf(entry: AuditRoute, c: Context<AppEnv>): Record<string, string> | undefined {
+  if (!entry.queryDetail) return undefined;
+  const { param, values, absent } = entry.queryDetail;
+  const given = c.req.query(param);
+  const recorded = given === undefined ? absent : Object.hasOwn(values, given) ? values[given] : undefined;
+  return recorded === undefined ? undefined : { [param]: recorded };
+}
+
 /** The id of what a successful call created, from its JSON body or its redirect. */
 async function createdId(created: NonNullable<AuditRoute['created']>, res: Response): Promise<string | null> {
   let id: unknown;
@@ -65,6 +74,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     // Only a sign-in that was checked and failed, not one refused by the rate limit or the Origin check: those cost an attacker nothing to repeat.
     if (!principal && !(entry.anonymous && status === 401)) return;
 
+    const details = detailsOf(entry, c);
     const pdf = entry.pdfAction !== undefined && entry.object?.param !== undefined && answered.params[entry.object.param]?.endsWith('.pdf');
     const event: AuditEventInput = {
       at,
@@ -75,6 +85,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
       route: answered.key,
       requestId: c.get('requestId'),
       status,
+      ...(details ? { details } : {}),
     };
     const created = entry.created;
     const written = ctx.audit.record(

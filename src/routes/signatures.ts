@@ -7,7 +7,7 @@ import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
 import { PageQuery } from '../services/pagination.js';
 import { builtPage, serveBuiltPage } from '../web/public/page-cache.js';
-import { exportSignaturesCsv } from '../services/signature-export.js';
+import { exportSignaturesCsv, SignatureExportQuery } from '../services/signature-export.js';
 import {
   campaignStats,
   confirmSignature,
@@ -85,15 +85,23 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/signatures.csv',
-    organiserRoute('Signatures', 'Export signatures as CSV (spreadsheet-safe)', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
+    organiserRoute(
+      'Signatures',
+      'Export signatures as CSV (spreadsheet-safe: no cell runs as a formula). ?format=signet (default): every field of every signature, ?status= to filter. ?format=action-network or actionkit: an upload file for that tool (Action Network: email, first_name, last_name, city, state, zip_code, country; ActionKit: email, first_name, last_name, city, state, zip, region, postal, country, source, created_at) holding only the supporters an update mailing would reach: confirmed, consented to updates, not unsubscribed, address not suppressed. The format is recorded in the audit log.',
+      'signatures:read',
+      { 200: 'OK' },
+      { reach: 'campaign' },
+    ),
     requireScope('signatures:read'),
-    validate('query', SignatureListQuery),
+    validate('query', SignatureExportQuery),
     async (c) => {
       const slug = c.req.param('slug');
-      const stream = await exportSignaturesCsv(serviceContextOf(c), slug, c.req.valid('query').status);
+      const query = c.req.valid('query');
+      const stream = await exportSignaturesCsv(serviceContextOf(c), slug, query);
+      const name = query.format === 'signet' ? `${slug}-signatures.csv` : `${slug}-${query.format}.csv`;
       return c.body(stream, 200, {
         'Content-Type': 'text/csv; charset=utf-8',
-        'Content-Disposition': `attachment; filename="${slug}-signatures.csv"`,
+        'Content-Disposition': `attachment; filename="${name}"`,
         'Cache-Control': 'no-store',
       });
     },

@@ -14,7 +14,8 @@ import type { Principal } from './tokens.js';
 /**
  * One organiser action as the HTTP layer reports it. Only ids, names and
  * patterns: the recorder is never handed a body, a query string or a path
- * with its values, so no supporter's address can end up in the log.
+ * with its values, so no supporter's address can end up in the log; at most
+ * a value from a closed list the route map names (`details`, e.g. an export's format).
  */
 export type AuditEventInput = {
   at: number;
@@ -26,6 +27,8 @@ export type AuditEventInput = {
   route: string;
   requestId: string;
   status: number;
+  /** Which variant of the action (src/http/audit-actions.ts `queryDetail`). */
+  details?: Record<string, string>;
 };
 
 /** Where the HTTP layer hands events: recorded later, in batches, never in the request's way. */
@@ -134,6 +137,7 @@ function toRow(event: AuditEventInput, id: string): typeof auditEvents.$inferIns
     route: event.route,
     requestId: event.requestId,
     status: event.status,
+    ...(event.details ? { details: event.details } : {}),
   };
 }
 
@@ -230,7 +234,7 @@ export type AuditEventView = {
   route: string;
   requestId: string;
   status: number;
-  /** A job's figures (counts, cut-off); absent for organiser actions. */
+  /** A job's figures (counts, cut-off), or the variant of an organiser's action (an export's format). */
   details?: Record<string, string | number>;
 };
 

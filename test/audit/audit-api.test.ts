@@ -50,6 +50,7 @@ describe('what an organiser does appears in the audit log', () => {
       route: 'GET /api/v1/campaigns/:slug/signatures.csv',
       requestId: 'export-request-0001',
       status: 200,
+      details: { format: 'signet' },
     });
     expect(items[1]).toMatchObject({ actor, action: 'letter.download', object: { type: 'letter', id: letters[0]!.id }, route: 'GET /api/v1/letters/:id', status: 200 });
     expect(items[0]).toMatchObject({ actor, action: 'letter.read', object: { type: 'letter', id: letters[0]!.id } });

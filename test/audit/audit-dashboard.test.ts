@@ -108,10 +108,11 @@ describe('/admin/audit', () => {
     expect(all.html).not.toContain('<b>reader</b>');
     const table = rows(all.html);
     expect(table[0]).toEqual(['2027-09-01 00:02:00 UTC', `ADMIN_TOKEN ${ENV_ADMIN_TOKEN_ID}`, 'admin.sign_in', '—', 'dashboard', '303', expect.any(String)]);
-    expect(table).toContainEqual(['2027-09-01 00:01:00 UTC', `Volunteer <b>reader</b> ${reader.id}`, 'signatures.export', `campaign ${SLUG}`, 'api', '200', expect.any(String)]);
+    // The action's cell names the export's format under it (the cells are read without their tags).
+    expect(table).toContainEqual(['2027-09-01 00:01:00 UTC', `Volunteer <b>reader</b> ${reader.id}`, 'signatures.exportformat signet', `campaign ${SLUG}`, 'api', '200', expect.any(String)]);
 
     const mine = rows((await b.page(`/admin/audit?actor=${reader.id}`)).html);
-    expect(mine.map((row) => row[2])).toEqual(['signatures.export']);
+    expect(mine.map((row) => row[2])).toEqual(['signatures.exportformat signet']);
     const exports = rows((await b.page('/admin/audit?action=signatures.export&from=2027-09-01T00:00&to=2027-09-01T00:01')).html);
     expect(exports).toEqual([]);
     const inWindow = rows((await b.page('/admin/audit?action=signatures.export&from=2027-09-01T00:01&to=2027-09-01T00:02')).html);

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AdminEnv } from './admin-env.js';
+import { supportMapCss } from '../support-map.js';
 
 /**
  * The dashboard's stylesheet and script, served from this origin under
@@ -109,7 +110,7 @@ ul.choices li { margin: .25rem 0; break-inside: avoid; }
 ul.share-links { display: flex; flex-wrap: wrap; gap: 1rem; list-style: none; padding: 0; margin: .6rem 0; }
 .copy-field input, .copy-field textarea { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: .85rem; }
 .copy-field button { margin: .3rem .5rem 0 0; }
-`;
+${supportMapCss}`;
 
 const script = `'use strict';
 // "Select all": ticks or clears every box of its form whose name starts with its prefix; shown only where this script runs.

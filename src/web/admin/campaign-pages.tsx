@@ -17,6 +17,11 @@ import { listLetterTemplates } from '../../services/letter-templates.js';
 import { locales } from '../../services/schemas.js';
 import { campaignStats } from '../../services/signatures.js';
 import { TargetTranslationFields, translationsFromForm, translationValues } from './letter-languages.js';
+import { campaignSupportMap } from '../../services/support-map.js';
+import { exportSignaturesCsv, SignatureExportQuery } from '../../services/signature-export.js';
+import { ValidationFailed } from '../../services/errors.js';
+import { exportTexts } from './i18n/exports.js';
+import { SupportMap } from '../support-map.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
@@ -276,6 +281,28 @@ async function directoryTargets(c: AdminContext, linkedIds: string[]): Promise<M
   return byId;
 }
 
+/** The signatures as Signet's own CSV and as the upload files of Action Network and ActionKit. */
+function SignatureDownloads(props: { slug: string; texts: TextsOf<typeof exportTexts> }) {
+  const href = (format: string) => `/admin/campaigns/${encodeURIComponent(props.slug)}/signatures.csv?format=${format}`;
+  return (
+    <>
+      <h3>{props.texts.heading}</h3>
+      <ul>
+        <li>
+          <a href={href('signet')}>{props.texts.signet}</a>
+        </li>
+        <li>
+          <a href={href('action-network')}>{props.texts.actionNetwork}</a>
+        </li>
+        <li>
+          <a href={href('actionkit')}>{props.texts.actionKit}</a>
+        </li>
+      </ul>
+      <p class="muted">{props.texts.presetsNote}</p>
+    </>
+  );
+}
+
 /** Attaching is by checkboxes `target-<id>` (a repeated field name would keep only its last value). */
 const ATTACH_FIELD = /^target-(.+)$/;
 
@@ -324,6 +351,8 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const linked = campaign.targetIds.map((id) => directory.get(id)).filter((t): t is TargetView => t !== undefined);
   const unlinked = [...directory.values()].filter((t) => !campaign.targetIds.includes(t.id));
   const stats = can(c, 'signatures:read') ? await campaignStats(ctx, slug) : null;
+  // The map shows only what the campaign page may show (small regions merged), so any reader of the campaign sees it.
+  const supportMap = await campaignSupportMap(ctx, slug);
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
   const texts = textsFor(c, campaignTexts);
   const kinds = textsFor(c, targetKindTexts);
@@ -424,6 +453,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
               rows={stats.byRegion.map((r) => ({ label: regionLabel(r.country, r.region, language), count: r.count }))}
             />
           </div>
+          <SignatureDownloads slug={slug} texts={textsFor(c, exportTexts)} />
           <p class="muted">
             {interpolate(texts.byStatus, {
               counts: Object.entries(stats.byStatus)
@@ -435,6 +465,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
       ) : (
         <p class="muted">{texts.chartsNeedScope}</p>
       )}
+      <SupportMap map={supportMap} language={language} boxClass="card" />
 
       <h2>{texts.targets}</h2>
       <div class="card">
@@ -714,6 +745,16 @@ export function campaignPages() {
   });
 
   routes.get('/campaigns/:slug', (c) => campaignDetail(c, c.req.param('slug')));
+
+  // The same export as the API's, with the session: a download the browser saves.
+  routes.get('/campaigns/:slug/signatures.csv', requireAdminScope('signatures:read', missingScopePage), async (c) => {
+    const slug = c.req.param('slug');
+    const query = v.safeParse(SignatureExportQuery, c.req.query());
+    if (!query.success) throw new ValidationFailed(query.issues.map((issue) => ({ path: v.getDotPath(issue) ?? '', message: issue.message })));
+    const stream = await exportSignaturesCsv(serviceContextOf(c), slug, query.output);
+    const name = query.output.format === 'signet' ? `${slug}-signatures.csv` : `${slug}-${query.output.format}.csv`;
+    return c.body(stream, 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${name}"`, 'Cache-Control': 'no-store' });
+  });
 
   routes.get('/campaigns/:slug/edit', async (c) => {
     const campaign = await getCampaign(serviceContextOf(c), c.req.param('slug'));

@@ -1,3 +1,5 @@
+import { supportMapCss } from '../support-map.js';
+
 /**
  * The supporter pages' one stylesheet, served as /assets/site.<hash>.css
  * (src/web/assets/index.ts). Kept in a module rather than a .css file so it
@@ -106,4 +108,4 @@ body.embed h1 { font-size: 1.4rem; margin: 0 0 0.5rem; }
 body.embed .progress { margin: 0.75rem 0; padding: 0.75rem; }
 body.embed .sign { margin-top: 1rem; padding: 1rem; }
 body.embed .privacy { font-size: 0.9rem; }
-`;
+${supportMapCss}`;

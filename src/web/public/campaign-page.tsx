@@ -9,6 +9,8 @@ import { CampaignMarkdown } from './markdown.js';
 import { ShareLinks } from './share-links.js';
 import { PublicReplies } from './public-replies.js';
 import type { PublicReply } from '../../services/replies.js';
+import type { SupportMap as SupportMapData } from '../../services/support-map.js';
+import { SupportMap } from '../support-map.js';
 import {
   FORM_TOKEN_FIELD,
   HONEYPOT_FIELD,
@@ -66,6 +68,8 @@ export type CampaignPageProps = {
   shareUrl: string;
   /** Replies from the targets that the organisers made public (src/services/replies.ts). */
   replies?: readonly PublicReply[];
+  /** Confirmed supporters by prefecture and country, small ones merged (src/services/support-map.ts); the page only. */
+  supportMap?: SupportMapData | undefined;
   /** The form inside `/c/:slug/embed`: it posts to the embed's own route, and its links open outside the frame. */
   embedded?: boolean;
 };
@@ -422,6 +426,7 @@ export function CampaignPage(props: CampaignPageProps) {
       {state === 'open' ? <SignForm {...props} /> : null}
       <ShareLinks t={t} url={props.shareUrl} title={texts.title} />
       <PublicReplies replies={props.replies} t={t} language={language} />
+      {props.supportMap ? <SupportMap map={props.supportMap} language={language} /> : null}
       {props.recent.length > 0 ? (
         <section class="recent" aria-labelledby="recent-title">
           <h2 id="recent-title">{t.recentHeading}</h2>

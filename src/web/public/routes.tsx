@@ -4,6 +4,7 @@ import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
 import { listPublicReplies } from '../../services/replies.js';
+import { publicSupportMap } from '../../services/support-map.js';
 import {
   confirmSignature,
   ConfirmInput,
@@ -109,11 +110,12 @@ type SignView = 'page' | 'embed';
 async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, language: PageLanguage, form: Omit<SignFormState, 'token'>, view: SignView): Promise<string> {
   const ctx = c.get('services').ctx;
   const slug = campaign.slug;
-  const [recent, token, organisation, replies] = await Promise.all([
+  const [recent, token, organisation, replies, supportMap] = await Promise.all([
     view === 'page' ? listPublicSignatures(ctx, slug, 10) : { items: [] },
     issueFormToken(ctx, signFormName(slug)),
     siteOrganisation(c, language),
     view === 'page' ? listPublicReplies(ctx, slug) : [],
+    view === 'page' ? publicSupportMap(ctx, slug) : undefined,
   ]);
   const texts = campaignTexts(campaign, language);
   const t = catalogs[language];
@@ -129,6 +131,7 @@ async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, langua
     privacy: ctx.privacy,
     shareUrl: campaignShareUrl(ctx.publicUrl, slug, language),
     replies,
+    supportMap,
   };
   if (view === 'embed') return embedHtml({ language, title }, <EmbedPage {...props} />);
   return pageHtml(
