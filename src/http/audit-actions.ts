@@ -69,6 +69,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
   'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
+  // Street signatures: the sheet holds no personal data but is printed in the organisation's name; an import writes supporters' data.
+  'GET /api/v1/campaigns/:slug/signature-sheet.pdf': { action: 'signature_sheet.download', object: campaign },
+  'POST /api/v1/campaigns/:slug/signatures/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', field: 'id' } },
+  'GET /api/v1/campaigns/:slug/signatures/imports': { action: 'paper_imports.list', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
   'GET /api/v1/privacy/export': null, // refused (405) before any token or address is read: the address goes in the POST's body
