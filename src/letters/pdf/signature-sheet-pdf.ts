@@ -142,7 +142,7 @@ function drawPart(doc: Doc, text: PdfText, part: SignatureSheetPart, qr: { size:
   y = Math.max(y + 4, margin + qrSize + 28);
   const legend = (title: string, options: string[]) => {
     let x = left;
-    const heading = prep(`${title}:`, legendStyle);
+    const heading = prep(`${title}${part.language === 'ja' || part.language === 'zh' ? '：' : ':'}`, legendStyle);
     line(heading, x, y, legendStyle);
     x += heading.width + 10;
     for (const option of options) {
@@ -199,6 +199,7 @@ function drawPart(doc: Doc, text: PdfText, part: SignatureSheetPart, qr: { size:
   const rows = Math.max(1, Math.floor((bottom - bodyTop) / rowHeight));
 
   doc.save().lineWidth(0.8).strokeColor(ruleColour);
+  doc.moveTo(left, tableTop).lineTo(right, tableTop).stroke();
   doc.moveTo(left, bodyTop).lineTo(right, bodyTop).stroke();
   for (let row = 1; row <= rows; row++) doc.moveTo(left, bodyTop + row * rowHeight).lineTo(right, bodyTop + row * rowHeight).stroke();
   doc.lineWidth(0.4);
