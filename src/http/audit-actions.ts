@@ -228,5 +228,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/replies/:id/delete': { action: 'reply.delete', object: reply },
   'GET /admin/replies/:id/file': { action: 'reply.file', object: reply },
   'GET /admin/campaigns/:slug/invite-previous': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/paper': { action: 'paper_imports.list', object: campaign },
+  'GET /admin/campaigns/:slug/signature-sheet.pdf': { action: 'signature_sheet.download', object: campaign },
+  // The check is the API's dry run: it reads the file and the campaign's signatures, writes nothing.
+  'POST /admin/campaigns/:slug/paper/check': { action: 'signatures.import_check', object: campaign },
+  'POST /admin/campaigns/:slug/paper/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', location: /\/paper\?imported=([0-9a-f-]{36})$/ } },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

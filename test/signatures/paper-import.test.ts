@@ -209,7 +209,7 @@ describe('POST /api/v1/campaigns/:slug/signatures/import', () => {
 
   it('refuses what it cannot read with a clear 4xx and writes nothing', async () => {
     await openCampaign(t, SLUG);
-    const cases: [Promise<Response>, number, string][] = [
+    const cases: [Response | Promise<Response>, number, string][] = [
       [importCsv('name,mood\nKen,happy\n'), 422, 'IMPORT_FAILED'],
       [importCsv('email\nken@example.org\n'), 422, 'IMPORT_FAILED'],
       [importCsv('name\n'), 422, 'IMPORT_FAILED'],

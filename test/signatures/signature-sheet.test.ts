@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { en } from '../../src/web/i18n/en.js';
+import { en, type Messages } from '../../src/web/i18n/en.js';
 import { ja } from '../../src/web/i18n/ja.js';
 import { createTestApp } from '../helpers/app.js';
 import { testOrganisation } from '../helpers/organisation.js';
@@ -34,7 +34,7 @@ function qrOf(pdf: string, page: number): string {
   return execFileSync('zbarimg', ['--quiet', '--raw', join(dir, image!)], { encoding: 'utf8' }).trim();
 }
 
-const consentStrings = (m: typeof en) => [
+const consentStrings = (m: Messages) => [
   m.consentNameLegend,
   m.consentNameFull,
   m.consentNameInitials,
