@@ -17,7 +17,7 @@ import { renderSignatureSheet, SignatureSheetQuery } from '../../services/signat
 import { paperImportOptions } from '../../routes/paper-signatures.js';
 import { interpolate, languageName } from '../i18n/index.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
-import { CsrfField } from './admin-layout.js';
+import { CsrfField, TextField } from './admin-layout.js';
 import { missingScopePage, renderPage } from './admin-page.js';
 import { paperTexts } from './i18n/paper.js';
 import { formatDateTime, formatNumber, textsFor, type TextsOf } from './i18n/texts.js';
@@ -153,16 +153,14 @@ async function paperPage(c: AdminContext, slug: string, state: PageState) {
         <p>{interpolate(t.importLead, { columns: paperCsvColumns.join(', '), max: n(MAX_UPLOAD_BYTES / 1024) })}</p>
         <form method="post" action={`${base}/paper/check`} enctype="multipart/form-data">
           <CsrfField session={c.var.session} />
-          <label for="paper-file">{t.file}</label>
-          <input id="paper-file" type="file" name="file" accept=".csv,text/csv" required />
-          <label for="paper-sheet">{t.sheet}</label>
-          <input id="paper-sheet" name="sheet" maxlength={100} />
-          <label for="paper-event">{t.event}</label>
-          <input id="paper-event" name="event" maxlength={200} />
-          <label for="paper-day">{t.collectedOn}</label>
-          <input id="paper-day" name="collectedOn" type="date" />
-          <label for="paper-country">{t.country}</label>
-          <input id="paper-country" name="country" maxlength={2} />
+          <div class="field">
+            <label for="paper-file">{t.file}</label>
+            <input id="paper-file" type="file" name="file" accept=".csv,text/csv" required />
+          </div>
+          <TextField name="sheet" label={t.sheet} values={{}} errors={{}} />
+          <TextField name="event" label={t.event} values={{}} errors={{}} />
+          <TextField name="collectedOn" label={t.collectedOn} type="date" values={{}} errors={{}} />
+          <TextField name="country" label={t.country} values={{}} errors={{}} />
           <button type="submit">{t.check}</button>
         </form>
       </section>
@@ -175,8 +173,8 @@ async function paperPage(c: AdminContext, slug: string, state: PageState) {
           <thead>
             <tr>
               <th scope="col">{t.when}</th>
-              <th scope="col">{t.event}</th>
-              <th scope="col">{t.sheet}</th>
+              <th scope="col">{t.eventColumn}</th>
+              <th scope="col">{t.sheetColumn}</th>
               <th scope="col">{t.rows}</th>
               <th scope="col">{t.importedCount}</th>
               <th scope="col">{t.mergedCount}</th>
