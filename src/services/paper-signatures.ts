@@ -7,7 +7,7 @@ import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf, regionName, regionsOf, type RegionLanguage } from '../lib/regions.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, Unprocessable } from './errors.js';
+import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { CountryCode, isoOrNull, Locale, locales, MultiLine, SingleLine } from './schemas.js';
 import { normalizeEmail } from './signatures.js';
 import { actorLabel, type Principal } from './tokens.js';
@@ -82,7 +82,8 @@ export type PaperRowError = { field: PaperColumn | null; code: PaperRowErrorCode
 /** A rejected row: its CSV line (the header is line 1) and everything wrong with it. */
 export type RejectedPaperRow = { row: number; errors: PaperRowError[] };
 
-const Day = v.pipe(v.string(), v.regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day, YYYY-MM-DD'));
+const isDay = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) === value;
+const Day = v.pipe(v.string(), v.check(isDay, 'must be a day, YYYY-MM-DD'));
 
 /** What goes with an import: where the sheets come from, defaults for empty cells, and how to run it. */
 export const PaperImportOptions = v.object({
@@ -246,8 +247,7 @@ function validateRow(
   let collectedOn: string | null = null;
   if (cell('collected_at') !== '') {
     const typed = cell('collected_at');
-    const parsed = v.safeParse(Day, typed);
-    if (!parsed.success || Number.isNaN(Date.parse(`${typed}T00:00:00Z`)) || new Date(`${typed}T00:00:00Z`).toISOString().slice(0, 10) !== typed) {
+    if (!isDay(typed)) {
       errors.push({ field: 'collected_at', code: 'INVALID_DATE', message: 'must be a day, YYYY-MM-DD' });
     } else if (typed > defaults.today) errors.push({ field: 'collected_at', code: 'FUTURE_DATE', message: 'is after today' });
     else collectedOn = typed;
@@ -396,7 +396,7 @@ export async function importPaperSignatures(
   // A day is "after today" in the campaign's zone, where the sheets were signed.
   const today = new Intl.DateTimeFormat('en-CA', { timeZone: campaign.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
   if (options.collectedOn !== undefined && options.collectedOn > today) {
-    throw new Unprocessable('IMPORT_FAILED', 'collectedOn is after today.', [{ path: 'collectedOn', message: 'is after today' }]);
+    throw new ValidationFailed([{ path: 'collectedOn', message: 'is after today' }]);
   }
   const defaults = { country: options.country, locale: options.locale ?? campaign.locale, today };
 

@@ -218,6 +218,8 @@ describe('POST /api/v1/campaigns/:slug/signatures/import', () => {
       [t.request('POST', `/api/v1/campaigns/${SLUG}/signatures/import`, { body: { name: 'Ken' } }), 415, 'UNSUPPORTED_MEDIA_TYPE'],
       [importCsv('name\nKen\n', 'dryRun=maybe'), 400, 'VALIDATION_FAILED'],
       [importCsv('name\nKen\n', 'collectedOn=tomorrow'), 400, 'VALIDATION_FAILED'],
+      [importCsv('name\nKen\n', 'collectedOn=2027-02-31'), 400, 'VALIDATION_FAILED'],
+      [importCsv('name\nKen\n', 'collectedOn=2027-09-02'), 400, 'VALIDATION_FAILED'],
       [importCsv('name\nKen\n', 'country=Japan'), 400, 'VALIDATION_FAILED'],
       [t.request('POST', '/api/v1/campaigns/nope/signatures/import', { raw: 'name\nKen\n', headers: { 'content-type': 'text/csv' } }), 404, 'NOT_FOUND'],
       [t.request('POST', `/api/v1/campaigns/${SLUG}/signatures/import`, { raw: 'name\nKen\n', headers: { 'content-type': 'text/csv', 'content-length': String(17 * 1024 * 1024) } }), 413, 'PAYLOAD_TOO_LARGE'],
