@@ -35,6 +35,7 @@ import { type AuditSink, BatchingAuditSink } from './services/audit.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { signatureRoutes } from './routes/signatures.js';
+import { isPaperImport, PAPER_IMPORT_MAX_BODY_BYTES, paperSignatureRoutes } from './routes/paper-signatures.js';
 import { signatureReviewRoutes } from './routes/signature-review.js';
 import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
 import { ORGANISATION_CACHE_TTL_MS, type OrganisationState } from './services/organisation.js';
@@ -215,7 +216,12 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use((c, next) => (isEmbedPath(c.req.path) ? embedHeaders : headers)(c, next));
   const apiBodyLimit = limitBody(MAX_BODY_BYTES);
   const replyUploadLimit = limitBody(REPLY_UPLOAD_MAX_BODY_BYTES);
-  app.use('/api/*', (c, next) => (isReplyUpload(c.req.method, c.req.path) ? replyUploadLimit(c, next) : apiBodyLimit(c, next)));
+  const paperImportLimit = limitBody(PAPER_IMPORT_MAX_BODY_BYTES);
+  app.use('/api/*', (c, next) => {
+    if (isReplyUpload(c.req.method, c.req.path)) return replyUploadLimit(c, next);
+    if (isPaperImport(c.req.method, c.req.path)) return paperImportLimit(c, next);
+    return apiBodyLimit(c, next);
+  });
   app.onError(handleError);
   app.notFound(handleNotFound);
 
@@ -226,6 +232,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.route('/', campaignRoutes());
   api.route('/', signatureRoutes());
+  api.route('/', paperSignatureRoutes());
   api.route('/', signatureReviewRoutes());
   api.route('/', blocklistRoutes());
   api.route('/', targetRoutes());

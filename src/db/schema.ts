@@ -145,6 +145,38 @@ export const signatures = sqliteTable(
 );
 
 /**
+ * One import of typed-up paper signature sheets (PRODUCT.md §13): the sheet and event they came
+ * from, who imported them and what the import did. Its signatures are ordinary confirmed rows of
+ * `signatures` whose source is `{ kind: 'paper', import: <this id>, … }`.
+ */
+export const paperImports = sqliteTable(
+  'paper_imports',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** The organiser's label for the sheet or bundle of sheets (e.g. `Shinjuku A-01–A-12`). */
+    sheet: text('sheet'),
+    event: text('event'),
+    /** The day the sheets were signed, `YYYY-MM-DD`, as given with the import. */
+    collectedOn: text('collected_on'),
+    /** Rows in the file (blank ones aside). */
+    rows: integer('rows').notNull(),
+    /** New signatures written (and counted). */
+    imported: integer('imported').notNull(),
+    /** Rows whose address had signed already (on the web, on paper or earlier in the file): counted once. */
+    merged: integer('merged').notNull(),
+    /** Rows left out as invalid (only with skipInvalid). */
+    rejected: integer('rejected').notNull(),
+    /** Who imported, as the audit log names them. */
+    importedBy: text('imported_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [index('paper_imports_campaign_idx').on(t.campaignId, t.createdAt)],
+);
+
+/**
  * Each signing request as submitted, held until the email's owner confirms it
  * (PRODUCT.md §8): the confirmation link carries a token derived from this
  * row's id, and confirming applies exactly this row's details and consent to

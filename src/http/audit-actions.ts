@@ -79,6 +79,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug/signatures': { action: 'signatures.list', object: campaign },
   'GET /api/v1/campaigns/:slug/signatures.csv': { action: 'signatures.export', object: campaign, queryDetail: exportFormat },
   'GET /api/v1/campaigns/:slug/stats': { action: 'signatures.stats', object: campaign },
+  // Street signatures: the sheet holds no personal data but is printed in the organisation's name; an import writes supporters' data.
+  'GET /api/v1/campaigns/:slug/signature-sheet.pdf': { action: 'signature_sheet.download', object: campaign },
+  'POST /api/v1/campaigns/:slug/signatures/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', field: 'id' } },
+  'GET /api/v1/campaigns/:slug/signatures/imports': { action: 'paper_imports.list', object: campaign },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
   'GET /api/v1/privacy/export': null, // refused (405) before any token or address is read: the address goes in the POST's body
@@ -236,5 +240,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'POST /admin/replies/:id/delete': { action: 'reply.delete', object: reply },
   'GET /admin/replies/:id/file': { action: 'reply.file', object: reply },
   'GET /admin/campaigns/:slug/invite-previous': { action: 'campaign.read', object: campaign },
+  'GET /admin/campaigns/:slug/paper': { action: 'paper_imports.list', object: campaign },
+  'GET /admin/campaigns/:slug/signature-sheet.pdf': { action: 'signature_sheet.download', object: campaign },
+  // The check is the API's dry run: it reads the file and the campaign's signatures, writes nothing.
+  'POST /admin/campaigns/:slug/paper/check': { action: 'signatures.import_check', object: campaign },
+  'POST /admin/campaigns/:slug/paper/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', location: /\/paper\?imported=([0-9a-f-]{36})$/ } },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

@@ -13,6 +13,8 @@ export type {
   LetterTemplateStore,
   PrintQueueDocument,
   PrintQueueEntry,
+  SignatureSheetDocument,
+  SignatureSheetPart,
   TemplateSummary,
   TemplateVariant,
 } from './letter-ports.js';

@@ -40,6 +40,41 @@ export type ComposedPrintQueue = {
   letterPages: number;
 };
 
+/** One language's printed signature sheet (PRODUCT.md §13): every text already in that language. */
+export type SignatureSheetPart = {
+  language: LetterLanguage;
+  title: string;
+  summary: string;
+  /** Who holds the data and what it is used for, as the signing form's privacy notice says it. */
+  privacy: string[];
+  /** The signing form's own words, so the boxes on paper ask exactly what the form asks. */
+  form: {
+    name: string;
+    email: string;
+    optional: string;
+    region: string;
+    city: string;
+    consentNameLegend: string;
+    consentNameFull: string;
+    consentNameInitials: string;
+    consentNameNone: string;
+    consentPublicLegend: string;
+    consentPublicYes: string;
+    consentUpdatesLegend: string;
+    consentUpdatesYes: string;
+  };
+  /** The sheet's own words (column and QR captions, how to fill it in). */
+  sheet: { number: string; signature: string; instructions: string; scanToSign: string; page: string };
+};
+
+export type SignatureSheetDocument = {
+  /** The signing page the QR code leads to. */
+  signingUrl: string;
+  generatedAt: number;
+  /** One page per language, in this order. */
+  parts: SignatureSheetPart[];
+};
+
 /**
  * Where letter PDFs are kept. Stored paths are relative to the store (the data directory on Node,
  * the bucket on Workers), so the store can move.
@@ -95,5 +130,7 @@ export interface LetterPorts {
   renderToStream(input: LetterInput, options: RenderOptions): Promise<ReadableStream<Uint8Array>>;
   /** The print queue as one PDF: a cover sheet, then each letter's pages in the order given (held in memory). */
   composePrintQueue(document: PrintQueueDocument): Promise<ComposedPrintQueue>;
+  /** A printable A4 signature sheet with a QR code to the signing page (held in memory: a few pages). */
+  renderSignatureSheet(document: SignatureSheetDocument): Promise<Uint8Array<ArrayBuffer>>;
   files: LetterFiles;
 }

@@ -79,6 +79,7 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'GET /api/v1/campaigns/{slug}/letters/preview.pdf': { query: { target: objects.targetId } },
     'POST /api/v1/campaigns/{slug}/signatures/invalidate': { body: { domain: 'nobody.invalid' } },
     'POST /api/v1/campaigns/{slug}/signatures/revalidate': { body: { domain: 'nobody.invalid' } },
+    'POST /api/v1/campaigns/{slug}/signatures/import': { raw: 'name,country\nKen Sato,JP\n', headers: { 'content-type': 'text/csv' }, query: { dryRun: 'true' } },
     'POST /api/v1/campaigns/{slug}/fraudulent-requests/clear': { body: { ids: ['00000000-0000-7000-8000-000000000000'] } },
     'POST /api/v1/letters/{id}/deliveries': { body: { channel: 'print' } },
     'PATCH /api/v1/deliveries/{id}': { body: { status: 'printed' } },
@@ -112,7 +113,12 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
 
 async function call(t: TestApp, operation: Operation, path: string, token: string, request: Request = {}, extraQuery: Record<string, string> = {}) {
   const query = new URLSearchParams({ ...request.query, ...extraQuery }).toString();
-  const res = await t.request(operation.method, `${path}${query ? `?${query}` : ''}`, { token, ...(request.body !== undefined ? { body: request.body } : {}) });
+  const res = await t.request(operation.method, `${path}${query ? `?${query}` : ''}`, {
+    token,
+    ...(request.body !== undefined ? { body: request.body } : {}),
+    ...(request.raw !== undefined ? { raw: request.raw } : {}),
+    ...(request.headers !== undefined ? { headers: request.headers } : {}),
+  });
   const type = res.headers.get('content-type') ?? '';
   // A stream (mailing events) stays open: the status is the answer, the body is let go.
   if (type.startsWith('text/event-stream')) {

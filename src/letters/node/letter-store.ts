@@ -110,6 +110,7 @@ export function createLocalLetterPorts(options: LocalLetterPortsOptions): Letter
     renderToStream: (input, renderOptions) => streamRender((destination) => render(input, destination, renderOptions)),
     // Loaded on first use: pdf-lib is large, and every CLI command and server start would pay for it.
     composePrintQueue: async (document) => (await import('../pdf/print-queue-pdf.js')).composePrintQueuePdf(document, nodeFontFaces),
+    renderSignatureSheet: async (document) => (await import('../pdf/signature-sheet-pdf.js')).renderSignatureSheetPdf(document, nodeFontFaces),
     files: createLetterFiles(options.dataDir),
   };
 }

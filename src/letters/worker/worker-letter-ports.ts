@@ -5,6 +5,7 @@ import type { LetterPorts } from '../letter-ports.js';
 import type { FontFaces } from '../pdf/font-faces.js';
 import { renderLetterPdf, type LetterRenderContext } from '../pdf/pdf-letter.js';
 import { composePrintQueuePdf } from '../pdf/print-queue-pdf.js';
+import { renderSignatureSheetPdf } from '../pdf/signature-sheet-pdf.js';
 import { createBundledTemplates, type LettersBundle } from '../template/letters-bundle.js';
 import { R2PdfSink } from './r2-pdf-sink.js';
 import { createR2LetterFiles } from './r2-letter-files.js';
@@ -51,6 +52,7 @@ export function createWorkerLetterPorts(options: WorkerLetterPortsOptions): Lett
       return streamRender((sink) => renderLetterPdf(input, sink, ready, renderOptions));
     },
     composePrintQueue: async (document) => composePrintQueuePdf(document, await options.fonts()),
+    renderSignatureSheet: async (document) => renderSignatureSheetPdf(document, await options.fonts()),
     files: createR2LetterFiles(options.bucket),
   };
 }

@@ -26,6 +26,7 @@ import { interpolate } from '../i18n/index.js';
 import { clonePages } from './clone-pages.js';
 import { organisationPages } from './organisation-pages.js';
 import { templatePages } from './template-pages.js';
+import { paperPages } from './paper-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -100,5 +101,6 @@ export function adminRoutes() {
   admin.route('/', auditPages());
   admin.route('/', replyPages());
   admin.route('/', invitePreviousPages());
+  admin.route('/', paperPages());
   return admin;
 }

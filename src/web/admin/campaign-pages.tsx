@@ -34,6 +34,7 @@ import { type DashboardLanguage, formatNumber, textsFor, type TextsOf, useDashbo
 import { serviceContextOf } from '../../http/principal.js';
 import { RepliesCard } from './reply-pages.js';
 import { InvitePreviousCard } from './invite-previous.js';
+import { paperTexts } from './i18n/paper.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 import { viewerTexts } from './i18n/viewer.js';
 import { cloneTexts } from './i18n/clone.js';
@@ -429,6 +430,11 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
           <a class="button secondary" href={`/admin/mailings?campaign=${encodeURIComponent(slug)}`}>
             {texts.mailings}
           </a>
+          {can(c, 'campaigns') ? (
+            <a class="button secondary" href={`${base}/paper`}>
+              {textsFor(c, paperTexts).button}
+            </a>
+          ) : null}
           {/* A copy is a new campaign: only who reaches the whole organisation may make one (the service says the same). */}
           {session.principal.access.kind === 'organisation' && can(c, 'campaigns') ? (
             <a class="button secondary" href={`${base}/clone`}>
