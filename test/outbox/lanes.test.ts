@@ -88,6 +88,37 @@ describe('the outbox lanes', () => {
     expect(tally(claimed, lanes)).toEqual({ confirmation: 25, update: 25, 'letter-delivery': 25, account: 25 });
   });
 
+  it('a backlog of 20,000 mailing rows delays confirmations queued after it by no more than their share of each claim', async () => {
+    const { database, clock, store } = setUp();
+    const mailing = await enqueueLanes(database, store, clock.now(), 'update', 20_000);
+    clock.advance(1_000);
+    const confirmations = await enqueueLanes(database, store, clock.now(), 'confirmation', 300);
+    clock.advance(1_000);
+
+    // A sender draining claims of 100: half of each is the confirmations' until none is left,
+    // so all 300 leave in the first 6 claims, not after the 200 claims the backlog would take.
+    const claims: Record<string, number>[] = [];
+    for (let i = 0; i < 8; i++) {
+      const ids = (await store.claim('sender', { limit: 100, leaseMs: LEASE_MS })).map((row) => row.id);
+      await store.markSent('sender', ids);
+      claims.push(tally(ids, { confirmations, mailing }));
+    }
+    expect(claims.slice(0, 6)).toEqual(Array.from({ length: 6 }, () => ({ confirmations: 50, mailing: 50 })));
+    expect(claims.slice(6)).toEqual([{ confirmations: 0, mailing: 100 }, { confirmations: 0, mailing: 100 }]);
+  });
+
+  it('a lone lane gets every claim whole (work-conserving), on the Node sender’s claim and the dispatcher’s', async () => {
+    const { database, clock, store } = setUp();
+    await enqueueLanes(database, store, clock.now(), 'update', 20_000);
+    clock.advance(1_000);
+    for (let i = 0; i < 3; i++) {
+      const claimed = await store.claim('sender', { limit: 500, leaseMs: LEASE_MS });
+      expect(claimed).toHaveLength(500);
+      await store.markSent('sender', claimed.map((row) => row.id));
+      expect(await store.dispatchDue('queue', 100, LEASE_MS)).toHaveLength(100);
+    }
+  });
+
   it('within a lane the oldest due row goes first', async () => {
     const { database, clock, store } = setUp();
     const later = await enqueueLanes(database, store, clock.now() + 5_000, 'update', 3);
