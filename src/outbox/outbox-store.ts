@@ -81,7 +81,7 @@ import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/sc
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { claimConfirmationLane, type ConfirmationLaneLimits } from './confirmation-lane.js';
-import { interleave, KIND_LANES, kindLanesClaimSql, LANE_WEIGHTS, laneOfKind, shareClaim, waitingQuery } from './lanes.js';
+import { interleave, KIND_LANES, kindLanesClaimParams, kindLanesClaimSql, LANE_WEIGHTS, laneOfKind, shareClaim, waitingQuery } from './lanes.js';
 import type {
   ClaimedRow,
   EnqueueGuard,
@@ -366,7 +366,7 @@ class SqlOutboxStore implements OutboxStore {
     if (quotas.every((quota) => quota === 0)) return confirmations;
     const rows = await this.database.writeReturning({
       sql: kindLanesClaimSql(returning),
-      params: [owner, leaseEnd, ...quotas.flatMap((quota) => [now, now, quota])],
+      params: kindLanesClaimParams(owner, leaseEnd, now, quotas),
     });
     const byLane = KIND_LANES.map(({ name }) => rows.filter((row) => laneOfKind(row[0] as string) === name).map((row) => row.slice(1)));
     return interleave([confirmations, ...byLane]);
