@@ -2,7 +2,7 @@
  * Mail throughput: the outbox sender draining to an SMTP server on 127.0.0.1,
  * beside raw pooled nodemailer sending to the same server in the same run.
  *
- *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 50] [--batch 500]
+ *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 100] [--batch 500]
  *                         [--server smtp-sink|node] [--processes 1] [--part both|raw|outbox]
  *                         [--cpu-prof DIR]   (a V8 CPU profile of each measuring child, written to DIR)
  *
@@ -45,7 +45,8 @@ type ServerRequest = { type: 'count' };
 type ServerReply = { type: 'listening'; port: number } | { type: 'count'; accepted: number };
 
 const here = dirname(fileURLToPath(import.meta.url));
-const smtpSinkPath = '/usr/sbin/smtp-sink';
+// SMTP_SINK: smtp-sink elsewhere, e.g. unpacked from the postfix package without installing it (its libraries then on LD_LIBRARY_PATH).
+const smtpSinkPath = process.env.SMTP_SINK ?? '/usr/sbin/smtp-sink';
 
 type SmtpServerHandle = { name: string; url: string; count: () => Promise<number>; stop: () => void };
 
@@ -310,7 +311,7 @@ async function main(): Promise<void> {
       child: { type: 'string' },
       messages: { type: 'string', default: '20000' },
       connections: { type: 'string', default: '5' },
-      concurrency: { type: 'string', default: '50' },
+      concurrency: { type: 'string', default: '100' },
       batch: { type: 'string', default: '500' },
       server: { type: 'string', default: existsSync(smtpSinkPath) ? 'smtp-sink' : 'node' },
       processes: { type: 'string', default: '1' },

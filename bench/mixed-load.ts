@@ -10,12 +10,18 @@
  * server in another child process that counts messages per recipient. The
  * bench seeds the supporters and the named signatures straight into the
  * database (as confirmed signatures), then measures:
+ *   0. the update mailing alone (to a second campaign's as many supporters),
+ *      nothing else running: its time is the yardstick for 2;
  *   1. signing alone, for --seconds;
  *   2. signing for --seconds while the update mailing (scheduled to start
- *      with it) is sent and the letter is generated through the API.
+ *      with it) is sent and the letter is generated through the API. Every
+ *      5 s it samples the mailing's sent count and the signers' confirmation
+ *      emails received, so the report shows whether the two progress side
+ *      by side (the outbox's lanes) or one waits for the other.
  * It fails unless there were no errors, every acknowledged signature was
- * stored, the mailing finished with every supporter mailed exactly once,
- * and no address received anything twice.
+ * stored, both mailings finished with every supporter mailed exactly once,
+ * and no address received anything twice; it warns when the mailing beside
+ * the signers took more than 1.5 × its time alone (issue #19).
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
@@ -89,7 +95,7 @@ const target = await call('POST', '/targets', {
   postalAddress: { lines: ['3-4-33 Moto-Azabu'], city: 'Minato-ku, Tokyo', postalCode: '106-0046', country: 'JP' },
   language: 'ja',
 });
-for (const slug of ['mixed-sign', 'mixed-update', 'mixed-letter']) {
+for (const slug of ['mixed-sign', 'mixed-update', 'mixed-alone', 'mixed-letter']) {
   await call('POST', '/campaigns', { slug, title: `Mixed load ${slug}`, locale: 'ja', timeZone: 'Asia/Tokyo', targetIds: [target.id] });
   await call('PATCH', `/campaigns/${slug}`, { status: 'open' });
 }
@@ -116,6 +122,7 @@ function seed(campaignSlug: string, count: number, emailPrefix: string, updates:
   db.close();
 }
 seed('mixed-update', supporters, 'supporter', true);
+seed('mixed-alone', supporters, 'alone', true);
 seed('mixed-letter', names, 'named', false);
 
 // --- Load ------------------------------------------------------------------------------------------
@@ -164,32 +171,58 @@ function signers(label: string): Promise<Measured> {
   });
 }
 
+/** Schedules an update mailing to a campaign's supporters a few seconds from now (UTC wall clock, to the second). */
+function scheduleUpdate(campaign: string) {
+  const sendAt = new Date(Date.now() + 3_000).toISOString().slice(0, 19);
+  return call('POST', '/mailings', {
+    campaign,
+    kind: 'update',
+    sendAt,
+    timeZone: 'UTC',
+    subject: 'The letters are on their way',
+    body: '# Thank you\n\nWe delivered your signatures today.',
+  });
+}
+
+/** Waits (15 min at most) for a mailing to end; its view and its time from start to finish. */
+async function mailingEnd(id: unknown): Promise<{ view: Record<string, unknown>; seconds: number }> {
+  let view: Record<string, unknown> = {};
+  const deadline = Date.now() + 15 * 60_000;
+  while (Date.now() < deadline) {
+    view = await call('GET', `/mailings/${String(id)}`);
+    if (view.status === 'finished' || view.status === 'failed' || view.status === 'cancelled') break;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  const seconds = (Date.parse(String(view.finishedAt ?? new Date().toISOString())) - Date.parse(String(view.startedAt ?? new Date().toISOString()))) / 1000;
+  return { view, seconds };
+}
+
+const mailingAlone = await mailingEnd((await scheduleUpdate('mixed-alone')).id);
+const aloneMailed = (await smtpReport('alone')).matching;
+
 const alone = await signers('signing alone');
 
-// The mailing starts a few seconds from now (UTC wall clock, to the second), together with the signers.
-const sendAt = new Date(Date.now() + 3_000).toISOString().slice(0, 19);
-const mailing = await call('POST', '/mailings', {
-  campaign: 'mixed-update',
-  kind: 'update',
-  sendAt,
-  timeZone: 'UTC',
-  subject: 'The letters are on their way',
-  body: '# Thank you\n\nWe delivered your signatures today.',
-});
+const mailing = await scheduleUpdate('mixed-update');
+// Every 5 s while the signers run and until the mailing ends: seconds since the start, the mailing's sent, the signers' confirmation emails received.
+const timeline: { s: number; mailingSent: number; confirmationsReceived: number }[] = [];
+const mixedStarted = performance.now();
+let sampling = true;
+const sampler = (async () => {
+  while (sampling) {
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const progress = (await call('GET', `/mailings/${String(mailing.id)}`)).progress as { sent?: number } | undefined;
+    timeline.push({ s: Math.round((performance.now() - mixedStarted) / 1000), mailingSent: progress?.sent ?? 0, confirmationsReceived: (await smtpReport('signer')).matching });
+  }
+})();
 const letterStarted = performance.now();
 const letter = call('POST', '/campaigns/mixed-letter/letters', { mode: 'per_target' }).then((result) => ({ result, seconds: (performance.now() - letterStarted) / 1000 }));
 const mixed = await signers(`signing + update mailing to ${supporters.toLocaleString('en')} + ${names.toLocaleString('en')}-name letter`);
 const { result: letterResult, seconds: letterSeconds } = await letter;
 
 // --- Checks ----------------------------------------------------------------------------------------
-let view: Record<string, unknown> = {};
-const deadline = Date.now() + 15 * 60_000;
-while (Date.now() < deadline) {
-  view = await call('GET', `/mailings/${mailing.id}`);
-  if (view.status === 'finished' || view.status === 'failed' || view.status === 'cancelled') break;
-  await new Promise((resolve) => setTimeout(resolve, 1000));
-}
-const mailingSeconds = (Date.parse(String(view.finishedAt ?? new Date().toISOString())) - Date.parse(String(view.startedAt ?? new Date().toISOString()))) / 1000;
+const { view, seconds: mailingSeconds } = await mailingEnd(mailing.id);
+sampling = false;
+await sampler;
 // The signers' confirmation emails (several hundred thousand at this rate) are still being sent; they are counted as far as they got.
 const updates = await smtpReport('supporter');
 const signersMailed = (await smtpReport('signer')).matching;
@@ -203,12 +236,15 @@ rmSync(dir, { recursive: true, force: true });
 
 const letters = (letterResult.letters as { pages: number; bytes: number; signatureCount: number }[])[0]!;
 console.table([alone, mixed]);
+console.table(timeline);
 const report = {
   seconds,
   connections,
   alone,
   mixed,
-  mailing: { status: view.status, progress: view.progress, seconds: mailingSeconds, supportersMailed: updates.matching },
+  mailingAlone: { status: mailingAlone.view.status, seconds: mailingAlone.seconds, supportersMailed: aloneMailed },
+  mailing: { status: view.status, progress: view.progress, seconds: mailingSeconds, supportersMailed: updates.matching, timesAlone: Math.round((mailingSeconds / mailingAlone.seconds) * 100) / 100 },
+  timeline,
   letter: { names, seconds: Math.round(letterSeconds * 10) / 10, pages: letters.pages, bytes: letters.bytes },
   signaturesAcknowledged: alone.ok + mixed.ok,
   signaturesStored: stored,
@@ -223,6 +259,8 @@ const problems = [
   alone.errors + alone.non2xx + mixed.errors + mixed.non2xx > 0 && 'requests failed',
   stored < alone.ok + mixed.ok && `lost signatures: ${alone.ok + mixed.ok} acknowledged, ${stored} stored`,
   view.status !== 'finished' && `mailing ${String(view.status)}`,
+  mailingAlone.view.status !== 'finished' && `mailing alone ${String(mailingAlone.view.status)}`,
+  aloneMailed !== supporters && `${aloneMailed} of ${supporters} supporters mailed by the mailing alone`,
   updates.matching !== supporters && `${updates.matching} of ${supporters} supporters mailed`,
   updates.duplicates > 0 && `${updates.duplicates} duplicate emails`,
   failedRows > 0 && `${failedRows} outbox rows failed`,
@@ -231,3 +269,4 @@ if (problems.length > 0) {
   console.error(`FAILED: ${problems.join('; ')}`);
   process.exit(1);
 }
+if (mailingSeconds > 1.5 * mailingAlone.seconds) console.warn(`Below target: the mailing took ${report.mailing.timesAlone} × its time alone (goal ≤ 1.5 ×)`);

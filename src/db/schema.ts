@@ -421,13 +421,13 @@ export const outbox = sqliteTable(
   (t) => [
     index('outbox_due_idx').on(t.status, t.nextAttemptAt),
     uniqueIndex('outbox_mailing_recipient_uq').on(t.mailingId, t.recipientKey),
-    // The lane's rows in turn order, each source's last turn, and the rows parked for their
-    // address's window by due time; the other rows' due ones apart, so no claim walks past
-    // another's backlog.
+    // The confirmation lane's rows in turn order, each source's last turn, and the rows parked
+    // for their address's window by due time; the other lanes' due rows by kind
+    // (src/outbox/lanes.ts), so no claim walks past another lane's backlog.
     index('outbox_lane_turn_idx').on(t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
     index('outbox_lane_source_idx').on(t.laneSource, t.laneTurn).where(sql`${t.status} = 'pending' AND ${t.laneTurn} IS NOT NULL`),
     index('outbox_lane_deferred_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NOT NULL AND ${t.laneTurn} IS NULL`),
-    index('outbox_other_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
+    index('outbox_kind_due_idx').on(t.kind, t.nextAttemptAt).where(sql`${t.status} = 'pending' AND ${t.laneSource} IS NULL`),
     index('outbox_lane_address_idx').on(t.laneAddress, t.claimedAt).where(sql`${t.laneAddress} IS NOT NULL`),
     index('outbox_lane_claimed_idx').on(t.claimedAt).where(sql`${t.claimedAt} IS NOT NULL`),
   ],

@@ -34,10 +34,7 @@
  *     goes out if and only if that write committed (a transactional outbox).
  *     A mailing's rows are unique per (mailing_id, recipient_key).
  *   - claim, claimByIds, dispatchDue: whoever sends or publishes. claim and
- *     dispatchDue take the confirmation lane first, under its rules (global
- *     rate, per-address window, fair by source: src/outbox/confirmation-lane.ts),
- *     then other due rows, oldest due first, in a query of their own, so
- *     neither lane's backlog delays the other's claim.
+ *     dispatchDue share each claim among the lanes (below).
  *     dispatchDue leases due rows for the dispatcher, which publishes their
  *     ids as queue messages: a row is published once per lease, and when the
  *     lease runs out unconsumed a sweep dispatches it again. claimByIds (the
@@ -54,6 +51,26 @@
  *   - erase (privacy), eraseSentBodies and eraseFinishedAddresses (retention):
  *     personal data out; a pending row erased fails.
  *
+ * Lanes (src/outbox/lanes.ts)
+ *   Due mail waits in lanes: confirmations (signing and privacy links, rows
+ *   with lane terms), mailings (update mailings' rows), letters (letters to
+ *   targets by email: letters mailings and deliveries), account (sign-in and
+ *   account emails); webhooks will be one more. Every claim, the Node
+ *   sender's and the Workers dispatcher's alike, is shared among the lanes
+ *   with work waiting, each its weight's share (equal weights: a round-robin
+ *   in shares), and a lane's unused share passes to the others (it has fewer
+ *   rows due than its share, or its own rules hold them back), so a full
+ *   claim is taken whenever enough is due and a backlog in one lane delays
+ *   another by at most its share of each claim, never by the backlog.
+ *   The confirmation lane keeps its own rules inside its share (global rate,
+ *   per-address window, fair by source: src/outbox/confirmation-lane.ts); it
+ *   is claimed first and what it leaves goes to the others. Within a lane,
+ *   oldest due first. A claim's rows alternate lanes, so a sender working
+ *   through it serves every lane from its start. A claim costs a count of
+ *   each lane's waiting rows up to the claim's size and two writes (the
+ *   confirmation lane's, then every other lane's in one statement), each
+ *   through an index of its lane: never a walk of another lane's backlog.
+ *
  * Every statement runs on better-sqlite3 and on D1: id lists are one JSON
  * parameter read with json_each, never one parameter per id (D1 binds at
  * most 100).
@@ -64,6 +81,7 @@ import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/sc
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { claimConfirmationLane, type ConfirmationLaneLimits } from './confirmation-lane.js';
+import { interleave, KIND_LANES, kindLanesClaimParams, kindLanesClaimSql, LANE_WEIGHTS, laneOfKind, shareClaim, waitingQuery } from './lanes.js';
 import type {
   ClaimedRow,
   EnqueueGuard,
@@ -151,22 +169,6 @@ function insertSql(guard: EnqueueGuard['kind'] | undefined, inMailing: boolean, 
 }
 
 const RETURNED_COLUMNS = `"id", "recipient", "message_id", "message", "attempts", "next_attempt_at", "locked_until"`;
-
-/**
- * The claim of due rows outside the confirmation lane: parameters are the
- * owner, lease end, now, now, limit. One statement: SQLite runs the pick and
- * the lease as a single write, so two owners can never both lease a row. The
- * outer WHERE is only the id list, so the update looks rows up by primary key
- * instead of walking every due row again. The index is named so that a
- * confirmation backlog is never walked (SQLite would pick outbox_due_idx).
- */
-const otherDueSql = (returning: string) => `UPDATE "outbox" SET "locked_by" = ?, "locked_until" = ?
-  WHERE "id" IN (SELECT "id" FROM "outbox" INDEXED BY "outbox_other_due_idx" WHERE "status" = 'pending' AND "lane_source" IS NULL AND "next_attempt_at" <= ?
-    AND ("locked_until" IS NULL OR "locked_until" < ?) ORDER BY "next_attempt_at" LIMIT ?)
-  RETURNING ${returning}`;
-const claimSql = otherDueSql(RETURNED_COLUMNS);
-/** The same pick, leased for the dispatcher, which needs only the ids. */
-const dispatchSql = otherDueSql(`"id"`);
 
 /**
  * The claim of rows by id: parameters are the owner, lease end, the ids as
@@ -324,13 +326,8 @@ class SqlOutboxStore implements OutboxStore {
     });
   }
 
-  // writeReturning keeps a sender's event loop serving the sends in flight while a claim waits for the write lock.
   async claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]> {
-    const now = this.clock.now();
-    const leaseEnd = now + options.leaseMs;
-    const lane = await this.claimLane(owner, options.limit, leaseEnd, now, RETURNED_COLUMNS, true);
-    const others = options.limit > lane.length ? await this.database.writeReturning({ sql: claimSql, params: [owner, leaseEnd, now, now, options.limit - lane.length] }) : [];
-    return [...lane, ...others].map(claimedRow);
+    return (await this.claimShared(owner, options.limit, options.leaseMs, RETURNED_COLUMNS, true)).map(claimedRow);
   }
 
   async claimByIds(owner: string, ids: readonly string[], options: { leaseMs: number; dispatcher?: string }): Promise<ClaimedRow[]> {
@@ -344,15 +341,35 @@ class SqlOutboxStore implements OutboxStore {
   }
 
   async dispatchDue(owner: string, limit: number, leaseMs: number): Promise<string[]> {
-    const now = this.clock.now();
-    const lane = await this.claimLane(owner, limit, now + leaseMs, now, `"id"`, false);
-    const others = limit > lane.length ? await this.database.writeReturning({ sql: dispatchSql, params: [owner, now + leaseMs, now, now, limit - lane.length] }) : [];
-    return [...lane, ...others].map((row) => row[0] as string);
+    return (await this.claimShared(owner, limit, leaseMs, `"id"`, false)).map((row) => row[0] as string);
   }
 
-  /** `paced`: for a sender that polls (see the lane's pace); the dispatcher runs on requests and once a minute. */
-  private claimLane(owner: string, limit: number, leaseEnd: number, now: number, returning: string, paced: boolean): Promise<unknown[][]> {
-    return claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit, leaseEnd, now, returning, paced });
+  /**
+   * The one claim of the Node sender and the Workers dispatcher (see "Lanes"
+   * above): the kind lanes' waiting rows are counted up to `limit`, the
+   * confirmation lane takes its share under its own rules, and what it
+   * leaves is shared among the kind lanes, leased in one statement.
+   * `paced`: for a sender that polls (see the confirmation lane's pace); the
+   * dispatcher runs on requests and once a minute. writeReturning keeps a
+   * sender's event loop serving the sends in flight while a claim waits for
+   * the write lock.
+   */
+  private async claimShared(owner: string, limit: number, leaseMs: number, returning: string, paced: boolean): Promise<unknown[][]> {
+    const now = this.clock.now();
+    const leaseEnd = now + leaseMs;
+    const waiting = (await this.database.db.values<number[]>(waitingQuery(now, limit)))[0] ?? KIND_LANES.map(() => 0);
+    const lanes = [{ weight: LANE_WEIGHTS.confirmations, waiting: limit }, ...KIND_LANES.map(({ name }, i) => ({ weight: LANE_WEIGHTS[name], waiting: Number(waiting[i] ?? 0) }))];
+    // The confirmation lane's rules decide what it can take; counted as able to take it all, it gets its full share.
+    const [confirmationShare = 0] = shareClaim(limit, lanes);
+    const confirmations = confirmationShare > 0 ? await claimConfirmationLane(this.database, this.lane, this.logger, { owner, limit: confirmationShare, leaseEnd, now, returning, paced }) : [];
+    const quotas = shareClaim(limit - confirmations.length, lanes.slice(1));
+    if (quotas.every((quota) => quota === 0)) return confirmations;
+    const rows = await this.database.writeReturning({
+      sql: kindLanesClaimSql(returning),
+      params: kindLanesClaimParams(owner, leaseEnd, now, quotas),
+    });
+    const byLane = KIND_LANES.map(({ name }) => rows.filter((row) => laneOfKind(row[0] as string) === name).map((row) => row.slice(1)));
+    return interleave([confirmations, ...byLane]);
   }
 
   markSent(owner: string, ids: readonly string[]): Promise<void> {
