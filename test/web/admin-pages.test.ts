@@ -528,6 +528,31 @@ describe('dashboard: letters and deliveries', () => {
     expect(post.status).toBe(403);
     expect(await t.database.db.select().from(letterBatches)).toEqual([]);
   });
+  it('starts the letters form with the last batch\'s mode, routing and languages, unless a link names the routing', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    await openCampaign(t, 'routed-letters', { targetIds: [await createTarget(t)] });
+    await signAndConfirm(t, 'routed-letters', signature('hanako@example.jp'));
+    const checked = (html: string, name: string) => /<input type="radio" name="(?:\w+)" value="(\w+)" checked=""/.exec(html.slice(html.indexOf(`name="${name}"`) - 40))?.[1];
+    const before = (await client.page('/admin/campaigns/routed-letters/letters')).html;
+    expect(checked(before, 'routing')).toBe('all');
+    expect(checked(before, 'mode')).toBe('per_target');
+
+    const made = await t.request('POST', '/api/v1/campaigns/routed-letters/letters', { body: { mode: 'per_target', routing: 'jurisdiction', emptyTargets: 'skip' } });
+    expect(made.status, await made.clone().text()).toBe(201);
+    const after = (await client.page('/admin/campaigns/routed-letters/letters')).html;
+    expect(checked(after, 'routing')).toBe('jurisdiction');
+    expect(after).toMatch(/<input type="checkbox" name="emptyTargets" value="skip" checked=""/);
+    // The routing preview's link says which routing to show, and wins.
+    const linked = (await client.page('/admin/campaigns/routed-letters/letters?routing=all')).html;
+    expect(checked(linked, 'routing')).toBe('all');
+
+    t.clock.advance(60_000);
+    expect((await t.request('POST', '/api/v1/campaigns/routed-letters/letters', { body: { mode: 'per_signer' } })).status).toBe(201);
+    const perSupporter = (await client.page('/admin/campaigns/routed-letters/letters')).html;
+    expect(checked(perSupporter, 'mode')).toBe('per_signer');
+  });
 });
 
 describe('dashboard: mailings', () => {

@@ -6,6 +6,7 @@ import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
 import { generateLetters, GenerateLettersInput, getLetter, letterModes, linkedTargets, listLetterBatches, openLetterPdf, PreviewLetterQuery, previewLetter } from '../../services/letters.js';
 import { listLetterTemplates } from '../../services/letter-templates.js';
+import { lastBatchChoices } from './last-batch-choices.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage } from './admin-page.js';
@@ -286,9 +287,16 @@ export function letterPages() {
   routes.use('/campaigns/:slug/letters/preview', requireAdminScope('letters', missingScopePage));
   routes.use('/letters/*', requireAdminScope('letters', missingScopePage));
 
-  routes.get('/campaigns/:slug/letters', (c) =>
-    lettersPage(c, c.req.param('slug'), { mode: 'per_target', routing: c.req.query('routing') ?? 'all', ...(c.req.query('emptyTargets') === 'skip' ? { emptyTargets: 'skip' } : {}) }, {}),
-  );
+  routes.get('/campaigns/:slug/letters', async (c) => {
+    const slug = c.req.param('slug');
+    // A link that names the routing (the routing preview's) is followed; otherwise the form starts with the last batch's choices.
+    const routing = c.req.query('routing');
+    const { timeZone: _timeZone, ...last } = await lastBatchChoices(c, slug);
+    const values: Values = routing
+      ? { mode: 'per_target', routing, ...(c.req.query('emptyTargets') === 'skip' ? { emptyTargets: 'skip' } : {}) }
+      : { mode: 'per_target', routing: 'all', ...last };
+    return lettersPage(c, slug, values, {});
+  });
 
   routes.post('/campaigns/:slug/letters', async (c) => {
     const services = c.get('services');

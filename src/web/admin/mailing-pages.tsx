@@ -3,10 +3,9 @@ import * as v from 'valibot';
 import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
 import { OFFICE_HOURS } from '../../mailings/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
-import { getCampaign, listCampaigns } from '../../services/campaigns.js';
+import { listCampaigns } from '../../services/campaigns.js';
 import type { ServiceContext } from '../../services/context.js';
-import { Forbidden, NotFound } from '../../services/errors.js';
-import { linkedTargets, listLetterBatches, plannedLetterTargets } from '../../services/letters.js';
+import { linkedTargets, plannedLetterTargets } from '../../services/letters.js';
 import {
   cancelMailing,
   CreateMailingInput,
@@ -24,6 +23,7 @@ import {
   resumeMailing,
   scheduleMailing,
 } from '../../services/mailings.js';
+import { lastBatchChoices } from './last-batch-choices.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { readOnlyCampaign, readOnlyCampaignBySlug, ViewerNote } from './viewer-only.js';
@@ -170,29 +170,12 @@ function MailingWarnings(props: { warnings: MailingWarning[]; names: ReadonlyMap
 
 /**
  * A campaign's own defaults for a new mailing: its time zone, and the routing and languages of its
- * last letter batch, so letters made by jurisdiction in Japanese and Chinese are mailed so unless
- * the organiser says otherwise. None for a campaign out of reach (the form then offers the plain defaults).
+ * last letter batch (lastBatchChoices). A batch's mode and template are not the mailing's: a letters
+ * mailing writes one letter per target, and the form's template is an update's.
  */
 async function campaignDefaults(c: AdminContext, slug: string): Promise<Values> {
-  if (!slug) return {};
-  const ctx = serviceContextOf(c);
-  try {
-    const campaign = await getCampaign(ctx, slug);
-    const [lastBatch] = await listLetterBatches(ctx, campaign.id, 1);
-    return {
-      timeZone: campaign.timeZone,
-      ...(lastBatch
-        ? {
-            routing: lastBatch.routing,
-            ...(lastBatch.emptyTargets === 'skip' ? { emptyTargets: 'skip' } : {}),
-            ...(lastBatch.languages ? { languages: lastBatch.languages.join(',') } : {}),
-          }
-        : {}),
-    };
-  } catch (error) {
-    if (error instanceof NotFound || error instanceof Forbidden) return {};
-    throw error;
-  }
+  const { mode: _mode, template: _template, ...choices } = await lastBatchChoices(c, slug);
+  return choices;
 }
 
 /** The letter languages the form offers: from the chosen campaign and its targets, or every language before one is chosen. */
