@@ -93,8 +93,9 @@ export function shadeOf(count: number | undefined, floors: readonly number[]): n
 function tileLabel(code: string, language: PageLanguage): string {
   const name = regionName(code, language);
   if (code === 'JP-01') return name;
-  if (language === 'ja' || language === 'zh') return name.replace(/[都府県]$/, '');
-  if (language === 'ko') return name.replace(/(현|부|도)$/, '');
+  // The suffixes as escapes: esbuild writes a regular expression's characters as they are, and the bundle stays ASCII (test/build/production.test.ts).
+  if (language === 'ja' || language === 'zh') return name.replace(/[\u90fd\u5e9c\u770c]$/, '');
+  if (language === 'ko') return name.replace(/(\ud604|\ubd80|\ub3c4)$/, '');
   return name;
 }
 
