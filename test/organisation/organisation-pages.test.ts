@@ -111,8 +111,10 @@ describe('the organisation page', () => {
     expect(refused.status).toBe(422);
     const html = await refused.text();
     expect(html).toContain('<h1>団体情報</h1>');
-    expect(html).toMatch(/<a href="#f-name">団体名<\/a>: must not be empty/);
-    expect(html).toMatch(/<a href="#f-email">メールアドレス<\/a>: must be an email address/);
+    expect(html).toMatch(/<a href="#f-name">団体名<\/a>: 入力してください/);
+    expect(html).toMatch(/<a href="#f-email">メールアドレス<\/a>: メールアドレスの形式で入力してください/);
+    // The translation takes the country from above: its error is said once, at the country.
+    expect(html).not.toContain('href="#f-tr_ja_name"');
     expect(html).toMatch(/<a href="#f-country">国（ISO コード）<\/a>:/);
     expect(html).toMatch(/<a href="#f-tr_ja_addressLines">番地など \(日本語\)<\/a>:/);
     expect(html).toContain('aria-invalid="true"');
@@ -121,8 +123,8 @@ describe('the organisation page', () => {
     const example = await owner.post('/admin/organisation', { ...filledForm, name: EXAMPLE_NAME, email: 'letters@example.org' });
     expect(example.status).toBe(422);
     const exampleHtml = await example.text();
-    expect(exampleHtml).toMatch(/<a href="#f-name">団体名<\/a>: is the shipped example(&#39;|')s; give your organisation(&#39;|')s own/);
-    expect(exampleHtml).toMatch(/<a href="#f-email">メールアドレス<\/a>: is the shipped example(&#39;|')s/);
+    expect(exampleHtml).toMatch(/<a href="#f-name">団体名<\/a>: Signet に同梱された例のままです/);
+    expect(exampleHtml).toMatch(/<a href="#f-email">メールアドレス<\/a>: Signet に同梱された例のままです/);
     expect(await (await t.request('GET', '/api/v1/organisation')).json()).toMatchObject({ isExample: true, name: EXAMPLE_NAME });
   });
 

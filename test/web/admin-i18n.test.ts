@@ -250,7 +250,7 @@ describe('the dashboard in Japanese', () => {
     expect(odd.html).not.toContain('"><script>');
   });
 
-  it('shows a form error page in Japanese, with the service message as it is beside the translated field', async () => {
+  it('shows a form error page in Japanese, the service\'s messages translated beside the translated field', async () => {
     t = createTestApp();
     const client = adminClient(t);
     await client.login();
@@ -260,8 +260,26 @@ describe('the dashboard in Japanese', () => {
     const html = await res.text();
     expect(html).toContain('下記の印のある項目を修正してください。');
     expect(html).toMatch(/id="e-goal">整数で入力してください/);
-    expect(html).toMatch(/<a href="#f-slug">スラッグ<\/a>: must be 3-64 characters/);
+    expect(html).toMatch(/<a href="#f-slug">スラッグ<\/a>: 半角英小文字・数字・ハイフンで3〜64文字にしてください/);
+    expect(html).not.toContain('must be');
   });
+
+  it('says a website without https:// in Japanese, once, on the organisation form', async () => {
+    t = createTestApp();
+    const client = adminClient(t);
+    await client.login();
+    const page = await client.page('/admin/organisation?lang=ja');
+    const form = formFields(page.html, '/admin/organisation');
+    const res = await client.post('/admin/organisation', { ...form, name: '北朝鮮難民救援ネットワーク', email: 'info@ngo.example.jp', website: 'ngo.example.jp' }, { cookie: 'admin_lang=ja' });
+    expect(res.status).toBe(422);
+    const html = await res.text();
+    const message = 'https:// から始まるウェブアドレスを入力してください（例: https://example.org）';
+    expect(html).toContain(`<a href="#f-website">ウェブサイト</a>: ${message}`);
+    // The pattern check and the URL check say the same: shown once beside the field.
+    expect(html.split(message)).toHaveLength(3);
+    expect(html).not.toContain('must be a web address');
+  });
+
 });
 
 describe('campaign translations in the dashboard', () => {

@@ -413,7 +413,7 @@ async function bulkAction(c: AdminContext, act: typeof invalidateSignatures | ty
   const parsed = v.safeParse(BulkSignatureFilter, bulkInput(form));
   if (!parsed.success) {
     // A check on the whole filter (one of ipHash, domain or a range) has no field: it is shown at the top.
-    const { _: root, ...errors } = issuesToErrors(parsed.issues);
+    const { _: root, ...errors } = issuesToErrors(parsed.issues, c);
     return abusePage(c, { bulk: { values: form, errors, message: root?.join('; ') } }, 422);
   }
   const result = await act(serviceContextOf(c), c.var.session.principal, slug, parsed.output);
@@ -431,7 +431,7 @@ async function clearAction(c: AdminContext) {
   });
   const parsed = v.safeParse(ClearFraudulentRequestsInput, { ids });
   if (!parsed.success) {
-    const message = ids.length === 0 ? textsFor(c, abuseTexts).chooseRequests : Object.values(issuesToErrors(parsed.issues)).flat().join('; ');
+    const message = ids.length === 0 ? textsFor(c, abuseTexts).chooseRequests : Object.values(issuesToErrors(parsed.issues, c)).flat().join('; ');
     return abusePage(c, { clear: { values: { campaign: slug }, errors: {}, message } }, 422);
   }
   const { cleared } = await clearFraudulentRequests(serviceContextOf(c), slug, parsed.output);
@@ -462,11 +462,11 @@ export function abusePages() {
     const values = keptValues(c.var.form);
     const input = { kind: values.kind ?? '', value: values.value ?? '', ...(values.note?.trim() ? { note: values.note } : {}) };
     const parsed = v.safeParse(BlocklistEntryInput, input);
-    if (!parsed.success) return abusePage(c, { block: { values, errors: issuesToErrors(parsed.issues) } }, 422);
+    if (!parsed.success) return abusePage(c, { block: { values, errors: issuesToErrors(parsed.issues, c) } }, 422);
     try {
       await addBlocklistEntry(serviceContextOf(c), c.var.session.principal, parsed.output);
     } catch (error) {
-      const shown = formErrorOf(error);
+      const shown = formErrorOf(error, c);
       if (!shown) throw error;
       return abusePage(c, { block: { values, errors: shown.errors, message: shown.message } }, shown.status === 409 ? 409 : 422);
     }

@@ -132,8 +132,8 @@ async function form(c: AdminContext): Promise<FormValues> {
 }
 
 /** A service error on a form: its field errors, or its message. Anything else is rethrown. */
-function errorsOf(error: unknown): { status: Status; errors: FieldErrors; message: string | undefined } {
-  const mapped = formErrorOf(error);
+function errorsOf(error: unknown, c: AdminContext): { status: Status; errors: FieldErrors; message: string | undefined } {
+  const mapped = formErrorOf(error, c);
   if (!mapped) throw error;
   return { status: mapped.status as Status, errors: mapped.errors, message: mapped.message };
 }
@@ -422,7 +422,7 @@ export function publicAccountRoutes() {
       try {
         await requestAccountLink(c.get('services').ctx, kind, body.email ?? '');
       } catch (error) {
-        const { status, errors } = errorsOf(error);
+        const { status, errors } = errorsOf(error, c);
         return renderPage(c, { title, status }, <RequestLinkPage kind={kind} error={`${t.email}: ${(errors.email ?? []).join('; ')}`} />);
       }
       c.get('services').onMailQueued();
@@ -453,7 +453,7 @@ export function publicAccountRoutes() {
       const organisationPending = await organisationNotSet(serviceContextOf(c), c.get('services').letters);
       return c.redirect(organisationPending ? '/admin/organisation?setup=1' : '/admin/campaigns', 303);
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       const { password: _password, ...values } = body;
       return renderPage(
         c,
@@ -484,7 +484,7 @@ export function publicAccountRoutes() {
       // The invited user's language, unless they chose one on the page.
       return c.redirect('/admin/campaigns', 303);
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       const lead = interpolate(t.invitationLead, { email: holder.user.email });
       return renderPage(
         c,
@@ -534,7 +534,7 @@ export function publicAccountRoutes() {
       // The audit log names whose password was reset (no session is opened).
       c.set('principal', { kind: 'user', id: holder.user.id, name: holder.user.name, scopes: [], access: { kind: 'campaigns', campaigns: new Map() } });
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       const lead = interpolate(t.resetLead, { email: holder.user.email });
       return renderPage(c, { title: t.resetTitle, status }, <LinkFormPage title={t.resetTitle} lead={lead} action={c.req.path} submit={t.savePassword} fields={['password']} values={{}} errors={errors} message={message} />);
     }
@@ -847,7 +847,7 @@ export function accountPages() {
     try {
       await updateOwnAccount(c.get('services').ctx, principal.id, { name: c.var.form.name, locale: c.var.form.locale });
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       return showAccount(c, { status, errors, ...(message ? { error: message } : {}) });
     }
     // The language just chosen wins over an earlier ?lang= choice remembered in the cookie.
@@ -866,7 +866,7 @@ export function accountPages() {
       // The new password ended every device cookie of the account; this browser keeps being one.
       await trustThisDevice(c, session.principal.id);
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       return showAccount(c, { status, errors, ...(message ? { error: message } : {}) });
     }
     return c.redirect('/admin/account?done=password', 303);
@@ -923,7 +923,7 @@ export function accountPages() {
     try {
       invited = await inviteUser(serviceContextOf(c), principal, { email: body.email ?? '', ...(body.name ? { name: body.name } : {}), locale: body.locale === 'ja' ? 'ja' : 'en', ...rolesOf(body) });
     } catch (error) {
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       const { _csrf: _ignored, ...values } = body;
       if (status === 403) throw error;
       return showUsers(c, { status, errors, message, values });
@@ -937,7 +937,7 @@ export function accountPages() {
       await setUserRoles(serviceContextOf(c), c.var.session.principal, c.req.param('id'), rolesOf(c.var.form));
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND') throw error;
-      const { status, errors, message } = errorsOf(error);
+      const { status, errors, message } = errorsOf(error, c);
       return showUsers(c, { status, errors, message: message ?? Object.values(errors).flat().join('; ') });
     }
     return c.redirect('/admin/users?done=roles', 303);
@@ -948,7 +948,7 @@ export function accountPages() {
       await resendInvitation(serviceContextOf(c), c.var.session.principal, c.req.param('id'));
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND') throw error;
-      const { status, message } = errorsOf(error);
+      const { status, message } = errorsOf(error, c);
       return showUsers(c, { status, message });
     }
     c.get('services').onMailQueued();
@@ -965,7 +965,7 @@ export function accountPages() {
       await removeUser(serviceContextOf(c), c.var.session.principal, c.req.param('id'));
     } catch (error) {
       if (!(error instanceof ServiceError) || error.code === 'FORBIDDEN' || error.code === 'NOT_FOUND') throw error;
-      const { status, message } = errorsOf(error);
+      const { status, message } = errorsOf(error, c);
       return showUsers(c, { status, message });
     }
     return c.redirect('/admin/users?done=removed', 303);

@@ -1,10 +1,12 @@
 import type { Child } from 'hono/jsx';
+import type { Context } from 'hono';
 import * as v from 'valibot';
 import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../services/errors.js';
 import type { Scope } from '../../services/tokens.js';
 import type { AdminContext } from './admin-env.js';
 import { interpolate } from '../i18n/index.js';
 import { commonTexts, noticeTexts } from './i18n/common.js';
+import { fieldMessage } from './i18n/field-messages.js';
 import { DashboardLanguageContext, type DashboardLanguage, formatDateTime, textsFor, useTexts } from './i18n/texts.js';
 import { safeNext } from './admin-env.js';
 import { AdminLayout, type FieldErrors, managesOrganisation, type Section } from './admin-layout.js';
@@ -98,16 +100,25 @@ export function statusOf(error: ServiceError): NonNullable<PageOptions['status']
   return 400;
 }
 
-function addError(errors: FieldErrors, path: string, message: string) {
+/** The language the dashboard answers `c` in (set by its language middleware). */
+function languageOf(c: Context): DashboardLanguage {
+  return (c.get('language') as DashboardLanguage | undefined) ?? 'en';
+}
+
+function addError(errors: FieldErrors, path: string, message: string, language: DashboardLanguage) {
   // `targetIds.0` → `targetIds`: an error on an item belongs to the list's field.
   const field = path.replace(/\.\d+(?=\.|$)/g, '') || '_';
-  (errors[field] ??= []).push(message);
+  const shown = fieldMessage(language, message);
+  // Two checks of one field can say the same (a pattern and a URL check): once is enough.
+  const list = (errors[field] ??= []);
+  if (!list.includes(shown)) list.push(shown);
 }
 
 /** valibot issues as errors by field. */
-export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[]): FieldErrors {
+export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[], c: Context): FieldErrors {
   const errors: FieldErrors = {};
-  for (const issue of issues) addError(errors, v.getDotPath(issue) ?? '', issue.message);
+  const language = languageOf(c);
+  for (const issue of issues) addError(errors, v.getDotPath(issue) ?? '', issue.message, language);
   return errors;
 }
 
@@ -119,17 +130,18 @@ export function issuesToErrors(issues: readonly v.BaseIssue<unknown>[]): FieldEr
  * submitting an edit form): those are thrown on and answered as error pages
  * with their own status (404, 403), never as a form to correct.
  */
-export function formErrorOf(error: unknown): { status: NonNullable<PageOptions['status']>; errors: FieldErrors; message: string | undefined } | null {
+export function formErrorOf(error: unknown, c: Context): { status: NonNullable<PageOptions['status']>; errors: FieldErrors; message: string | undefined } | null {
   if (!(error instanceof ServiceError) || error instanceof NotFound || error instanceof Forbidden) return null;
   const errors: FieldErrors = {};
+  const language = languageOf(c);
   const details = error.details;
   if (Array.isArray(details)) {
-    for (const d of details) if (d && typeof d === 'object' && typeof d.path === 'string' && typeof d.message === 'string') addError(errors, d.path, d.message);
+    for (const d of details) if (d && typeof d === 'object' && typeof d.path === 'string' && typeof d.message === 'string') addError(errors, d.path, d.message, language);
   } else if (details && typeof details === 'object' && typeof (details as { path?: unknown }).path === 'string') {
-    addError(errors, (details as { path: string }).path, error.message);
+    addError(errors, (details as { path: string }).path, error.message, language);
   }
   const status = error instanceof ValidationFailed ? 422 : statusOf(error);
-  return { status, errors, message: Object.keys(errors).length ? undefined : error.message };
+  return { status, errors, message: Object.keys(errors).length ? undefined : fieldMessage(language, error.message) };
 }
 
 /** Field values to put back in a form: the submitted text minus the form token. */

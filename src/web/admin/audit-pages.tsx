@@ -33,7 +33,7 @@ async function auditPage(c: AdminContext) {
   }
   const query = { ...values, ...(values.from ? { from: asUtc(values.from) } : {}), ...(values.to ? { to: asUtc(values.to) } : {}), cursor: c.req.query('cursor'), limit: '50' };
   const parsed = v.safeParse(AuditQuery, query);
-  const errors: FieldErrors = parsed.success ? {} : issuesToErrors(parsed.issues);
+  const errors: FieldErrors = parsed.success ? {} : issuesToErrors(parsed.issues, c);
   let page: Awaited<ReturnType<typeof listAuditEvents>> = { items: [], nextCursor: null };
   let message: string | undefined;
   if (parsed.success) {
@@ -41,7 +41,7 @@ async function auditPage(c: AdminContext) {
       page = await listAuditEvents(ctx, parsed.output);
     } catch (error) {
       // A `to` before `from`, a cursor from elsewhere: shown on the form like any invalid filter.
-      const refused = formErrorOf(error);
+      const refused = formErrorOf(error, c);
       if (!refused) throw error;
       Object.assign(errors, refused.errors);
       message = refused.message;

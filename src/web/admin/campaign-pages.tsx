@@ -738,13 +738,13 @@ export function campaignPages() {
     const values = keptValues(form);
     const { input, errors } = campaignInputOf(form, 'create', textsFor(c, campaignTexts), textsFor(c, commonTexts));
     const parsed = v.safeParse(CreateCampaignInput, input);
-    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues))), ...errors };
+    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues, c))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'create', values, allErrors, 422);
     try {
       const created = await createCampaign(serviceContextOf(c), parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(created.slug)}?done=created`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem) throw error;
       return campaignForm(c, 'create', values, translationErrors(problem.errors), 422, problem.message);
     }
@@ -775,13 +775,13 @@ export function campaignPages() {
     const values = { ...keptValues(form), slug };
     const { input, errors } = campaignInputOf(form, 'edit', textsFor(c, campaignTexts), textsFor(c, commonTexts));
     const parsed = v.safeParse(UpdateCampaignInput, input);
-    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues))), ...errors };
+    const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues, c))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'edit', values, allErrors, 422);
     try {
       await updateCampaign(serviceContextOf(c), slug, parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}?done=saved`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return campaignForm(c, 'edit', values, translationErrors(problem.errors), 422, problem.message);
     }
@@ -797,7 +797,7 @@ export function campaignPages() {
     try {
       await updateCampaign(serviceContextOf(c), slug, parsed.output);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       const message = problem.message ?? Object.values(problem.errors).flat().join('; ');
       return campaignDetail(c, slug, { status: problem.status === 422 ? 422 : 409, message });
@@ -823,7 +823,7 @@ export function campaignPages() {
     try {
       await changeCampaignTargets(serviceContextOf(c), slug, 'add', parsed.output);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return campaignDetail(c, slug, { status: problem.status === 422 ? 422 : 409, message: problem.message ?? Object.values(problem.errors).flat().join('; ') });
     }
@@ -848,7 +848,7 @@ export function campaignPages() {
     const form = c.var.form;
     const values = keptValues(form);
     const parsed = v.safeParse(CreateTargetInput, targetInputOf(form));
-    if (!parsed.success) return targetForm(c, values, targetErrors(issuesToErrors(parsed.issues)), 422);
+    if (!parsed.success) return targetForm(c, values, targetErrors(issuesToErrors(parsed.issues, c)), 422);
     const slug = form.campaign || undefined;
     const campaign = slug ? await getCampaign(ctx, slug) : undefined;
     const target = await createTarget(ctx, parsed.output);
@@ -868,7 +868,7 @@ export function campaignPages() {
     const form = c.var.form;
     const values = keptValues(form);
     const parsed = v.safeParse(UpdateTargetInput, targetInputOf(form));
-    if (!parsed.success) return targetForm(c, values, targetErrors(issuesToErrors(parsed.issues)), 422, undefined, id);
+    if (!parsed.success) return targetForm(c, values, targetErrors(issuesToErrors(parsed.issues, c)), 422, undefined, id);
     await updateTarget(ctx, id, parsed.output);
     const back = form.campaign ? `/admin/campaigns/${encodeURIComponent(form.campaign)}` : '/admin/campaigns';
     return c.redirect(`${back}?done=target-saved`, 303);

@@ -53,12 +53,12 @@ export function clonePages() {
     const values = keptValues(c.var.form);
     const input = { slug: values.slug?.trim() ?? '', ...(values.title?.trim() ? { title: values.title.trim() } : {}) };
     const parsed = v.safeParse(CloneCampaignInput, input);
-    if (!parsed.success) return cloneForm(c, slug, values, issuesToErrors(parsed.issues), 422);
+    if (!parsed.success) return cloneForm(c, slug, values, issuesToErrors(parsed.issues, c), 422);
     try {
       const created = await cloneCampaign(serviceContextOf(c), slug, parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(created.slug)}?done=created`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem) throw error;
       return cloneForm(c, slug, values, problem.errors, problem.status === 409 ? 409 : 422, problem.message);
     }

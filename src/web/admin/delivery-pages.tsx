@@ -178,7 +178,7 @@ export function deliveryPages() {
     try {
       await updateDelivery(serviceContextOf(c), c.req.param('id'), parsed.output);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return messagePage(c, problem.status, t.deliveryNotChanged, problem.message ?? Object.values(problem.errors).flat().join('; '), { href: back, label: t.back });
     }

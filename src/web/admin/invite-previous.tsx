@@ -113,12 +113,12 @@ export function invitePreviousPages() {
       ...(form.body?.trim() ? { body: form.body.replace(/\r\n?/g, '\n') } : {}),
       ...(form.sendAt ? { sendAt: form.sendAt } : {}),
     });
-    if (!parsed.success) return invitationPage(c, slug, { values, errors: issuesToErrors(parsed.issues), status: 422 });
+    if (!parsed.success) return invitationPage(c, slug, { values, errors: issuesToErrors(parsed.issues, c), status: 422 });
     try {
       const { mailing } = await invitePreviousSupporters(serviceContextOf(c), slug, parsed.output, c.get('services').letters);
       return c.redirect(`/admin/mailings/${mailing.id}?done=scheduled`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || (problem.status !== 422 && problem.status !== 409)) throw error;
       return invitationPage(c, slug, { values, errors: problem.errors, message: problem.message, status: problem.status });
     }

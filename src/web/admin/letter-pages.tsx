@@ -320,13 +320,13 @@ export function letterPages() {
     }
     const parsed = v.safeParse(GenerateLettersInput, input);
     if (!parsed.success || Object.keys(errors).length) {
-      return lettersPage(c, slug, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
+      return lettersPage(c, slug, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues, c)), ...errors }, 422);
     }
     try {
       const batch = await generateLetters(serviceContextOf(c), services.letters, slug, parsed.output);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}/letters?done=generated#batch-${batch.batchId}`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return lettersPage(c, slug, values, problem.errors, problem.status === 409 || problem.status === 410 ? problem.status : 422, problem.message);
     }
@@ -345,12 +345,12 @@ export function letterPages() {
       ...(form.emptyTargets ? { emptyTargets: form.emptyTargets } : {}),
       ...(languages ? { languages: languages.join(',') } : {}),
     });
-    if (!parsed.success) return lettersPage(c, slug, keptValues(form), issuesToErrors(parsed.issues), 422);
+    if (!parsed.success) return lettersPage(c, slug, keptValues(form), issuesToErrors(parsed.issues, c), 422);
     try {
       const preview = await previewLetter(serviceContextOf(c), services.letters, slug, parsed.output);
       return c.body(preview.body, 200, pdfHeaders(preview.filename, { inline: true, uniquePart: preview.uniquePart }));
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return lettersPage(c, slug, keptValues(form), problem.errors, problem.status === 409 || problem.status === 410 ? problem.status : 422, problem.message);
     }
@@ -375,7 +375,7 @@ export function letterPages() {
       const { delivery, replayed } = await createDelivery(serviceContextOf(c), services.letters, id, { channel: channel.output }, form.idempotencyKey || undefined);
       if (!replayed && delivery.channel === 'email') services.onMailQueued();
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return letterPage(c, id, { status: problem.status === 409 ? 409 : 422, message: problem.message ?? Object.values(problem.errors).flat().join('; ') });
     }

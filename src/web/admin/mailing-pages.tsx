@@ -581,7 +581,7 @@ export function mailingPages() {
     if (input.kind === 'letters' && languages) input.languages = languages;
     const parsed = v.safeParse(CreateMailingInput, input);
     if (!parsed.success || Object.keys(errors).length) {
-      return mailingForm(c, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues)), ...errors }, 422);
+      return mailingForm(c, values, { ...(parsed.success ? {} : issuesToErrors(parsed.issues, c)), ...errors }, 422);
     }
     try {
       const services = c.get('services');
@@ -597,7 +597,7 @@ export function mailingPages() {
       const mailing = await scheduleMailing(ctx, parsed.output, services.letters);
       return c.redirect(`/admin/mailings/${mailing.id}?done=scheduled`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem) throw error;
       return mailingForm(c, values, problem.errors, problem.status === 404 || problem.status === 409 ? problem.status : 422, problem.message);
     }
@@ -610,7 +610,7 @@ export function mailingPages() {
     try {
       await verb(serviceContextOf(c), id);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem || problem.status === 404) throw error;
       return mailingDetail(c, id, { status: 409, message: problem.message ?? textsFor(c, mailingTexts).changedMeanwhile });
     }

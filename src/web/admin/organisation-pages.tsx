@@ -109,6 +109,8 @@ function formField(path: string): string {
   const translated = /^translations\.(\w+)(?:\.(.+))?$/.exec(path);
   if (translated) {
     const field = part(translated[2] ?? 'name');
+    // A translation takes the country from above (the form says so): its error is that field's.
+    if (field === 'country') return 'country';
     return translationField(translated[1]!, (translatedParts as readonly string[]).includes(field) ? (field as TranslatedPart) : 'name');
   }
   return part(path);
@@ -116,7 +118,10 @@ function formField(path: string): string {
 
 function formErrors(errors: FieldErrors): FieldErrors {
   const renamed: FieldErrors = {};
-  for (const [path, messages] of Object.entries(errors)) (renamed[formField(path)] ??= []).push(...messages);
+  for (const [path, messages] of Object.entries(errors)) {
+    const list = (renamed[formField(path)] ??= []);
+    for (const message of messages) if (!list.includes(message)) list.push(message);
+  }
   return renamed;
 }
 
@@ -253,11 +258,11 @@ export function organisationPages() {
       const { isExample, updatedAt, name } = await readOrganisation(ctx, c.get('services').letters);
       return { isExample, updatedAt, exampleName: name || undefined };
     };
-    if (!parsed.success) return organisationPage(c, { values, errors: formErrors(issuesToErrors(parsed.issues)), status: 422, ...(await current()) });
+    if (!parsed.success) return organisationPage(c, { values, errors: formErrors(issuesToErrors(parsed.issues, c)), status: 422, ...(await current()) });
     try {
       await updateOrganisation(ctx, parsed.output);
     } catch (error) {
-      const mapped = formErrorOf(error);
+      const mapped = formErrorOf(error, c);
       if (!mapped) throw error;
       return organisationPage(c, { values, errors: formErrors(mapped.errors), message: mapped.message, status: 422, ...(await current()) });
     }

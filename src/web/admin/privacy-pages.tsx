@@ -107,7 +107,7 @@ export function privacyPages() {
   routes.post('/privacy/erase', async (c) => {
     const values = { email: c.var.form.email ?? '' };
     const parsed = v.safeParse(PrivacyAddressInput, values);
-    if (!parsed.success) return privacyPage(c, { erase: { values, errors: issuesToErrors(parsed.issues) } }, 422);
+    if (!parsed.success) return privacyPage(c, { erase: { values, errors: issuesToErrors(parsed.issues, c) } }, 422);
     await eraseAddressForOrganiser(serviceContextOf(c), c.var.session.principal, parsed.output);
     return c.redirect('/admin/privacy?done=erased', 303);
   });
@@ -116,7 +116,7 @@ export function privacyPages() {
   routes.post('/privacy/export', async (c) => {
     const values = { email: c.var.form.email ?? '' };
     const parsed = v.safeParse(PrivacyAddressInput, values);
-    if (!parsed.success) return privacyPage(c, { export: { values, errors: issuesToErrors(parsed.issues) } }, 422);
+    if (!parsed.success) return privacyPage(c, { export: { values, errors: issuesToErrors(parsed.issues, c) } }, 422);
     const data = await exportAddressForOrganiser(serviceContextOf(c), c.var.session.principal, parsed.output);
     return c.body(JSON.stringify(data, null, 2), 200, {
       'Content-Type': 'application/json; charset=utf-8',

@@ -215,7 +215,7 @@ async function readReplyForm(c: AdminContext, slug: string, t: Texts): Promise<{
     summary: (form.summary ?? '').replace(/\r\n?/g, '\n'),
     public: form.public === 'on',
   });
-  const errors: FieldErrors = parsed.success ? {} : issuesToErrors(parsed.issues);
+  const errors: FieldErrors = parsed.success ? {} : issuesToErrors(parsed.issues, c);
   // The session check already parsed the body (text fields only); the parse is kept, so this reads no more of it.
   const body = await c.req.parseBody();
   const file = body.file;
@@ -252,7 +252,7 @@ export function replyPages() {
       const reply = await createReply(serviceContextOf(c), c.get('services').letters.files, c.var.form.targetId ?? '', input, upload);
       return c.redirect(`/admin/campaigns/${encodeURIComponent(slug)}/replies?done=recorded#reply-${reply.id}`, 303);
     } catch (error) {
-      const problem = formErrorOf(error);
+      const problem = formErrorOf(error, c);
       if (!problem) throw error;
       const fieldErrors = formFieldErrors(problem.errors);
       if ((error as { code?: string }).code === 'FILE_TYPE_NOT_ALLOWED') fieldErrors.file = [t.fileTypeNotAllowed];

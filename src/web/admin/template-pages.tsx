@@ -68,7 +68,7 @@ const versionName = (t: Texts, version: number) => (version === 0 ? t.shippedVer
  * A refusal on the form: a template error goes under the field it names, told in the viewer's
  * language with its line; anything else as the service says it.
  */
-function refusalOf(t: Texts, error: unknown): { errors: FieldErrors; message: string | undefined } | null {
+function refusalOf(c: AdminContext, t: Texts, error: unknown): { errors: FieldErrors; message: string | undefined } | null {
   if (error instanceof ServiceError && error.code === 'TEMPLATE_INVALID' && error.details && typeof error.details === 'object' && 'field' in error.details) {
     const { field, variable, line } = error.details as { field: string; variable?: string; line?: number };
     const text =
@@ -79,7 +79,7 @@ function refusalOf(t: Texts, error: unknown): { errors: FieldErrors; message: st
           : error.message;
     return { errors: { [field]: [text] }, message: t.refused };
   }
-  const mapped = formErrorOf(error);
+  const mapped = formErrorOf(error, c);
   return mapped ? { errors: mapped.errors, message: mapped.message } : null;
 }
 
@@ -308,12 +308,12 @@ export function templatePages() {
     const { name, language } = c.req.param();
     const values = c.var.form;
     const parsed = v.safeParse(SaveTemplateInput, inputOf(values));
-    if (!parsed.success) return editPage(c, name, language, { values, errors: issuesToErrors(parsed.issues), status: 422 });
+    if (!parsed.success) return editPage(c, name, language, { values, errors: issuesToErrors(parsed.issues, c), status: 422 });
     try {
       const saved = await saveLetterTemplate(serviceContextOf(c), c.get('services').letters, name, language, parsed.output, { name: principalOf(c).name });
       return c.redirect(`${base(name, language)}?done=saved&version=${saved.version}`, 303);
     } catch (error) {
-      const refusal = refusalOf(t, error);
+      const refusal = refusalOf(c, t, error);
       if (!refusal) throw error;
       return editPage(c, name, language, { values, ...refusal, status: 422 });
     }
