@@ -185,9 +185,9 @@ function jsonCandidates(content: string): Candidate[] {
   } else if (parsed !== null && typeof parsed === 'object') {
     const { targets: list, note, title, ...rest } = parsed as Record<string, unknown>;
     const unknown = Object.keys(rest);
-    if (unknown.length > 0) throw failed(`Unknown top-level field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}. Expected { "targets": [...], "note"?: "...", "title"?: { "en": "..." } }.`);
-    if (note !== undefined && typeof note !== 'string') throw failed('The top-level "note" must be a string.');
-    if (title !== undefined && (title === null || typeof title !== 'object' || Object.values(title).some((text) => typeof text !== 'string'))) {
+    if (unknown.length > 0) throw failed(`Unknown top-level field${unknown.length === 1 ? '' : 's'}: ${unknown.join(', ')}. Expected { "targets": [...], "note"?: "..." or { "en": "..." }, "title"?: { "en": "..." } }.`);
+    if (note !== undefined && typeof note !== 'string' && !isTextsByLanguage(note)) throw failed('The top-level "note" must be a string or an object of texts by language, e.g. { "en": "...", "ja": "..." }.');
+    if (title !== undefined && !isTextsByLanguage(title)) {
       throw failed('The top-level "title" must be an object of texts by language, e.g. { "en": "...", "ja": "..." }.');
     }
     rows = list;
@@ -413,13 +413,18 @@ function updateStatements(ctx: ServiceContext, rows: TargetRow[]): WriteStatemen
   );
 }
 
+/** `{ "en": "...", "ja": "..." }`: texts by language, as a directory's title and note are given. */
+function isTextsByLanguage(value: unknown): value is Record<string, string> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every((text) => typeof text === 'string');
+}
+
 /** A target directory shipped in `letters/targets/`, as the dashboard offers it. */
 export type ShippedTargetDirectory = {
   name: string;
   /** How many targets it holds; null when the file does not read as a directory (importing it says why). */
   count: number | null;
-  /** The file's own note (e.g. that its entries are unverified), shown before importing. */
-  note: string | null;
+  /** The file's own note (e.g. that its entries are unverified) by language, shown before importing; a plain string note is English. */
+  note: Record<string, string> | null;
   /** What the file calls itself, by language (`title: { en, ja }`); the name stands in where it gives none. */
   title: Record<string, string>;
 };
@@ -438,7 +443,8 @@ export async function listShippedTargetDirectories(ctx: ServiceContext, ports: L
     const list = Array.isArray(parsed) ? parsed : (parsed as { targets?: unknown } | undefined)?.targets;
     const { note, title } = (parsed ?? {}) as { note?: unknown; title?: unknown };
     const titles = title && typeof title === 'object' ? Object.entries(title).filter((entry): entry is [string, string] => typeof entry[1] === 'string') : [];
-    directories.push({ name, count: Array.isArray(list) ? list.length : null, note: typeof note === 'string' ? note : null, title: Object.fromEntries(titles) });
+    const notes = typeof note === 'string' ? { en: note } : isTextsByLanguage(note) ? note : null;
+    directories.push({ name, count: Array.isArray(list) ? list.length : null, note: notes, title: Object.fromEntries(titles) });
   }
   return directories;
 }

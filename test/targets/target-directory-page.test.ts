@@ -39,9 +39,10 @@ describe('the target directory page', () => {
     expect(empty.res.status).toBe(200);
     expect(empty.html).toContain('<h1>宛先</h1>');
     expect(empty.html).toContain('aria-current="page">宛先</a>');
-    expect(empty.html).toContain('在日中国大使館・総領事館（7館）');
-    expect(empty.html).toContain('（7件）');
-    expect(empty.html).toContain('UNVERIFIED');
+    // The count once, and the file's note in the dashboard's language.
+    expect(empty.html).toContain('<strong>在日中国大使館・総領事館</strong>（7件）');
+    expect(empty.html).toContain('未確認の一覧です。');
+    expect(empty.html).not.toContain('UNVERIFIED');
 
     for (const [created, unchanged] of [
       [7, 0],

@@ -97,7 +97,7 @@ async function directoryPage(
                   <input type="hidden" name="name" value={directory.name} />
                   <strong>{directory.title[language] ?? directory.name}</strong>
                   {directory.count !== null ? interpolate(t.targetCount, { count: n(directory.count) }) : ''}
-                  {directory.note ? <p class="muted">{directory.note}</p> : null}
+                  {directory.note ? <p class="muted">{directory.note[language] ?? directory.note.en ?? Object.values(directory.note)[0]}</p> : null}
                   <button type="submit">{t.importShipped}</button>
                 </form>
               </li>
