@@ -57,6 +57,9 @@ describe('owner at first start', () => {
     expect(stored.map((l) => l.tokenHash).join()).not.toContain(second!.split('/').pop());
 
     const owner = accountClient(t);
+    // The sign-in page, where the README sends newcomers, says where the way in is while nobody has an account.
+    const signIn = await owner.page('/admin/login');
+    expect(signIn.html).toContain('Nobody has an account yet. Open the owner-setup link that the server printed');
     const form = await owner.page(new URL(second!).pathname);
     expect(form.res.status).toBe(200);
     expect(form.html).toContain('Create the owner account');
@@ -72,6 +75,7 @@ describe('owner at first start', () => {
     const created = await owner.request('POST', new URL(second!).pathname, { ...OWNER, locale: 'ja' });
     expect(created.status).toBe(303);
     expect(created.headers.get('location')).toBe('/admin/campaigns');
+    expect((await accountClient(t).page('/admin/login')).html).not.toContain('Nobody has an account yet');
     const cookie = created.headers.getSetCookie().find((c) => c.startsWith('signet_session='))!;
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');

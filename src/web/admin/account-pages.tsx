@@ -12,6 +12,7 @@ import {
   confirmTotpSetup,
   createOwner,
   disableTotp,
+  hasUsers,
   inviteUser,
   listUsers,
   openInvitation,
@@ -338,7 +339,8 @@ export function publicAccountRoutes() {
     const secret = getCookie(c, sessionCookie(c).name);
     if (secret && (await resolveAdminSession(services.ctx, secret, services.adminToken))) return c.redirect(next, 303);
     const t = textsFor(c, accountTexts);
-    const notice = c.req.query('done') === 'reset' ? t.passwordReset : undefined;
+    // Before the owner exists nobody can sign in: say where the way in is rather than offer a form that cannot work.
+    const notice = c.req.query('done') === 'reset' ? t.passwordReset : (await hasUsers(services.ctx)) ? undefined : t.noOwnerYet;
     return renderPage(c, { title: t.signIn }, <LoginPage next={next} notice={notice} />);
   });
 

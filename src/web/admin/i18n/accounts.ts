@@ -51,6 +51,8 @@ export const accountTexts = catalogue(
     resetLead: 'Choose a new password for {email}. Every session of the account ends.',
     savePassword: 'Save the password',
     passwordReset: 'Your password was changed. Sign in with the new one.',
+    noOwnerYet:
+      'Nobody has an account yet. Open the owner-setup link that the server printed when it started (in the output of npm start or signet serve) to create the owner account; each start prints a new link until the owner exists.',
     totpTitle: 'Two-step sign-in',
     totpLead: 'Enter the 6-digit code your authenticator app shows for Signet.',
     totpCode: 'Code',
@@ -157,6 +159,8 @@ export const accountTexts = catalogue(
     resetLead: '{email} の新しいパスワードを設定してください。このアカウントのすべてのセッションが終了します。',
     savePassword: 'パスワードを保存',
     passwordReset: 'パスワードを変更しました。新しいパスワードでサインインしてください。',
+    noOwnerYet:
+      'まだアカウントがありません。サーバーの起動時に表示されたオーナー設定用のリンク（npm start または signet serve の出力）を開いて、オーナーアカウントを作成してください。オーナーができるまで、起動のたびに新しいリンクが表示されます。',
     totpTitle: '2 段階認証',
     totpLead: '認証アプリに表示される Signet の 6 桁のコードを入力してください。',
     totpCode: 'コード',
