@@ -56,6 +56,7 @@ import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js'
 import type { SignLimits } from './services/signatures.js';
 import { organisationAccess } from './services/access.js';
 import { newPublicPagesVersion, publicPagesVersion } from './services/public-pages.js';
+import { useReadableValidationMessages } from './lib/validation-messages.js';
 
 export type AppDeps = {
   database: Database;
@@ -150,6 +151,7 @@ function limitBody(maxSize: number): MiddlewareHandler<AppEnv> {
 
 /** The one Hono app that every runtime (Node, Workers, tests) serves. */
 export function createApp(deps: AppDeps): Hono<AppEnv> {
+  useReadableValidationMessages();
   const services: AppServices = {
     ctx: {
       db: deps.database,
