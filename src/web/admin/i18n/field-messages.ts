@@ -85,7 +85,7 @@ const patternsJa: readonly [RegExp, (match: RegExpExecArray) => string][] = [
   [/^Invalid URL: /, () => 'https:// から始まるウェブアドレスを入力してください'],
   [/^Invalid type: Expected (\(.+\)|".+") but received .+$/, () => '選択肢から選んでください'],
   [/^Invalid type: Expected .+ but received undefined$/, () => '入力してください'],
-  [/^Invalid key: Expected never but received "(.+)"$/, (m) => `「${m[1]}」はこのフォームの項目ではありません`],
+  [/^is not a field here/, () => 'このフォームの項目ではありません'],
   [/^must be ([\w-]+(?:, [\w-]+)* or [\w-]+)(?: \(empty: \w+\))?$/, () => '選択肢から選んでください'],
 ];
 
