@@ -768,8 +768,10 @@ export async function listLetterBatches(ctx: ServiceContext, campaignId: string,
     })
     .from(letters)
     .innerJoin(targets, eq(targets.id, letters.targetId))
+    // The campaign's order of targets, as its page lists them (rendering in parallel gives ids in no useful order).
+    .leftJoin(campaignTargets, and(eq(campaignTargets.campaignId, letters.campaignId), eq(campaignTargets.targetId, letters.targetId)))
     .where(and(eq(letters.campaignId, campaignId), inArray(letters.batchId, batches.map((b) => b.id))))
-    .orderBy(letters.id);
+    .orderBy(sql`${campaignTargets.position} is null`, asc(campaignTargets.position), letters.id);
   // A batch that skips empty targets writes to no target whose letter would count no one; which
   // those were is not stored, so they are the campaign's targets without a letter in the batch
   // (exact unless the targets changed since).

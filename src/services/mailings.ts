@@ -131,11 +131,15 @@ export type TargetOutcome = { targetId: string; name: string; outcome: (typeof t
 
 /** A letters mailing's outcome per target, as far as it got (an update's list is empty). */
 async function outcomesOf(ctx: ServiceContext, mailingId: string): Promise<TargetOutcome[]> {
+  // In the campaign's order of targets (the embassy first, as the organiser attached them), like
+  // every other list of them; a target detached since goes last.
   const rows = await ctx.db.db
-    .select()
+    .select({ targetId: mailingTargetOutcomes.targetId, targetName: mailingTargetOutcomes.targetName, outcome: mailingTargetOutcomes.outcome, reason: mailingTargetOutcomes.reason })
     .from(mailingTargetOutcomes)
+    .innerJoin(mailings, eq(mailings.id, mailingTargetOutcomes.mailingId))
+    .leftJoin(campaignTargets, and(eq(campaignTargets.campaignId, mailings.campaignId), eq(campaignTargets.targetId, mailingTargetOutcomes.targetId)))
     .where(eq(mailingTargetOutcomes.mailingId, mailingId))
-    .orderBy(asc(mailingTargetOutcomes.targetName), asc(mailingTargetOutcomes.targetId));
+    .orderBy(sql`${campaignTargets.position} is null`, asc(campaignTargets.position), asc(mailingTargetOutcomes.targetName), asc(mailingTargetOutcomes.targetId));
   return rows.map((row) => ({ targetId: row.targetId, name: row.targetName, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) }));
 }
 

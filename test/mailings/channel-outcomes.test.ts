@@ -1,3 +1,6 @@
+import { eq } from 'drizzle-orm';
+import { campaigns } from '../../src/db/schema.js';
+import { listLetterBatches } from '../../src/services/letters.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -106,6 +109,14 @@ describe('a letters mailing reaches every target through its channel', () => {
     expect(byName.get(EMBASSY)).toEqual({ targetId: ids.get(EMBASSY), name: EMBASSY, outcome: 'queued_for_print' });
     for (const name of WITH_ADDRESS) expect(byName.get(name)).toMatchObject({ outcome: 'emailed' });
     expect(done.targets.filter((target) => target.outcome === 'queued_for_print')).toHaveLength(5);
+    // In the campaign's order of targets (the shipped file's: the embassy first, then north to south), not by name.
+    const attached = (JSON.parse(await readFile(missionsFile, 'utf8')) as { targets: { name: string }[] }).targets.map((target) => target.name);
+    expect(done.targets.map((target) => target.name)).toEqual(attached);
+    expect(done.targets[0]!.name).toBe(EMBASSY);
+    // The batch the mailing wrote lists its letters in the same order (the letters page shows it so).
+    const [campaignRow] = await t.database.db.select({ id: campaigns.id }).from(campaigns).where(eq(campaigns.slug, SLUG));
+    const [batch] = await listLetterBatches(t.ctx, campaignRow!.id, 1);
+    expect(batch!.letters.map((letter) => letter.targetName)).toEqual(attached);
 
     const queue = (await (await t.request('GET', `/api/v1/print-queue?campaign=${SLUG}`)).json()) as { items: { target: { id: string } }[] };
     expect(queue.items.map((item) => item.target.id)).toContain(ids.get(EMBASSY));
