@@ -58,7 +58,10 @@ describe('the target directory page', () => {
     const list = (await owner.page('/admin/targets')).html;
     expect(list).toContain('登録済みの宛先（7件）');
     // The embassy has no email address: the page says its letter goes by post, and names the prefectures it serves.
-    const embassyRow = list.slice(list.indexOf('中华人民共和国驻日本国大使馆'), list.indexOf('</tr>', list.indexOf('中华人民共和国驻日本国大使馆')));
+    const embassyRow = list.slice(list.indexOf('中华人民共和国驻日本国大使馆') - 400, list.indexOf('</tr>', list.indexOf('中华人民共和国驻日本国大使馆')));
+    // Named in the dashboard's language, with the names its letters use (Chinese) beneath, marked as Chinese.
+    expect(embassyRow).toContain('>中華人民共和国駐日本国大使館</a><div class="muted">特命全権大使</div>');
+    expect(embassyRow).toContain('書簡での表記: <span lang="zh">中华人民共和国驻日本国大使馆 · 驻日本国特命全权大使</span>');
     expect(embassyRow).toContain('郵送（印刷待ち）');
     expect(embassyRow).toContain('茨城県');
     expect(embassyRow).toContain('〒106-0046 東京都港区元麻布3-4-33');

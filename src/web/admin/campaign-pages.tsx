@@ -23,6 +23,8 @@ import { ValidationFailed } from '../../services/errors.js';
 import { exportTexts } from './i18n/exports.js';
 import { SupportMap } from '../support-map.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';
+import { OfficialName, targetNamesFor } from './target-names.js';
+import { targetDirectoryTexts } from './i18n/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { forbiddenPage, formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
@@ -314,6 +316,8 @@ const ATTACH_FIELD = /^target-(.+)$/;
 function AttachTargetsForm(props: { action: string; session: AdminContext['var']['session']; targets: TargetView[] }) {
   const texts = useTexts(campaignTexts);
   const kinds = useTexts(targetKindTexts);
+  const directoryTexts = useTexts(targetDirectoryTexts);
+  const language = useDashboardLanguage();
   return (
     <form method="post" action={props.action} id="attach-targets">
       <CsrfField session={props.session} />
@@ -325,18 +329,22 @@ function AttachTargetsForm(props: { action: string; session: AdminContext['var']
           </label>
         </p>
         <ul class="choices">
-          {props.targets.map((t) => (
-            <li>
-              <label>
-                <input type="checkbox" name={`target-${t.id}`} value="on" /> {t.name}
-                <span class="muted">
-                  {' — '}
-                  {t.organisation ? `${t.organisation}, ` : ''}
-                  {kinds[t.kind]}
-                </span>
-              </label>
-            </li>
-          ))}
+          {props.targets.map((t) => {
+            const shown = targetNamesFor(t, language);
+            return (
+              <li>
+                <label>
+                  <input type="checkbox" name={`target-${t.id}`} value="on" /> {shown.name}
+                  <span class="muted">
+                    {' — '}
+                    {shown.organisation ? `${shown.organisation}, ` : ''}
+                    {kinds[t.kind]}
+                  </span>
+                  <OfficialName official={shown.official} lang={t.language} label={directoryTexts.asInLetters} />
+                </label>
+              </li>
+            );
+          })}
         </ul>
       </fieldset>
       <button type="submit">{texts.attach}</button>
@@ -493,28 +501,32 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
               </tr>
             </thead>
             <tbody>
-              {linked.map((t) => (
-                <tr>
-                  <td>
-                    {t.name}
-                    {t.organisation ? <div class="muted">{t.organisation}</div> : null}
-                  </td>
-                  <td>{kinds[t.kind]}</td>
-                  <td>{t.email ?? '—'}</td>
-                  <td>{addressOnOneLine(letterPostalAddress(t.postalAddress), (code) => countryName(code, language))}</td>
-                  <td>
-                    <JurisdictionNames codes={t.jurisdiction} />
-                  </td>
-                  {readOnly ? null : (
-                    <td class="actions">
-                      <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
-                        {texts.edit}
-                      </a>
-                      <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label={texts.remove} variant="secondary" />
+              {linked.map((t) => {
+                const shown = targetNamesFor(t, language);
+                return (
+                  <tr>
+                    <td>
+                      {shown.name}
+                      {shown.organisation ? <div class="muted">{shown.organisation}</div> : null}
+                      <OfficialName official={shown.official} lang={t.language} label={textsFor(c, targetDirectoryTexts).asInLetters} />
                     </td>
-                  )}
-                </tr>
-              ))}
+                    <td>{kinds[t.kind]}</td>
+                    <td>{t.email ?? '—'}</td>
+                    <td>{addressOnOneLine(letterPostalAddress(t.postalAddress), (code) => countryName(code, language))}</td>
+                    <td>
+                      <JurisdictionNames codes={t.jurisdiction} />
+                    </td>
+                    {readOnly ? null : (
+                      <td class="actions">
+                        <a class="button secondary" href={`/admin/targets/${t.id}/edit?campaign=${encodeURIComponent(campaign.slug)}`}>
+                          {texts.edit}
+                        </a>
+                        <PostButton session={session} action={`${base}/targets/${t.id}/detach`} label={texts.remove} variant="secondary" />
+                      </td>
+                    )}
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         ) : null}

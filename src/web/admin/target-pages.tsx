@@ -14,6 +14,7 @@ import {
 } from '../../services/target-import.js';
 import { listTargets, type TargetView } from '../../services/targets.js';
 import { interpolate } from '../i18n/index.js';
+import { OfficialName, targetNamesFor } from './target-names.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField } from './admin-layout.js';
 import { missingScopePage, renderPage } from './admin-page.js';
@@ -132,20 +133,24 @@ async function directoryPage(
             </tr>
           </thead>
           <tbody>
-            {page.items.map((target) => (
-              <tr>
-                <td>
-                  <a href={`/admin/targets/${target.id}/edit`}>{target.organisation ?? target.name}</a>
-                  {target.organisation ? <div class="muted">{target.name}</div> : null}
-                </td>
-                <td>{kinds[target.kind]}</td>
-                <td>{target.email ? interpolate(t.byEmail, { email: target.email }) : <strong>{t.byPost}</strong>}</td>
-                <td>
-                  <Address target={target} />
-                </td>
-                <td>{target.jurisdiction.map((code) => regionName(code, language)).join('、') || '—'}</td>
-              </tr>
-            ))}
+            {page.items.map((target) => {
+              const shown = targetNamesFor(target, language);
+              return (
+                <tr>
+                  <td>
+                    <a href={`/admin/targets/${target.id}/edit`}>{shown.organisation ?? shown.name}</a>
+                    {shown.organisation ? <div class="muted">{shown.name}</div> : null}
+                    <OfficialName official={shown.official} lang={target.language} label={t.asInLetters} />
+                  </td>
+                  <td>{kinds[target.kind]}</td>
+                  <td>{target.email ? interpolate(t.byEmail, { email: target.email }) : <strong>{t.byPost}</strong>}</td>
+                  <td>
+                    <Address target={target} />
+                  </td>
+                  <td>{target.jurisdiction.map((code) => regionName(code, language)).join('、') || '—'}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
