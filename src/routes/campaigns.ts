@@ -56,10 +56,10 @@ export function campaignRoutes() {
     async (c, next) => {
       if (c.req.header('authorization')) return requireScope('campaigns')(c, next);
       // The same for everyone: built once, served from memory, and kept by shared caches (page-cache.ts).
-      const { ctx, publicPages } = c.get('services');
+      const services = c.get('services');
       const slug = c.req.param('slug');
-      const now = ctx.clock.now();
-      const page = await publicPages.get(`json:${slug}`, now, async () => builtPage(JSON.stringify(await getPublicCampaign(ctx, slug)), 'application/json', now));
+      const now = services.ctx.clock.now();
+      const page = await services.publicPages.get(`json:${slug}`, now, async () => builtPage(JSON.stringify(await getPublicCampaign(services.ctx, slug)), 'application/json', now));
       return serveBuiltPage(c, page!, { shared: true, vary: 'Authorization' });
     },
     async (c) => c.json(await getCampaign(serviceContextOf(c), c.req.param('slug'))),

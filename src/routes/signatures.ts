@@ -58,12 +58,12 @@ export function signatureRoutes() {
     publicRoute('Signatures', 'Recent confirmed signatures whose signers chose to be shown: display name, country and the day signed (YYYY-MM-DD in the campaign\'s time zone), nothing finer'),
     validate('query', PublicListQuery),
     async (c) => {
-      const { ctx, publicPages } = c.get('services');
+      const services = c.get('services');
       const slug = c.req.param('slug');
       const limit = c.req.valid('query').limit;
-      const now = ctx.clock.now();
-      const page = await publicPages.get(`json-public-signatures:${slug}:${limit}`, now, async () =>
-        builtPage(JSON.stringify(await listPublicSignatures(ctx, slug, limit)), 'application/json', now),
+      const now = services.ctx.clock.now();
+      const page = await services.publicPages.get(`json-public-signatures:${slug}:${limit}`, now, async () =>
+        builtPage(JSON.stringify(await listPublicSignatures(services.ctx, slug, limit)), 'application/json', now),
       );
       return serveBuiltPage(c, page!, { shared: true });
     },

@@ -36,6 +36,7 @@ const allowed: Record<string, string> = {
   openOwnerSetup: 'the first start\'s owner link',
   openInvitation: 'an invitation link',
   createOwner: 'the first start\'s owner',
+  hasUsers: 'the sign-in page says whether anyone can sign in yet (the first start\'s owner link)',
   readPendingTotp: 'the second step of a sign-in',
   rememberDevice: 'the device cookie of the user who just signed in (their own row)',
   updateOwnAccount: 'the caller\'s own account',
