@@ -97,6 +97,11 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/blocklist': { action: 'blocklist.list' },
   'POST /api/v1/blocklist': { action: 'blocklist.add', created: { type: 'blocklist_entry', field: 'id' } },
   'DELETE /api/v1/blocklist/:id': { action: 'blocklist.remove', object: { type: 'blocklist_entry', param: 'id' } },
+  'POST /api/v1/webhooks': { action: 'webhook.create', created: { type: 'webhook', field: 'id' } },
+  'GET /api/v1/webhooks': { action: 'webhooks.list' },
+  'GET /api/v1/webhooks/:id/deliveries': { action: 'webhook.deliveries', object: { type: 'webhook', param: 'id' } },
+  'POST /api/v1/webhooks/:id/enable': { action: 'webhook.enable', object: { type: 'webhook', param: 'id' } },
+  'DELETE /api/v1/webhooks/:id': { action: 'webhook.delete', object: { type: 'webhook', param: 'id' } },
 
   // Operations (a scrape with METRICS_TOKEN has no principal and is not recorded; one with an admin token is)
   'GET /metrics': { action: 'metrics.read' },

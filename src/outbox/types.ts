@@ -5,7 +5,7 @@ export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof outboxStatuses)[number];
 
 /** What a message is, which decides how it is composed and whose address it carries. */
-export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery' | 'account';
+export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery' | 'account' | 'webhook';
 
 /** One message to queue (see `OutboxStore.enqueue`). */
 export type NewOutboxMessage = {
@@ -49,7 +49,13 @@ export type EnqueueGuard =
   /** The letter delivery was inserted (not a repeat of an idempotency key). */
   | { kind: 'delivery'; id: string }
   /** The mailing is still running under this owner's lease (a runner that lost it adds nothing). */
-  | { kind: 'mailing-lease'; mailingId: string; owner: string };
+  | { kind: 'mailing-lease'; mailingId: string; owner: string }
+  /** The signing request is still unused: the statements confirming it follow in the same unit (a repeated confirm adds nothing). */
+  | { kind: 'unused-submission'; id: string }
+  /** The mailing finished at this instant (the runner's write that finished it went first in the unit). */
+  | { kind: 'mailing-finished'; mailingId: string; at: number }
+  /** The webhook was just disabled by this many failures in a row (so only the attempt that disabled it tells the owner). */
+  | { kind: 'webhook-disabled'; webhookId: string; failures: number };
 
 /** What a sender needs of a claimed row. */
 export type ClaimedRow = {
