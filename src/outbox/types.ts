@@ -69,6 +69,18 @@ export type ClaimedRow = {
   lockedUntil: number | null;
 };
 
+/** How one attempt at a webhook event went: delivered, or failed (retried with backoff unless permanent). */
+export type WebhookOutcome = { delivered: true } | { delivered: false; error: string; permanent: boolean };
+
+/**
+ * Sends the outbox's webhook rows (`{ compose: 'webhook' }`; src/services/webhook-sender.ts):
+ * one attempt, logged, resolving how it went; the outbox then marks the row
+ * as for any message (sent, retried later, or failed).
+ */
+export interface WebhookDelivery {
+  deliver(row: ClaimedRow): Promise<WebhookOutcome>;
+}
+
 /** A mailing's outbox rows by status (one row per recipient). */
 export type MailingProgress = { total: number; sent: number; failed: number; pending: number };
 
