@@ -250,5 +250,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   // The check is the API's dry run: it reads the file and the campaign's signatures, writes nothing.
   'POST /admin/campaigns/:slug/paper/check': { action: 'signatures.import_check', object: campaign },
   'POST /admin/campaigns/:slug/paper/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', location: /\/paper\?imported=([0-9a-f-]{36})$/ } },
+  'GET /admin/webhooks': { action: 'webhooks.list' },
+  'POST /admin/webhooks': { action: 'webhook.create' },
+  'GET /admin/webhooks/:id': { action: 'webhook.deliveries', object: { type: 'webhook', param: 'id' } },
+  'POST /admin/webhooks/:id/enable': { action: 'webhook.enable', object: { type: 'webhook', param: 'id' } },
+  'POST /admin/webhooks/:id/delete': { action: 'webhook.delete', object: { type: 'webhook', param: 'id' } },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

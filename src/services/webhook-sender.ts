@@ -126,8 +126,7 @@ export class WebhookSender implements WebhookDelivery {
     const refused = webhookUrlProblem(hook.url, this.deps.allowPrivate);
     if (refused) return this.fail(hook, row, input, attempt, { error: `url ${refused}`, permanent: true });
 
-    const started = clock.now();
-    const timestamp = Math.floor(started / 1000);
+    const timestamp = Math.floor(clock.now() / 1000);
     const headers = {
       'content-type': 'application/json',
       'user-agent': 'Signet-Webhooks/1',
@@ -136,9 +135,11 @@ export class WebhookSender implements WebhookDelivery {
       'signet-delivery': row.id,
       'signet-signature': await webhookSignature(secret, timestamp, body),
     };
+    // Real monotonic time: it is what the receiver took, not the injected clock's.
+    const started = performance.now();
     try {
       const { status } = await this.deps.http.post({ url: hook.url, headers, body, timeoutMs: this.timeoutMs, allowPrivate: this.deps.allowPrivate });
-      const durationMs = clock.now() - started;
+      const durationMs = Math.round(performance.now() - started);
       if (status >= 200 && status < 300) {
         await this.record(row, input, attempt, { outcome: 'delivered', statusCode: status, durationMs, error: null }, [
           database.db.update(webhooks).set({ consecutiveFailures: 0, lastSuccessAt: clock.now() }).where(eq(webhooks.id, hook.id)),
@@ -148,7 +149,7 @@ export class WebhookSender implements WebhookDelivery {
       return this.fail(hook, row, input, attempt, { error: `the receiver answered ${status}`, permanent: false, statusCode: status, durationMs });
     } catch (error) {
       const message = error instanceof WebhookHttpError ? error.message : `unexpected ${error instanceof Error ? error.name : 'error'}`;
-      return this.fail(hook, row, input, attempt, { error: message, permanent: false, durationMs: clock.now() - started });
+      return this.fail(hook, row, input, attempt, { error: message, permanent: false, durationMs: Math.round(performance.now() - started) });
     }
   }
 

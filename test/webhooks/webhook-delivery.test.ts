@@ -1,89 +1,20 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outbox, users, webhookDeliveries, webhooks } from '../../src/db/schema.js';
-import { silentLogger } from '../../src/lib/logger.js';
 import { renderStoredMessage } from '../../src/mail/messages.js';
-import type { MailTransport } from '../../src/mail/transport.js';
 import { nodeWebhookHttp } from '../../src/node/webhook-http.js';
-import { OutboxDelivery } from '../../src/outbox/deliver.js';
-import { WebhookHttpError, WebhookSender } from '../../src/services/webhook-sender.js';
+import { WebhookHttpError } from '../../src/services/webhook-sender.js';
 import { createTestApp } from '../helpers/app.js';
-import { testKeys, testLinks } from '../helpers/keys.js';
-import { latestConfirmToken, openCampaign, sendDue, signature } from '../helpers/signing.js';
-import { startReceiver, TOLERANCE_SECONDS, verifySignature } from './helpers.js';
+import { testLinks } from '../helpers/keys.js';
+import { openCampaign, signature } from '../helpers/signing.js';
+import { addHook, deliveryFor, drainAll, signAndConfirm, startReceiver, type TestApp, TOLERANCE_SECONDS, verifySignature } from './helpers.js';
 
-type TestApp = ReturnType<typeof createTestApp>;
 let t: TestApp;
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closers.length > 0) await closers.pop()!();
   await t?.cleanup();
 });
-
-/** Webhooks are no email: a delivery that tried to mail one would fail the test. */
-const noMail: MailTransport = {
-  send: async () => {
-    throw new Error('no email expected here');
-  },
-  close: async () => undefined,
-};
-
-function deliveryFor(t: TestApp, options: { allowPrivate?: boolean; disableAfter?: number; concurrency?: number } = {}) {
-  const sender = new WebhookSender({
-    database: t.database,
-    clock: t.clock,
-    logger: silentLogger,
-    keys: testKeys,
-    http: nodeWebhookHttp,
-    allowPrivate: options.allowPrivate ?? true,
-    publicUrl: 'http://localhost:3000',
-    mailFrom: 'Signet <no-reply@signet.test>',
-    timeoutMs: 5_000,
-    ...(options.disableAfter ? { disableAfter: options.disableAfter } : {}),
-  });
-  return new OutboxDelivery({
-    database: t.database,
-    transport: noMail,
-    clock: t.clock,
-    logger: silentLogger,
-    from: 'Signet <no-reply@signet.test>',
-    links: testLinks,
-    owner: 'webhook-test',
-    leaseMs: 60_000,
-    backoff: { baseMs: 1_000, maxMs: 1_000 },
-    random: () => 0,
-    webhooks: sender,
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-  });
-}
-
-/** Signs each, lets the confirmation emails go (marked sent), then confirms each: the webhook rows are then the only ones due. */
-async function signAndConfirm(t: TestApp, slug: string, ...bodies: (Record<string, unknown> & { email: string })[]): Promise<void> {
-  const tokens: string[] = [];
-  for (const body of bodies) {
-    expect((await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { token: null, body })).status).toBe(202);
-    tokens.push(await latestConfirmToken(t, body.email));
-  }
-  await sendDue(t);
-  for (const token of tokens) expect((await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token } })).status).toBe(200);
-}
-
-async function addHook(t: TestApp, url: string, events: string[]): Promise<{ id: string; secret: string }> {
-  const res = await t.request('POST', '/api/v1/webhooks', { body: { url, events } });
-  expect(res.status).toBe(201);
-  return res.json();
-}
-
-/** Drains until nothing is due, moving the clock past each backoff; at most `rounds` times. */
-async function drainAll(t: TestApp, delivery: OutboxDelivery, rounds = 20): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await delivery.drain({});
-    const pending = await t.database.db.select({ id: outbox.id }).from(outbox).where(eq(outbox.status, 'pending'));
-    if (pending.length === 0) return;
-    t.clock.advance(2_000);
-  }
-  throw new Error('the outbox did not settle');
-}
 
 describe('webhook delivery', () => {
   it('signs each event so a receiver on 127.0.0.1 verifies it; a replay outside the window or a changed body does not verify', async () => {

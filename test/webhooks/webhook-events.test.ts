@@ -16,7 +16,7 @@ async function queuedEvents(t: TestApp) {
   const rows = await t.database.db.select().from(outbox).where(eq(outbox.kind, 'webhook'));
   return Promise.all(
     rows.map(async (row) => {
-      const input = (row.message as { input: WebhookEventInput }).input;
+      const input = (row.message as unknown as { input: WebhookEventInput }).input;
       return { event: input.event, webhookId: row.recipient, body: JSON.parse((await composeWebhookBody(t.database, input, row.id))!) };
     }),
   );
