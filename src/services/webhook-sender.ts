@@ -179,8 +179,9 @@ export class WebhookSender implements WebhookDelivery {
         })
         .where(eq(webhooks.id, hook.id)),
     ];
-    // Only the attempt that reaches the limit can disable the hook; the owners are read only then.
-    if (hook.consecutiveFailures + 1 >= this.disableAfter) statements.push(...(await this.disabledEmails(hook, now)));
+    // Queued with every failure, guarded: the count read above may be stale (other attempts run at
+    // once), so only the write that takes the count to the limit, whichever it is, queues the emails.
+    statements.push(...(await this.disabledEmails(hook, now)));
     await this.record(row, input, attempt, { outcome: 'failed', statusCode: failure.statusCode ?? null, durationMs: failure.durationMs ?? null, error }, statements);
     this.deps.logger.warn('webhook attempt failed', { webhookId: hook.id, outboxId: row.id, event: input.event, attempt, statusCode: failure.statusCode, error });
     return { delivered: false, error, permanent: failure.permanent };
