@@ -63,8 +63,20 @@ function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** A hasher per secret: building one imports a WebCrypto key, which cost more than the HMAC itself. */
+const hashers = new Map<string, KeyedHasher>();
+function hasherOf(secret: string): KeyedHasher {
+  let hasher = hashers.get(secret);
+  if (!hasher) {
+    if (hashers.size >= 100) hashers.clear();
+    hasher = new KeyedHasher(secret);
+    hashers.set(secret, hasher);
+  }
+  return hasher;
+}
+
 /** The `Signet-Signature` header of a body sent at `unixSeconds`. */
 export async function webhookSignature(secret: string, unixSeconds: number, body: string): Promise<string> {
-  const mac = await new KeyedHasher(secret).digest(`${unixSeconds}.${body}`);
+  const mac = await hasherOf(secret).digest(`${unixSeconds}.${body}`);
   return `t=${unixSeconds},v1=${toHex(mac)}`;
 }
