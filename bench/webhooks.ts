@@ -16,10 +16,12 @@
  *   0. the yardstick: as many signed POSTs of a like body from this process
  *      to the same receiver, 100 in flight, a new connection each (as the
  *      sender makes them): the rate with nothing of Signet's work;
- *   1. signing alone for --seconds (autocannon, a new supporter per request);
- *   2. --events webhook events alone: from the commit of the seed to the
+ *   1. --events webhook events alone: from the commit of the seed to the
  *      receiver holding the last one;
- *   3. as many events again while the signing load of 1 runs beside them.
+ *   2. signing alone for --seconds (autocannon, a new supporter per request),
+ *      then a wait until its confirmation emails are sent;
+ *   3. as many events again while the signing load of 2 runs beside them
+ *      (with the confirmation emails it queues: the lanes share the sender).
  * It fails if any event arrived twice, any signature did not verify, or any
  * accepted signing request was not stored.
  */
@@ -173,12 +175,25 @@ function sign(duration: number): Promise<autocannon.Result> {
   });
 }
 
-const yardstickRate = await yardstick(events, 100);
+/** Waits (up to 5 minutes) until the sender has sent the confirmation emails the last signing load queued, so each phase starts from an empty outbox. */
+async function untilOutboxEmpty(): Promise<void> {
+  const db = new BetterSqlite3(databasePath, { readonly: true });
+  db.pragma('busy_timeout = 10000');
+  const pending = db.prepare(`select count(*) as n from outbox where status = 'pending'`);
+  try {
+    for (let waited = 0; (pending.get() as { n: number }).n > 0 && waited < 300_000; waited += 500) await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    db.close();
+  }
+}
 
-const signingAlone = await sign(seconds);
+const yardstickRate = await yardstick(events, 100);
 
 seedEvents(events, 'alone');
 const aloneSeconds = await untilDelivered(events, performance.now());
+
+const signingAlone = await sign(seconds);
+await untilOutboxEmpty();
 
 const besideBegin = performance.now();
 const signing = sign(seconds);

@@ -113,6 +113,7 @@ export function webhookInputOf(row: Pick<ClaimedRow, 'message'>): WebhookEventIn
   return message !== null && 'compose' in message && message.compose === 'webhook' ? (message.input as unknown as WebhookEventInput) : null;
 }
 
+/** Delivers the outbox's webhook rows (OutboxDelivery's `webhooks`), the same on Node and Workers but for its WebhookHttp. */
 export class WebhookSender implements WebhookDelivery {
   private readonly timeoutMs: number;
   private readonly disableAfter: number;
