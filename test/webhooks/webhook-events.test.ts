@@ -5,7 +5,7 @@ import { composeWebhookBody } from '../../src/services/webhook-payloads.js';
 import type { WebhookEventInput } from '../../src/services/webhooks.js';
 import { deliver, setupLetters, SLUG, type TestApp } from '../deliveries/helpers.js';
 import { createTestApp } from '../helpers/app.js';
-import { sendDue } from '../helpers/signing.js';
+import { latestConfirmToken, openCampaign, sendDue, signature } from '../helpers/signing.js';
 import { createRunner, scheduleUpdate, seedSupporters, SEND_AT, SLUG as UPDATE_SLUG } from '../mailings/runner-helpers.js';
 
 let t: TestApp;
@@ -78,5 +78,27 @@ describe('webhook events besides signatures', () => {
       webhookId: hook.id,
       body: { event: 'mailing.finished', data: { mailing: { id, kind: 'update', status: 'finished', campaign: UPDATE_SLUG, total: 3, sent: 3, failed: 0 } } },
     });
+  });
+
+  it('queues signature.confirmed once per confirmation: the same link used twice, or a write that fails, queues nothing more', async () => {
+    t = createTestApp();
+    const slug = await openCampaign(t);
+    await (await t.request('POST', '/api/v1/webhooks', { body: { url: 'https://crm.example.org/hook', events: ['signature.confirmed'] } })).json();
+    expect((await t.request('POST', `/api/v1/campaigns/${slug}/signatures`, { token: null, body: signature('jane@example.org') })).status).toBe(202);
+    const token = await latestConfirmToken(t, 'jane@example.org');
+
+    // The confirmation's write fails (the event is one of its statements): nothing is queued, and the link still works after.
+    const atomic = t.database.atomic.bind(t.database);
+    t.database.atomic = async () => {
+      throw new Error('disk full');
+    };
+    expect((await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token } })).status).toBe(500);
+    t.database.atomic = atomic;
+    expect(await queuedEvents(t)).toHaveLength(0);
+
+    for (let i = 0; i < 2; i++) expect((await t.request('POST', '/api/v1/signatures/confirm', { token: null, body: { token } })).status).toBe(200);
+    const events = await queuedEvents(t);
+    expect(events.map((e) => e.event)).toEqual(['signature.confirmed']);
+    expect(events[0]!.body[0]['osdi:signature'].person.email_addresses).toEqual([{ address: 'jane@example.org', primary: true, status: 'unsubscribed' }]);
   });
 });
