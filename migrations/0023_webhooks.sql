@@ -27,4 +27,5 @@ CREATE TABLE `webhook_deliveries` (
 	FOREIGN KEY (`webhook_id`) REFERENCES `webhooks`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `webhook_deliveries_hook_idx` ON `webhook_deliveries` (`webhook_id`,`attempted_at`);
+CREATE INDEX `webhook_deliveries_hook_idx` ON `webhook_deliveries` (`webhook_id`,`attempted_at`);--> statement-breakpoint
+CREATE INDEX `webhook_deliveries_at_idx` ON `webhook_deliveries` (`attempted_at`);

@@ -409,7 +409,8 @@ export const webhookDeliveries = sqliteTable(
     error: text('error'),
     attemptedAt: integer('attempted_at').notNull(),
   },
-  (t) => [index('webhook_deliveries_hook_idx').on(t.webhookId, t.attemptedAt)],
+  // A hook's log newest first; the retention job's cut-off by age.
+  (t) => [index('webhook_deliveries_hook_idx').on(t.webhookId, t.attemptedAt), index('webhook_deliveries_at_idx').on(t.attemptedAt)],
 );
 
 /**

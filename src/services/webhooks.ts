@@ -39,6 +39,9 @@ export type WebhookEventInput = {
 /** After this many failed attempts in a row a hook is disabled and the owner told (about a day of retries). */
 export const WEBHOOK_DISABLE_AFTER_FAILURES = 10;
 
+/** Days a hook's delivery log keeps an attempt (the retention job deletes older ones): enough to see what went wrong last month. */
+export const WEBHOOK_LOG_RETENTION_DAYS = 30;
+
 /** `POST /api/v1/webhooks`: where to, which events, a note for organisers. */
 export const CreateWebhookInput = v.strictObject({
   url: v.pipe(v.string(), v.trim(), v.minLength(1, 'must not be empty'), v.maxLength(2000, 'must be at most 2000 characters')),
