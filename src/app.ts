@@ -19,6 +19,7 @@ import type { PasswordHasher } from './lib/passwords.js';
 import { TtlCache } from './lib/ttl-cache.js';
 import { PublicPageCache } from './web/public/page-cache.js';
 import { blocklistRoutes } from './routes/blocklist.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { bounceRoutes } from './routes/bounces.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { deliveryRoutes } from './routes/deliveries.js';
@@ -107,6 +108,8 @@ export type AppDeps = {
    * are then not gzipped here either: Cloudflare compresses at its edge.
    */
   publicPagesAcrossIsolates?: boolean;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may point to the loopback and private networks. */
+  webhookAllowPrivate?: boolean;
 };
 
 /** What handlers reach through `c.get('services')`. */
@@ -170,6 +173,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       ...(deps.passwords ? { passwords: deps.passwords } : {}),
       ...(deps.erasureLedger ? { erasureLedger: deps.erasureLedger } : {}),
       ...(deps.onLettersToRedact ? { onLettersToRedact: deps.onLettersToRedact } : {}),
+      ...(deps.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
     },
     adminToken: deps.adminToken,
     signLimits: {
@@ -237,6 +241,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', paperSignatureRoutes());
   api.route('/', signatureReviewRoutes());
   api.route('/', blocklistRoutes());
+  api.route('/', webhookRoutes());
   api.route('/', targetRoutes());
   api.route('/', tokenRoutes());
   api.route('/', letterRoutes());

@@ -368,6 +368,52 @@ export const apiTokens = sqliteTable('api_tokens', {
 });
 
 /**
+ * Signed webhooks (PRODUCT.md §13, src/services/webhooks.ts): where events are
+ * POSTed. The signing secret is sealed (AES-GCM under a key derived from
+ * SECRET_KEY, bound to the hook's id), so the database alone cannot sign.
+ */
+export const webhooks = sqliteTable('webhooks', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** The events it receives (WebhookEvent[]). */
+  events: text('events', { mode: 'json' }).$type<string[]>().notNull(),
+  description: text('description'),
+  secretSealed: text('secret_sealed').notNull(),
+  /** The organiser (token name and id) who added it. */
+  createdBy: text('created_by').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Set after too many failed attempts in a row (or by hand); nothing is queued for it until enabled again. */
+  disabledAt: integer('disabled_at'),
+  /** Failed attempts since the last success: the hook is disabled when it reaches the limit. */
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  lastSuccessAt: integer('last_success_at'),
+});
+
+/** Every attempt to deliver a webhook event: what the receiver answered, never the body sent. */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: text('id').primaryKey(),
+    webhookId: text('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    /** The outbox row carrying the event (also sent as Signet-Delivery, the receiver's idempotency key). */
+    outboxId: text('outbox_id').notNull(),
+    event: text('event').notNull(),
+    attempt: integer('attempt').notNull(),
+    /** delivered (2xx), failed (anything else; retried unless given up), dropped (nothing to send any more, e.g. the signature was erased first). */
+    outcome: text('outcome', { enum: ['delivered', 'failed', 'dropped'] }).notNull(),
+    statusCode: integer('status_code'),
+    durationMs: integer('duration_ms'),
+    /** Why it failed, short (never the body sent or received). */
+    error: text('error'),
+    attemptedAt: integer('attempted_at').notNull(),
+  },
+  // A hook's log newest first; the retention job's cut-off by age.
+  (t) => [index('webhook_deliveries_hook_idx').on(t.webhookId, t.attemptedAt), index('webhook_deliveries_at_idx').on(t.attemptedAt)],
+);
+
+/**
  * The transactional outbox: every email is a row written in the same
  * transaction as the change that causes it, then sent by the mail sender.
  */
@@ -465,7 +511,9 @@ export type StoredOutboxMessage =
   /** A link to act on a privacy request (src/mail/privacy-email.ts): the token is derived from the input's nonce when sent. */
   | { compose: 'privacy'; input: Record<string, unknown> }
   /** An organiser's account link (src/mail/account-email.ts): the link's secret is derived from the input's link id when sent. */
-  | { compose: 'account'; input: Record<string, unknown> };
+  | { compose: 'account'; input: Record<string, unknown> }
+  /** A webhook event (src/services/webhook-sender.ts): composed and signed when sent, from ids only. */
+  | { compose: 'webhook'; input: Record<string, unknown> };
 
 /** Installation-wide secrets and markers (e.g. the IP-hash key). */
 export const settingsStore = sqliteTable('settings', {

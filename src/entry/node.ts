@@ -37,6 +37,8 @@ import { issueOwnerSetupLink } from '../services/accounts.js';
 import { ScryptPasswordHasher } from './node-passwords.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import { organisationAccess } from '../services/access.js';
+import { WebhookSender } from '../services/webhook-sender.js';
+import { nodeWebhookHttp } from '../node/webhook-http.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
@@ -88,6 +90,7 @@ export async function openServices(settings: Settings, logger: Logger, clock: Cl
     access: organisationAccess,
     passwords: new ScryptPasswordHasher(),
     erasureLedger: createErasureLedgerFile(erasureLedgerPath(settings)),
+    webhookAllowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
   };
   try {
     const retired = await retireLegacySecrets(ctx);
@@ -131,6 +134,16 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
     from: settings.MAIL_FROM,
     links: { publicUrl: ctx.publicUrl, keys: ctx.keys },
     confirmationLane: ctx.privacy,
+    webhooks: new WebhookSender({
+      database,
+      clock: ctx.clock,
+      logger,
+      keys: ctx.keys,
+      http: nodeWebhookHttp,
+      allowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
+      publicUrl: ctx.publicUrl,
+      mailFrom: settings.MAIL_FROM,
+    }),
     ...(settings.MAIL_RATE_PER_SECOND > 0 ? { maxPerSecond: settings.MAIL_RATE_PER_SECOND } : {}),
   });
   if (settings.MAIL_SENDER === 'on') sender.start();
@@ -242,6 +255,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     adminToken: settings.ADMIN_TOKEN,
     signRateLimit: settings.SIGN_RATE_LIMIT,
     trustProxy: settings.TRUST_PROXY,
+    webhookAllowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
     keys: ctx.keys,
     privacy: ctx.privacy,
     clientAddress: (c) => getConnInfo(c).remote.address,

@@ -45,6 +45,7 @@ import { r2Fonts } from '../letters/worker/r2-fonts.js';
 import { WorkerSmtpTransport } from '../mail/worker-smtp-transport.js';
 import { HttpMailTransport } from '../mail/http-mail-transport.js';
 import { deliverOutbox } from '../outbox/deliver.js';
+import { fetchWebhookHttp, WebhookSender } from '../services/webhook-sender.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { runDueMailings } from '../mailings/runner.js';
 import { organisationAccess } from '../services/access.js';
@@ -122,6 +123,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     access: organisationAccess,
     // workerd has no scrypt; PBKDF2 at its maximum of 100,000 iterations.
     passwords: new Pbkdf2PasswordHasher(),
+    webhookAllowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
   };
   // Flushed at the end of each request (waitUntil): an isolate may be frozen before its timer fires.
   const audit = new BatchingAuditSink(database, logger);
@@ -154,6 +156,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     embedOrigins: settings.EMBED_ORIGINS,
     ogImageRenderer: workerOgImageRenderer(env.LETTERS),
     publicPagesAcrossIsolates: true,
+    webhookAllowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
   });
   return { settings, logger, ctx, app, audit, letters, rateLimiter, state };
 }
@@ -247,6 +250,16 @@ async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch
         leaseMs: DISPATCH_LEASE_MS,
         // A Worker invocation has at most 6 outgoing connections open at once; one SMTP session per send.
         concurrency: SEND_CONCURRENCY,
+        webhooks: new WebhookSender({
+          database: run.ctx.db,
+          clock: run.ctx.clock,
+          logger: run.logger,
+          keys: run.ctx.keys,
+          http: fetchWebhookHttp,
+          allowPrivate: run.settings.WEBHOOK_ALLOW_PRIVATE,
+          publicUrl: run.ctx.publicUrl,
+          mailFrom: run.settings.MAIL_FROM,
+        }),
       },
       { ids },
     );

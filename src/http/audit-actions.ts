@@ -97,6 +97,11 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/blocklist': { action: 'blocklist.list' },
   'POST /api/v1/blocklist': { action: 'blocklist.add', created: { type: 'blocklist_entry', field: 'id' } },
   'DELETE /api/v1/blocklist/:id': { action: 'blocklist.remove', object: { type: 'blocklist_entry', param: 'id' } },
+  'POST /api/v1/webhooks': { action: 'webhook.create', created: { type: 'webhook', field: 'id' } },
+  'GET /api/v1/webhooks': { action: 'webhooks.list' },
+  'GET /api/v1/webhooks/:id/deliveries': { action: 'webhook.deliveries', object: { type: 'webhook', param: 'id' } },
+  'POST /api/v1/webhooks/:id/enable': { action: 'webhook.enable', object: { type: 'webhook', param: 'id' } },
+  'DELETE /api/v1/webhooks/:id': { action: 'webhook.delete', object: { type: 'webhook', param: 'id' } },
 
   // Operations (a scrape with METRICS_TOKEN has no principal and is not recorded; one with an admin token is)
   'GET /metrics': { action: 'metrics.read' },
@@ -245,5 +250,10 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   // The check is the API's dry run: it reads the file and the campaign's signatures, writes nothing.
   'POST /admin/campaigns/:slug/paper/check': { action: 'signatures.import_check', object: campaign },
   'POST /admin/campaigns/:slug/paper/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', location: /\/paper\?imported=([0-9a-f-]{36})$/ } },
+  'GET /admin/webhooks': { action: 'webhooks.list' },
+  'POST /admin/webhooks': { action: 'webhook.create' },
+  'GET /admin/webhooks/:id': { action: 'webhook.deliveries', object: { type: 'webhook', param: 'id' } },
+  'POST /admin/webhooks/:id/enable': { action: 'webhook.enable', object: { type: 'webhook', param: 'id' } },
+  'POST /admin/webhooks/:id/delete': { action: 'webhook.delete', object: { type: 'webhook', param: 'id' } },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

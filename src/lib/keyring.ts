@@ -10,9 +10,9 @@ import { constantTimeEqual, KeyedHasher, randomBytes, toBase64Url } from './secr
  * characters): the nonce is stored, the MAC is recomputed from the key, so
  * a token never exists at rest; only the email that carries it holds it.
  */
-export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash' | 'accounts' | 'erasure-ledger';
+export type KeyPurpose = 'confirm-token' | 'privacy-token' | 'unsubscribe-token' | 'form-token' | 'ip-hash' | 'accounts' | 'erasure-ledger' | 'webhook-secrets';
 
-const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash', 'accounts', 'erasure-ledger'];
+const purposes: KeyPurpose[] = ['confirm-token', 'privacy-token', 'unsubscribe-token', 'form-token', 'ip-hash', 'accounts', 'erasure-ledger', 'webhook-secrets'];
 
 /** Nonce and MAC lengths of a derived token, in base64url characters (16 bytes each). */
 const NONCE_CHARS = 22;
@@ -85,6 +85,8 @@ export class Keyring {
    * second-factor state.
    */
   readonly accounts: KeyedHasher;
+  /** Seals the webhooks' signing secrets (src/services/webhook-secrets.ts): the database alone cannot sign an event. */
+  readonly webhookSecrets: KeyedHasher;
   private readonly ipKey: KeyedHasher;
   private readonly erasureKey: KeyedHasher;
   /** Day-and-campaign IP keys, made on first use; a few per day at most. */
@@ -104,6 +106,7 @@ export class Keyring {
     this.formTokens = keys['form-token'];
     this.unsubscribe = keys['unsubscribe-token'];
     this.accounts = keys.accounts;
+    this.webhookSecrets = keys['webhook-secrets'];
     this.ipKey = keys['ip-hash'];
     this.erasureKey = keys['erasure-ledger'];
   }

@@ -184,6 +184,8 @@ export async function renderStoredMessage(stored: StoredOutboxMessage, recipient
     if (stored.compose === 'update') return renderUpdateEmail(stored.input as UpdateEmailInput, recipient, links);
     if (stored.compose === 'privacy') return renderPrivacyEmail(stored.input as PrivacyEmailInput, recipient, links);
     if (stored.compose === 'account') return renderAccountEmail(stored.input as unknown as AccountEmailInput, recipient, links);
+    // A webhook is no email: src/outbox/deliver.ts hands it to the webhook sender before rendering.
+    if (stored.compose === 'webhook') throw new TypeError('a webhook event is not an email');
     throw new TypeError(`Unknown outbox composer: ${String((stored as { compose: unknown }).compose)}`);
   }
   return stored;

@@ -5,7 +5,7 @@ import { Sleeper } from '../lib/sleeper.js';
 import { OutboxDelivery, type DeliverOutboxDeps } from '../outbox/deliver.js';
 
 /** The Node sender: the delivery's settings (src/outbox/deliver.ts), its own lease name and polling. */
-export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random' | 'confirmationLane'> & {
+export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random' | 'confirmationLane' | 'webhooks'> & {
   /** Names this sender's leases; unique per process. */
   workerId?: string;
   /** Rows claimed per drain (default 500). */
@@ -59,6 +59,7 @@ export class OutboxSender {
       backoff: options.backoff,
       random: options.random,
       ...(options.confirmationLane ? { confirmationLane: options.confirmationLane } : {}),
+      ...(options.webhooks ? { webhooks: options.webhooks } : {}),
       endOfTurn: setImmediate,
     });
   }

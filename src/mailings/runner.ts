@@ -20,6 +20,7 @@ import { locales, type Locale } from '../services/schemas.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import { Sleeper } from '../lib/sleeper.js';
 import { nextWindowOpening } from './sending-window.js';
+import { webhookEventWrites } from '../services/webhooks.js';
 
 export type MailingRunnerOptions = {
   ctx: ServiceContext;
@@ -636,6 +637,8 @@ class MailingPass {
       figures = { ...progress, skipped: Math.max(0, (await this.consentingCount(mailing)) - progress.total) };
     }
     const finished = outcome.complete && figures.pending === 0;
+    // Queued only if this write is the one that finished it (another runner's would carry another instant).
+    const events = finished ? await webhookEventWrites(this.ctx, 'mailing.finished', [mailing.id], { kind: 'mailing-finished', mailingId: mailing.id, at: now }) : [];
     const changed = or(
       sql`${mailings.sent} <> ${figures.sent}`,
       sql`${mailings.failed} <> ${figures.failed}`,
@@ -657,6 +660,7 @@ class MailingPass {
           ...(finished ? { status: 'finished' as const, finishedAt: now, lockedBy: null, lockedUntil: null } : {}),
         })
         .where(this.held(mailing.id)),
+      ...events,
     ]);
     if (!finished) return false;
     const [row] = await this.ctx.db.db.select({ finishedAt: mailings.finishedAt }).from(mailings).where(and(eq(mailings.id, mailing.id), eq(mailings.status, 'finished')));

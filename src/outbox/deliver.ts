@@ -11,7 +11,7 @@ import { MailSendError, type MailTransport } from '../mail/transport.js';
 import { nextWindowOpening } from '../mailings/sending-window.js';
 import type { ConfirmationLaneLimits } from './confirmation-lane.js';
 import { outboxStore } from './outbox-store.js';
-import type { ClaimedRow, OutboxStore } from './types.js';
+import type { ClaimedRow, OutboxStore, WebhookDelivery } from './types.js';
 
 /** What delivering the outbox needs; the same on every runtime. */
 export type DeliverOutboxDeps = {
@@ -46,6 +46,8 @@ export type DeliverOutboxDeps = {
   backoff?: { baseMs: number; maxMs: number };
   /** Source of jitter in [0, 1). */
   random?: () => number;
+  /** Sends the webhook rows (src/services/webhook-sender.ts); without it they fail, named as such. */
+  webhooks?: WebhookDelivery;
   /**
    * Runs a callback once the current turn of the event loop is done, so the
    * sends that start in one turn share one suppression lookup. Node passes
@@ -64,6 +66,10 @@ const DEFAULT_LIMIT = 500;
 const maxErrorLength = 1000;
 /** Ids marked sent by one UPDATE (passed as one JSON parameter). */
 const maxRowsPerWrite = 1000;
+
+function isWebhookEvent(message: StoredOutboxMessage | null): boolean {
+  return message !== null && 'compose' in message && message.compose === 'webhook';
+}
 
 /** The sending window a letter delivery carries (src/mailings/sending-window.ts), if any. */
 function windowOf(message: StoredOutboxMessage | null): (SendingWindow & { timeZone: string }) | undefined {
@@ -93,6 +99,7 @@ export class OutboxDelivery {
   private readonly backoff: { baseMs: number; maxMs: number };
   private readonly random: () => number;
   private readonly endOfTurn: (callback: () => void) => void;
+  private readonly webhooks: WebhookDelivery | undefined;
   /** Milliseconds between sends under `maxPerSecond`; 0 when unlimited. */
   private readonly sendIntervalMs: number;
   private nextSendAt = 0;
@@ -126,6 +133,7 @@ export class OutboxDelivery {
     }
     this.random = deps.random ?? Math.random;
     this.endOfTurn = deps.endOfTurn ?? ((callback) => setTimeout(callback, 0));
+    this.webhooks = deps.webhooks;
     const maxPerSecond = deps.maxPerSecond ?? Infinity;
     if (!(maxPerSecond > 0)) throw new RangeError('maxPerSecond must be positive');
     this.sendIntervalMs = 1000 / maxPerSecond;
@@ -226,6 +234,7 @@ export class OutboxDelivery {
   /** Sends one claimed row and records the outcome; never throws, so one bad row cannot stall the batch. */
   private async deliver(row: ClaimedRow): Promise<Outcome> {
     try {
+      if (isWebhookEvent(row.message)) return await this.deliverWebhook(row);
       const window = windowOf(row.message);
       if (window) {
         // A row due inside the window may be claimed just after it closed (or released there by a resume): it waits for the next opening.
@@ -275,6 +284,29 @@ export class OutboxDelivery {
       this.logger.error('outbox row not recorded', { workerId: this.owner, outboxId: row.id, ...errorKind(error) });
       return 'skipped';
     }
+  }
+
+  /**
+   * A webhook event: not an email, so neither the mail pace nor suppressions
+   * apply; the webhook sender makes the attempt and logs it, and the row is
+   * marked as any other (sent, retried with backoff, or failed).
+   */
+  private async deliverWebhook(row: ClaimedRow): Promise<Outcome> {
+    if (row.lockedUntil === null || this.clock.now() >= row.lockedUntil) {
+      await this.store.releaseLeases(this.owner, [row.id]);
+      return 'skipped';
+    }
+    if (!this.webhooks) return await this.recordFailure(row, new MailSendError('No webhook sender in this process', { permanent: true }));
+    this.sending++;
+    let outcome;
+    try {
+      outcome = await this.webhooks.deliver(row);
+    } finally {
+      this.sending--;
+    }
+    if (!outcome.delivered) return await this.recordFailure(row, new MailSendError(outcome.error, { permanent: outcome.permanent }));
+    await this.recordSuccess(row);
+    return 'sent';
   }
 
   /**

@@ -18,7 +18,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { OutboxKind } from './types.js';
 
 /** A lane's name; `confirmations` is the confirmation lane (src/outbox/confirmation-lane.ts). */
-export type LaneName = 'confirmations' | 'mailings' | 'letters' | 'account';
+export type LaneName = 'confirmations' | 'mailings' | 'letters' | 'account' | 'webhooks';
 
 /**
  * The lanes outside the confirmation lane and the kinds each serves, in the
@@ -29,9 +29,10 @@ export const KIND_LANES = [
   { name: 'mailings', kinds: ['update'] },
   { name: 'letters', kinds: ['letter-delivery'] },
   { name: 'account', kinds: ['account', 'confirmation', 'privacy'] },
+  { name: 'webhooks', kinds: ['webhook'] },
 ] as const satisfies readonly { name: Exclude<LaneName, 'confirmations'>; kinds: readonly OutboxKind[] }[];
 
-// Every kind has a lane: a new kind (webhooks) fails the type check until it is given one.
+// Every kind has a lane: a new kind fails the type check until it is given one.
 type KindsServed = (typeof KIND_LANES)[number]['kinds'][number];
 const everyKindServed: [OutboxKind] extends [KindsServed] ? true : never = true;
 void everyKindServed;
@@ -41,7 +42,7 @@ void everyKindServed;
  * waiting is weight / (sum of those lanes' weights). Equal: no kind of
  * mail may hold another back.
  */
-export const LANE_WEIGHTS: Readonly<Record<LaneName, number>> = { confirmations: 1, mailings: 1, letters: 1, account: 1 };
+export const LANE_WEIGHTS: Readonly<Record<LaneName, number>> = { confirmations: 1, mailings: 1, letters: 1, account: 1, webhooks: 1 };
 
 /**
  * Shares `limit` rows among lanes, each at most what it has `waiting`, in

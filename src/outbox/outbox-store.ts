@@ -55,7 +55,8 @@
  *   Due mail waits in lanes: confirmations (signing and privacy links, rows
  *   with lane terms), mailings (update mailings' rows), letters (letters to
  *   targets by email: letters mailings and deliveries), account (sign-in and
- *   account emails); webhooks will be one more. Every claim, the Node
+ *   account emails), webhooks (signed POSTs to organisers' tools,
+ *   src/services/webhook-sender.ts). Every claim, the Node
  *   sender's and the Workers dispatcher's alike, is shared among the lanes
  *   with work waiting, each its weight's share (equal weights: a round-robin
  *   in shares), and a lane's unused share passes to the others (it has fewer
@@ -143,6 +144,15 @@ const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extr
   'mailing-lease': {
     sql: `EXISTS (SELECT 1 FROM "mailings" WHERE "id" = ? AND "status" = 'running' AND "locked_by" = ?)`,
     params: (guard) => [guard.mailingId, guard.owner],
+  },
+  'unused-submission': { sql: `EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)`, params: (guard) => [guard.id] },
+  'mailing-finished': {
+    sql: `EXISTS (SELECT 1 FROM "mailings" WHERE "id" = ? AND "status" = 'finished' AND "finished_at" = CAST(? AS INTEGER))`,
+    params: (guard) => [guard.mailingId, String(guard.at)],
+  },
+  'webhook-disabled': {
+    sql: `EXISTS (SELECT 1 FROM "webhooks" WHERE "id" = ? AND "disabled_at" IS NOT NULL AND "consecutive_failures" = CAST(? AS INTEGER))`,
+    params: (guard) => [guard.webhookId, String(guard.failures)],
   },
 };
 

@@ -5,7 +5,7 @@ export const outboxStatuses = ['pending', 'sent', 'failed'] as const;
 export type OutboxStatus = (typeof outboxStatuses)[number];
 
 /** What a message is, which decides how it is composed and whose address it carries. */
-export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery' | 'account';
+export type OutboxKind = 'confirmation' | 'privacy' | 'update' | 'letter-delivery' | 'account' | 'webhook';
 
 /** One message to queue (see `OutboxStore.enqueue`). */
 export type NewOutboxMessage = {
@@ -49,7 +49,13 @@ export type EnqueueGuard =
   /** The letter delivery was inserted (not a repeat of an idempotency key). */
   | { kind: 'delivery'; id: string }
   /** The mailing is still running under this owner's lease (a runner that lost it adds nothing). */
-  | { kind: 'mailing-lease'; mailingId: string; owner: string };
+  | { kind: 'mailing-lease'; mailingId: string; owner: string }
+  /** The signing request is still unused: the statements confirming it follow in the same unit (a repeated confirm adds nothing). */
+  | { kind: 'unused-submission'; id: string }
+  /** The mailing finished at this instant (the runner's write that finished it went first in the unit). */
+  | { kind: 'mailing-finished'; mailingId: string; at: number }
+  /** The webhook was just disabled by this many failures in a row (so only the attempt that disabled it tells the owner). */
+  | { kind: 'webhook-disabled'; webhookId: string; failures: number };
 
 /** What a sender needs of a claimed row. */
 export type ClaimedRow = {
@@ -62,6 +68,18 @@ export type ClaimedRow = {
   /** The end of this claim's lease: nothing may be sent for the row after it. */
   lockedUntil: number | null;
 };
+
+/** How one attempt at a webhook event went: delivered, or failed (retried with backoff unless permanent). */
+export type WebhookOutcome = { delivered: true } | { delivered: false; error: string; permanent: boolean };
+
+/**
+ * Sends the outbox's webhook rows (`{ compose: 'webhook' }`; src/services/webhook-sender.ts):
+ * one attempt, logged, resolving how it went; the outbox then marks the row
+ * as for any message (sent, retried later, or failed).
+ */
+export interface WebhookDelivery {
+  deliver(row: ClaimedRow): Promise<WebhookOutcome>;
+}
 
 /** A mailing's outbox rows by status (one row per recipient). */
 export type MailingProgress = { total: number; sent: number; failed: number; pending: number };

@@ -5,6 +5,7 @@ import { outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { requestRedactionsForAddress, requestRedactionsForCampaign } from './letter-redaction-queue.js';
+import { webhookEventWrites } from './webhooks.js';
 
 /**
  * Erasure (PRODUCT.md §8), shared by the supporters' own requests, organisers
@@ -84,8 +85,16 @@ export async function planAddressErasure(ctx: ServiceContext, emailNormalized: s
     outboxRowsTo(ctx, emailNormalized),
   ]);
   const rows = allRows.filter((row) => row.createdAt <= asOf);
+  // Receivers told of a confirmed signature are told of its erasure (by its identifier only).
+  const told = await ctx.db.db
+    .select({ id: signatures.id })
+    .from(signatures)
+    .where(and(eq(signatures.emailNormalized, emailNormalized), lte(signatures.createdAt, asOf), eq(signatures.status, 'confirmed')));
   // First: it finds the batches by the address the statements after it erase.
-  const statements: WriteStatement[] = [requestRedactionsForAddress(ctx, emailNormalized, asOf, now)];
+  const statements: WriteStatement[] = [
+    requestRedactionsForAddress(ctx, emailNormalized, asOf, now),
+    ...(await webhookEventWrites(ctx, 'signature.erased', told.map((row) => row.id))),
+  ];
   for (const text of ERASE_ADDRESS_SIGNATURES) statements.push(ctx.db.statement({ sql: text, params: [emailNormalized, asOf] }));
   statements.push(
     ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "email_normalized" = ? AND "created_at" <= ?', params: [emailNormalized, asOf] }),

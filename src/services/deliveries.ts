@@ -15,6 +15,7 @@ import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } fro
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { letterWithdrawn } from './letters.js';
 import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
+import { webhookEventWrites } from './webhooks.js';
 
 export const deliveryChannels = ['email', 'print'] as const;
 export type DeliveryChannel = (typeof deliveryChannels)[number];
@@ -393,7 +394,9 @@ export async function updateDelivery(ctx: ServiceContext, idParam: string, input
     });
   }
   const now = ctx.clock.now();
+  const events = await webhookEventWrites(ctx, 'delivery.updated', [current.id], { kind: 'delivery', id: current.id });
   await ctx.db.atomic([
+    ...events,
     ctx.db.db
       .update(deliveries)
       .set({

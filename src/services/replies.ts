@@ -9,6 +9,7 @@ import { assertCampaignAccess, campaignIdForSlug, visibleCampaignIds } from './a
 import type { ServiceContext } from './context.js';
 import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
 import { MultiLine } from './schemas.js';
+import { webhookEventWrites } from './webhooks.js';
 
 /**
  * Replies from targets (PRODUCT.md §11): an embassy's letter, a ministry's
@@ -239,7 +240,7 @@ export async function createReply(ctx: ServiceContext, files: LetterFiles, targe
     await files.writeFile(row.filePath, upload.bytes, fileType);
   }
   try {
-    await ctx.db.atomic([ctx.db.db.insert(replies).values(row)]);
+    await ctx.db.atomic([ctx.db.db.insert(replies).values(row), ...(await webhookEventWrites(ctx, 'reply.created', [row.id]))]);
   } catch (error) {
     if (row.filePath) await files.removeFile(row.filePath).catch(() => undefined);
     throw error;

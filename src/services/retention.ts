@@ -5,6 +5,7 @@ import { retireLegacySecrets } from './installation.js';
 import { purgeAuditEvents } from './audit.js';
 import { anonymiseCampaignSignatures, flushErasedData } from './anonymise.js';
 import { IP_HASH_RETENTION_DAYS, type ServiceContext } from './context.js';
+import { WEBHOOK_LOG_RETENTION_DAYS } from './webhooks.js';
 
 const DAY_MS = 86_400_000;
 /** Rows changed per write, so the job never holds the write lock long enough to keep a supporter waiting. */
@@ -37,6 +38,7 @@ export type RetentionReport = {
   legacyKeysRetired: number;
   mailFilesDeleted: number;
   auditEventsDeleted: number;
+  webhookAttemptsDeleted: number;
 };
 
 /** Runs a write over slices of the rows it matches until none is left; its SQL must stop matching a row once changed. */
@@ -64,7 +66,8 @@ async function inSlices(ctx: ServiceContext, text: string, params: (string | num
  *   and keys earlier versions kept in the database, once unused;
  * - mail files older than a confirmation link's lifetime;
  * - audit events older than AUDIT_RETENTION_DAYS: deleted, the purge itself
- *   recorded in the audit log (`audit.purge`, with the count and the cut-off).
+ *   recorded in the audit log (`audit.purge`, with the count and the cut-off);
+ * - webhook delivery attempts older than WEBHOOK_LOG_RETENTION_DAYS.
  * Anonymising a campaign also queues its letters to be rendered again without
  * names (src/services/letter-redaction.ts).
  * The write-ahead log is then truncated so erased values do not linger.
@@ -145,6 +148,11 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
     legacyKeysRetired: (await retireLegacySecrets(ctx)).length,
     mailFilesDeleted: ports.mailFiles ? await ports.mailFiles.deleteOlderThan(now - ctx.confirmTokenTtlMs) : 0,
     auditEventsDeleted: await purgeAuditEvents(ctx, now - ctx.privacy.auditRetentionDays * DAY_MS),
+    webhookAttemptsDeleted: await inSlices(
+      ctx,
+      `DELETE FROM "webhook_deliveries" WHERE "id" IN (SELECT "id" FROM "webhook_deliveries" WHERE "attempted_at" < ? LIMIT ${SLICE}) RETURNING 1`,
+      [now - WEBHOOK_LOG_RETENTION_DAYS * DAY_MS],
+    ),
   };
   await flushErasedData(ctx);
   ctx.logger.info('retention run', report);

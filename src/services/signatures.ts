@@ -17,6 +17,7 @@ import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { CountryCode, isoOrNull, Locale, MultiLine, SingleLine } from './schemas.js';
+import { webhookEventWrites } from './webhooks.js';
 
 const Email = v.pipe(
   v.string(),
@@ -311,7 +312,7 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
   if (!found) return confirmLegacyToken(ctx, token);
   const { submission, slug } = found;
   const [current] = await ctx.db.db
-    .select({ status: signatures.status })
+    .select({ id: signatures.id, status: signatures.status })
     .from(signatures)
     .where(and(eq(signatures.campaignId, submission.campaignId), eq(signatures.emailNormalized, submission.emailNormalized)));
   if (current?.status === 'invalidated') throw new NotFound('Confirmation token');
@@ -340,7 +341,10 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
     status: 'confirmed',
     confirmed_at: now,
   };
+  // The signature keeps its id when it existed (a new request for the same address); queued while the submission is still unused.
+  const events = await webhookEventWrites(ctx, 'signature.confirmed', [current?.id ?? (row.id as string)], { kind: 'unused-submission', id: submission.id });
   await ctx.db.atomic([
+    ...events,
     ctx.db.statement({ sql: COUNT_CONFIRMATION_SQL, params: [submission.campaignId, submission.id, submission.campaignId, submission.emailNormalized] }),
     ctx.db.statement({ sql: APPLY_SUBMISSION_SQL, params: [...confirmedColumns.map((c) => row[c]), submission.id] }),
     ctx.db.statement({ sql: USE_SUBMISSION_SQL, params: [now, submission.campaignId, submission.emailNormalized, submission.id] }),

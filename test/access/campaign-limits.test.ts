@@ -95,6 +95,8 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'PATCH /api/v1/replies/{id}': { body: { summary: 'Changed answer.' } },
     'POST /api/v1/tokens': { body: { name: 'made in the test', scopes: ['campaigns'] } },
     'POST /api/v1/blocklist': { body: { kind: 'domain', value: 'spam.invalid' } },
+    'POST /api/v1/webhooks': { body: { url: 'https://crm.example.org/hook', events: ['reply.created'] } },
+    'POST /api/v1/webhooks/{id}/enable': {},
     'POST /api/v1/bounces': { body: { email: 'bounced@example.org', kind: 'soft' } },
     'POST /api/v1/outbox/{id}/retry': {},
     'POST /api/v1/privacy/erasures': { body: { email: 'nobody@example.org' } },
@@ -150,8 +152,9 @@ describe('campaign-limited tokens (PRODUCT.md §11: another campaign answers 404
     await json(await t.request('POST', `${API}/blocklist`, { body: { kind: 'email', value: 'blocked@example.org' } }), 201);
     const [entry] = await t.database.db.select({ id: blocklist.id }).from(blocklist).where(eq(blocklist.value, 'blocked@example.org'));
     const [message] = await t.database.db.select({ id: outbox.id }).from(outbox).limit(1);
+    const hook = await json<{ id: string }>(await t.request('POST', `${API}/webhooks`, { body: { url: 'https://crm.example.org/spare', events: ['mailing.finished'] } }), 201);
     // A template's language and version follow its name in the path.
-    const organisationObjects = { tokens: spareToken.id, blocklist: entry!.id, outbox: message!.id, suppressions: 'nobody@example.org', templates: 'embassy-petition', '{name}': 'en', versions: '0' };
+    const organisationObjects = { tokens: spareToken.id, blocklist: entry!.id, outbox: message!.id, webhooks: hook.id, suppressions: 'nobody@example.org', templates: 'embassy-petition', '{name}': 'en', versions: '0' };
 
     // Every scope, so no answer below is a scope's refusal: only the campaign limit decides.
     const limitedAdmin = await json<{ token: string; campaigns: string[] }>(

@@ -8,7 +8,7 @@ import { dashboardLanguages, type DashboardLanguage, useTexts } from './i18n/tex
 import { interpolate } from '../i18n/index.js';
 import { adminCssPath, adminScriptPath } from './admin-assets.js';
 
-export type Section = 'campaigns' | 'targets' | 'templates' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'organisation' | 'none';
+export type Section = 'campaigns' | 'targets' | 'templates' | 'deliveries' | 'print-queue' | 'mailings' | 'privacy' | 'abuse' | 'audit' | 'users' | 'organisation' | 'webhooks' | 'none';
 
 type LayoutTextKey = keyof (typeof layoutTexts)['en'];
 
@@ -115,6 +115,11 @@ export function AdminLayout(props: {
                       <li>
                         <a href="/admin/organisation" aria-current={props.section === 'organisation' ? 'page' : undefined}>
                           {organisation.title}
+                        </a>
+                      </li>
+                      <li>
+                        <a href="/admin/webhooks" aria-current={props.section === 'webhooks' ? 'page' : undefined}>
+                          {t.webhooks}
                         </a>
                       </li>
                     </>
