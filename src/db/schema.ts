@@ -133,6 +133,10 @@ export const signatures = sqliteTable(
     unsubscribedAt: integer('unsubscribed_at'),
     /** The bulk action (signature_bulk_actions) that set status `invalidated`; revalidation undoes only these. */
     invalidatedBy: text('invalidated_by'),
+    /** The coalition partner (campaign_partners) whose link (`?ref=`) brought the signature, or null. */
+    partnerId: text('partner_id'),
+    /** Whether the signer ticked that partner's own opt-in box; always about `partnerId`, never another partner. */
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('signatures_campaign_email_uq').on(t.campaignId, t.emailNormalized),
@@ -141,7 +145,32 @@ export const signatures = sqliteTable(
     index('signatures_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
     // Letters read the confirmed signatures at a cut-off in order of confirmation, a page at a time.
     index('signatures_campaign_status_confirmed_idx').on(t.campaignId, t.status, t.confirmedAt, t.id),
+    // A partner's counts and its token's list of opted-in supporters.
+    index('signatures_partner_idx').on(t.partnerId, t.partnerOptIn, t.status, t.id),
   ],
+);
+
+/**
+ * A coalition partner of a campaign (PRODUCT.md §13): its links carry `?ref=<code>`, which
+ * attributes signatures to it; with an opt-in text the form shows that text as a separate,
+ * unticked box, and a token limited to the partner reads only the supporters who ticked it.
+ */
+export const campaignPartners = sqliteTable(
+  'campaign_partners',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** Lower-case letters, digits and hyphens; fixed once made, since links with it are out in the world. */
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    /** The partner's own consent wording, shown as given in every page language; null: no box, no opt-ins. */
+    optInText: text('opt_in_text'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('campaign_partners_campaign_code_uq').on(t.campaignId, t.code)],
 );
 
 /**
@@ -205,6 +234,9 @@ export const signatureSubmissions = sqliteTable(
     updates: integer('updates', { mode: 'boolean' }).notNull(),
     source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
     ipHash: text('ip_hash'),
+    /** The partner the request came through and whether its box was ticked, applied with the rest on confirmation. */
+    partnerId: text('partner_id'),
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     /** Set when the link was used; the signature it was applied to. */
@@ -296,6 +328,8 @@ export const fraudulentRequests = sqliteTable(
     updates: integer('updates', { mode: 'boolean' }).notNull(),
     source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
     ipHash: text('ip_hash'),
+    partnerId: text('partner_id'),
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
     /** The kind of block list entry the request matched; null for marks made before 0010, which did not record it. */
     blockedBy: text('blocked_by', { enum: ['email', 'domain', 'ip'] }),
     createdAt: integer('created_at').notNull(),
@@ -365,6 +399,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   revokedAt: integer('revoked_at'),
   /** Campaign ids the token is limited to (`campaigns: [slug]` when created); null: every campaign and the organisation's resources. */
   campaignIds: text('campaign_ids', { mode: 'json' }).$type<string[] | null>(),
+  /** The coalition partner (campaign_partners) the token is limited to: it reads only that partner's opted-in supporters. */
+  partnerId: text('partner_id'),
 });
 
 /**
