@@ -187,13 +187,14 @@ export async function findSigningPartner(ctx: ServiceContext, campaignId: string
   return row ? { id: row.id, code: row.code, name: row.name, optInText: row.optInText } : null;
 }
 
-/** The partners of a campaign by code, for the public pages (a link's ref is looked up here, never trusted). */
-export async function signingPartnersOf(ctx: ServiceContext, slug: string): Promise<SigningPartner[]> {
+/** The partners of an open or closed campaign, for its public pages (a link's ref is looked up here, never trusted); null for no such campaign. */
+export async function signingPartnersOf(ctx: ServiceContext, slug: string): Promise<SigningPartner[] | null> {
+  const [campaign] = await ctx.db.db.select({ id: campaigns.id, status: campaigns.status }).from(campaigns).where(eq(campaigns.slug, slug));
+  if (!campaign || campaign.status === 'draft') return null;
   return ctx.db.db
     .select({ id: campaignPartners.id, code: campaignPartners.code, name: campaignPartners.name, optInText: campaignPartners.optInText })
     .from(campaignPartners)
-    .innerJoin(campaigns, eq(campaigns.id, campaignPartners.campaignId))
-    .where(and(eq(campaigns.slug, slug), sql`${campaigns.status} <> 'draft'`));
+    .where(eq(campaignPartners.campaignId, campaign.id));
 }
 
 export const PartnerSupportersQuery = v.object({

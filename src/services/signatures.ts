@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
+import { campaignPartners, campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
 import { startsWithEastAsianLetter } from '../letters/template/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
@@ -269,6 +269,7 @@ export async function describeConfirmation(ctx: ServiceContext, token: string) {
   const found = await findSubmission(ctx, token);
   if (!found) return null;
   const { submission } = found;
+  const [partner] = submission.partnerId === null ? [] : await ctx.db.db.select().from(campaignPartners).where(eq(campaignPartners.id, submission.partnerId));
   return {
     campaign: found.slug,
     campaignTitle: found.translations[submission.locale]?.title ?? found.campaignTitle,
@@ -277,6 +278,8 @@ export async function describeConfirmation(ctx: ServiceContext, token: string) {
     country: submission.country,
     city: submission.city,
     consent: { nameOnLetter: submission.nameOnLetter, showPublicly: submission.showPublicly, updates: submission.updates },
+    // The partner's box as ticked or not; a partner without a box offered none, so there is nothing to show.
+    partner: partner?.optInText || submission.partnerOptIn ? { name: partner!.name, optIn: submission.partnerOptIn } : null,
   };
 }
 export type ConfirmationPreview = NonNullable<Awaited<ReturnType<typeof describeConfirmation>>>;

@@ -52,6 +52,8 @@ export const en = {
   consentUpdatesHelp: 'Occasional news about this campaign. Every email has a link to stop them.',
   consentUpdatesYes: 'Yes, send me news',
   consentUpdatesNo: 'No news, thank you',
+  partnerOptInLegend: 'From {partner}, a partner in this campaign',
+  partnerOptInHelp: 'Separate from your signature and unticked unless you tick it: only if you do, {partner} receives your name, email and address to contact you.',
   honeypotLabel: 'Leave this field empty',
   submit: 'Sign',
 
@@ -109,6 +111,7 @@ export const en = {
   confirmPublicYes: 'Yes, as “{display}” ({country})',
   confirmNo: 'No',
   confirmUpdatesTerm: 'News about this campaign by email',
+  confirmPartnerTerm: 'Your details passed to {partner}',
   confirmYes: 'Yes',
   confirmNotYours: 'Not what you chose? Then do not confirm: sign again on the campaign page and use the link in the new email. Only what you confirm is recorded.',
   confirmUsedBody: 'This link has already been used: your signature is confirmed.',

@@ -49,6 +49,8 @@ export const ja: Messages = {
   consentUpdatesHelp: 'このキャンペーンに関するお知らせを時々お送りします。どのメールからでも配信を停止できます。',
   consentUpdatesYes: 'お知らせを受け取る',
   consentUpdatesNo: '受け取らない',
+  partnerOptInLegend: 'このキャンペーンの協力団体「{partner}」から',
+  partnerOptInHelp: '署名とは別の項目で、最初はチェックされていません。チェックした場合に限り、{partner}があなたに連絡するため、お名前・メールアドレス・住所を受け取ります。',
   honeypotLabel: 'この欄には何も入力しないでください',
   submit: '署名する',
 
@@ -106,6 +108,7 @@ export const ja: Messages = {
   confirmPublicYes: '掲載する（「{display}」、{country}）',
   confirmNo: 'いいえ',
   confirmUpdatesTerm: 'このキャンペーンのお知らせメール',
+  confirmPartnerTerm: '{partner}へのご連絡先の提供',
   confirmYes: 'はい',
   confirmNotYours: 'ご自身が選んだ内容と異なる場合は、確定しないでください。キャンペーンページからもう一度署名し、新しいメールのリンクをお使いください。記録されるのは、ご本人が確定した内容だけです。',
   confirmUsedBody: 'このリンクはすでに使用されています。署名は確定済みです。',

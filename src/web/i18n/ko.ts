@@ -49,6 +49,8 @@ export const ko: Messages = {
   consentUpdatesHelp: '이 캠페인 소식을 가끔 보내 드립니다. 모든 이메일에서 수신을 중단할 수 있습니다.',
   consentUpdatesYes: '소식을 받겠습니다',
   consentUpdatesNo: '받지 않겠습니다',
+  partnerOptInLegend: '이 캠페인의 협력 단체 {partner}',
+  partnerOptInHelp: '서명과는 별개이며 처음에는 선택되어 있지 않습니다. 직접 선택한 경우에만 {partner}이(가) 연락을 위해 이름, 이메일과 주소를 받습니다.',
   honeypotLabel: '이 칸은 비워 두세요',
   submit: '서명하기',
 
@@ -106,6 +108,7 @@ export const ko: Messages = {
   confirmPublicYes: '표시함(“{display}”, {country})',
   confirmNo: '아니요',
   confirmUpdatesTerm: '이 캠페인의 소식 이메일',
+  confirmPartnerTerm: '{partner}에 연락처 제공',
   confirmYes: '예',
   confirmNotYours: '직접 선택하신 내용과 다르다면 확인하지 마세요. 캠페인 페이지에서 다시 서명하신 후 새 이메일의 링크를 이용해 주세요. 본인이 확인한 내용만 기록됩니다.',
   confirmUsedBody: '이미 사용된 링크입니다. 서명이 확인되었습니다.',

@@ -49,6 +49,8 @@ export const zh: Messages = {
   consentUpdatesHelp: '我们会不定期发送本活动的最新消息。每封邮件都可以退订。',
   consentUpdatesYes: '是，请给我发送消息',
   consentUpdatesNo: '不需要',
+  partnerOptInLegend: '来自本活动的合作伙伴 {partner}',
+  partnerOptInHelp: '此项与您的签名分开，默认不勾选：只有您勾选后，{partner} 才会收到您的姓名、电子邮件和地址以便联系您。',
   honeypotLabel: '请勿填写此栏',
   submit: '签名',
 
@@ -106,6 +108,7 @@ export const zh: Messages = {
   confirmPublicYes: '显示（“{display}”，{country}）',
   confirmNo: '否',
   confirmUpdatesTerm: '通过电子邮件接收本活动的动态',
+  confirmPartnerTerm: '向 {partner} 提供您的联系方式',
   confirmYes: '是',
   confirmNotYours: '如果这与您的选择不符，请不要确认：请在活动页面重新签名，并使用新邮件中的链接。只有您本人确认的内容才会被记录。',
   confirmUsedBody: '此链接已被使用：您的签名已确认。',

@@ -15,6 +15,8 @@ import {
   FORM_TOKEN_FIELD,
   HONEYPOT_FIELD,
   LANGUAGE_FIELD,
+  PARTNER_FIELD,
+  PARTNER_OPT_IN_FIELD,
   signFormFieldOrder,
   type SignFormErrors,
   type SignFormField,
@@ -72,7 +74,33 @@ export type CampaignPageProps = {
   supportMap?: SupportMapData | undefined;
   /** The form inside `/c/:slug/embed`: it posts to the embed's own route, and its links open outside the frame. */
   embedded?: boolean;
+  /** The coalition partner whose link (`?ref=`) brought the visitor, looked up among the campaign's: never the raw query. */
+  partner?: PagePartner | null;
 };
+
+/** What the form shows of a partner: its code (carried in a hidden field), name, and the wording of its box (null: no box). */
+export type PagePartner = { code: string; name: string; optInText: string | null };
+
+/**
+ * The partner's own box: a separate checkbox, unticked unless the supporter ticks it, worded
+ * exactly as the partner gave it (in whatever language that is), with the page's own words on
+ * what ticking it does.
+ */
+function PartnerOptIn(props: { t: Messages; partner: PagePartner & { optInText: string }; checked: boolean }) {
+  const { t, partner } = props;
+  return (
+    <fieldset class="partner-opt-in" aria-describedby="hint-partnerOptIn">
+      <legend>{interpolate(t.partnerOptInLegend, { partner: partner.name })}</legend>
+      <span class="hint" id="hint-partnerOptIn">
+        {interpolate(t.partnerOptInHelp, { partner: partner.name })}
+      </span>
+      <div class="choice">
+        <input type="checkbox" id="field-partnerOptIn" name={PARTNER_OPT_IN_FIELD} value="yes" checked={props.checked} />
+        <label for="field-partnerOptIn">{partner.optInText}</label>
+      </div>
+    </fieldset>
+  );
+}
 
 const fieldId = (field: SignFormField) => `field-${field}`;
 const errorId = (field: SignFormField) => `error-${field}`;
@@ -349,6 +377,8 @@ export function SignForm(props: CampaignPageProps) {
           form={form}
           t={t}
         />
+        {props.partner ? <input type="hidden" name={PARTNER_FIELD} value={props.partner.code} /> : null}
+        {props.partner?.optInText ? <PartnerOptIn t={t} partner={{ ...props.partner, optInText: props.partner.optInText }} checked={form.values.partnerOptIn} /> : null}
         {/* For bots only: people never see it (off-screen), screen readers skip it, the keyboard cannot reach it. */}
         <div class="hp" aria-hidden="true">
           <label for="field-website">{t.honeypotLabel}</label>
