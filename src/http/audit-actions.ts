@@ -255,5 +255,9 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   // The check is the API's dry run: it reads the file and the campaign's signatures, writes nothing.
   'POST /admin/campaigns/:slug/paper/check': { action: 'signatures.import_check', object: campaign },
   'POST /admin/campaigns/:slug/paper/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', location: /\/paper\?imported=([0-9a-f-]{36})$/ } },
+  'GET /admin/campaigns/:slug/partners': { action: 'partners.list', object: campaign },
+  'POST /admin/campaigns/:slug/partners': { action: 'partner.create', object: campaign },
+  'POST /admin/campaigns/:slug/partners/:code': { action: 'partner.update', object: partner },
+  'POST /admin/campaigns/:slug/partners/:code/delete': { action: 'partner.delete', object: partner },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

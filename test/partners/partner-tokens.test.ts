@@ -164,6 +164,6 @@ describe('a token limited to a partner (PRODUCT.md §13: reads only that partner
     const form = new URLSearchParams({ token });
     const signIn = await t.app.request('/admin/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:3000' }, body: form.toString() });
     expect(signIn.status).toBe(401);
-    expect(signIn.headers.get('set-cookie') ?? '').not.toContain('signet_admin');
+    expect(signIn.headers.get('set-cookie') ?? '').not.toContain('signet_session=');
   });
 });

@@ -27,6 +27,7 @@ import { clonePages } from './clone-pages.js';
 import { organisationPages } from './organisation-pages.js';
 import { templatePages } from './template-pages.js';
 import { paperPages } from './paper-pages.js';
+import { partnerPages } from './partner-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -102,5 +103,6 @@ export function adminRoutes() {
   admin.route('/', replyPages());
   admin.route('/', invitePreviousPages());
   admin.route('/', paperPages());
+  admin.route('/', partnerPages());
   return admin;
 }
