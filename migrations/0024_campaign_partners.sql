@@ -32,3 +32,7 @@ ALTER TABLE `fraudulent_requests` ADD `partner_id` text;
 ALTER TABLE `fraudulent_requests` ADD `partner_opt_in` integer DEFAULT false NOT NULL;
 --> statement-breakpoint
 ALTER TABLE `api_tokens` ADD `partner_id` text;
+--> statement-breakpoint
+-- Updates to a segment (PRODUCT.md §13): an update mailing may go only to the supporters of given
+-- regions, partners (stored by id and code) or sources; null: every consenting supporter.
+ALTER TABLE `mailings` ADD `segment` text;

@@ -14,6 +14,17 @@ export type PostalAddress = {
 
 export type LetterLanguageCode = 'en' | 'ja' | 'ko' | 'zh';
 
+/**
+ * Who an update mailing goes to within its campaign's consenting supporters: each list given
+ * narrows it (any of its values matches), several lists must all match. Partners are kept by id,
+ * with the code they had, so a partner removed later matches no one.
+ */
+export type MailingSegment = {
+  regions?: string[];
+  partners?: { id: string; code: string }[];
+  sources?: ('web' | 'paper')[];
+};
+
 /** A target as a letter in one language names it; each field falls back to the target's own. */
 export type TargetTranslation = { name?: string | null; title?: string | null; organisation?: string | null; salutation?: string | null };
 export type TargetTranslations = Partial<Record<LetterLanguageCode, TargetTranslation>>;
@@ -656,6 +667,8 @@ export const mailings = sqliteTable(
     /** Letters mailings: the languages of each letter, as for a letter batch (null: each target's own). */
     languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
+    /** Update mailings: only the supporters of these regions, partners and sources (src/services/segments.ts); null: every consenting supporter. */
+    segment: text('segment', { mode: 'json' }).$type<MailingSegment | null>(),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),
     status: text('status', { enum: ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] })
