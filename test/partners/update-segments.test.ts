@@ -11,6 +11,7 @@ import { createRunner, readMailing, scheduleUpdate, SEND_AT, SLUG, type TestApp 
 import { createTestApp } from '../helpers/app.js';
 import { json } from '../access/helpers.js';
 import { openCampaign } from '../helpers/signing.js';
+import { adminClient } from '../replies/helpers.js';
 
 let t: TestApp;
 let smtp: TestSmtpServer | undefined;
@@ -118,5 +119,32 @@ describe('updates to a segment (PRODUCT.md §13)', () => {
     }
     const updates = smtp.received.filter((mail) => mail.raw.includes('For Amnesty supporters in Tokyo'));
     expect(updates.flatMap((mail) => mail.rcptTo)).toEqual(['tokyo-amnesty@example.org']);
+  });
+
+  it('are chosen in the dashboard\'s mailing form (en, ja) and shown on the mailing', async () => {
+    await coalition();
+    const admin = adminClient(t);
+    await admin.login();
+    const form = await admin.page('/admin/mailings/new');
+    expect(form.html).toContain('name="segment.regions"');
+    expect((await admin.page('/admin/mailings/new?lang=ja')).html).toContain('一部の賛同者だけ（お知らせ）');
+    await admin.page('/admin/mailings/new');
+    const fields = { campaign: SLUG, kind: 'update', sendAt: '2027-09-22T09:00', timeZone: 'Asia/Tokyo', subject: 'Tokyo news', body: 'Hello Tokyo' };
+    const bad = await admin.post('/admin/mailings', { ...fields, 'segment.regions': 'Tokyo', 'segment.partners': 'nobody' });
+    expect(bad.status).toBe(422);
+    const badHtml = await bad.text();
+    expect(badHtml).toContain('must be an ISO 3166-2 region code');
+    expect(badHtml).toContain('value="Tokyo"');
+    const unknownPartner = await admin.post('/admin/mailings', { ...fields, 'segment.regions': 'JP-13', 'segment.partners': 'nobody' });
+    expect(unknownPartner.status).toBe(422);
+    expect(await unknownPartner.text()).toContain('The campaign has no partner &quot;nobody&quot;.');
+
+    const made = await admin.post('/admin/mailings', { ...fields, 'segment.regions': 'JP-13, jp-27', 'segment.partners': 'amnesty', 'segment.web': 'on' });
+    expect(made.status, (await made.clone().text()).slice(0, 500)).toBe(303);
+    const id = /\/admin\/mailings\/([0-9a-f-]{36})/.exec(made.headers.get('location')!)![1]!;
+    const mailing = await json<{ segment: unknown }>(await t.request('GET', `${API}/mailings/${id}`), 200);
+    expect(mailing.segment).toEqual({ regions: ['JP-13', 'JP-27'], partners: ['amnesty'], sources: ['web'] });
+    const detail = (await admin.page(`/admin/mailings/${id}`)).html;
+    expect(detail).toContain('Regions: JP-13, JP-27 · Partners: amnesty · Signed: online');
   });
 });
