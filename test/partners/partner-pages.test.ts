@@ -56,10 +56,16 @@ describe('the signing form with a partner\'s link (?ref=)', () => {
         expect(html).toContain(interpolate(catalogs[language].partnerOptInLegend, { partner: 'Amnesty Tokyo' }));
       }
     }
+    // The language switch keeps the link's partner; the privacy notice says what ticking the box passes on.
+    const ja = await page('/c/refugees?lang=ja&ref=amnesty');
+    expect(ja.html).toContain('href="/c/refugees?lang=en&amp;ref=amnesty"');
+    expect(ja.html).toContain(interpolate(catalogs.ja.privacyPartner, { partner: 'Amnesty Tokyo' }));
+    expect((await page('/c/refugees?lang=en')).html).not.toContain('&amp;ref=');
     // A partner without a text gets the attribution and no box; the code is matched whatever its case.
     const quiet = await page('/c/refugees?lang=en&ref=NoBox');
     expect(quiet.html).toContain('<input type="hidden" name="ref" value="nobox"/>');
     expect(quiet.html).not.toMatch(checkbox);
+    expect(quiet.html).not.toContain(interpolate(catalogs.en.privacyPartner, { partner: 'Quiet Ally' }));
   });
 
   it('ignores an unknown or malformed ref: the page every visitor gets, byte for byte', async () => {

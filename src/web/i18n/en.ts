@@ -61,6 +61,7 @@ export const en = {
   privacyController: '{organisation} collects and is responsible for your data.',
   privacyPurpose:
     'Your details are used only to confirm and count your signature, to deliver the petition to its recipients (naming you only as you chose above), and to send you news if you asked for it. They are not sold or given to anyone else.',
+  privacyPartner: 'Only if you tick the box of {partner} do we also give {partner} your name, email address, country, region, city and postal code, so that they can contact you.',
   privacyIp: 'To stop abuse, your IP address is kept only as a one-way keyed code, never as the address itself, and that code is deleted after {ipDays} days.',
   privacyRetention:
     'Your name, email address and other details are deleted {days} days after this campaign closes; your signature then stays counted, without anything that identifies you. A signature that is not confirmed is never counted and is deleted after {pendingDays} days.',

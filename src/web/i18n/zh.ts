@@ -58,6 +58,7 @@ export const zh: Messages = {
   privacyController: '您的个人信息由{organisation}收集并负责管理。',
   privacyPurpose:
     '您的个人信息仅用于确认和统计您的签名、将请愿书递交给收件方（仅按您在上方的选择署名），以及在您同意时向您发送消息。我们不会出售您的信息，也不会提供给任何第三方。',
+  privacyPartner: '只有在您勾选 {partner} 的选项时，我们才会向 {partner} 提供您的姓名、电子邮件地址、国家、地区、城市和邮政编码，以便其联系您。',
   privacyIp: '为防止滥用，您的 IP 地址仅以无法还原的加密代码保存，不保存地址本身；该代码也会在 {ipDays} 天后删除。',
   privacyRetention:
     '您的姓名、电子邮箱等信息将在本活动结束 {days} 天后删除；此后您的签名仍会被计入，但不再含有任何可识别您身份的信息。未经确认的签名不会被计入，并将在 {pendingDays} 天后删除。',

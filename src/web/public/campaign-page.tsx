@@ -207,7 +207,7 @@ export function ErrorSummary(props: { errors: SignFormErrors; t: Messages; label
 }
 
 /** Who is responsible for the supporter's data and what becomes of it: only ever the organisation's own profile, never the shipped example. */
-function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation; privacy: CampaignPageProps['privacy']; embedded: boolean }) {
+function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation; privacy: CampaignPageProps['privacy']; embedded: boolean; partner: PagePartner | null | undefined }) {
   const { t, organisation, privacy } = props;
   const name = organisation.name;
   const contact = organisation.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation.website ?? name);
@@ -224,6 +224,7 @@ function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisatio
         ) : null}
       </p>
       <p>{t.privacyPurpose}</p>
+      {props.partner?.optInText ? <p>{interpolate(t.privacyPartner, { partner: props.partner.name })}</p> : null}
       <p>{interpolate(t.privacyIp, { ipDays: IP_HASH_RETENTION_DAYS })}</p>
       <p>
         {interpolate(privacy.retentionDays === 0 ? t.privacyRetentionAtClose : t.privacyRetention, {
@@ -384,7 +385,7 @@ export function SignForm(props: CampaignPageProps) {
           <label for="field-website">{t.honeypotLabel}</label>
           <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
         </div>
-        {props.organisation ? <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} /> : null}
+        {props.organisation ? <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} partner={props.partner} /> : null}
         <button type="submit">{t.submit}</button>
       </form>
     </section>

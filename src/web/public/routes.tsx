@@ -150,6 +150,7 @@ async function campaignHtml(
       language,
       organisation,
       path: campaignPath(slug),
+      ref: partner?.code,
       meta: {
         title,
         description: texts.summary || undefined,
