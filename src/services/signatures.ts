@@ -279,7 +279,7 @@ export async function describeConfirmation(ctx: ServiceContext, token: string) {
     city: submission.city,
     consent: { nameOnLetter: submission.nameOnLetter, showPublicly: submission.showPublicly, updates: submission.updates },
     // The partner's box as ticked or not; a partner without a box offered none, so there is nothing to show.
-    partner: partner?.optInText || submission.partnerOptIn ? { name: partner!.name, optIn: submission.partnerOptIn } : null,
+    partner: partner && (partner.optInText || submission.partnerOptIn) ? { name: partner.name, optIn: submission.partnerOptIn } : null,
   };
 }
 export type ConfirmationPreview = NonNullable<Awaited<ReturnType<typeof describeConfirmation>>>;
