@@ -37,6 +37,7 @@ import { outboxRoutes } from './routes/outbox.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { isPaperImport, PAPER_IMPORT_MAX_BODY_BYTES, paperSignatureRoutes } from './routes/paper-signatures.js';
+import { partnerRoutes } from './routes/partners.js';
 import { signatureReviewRoutes } from './routes/signature-review.js';
 import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
 import { ORGANISATION_CACHE_TTL_MS, type OrganisationState } from './services/organisation.js';
@@ -239,6 +240,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   api.route('/', campaignRoutes());
   api.route('/', signatureRoutes());
   api.route('/', paperSignatureRoutes());
+  api.route('/', partnerRoutes());
   api.route('/', signatureReviewRoutes());
   api.route('/', blocklistRoutes());
   api.route('/', webhookRoutes());

@@ -14,6 +14,17 @@ export type PostalAddress = {
 
 export type LetterLanguageCode = 'en' | 'ja' | 'ko' | 'zh';
 
+/**
+ * Who an update mailing goes to within its campaign's consenting supporters: each list given
+ * narrows it (any of its values matches), several lists must all match. Partners are kept by id,
+ * with the code they had, so a partner removed later matches no one.
+ */
+export type MailingSegment = {
+  regions?: string[];
+  partners?: { id: string; code: string }[];
+  sources?: ('web' | 'paper')[];
+};
+
 /** A target as a letter in one language names it; each field falls back to the target's own. */
 export type TargetTranslation = { name?: string | null; title?: string | null; organisation?: string | null; salutation?: string | null };
 export type TargetTranslations = Partial<Record<LetterLanguageCode, TargetTranslation>>;
@@ -133,6 +144,10 @@ export const signatures = sqliteTable(
     unsubscribedAt: integer('unsubscribed_at'),
     /** The bulk action (signature_bulk_actions) that set status `invalidated`; revalidation undoes only these. */
     invalidatedBy: text('invalidated_by'),
+    /** The coalition partner (campaign_partners) whose link (`?ref=`) brought the signature, or null. */
+    partnerId: text('partner_id'),
+    /** Whether the signer ticked that partner's own opt-in box; always about `partnerId`, never another partner. */
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('signatures_campaign_email_uq').on(t.campaignId, t.emailNormalized),
@@ -141,7 +156,32 @@ export const signatures = sqliteTable(
     index('signatures_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
     // Letters read the confirmed signatures at a cut-off in order of confirmation, a page at a time.
     index('signatures_campaign_status_confirmed_idx').on(t.campaignId, t.status, t.confirmedAt, t.id),
+    // A partner's counts and its token's list of opted-in supporters.
+    index('signatures_partner_idx').on(t.partnerId, t.partnerOptIn, t.status, t.id),
   ],
+);
+
+/**
+ * A coalition partner of a campaign (PRODUCT.md §13): its links carry `?ref=<code>`, which
+ * attributes signatures to it; with an opt-in text the form shows that text as a separate,
+ * unticked box, and a token limited to the partner reads only the supporters who ticked it.
+ */
+export const campaignPartners = sqliteTable(
+  'campaign_partners',
+  {
+    id: text('id').primaryKey(),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    /** Lower-case letters, digits and hyphens; fixed once made, since links with it are out in the world. */
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    /** The partner's own consent wording, shown as given in every page language; null: no box, no opt-ins. */
+    optInText: text('opt_in_text'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('campaign_partners_campaign_code_uq').on(t.campaignId, t.code)],
 );
 
 /**
@@ -205,6 +245,9 @@ export const signatureSubmissions = sqliteTable(
     updates: integer('updates', { mode: 'boolean' }).notNull(),
     source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
     ipHash: text('ip_hash'),
+    /** The partner the request came through and whether its box was ticked, applied with the rest on confirmation. */
+    partnerId: text('partner_id'),
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
     /** Set when the link was used; the signature it was applied to. */
@@ -296,6 +339,8 @@ export const fraudulentRequests = sqliteTable(
     updates: integer('updates', { mode: 'boolean' }).notNull(),
     source: text('source', { mode: 'json' }).$type<Record<string, string>>(),
     ipHash: text('ip_hash'),
+    partnerId: text('partner_id'),
+    partnerOptIn: integer('partner_opt_in', { mode: 'boolean' }).notNull().default(false),
     /** The kind of block list entry the request matched; null for marks made before 0010, which did not record it. */
     blockedBy: text('blocked_by', { enum: ['email', 'domain', 'ip'] }),
     createdAt: integer('created_at').notNull(),
@@ -365,6 +410,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   revokedAt: integer('revoked_at'),
   /** Campaign ids the token is limited to (`campaigns: [slug]` when created); null: every campaign and the organisation's resources. */
   campaignIds: text('campaign_ids', { mode: 'json' }).$type<string[] | null>(),
+  /** The coalition partner (campaign_partners) the token is limited to: it reads only that partner's opted-in supporters. */
+  partnerId: text('partner_id'),
 });
 
 /**
@@ -668,6 +715,8 @@ export const mailings = sqliteTable(
     /** Letters mailings: the languages of each letter, as for a letter batch (null: each target's own). */
     languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     dryRun: integer('dry_run', { mode: 'boolean' }).notNull().default(false),
+    /** Update mailings: only the supporters of these regions, partners and sources (src/services/segments.ts); null: every consenting supporter. */
+    segment: text('segment', { mode: 'json' }).$type<MailingSegment | null>(),
     /** Letters to targets only go out inside this window in the target's zone; null: any time. */
     sendingWindow: text('sending_window', { mode: 'json' }).$type<SendingWindow | null>(),
     status: text('status', { enum: ['scheduled', 'running', 'paused', 'cancelled', 'finished', 'failed'] })

@@ -38,6 +38,8 @@ const letter = { type: 'letter', param: 'id' };
 const delivery = { type: 'delivery', param: 'id' };
 const mailing = { type: 'mailing', param: 'id' };
 const reply = { type: 'reply', param: 'id' };
+/** A coalition partner, by its code (unique within the campaign named beside it in the path). */
+const partner = { type: 'partner', param: 'code' };
 /** A letter template, by name (the audit's object holds one id; the language is in the request's path). */
 const template = { type: 'template', param: 'name' };
 /** Which tool a signatures export was made for: it matters to whoever reviews the log. */
@@ -83,6 +85,14 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /api/v1/campaigns/:slug/signature-sheet.pdf': { action: 'signature_sheet.download', object: campaign },
   'POST /api/v1/campaigns/:slug/signatures/import': { action: 'signatures.import', object: campaign, created: { type: 'paper_import', field: 'id' } },
   'GET /api/v1/campaigns/:slug/signatures/imports': { action: 'paper_imports.list', object: campaign },
+
+  // Coalition partners (a partner token's reads are recorded as any organiser's)
+  'POST /api/v1/campaigns/:slug/partners': { action: 'partner.create', object: campaign, created: { type: 'partner', field: 'code' } },
+  'GET /api/v1/campaigns/:slug/partners': { action: 'partners.list', object: campaign },
+  'GET /api/v1/campaigns/:slug/partners/:code': { action: 'partner.read', object: partner },
+  'PATCH /api/v1/campaigns/:slug/partners/:code': { action: 'partner.update', object: partner },
+  'DELETE /api/v1/campaigns/:slug/partners/:code': { action: 'partner.delete', object: partner },
+  'GET /api/v1/campaigns/:slug/partners/:code/supporters': { action: 'partner.supporters_list', object: partner },
   'POST /api/v1/privacy/erasures': { action: 'privacy.erase', object: address },
   'POST /api/v1/privacy/export': { action: 'privacy.export', object: address },
   'GET /api/v1/privacy/export': null, // refused (405) before any token or address is read: the address goes in the POST's body
@@ -255,5 +265,9 @@ export const auditedRoutes: Record<string, AuditRoute | null> = {
   'GET /admin/webhooks/:id': { action: 'webhook.deliveries', object: { type: 'webhook', param: 'id' } },
   'POST /admin/webhooks/:id/enable': { action: 'webhook.enable', object: { type: 'webhook', param: 'id' } },
   'POST /admin/webhooks/:id/delete': { action: 'webhook.delete', object: { type: 'webhook', param: 'id' } },
+  'GET /admin/campaigns/:slug/partners': { action: 'partners.list', object: campaign },
+  'POST /admin/campaigns/:slug/partners': { action: 'partner.create', object: campaign },
+  'POST /admin/campaigns/:slug/partners/:code': { action: 'partner.update', object: partner },
+  'POST /admin/campaigns/:slug/partners/:code/delete': { action: 'partner.delete', object: partner },
   'POST /admin/campaigns/:slug/invite-previous': { action: 'campaign.invite_previous', object: campaign, created: { type: 'mailing', location: /^\/admin\/mailings\/([0-9a-f-]{36})/ } },
 };

@@ -15,6 +15,7 @@ const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   CAMPAIGN_NOT_OPEN: 409,
   INVALID_TRANSITION: 409,
   SLUG_TAKEN: 409,
+  PARTNER_CODE_TAKEN: 409,
   ALREADY_BLOCKED: 409,
   TARGET_IN_USE: 409,
   CONFLICT: 409,

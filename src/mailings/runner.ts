@@ -13,6 +13,7 @@ import { composeUpdateEmail, type UpdateEmailInput } from '../mail/update-email.
 import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
 import { ServiceError } from '../services/errors.js';
+import { segmentCondition } from '../services/segments.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters, plannedLetterTargets } from '../services/letters.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/types.js';
@@ -292,7 +293,7 @@ class MailingPass {
     return mailing.dryRun ? this.countLetters(mailing, campaign) : this.queueLetters(mailing, campaign);
   }
 
-  /** Supporters an update goes to: confirmed by the cut-off, consented, not unsubscribed, address not suppressed. */
+  /** Supporters an update goes to: confirmed by the cut-off, consented, not unsubscribed, address not suppressed, in the mailing's segment. */
   private updateRecipients(mailing: MailingRow, after: string | null) {
     const cutoffAt = mailing.cutoffAt ?? mailing.sendAt;
     return this.ctx.db.db
@@ -306,6 +307,7 @@ class MailingPass {
           isNull(signatures.unsubscribedAt),
           lte(signatures.confirmedAt, cutoffAt),
           after === null ? undefined : gt(signatures.id, after),
+          segmentCondition(mailing.segment),
           sql`not exists (select 1 from ${emailSuppressions} where ${emailSuppressions.emailNormalized} = ${signatures.emailNormalized})`,
         ),
       )
@@ -313,7 +315,7 @@ class MailingPass {
       .limit(this.batchSize);
   }
 
-  /** Supporters who consented by the cut-off: the queued ones plus those left out (unsubscribed, suppressed). */
+  /** Supporters of the segment who consented by the cut-off: the queued ones plus those left out (unsubscribed, suppressed); outside the segment is not skipped, just not addressed. */
   private async consentingCount(mailing: MailingRow): Promise<number> {
     const [row] = await this.ctx.db.db
       .select({ n: count() })
@@ -324,6 +326,7 @@ class MailingPass {
           eq(signatures.status, 'confirmed'),
           lte(signatures.confirmedAt, mailing.cutoffAt ?? mailing.sendAt),
           or(eq(signatures.updates, true), sql`${signatures.unsubscribedAt} is not null`),
+          segmentCondition(mailing.segment),
         ),
       );
     return row?.n ?? 0;

@@ -11,7 +11,7 @@ export function tokenRoutes() {
 
   routes.post(
     '/tokens',
-    organiserRoute('Tokens', 'Create an API token, optionally limited to campaigns (`campaigns: [slug]`: any other campaign answers 404, the organisation\'s own resources 403; an unknown slug is 400 VALIDATION_FAILED at `campaigns.N`); its secret is shown only in this response', 'admin', { 201: 'Created' }, { reach: 'organisation' }),
+    organiserRoute('Tokens', 'Create an API token, optionally limited to campaigns (`campaigns: [slug]`: any other campaign answers 404, the organisation\'s own resources 403; an unknown slug is 400 VALIDATION_FAILED at `campaigns.N`), or to one coalition partner (`partner: code` with its one campaign in `campaigns` and scopes `[\'signatures:read\']`: it reads only GET /campaigns/:slug/partners/:code/supporters); its secret is shown only in this response', 'admin', { 201: 'Created' }, { reach: 'organisation' }),
     requireScope('admin'),
     requireJson(),
     validate('json', CreateTokenInput),
@@ -23,7 +23,7 @@ export function tokenRoutes() {
 
   routes.get(
     '/tokens',
-    organiserRoute('Tokens', 'List API tokens (never their secrets), each with the campaigns it is limited to (slugs) or null', 'admin', { 200: 'OK' }, { reach: 'organisation' }),
+    organiserRoute('Tokens', 'List API tokens (never their secrets), each with the campaigns it is limited to (slugs) or null, and the partner (code) or null', 'admin', { 200: 'OK' }, { reach: 'organisation' }),
     requireScope('admin'),
     async (c) => c.json({ items: await listTokens(serviceContextOf(c)), nextCursor: null }),
   );

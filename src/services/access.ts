@@ -15,12 +15,20 @@ import { Forbidden, NotFound, ValidationFailed } from './errors.js';
  *   change it) or `viewer` (may only read it). Campaign-limited tokens are
  *   editors of their campaigns; what they may do there still follows their scopes.
  *
+ * - `partner`: a token limited to one coalition partner of one campaign
+ *   (PRODUCT.md §13). It reaches no campaign and none of the organisation's
+ *   resources: the only verb that lets it in is the list of that partner's
+ *   opted-in supporters (src/services/partners.ts), so any other verb refuses it.
+ *
  * A campaign outside the caller's reach answers 404, exactly as one that does
  * not exist, so its existence is not disclosed. A viewer trying to change a
  * campaign it can see answers 403.
  */
 export type CampaignRole = 'editor' | 'viewer';
-export type Access = { kind: 'organisation' } | { kind: 'campaigns'; campaigns: ReadonlyMap<string, CampaignRole> };
+export type Access =
+  | { kind: 'organisation' }
+  | { kind: 'campaigns'; campaigns: ReadonlyMap<string, CampaignRole> }
+  | { kind: 'partner'; campaignId: string; partnerId: string };
 
 export const organisationAccess: Access = Object.freeze({ kind: 'organisation' });
 
@@ -29,6 +37,7 @@ export type AccessNeed = 'read' | 'write';
 /** Whether the caller reaches the campaign with this id for `need`; no database read. */
 export function reachesCampaign(access: Access, campaignId: string, need: AccessNeed): 'yes' | 'hidden' | 'read-only' {
   if (access.kind === 'organisation') return 'yes';
+  if (access.kind === 'partner') return 'hidden';
   const role = access.campaigns.get(campaignId);
   if (role === undefined) return 'hidden';
   if (need === 'write' && role !== 'editor') return 'read-only';
@@ -48,7 +57,8 @@ export function assertCampaignAccess(access: Access, campaignId: string, need: A
 
 /** The campaign ids a list may show: null for every campaign. */
 export function visibleCampaignIds(access: Access): string[] | null {
-  return access.kind === 'organisation' ? null : [...access.campaigns.keys()];
+  if (access.kind === 'organisation') return null;
+  return access.kind === 'partner' ? [] : [...access.campaigns.keys()];
 }
 
 /** Organisation-wide resources (directory writes, tokens, users, block list, privacy, audit): refused to campaign-limited callers. */

@@ -153,7 +153,7 @@ async function principalOf(ctx: ServiceContext, session: { tokenId: string; admi
   }
   const [token] = await ctx.db.db.select().from(apiTokens).where(eq(apiTokens.id, session.tokenId));
   if (!token || token.revokedAt !== null) return null;
-  return { kind: 'token', id: token.id, name: token.name, scopes: token.scopes as Scope[], access: tokenAccess(token.campaignIds) };
+  return { kind: 'token', id: token.id, name: token.name, scopes: token.scopes as Scope[], access: tokenAccess(token) };
 }
 
 /** Signs out: the session row goes, so the cookie opens nothing even if it was copied. */

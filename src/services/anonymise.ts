@@ -21,7 +21,7 @@ import { webhookEventWrites } from './webhooks.js';
  */
 const ANONYMISED_SIGNATURE = `"name" = '', "email" = '', "email_normalized" = 'erased:' || "id",
   "city" = NULL, "postal_code" = NULL, "comment" = NULL, "ip_hash" = NULL, "source" = NULL,
-  "name_on_letter" = 'none', "show_publicly" = 0, "updates" = 0,
+  "name_on_letter" = 'none', "show_publicly" = 0, "updates" = 0, "partner_opt_in" = 0,
   "confirmed_at" = CASE WHEN "status" = 'confirmed' THEN "confirmed_at" ELSE NULL END,
   "confirm_token_hash" = NULL, "confirm_expires_at" = NULL, "status" = 'erased'`;
 

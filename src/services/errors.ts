@@ -17,6 +17,7 @@ export const errorCodes = [
   'CAMPAIGN_NOT_OPEN',
   'INVALID_TRANSITION',
   'SLUG_TAKEN',
+  'PARTNER_CODE_TAKEN',
   'ALREADY_BLOCKED',
   'TARGET_IN_USE',
   'CONFLICT',

@@ -14,6 +14,7 @@ import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouti
 import { LetterLanguages, plannedLetterTargets } from './letters.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
 import { requireOrganisation } from './organisation.js';
+import { resolveSegment, SegmentInput, segmentView } from './segments.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
 
@@ -78,6 +79,8 @@ export const CreateMailingInput = v.strictObject({
   emptyTargets: v.optional(v.picklist(emptyTargetChoices, 'must be write or skip')),
   /** Letters only: the languages of each letter, in order, as for a letter batch (default: each target's language). */
   languages: v.optional(LetterLanguages),
+  /** Updates only: just the supporters of these regions, partners (codes) or sources (web, paper); left out, every consenting supporter. */
+  segment: v.optional(SegmentInput),
 });
 export type CreateMailingInput = v.InferOutput<typeof CreateMailingInput>;
 
@@ -106,6 +109,7 @@ function toView(row: MailingRow, campaignSlug: string) {
     routing: row.kind === 'letters' ? (row.routing ?? 'all') : null,
     emptyTargets: row.kind === 'letters' ? (row.emptyTargets ?? 'write') : null,
     languages: row.languages,
+    segment: segmentView(row.segment),
     subject: row.subject,
     template: row.template,
     dryRun: row.dryRun,
@@ -185,6 +189,7 @@ function checkContent(input: CreateMailingInput): FieldIssue[] {
     if (input.emptyTargets !== undefined) issues.push({ path: 'emptyTargets', message: 'only letters go to targets; an update goes to every consenting supporter' });
     if (input.languages !== undefined) issues.push({ path: 'languages', message: 'only letters have languages; an update goes in each supporter\'s language' });
   } else {
+    if (input.segment !== undefined) issues.push({ path: 'segment', message: 'only updates go to a segment of the supporters; letters go to the targets' });
     if (input.channel === 'print' && input.sendingWindow != null) {
       issues.push({ path: 'sendingWindow', message: 'only letters by email have a sending window' });
     }
@@ -344,6 +349,7 @@ export async function scheduleMailing(
     routing: input.kind === 'letters' ? (input.routing ?? 'all') : null,
     emptyTargets: input.kind === 'letters' ? (input.emptyTargets ?? 'write') : null,
     languages: input.kind === 'letters' ? (input.languages ?? null) : null,
+    segment: input.kind === 'update' && input.segment !== undefined ? await resolveSegment(ctx, campaign.id, input.segment) : null,
     sendAtLocal: input.sendAt,
     timeZone: canonicalZone(input.timeZone),
     sendAt,

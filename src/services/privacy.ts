@@ -1,6 +1,6 @@
 import { and, desc, eq, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { bounces, campaigns, emailSuppressions, fraudulentRequests, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
+import { bounces, campaignPartners, campaigns, emailSuppressions, fraudulentRequests, privacyRequests, signatureSubmissions, signatures, type StoredOutboxMessage } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
@@ -42,6 +42,8 @@ export const ManageChange = v.strictObject({
   nameOnLetter: v.picklist(['full', 'initials', 'none']),
   showPublicly: v.boolean(),
   updates: v.boolean(),
+  /** false withdraws the opt-in given to the signature's coalition partner; it can only be given on the signing form, next to the partner's own words. */
+  partnerOptIn: v.optional(v.boolean()),
 });
 export type ManageChange = v.InferOutput<typeof ManageChange>;
 export const ManageChanges = v.pipe(v.array(ManageChange), v.maxLength(1000));
@@ -136,6 +138,8 @@ export type ManagedSignature = {
   nameOnLetter: 'full' | 'initials' | 'none';
   showPublicly: boolean;
   updates: boolean;
+  /** The coalition partner the supporter let have their details, while they still do (null otherwise). */
+  partnerOptIn: { name: string } | null;
 };
 
 async function managedSignatures(ctx: ServiceContext, emailNormalized: string): Promise<ManagedSignature[]> {
@@ -151,9 +155,12 @@ async function managedSignatures(ctx: ServiceContext, emailNormalized: string): 
       showPublicly: signatures.showPublicly,
       updates: signatures.updates,
       unsubscribedAt: signatures.unsubscribedAt,
+      partnerOptIn: signatures.partnerOptIn,
+      partnerName: campaignPartners.name,
     })
     .from(signatures)
     .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
+    .leftJoin(campaignPartners, eq(campaignPartners.id, signatures.partnerId))
     .where(and(eq(signatures.emailNormalized, emailNormalized), eq(signatures.status, 'confirmed')))
     .orderBy(desc(signatures.confirmedAt));
   return rows.map((row) => ({
@@ -165,6 +172,7 @@ async function managedSignatures(ctx: ServiceContext, emailNormalized: string): 
     showPublicly: row.showPublicly,
     // An unsubscribe link used since counts as "no news".
     updates: row.updates && row.unsubscribedAt === null,
+    partnerOptIn: row.partnerOptIn && row.partnerName !== null ? { name: row.partnerName } : null,
   }));
 }
 
@@ -196,9 +204,10 @@ const omitNonce = <T extends { id: string }>({ id: _nonce, ...rest }: T) => rest
 export async function exportAddressData(ctx: ServiceContext, emailNormalized: string) {
   const [signatureRows, submissionRows, fraudulentRows, suppressionRows, bounceRows, requestRows] = await Promise.all([
     ctx.db.db
-      .select({ signature: signatures, slug: campaigns.slug, title: campaigns.title })
+      .select({ signature: signatures, slug: campaigns.slug, title: campaigns.title, partnerCode: campaignPartners.code, partnerName: campaignPartners.name })
       .from(signatures)
       .innerJoin(campaigns, eq(campaigns.id, signatures.campaignId))
+      .leftJoin(campaignPartners, eq(campaignPartners.id, signatures.partnerId))
       .where(eq(signatures.emailNormalized, emailNormalized))
       .orderBy(signatures.createdAt),
     ctx.db.db
@@ -226,11 +235,13 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
     format: 'signet-personal-data/1',
     generatedAt: iso(ctx.clock.now()),
     email: emailNormalized,
-    signatures: signatureRows.map(({ signature: s, slug, title }) => ({
+    signatures: signatureRows.map(({ signature: s, slug, title, partnerCode, partnerName }) => ({
       id: s.id,
       campaign: { slug, title },
       status: s.status,
       ...supporterDetails(s),
+      // The coalition partner whose link it came through, and whether the supporter let it have their details.
+      partner: partnerCode === null ? null : { code: partnerCode, name: partnerName, optedIn: s.partnerOptIn },
       createdAt: iso(s.createdAt),
       confirmedAt: isoOrNull(s.confirmedAt),
       unsubscribedAt: isoOrNull(s.unsubscribedAt),
@@ -307,9 +318,10 @@ export async function manageByLink(ctx: ServiceContext, token: string, changes: 
     ...applied.map((change) =>
       ctx.db.statement({
         sql: `UPDATE "signatures" SET "name_on_letter" = ?, "show_publicly" = ?, "updates" = ?,
-  "unsubscribed_at" = CASE WHEN ? = 1 THEN NULL ELSE "unsubscribed_at" END
+  "unsubscribed_at" = CASE WHEN ? = 1 THEN NULL ELSE "unsubscribed_at" END,
+  "partner_opt_in" = CASE WHEN ? = 1 THEN 0 ELSE "partner_opt_in" END
 WHERE "id" = ? AND "email_normalized" = ? AND "status" = 'confirmed' AND ${stillOpen}`,
-        params: [change.nameOnLetter, change.showPublicly ? 1 : 0, change.updates ? 1 : 0, change.updates ? 1 : 0, change.signatureId, request.emailNormalized, request.id],
+        params: [change.nameOnLetter, change.showPublicly ? 1 : 0, change.updates ? 1 : 0, change.updates ? 1 : 0, change.partnerOptIn === false ? 1 : 0, change.signatureId, request.emailNormalized, request.id],
       }),
     ),
     completeStatement(ctx, request.id, own.size),

@@ -1,6 +1,6 @@
 import { and, desc, eq, gte, inArray, isNotNull, isNull, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import { campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
+import { campaignPartners, campaigns, fraudulentRequests, signatureCountDeltas, signatures, signatureSubmissions, type StoredOutboxMessage } from '../db/schema.js';
 import { startsWithEastAsianLetter } from '../letters/template/signatory-names.js';
 import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf } from '../lib/regions.js';
@@ -12,6 +12,7 @@ import { outboxStore } from '../outbox/outbox-store.js';
 import { loadBlocklist } from './blocklist.js';
 import { findCampaignForSigning } from './campaigns.js';
 import { assertCampaignAccess } from './access.js';
+import { findSigningPartner } from './partners.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
@@ -49,9 +50,13 @@ export const SignInput = v.pipe(v.strictObject({
       nameOnLetter: v.optional(v.picklist(['full', 'initials', 'none']), 'none'),
       showPublicly: v.optional(v.boolean(), false),
       updates: v.optional(v.boolean(), false),
+      /** The box of the partner named by `ref`, where it has one (PRODUCT.md §13); ignored otherwise. */
+      partner: v.optional(v.boolean(), false),
     }),
     {},
   ),
+  /** A coalition partner's code, as in `?ref=` on its links: attributes the signature to it. An unknown code is ignored. */
+  ref: v.optional(v.pipe(v.string(), v.maxLength(100))),
   source: v.optional(
     v.strictObject({
       referrer: v.optional(SingleLine(500)),
@@ -112,6 +117,8 @@ const submittedColumns = [
   'updates',
   'ip_hash',
   'source',
+  'partner_id',
+  'partner_opt_in',
 ] as const;
 type SubmittedValues = Record<(typeof submittedColumns)[number], string | number | null>;
 
@@ -181,6 +188,7 @@ export async function signCampaign(
   }
 
   const locale = input.locale ?? campaign.locale;
+  const partner = await findSigningPartner(ctx, campaign.id, input.ref);
   const nonce = newNonce();
   const expiresAt = now + ctx.confirmTokenTtlMs;
   const emailNormalized = normalizeEmail(input.email);
@@ -207,6 +215,9 @@ export async function signCampaign(
     updates: input.consent.updates ? 1 : 0,
     ip_hash: ipHash,
     source: input.source ? JSON.stringify(input.source) : null,
+    partner_id: partner?.id ?? null,
+    // Only a box the form showed can have been ticked.
+    partner_opt_in: partner?.optInText && input.consent.partner ? 1 : 0,
   };
   const submittedValues = submittedColumns.map((c) => submitted[c]);
   // Blocked: the same answer, so it cannot be told from outside (PRODUCT.md §9).
@@ -259,6 +270,7 @@ export async function describeConfirmation(ctx: ServiceContext, token: string) {
   const found = await findSubmission(ctx, token);
   if (!found) return null;
   const { submission } = found;
+  const [partner] = submission.partnerId === null ? [] : await ctx.db.db.select().from(campaignPartners).where(eq(campaignPartners.id, submission.partnerId));
   return {
     campaign: found.slug,
     campaignTitle: found.translations[submission.locale]?.title ?? found.campaignTitle,
@@ -267,6 +279,8 @@ export async function describeConfirmation(ctx: ServiceContext, token: string) {
     country: submission.country,
     city: submission.city,
     consent: { nameOnLetter: submission.nameOnLetter, showPublicly: submission.showPublicly, updates: submission.updates },
+    // The partner's box as ticked or not; a partner without a box offered none, so there is nothing to show.
+    partner: partner && (partner.optInText || submission.partnerOptIn) ? { name: partner.name, optIn: submission.partnerOptIn } : null,
   };
 }
 export type ConfirmationPreview = NonNullable<Awaited<ReturnType<typeof describeConfirmation>>>;
@@ -280,12 +294,21 @@ const COUNT_CONFIRMATION_SQL = `INSERT INTO "signature_count_deltas" ("campaign_
 SELECT ?, 1 WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)
   AND NOT EXISTS (SELECT 1 FROM "signatures" WHERE "campaign_id" = ? AND "email_normalized" = ? AND "status" <> 'pending')`;
 
+/**
+ * The partner and its opt-in change together, and only when the request came through a partner's
+ * link: a signature through a plain link keeps the partner and the box it had, one through another
+ * partner's link takes that partner and its box (an opt-in is always about the partner it names).
+ */
+const partnerColumns: ReadonlySet<string> = new Set(['partner_id', 'partner_opt_in']);
+
 /** The submission's details and consent become the signature's (row values, nonce). */
 const confirmedColumns = ['id', 'campaign_id', 'email_normalized', 'created_at', ...submittedColumns, 'status', 'confirmed_at'] as const;
 const APPLY_SUBMISSION_SQL = `INSERT INTO "signatures" (${columnList(confirmedColumns)})
 SELECT ${placeholders(confirmedColumns.length)} WHERE EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "confirmed_at" IS NULL)
 ON CONFLICT ("campaign_id", "email_normalized") DO UPDATE SET
-${submittedColumns.map((c) => `  "${c}" = excluded."${c}"`).join(',\n')},
+${submittedColumns.filter((c) => !partnerColumns.has(c)).map((c) => `  "${c}" = excluded."${c}"`).join(',\n')},
+  "partner_id" = coalesce(excluded."partner_id", "signatures"."partner_id"),
+  "partner_opt_in" = CASE WHEN excluded."partner_id" IS NULL THEN "signatures"."partner_opt_in" ELSE excluded."partner_opt_in" END,
   "confirmed_at" = coalesce("signatures"."confirmed_at", excluded."confirmed_at"),
   "status" = 'confirmed'
 WHERE "signatures"."status" IN ('pending', 'confirmed')`;
@@ -338,6 +361,8 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
     updates: submission.updates ? 1 : 0,
     ip_hash: submission.ipHash,
     source: submission.source ? JSON.stringify(submission.source) : null,
+    partner_id: submission.partnerId,
+    partner_opt_in: submission.partnerOptIn ? 1 : 0,
     status: 'confirmed',
     confirmed_at: now,
   };

@@ -1,11 +1,11 @@
 import { and, desc, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import * as v from 'valibot';
-import { apiTokens, campaigns } from '../db/schema.js';
+import { apiTokens, campaignPartners, campaigns } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess, type Access } from './access.js';
-import { NotFound } from './errors.js';
+import { type FieldIssue, NotFound, ValidationFailed } from './errors.js';
 import { oneLine } from './schemas.js';
 
 /**
@@ -28,10 +28,21 @@ export function actorLabel(principal: Pick<Principal, 'id' | 'name'>): string {
   return `${principal.name} (${principal.id})`;
 }
 
-/** The access a stored token grants: its campaigns as an editor's (its scopes still apply), or the organisation. */
-export function tokenAccess(campaignIds: readonly string[] | null): Access {
+/**
+ * The access a stored token grants: one partner's opted-in supporters (a partner token), its
+ * campaigns as an editor's (its scopes still apply), or the organisation.
+ */
+export function tokenAccess(token: { campaignIds: readonly string[] | null; partnerId: string | null }): Access {
+  const { campaignIds, partnerId } = token;
+  if (partnerId !== null) {
+    // Made with exactly one campaign; anything else is no token we wrote, and reaches nothing.
+    return { kind: 'partner', campaignId: campaignIds?.length === 1 ? campaignIds[0]! : '', partnerId };
+  }
   return campaignIds === null ? organisationAccess : { kind: 'campaigns', campaigns: new Map(campaignIds.map((id) => [id, 'editor' as const])) };
 }
+
+/** What a partner token may do: read that partner's supporters, nothing else. */
+export const PARTNER_TOKEN_SCOPES: readonly Scope[] = ['signatures:read'];
 
 export const CreateTokenInput = v.strictObject({
   name: v.pipe(v.string(), v.trim(), oneLine(), v.minLength(1), v.maxLength(100)),
@@ -42,6 +53,12 @@ export const CreateTokenInput = v.strictObject({
    * At most 100, so a list filtered by them stays one bounded query on D1 too.
    */
   campaigns: v.optional(v.pipe(v.array(v.pipe(v.string(), v.maxLength(64))), v.minLength(1, 'must name at least one campaign (leave it out for every campaign)'), v.maxLength(100))),
+  /**
+   * The code of a coalition partner of the one campaign in `campaigns` (PRODUCT.md §13): the token
+   * reads only the supporters who ticked that partner's opt-in box, and nothing else. Its scopes
+   * must be exactly `signatures:read`.
+   */
+  partner: v.optional(v.pipe(v.string(), v.maxLength(40))),
 });
 export type CreateTokenInput = v.InferOutput<typeof CreateTokenInput>;
 
@@ -55,13 +72,14 @@ export function hasScope(principal: Principal, needed: Scope): boolean {
 }
 
 /** The campaigns a token is limited to, by slug (null: not limited). */
-function toView(row: typeof apiTokens.$inferSelect, slugById: ReadonlyMap<string, string>) {
+function toView(row: typeof apiTokens.$inferSelect, slugById: ReadonlyMap<string, string>, partnerCodeById: ReadonlyMap<string, string>) {
   return {
     id: row.id,
     name: row.name,
     prefix: `${TOKEN_PREFIX}${row.prefix}…`,
     scopes: row.scopes,
     campaigns: row.campaignIds === null ? null : row.campaignIds.flatMap((id) => slugById.get(id) ?? []),
+    partner: row.partnerId === null ? null : (partnerCodeById.get(row.partnerId) ?? null),
     createdAt: new Date(row.createdAt).toISOString(),
     lastUsedAt: row.lastUsedAt === null ? null : new Date(row.lastUsedAt).toISOString(),
     revokedAt: row.revokedAt === null ? null : new Date(row.revokedAt).toISOString(),
@@ -75,6 +93,7 @@ function toView(row: typeof apiTokens.$inferSelect, slugById: ReadonlyMap<string
 export async function createToken(ctx: ServiceContext, input: CreateTokenInput) {
   assertOrganisationAccess(ctx.access);
   const idBySlug = input.campaigns === undefined ? null : await campaignIdsForSlugs(ctx, input.campaigns);
+  const partner = input.partner === undefined ? null : await partnerForToken(ctx, input, idBySlug);
   const now = ctx.clock.now();
   const secret = randomToken(32);
   const row = {
@@ -87,10 +106,28 @@ export async function createToken(ctx: ServiceContext, input: CreateTokenInput) 
     lastUsedAt: null,
     revokedAt: null,
     campaignIds: idBySlug === null ? null : [...new Set(idBySlug.values())],
+    partnerId: partner?.id ?? null,
   };
   await ctx.db.atomic([ctx.db.db.insert(apiTokens).values(row)]);
   const slugById = new Map([...(idBySlug ?? new Map<string, string>())].map(([slug, id]) => [id, slug]));
-  return { ...toView(row, slugById), token: `${TOKEN_PREFIX}${secret}` };
+  return { ...toView(row, slugById, new Map(partner ? [[partner.id, partner.code]] : [])), token: `${TOKEN_PREFIX}${secret}` };
+}
+
+/** The partner a token is limited to: of the one campaign named, with `signatures:read` as its only scope. */
+async function partnerForToken(ctx: ServiceContext, input: CreateTokenInput, idBySlug: ReadonlyMap<string, string> | null): Promise<{ id: string; code: string }> {
+  const issues: FieldIssue[] = [];
+  if (idBySlug === null || idBySlug.size !== 1) issues.push({ path: 'campaigns', message: 'a partner token names exactly one campaign: the partner\'s' });
+  if (input.scopes.some((scope) => !PARTNER_TOKEN_SCOPES.includes(scope))) {
+    issues.push({ path: 'scopes', message: 'a partner token only reads its supporters: its scopes must be ["signatures:read"]' });
+  }
+  if (issues.length > 0) throw new ValidationFailed(issues);
+  const campaignId = [...idBySlug!.values()][0]!;
+  const [found] = await ctx.db.db
+    .select({ id: campaignPartners.id, code: campaignPartners.code })
+    .from(campaignPartners)
+    .where(and(eq(campaignPartners.campaignId, campaignId), eq(campaignPartners.code, input.partner!.trim().toLowerCase())));
+  if (!found) throw new ValidationFailed([{ path: 'partner', message: `This campaign has no partner "${input.partner}".` }]);
+  return found;
 }
 
 export async function listTokens(ctx: ServiceContext) {
@@ -103,7 +140,16 @@ export async function listTokens(ctx: ServiceContext) {
     const found = await ctx.db.db.select({ id: campaigns.id, slug: campaigns.slug }).from(campaigns).where(inArray(campaigns.id, limitedTo.slice(start, start + 100)));
     for (const campaign of found) slugById.set(campaign.id, campaign.slug);
   }
-  return rows.map((row) => toView(row, slugById));
+  const partnerIds = [...new Set(rows.flatMap((row) => row.partnerId ?? []))];
+  const partnerCodeById = new Map<string, string>();
+  for (let start = 0; start < partnerIds.length; start += 100) {
+    const found = await ctx.db.db
+      .select({ id: campaignPartners.id, code: campaignPartners.code })
+      .from(campaignPartners)
+      .where(inArray(campaignPartners.id, partnerIds.slice(start, start + 100)));
+    for (const partner of found) partnerCodeById.set(partner.id, partner.code);
+  }
+  return rows.map((row) => toView(row, slugById, partnerCodeById));
 }
 
 export async function revokeToken(ctx: ServiceContext, id: string) {
@@ -143,7 +189,7 @@ export async function authenticateToken(
         .where(and(eq(apiTokens.id, row.id), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now)))),
     ]);
   }
-  return { kind: 'token', id: row.id, name: row.name, scopes: row.scopes as Scope[], access: tokenAccess(row.campaignIds) };
+  return { kind: 'token', id: row.id, name: row.name, scopes: row.scopes as Scope[], access: tokenAccess(row) };
 }
 
 /**

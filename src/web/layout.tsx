@@ -19,6 +19,8 @@ export type LayoutProps = {
   language: PageLanguage;
   /** The page's path without query: the language switch and the alternates point at it with `?lang=`. */
   path: string;
+  /** A partner's code the language switch carries on (`&ref=`); the alternates stay the plain page's. */
+  refKept?: string | undefined;
   /** PUBLIC_URL without a trailing slash. */
   publicUrl: string;
   /** The organisation running the site (letters/organisation.json), for the header and footer. */
@@ -27,16 +29,16 @@ export type LayoutProps = {
   children?: Child;
 };
 
-const languageHref = (path: string, language: PageLanguage) => `${path}?lang=${language}`;
+const languageHref = (path: string, language: PageLanguage, ref?: string) => `${path}?lang=${language}${ref ? `&ref=${encodeURIComponent(ref)}` : ''}`;
 
-function LanguageSwitch(props: { current: PageLanguage; path: string; t: Messages }) {
+function LanguageSwitch(props: { current: PageLanguage; path: string; t: Messages; refKept?: string | undefined }) {
   return (
     <nav class="language-switch" aria-label={props.t.languageNav}>
       <ul>
         {pageLanguages.map((language) => (
           <li>
             <a
-              href={languageHref(props.path, language)}
+              href={languageHref(props.path, language, props.refKept)}
               hreflang={htmlLang[language]}
               lang={htmlLang[language]}
               aria-current={language === props.current ? 'page' : undefined}
@@ -116,7 +118,7 @@ export function Layout(props: LayoutProps) {
         <header class="site-header">
           <div class="inner">
             <span class="site-name">{props.organisation ?? 'Signet'}</span>
-            <LanguageSwitch current={language} path={path} t={t} />
+            <LanguageSwitch current={language} path={path} t={t} refKept={props.refKept} />
           </div>
         </header>
         <main id="main" tabindex={-1}>

@@ -50,6 +50,7 @@ function fillPath(path: string, objects: CampaignObjects, organisation: Record<s
         mailings: objects.mailingId,
         targets: objects.targetId,
         replies: objects.replyId,
+        partners: objects.partnerCode,
         ...organisation,
       };
       const value = byResource[resource];
@@ -77,6 +78,8 @@ function requestFor(operation: Operation, objects: CampaignObjects): Request | u
     'POST /api/v1/campaigns/{slug}/letters': { body: { mode: 'per_target' } },
     'POST /api/v1/campaigns/{slug}/invite-previous': { body: {} },
     'GET /api/v1/campaigns/{slug}/letters/preview.pdf': { query: { target: objects.targetId } },
+    'POST /api/v1/campaigns/{slug}/partners': { body: { code: 'another-ally', name: 'Another ally' } },
+    'PATCH /api/v1/campaigns/{slug}/partners/{code}': { body: { name: 'Renamed ally' } },
     'POST /api/v1/campaigns/{slug}/signatures/invalidate': { body: { domain: 'nobody.invalid' } },
     'POST /api/v1/campaigns/{slug}/signatures/revalidate': { body: { domain: 'nobody.invalid' } },
     'POST /api/v1/campaigns/{slug}/signatures/import': { raw: 'name,country\nKen Sato,JP\n', headers: { 'content-type': 'text/csv' }, query: { dryRun: 'true' } },

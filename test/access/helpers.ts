@@ -4,7 +4,7 @@ import { openCampaign, signAndConfirm, signature } from '../helpers/signing.js';
 type TestApp = ReturnType<typeof createTestApp>;
 
 /** One campaign's objects, as the API made them. */
-export type CampaignObjects = { slug: string; campaignId: string; targetId: string; targetName: string; letterId: string; deliveryId: string; mailingId: string; replyId: string };
+export type CampaignObjects = { slug: string; campaignId: string; targetId: string; targetName: string; letterId: string; deliveryId: string; mailingId: string; replyId: string; partnerCode: string };
 
 const API = '/api/v1';
 
@@ -15,7 +15,7 @@ export async function json<T = Record<string, unknown>>(res: Response, status: n
   return JSON.parse(text) as T;
 }
 
-/** A campaign with a target, a confirmed signature, a letter, a print delivery, a scheduled mailing and a reply with a scan. */
+/** A campaign with a target, a confirmed signature, a letter, a print delivery, a scheduled mailing, a reply with a scan and a coalition partner. */
 export async function campaignWithEverything(t: TestApp, slug: string, targetName: string): Promise<CampaignObjects> {
   const target = await json<{ id: string }>(
     await t.request('POST', `${API}/targets`, {
@@ -43,5 +43,7 @@ export async function campaignWithEverything(t: TestApp, slug: string, targetNam
     await t.app.request(`${API}/targets/${target.id}/replies`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form }),
     201,
   );
-  return { slug, campaignId: campaign.id, targetId: target.id, targetName, letterId, deliveryId: delivery.id, mailingId: mailing.id, replyId: reply.id };
+  const partnerCode = `ally-of-${slug}`;
+  await json(await t.request('POST', `${API}/campaigns/${slug}/partners`, { body: { code: partnerCode, name: `Ally of ${slug}`, optInText: 'The ally may email me.' } }), 201);
+  return { slug, campaignId: campaign.id, targetId: target.id, targetName, letterId, deliveryId: delivery.id, mailingId: mailing.id, replyId: reply.id, partnerCode };
 }

@@ -74,6 +74,7 @@ describe('mailings: scheduling', () => {
       body: null,
       template: null,
       languages: null,
+      segment: null,
       dryRun: false,
       progress: { total: 0, sent: 0, failed: 0, skipped: 0 },
       lastError: null,

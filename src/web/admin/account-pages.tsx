@@ -356,7 +356,9 @@ export function publicAccountRoutes() {
       const minutes = await overLimit(c, 'admin-sign-in', SIGN_IN_PER_SOURCE.limit, SIGN_IN_PER_SOURCE.windowMs);
       if (minutes !== null) return renderPage(c, { title: t.signIn, status: 429 }, <TokenLoginPage next={next} error={interpolate(t.tooManyAttempts, { minutes })} />);
       const token = body.token!.trim();
-      const principal = token && token.length <= 256 ? await authenticateToken(services.ctx, token, services.adminToken) : null;
+      const authenticated = token && token.length <= 256 ? await authenticateToken(services.ctx, token, services.adminToken) : null;
+      // A partner's token reads one list through the API; the dashboard is the organisers'.
+      const principal = authenticated?.access.kind === 'partner' ? null : authenticated;
       if (!principal) return renderPage(c, { title: t.withToken, status: 401 }, <TokenLoginPage next={next} error={t.tokenRefused} />);
       c.set('principal', principal);
       const { secret } = await createAdminSession(services.ctx, principal, services.adminToken);

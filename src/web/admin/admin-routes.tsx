@@ -28,6 +28,7 @@ import { organisationPages } from './organisation-pages.js';
 import { templatePages } from './template-pages.js';
 import { paperPages } from './paper-pages.js';
 import { webhookPages } from './webhook-pages.js';
+import { partnerPages } from './partner-pages.js';
 
 /** Signing out; signing in lives with the accounts (account-pages.tsx). */
 function signOutRoute() {
@@ -104,5 +105,6 @@ export function adminRoutes() {
   admin.route('/', invitePreviousPages());
   admin.route('/', paperPages());
   admin.route('/', webhookPages());
+  admin.route('/', partnerPages());
   return admin;
 }

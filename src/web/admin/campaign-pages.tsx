@@ -37,6 +37,9 @@ import { serviceContextOf } from '../../http/principal.js';
 import { RepliesCard } from './reply-pages.js';
 import { InvitePreviousCard } from './invite-previous.js';
 import { paperTexts } from './i18n/paper.js';
+import { partnerTexts } from './i18n/partners.js';
+import { PartnerCounts } from './partner-pages.js';
+import { listPartners } from '../../services/partners.js';
 import { readOnlyCampaign, ViewerNote } from './viewer-only.js';
 import { viewerTexts } from './i18n/viewer.js';
 import { cloneTexts } from './i18n/clone.js';
@@ -362,6 +365,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
   const stats = can(c, 'signatures:read') ? await campaignStats(ctx, slug) : null;
   // The map shows only what the campaign page may show (small regions merged), so any reader of the campaign sees it.
   const supportMap = await campaignSupportMap(ctx, slug);
+  const partners = can(c, 'campaigns') ? await listPartners(ctx, slug) : null;
   const base = `/admin/campaigns/${encodeURIComponent(slug)}`;
   const texts = textsFor(c, campaignTexts);
   const kinds = textsFor(c, targetKindTexts);
@@ -443,6 +447,11 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
               {textsFor(c, paperTexts).button}
             </a>
           ) : null}
+          {can(c, 'campaigns') ? (
+            <a class="button secondary" href={`${base}/partners`}>
+              {textsFor(c, partnerTexts).button}
+            </a>
+          ) : null}
           {/* A copy is a new campaign: only who reaches the whole organisation may make one (the service says the same). */}
           {session.principal.access.kind === 'organisation' && can(c, 'campaigns') ? (
             <a class="button secondary" href={`${base}/clone`}>
@@ -480,6 +489,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
         <p class="muted">{texts.chartsNeedScope}</p>
       )}
       <SupportMap map={supportMap} language={language} boxClass="card" />
+      {partners ? <PartnerCounts partners={partners} base={base} /> : null}
 
       <h2>{texts.targets}</h2>
       <div class="card">

@@ -104,6 +104,45 @@ const mailingLabels = (t: TextsOf<typeof mailingTexts>): Record<string, string> 
   dryRun: t.dryRun,
 });
 
+/** Comma- (or space-) separated values of a text field; none for an empty one. */
+const listOf = (text: string | undefined) => (text ?? '').split(/[\s,、，]+/).filter((item) => item !== '');
+
+/** The segment fields as the API's `segment`, or none when every field is left empty (everyone who consented). */
+function segmentOf(form: Values): Record<string, string[]> | undefined {
+  const regions = listOf(form['segment.regions']);
+  const partners = listOf(form['segment.partners']);
+  const sources = (['web', 'paper'] as const).filter((source) => form[`segment.${source}`] === 'on');
+  const segment = { ...(regions.length ? { regions } : {}), ...(partners.length ? { partners } : {}), ...(sources.length ? { sources } : {}) };
+  return Object.keys(segment).length ? segment : undefined;
+}
+
+/** The update's segment fields: regions and partner codes as text, the sources as boxes. */
+function SegmentFields(props: { values: Values; errors: FieldErrors }) {
+  const t = useTexts(mailingTexts);
+  const common = { values: props.values, errors: props.errors };
+  const sourceErrors = props.errors['segment.sources'] ?? [];
+  return (
+    <fieldset class="field" id="segment-fields" aria-describedby="segment-hint">
+      <legend>{t.segment}</legend>
+      <p class="hint" id="segment-hint">
+        {t.segmentHint}
+      </p>
+      {props.errors.segment ? <p class="field-error">{props.errors.segment.join('; ')}</p> : null}
+      <TextField name="segment.regions" label={t.segmentRegions} hint={t.segmentRegionsHint} {...common} />
+      <TextField name="segment.partners" label={t.segmentPartners} hint={t.segmentPartnersHint} {...common} />
+      <fieldset>
+        <legend>{t.segmentSources}</legend>
+        {sourceErrors.length ? <p class="field-error">{sourceErrors.join('; ')}</p> : null}
+        {(['web', 'paper'] as const).map((source) => (
+          <label>
+            <input type="checkbox" name={`segment.${source}`} checked={props.values[`segment.${source}`] === 'on'} /> {source === 'web' ? t.segmentWeb : t.segmentPaper}{' '}
+          </label>
+        ))}
+      </fieldset>
+    </fieldset>
+  );
+}
+
 /**
  * The form's text as the API's input: only the fields the kind uses are sent
  * (a letters mailing takes no subject), times are local in the chosen zone.
@@ -123,6 +162,8 @@ function mailingInputOf(form: Values, common: TextsOf<typeof commonTexts>): { in
         : { start: form.windowStart ?? '', end: form.windowEnd ?? '', days: weekdays.filter((day) => form[`windowDay${day.iso}`] === 'on').map((day) => day.iso) };
   }
   if (kind === 'update') {
+    const segment = segmentOf(form);
+    if (segment) input.segment = segment;
     if (form.template?.trim()) input.template = form.template.trim();
     if (form.subject?.trim()) input.subject = form.subject;
     if (form.body?.trim()) input.body = form.body.replace(/\r\n?/g, '\n');
@@ -247,6 +288,7 @@ async function mailingForm(
         <TextField name="template" label={t.templateUpdate} hint={t.templateUpdateHint} {...common} />
         <TextField name="subject" label={t.subjectUpdate} {...common} />
         <TextField name="body" label={t.textUpdate} multiline {...common} />
+        <SegmentFields values={values} errors={errors} />
         <div class="field">
           <label>
             <input type="checkbox" name="dryRun" checked={values.dryRun === 'on'} /> {t.dryRunLabel}
@@ -399,6 +441,22 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
           ) : null}
           <dt>{t.rate}</dt>
           <dd>{mailing.ratePerMinute ? interpolate(t.ratePerMinuteValue, { rate: formatNumber(language, mailing.ratePerMinute) }) : t.asFastAsSender}</dd>
+          {mailing.kind === 'update' ? (
+            <>
+              <dt>{t.segment}</dt>
+              <dd id="mailing-segment">
+                {mailing.segment
+                  ? [
+                      mailing.segment.regions ? `${t.segmentRegions}: ${mailing.segment.regions.join(', ')}` : null,
+                      mailing.segment.partners ? `${t.segmentPartners}: ${mailing.segment.partners.join(', ')}` : null,
+                      mailing.segment.sources ? `${t.segmentSources}: ${mailing.segment.sources.map((source) => (source === 'web' ? t.segmentWeb : t.segmentPaper)).join(', ')}` : null,
+                    ]
+                      .filter((line) => line !== null)
+                      .join(' · ')
+                  : t.segmentNone}
+              </dd>
+            </>
+          ) : null}
           <dt>{t.dryRun}</dt>
           <dd>{mailing.dryRun ? t.dryRunYes : common.no}</dd>
           <dt>{t.started}</dt>

@@ -219,7 +219,7 @@ export function webhookPages() {
     };
     const parsed = v.safeParse(CreateWebhookInput, input);
     if (!parsed.success) {
-      const errors = issuesToErrors(parsed.issues);
+      const errors = issuesToErrors(parsed.issues, c);
       if (errors.events) errors.events = [t.chooseEvents];
       return webhooksPage(c, { form: { values, errors }, status: 422 });
     }
@@ -227,7 +227,7 @@ export function webhookPages() {
     try {
       created = await createWebhook(serviceContextOf(c), c.var.session.principal, parsed.output);
     } catch (error) {
-      const shown = formErrorOf(error);
+      const shown = formErrorOf(error, c);
       if (!shown) throw error;
       return webhooksPage(c, { form: { values, errors: shown.errors, message: shown.message }, status: 422 });
     }

@@ -52,6 +52,8 @@ export const en = {
   consentUpdatesHelp: 'Occasional news about this campaign. Every email has a link to stop them.',
   consentUpdatesYes: 'Yes, send me news',
   consentUpdatesNo: 'No news, thank you',
+  partnerOptInLegend: 'From {partner}, a partner in this campaign',
+  partnerOptInHelp: 'Separate from your signature and unticked unless you tick it: only if you do, {partner} receives your name, email and address to contact you.',
   honeypotLabel: 'Leave this field empty',
   submit: 'Sign',
 
@@ -59,6 +61,7 @@ export const en = {
   privacyController: '{organisation} collects and is responsible for your data.',
   privacyPurpose:
     'Your details are used only to confirm and count your signature, to deliver the petition to its recipients (naming you only as you chose above), and to send you news if you asked for it. They are not sold or given to anyone else.',
+  privacyPartner: 'Only if you tick the box of {partner} do we also give {partner} your name, email address, country, region, city and postal code, so that they can contact you.',
   privacyIp: 'To stop abuse, your IP address is kept only as a one-way keyed code, never as the address itself, and that code is deleted after {ipDays} days.',
   privacyRetention:
     'Your name, email address and other details are deleted {days} days after this campaign closes; your signature then stays counted, without anything that identifies you. A signature that is not confirmed is never counted and is deleted after {pendingDays} days.',
@@ -109,6 +112,7 @@ export const en = {
   confirmPublicYes: 'Yes, as “{display}” ({country})',
   confirmNo: 'No',
   confirmUpdatesTerm: 'News about this campaign by email',
+  confirmPartnerTerm: 'Your details passed to {partner}',
   confirmYes: 'Yes',
   confirmNotYours: 'Not what you chose? Then do not confirm: sign again on the campaign page and use the link in the new email. Only what you confirm is recorded.',
   confirmUsedBody: 'This link has already been used: your signature is confirmed.',

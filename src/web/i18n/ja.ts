@@ -49,6 +49,8 @@ export const ja: Messages = {
   consentUpdatesHelp: 'このキャンペーンに関するお知らせを時々お送りします。どのメールからでも配信を停止できます。',
   consentUpdatesYes: 'お知らせを受け取る',
   consentUpdatesNo: '受け取らない',
+  partnerOptInLegend: 'このキャンペーンの協力団体「{partner}」から',
+  partnerOptInHelp: '署名とは別の項目で、最初はチェックされていません。チェックした場合に限り、{partner}があなたに連絡するため、お名前・メールアドレス・住所を受け取ります。',
   honeypotLabel: 'この欄には何も入力しないでください',
   submit: '署名する',
 
@@ -56,6 +58,7 @@ export const ja: Messages = {
   privacyController: 'ご提供いただく個人情報は、{organisation}が取得し、責任をもって管理します。',
   privacyPurpose:
     '個人情報は、署名の確認と集計、請願書の宛先への送付（お名前の記載は上記で選ばれた範囲に限ります）、およびご希望の方へのお知らせの送信にのみ利用します。販売したり、第三者に提供したりすることはありません。',
+  privacyPartner: '{partner}のチェックボックスにチェックした場合に限り、{partner}があなたに連絡できるよう、お名前・メールアドレス・国・地域・市区町村・郵便番号を{partner}に提供します。',
   privacyIp: '不正防止のため、IPアドレスは元に戻せない形に変換したうえで保存し、アドレスそのものは保存しません。変換後の符号も{ipDays}日後に削除します。',
   privacyRetention:
     'お名前、メールアドレスなどの情報は、このキャンペーンの終了から{days}日後に削除します。その後も署名は、ご本人を特定できる情報なしで数えられます。確認されていない署名が数えられることはなく、{pendingDays}日後に削除します。',
@@ -106,6 +109,7 @@ export const ja: Messages = {
   confirmPublicYes: '掲載する（「{display}」、{country}）',
   confirmNo: 'いいえ',
   confirmUpdatesTerm: 'このキャンペーンのお知らせメール',
+  confirmPartnerTerm: '{partner}へのご連絡先の提供',
   confirmYes: 'はい',
   confirmNotYours: 'ご自身が選んだ内容と異なる場合は、確定しないでください。キャンペーンページからもう一度署名し、新しいメールのリンクをお使いください。記録されるのは、ご本人が確定した内容だけです。',
   confirmUsedBody: 'このリンクはすでに使用されています。署名は確定済みです。',

@@ -49,6 +49,8 @@ export const ko: Messages = {
   consentUpdatesHelp: '이 캠페인 소식을 가끔 보내 드립니다. 모든 이메일에서 수신을 중단할 수 있습니다.',
   consentUpdatesYes: '소식을 받겠습니다',
   consentUpdatesNo: '받지 않겠습니다',
+  partnerOptInLegend: '이 캠페인의 협력 단체 {partner}',
+  partnerOptInHelp: '서명과는 별개이며 처음에는 선택되어 있지 않습니다. 직접 선택한 경우에만 {partner}이(가) 연락을 위해 이름, 이메일과 주소를 받습니다.',
   honeypotLabel: '이 칸은 비워 두세요',
   submit: '서명하기',
 
@@ -56,6 +58,7 @@ export const ko: Messages = {
   privacyController: '입력하신 개인정보는 {organisation}에서 수집하며 관리 책임을 집니다.',
   privacyPurpose:
     '개인정보는 서명의 확인과 집계, 청원서를 수신처에 전달하는 일(이름 기재는 위에서 선택하신 범위로 한정), 그리고 원하시는 분께 소식을 보내는 데에만 이용합니다. 판매하거나 제3자에게 제공하지 않습니다.',
+  privacyPartner: '{partner}의 확인란을 선택한 경우에만 {partner}이(가) 연락할 수 있도록 이름, 이메일 주소, 국가, 지역, 시·군·구와 우편번호를 {partner}에 제공합니다.',
   privacyIp: '부정 이용을 막기 위해 IP 주소는 되돌릴 수 없는 코드로만 보관하며, 주소 자체는 보관하지 않습니다. 이 코드도 {ipDays}일 후에 삭제합니다.',
   privacyRetention:
     '이름, 이메일 주소 등의 정보는 이 캠페인이 종료된 지 {days}일 후에 삭제합니다. 그 후에도 서명은 본인을 알아볼 수 있는 정보 없이 계속 집계됩니다. 확인되지 않은 서명은 집계되지 않으며 {pendingDays}일 후에 삭제합니다.',
@@ -106,6 +109,7 @@ export const ko: Messages = {
   confirmPublicYes: '표시함(“{display}”, {country})',
   confirmNo: '아니요',
   confirmUpdatesTerm: '이 캠페인의 소식 이메일',
+  confirmPartnerTerm: '{partner}에 연락처 제공',
   confirmYes: '예',
   confirmNotYours: '직접 선택하신 내용과 다르다면 확인하지 마세요. 캠페인 페이지에서 다시 서명하신 후 새 이메일의 링크를 이용해 주세요. 본인이 확인한 내용만 기록됩니다.',
   confirmUsedBody: '이미 사용된 링크입니다. 서명이 확인되었습니다.',

@@ -49,6 +49,8 @@ export const zh: Messages = {
   consentUpdatesHelp: '我们会不定期发送本活动的最新消息。每封邮件都可以退订。',
   consentUpdatesYes: '是，请给我发送消息',
   consentUpdatesNo: '不需要',
+  partnerOptInLegend: '来自本活动的合作伙伴 {partner}',
+  partnerOptInHelp: '此项与您的签名分开，默认不勾选：只有您勾选后，{partner} 才会收到您的姓名、电子邮件和地址以便联系您。',
   honeypotLabel: '请勿填写此栏',
   submit: '签名',
 
@@ -56,6 +58,7 @@ export const zh: Messages = {
   privacyController: '您的个人信息由{organisation}收集并负责管理。',
   privacyPurpose:
     '您的个人信息仅用于确认和统计您的签名、将请愿书递交给收件方（仅按您在上方的选择署名），以及在您同意时向您发送消息。我们不会出售您的信息，也不会提供给任何第三方。',
+  privacyPartner: '只有在您勾选 {partner} 的选项时，我们才会向 {partner} 提供您的姓名、电子邮件地址、国家、地区、城市和邮政编码，以便其联系您。',
   privacyIp: '为防止滥用，您的 IP 地址仅以无法还原的加密代码保存，不保存地址本身；该代码也会在 {ipDays} 天后删除。',
   privacyRetention:
     '您的姓名、电子邮箱等信息将在本活动结束 {days} 天后删除；此后您的签名仍会被计入，但不再含有任何可识别您身份的信息。未经确认的签名不会被计入，并将在 {pendingDays} 天后删除。',
@@ -106,6 +109,7 @@ export const zh: Messages = {
   confirmPublicYes: '显示（“{display}”，{country}）',
   confirmNo: '否',
   confirmUpdatesTerm: '通过电子邮件接收本活动的动态',
+  confirmPartnerTerm: '向 {partner} 提供您的联系方式',
   confirmYes: '是',
   confirmNotYours: '如果这与您的选择不符，请不要确认：请在活动页面重新签名，并使用新邮件中的链接。只有您本人确认的内容才会被记录。',
   confirmUsedBody: '此链接已被使用：您的签名已确认。',

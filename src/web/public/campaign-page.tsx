@@ -15,6 +15,8 @@ import {
   FORM_TOKEN_FIELD,
   HONEYPOT_FIELD,
   LANGUAGE_FIELD,
+  PARTNER_FIELD,
+  PARTNER_OPT_IN_FIELD,
   signFormFieldOrder,
   type SignFormErrors,
   type SignFormField,
@@ -72,7 +74,33 @@ export type CampaignPageProps = {
   supportMap?: SupportMapData | undefined;
   /** The form inside `/c/:slug/embed`: it posts to the embed's own route, and its links open outside the frame. */
   embedded?: boolean;
+  /** The coalition partner whose link (`?ref=`) brought the visitor, looked up among the campaign's: never the raw query. */
+  partner?: PagePartner | null;
 };
+
+/** What the form shows of a partner: its code (carried in a hidden field), name, and the wording of its box (null: no box). */
+export type PagePartner = { code: string; name: string; optInText: string | null };
+
+/**
+ * The partner's own box: a separate checkbox, unticked unless the supporter ticks it, worded
+ * exactly as the partner gave it (in whatever language that is), with the page's own words on
+ * what ticking it does.
+ */
+function PartnerOptIn(props: { t: Messages; partner: PagePartner & { optInText: string }; checked: boolean }) {
+  const { t, partner } = props;
+  return (
+    <fieldset class="partner-opt-in" aria-describedby="hint-partnerOptIn">
+      <legend>{interpolate(t.partnerOptInLegend, { partner: partner.name })}</legend>
+      <span class="hint" id="hint-partnerOptIn">
+        {interpolate(t.partnerOptInHelp, { partner: partner.name })}
+      </span>
+      <div class="choice">
+        <input type="checkbox" id="field-partnerOptIn" name={PARTNER_OPT_IN_FIELD} value="yes" checked={props.checked} />
+        <label for="field-partnerOptIn">{partner.optInText}</label>
+      </div>
+    </fieldset>
+  );
+}
 
 const fieldId = (field: SignFormField) => `field-${field}`;
 const errorId = (field: SignFormField) => `error-${field}`;
@@ -179,7 +207,7 @@ export function ErrorSummary(props: { errors: SignFormErrors; t: Messages; label
 }
 
 /** Who is responsible for the supporter's data and what becomes of it: only ever the organisation's own profile, never the shipped example. */
-function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation; privacy: CampaignPageProps['privacy']; embedded: boolean }) {
+function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisation: Organisation; privacy: CampaignPageProps['privacy']; embedded: boolean; partner: PagePartner | null | undefined }) {
   const { t, organisation, privacy } = props;
   const name = organisation.name;
   const contact = organisation.email ? <a href={`mailto:${organisation.email}`}>{organisation.email}</a> : (organisation.website ?? name);
@@ -196,6 +224,7 @@ function PrivacyNotice(props: { t: Messages; language: PageLanguage; organisatio
         ) : null}
       </p>
       <p>{t.privacyPurpose}</p>
+      {props.partner?.optInText ? <p>{interpolate(t.privacyPartner, { partner: props.partner.name })}</p> : null}
       <p>{interpolate(t.privacyIp, { ipDays: IP_HASH_RETENTION_DAYS })}</p>
       <p>
         {interpolate(privacy.retentionDays === 0 ? t.privacyRetentionAtClose : t.privacyRetention, {
@@ -349,12 +378,14 @@ export function SignForm(props: CampaignPageProps) {
           form={form}
           t={t}
         />
+        {props.partner ? <input type="hidden" name={PARTNER_FIELD} value={props.partner.code} /> : null}
+        {props.partner?.optInText ? <PartnerOptIn t={t} partner={{ ...props.partner, optInText: props.partner.optInText }} checked={form.values.partnerOptIn} /> : null}
         {/* For bots only: people never see it (off-screen), screen readers skip it, the keyboard cannot reach it. */}
         <div class="hp" aria-hidden="true">
           <label for="field-website">{t.honeypotLabel}</label>
           <input type="text" id="field-website" name={HONEYPOT_FIELD} value="" tabindex={-1} autocomplete="off" />
         </div>
-        {props.organisation ? <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} /> : null}
+        {props.organisation ? <PrivacyNotice t={t} language={language} organisation={props.organisation} privacy={props.privacy} embedded={props.embedded ?? false} partner={props.partner} /> : null}
         <button type="submit">{t.submit}</button>
       </form>
     </section>

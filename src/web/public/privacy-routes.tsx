@@ -99,7 +99,7 @@ function unknownLinkPage(c: Context<AppEnv>, language: PageLanguage) {
 }
 
 const yesNo = (value: boolean) => (value ? 'yes' : 'no');
-const fieldName = (field: 'nameOnLetter' | 'showPublicly' | 'updates', signatureId: string) => `${field}.${signatureId}`;
+const fieldName = (field: 'nameOnLetter' | 'showPublicly' | 'updates' | 'partnerOptIn', signatureId: string) => `${field}.${signatureId}`;
 
 function ChoiceGroup(props: { name: string; legend: string; options: { value: string; label: string }[]; checked: string }) {
   return (
@@ -161,6 +161,17 @@ function ManageForm(props: { t: Messages; language: PageLanguage; action: string
                   ]}
                   checked={yesNo(signature.updates)}
                 />
+                {signature.partnerOptIn ? (
+                  <ChoiceGroup
+                    name={fieldName('partnerOptIn', signature.id)}
+                    legend={interpolate(t.confirmPartnerTerm, { partner: signature.partnerOptIn.name })}
+                    options={[
+                      { value: 'yes', label: t.confirmYes },
+                      { value: 'no', label: t.confirmNo },
+                    ]}
+                    checked="yes"
+                  />
+                ) : null}
               </section>
             ))}
             <button type="submit">{t.privacyManageButton}</button>
@@ -182,6 +193,8 @@ function readManageForm(body: Record<string, string>, shown: ManagedSignature[])
     nameOnLetter: body[fieldName('nameOnLetter', signature.id)] ?? signature.nameOnLetter,
     showPublicly: boolean(body[fieldName('showPublicly', signature.id)], signature.showPublicly),
     updates: boolean(body[fieldName('updates', signature.id)], signature.updates),
+    // Only a withdrawal: the opt-in itself is given on the signing form, beside the partner's own words.
+    ...(signature.partnerOptIn && body[fieldName('partnerOptIn', signature.id)] === 'no' ? { partnerOptIn: false } : {}),
   }));
   const parsed = v.safeParse(ManageChanges, changes);
   return parsed.success ? parsed.output : null;

@@ -35,13 +35,15 @@ export type PageOptions = {
   headers?: Record<string, string>;
   /** Where the language switch points; the request's path unless given (a page built once for every URL that reaches it). */
   path?: string;
+  /** A partner's code the language switch keeps, so a supporter who changes language still signs through the partner's link. */
+  ref?: string | undefined;
 };
 
 /** A full HTML page in the layout, as text. */
 export async function pageHtml(c: Context<AppEnv>, options: PageOptions, body: Child): Promise<string> {
   const organisation = options.organisation === undefined ? await siteOrganisation(c, options.language) : options.organisation;
   const page = (
-    <Layout language={options.language} path={options.path ?? pagePath(c)} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
+    <Layout language={options.language} path={options.path ?? pagePath(c)} refKept={options.ref} publicUrl={c.get('services').ctx.publicUrl} organisation={organisation?.name} meta={options.meta}>
       {body}
     </Layout>
   );

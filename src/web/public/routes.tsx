@@ -5,6 +5,7 @@ import { getPublicCampaign } from '../../services/campaigns.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
 import { listPublicReplies } from '../../services/replies.js';
 import { publicSupportMap } from '../../services/support-map.js';
+import { PartnerCode, signingPartnersOf } from '../../services/partners.js';
 import {
   confirmSignature,
   ConfirmInput,
@@ -26,7 +27,7 @@ import type { Organisation } from '../../letters/template/types.js';
 import { OG_IMAGE_HEIGHT, OG_IMAGE_WIDTH, type OgCard } from '../og-image/og-image-port.js';
 import { OG_IMAGE_MAX_AGE_SECONDS, ogImageVersion } from '../og-image/og-images.js';
 import { forbiddenPage, formBodyLimit, rememberLanguageChoice, sameOriginPosts } from './page-guards.js';
-import { CampaignPage, campaignTexts, progressText, signingState, type PublicCampaign, type SignFormState } from './campaign-page.js';
+import { CampaignPage, campaignTexts, type PagePartner, progressText, signingState, type PublicCampaign, type SignFormState } from './campaign-page.js';
 import { EmbedPage, EmbedThanks, embedHtml, renderEmbedMessage } from './embed.js';
 import { formTokenRenewsAt, issueFormToken, verifyFormToken } from './form-tokens.js';
 import { MessagePage, pageHtml, renderMessage, siteOrganisation } from './render.js';
@@ -68,6 +69,7 @@ function confirmationDetails(t: Messages, language: PageLanguage, preview: Confi
     { term: t.confirmLetterTerm, value: onLetter },
     { term: t.confirmPublicTerm, value: showPublicly ? interpolate(t.confirmPublicYes, { display: publicDisplayName(preview.name), country }) : t.confirmNo },
     { term: t.confirmUpdatesTerm, value: updates ? t.confirmYes : t.confirmNo },
+    ...(preview.partner ? [{ term: interpolate(t.confirmPartnerTerm, { partner: preview.partner.name }), value: preview.partner.optIn ? t.confirmYes : t.confirmNo }] : []),
   ];
 }
 
@@ -107,7 +109,14 @@ function shareImage(c: Context<AppEnv>, campaign: PublicCampaign, language: Page
 type SignView = 'page' | 'embed';
 
 /** The campaign page or the embed with the given form, as text: nothing in it is read from the request but the language. */
-async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, language: PageLanguage, form: Omit<SignFormState, 'token'>, view: SignView): Promise<string> {
+async function campaignHtml(
+  c: Context<AppEnv>,
+  campaign: PublicCampaign,
+  language: PageLanguage,
+  form: Omit<SignFormState, 'token'>,
+  view: SignView,
+  partner: PagePartner | null,
+): Promise<string> {
   const ctx = c.get('services').ctx;
   const slug = campaign.slug;
   const [recent, token, organisation, replies, supportMap] = await Promise.all([
@@ -132,6 +141,7 @@ async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, langua
     shareUrl: campaignShareUrl(ctx.publicUrl, slug, language),
     replies,
     supportMap,
+    partner,
   };
   if (view === 'embed') return embedHtml({ language, title }, <EmbedPage {...props} />);
   return pageHtml(
@@ -140,6 +150,7 @@ async function campaignHtml(c: Context<AppEnv>, campaign: PublicCampaign, langua
       language,
       organisation,
       path: campaignPath(slug),
+      ref: partner?.code,
       meta: {
         title,
         description: texts.summary || undefined,
@@ -192,22 +203,64 @@ function pageLanguageOf(c: Context<AppEnv>): { language: PageLanguage; shared: b
   return isPageLanguage(chosen) ? { language: chosen, shared: true } : { language: negotiateLanguage(c), shared: false };
 }
 
-/** The campaign page or the embed with an empty form, built once per campaign, language and preselected country (public-pages.ts). */
+/** The partners of each campaign as its pages read them, parsed once per built list. */
+const parsedPartners = new WeakMap<BuiltPage, PagePartner[]>();
+
+/**
+ * The partner a link's `?ref=` names, among the campaign's own, or null: an unknown or malformed
+ * ref is ignored. The campaign's partners are read once and kept with its pages (dropped with
+ * them on every organiser write), so a ref costs no query and an unknown one adds no page to keep.
+ */
+async function linkedPartner(c: Context<AppEnv>, slug: string, ref: string | undefined): Promise<PagePartner | null> {
+  if (ref === undefined || !v.is(PartnerCode, ref)) return null;
+  const code = v.parse(PartnerCode, ref);
+  const { ctx, publicPages } = c.get('services');
+  const now = ctx.clock.now();
+  const list = await publicPages.get(`partners:${slug}`, now, async () => {
+    const partners = await signingPartnersOf(ctx, slug);
+    // No such campaign: nothing is kept, as for its page.
+    if (partners === null) return null;
+    return builtPage(JSON.stringify(partners.map(({ code, name, optInText }) => ({ code, name, optInText }))), 'application/json', now);
+  });
+  if (!list) return null;
+  let partners = parsedPartners.get(list);
+  if (!partners) {
+    partners = JSON.parse(new TextDecoder().decode(list.body)) as PagePartner[];
+    parsedPartners.set(list, partners);
+  }
+  return partners.find((partner) => partner.code === code) ?? null;
+}
+
+/**
+ * The campaign page or the embed with an empty form, built once per campaign, language, preselected
+ * country and partner (public-pages.ts): a partner's link gets the page with its hidden field and
+ * box, the same for everyone who follows that link.
+ */
 async function serveCampaign(c: Context<AppEnv>, view: SignView) {
   const { ctx, publicPages } = c.get('services');
   const slug = c.req.param('slug')!;
   const { language, shared } = pageLanguageOf(c);
   const region = shared ? undefined : preferredRegion(c, language);
   const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
-  const page = await publicPages.get(`${view}:${slug}:${language}:${country}`, ctx.clock.now(), () =>
-    buildCampaignPage(c, slug, (campaign) => campaignHtml(c, campaign, language, { values: emptySignForm(country), errors: {} }, view), pageChangesAt),
+  const partner = await linkedPartner(c, slug, c.req.query('ref'));
+  const key = `${view}:${slug}:${language}:${country}${partner ? `:ref:${partner.code}` : ''}`;
+  const page = await publicPages.get(key, ctx.clock.now(), () =>
+    buildCampaignPage(c, slug, (campaign) => campaignHtml(c, campaign, language, { values: emptySignForm(country, partner?.code), errors: {} }, view, partner), pageChangesAt),
   );
   if (!page) return notFoundPage(c, language);
   return serveBuiltPage(c, page, shared ? { shared } : { shared, vary: 'Accept-Language, Cookie' });
 }
 
 /** The campaign page or the embed again after a refused post: the visitor's values and errors, for them alone. */
-async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLanguage, status: 409 | 422, form: Omit<SignFormState, 'token'> | undefined, view: SignView) {
+async function renderCampaign(
+  c: Context<AppEnv>,
+  slug: string,
+  language: PageLanguage,
+  status: 409 | 422,
+  form: Omit<SignFormState, 'token'> | undefined,
+  view: SignView,
+  ref: string | undefined,
+) {
   const ctx = c.get('services').ctx;
   let campaign;
   try {
@@ -218,7 +271,9 @@ async function renderCampaign(c: Context<AppEnv>, slug: string, language: PageLa
   }
   const region = preferredRegion(c, language);
   const country = region && countryCodes.has(region) ? region : (defaultCountry[language] ?? '');
-  const html = await campaignHtml(c, campaign, language, form ?? { values: emptySignForm(country), errors: {} }, view);
+  // The partner of the refused form stays with it, box and all, as the supporter left them.
+  const partner = await linkedPartner(c, slug, ref);
+  const html = await campaignHtml(c, campaign, language, form ?? { values: emptySignForm(country, partner?.code), errors: {} }, view, partner);
   return c.html(html, status, { 'Cache-Control': 'no-store' });
 }
 
@@ -240,15 +295,16 @@ async function handleSignPost(c: Context<AppEnv>, view: SignView) {
   if (typeof body[HONEYPOT_FIELD] === 'string' && body[HONEYPOT_FIELD] !== '') return c.redirect(thanks, 303);
 
   // Nobody may sign before the page can say who holds their data (the page shows why instead of the form).
-  if (!(await siteOrganisation(c, language))) return renderCampaign(c, slug, language, 409, undefined, view);
   const values = readSignForm(body);
+  const ref = values.ref || undefined;
+  if (!(await siteOrganisation(c, language))) return renderCampaign(c, slug, language, 409, undefined, view, ref);
   const checked = validateSignForm(values, language);
-  if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors }, view);
+  if ('errors' in checked) return renderCampaign(c, slug, language, 422, { values, errors: checked.errors }, view, ref);
   try {
     await signCampaign(services.ctx, services.signLimits, slug, checked.input, { clientIp: services.clientIp(c) });
   } catch (error) {
     if (error instanceof NotFound) return notFoundPage(c, language);
-    if (error instanceof Conflict && error.code === 'CAMPAIGN_NOT_OPEN') return renderCampaign(c, slug, language, 409, undefined, view);
+    if (error instanceof Conflict && error.code === 'CAMPAIGN_NOT_OPEN') return renderCampaign(c, slug, language, 409, undefined, view, ref);
     if (error instanceof RateLimited) {
       return (view === 'embed' ? renderEmbedMessage : renderMessage)(
         c,

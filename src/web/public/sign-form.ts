@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { PartnerCode } from '../../services/partners.js';
 import { SignInput } from '../../services/signatures.js';
 import type { Messages, PageLanguage } from '../i18n/index.js';
 
@@ -14,9 +15,14 @@ export type SignFormValues = {
   nameOnLetter: 'full' | 'initials' | 'none';
   showPublicly: boolean;
   updates: boolean;
+  /** The partner's code from the link (`?ref=`), carried in a hidden field; '' for none. */
+  ref: string;
+  /** The partner's own box, separate from the others and unticked unless the supporter ticks it. */
+  partnerOptIn: boolean;
 };
 
-export type SignFormField = keyof SignFormValues;
+/** The fields a supporter fills in and may get an error on (the partner's are never wrong: an unknown ref is ignored). */
+export type SignFormField = Exclude<keyof SignFormValues, 'ref' | 'partnerOptIn'>;
 
 /** Field → message key, in the order the fields appear (the error summary follows it). */
 export type SignFormErrors = Partial<Record<SignFormField, keyof Messages>>;
@@ -27,9 +33,11 @@ export const signFormFieldOrder: SignFormField[] = ['name', 'email', 'country', 
 export const FORM_TOKEN_FIELD = '_token';
 export const HONEYPOT_FIELD = 'website';
 export const LANGUAGE_FIELD = 'lang';
+export const PARTNER_FIELD = 'ref';
+export const PARTNER_OPT_IN_FIELD = 'partnerOptIn';
 
-export function emptySignForm(country = ''): SignFormValues {
-  return { name: '', email: '', country, region: '', city: '', postalCode: '', comment: '', nameOnLetter: 'none', showPublicly: false, updates: false };
+export function emptySignForm(country = '', ref = ''): SignFormValues {
+  return { name: '', email: '', country, region: '', city: '', postalCode: '', comment: '', nameOnLetter: 'none', showPublicly: false, updates: false, ref, partnerOptIn: false };
 }
 
 const text = (body: Record<string, unknown>, key: string): string => (typeof body[key] === 'string' ? body[key] : '');
@@ -48,6 +56,9 @@ export function readSignForm(body: Record<string, unknown>): SignFormValues {
     nameOnLetter: nameOnLetter === 'full' || nameOnLetter === 'initials' ? nameOnLetter : 'none',
     showPublicly: text(body, 'showPublicly') === 'yes',
     updates: text(body, 'updates') === 'yes',
+    // Anything but a well-formed code is no partner's: dropped here, so it can never be an error.
+    ref: v.is(PartnerCode, text(body, PARTNER_FIELD)) ? v.parse(PartnerCode, text(body, PARTNER_FIELD)) : '',
+    partnerOptIn: text(body, PARTNER_OPT_IN_FIELD) === 'yes',
   };
 }
 
@@ -77,7 +88,8 @@ export function validateSignForm(values: SignFormValues, language: PageLanguage)
     postalCode: optional(values.postalCode),
     comment: optional(values.comment),
     locale: language,
-    consent: { nameOnLetter: values.nameOnLetter, showPublicly: values.showPublicly, updates: values.updates },
+    consent: { nameOnLetter: values.nameOnLetter, showPublicly: values.showPublicly, updates: values.updates, partner: values.partnerOptIn },
+    ref: optional(values.ref),
   });
   if (result.success) return { input: result.output };
   const errors: SignFormErrors = {};

@@ -77,6 +77,7 @@ export const noticeTexts = catalogue(
     cancelled: 'Mailing cancelled.',
     erased: 'The address was erased; the first row below records it.',
     'organisation-saved': 'Your organisation is saved: letters, mailings and the signing pages now use it.',
+    'partner-removed': 'Partner removed.',
   },
   {
     created: '作成しました。',
@@ -97,6 +98,7 @@ export const noticeTexts = catalogue(
     cancelled: 'メーリングを中止しました。',
     erased: 'メールアドレスの情報を消去しました。下の表の最初の行がその記録です。',
     'organisation-saved': '団体情報を保存しました。書簡・メーリング・署名ページにこの情報が使われます。',
+    'partner-removed': '協力団体を削除しました。',
   },
 );
 
