@@ -210,6 +210,10 @@ export const signatureSubmissions = sqliteTable(
     /** Set when the link was used; the signature it was applied to. */
     confirmedAt: integer('confirmed_at'),
     signatureId: text('signature_id'),
+    /** When its one reminder was queued (src/services/reminders.ts); 0: never reminded (held before reminders existed, or blocked). */
+    remindedAt: integer('reminded_at'),
+    /** The outbox row of that reminder: only the runner whose id this is queues it. */
+    reminderId: text('reminder_id'),
   },
   (t) => [
     // Requests by address (a privacy request checks the address is known; exports and erasures find them).
@@ -217,6 +221,8 @@ export const signatureSubmissions = sqliteTable(
     index('signature_submissions_expiry_idx').on(t.expiresAt),
     // Organisers list a campaign's requests still to be confirmed, newest first.
     index('signature_submissions_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
+    // The reminder job walks the requests still to be reminded, oldest first.
+    index('signature_submissions_unreminded_idx').on(t.createdAt).where(sql`${t.confirmedAt} IS NULL AND ${t.remindedAt} IS NULL`),
   ],
 );
 

@@ -344,6 +344,8 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
     ctx.db.statement({ sql: COUNT_CONFIRMATION_SQL, params: [submission.campaignId, submission.id, submission.campaignId, submission.emailNormalized] }),
     ctx.db.statement({ sql: APPLY_SUBMISSION_SQL, params: [...confirmedColumns.map((c) => row[c]), submission.id] }),
     ctx.db.statement({ sql: USE_SUBMISSION_SQL, params: [now, submission.campaignId, submission.emailNormalized, submission.id] }),
+    // A reminder still waiting in the lane would ask to confirm what is confirmed (src/services/reminders.ts).
+    outboxStore(ctx).withdrawReminders(submission.campaignId, submission.emailNormalized, now),
   ]);
   return { status: 'confirmed', campaign: slug };
 }
