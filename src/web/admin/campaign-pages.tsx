@@ -26,7 +26,7 @@ import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, t
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { forbiddenPage, formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
-import { HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
+import { ConfirmationRateChart, HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
 import { interpolate, languageName } from '../i18n/index.js';
 import { commonTexts, statusTexts } from './i18n/common.js';
 import { campaignTexts, signatureStatusTexts, targetKindTexts } from './i18n/campaigns.js';
@@ -450,6 +450,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
       {stats ? (
         <div class="card">
           <SignaturesOverTimeChart id="chart-days" byDay={stats.byDay} timeZone={stats.timeZone} />
+          <ConfirmationRateChart id="chart-rate" since={stats.confirmationRate.since} byDay={stats.confirmationRate.byDay} timeZone={stats.timeZone} />
           <div class="grid2">
             <HorizontalBarChart id="chart-countries" caption={texts.byCountry} labelHeading={texts.country} rows={stats.byCountry.map((r) => ({ label: r.country, count: r.count }))} />
             <HorizontalBarChart
