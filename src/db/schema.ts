@@ -20,6 +20,9 @@ export type TargetTranslations = Partial<Record<LetterLanguageCode, TargetTransl
 
 export type CampaignTranslation = { title: string; summary?: string | null; body?: string | null };
 
+/** What the thanks and confirmed pages offer in one page language (src/services/next-step.ts). */
+export type NextStep = { donation: { url: string; label: string } | null; campaign: string | null; sharing: boolean };
+
 export const campaigns = sqliteTable(
   'campaigns',
   {
@@ -45,6 +48,8 @@ export const campaigns = sqliteTable(
     signatureCount: integer('signature_count').notNull().default(0),
     /** When the campaign last moved to closed or archived (null while draft or open): the retention clock starts here. */
     closedAt: integer('closed_at'),
+    /** The next step after signing, per page language; a language without one offers sharing only. */
+    nextStep: text('next_step', { mode: 'json' }).$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', NextStep>>>().notNull().default(sql`'{}'`),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
