@@ -61,7 +61,7 @@ describe('the confirmation rate', () => {
     ]);
   });
 
-  it('is drawn on the campaign page as SVG with a bar per day from the first day covered, a table, and texts in English and Japanese', async () => {
+  it('is drawn on the campaign page as SVG with a bar per day from the first with requests, a table, and texts in English and Japanese', async () => {
     t = createTestApp();
     const client = adminBrowser(t);
     const slug = await openCampaign(t, 'rate-page');
@@ -71,8 +71,9 @@ describe('the confirmation rate', () => {
     const { status, html } = await client.page(`/admin/campaigns/${slug}`);
     expect(status).toBe(200);
     const chart = html.slice(html.indexOf('id="chart-rate"'), html.indexOf('</figure>', html.indexOf('id="chart-rate"')));
-    // 6 to 12 September: seven days, none left out, so a day without requests shows as one.
-    expect(chart.match(/<rect class="bar requested" data-date/g)).toHaveLength(7);
+    // 9 to 12 September: four days, none left out, so a day without requests shows as one.
+    expect(chart.match(/<rect class="bar requested" data-date/g)).toHaveLength(4);
+    expect(chart).toMatch(/<rect class="bar requested" data-date="2027-09-11" data-requested="0"/);
     expect(chart).toMatch(/<rect class="bar requested" data-date="2027-09-10" data-requested="5"/);
     expect(chart).toMatch(/<rect class="bar confirmed" data-date="2027-09-10" data-confirmed="0"/);
     expect(chart).toContain('<title id="chart-rate-title">Signing requests and confirmations per day, and the share confirmed</title>');

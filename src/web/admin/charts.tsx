@@ -175,13 +175,14 @@ export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; 
 
 export type DayRequests = { date: string; requested: number; confirmed: number; rate: number };
 
-/** Every day from `since` to the last with requests, none where nobody asked, so the time axis is even and a day without mail shows. */
-export function fillRequestDays(since: string, byDay: DayRequests[]): DayRequests[] {
+/** Every day from the first to the last with requests, none where nobody asked, so the time axis is even and a day without requests shows. */
+export function fillRequestDays(byDay: DayRequests[]): DayRequests[] {
+  const first = byDay[0];
   const last = byDay[byDay.length - 1];
-  if (!last) return [];
+  if (!first || !last) return [];
   const known = new Map(byDay.map((d) => [d.date, d]));
   const days: DayRequests[] = [];
-  for (let t = Date.parse(`${since}T00:00:00Z`); t <= Date.parse(`${last.date}T00:00:00Z`); t += DAY_MS) {
+  for (let t = Date.parse(`${first.date}T00:00:00Z`); t <= Date.parse(`${last.date}T00:00:00Z`); t += DAY_MS) {
     const date = new Date(t).toISOString().slice(0, 10);
     days.push(known.get(date) ?? { date, requested: 0, confirmed: 0, rate: 0 });
   }
@@ -200,7 +201,7 @@ export function ConfirmationRateChart(props: { id: string; since: string; byDay:
   const t = useTexts(chartTexts);
   const language = useDashboardLanguage();
   const fmt = (n: number) => formatNumber(language, n);
-  const days = fillRequestDays(props.since, props.byDay);
+  const days = fillRequestDays(props.byDay);
   const width = 760;
   const height = 300;
   const margin = { top: 28, right: 64, bottom: 56, left: 56 };
