@@ -26,6 +26,9 @@
  *     emails, never one a supporter's own request is waiting for. Reminders
  *     take turns as one source (REMINDER_SOURCE), so a backlog of them holds
  *     a fresh link back by one turn at most.
+ * A request that can never be reminded (the first two rules, or its campaign
+ * closed) is settled as never (`reminded_at` 0), so runs look only at the
+ * requests still waiting their turn.
  * A reminder still waiting when its request is confirmed is withdrawn in the
  * confirmation's transaction (src/services/signatures.ts); an erasure fails it
  * with every other email to the address (src/services/anonymise.ts).
@@ -92,6 +95,26 @@ const claimReminder = (now: number, reminderId: string, submissionId: string, da
   sql`UPDATE "signature_submissions" AS "s" SET "reminded_at" = ${now}, "reminder_id" = ${reminderId}
 WHERE "s"."id" = ${submissionId} AND "s"."reminded_at" IS NULL AND "s"."confirmed_at" IS NULL AND ${stillEligible(dayStart)}`;
 
+/** Requests settled per run as never to be reminded: one short write, however many there are. */
+const SETTLE_SLICE = 500;
+
+/**
+ * Requests that can no longer be reminded whatever happens (a newer request or
+ * an earlier reminder for the campaign and address, a signature there, the
+ * campaign no longer open, the link about to expire) are marked never to be,
+ * so each run walks only the requests still waiting for their turn, not every
+ * request a surge left behind.
+ */
+const settleNever = (now: number, afterMs: number) => sql`UPDATE "signature_submissions" SET "reminded_at" = 0 WHERE "id" IN (
+  SELECT "s"."id" FROM "signature_submissions" AS "s" INDEXED BY "signature_submissions_unreminded_idx"
+  JOIN "campaigns" AS "c" ON "c"."id" = "s"."campaign_id"
+  WHERE "s"."confirmed_at" IS NULL AND "s"."reminded_at" IS NULL AND "s"."created_at" <= ${now - afterMs}
+    AND ("s"."expires_at" <= ${now + LINK_LEFT_MS} OR "c"."status" <> 'open' OR ("c"."closes_at" IS NOT NULL AND "c"."closes_at" <= ${now})
+      OR EXISTS (SELECT 1 FROM "signature_submissions" AS "n" WHERE "n"."campaign_id" = "s"."campaign_id" AND "n"."email_normalized" = "s"."email_normalized"
+        AND ("n"."created_at" > "s"."created_at" OR ("n"."created_at" = "s"."created_at" AND "n"."id" > "s"."id") OR "n"."reminded_at" > 0))
+      OR EXISTS (SELECT 1 FROM "signatures" AS "g" WHERE "g"."campaign_id" = "s"."campaign_id" AND "g"."email_normalized" = "s"."email_normalized" AND "g"."status" <> 'pending'))
+  LIMIT ${SETTLE_SLICE})`;
+
 /** A blocked address's request is never reminded, and no longer looked at. */
 const neverRemind = (submissionId: string) => sql`UPDATE "signature_submissions" SET "reminded_at" = 0 WHERE "id" = ${submissionId} AND "reminded_at" IS NULL`;
 
@@ -104,6 +127,7 @@ const neverRemind = (submissionId: string) => sql`UPDATE "signature_submissions"
 export async function sendReminders(ctx: ServiceContext, options: { afterMs: number; batch?: number }): Promise<{ queued: number; blocked: number }> {
   const now = ctx.clock.now();
   const dayStart = now - PER_ADDRESS_GAP_MS;
+  await ctx.db.atomic([ctx.db.statement(settleNever(now, options.afterMs))]);
   const due = await ctx.db.db.all<DueRow>(dueQuery(now, options.afterMs, dayStart, now - ctx.privacy.emailsPerAddress.windowMs, options.batch ?? DEFAULT_BATCH));
   if (due.length === 0) return { queued: 0, blocked: 0 };
   const blocklist = await loadBlocklist(ctx);

@@ -130,6 +130,38 @@ describe('one reminder', () => {
   });
 });
 
+describe('the requests a run looks at', () => {
+  it('are only those still waiting their turn: requests that can never be reminded are settled once', async () => {
+    const { t, slug } = await setUp();
+    const closing = await openCampaign(t, 'closing-campaign');
+    expect((await signFrom(t, slug, 'twice@example.org', '203.0.113.1')).status).toBe(202);
+    expect((await signFrom(t, slug, 'twice@example.org', '203.0.113.2')).status).toBe(202);
+    expect((await signFrom(t, slug, 'signed@example.org', '203.0.113.3')).status).toBe(202);
+    const older = await latestConfirmToken(t, 'signed@example.org');
+    expect((await signFrom(t, slug, 'signed@example.org', '203.0.113.4')).status).toBe(202);
+    expect((await signFrom(t, closing, 'closed@example.org', '203.0.113.5')).status).toBe(202);
+    expect((await confirmWith(t, older)).status).toBe(200);
+    expect((await t.request('PATCH', `/api/v1/campaigns/${closing}`, { body: { status: 'closed' } })).status).toBe(200);
+    await sendDue(t);
+    t.clock.advance(AFTER);
+    expect(await remind(t)).toEqual({ queued: 1, blocked: 0 });
+    const requests = await t.database.db
+      .select({ email: signatureSubmissions.emailNormalized, confirmedAt: signatureSubmissions.confirmedAt, remindedAt: signatureSubmissions.remindedAt })
+      .from(signatureSubmissions)
+      .orderBy(signatureSubmissions.createdAt);
+    expect(requests.map((r) => [r.email, r.confirmedAt === null ? 'unconfirmed' : 'confirmed', r.remindedAt])).toEqual([
+      // The older of two requests: only the newest is reminded.
+      ['twice@example.org', 'unconfirmed', 0],
+      ['twice@example.org', 'unconfirmed', t.clock.now()],
+      ['signed@example.org', 'confirmed', null],
+      // Its address signed with the other link.
+      ['signed@example.org', 'unconfirmed', 0],
+      // Its campaign closed.
+      ['closed@example.org', 'unconfirmed', 0],
+    ]);
+  });
+});
+
 describe('reminders cannot flood an inbox or lock a supporter out', () => {
   it('sends an address one reminder per campaign and at most one a day, however many requests were made for it', async () => {
     const { t, slug } = await setUp();

@@ -94,14 +94,14 @@ describe('reminders on D1', () => {
     const stats = await campaignStats(ctx, 'on-d1');
     expect(stats.confirmationRate.byDay).toEqual([{ date: '2027-09-01', requested: 12, confirmed: 1, rate: 0.083 }]);
 
-    await updateCampaign(ctx, 'on-d1', { nextStep: { ja: { donation: { url: 'https://example.org/donate', label: '寄付' }, campaign: 'next-on-d1' } } });
+    await updateCampaign(ctx, 'on-d1', { nextStep: { ja: { donation: { url: 'https://example.org/donate', label: '寄付' }, campaign: 'next-on-d1', sharing: true } } });
     expect(await nextStepOffer(ctx, 'on-d1', 'ja')).toEqual({
       donation: { url: 'https://example.org/donate', label: '寄付' },
       campaign: { slug: 'next-on-d1', title: '次の署名' },
       sharing: true,
       changesAt: Infinity,
     });
-    await expect(updateCampaign(ctx, 'on-d1', { nextStep: { en: { campaign: 'missing' } } })).rejects.toMatchObject({
+    await expect(updateCampaign(ctx, 'on-d1', { nextStep: { en: { donation: null, campaign: 'missing', sharing: true } } })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
       details: [{ path: 'nextStep.en.campaign', message: 'no open campaign has the slug missing' }],
     });
