@@ -53,6 +53,8 @@ const PRINT_JOBS_INTERVAL_MS = 3_000;
 const LETTER_REDACTION_INTERVAL_MS = 60_000;
 /** Reminders are due by the hour; a minute late is on time. */
 const REMINDERS_INTERVAL_MS = 60_000;
+/** Reminders queued per run on Node (one SQLite transaction): a surge's reminders go within minutes, paced by the confirmation lane. */
+const REMINDERS_PER_RUN = 500;
 
 
 /**
@@ -153,7 +155,7 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
           'reminders',
           REMINDERS_INTERVAL_MS,
           async () => {
-            const { queued } = await sendReminders(ctx, { afterMs: remindAfter });
+            const { queued } = await sendReminders(ctx, { afterMs: remindAfter, batch: REMINDERS_PER_RUN });
             if (queued > 0) sender.wake();
           },
           logger,

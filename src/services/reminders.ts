@@ -48,8 +48,12 @@ const HOUR_MS = 3_600_000;
 const LINK_LEFT_MS = HOUR_MS;
 /** Reminders to one address, over every campaign: at most one in this long. */
 const PER_ADDRESS_GAP_MS = 24 * HOUR_MS;
-/** Requests looked at per run: one transaction a run, within a Worker's query budget (D1 counts each statement). */
-const DEFAULT_BATCH = 100;
+/**
+ * Reminders queued per run when the caller does not say: two statements each
+ * in one transaction, a small share of the 1,000 queries a Worker's cron
+ * invocation may run (D1 counts each statement of a batch).
+ */
+const DEFAULT_BATCH = 50;
 
 /**
  * What makes a request ineligible besides its own columns, for the request
