@@ -155,8 +155,10 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
           'reminders',
           REMINDERS_INTERVAL_MS,
           async () => {
-            const { queued } = await sendReminders(ctx, { afterMs: remindAfter, batch: REMINDERS_PER_RUN });
-            if (queued > 0) sender.wake();
+            const reminded = await sendReminders(ctx, { afterMs: remindAfter, batch: REMINDERS_PER_RUN });
+            // Counts only: which addresses were reminded is personal data.
+            if (reminded.queued + reminded.blocked > 0) logger.info('reminders queued', reminded);
+            if (reminded.queued > 0) sender.wake();
           },
           logger,
         );
