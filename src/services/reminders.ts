@@ -57,11 +57,12 @@ const DEFAULT_BATCH = 50;
 
 /**
  * What makes a request ineligible besides its own columns, for the request
- * aliased `s`: a later request or an earlier reminder for its campaign and
+ * aliased `s`: a later request (in one millisecond, the one inserted later:
+ * ids are random within it) or an earlier reminder for its campaign and
  * address, a reminder to the address since `dayStart`, a signature there.
  */
 const stillEligible = (dayStart: number) => sql`NOT EXISTS (SELECT 1 FROM "signature_submissions" AS "n" WHERE "n"."campaign_id" = "s"."campaign_id" AND "n"."email_normalized" = "s"."email_normalized"
-      AND ("n"."created_at" > "s"."created_at" OR ("n"."created_at" = "s"."created_at" AND "n"."id" > "s"."id") OR "n"."reminded_at" > 0))
+      AND ("n"."created_at" > "s"."created_at" OR ("n"."created_at" = "s"."created_at" AND "n"."rowid" > "s"."rowid") OR "n"."reminded_at" > 0))
   AND NOT EXISTS (SELECT 1 FROM "signature_submissions" AS "r" WHERE "r"."email_normalized" = "s"."email_normalized" AND "r"."reminded_at" > ${dayStart})
   AND NOT EXISTS (SELECT 1 FROM "signatures" AS "g" WHERE "g"."campaign_id" = "s"."campaign_id" AND "g"."email_normalized" = "s"."email_normalized" AND "g"."status" <> 'pending')`;
 
@@ -115,7 +116,7 @@ const settleNever = (now: number, afterMs: number) => sql`UPDATE "signature_subm
   WHERE "s"."confirmed_at" IS NULL AND "s"."reminded_at" IS NULL AND "s"."created_at" <= ${now - afterMs}
     AND ("s"."expires_at" <= ${now + LINK_LEFT_MS} OR "c"."status" <> 'open' OR ("c"."closes_at" IS NOT NULL AND "c"."closes_at" <= ${now})
       OR EXISTS (SELECT 1 FROM "signature_submissions" AS "n" WHERE "n"."campaign_id" = "s"."campaign_id" AND "n"."email_normalized" = "s"."email_normalized"
-        AND ("n"."created_at" > "s"."created_at" OR ("n"."created_at" = "s"."created_at" AND "n"."id" > "s"."id") OR "n"."reminded_at" > 0))
+        AND ("n"."created_at" > "s"."created_at" OR ("n"."created_at" = "s"."created_at" AND "n"."rowid" > "s"."rowid") OR "n"."reminded_at" > 0))
       OR EXISTS (SELECT 1 FROM "signatures" AS "g" WHERE "g"."campaign_id" = "s"."campaign_id" AND "g"."email_normalized" = "s"."email_normalized" AND "g"."status" <> 'pending'))
   LIMIT ${SETTLE_SLICE})`;
 

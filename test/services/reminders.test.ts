@@ -2,7 +2,7 @@
 // PRODUCT.md §13), never more, within the per-address rules (§8). Through the API on a real
 // SQLite file, the clock the app's own, advanced by hand.
 import { dirname, join } from 'node:path';
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings, loadWorkerSettings, privacySettings, reminderAfterMs } from '../../src/config.js';
 import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
@@ -148,7 +148,7 @@ describe('the requests a run looks at', () => {
     const requests = await t.database.db
       .select({ email: signatureSubmissions.emailNormalized, confirmedAt: signatureSubmissions.confirmedAt, remindedAt: signatureSubmissions.remindedAt })
       .from(signatureSubmissions)
-      .orderBy(signatureSubmissions.createdAt);
+      .orderBy(sql`rowid`);
     expect(requests.map((r) => [r.email, r.confirmedAt === null ? 'unconfirmed' : 'confirmed', r.remindedAt])).toEqual([
       // The older of two requests: only the newest is reminded.
       ['twice@example.org', 'unconfirmed', 0],
