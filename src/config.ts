@@ -104,6 +104,17 @@ const SettingsFields = v.object({
   /** `off` when another process (e.g. a dedicated worker) sends the outbox. */
   MAIL_SENDER: v.optional(v.picklist(['on', 'off'], 'must be on or off'), 'on'),
   CONFIRM_TOKEN_TTL_HOURS: v.optional(PositiveIntSetting(1, 24 * 90), '168'),
+  /**
+   * Hours after which a signing request still unconfirmed gets its one reminder (src/services/reminders.ts);
+   * `0` or `off`: none. Unset: 48, or none when a link lives 48 hours or less.
+   */
+  REMINDER_AFTER_HOURS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^(off|\d+)$/, 'must be a whole number of hours, or 0 or "off" for no reminders'),
+      v.transform((value) => (value === 'off' || Number(value) === 0 ? null : Number(value))),
+    ),
+  ),
   /** Most messages the outbox sender of one process starts per second; 0: no cap. */
   MAIL_RATE_PER_SECOND: v.optional(PositiveIntSetting(0, 10_000), '0'),
   /** SMTP connections kept open to the relay. */
@@ -164,10 +175,20 @@ const SettingsFields = v.object({
   ),
 });
 
+/** REMINDER_AFTER_HOURS when unset: reminders on, where a link outlives it. */
+const DEFAULT_REMINDER_AFTER_HOURS = 48;
+
+/** A reminder carries the request's link, so it must come while the link still works. */
+const remindsBeforeExpiry = (settings: { REMINDER_AFTER_HOURS?: number | null | undefined; CONFIRM_TOKEN_TTL_HOURS: number }) =>
+  settings.REMINDER_AFTER_HOURS == null || settings.REMINDER_AFTER_HOURS < settings.CONFIRM_TOKEN_TTL_HOURS;
+const REMINDER_AFTER_EXPIRY =
+  'must be less than CONFIRM_TOKEN_TTL_HOURS (the reminder carries the confirmation link, which must still work), or 0 or "off"';
+
 export const Settings = v.pipe(
   SettingsFields,
   v.transform((settings) => ({ ...settings, PUBLIC_URL: settings.PUBLIC_URL ?? `http://localhost:${settings.PORT}` })),
   v.check((settings) => !(settings.SECRET_KEY && settings.SECRET_KEY_FILE), 'set SECRET_KEY or SECRET_KEY_FILE, not both'),
+  v.forward(v.partialCheck([['REMINDER_AFTER_HOURS'], ['CONFIRM_TOKEN_TTL_HOURS']], remindsBeforeExpiry, REMINDER_AFTER_EXPIRY), ['REMINDER_AFTER_HOURS']),
 );
 
 export type Settings = v.InferOutput<typeof Settings>;
@@ -221,6 +242,7 @@ const WorkerSettingsFields = v.object({
 /** The settings of the Cloudflare Worker (src/entry/worker.ts): the same schema without the Node-only ones. */
 export const WorkerSettings = v.pipe(
   WorkerSettingsFields,
+  v.forward(v.partialCheck([['REMINDER_AFTER_HOURS'], ['CONFIRM_TOKEN_TTL_HOURS']], remindsBeforeExpiry, REMINDER_AFTER_EXPIRY), ['REMINDER_AFTER_HOURS']),
   v.check((settings) => !(settings.SMTP_URL && settings.MAIL_API_URL), 'set SMTP_URL or MAIL_API_URL, not both'),
   v.check((settings) => Boolean(settings.SMTP_URL ?? settings.MAIL_API_URL), 'set SMTP_URL or MAIL_API_URL: a Worker has no disk to write mail files to'),
   v.check((settings) => !settings.MAIL_API_URL || Boolean(settings.MAIL_API_TOKEN), 'MAIL_API_URL needs MAIL_API_TOKEN'),
@@ -290,4 +312,19 @@ export function privacySettings(
     auditRetentionDays: settings.AUDIT_RETENTION_DAYS,
     confirmEmailsPerMinute: settings.CONFIRM_EMAILS_PER_MINUTE,
   };
+}
+
+/**
+ * How long a signing request waits unconfirmed before its one reminder, in
+ * ms; null: no reminders (REMINDER_AFTER_HOURS is 0 or off, or unset where a
+ * link lives no longer than the default wait).
+ */
+export function reminderAfterMs(settings: Pick<Settings, 'REMINDER_AFTER_HOURS' | 'CONFIRM_TOKEN_TTL_HOURS'>): number | null {
+  const hours =
+    settings.REMINDER_AFTER_HOURS === undefined
+      ? DEFAULT_REMINDER_AFTER_HOURS < settings.CONFIRM_TOKEN_TTL_HOURS
+        ? DEFAULT_REMINDER_AFTER_HOURS
+        : null
+      : settings.REMINDER_AFTER_HOURS;
+  return hours === null ? null : hours * 3_600_000;
 }

@@ -31,6 +31,9 @@ export type TargetTranslations = Partial<Record<LetterLanguageCode, TargetTransl
 
 export type CampaignTranslation = { title: string; summary?: string | null; body?: string | null };
 
+/** What the thanks and confirmed pages offer in one page language (src/services/next-step.ts). */
+export type NextStep = { donation: { url: string; label: string } | null; campaign: string | null; sharing: boolean };
+
 export const campaigns = sqliteTable(
   'campaigns',
   {
@@ -56,6 +59,8 @@ export const campaigns = sqliteTable(
     signatureCount: integer('signature_count').notNull().default(0),
     /** When the campaign last moved to closed or archived (null while draft or open): the retention clock starts here. */
     closedAt: integer('closed_at'),
+    /** The next step after signing, per page language; a language without one offers sharing only. */
+    nextStep: text('next_step', { mode: 'json' }).$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', NextStep>>>().notNull().default(sql`'{}'`),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
   },
@@ -253,6 +258,10 @@ export const signatureSubmissions = sqliteTable(
     /** Set when the link was used; the signature it was applied to. */
     confirmedAt: integer('confirmed_at'),
     signatureId: text('signature_id'),
+    /** When its one reminder was queued (src/services/reminders.ts); 0: never reminded (held before reminders existed, or blocked). */
+    remindedAt: integer('reminded_at'),
+    /** The outbox row of that reminder: only the runner whose id this is queues it. */
+    reminderId: text('reminder_id'),
   },
   (t) => [
     // Requests by address (a privacy request checks the address is known; exports and erasures find them).
@@ -260,6 +269,8 @@ export const signatureSubmissions = sqliteTable(
     index('signature_submissions_expiry_idx').on(t.expiresAt),
     // Organisers list a campaign's requests still to be confirmed, newest first.
     index('signature_submissions_campaign_created_idx').on(t.campaignId, t.createdAt, t.id),
+    // The reminder job walks the requests still to be reminded, oldest first.
+    index('signature_submissions_unreminded_idx').on(t.createdAt).where(sql`${t.confirmedAt} IS NULL AND ${t.remindedAt} IS NULL`),
   ],
 );
 

@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.js';
-import { privacySettings, type Settings } from '../config.js';
+import { privacySettings, reminderAfterMs, type Settings } from '../config.js';
 import { SqliteDatabase } from '../db/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
 import { createLetterFiles, createLocalLetterPorts } from '../letters/node/letter-store.js';
@@ -32,6 +32,7 @@ import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { runLetterRedactions } from '../services/letter-redaction.js';
 import { createErasureLedgerFile, erasureLedgerPath } from '../operations/erasure-ledger-file.js';
 import { foldSignatureCounts } from '../services/signatures.js';
+import { sendReminders } from '../services/reminders.js';
 import { ensureBootstrapToken } from '../services/tokens.js';
 import { issueOwnerSetupLink } from '../services/accounts.js';
 import { ScryptPasswordHasher } from './node-passwords.js';
@@ -52,6 +53,10 @@ const RETENTION_FIRST_RUN_MS = 5 * 60_000;
 const PRINT_JOBS_INTERVAL_MS = 3_000;
 /** Each erasure wakes the letter redaction at once; this round picks up what a crash or a failure left. */
 const LETTER_REDACTION_INTERVAL_MS = 60_000;
+/** Reminders are due by the hour; a minute late is on time. */
+const REMINDERS_INTERVAL_MS = 60_000;
+/** Reminders queued per run on Node (one SQLite transaction): a surge's reminders go within minutes, paced by the confirmation lane. */
+const REMINDERS_PER_RUN = 500;
 
 
 /**
@@ -124,7 +129,7 @@ export type RunningServer = {
   close(): Promise<void>;
 };
 
-/** The background work of a process: the outbox sender, the mailing runner, the count folder and, with PRINTER_URL, the print dispatcher. */
+/** The background work of a process: the outbox sender, the mailing runner, the count folder, the reminders and, with PRINTER_URL, the print dispatcher. */
 function startBackground(settings: Settings, ctx: ServiceContext, database: SqliteDatabase, logger: Logger, letterRenderPool: LetterRenderPool) {
   const sender = new OutboxSender({
     database,
@@ -155,6 +160,21 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
   redactions.runNow();
   const countFolder = runPeriodically('fold-signature-counts', COUNT_FOLD_INTERVAL_MS, () => foldSignatureCounts(ctx), logger);
   const retention = runPeriodically('retention', RETENTION_INTERVAL_MS, () => runRetention(ctx, retentionPorts(settings)), logger);
+  const remindAfter = reminderAfterMs(settings);
+  const reminders =
+    remindAfter === null
+      ? null
+      : runPeriodically(
+          'reminders',
+          REMINDERS_INTERVAL_MS,
+          async () => {
+            const reminded = await sendReminders(ctx, { afterMs: remindAfter, batch: REMINDERS_PER_RUN });
+            // Counts only: which addresses were reminded is personal data.
+            if (reminded.queued + reminded.blocked > 0) logger.info('reminders queued', reminded);
+            if (reminded.queued > 0) sender.wake();
+          },
+          logger,
+        );
   const firstRetention = setTimeout(retention.runNow, RETENTION_FIRST_RUN_MS);
   firstRetention.unref();
   // With PRINTER_URL, queued print deliveries go to that printer; claims keep several processes from printing one twice.
@@ -178,6 +198,7 @@ function startBackground(settings: Settings, ctx: ServiceContext, database: Sqli
       await countFolder.stop();
       clearTimeout(firstRetention);
       await retention.stop();
+      await reminders?.stop();
       await printJobs?.stop();
       await redactions.stop();
       await runner.stop();

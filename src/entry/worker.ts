@@ -13,7 +13,7 @@
  *   organiser sees them (and can retry them) in the outbox.
  * - `scheduled` runs every minute: due mailings (bounded, resumed at the next
  *   minute), the dispatch sweep (rows whose lease ran out or whose retry is
- *   due), count folding, ended rate-limit windows, letters to render again
+ *   due), count folding, the reminders due (bounded), ended rate-limit windows, letters to render again
  *   after an erasure (bounded); and hourly the retention job (the audit log's
  *   purge included).
  *
@@ -25,7 +25,7 @@
  */
 import type { D1Database, ExecutionContext, MessageBatch, Queue, R2Bucket, ScheduledController } from '@cloudflare/workers-types';
 import { createApp } from '../app.js';
-import { loadWorkerSettings, privacySettings, type WorkerSettings } from '../config.js';
+import { loadWorkerSettings, privacySettings, reminderAfterMs, type WorkerSettings } from '../config.js';
 import { CloudflareD1Database } from '../db/d1.js';
 import { systemClock } from '../lib/clock.js';
 import { Keyring } from '../lib/keyring.js';
@@ -36,6 +36,7 @@ import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
 import { runLetterRedactions } from '../services/letter-redaction.js';
 import { foldSignatureCounts } from '../services/signatures.js';
+import { sendReminders } from '../services/reminders.js';
 import { workerApiReferenceScript } from './worker-api-reference.js';
 import { workerOgImageRenderer } from './og-image-worker.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
@@ -90,6 +91,8 @@ type Runtime = {
   audit: BatchingAuditSink;
   letters: LetterPorts;
   rateLimiter: DatabaseRateLimiter;
+  /** REMINDER_AFTER_HOURS in ms; null: no reminders. */
+  reminderAfterMs: number | null;
   /** `mailQueued` is set when a request queued mail; the response's `waitUntil` dispatches it. */
   state: { mailQueued: boolean };
 };
@@ -158,7 +161,7 @@ async function buildRuntime(env: WorkerEnv): Promise<Runtime> {
     publicPagesAcrossIsolates: true,
     webhookAllowPrivate: settings.WEBHOOK_ALLOW_PRIVATE,
   });
-  return { settings, logger, ctx, app, audit, letters, rateLimiter, state };
+  return { settings, logger, ctx, app, audit, letters, rateLimiter, reminderAfterMs: reminderAfterMs(settings), state };
 }
 
 function letterPorts(env: WorkerEnv) {
@@ -330,11 +333,13 @@ export default {
     {
       const mailings = await mailingPass(run, env, `cron-${controller.scheduledTime}`);
       const folded = await foldSignatureCounts(run.ctx);
+      // Before the dispatch, so a reminder queued now goes in this invocation.
+      const reminders = run.reminderAfterMs === null ? null : await sendReminders(run.ctx, { afterMs: run.reminderAfterMs });
       const dispatched = await dispatch(run, env);
       const rateLimitWindowsPurged = await run.rateLimiter.purgeEnded(run.ctx.clock.now());
       // Letters an erasure queued to be rendered again: bounded per invocation, resumed at the next minute.
       const redacted = await runLetterRedactions(run.ctx, run.letters, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + LETTER_REDACTION_PASS_MS });
-      run.logger.info('cron', { mailings, folded, dispatched, rateLimitWindowsPurged, redacted });
+      run.logger.info('cron', { mailings, folded, reminders, dispatched, rateLimitWindowsPurged, redacted });
       if (new Date(controller.scheduledTime).getUTCMinutes() === RETENTION_MINUTE) run.logger.info('retention', { ...(await runRetention(run.ctx)) });
     }
   },

@@ -24,6 +24,8 @@ export type ConfirmationEmailInput = {
   expiresAt: number;
   /** IANA zone the expiry is shown in (the campaign's); UTC when omitted. */
   timeZone?: string;
+  /** The request's one reminder (src/services/reminders.ts): the same link, said as a reminder that will not be repeated. */
+  reminder?: true;
 };
 
 /** Rows queued by versions before 0.2 carry the link itself (and a name, no longer used). */
@@ -100,6 +102,33 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
   },
 };
 
+/** What a reminder says instead of a first email's subject, lead and closing line; the rest is the same. */
+type ReminderCopy = Pick<ConfirmationCopy, 'subject' | 'thanks' | 'ignore'>;
+
+const reminderCopy: Record<MailLocale, ReminderCopy> = {
+  en: {
+    subject: (title) => `Reminder: please confirm your signature: ${title}`,
+    thanks: (title) => `This address was used to sign “${title}”, but the signature has not been confirmed yet, so it does not count.`,
+    ignore:
+      'If you did not sign this petition, you can simply ignore this email: nothing will happen. This is the only reminder we will send.',
+  },
+  ja: {
+    subject: (title) => `【再度のお願い】署名のご確認：${title}`,
+    thanks: (title) => `このメールアドレスで「${title}」への署名のお申し込みがありましたが、まだ確定されていないため、署名は数に含まれていません。`,
+    ignore: 'このメールにお心当たりがない場合は、何もせずに破棄していただいて構いません。何も起こりません。このお知らせをお送りするのは今回限りです。',
+  },
+  ko: {
+    subject: (title) => `[다시 알림] 서명 확인 요청: ${title}`,
+    thanks: (title) => `이 이메일 주소로 “${title}”에 서명이 접수되었지만 아직 확인되지 않아 서명이 집계되지 않았습니다.`,
+    ignore: '서명하신 적이 없다면 이 이메일은 무시하셔도 됩니다. 아무 일도 일어나지 않습니다. 이 알림은 한 번만 보내 드립니다.',
+  },
+  zh: {
+    subject: (title) => `提醒：请确认您的签名：${title}`,
+    thanks: (title) => `有人使用此邮箱地址签署了“${title}”，但签名尚未确认，因此尚未计入。`,
+    ignore: '如果您并未签署此请愿，请直接忽略这封邮件：不会发生任何事情。这是我们唯一的一次提醒。',
+  },
+};
+
 /** Header fields and display names are one line; organiser-written titles may not be. */
 function singleLine(value: string): string {
   return value.replace(/\s+/g, ' ').trim();
@@ -107,13 +136,14 @@ function singleLine(value: string): string {
 
 /**
  * The "please confirm your signature" email in the supporter's language, as
- * an outbox message (plain text and HTML), for the link and address given.
+ * an outbox message (plain text and HTML), for the link and address given;
+ * or, for `reminder`, the one reminder of it.
  */
 export function composeConfirmationEmail(
-  input: Pick<ConfirmationEmailInput, 'locale' | 'campaignTitle' | 'expiresAt' | 'timeZone'>,
+  input: Pick<ConfirmationEmailInput, 'locale' | 'campaignTitle' | 'expiresAt' | 'timeZone' | 'reminder'>,
   delivery: { confirmUrl: string; to: string },
 ): OutboxMessage {
-  const copy = confirmationCopy[input.locale];
+  const copy = input.reminder ? { ...confirmationCopy[input.locale], ...reminderCopy[input.locale] } : confirmationCopy[input.locale];
   const title = singleLine(input.campaignTitle);
   return composeActionEmail({
     locale: input.locale,

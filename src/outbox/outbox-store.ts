@@ -48,6 +48,8 @@
  *     flight finishes; a row it puts back for a retry is held again by
  *     sweepMailings); cancel leaves rows under a live lease to finish.
  *   - retryFailed: an organiser, failed → pending with attempts from 0.
+ *   - withdrawReminders: a confirmation, in its atomic unit; a reminder not
+ *     being sent right now fails ('withdrawn').
  *   - erase (privacy), eraseSentBodies and eraseFinishedAddresses (retention):
  *     personal data out; a pending row erased fails.
  *
@@ -83,16 +85,17 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
 import { claimConfirmationLane, type ConfirmationLaneLimits } from './confirmation-lane.js';
 import { interleave, KIND_LANES, kindLanesClaimParams, kindLanesClaimSql, LANE_WEIGHTS, laneOfKind, shareClaim, waitingQuery } from './lanes.js';
-import type {
-  ClaimedRow,
-  EnqueueGuard,
-  MailingCursor,
-  MailingProgress,
-  MessageToAddress,
-  NewOutboxMessage,
-  OutboxFigures,
-  OutboxStatus,
-  OutboxStore,
+import {
+  REMINDER_SOURCE,
+  type ClaimedRow,
+  type EnqueueGuard,
+  type MailingCursor,
+  type MailingProgress,
+  type MessageToAddress,
+  type NewOutboxMessage,
+  type OutboxFigures,
+  type OutboxStatus,
+  type OutboxStore,
 } from './types.js';
 
 /** Where held rows start (see the protocol above): far beyond any real time, reversible without another column. */
@@ -139,6 +142,7 @@ const LANE_TURN = `max((SELECT coalesce(max("lane_turn") + 1, 0) FROM "outbox" W
 /** The condition of each guard, and its parameters. */
 const guards: { [K in EnqueueGuard['kind']]: { sql: string; params: (guard: Extract<EnqueueGuard, { kind: K }>) => string[] } } = {
   submission: { sql: `EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ?)`, params: (guard) => [guard.id] },
+  reminder: { sql: `EXISTS (SELECT 1 FROM "signature_submissions" WHERE "id" = ? AND "reminder_id" = ?)`, params: (guard) => [guard.submissionId, guard.reminderId] },
   'privacy-request': { sql: `EXISTS (SELECT 1 FROM "privacy_requests" WHERE "id" = ?)`, params: (guard) => [guard.id] },
   delivery: { sql: `EXISTS (SELECT 1 FROM "deliveries" WHERE "id" = ?)`, params: (guard) => [guard.id] },
   'mailing-lease': {
@@ -322,6 +326,15 @@ class SqlOutboxStore implements OutboxStore {
         .set({ status: 'queued', lastError: null, updatedAt: now })
         .where(and(eq(deliveries.outboxId, id), eq(deliveries.channel, 'email'), sql`exists (select 1 from ${outbox} where ${outbox.id} = ${id} and ${outbox.status} = 'pending')`)),
     ];
+  }
+
+  /** Through outbox_lane_address_idx: an address has a handful of lane rows. */
+  withdrawReminders(campaignId: string, address: string, now: number): WriteStatement {
+    return this.database.statement({
+      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'withdrawn', "locked_by" = NULL, "locked_until" = NULL
+        WHERE "lane_address" = ? AND "lane_topic" = ? AND "lane_source" = '${REMINDER_SOURCE}' AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
+      params: [address, campaignId, now],
+    });
   }
 
   erase(ids: readonly string[]): WriteStatement {

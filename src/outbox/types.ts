@@ -25,6 +25,13 @@ export type NewOutboxMessage = {
   lane?: ConfirmationLaneTerms;
 };
 
+/**
+ * The confirmation lane's source for reminders (src/services/reminders.ts):
+ * they take turns as one source, so however many are due they delay a
+ * supporter's own link by one turn at most. No keyed IP hash looks like it.
+ */
+export const REMINDER_SOURCE = 'reminder';
+
 /** How the confirmation lane paces a link. */
 export type ConfirmationLaneTerms = {
   /** Who asked: the keyed hash of the requester's IPv4 address or IPv6 /64, '-' without one (served round-robin by it). */
@@ -44,6 +51,8 @@ export type ConfirmationLaneTerms = {
 export type EnqueueGuard =
   /** A signing request was held (its nonce is the submission id). */
   | { kind: 'submission'; id: string }
+  /** This runner's claim of a signing request's one reminder was the one recorded (src/services/reminders.ts). */
+  | { kind: 'reminder'; submissionId: string; reminderId: string }
   /** A supporter's privacy request was held. */
   | { kind: 'privacy-request'; id: string }
   /** The letter delivery was inserted (not a repeat of an idempotency key). */
@@ -128,6 +137,8 @@ export interface OutboxStore {
   erase(ids: readonly string[]): WriteStatement;
   /** `erase` for every update email of a campaign's mailings. */
   eraseCampaignUpdates(campaignId: string): WriteStatement;
+  /** Fails the reminders to `address` for a campaign not being sent right now ('withdrawn'): the request they remind of is settled. */
+  withdrawReminders(campaignId: string, address: string, now: number): WriteStatement;
 
   /** Leases up to `limit` due messages: the confirmation lane's under its rules, then the others, oldest due first. */
   claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]>;

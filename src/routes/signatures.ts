@@ -109,7 +109,7 @@ export function signatureRoutes() {
 
   routes.get(
     '/campaigns/:slug/stats',
-    organiserRoute('Signatures', 'Counts by day (campaign time zone), country, region and status', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
+    organiserRoute('Signatures', 'Counts by day (campaign time zone), country, region and status, and the confirmation rate (requests made and confirmed per day)', 'signatures:read', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('signatures:read'),
     async (c) => c.json(await campaignStats(serviceContextOf(c), c.req.param('slug'))),
   );

@@ -7,6 +7,7 @@ import type { ServiceContext, SigningCampaign } from './context.js';
 import { assertCampaignAccess, assertOrganisationAccess, listableCampaignIds } from './access.js';
 import { Conflict, NotFound, ValidationFailed } from './errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
+import { assertNextStepCampaigns, NextStepInput, storedNextStep } from './next-step.js';
 import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';
 
 export const campaignStatuses = ['draft', 'open', 'closed', 'archived'] as const;
@@ -39,6 +40,8 @@ const campaignFields = {
   timeZone: v.optional(TimeZone),
   targetIds: v.optional(v.pipe(v.array(Uuid), v.maxLength(500))),
   letterTemplate: v.optional(v.nullable(TemplateName)),
+  /** What the thanks and confirmed pages offer after signing, per page language (src/services/next-step.ts). */
+  nextStep: v.optional(NextStepInput),
 };
 
 export const CreateCampaignInput = v.strictObject({
@@ -92,6 +95,7 @@ function toOrganiserView(row: CampaignRow, signatureCount: number, targetIds: st
     timeZone: row.timeZone,
     targetIds,
     letterTemplate: row.letterTemplate,
+    nextStep: row.nextStep,
     signatureCount,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
@@ -156,6 +160,7 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
   assertWindow(input.opensAt, input.closesAt);
   const targetIds = [...new Set(input.targetIds ?? [])];
   await assertTargetsExist(ctx, targetIds);
+  if (input.nextStep) await assertNextStepCampaigns(ctx, input.nextStep, input.slug);
   if (await findBySlug(ctx, input.slug)) throw new Conflict('SLUG_TAKEN', `The slug "${input.slug}" is taken.`, [{ path: 'slug', message: 'is taken' }]);
   const now = ctx.clock.now();
   const row: CampaignRow = {
@@ -175,6 +180,7 @@ export async function createCampaign(ctx: ServiceContext, input: CreateCampaignI
     previousCampaignId,
     signatureCount: 0,
     closedAt: null,
+    nextStep: storedNextStep(input.nextStep ?? {}),
     createdAt: now,
     updatedAt: now,
   };
@@ -220,6 +226,8 @@ export async function cloneCampaign(ctx: ServiceContext, sourceSlug: string, inp
     timeZone: source.timeZone,
     letterTemplate: source.letterTemplate,
     targetIds: await targetIdsOf(ctx, source.id),
+    // The donation links and sharing carry over; the campaign offered may have closed since, so it is chosen again.
+    nextStep: Object.fromEntries(Object.entries(source.nextStep).map(([locale, step]) => [locale, { ...step, campaign: null }])),
   }, source.id);
 }
 
@@ -275,14 +283,15 @@ export async function updateCampaign(ctx: ServiceContext, slug: string, input: U
   }
   assertWindow(input.opensAt !== undefined ? input.opensAt : current.opensAt, input.closesAt !== undefined ? input.closesAt : current.closesAt);
   if (input.targetIds) await assertTargetsExist(ctx, input.targetIds);
-  const { targetIds, ...fields } = input;
+  if (input.nextStep) await assertNextStepCampaigns(ctx, input.nextStep, slug);
+  const { targetIds, nextStep, ...fields } = input;
   const now = ctx.clock.now();
   const statusChanges =
     input.status === undefined || input.status === current.status
       ? {}
       : // The retention period (RETENTION_DAYS) runs from the close; reopening stops it.
         { closedAt: input.status === 'closed' || input.status === 'archived' ? (current.status === 'closed' ? (current.closedAt ?? now) : now) : null };
-  const changes = { ...fields, ...statusChanges, updatedAt: now };
+  const changes = { ...fields, ...statusChanges, ...(nextStep ? { nextStep: storedNextStep(nextStep) } : {}), updatedAt: now };
   // Guarded by the status read above, so two racing transitions cannot both apply.
   const statements: WriteStatement[] = [
     ctx.db.db.update(campaigns).set(changes).where(and(eq(campaigns.id, current.id), eq(campaigns.status, current.status))),

@@ -373,6 +373,8 @@ export async function confirmSignature(ctx: ServiceContext, token: string): Prom
     ctx.db.statement({ sql: COUNT_CONFIRMATION_SQL, params: [submission.campaignId, submission.id, submission.campaignId, submission.emailNormalized] }),
     ctx.db.statement({ sql: APPLY_SUBMISSION_SQL, params: [...confirmedColumns.map((c) => row[c]), submission.id] }),
     ctx.db.statement({ sql: USE_SUBMISSION_SQL, params: [now, submission.campaignId, submission.emailNormalized, submission.id] }),
+    // A reminder still waiting in the lane would ask to confirm what is confirmed (src/services/reminders.ts).
+    outboxStore(ctx).withdrawReminders(submission.campaignId, submission.emailNormalized, now),
   ]);
   return { status: 'confirmed', campaign: slug };
 }
@@ -572,8 +574,47 @@ export async function listPublicSignatures(ctx: ServiceContext, slug: string, li
 const BUCKET_MS = 15 * 60 * 1000;
 
 /**
- * Counts by status, by country and region (confirmed only), and confirmed
- * per day in the campaign's time zone. SQL groups by 15-minute buckets so
+ * Signing requests made per day in the campaign's time zone, and how many of
+ * them were confirmed (so far), for the days whose every request is still
+ * held: a request is kept only while its link works (CONFIRM_TOKEN_TTL_HOURS),
+ * so older days cannot be told. A rate well below other days' means mail is
+ * not arriving (or is filtered). Returns the first day covered and the days
+ * with requests.
+ */
+async function requestsByDay(ctx: ServiceContext, campaign: { id: string; timeZone: string }, dayOf: Intl.DateTimeFormat) {
+  const heldSince = ctx.clock.now() - ctx.confirmTokenTtlMs;
+  // The day the oldest held requests fall on lost some to the retention job already.
+  const partialDay = dayOf.format(heldSince);
+  const rows = await ctx.db.db
+    .select({
+      bucket: sql<number>`${signatureSubmissions.createdAt} / ${BUCKET_MS}`,
+      requested: sql<number>`count(*)`,
+      confirmed: sql<number>`count(${signatureSubmissions.confirmedAt})`,
+    })
+    .from(signatureSubmissions)
+    .where(and(eq(signatureSubmissions.campaignId, campaign.id), gte(signatureSubmissions.createdAt, heldSince)))
+    .groupBy(sql`1`)
+    .orderBy(sql`1`);
+  const perDay = new Map<string, { requested: number; confirmed: number }>();
+  for (const row of rows) {
+    const day = dayOf.format(new Date(Number(row.bucket) * BUCKET_MS));
+    if (day <= partialDay) continue;
+    const counts = perDay.get(day) ?? { requested: 0, confirmed: 0 };
+    counts.requested += Number(row.requested);
+    counts.confirmed += Number(row.confirmed);
+    perDay.set(day, counts);
+  }
+  const since = dayOf.format(heldSince + 86_400_000);
+  return {
+    since,
+    byDay: [...perDay].map(([date, { requested, confirmed }]) => ({ date, requested, confirmed, rate: Math.round((confirmed / requested) * 1000) / 1000 })),
+  };
+}
+
+/**
+ * Counts by status, by country and region (confirmed only), confirmed per
+ * day in the campaign's time zone, and the confirmation rate: requests made
+ * and confirmed per day (requestsByDay). SQL groups by 15-minute buckets so
  * zones with :30 and :45 offsets still fall on the right local day.
  */
 export async function campaignStats(ctx: ServiceContext, slug: string) {
@@ -619,6 +660,7 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
       .orderBy(sql`1`),
   ]);
   const dayOf = new Intl.DateTimeFormat('en-CA', { timeZone: campaign.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  const confirmationRate = await requestsByDay(ctx, campaign, dayOf);
   const perDay = new Map<string, number>();
   for (const row of bucketRows) {
     const day = dayOf.format(new Date(Number(row.bucket) * BUCKET_MS));
@@ -637,5 +679,6 @@ export async function campaignStats(ctx: ServiceContext, slug: string) {
     byDay,
     byCountry: byCountryRows.map((r) => ({ country: r.country, count: Number(r.count) })),
     byRegion: byRegionRows.map((r) => ({ country: r.country, region: r.region, count: Number(r.count) })),
+    confirmationRate,
   };
 }

@@ -88,6 +88,7 @@ svg text { font-family: inherit; fill: var(--ink); font-size: 12px; }
 svg .axis { stroke: #8a93a6; stroke-width: 1; }
 svg .grid { stroke: #e3e6ec; stroke-width: 1; }
 svg .bar, svg .legend-swatch { fill: var(--bar); }
+svg .requested { fill: #b9cdea; }
 svg .cumulative { fill: none; stroke: var(--line-chart); stroke-width: 2.5; }
 svg .cumulative-dot { fill: var(--line-chart); }
 svg .axis-label { fill: var(--muted); font-size: 11px; }

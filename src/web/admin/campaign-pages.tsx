@@ -28,7 +28,7 @@ import { targetDirectoryTexts } from './i18n/targets.js';
 import { type AdminContext, type AdminEnv, can, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';
 import { forbiddenPage, formatTime, formErrorOf, issuesToErrors, keptValues, missingScopePage, Notice, renderPage, timeZoneOptions } from './admin-page.js';
-import { HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
+import { ConfirmationRateChart, HorizontalBarChart, SignaturesOverTimeChart } from './charts.js';
 import { interpolate, languageName } from '../i18n/index.js';
 import { commonTexts, statusTexts } from './i18n/common.js';
 import { campaignTexts, signatureStatusTexts, targetKindTexts } from './i18n/campaigns.js';
@@ -49,6 +49,8 @@ import { countryName } from '../i18n/countries.js';
 import { campaignTitle, CampaignLink } from './campaign-names.js';
 import { CampaignSharing } from './campaign-sharing.js';
 import { JurisdictionNames } from './routing-preview.js';
+import { NextStepFields, nextStepFieldOf, nextStepInputOf, nextStepLabels, nextStepValues } from './next-step-fields.js';
+import { nextStepTexts } from './i18n/next-step.js';
 
 type Values = Record<string, string>;
 type Mode = 'create' | 'edit';
@@ -85,15 +87,18 @@ function campaignLabels(t: CampaignTexts, language: DashboardLanguage): Record<s
     labels[translationField(locale, 'summary')] = interpolate(t.translationSummary, name);
     labels[translationField(locale, 'body')] = interpolate(t.translationBody, name);
   }
-  return labels;
+  return { ...labels, ...nextStepLabels(nextStepTexts[language], language) };
 }
 
-/** `translations.ja.title` (the API's path) → `tr_ja_title` (the form's field); an error on a whole translation goes to its title. */
+/**
+ * `translations.ja.title` (the API's path) → `tr_ja_title` (the form's field); an error on a whole
+ * translation goes to its title. The next step's paths likewise (next-step-fields.tsx).
+ */
 function translationErrors(errors: FieldErrors): FieldErrors {
   const renamed: FieldErrors = {};
   for (const [path, messages] of Object.entries(errors)) {
     const match = /^translations\.(\w+)(?:\.(title|summary|body))?/.exec(path);
-    const field = match ? translationField(match[1]!, (match[2] ?? 'title') as 'title') : path;
+    const field = match ? translationField(match[1]!, (match[2] ?? 'title') as 'title') : (nextStepFieldOf(path) ?? path);
     (renamed[field] ??= []).push(...messages);
   }
   return renamed;
@@ -141,7 +146,7 @@ function translationsInputOf(form: Values, main: string, t: CampaignTexts, error
  * Blank optional fields are left out on create and cleared (null) on edit;
  * the goal must be a whole number; dates are read in the chosen time zone.
  */
-function campaignInputOf(form: Values, mode: Mode, t: CampaignTexts, common: CommonTexts): { input: Record<string, unknown>; errors: FieldErrors } {
+function campaignInputOf(form: Values, mode: Mode, t: CampaignTexts, common: CommonTexts, nextStepT: TextsOf<typeof nextStepTexts>): { input: Record<string, unknown>; errors: FieldErrors } {
   const errors: FieldErrors = {};
   const timeZone = form.timeZone || 'UTC';
   const blank = mode === 'create' ? undefined : null;
@@ -168,6 +173,7 @@ function campaignInputOf(form: Values, mode: Mode, t: CampaignTexts, common: Com
   }
   input.letterTemplate = form.letterTemplate ? form.letterTemplate : blank;
   input.translations = translationsInputOf(form, String(input.locale), t, errors);
+  input.nextStep = nextStepInputOf(form, nextStepT, errors);
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return { input, errors };
 }
@@ -193,6 +199,7 @@ function valuesOf(campaign: CampaignView): Values {
         [translationField(locale, 'body'), text.body ?? ''],
       ]),
     ),
+    ...nextStepValues(campaign.nextStep),
   };
 }
 
@@ -223,6 +230,12 @@ function TranslationFields(props: { main: string | undefined; values: Values; er
 async function templateOptions(c: AdminContext) {
   const { items } = await listLetterTemplates(serviceContextOf(c), c.get('services').letters);
   return [{ value: '', label: textsFor(c, campaignTexts).defaultTemplate }, ...items.map((t) => ({ value: t.name, label: `${t.name} (${t.languages.join(', ')})` }))];
+}
+
+/** The open campaigns a next step may offer: every one the caller sees but this one. */
+async function otherOpenCampaigns(c: AdminContext, slug: string | undefined) {
+  const { items } = await listCampaigns(serviceContextOf(c), { limit: 100, status: 'open' });
+  return items.filter((campaign) => campaign.slug !== slug).map((campaign) => ({ slug: campaign.slug, title: campaign.title }));
 }
 
 async function campaignForm(c: AdminContext, mode: Mode, values: Values, errors: FieldErrors, status: 200 | 409 | 422 = 200, message?: string) {
@@ -260,6 +273,7 @@ async function campaignForm(c: AdminContext, mode: Mode, values: Values, errors:
           <TextField name="closesAt" label={t.closesAt} hint={t.localTimeHint} type="datetime-local" {...common} />
         </div>
         <TranslationFields main={values.locale} {...common} />
+        <NextStepFields {...common} campaigns={await otherOpenCampaigns(c, values.slug)} />
         <button type="submit">{mode === 'create' ? t.createCampaign : t.saveChanges}</button>
       </form>
     </>,
@@ -467,6 +481,7 @@ async function campaignDetail(c: AdminContext, slug: string, problem?: { status:
       {stats ? (
         <div class="card">
           <SignaturesOverTimeChart id="chart-days" byDay={stats.byDay} timeZone={stats.timeZone} />
+          <ConfirmationRateChart id="chart-rate" since={stats.confirmationRate.since} byDay={stats.confirmationRate.byDay} timeZone={stats.timeZone} />
           <div class="grid2">
             <HorizontalBarChart id="chart-countries" caption={texts.byCountry} labelHeading={texts.country} rows={stats.byCountry.map((r) => ({ label: r.country, count: r.count }))} />
             <HorizontalBarChart
@@ -753,12 +768,12 @@ export function campaignPages() {
     );
   });
 
-  routes.get('/campaigns/new', (c) => campaignForm(c, 'create', { locale: 'ja', timeZone: 'Asia/Tokyo' }, {}));
+  routes.get('/campaigns/new', (c) => campaignForm(c, 'create', { locale: 'ja', timeZone: 'Asia/Tokyo', ...nextStepValues(undefined) }, {}));
 
   routes.post('/campaigns', async (c) => {
     const form = c.var.form;
     const values = keptValues(form);
-    const { input, errors } = campaignInputOf(form, 'create', textsFor(c, campaignTexts), textsFor(c, commonTexts));
+    const { input, errors } = campaignInputOf(form, 'create', textsFor(c, campaignTexts), textsFor(c, commonTexts), textsFor(c, nextStepTexts));
     const parsed = v.safeParse(CreateCampaignInput, input);
     const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues, c))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'create', values, allErrors, 422);
@@ -795,7 +810,7 @@ export function campaignPages() {
     const slug = c.req.param('slug');
     const form = c.var.form;
     const values = { ...keptValues(form), slug };
-    const { input, errors } = campaignInputOf(form, 'edit', textsFor(c, campaignTexts), textsFor(c, commonTexts));
+    const { input, errors } = campaignInputOf(form, 'edit', textsFor(c, campaignTexts), textsFor(c, commonTexts), textsFor(c, nextStepTexts));
     const parsed = v.safeParse(UpdateCampaignInput, input);
     const allErrors = { ...(parsed.success ? {} : translationErrors(issuesToErrors(parsed.issues, c))), ...errors };
     if (!parsed.success || Object.keys(errors).length > 0) return campaignForm(c, 'edit', values, allErrors, 422);

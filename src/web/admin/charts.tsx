@@ -173,6 +173,163 @@ export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; 
   );
 }
 
+export type DayRequests = { date: string; requested: number; confirmed: number; rate: number };
+
+/** Every day from the first to the last with requests, none where nobody asked, so the time axis is even and a day without requests shows. */
+export function fillRequestDays(byDay: DayRequests[]): DayRequests[] {
+  const first = byDay[0];
+  const last = byDay[byDay.length - 1];
+  if (!first || !last) return [];
+  const known = new Map(byDay.map((d) => [d.date, d]));
+  const days: DayRequests[] = [];
+  for (let t = Date.parse(`${first.date}T00:00:00Z`); t <= Date.parse(`${last.date}T00:00:00Z`); t += DAY_MS) {
+    const date = new Date(t).toISOString().slice(0, 10);
+    days.push(known.get(date) ?? { date, requested: 0, confirmed: 0, rate: 0 });
+  }
+  return days.slice(-MAX_DAYS);
+}
+
+const percent = (language: DashboardLanguage, rate: number) => new Intl.NumberFormat(intlLocale[language], { style: 'percent', maximumFractionDigits: 0 }).format(rate);
+
+/**
+ * Signing requests made per day (light bars) and how many of them were
+ * confirmed (dark bars, left axis), with the share confirmed (line, right
+ * axis, 0–100 %): a day whose share drops while requests keep coming is a day
+ * the confirmation mail did not arrive.
+ */
+export function ConfirmationRateChart(props: { id: string; since: string; byDay: DayRequests[]; timeZone: string }) {
+  const t = useTexts(chartTexts);
+  const language = useDashboardLanguage();
+  const fmt = (n: number) => formatNumber(language, n);
+  const days = fillRequestDays(props.byDay);
+  const width = 760;
+  const height = 300;
+  const margin = { top: 28, right: 64, bottom: 56, left: 56 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const barMax = niceMax(Math.max(0, ...days.map((d) => d.requested)));
+  const slot = days.length ? plotW / days.length : plotW;
+  const barW = Math.max(1, Math.min(40, slot * 0.7));
+  const x = (i: number) => margin.left + slot * i + slot / 2;
+  const yBar = (v: number) => margin.top + plotH - (v / barMax) * plotH;
+  const yRate = (rate: number) => margin.top + plotH - rate * plotH;
+  const labelEvery = Math.max(1, Math.ceil(days.length / 8));
+  const requested = days.reduce((sum, d) => sum + d.requested, 0);
+  const confirmed = days.reduce((sum, d) => sum + d.confirmed, 0);
+  const titleId = `${props.id}-title`;
+  const descId = `${props.id}-desc`;
+  // The line joins the days with requests only: a day nobody asked has no rate, not a rate of 0.
+  const asked = days.map((d, i) => ({ d, i })).filter(({ d }) => d.requested > 0);
+  const path = asked.map(({ d, i }, n) => `${n === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yRate(d.rate).toFixed(1)}`).join(' ');
+  return (
+    <figure class="chart">
+      <figcaption>{t.rateCaption}</figcaption>
+      <p class="muted">{interpolate(t.rateNote, { since: fullDay(language, props.since) })}</p>
+      {days.length === 0 ? (
+        <p class="muted">{t.noRequests}</p>
+      ) : (
+        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
+          <title id={titleId}>{t.rateTitle}</title>
+          <desc id={descId}>
+            {interpolate(t.rateDescription, {
+              days: fmt(days.length),
+              first: fullDay(language, days[0]!.date),
+              last: fullDay(language, days[days.length - 1]!.date),
+              timeZone: props.timeZone,
+              requested: fmt(requested),
+              confirmed: fmt(confirmed),
+              rate: percent(language, requested ? confirmed / requested : 0),
+            })}
+          </desc>
+          {ticks(barMax).map((v) => (
+            <g>
+              <line class="grid" x1={margin.left} x2={margin.left + plotW} y1={yBar(v)} y2={yBar(v)} />
+              <text x={margin.left - 6} y={yBar(v) + 4} text-anchor="end">
+                {fmt(v)}
+              </text>
+            </g>
+          ))}
+          {[0, 0.25, 0.5, 0.75, 1].map((rate) => (
+            <text x={margin.left + plotW + 6} y={yRate(rate) + 4} text-anchor="start">
+              {percent(language, rate)}
+            </text>
+          ))}
+          {days.map((d, i) => (
+            <g>
+              <rect class="bar requested" data-date={d.date} data-requested={d.requested} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.requested).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.requested)).toFixed(1)} />
+              <rect class="bar confirmed" data-date={d.date} data-confirmed={d.confirmed} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.confirmed).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.confirmed)).toFixed(1)}>
+                <title>{interpolate(t.rateTooltip, { date: fullDay(language, d.date), requested: fmt(d.requested), confirmed: fmt(d.confirmed), rate: d.requested ? percent(language, d.rate) : '–' })}</title>
+              </rect>
+            </g>
+          ))}
+          <path class="cumulative" d={path} />
+          {asked.length === 1 ? <circle class="cumulative-dot" cx={x(asked[0]!.i)} cy={yRate(asked[0]!.d.rate)} r="4" /> : null}
+          <line class="axis" x1={margin.left} x2={margin.left + plotW} y1={margin.top + plotH} y2={margin.top + plotH} />
+          <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + plotH} />
+          <line class="axis" x1={margin.left + plotW} x2={margin.left + plotW} y1={margin.top} y2={margin.top + plotH} />
+          {days.map((d, i) =>
+            i % labelEvery === 0 || i === days.length - 1 ? (
+              <text x={x(i)} y={margin.top + plotH + 16} text-anchor="middle">
+                {axisDay(language, d.date)}
+              </text>
+            ) : null,
+          )}
+          <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
+            {interpolate(t.dayAxis, { timeZone: props.timeZone })}
+          </text>
+          <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
+            {t.perDayAxis}
+          </text>
+          <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
+            {t.rateAxis}
+          </text>
+          <rect class="legend-swatch requested" x={margin.left} y={8} width={12} height={10} />
+          <text x={margin.left + 18} y={17}>
+            {t.requestedLegend}
+          </text>
+          <rect class="legend-swatch" x={margin.left + 110} y={8} width={12} height={10} />
+          <text x={margin.left + 128} y={17}>
+            {t.confirmedLegend}
+          </text>
+          <line class="legend-line" x1={margin.left + 220} x2={margin.left + 240} y1={13} y2={13} />
+          <text x={margin.left + 246} y={17}>
+            {t.rateLegend}
+          </text>
+        </svg>
+      )}
+      <details class="data">
+        <summary>{t.dataTable}</summary>
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{interpolate(t.dayAxis, { timeZone: props.timeZone })}</th>
+              <th scope="col" class="num">
+                {t.requestedLegend}
+              </th>
+              <th scope="col" class="num">
+                {t.confirmedLegend}
+              </th>
+              <th scope="col" class="num">
+                {t.rateLegend}
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {props.byDay.map((d) => (
+              <tr>
+                <td>{fullDay(language, d.date)}</td>
+                <td class="num">{fmt(d.requested)}</td>
+                <td class="num">{fmt(d.confirmed)}</td>
+                <td class="num">{percent(language, d.rate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}
+
 /** Shortens a label for the chart by characters (not UTF-16 units, so CJK and emoji stay whole); the table keeps it whole. */
 function shorten(label: string, max: number): string {
   const chars = Array.from(label);

@@ -96,7 +96,7 @@ button:hover, .button:hover { background: var(--accent-dark); border-color: var(
 @media (min-width: 40rem) { h1 { font-size: 2.25rem; } }
 [hidden] { display: none !important; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
-.share { margin: 2rem 0; }
+.share, .next-step { margin: 2rem 0; }
 .share ul { display: flex; flex-wrap: wrap; gap: 0.5rem 1.25rem; list-style: none; margin: 0 0 1rem; padding: 0; }
 .share ul a { display: inline-block; padding: 0.4rem 0; font-weight: 600; }
 .share-copy { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: flex-end; }

@@ -88,6 +88,8 @@ export const en = {
   thanksBody: 'We have sent you an email with a link. Your signature counts only once you open the link and confirm it.',
   thanksSpam: 'At busy times the email may take a few minutes to arrive. If it has not come by then, look in your spam folder.',
   backToCampaign: 'Back to the campaign',
+  nextStepHeading: 'What you can do next',
+  nextStepAnotherCampaign: 'Sign another petition:',
 
   shareHeading: 'Share this campaign',
   shareOnLine: 'Send on LINE',

@@ -85,6 +85,8 @@ export const ja: Messages = {
   thanksBody: 'リンクを記載したメールをお送りしました。リンクを開いて確認していただくと、署名が有効になります。',
   thanksSpam: '混み合っている時間帯は、メールが届くまで数分かかることがあります。それでも届かない場合は、迷惑メールフォルダをご確認ください。',
   backToCampaign: 'キャンペーンのページに戻る',
+  nextStepHeading: '次にできること',
+  nextStepAnotherCampaign: 'ほかの署名にもご協力ください：',
 
   shareHeading: 'このキャンペーンを広める',
   shareOnLine: 'LINEで送る',

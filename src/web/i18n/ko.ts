@@ -85,6 +85,8 @@ export const ko: Messages = {
   thanksBody: '링크가 담긴 이메일을 보내 드렸습니다. 링크를 열어 확인하셔야 서명이 집계됩니다.',
   thanksSpam: '이용자가 많은 시간에는 이메일이 도착하기까지 몇 분이 걸릴 수 있습니다. 그 뒤에도 오지 않으면 스팸함을 확인해 주세요.',
   backToCampaign: '캠페인 페이지로 돌아가기',
+  nextStepHeading: '다음으로 할 수 있는 일',
+  nextStepAnotherCampaign: '다른 청원에도 서명해 주세요:',
 
   shareHeading: '이 캠페인 알리기',
   shareOnLine: 'LINE으로 보내기',

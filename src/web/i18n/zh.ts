@@ -85,6 +85,8 @@ export const zh: Messages = {
   thanksBody: '我们已向您发送一封带有链接的邮件。打开链接并确认后，您的签名才会被计入。',
   thanksSpam: '繁忙时段，邮件可能需要几分钟才能送达。如果之后仍未收到，请查看垃圾邮件文件夹。',
   backToCampaign: '返回活动页面',
+  nextStepHeading: '接下来您可以',
+  nextStepAnotherCampaign: '请也签署另一份请愿：',
 
   shareHeading: '分享这个活动',
   shareOnLine: '通过 LINE 发送',

@@ -6,7 +6,8 @@ import { siteStylesheet } from '../assets/index.js';
 import { catalogs, htmlLang, isPageLanguage, type Messages, type PageLanguage } from '../i18n/index.js';
 import { CampaignProgress, campaignTexts, ErrorSummary, fieldLabels, SignForm, signingNotice, type CampaignPageProps } from './campaign-page.js';
 import { MessagePage, type MessagePageProps } from './render.js';
-import { ShareLinks } from './share-links.js';
+import type { NextStepOffer } from '../../services/next-step.js';
+import { NextStepBlock } from './next-step.js';
 
 /**
  * The embed's document: no site header, language switch or footer (the host page has its own),
@@ -96,12 +97,12 @@ export function EmbedPage(props: CampaignPageProps) {
 }
 
 /** After signing in the frame: check your email, and the share links. */
-export function EmbedThanks(props: { t: Messages; shareUrl: string; title: string }) {
+export function EmbedThanks(props: { t: Messages; language: PageLanguage; offer: NextStepOffer; share: { url: string; title: string } }) {
   const { t } = props;
   return (
     <>
       <MessagePage title={t.thanksTitle} paragraphs={[t.thanksBody, t.thanksSpam]} />
-      <ShareLinks t={t} url={props.shareUrl} title={props.title} />
+      <NextStepBlock t={t} language={props.language} offer={props.offer} share={props.share} newTab />
     </>
   );
 }

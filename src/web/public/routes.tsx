@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
+import { nextStepOffer, type NextStepOffer } from '../../services/next-step.js';
 import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
 import { listPublicReplies } from '../../services/replies.js';
 import { publicSupportMap } from '../../services/support-map.js';
@@ -30,9 +31,10 @@ import { forbiddenPage, formBodyLimit, rememberLanguageChoice, sameOriginPosts }
 import { CampaignPage, campaignTexts, type PagePartner, progressText, signingState, type PublicCampaign, type SignFormState } from './campaign-page.js';
 import { EmbedPage, EmbedThanks, embedHtml, renderEmbedMessage } from './embed.js';
 import { formTokenRenewsAt, issueFormToken, verifyFormToken } from './form-tokens.js';
-import { MessagePage, pageHtml, renderMessage, siteOrganisation } from './render.js';
+import { MessagePage, pageHtml, renderMessage, renderPage, siteOrganisation } from './render.js';
+import { NextStepBlock } from './next-step.js';
 import { type BuiltPage, builtPage, serveBuiltPage } from './page-cache.js';
-import { campaignShareUrl, ShareLinks } from './share-links.js';
+import { campaignShareUrl } from './share-links.js';
 import { shareScript } from './share-script.js';
 import { emptySignForm, FORM_TOKEN_FIELD, HONEYPOT_FIELD, LANGUAGE_FIELD, readSignForm, validateSignForm } from './sign-form.js';
 
@@ -320,6 +322,31 @@ async function handleSignPost(c: Context<AppEnv>, view: SignView) {
   return c.redirect(thanks, 303);
 }
 
+/** A signature confirmed (now, or earlier by the same link): the message, then the campaign's next step in the page's language. */
+async function confirmedPage(c: Context<AppEnv>, language: PageLanguage, slug: string, body: string) {
+  const ctx = c.get('services').ctx;
+  const t = catalogs[language];
+  let campaign: PublicCampaign | null;
+  try {
+    campaign = await getPublicCampaign(ctx, slug);
+  } catch (error) {
+    if (!(error instanceof NotFound)) throw error;
+    campaign = null;
+  }
+  const offer = campaign ? await nextStepOffer(ctx, slug, language) : null;
+  return renderPage(
+    c,
+    200,
+    { language, meta: { title: t.confirmedTitle, private: true } },
+    <>
+      <MessagePage title={t.confirmedTitle} paragraphs={[body]} link={{ href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign }} />
+      {campaign && offer ? (
+        <NextStepBlock t={t} language={language} offer={offer} share={{ url: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title }} />
+      ) : null}
+    </>,
+  );
+}
+
 /**
  * The supporters' pages: `/c/:slug` with its signing form, `/c/:slug/thanks`,
  * `/confirm/:token`, and the stylesheet. Server-rendered, no script; every
@@ -356,19 +383,24 @@ export function publicPageRoutes() {
     const slug = c.req.param('slug')!;
     const { language, shared } = pageLanguageOf(c);
     const t = catalogs[language];
+    // Read with the page, so an organiser's change to the next step (which drops every built page) shows at once.
+    let offer: NextStepOffer | undefined;
     const make = async (campaign: PublicCampaign) => {
-      const share = { t, shareUrl: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title };
-      if (view === 'embed') return embedHtml({ language, title: t.thanksTitle }, <EmbedThanks {...share} />);
+      offer = await nextStepOffer(ctx, slug, language);
+      const share = { url: campaignShareUrl(ctx.publicUrl, slug, language), title: campaignTexts(campaign, language).title };
+      if (view === 'embed') return embedHtml({ language, title: t.thanksTitle }, <EmbedThanks t={t} language={language} offer={offer} share={share} />);
       return pageHtml(
         c,
         { language, path: `${campaignPath(slug)}/thanks`, meta: { title: t.thanksTitle, private: true } },
         <>
           <MessagePage title={t.thanksTitle} paragraphs={[t.thanksBody, t.thanksSpam]} link={{ href: `${campaignPath(slug)}?lang=${language}`, label: t.backToCampaign }} />
-          <ShareLinks t={t} url={share.shareUrl} title={share.title} />
+          <NextStepBlock t={t} language={language} offer={offer} share={share} />
         </>,
       );
     };
-    const page = await publicPages.get(`${view}-thanks:${slug}:${language}`, ctx.clock.now(), () => buildCampaignPage(c, slug, make, () => Infinity));
+    const page = await publicPages.get(`${view}-thanks:${slug}:${language}`, ctx.clock.now(), () =>
+      buildCampaignPage(c, slug, make, () => offer?.changesAt ?? Infinity),
+    );
     if (!page) return notFoundPage(c, language);
     return serveBuiltPage(c, page, shared ? { shared } : { shared, vary: 'Accept-Language, Cookie' });
   };
@@ -421,15 +453,7 @@ export function publicPageRoutes() {
     // Links mailed before 0.2 hold no submission to show; they keep the plain button until they expire.
     if (!preview && !looksLikeConfirmToken(token)) return unknownConfirmLink(c, language);
     if (preview?.state === 'expired') return expiredConfirmLink(c, language, preview.campaign);
-    if (preview?.state === 'confirmed') {
-      return renderMessage(
-        c,
-        200,
-        language,
-        (t) => ({ title: t.confirmedTitle, paragraphs: [t.confirmUsedBody], link: { href: `${campaignPath(preview.campaign)}?lang=${language}`, label: t.backToCampaign } }),
-        { private: true },
-      );
-    }
+    if (preview?.state === 'confirmed') return confirmedPage(c, language, preview.campaign, catalogs[language].confirmUsedBody);
     const formToken = await issueFormToken(ctx, CONFIRM_FORM);
     return renderMessage(
       c,
@@ -462,17 +486,7 @@ export function publicPageRoutes() {
       if (error instanceof TokenExpired) return expiredConfirmLink(c, language, error.campaign);
       throw error;
     }
-    return renderMessage(
-      c,
-      200,
-      language,
-      (t) => ({
-        title: t.confirmedTitle,
-        paragraphs: [t.confirmedBody],
-        link: { href: `${campaignPath(confirmed.campaign)}?lang=${language}`, label: t.backToCampaign },
-      }),
-      { private: true },
-    );
+    return confirmedPage(c, language, confirmed.campaign, catalogs[language].confirmedBody);
   });
 
   return routes;
