@@ -113,7 +113,7 @@ describe('a token limited to a partner (PRODUCT.md §13: reads only that partner
     const { a, token } = await coalition(t);
     const document = await json<Document>(await t.request('GET', `${API}/openapi.json`, { token: null }), 200);
     const objects = { ...a, partner: 'alpha' };
-    const organisation = { tokens: 'x', blocklist: 'x', outbox: 'x', suppressions: 'nobody@example.org', templates: 'embassy-petition', '{name}': 'en', versions: '0' };
+    const organisation = { tokens: 'x', webhooks: 'x', blocklist: 'x', outbox: 'x', suppressions: 'nobody@example.org', templates: 'embassy-petition', '{name}': 'en', versions: '0' };
     const before = await json<{ signatureCount: number; summary: string }>(await t.request('GET', `${API}/campaigns/${a.slug}`), 200);
     let checked = 0;
     for (const [path, methods] of Object.entries(document.paths)) {
