@@ -51,7 +51,7 @@ import { adminRoutes } from './web/admin/admin-routes.js';
 import { apiDocsRoutes, type ApiReferenceScript } from './web/api-docs.js';
 import type { PrivacySettings, ServiceContext } from './services/context.js';
 import type { ErasureLedger } from './services/erasure-ledger.js';
-import { ServiceError } from './services/errors.js';
+import { ServiceError } from './lib/service-errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
 import { organisationAccess } from './services/access.js';

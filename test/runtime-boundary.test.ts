@@ -39,6 +39,7 @@ function reachableFrom(entry: string): string[] {
 function sourceFiles(path: string): string[] {
   const full = join(root, path);
   if (statSync(full).isFile()) return [path];
+  if (path.split('/').at(-1) === 'node') return [];
   return readdirSync(full).flatMap((name) => sourceFiles(join(path, name)));
 }
 

@@ -26,7 +26,7 @@ import { databaseStartupError, listenOn, prepareDataPaths } from './startup-chec
 import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
 import { nodeOgImageRenderer } from './og-image-node.js';
-import { secureDataDirectory, tightenDataDirectory } from '../node/private-files.js';
+import { secureDataDirectory, tightenDataDirectory } from '../lib/node/private-files.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { runLetterRedactions } from '../services/letter-redaction.js';
@@ -59,7 +59,7 @@ const LETTER_REDACTION_INTERVAL_MS = 60_000;
  * DATA_DIR and DATABASE_PATH are checked first: a path that cannot be used
  * throws a StartupError naming it, with nothing written. DATA_DIR is then
  * made, or set to 0700: nothing under it is reachable by other users
- * (src/node/private-files.ts).
+ * (src/lib/node/private-files.ts).
  */
 export async function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
   prepareDataPaths(settings);

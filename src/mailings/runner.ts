@@ -12,14 +12,14 @@ import { unsubscribeUrl } from '../services/unsubscribe-links.js';
 import { composeUpdateEmail, type UpdateEmailInput } from '../mail/update-email.js';
 import type { ServiceContext } from '../services/context.js';
 import { deliveryWrites, loadLetterForDelivery } from '../services/deliveries.js';
-import { ServiceError } from '../services/errors.js';
+import { ServiceError } from '../lib/service-errors.js';
 import { DEFAULT_LETTER_TEMPLATE, generateLetters, plannedLetterTargets } from '../services/letters.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage, OutboxStore } from '../outbox/types.js';
 import { locales, type Locale } from '../services/schemas.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import { Sleeper } from '../lib/sleeper.js';
-import { nextWindowOpening } from './sending-window.js';
+import { nextWindowOpening } from '../lib/sending-window.js';
 
 export type MailingRunnerOptions = {
   ctx: ServiceContext;

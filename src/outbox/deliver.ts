@@ -8,7 +8,7 @@ import { maskAddressesIn } from '../lib/mask.js';
 import { type MailLinks, renderStoredMessage } from '../mail/messages.js';
 import { OrganisationSender } from '../mail/organisation-sender.js';
 import { MailSendError, type MailTransport } from '../mail/transport.js';
-import { nextWindowOpening } from '../mailings/sending-window.js';
+import { nextWindowOpening } from '../lib/sending-window.js';
 import type { ConfirmationLaneLimits } from './confirmation-lane.js';
 import { outboxStore } from './outbox-store.js';
 import type { ClaimedRow, OutboxStore } from './types.js';
@@ -65,7 +65,7 @@ const maxErrorLength = 1000;
 /** Ids marked sent by one UPDATE (passed as one JSON parameter). */
 const maxRowsPerWrite = 1000;
 
-/** The sending window a letter delivery carries (src/mailings/sending-window.ts), if any. */
+/** The sending window a letter delivery carries (src/lib/sending-window.ts), if any. */
 function windowOf(message: StoredOutboxMessage | null): (SendingWindow & { timeZone: string }) | undefined {
   return message !== null && 'compose' in message && message.compose === 'letter-delivery' ? message.window : undefined;
 }

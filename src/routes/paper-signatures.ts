@@ -6,7 +6,7 @@ import { requireScope } from '../http/middleware.js';
 import { organisationNotSetResponse, organiserRoute } from '../http/openapi.js';
 import { principalOf, serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
-import { type FieldIssue, ServiceError, Unprocessable, ValidationFailed } from '../services/errors.js';
+import { type FieldIssue, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { importPaperSignatures, listPaperImports, MAX_PAPER_IMPORT_ROWS, paperCsvColumns, PaperImportOptions } from '../services/paper-signatures.js';
 import { renderSignatureSheet, SignatureSheetQuery } from '../services/signature-sheet.js';
 

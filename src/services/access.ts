@@ -1,7 +1,7 @@
 import { eq, inArray } from 'drizzle-orm';
 import { campaigns } from '../db/schema.js';
 import type { ServiceContext } from './context.js';
-import { Forbidden, NotFound, ValidationFailed } from './errors.js';
+import { Forbidden, NotFound, ValidationFailed } from '../lib/service-errors.js';
 
 /**
  * What a caller may reach (PRODUCT.md §11), decided once per request from its

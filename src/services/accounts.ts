@@ -11,7 +11,7 @@ import { assertOrganisationAccess, type CampaignRole } from './access.js';
 import { accountLinkUrlOf, enqueueAccountEmail, findOpenLink, linkStillUnused, LINKS_COUNTED_MS, markLinkUsed, newAccountLink, type OpenAccountLink } from './account-links.js';
 import { endUserSessions, sessionExists, userSessionStatements } from './admin-sessions.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, Forbidden, NotFound, ValidationFailed } from './errors.js';
+import { Conflict, Forbidden, NotFound, ValidationFailed } from '../lib/service-errors.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { oneLine } from './schemas.js';
 import { chargeSignInAttempt, decodeOrigin, encodeOrigin, forgetDevices, refundSignInAttempt, type SignInOrigin, trustedDeviceOf } from './sign-in-throttle.js';

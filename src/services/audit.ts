@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { ValidationFailed } from './errors.js';
+import { ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage } from './pagination.js';
 import { IsoDateTime } from './schemas.js';
 import type { Principal } from './tokens.js';

@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.js';
 import { type IpRange, parseBlockedRange, parseIpAddress } from '../lib/ip.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound } from './errors.js';
+import { Conflict, NotFound } from '../lib/service-errors.js';
 import { SingleLine } from './schemas.js';
 import { actorLabel, type Principal } from './tokens.js';
 

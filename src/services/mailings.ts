@@ -5,14 +5,14 @@ import { campaigns, campaignTargets, mailings, mailingTargetOutcomes, type Sendi
 import type { LetterPorts } from '../letters/letter-ports.js';
 import { TemplateError } from '../letters/template/template-error.js';
 import { newId, uuidPattern } from '../lib/ids.js';
-import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../mailings/local-time.js';
-import { isClockTime, OFFICE_HOURS } from '../mailings/sending-window.js';
+import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../lib/local-time.js';
+import { isClockTime, OFFICE_HOURS } from '../lib/sending-window.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from './letter-routing.js';
 import { LetterLanguages, plannedLetterTargets } from './letters.js';
-import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { requireOrganisation } from './organisation.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
@@ -285,7 +285,7 @@ export async function mailingWarnings(
  * Schedules a mailing on a campaign for a wall-clock time in a time zone.
  * The instant is stored in UTC beside the local time as given; a local time
  * in a daylight-saving gap is refused (422 LOCAL_TIME_INVALID), one that
- * happens twice means the earlier instant (see src/mailings/local-time.ts).
+ * happens twice means the earlier instant (see src/lib/local-time.ts).
  * `letters` go to the campaign's targets (by email unless `channel` is
  * `print`, then in the sending window); an `update` goes to supporters who
  * consented to updates, written by the organiser or from an update template

@@ -6,7 +6,7 @@ import { addressBlockLines } from '../letters/template/postal-address.js';
 import type { LetterLanguage, Organisation } from '../letters/template/types.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, type FieldIssue, ValidationFailed } from './errors.js';
+import { Conflict, type FieldIssue, ValidationFailed } from '../lib/service-errors.js';
 import { isoOrNull, Locale, SingleLine } from './schemas.js';
 import { PostalAddressInput } from './targets.js';
 

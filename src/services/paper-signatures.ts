@@ -7,7 +7,7 @@ import { newId } from '../lib/ids.js';
 import { isRegionCode, isRegionOf, regionName, regionsOf, type RegionLanguage } from '../lib/regions.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
+import { Conflict, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { CountryCode, isoOrNull, Locale, locales, MultiLine, SingleLine } from './schemas.js';
 import { normalizeEmail } from './signatures.js';
 import { actorLabel, type Principal } from './tokens.js';

@@ -9,7 +9,7 @@ import { ko } from '../web/i18n/ko.js';
 import { zh } from '../web/i18n/zh.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ValidationFailed } from './errors.js';
+import { NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { organisationInLanguage, requireOrganisation } from './organisation.js';
 import { type Locale, locales } from './schemas.js';
 

@@ -7,7 +7,7 @@ import { targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Unprocessable } from './errors.js';
+import { Unprocessable } from '../lib/service-errors.js';
 import { locales } from './schemas.js';
 import { CreateTargetInput, externalIdTaken, toTargetRow, type TargetRow } from './targets.js';
 

@@ -5,7 +5,7 @@ import { newId } from '../lib/ids.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
 import type { ServiceContext } from './context.js';
 import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess, type Access } from './access.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { oneLine } from './schemas.js';
 
 /**

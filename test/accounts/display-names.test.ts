@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { outbox, users } from '../../src/db/schema.js';
 import { inviteUser, issueOwnerSetupLink } from '../../src/services/accounts.js';
-import { ValidationFailed } from '../../src/services/errors.js';
+import { ValidationFailed } from '../../src/lib/service-errors.js';
 import { createTestApp } from '../helpers/app.js';
 import { accountClient, lastAccountEmail, type TestApp } from './account-client.js';
 

@@ -7,7 +7,7 @@ import {
   LocalTimeInvalid,
   parseLocalTime,
   zoneOffsetAt,
-} from '../../src/mailings/local-time.js';
+} from '../../src/lib/local-time.js';
 
 const iso = (local: string, zone: string) => new Date(localTimeToInstant(local, zone)).toISOString();
 

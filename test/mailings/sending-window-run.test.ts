@@ -4,7 +4,7 @@ import { deliveries, outbox } from '../../src/db/schema.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { OutboxSender } from '../../src/mail/outbox-sender.js';
 import { SmtpTransport } from '../../src/mail/smtp-transport.js';
-import { localTimeToInstant } from '../../src/mailings/local-time.js';
+import { localTimeToInstant } from '../../src/lib/local-time.js';
 import { openCampaign } from '../helpers/signing.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
 import { createRunner, mailingRows, readMailing, type TestApp } from './runner-helpers.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { localTimeToInstant } from '../../src/mailings/local-time.js';
-import { isClockTime, isInsideWindow, nextWindowOpening, OFFICE_HOURS } from '../../src/mailings/sending-window.js';
+import { localTimeToInstant } from '../../src/lib/local-time.js';
+import { isClockTime, isInsideWindow, nextWindowOpening, OFFICE_HOURS } from '../../src/lib/sending-window.js';
 
 const at = (local: string, zone: string) => localTimeToInstant(local, zone);
 const next = (local: string, zone: string, window = OFFICE_HOURS) => new Date(nextWindowOpening(at(local, zone), window, zone)).toISOString();

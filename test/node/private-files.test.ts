@@ -6,7 +6,7 @@ import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { createLetterFiles } from '../../src/letters/node/letter-store.js';
 import { FileTransport } from '../../src/mail/file-transport.js';
 import { composeConfirmationEmail, newMessageId } from '../../src/mail/messages.js';
-import { makePrivateDirectory, secureDataDirectory, tightenDataDirectory, writePrivateFile } from '../../src/node/private-files.js';
+import { makePrivateDirectory, secureDataDirectory, tightenDataDirectory, writePrivateFile } from '../../src/lib/node/private-files.js';
 import { migrationsFolder } from '../helpers/db.js';
 import { mailFrom } from '../mail/helpers/outbox.js';
 

@@ -9,7 +9,7 @@ import type { Database } from '../../src/db/database.js';
 import { campaigns, replies } from '../../src/db/schema.js';
 import { createLetterFiles } from '../../src/letters/node/letter-store.js';
 import { createReply, deleteReply, getReply, updateReply } from '../../src/services/replies.js';
-import { Forbidden } from '../../src/services/errors.js';
+import { Forbidden } from '../../src/lib/service-errors.js';
 import { createTestApp } from '../helpers/app.js';
 import { campaignToken, makePdf, makePng, postMultipart, seedCampaigns, type TestApp } from './helpers.js';
 

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { pdfHeaders } from '../../http/content-disposition.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { getCampaign } from '../../services/campaigns.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 import {
   importPaperSignatures,
   listPaperImports,

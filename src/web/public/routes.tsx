@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
-import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
+import { Conflict, NotFound, RateLimited } from '../../lib/service-errors.js';
 import { listPublicReplies } from '../../services/replies.js';
 import { publicSupportMap } from '../../services/support-map.js';
 import {

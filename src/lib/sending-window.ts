@@ -4,7 +4,7 @@ import { localFieldsAt, localTimeToInstant, LocalTimeInvalid } from './local-tim
 /**
  * Local opening hours for letters to targets: an office is written to on its
  * working days, between `start` and `end` on its own wall clock. Pure, on the
- * same `Intl`-only helpers as src/mailings/local-time.ts, so daylight-saving
+ * same `Intl`-only helpers as src/lib/local-time.ts, so daylight-saving
  * changes are handled by the zone's own rules.
  *
  * `start` is inclusive and `end` exclusive (`24:00` is the end of the day);
