@@ -36,10 +36,10 @@ import { newId } from '../src/lib/ids.js';
 import { Keyring, newNonce } from '../src/lib/keyring.js';
 import { silentLogger } from '../src/lib/logger.js';
 import { composeConfirmationEmail, newMessageId, type ConfirmationEmailInput } from '../src/mail/messages.js';
-import { OutboxSender } from '../src/mail/outbox-sender.js';
-import { SmtpTransport } from '../src/mail/smtp-transport.js';
-import { prepareOutgoingMail } from '../src/mail/transport.js';
-import { toNodemailerFields } from '../src/mail/nodemailer-fields.js';
+import { OutboxSender } from '../src/outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../src/mail/node/smtp-transport.js';
+import { prepareOutgoingMail } from '../src/mail/transports/transport.js';
+import { toNodemailerFields } from '../src/mail/node/nodemailer-fields.js';
 
 type ServerRequest = { type: 'count' };
 type ServerReply = { type: 'listening'; port: number } | { type: 'count'; accepted: number };

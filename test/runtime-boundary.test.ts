@@ -9,9 +9,7 @@ import { describe, expect, it } from 'vitest';
 // passed in as ports. This test is the boundary: the shared folders by name,
 // and every file the Worker's entry reaches.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sharedRoots = ['src/app.ts', 'src/routes', 'src/services', 'src/web', 'src/http', 'src/lib', 'src/outbox', 'src/mailings', 'src/markdown', 'src/letters/template'];
-/** Mail composition and the Workers transports are shared; nodemailer's transports and the polling sender are Node adapters. */
-const sharedMailFiles = ['action-email.ts', 'email-html.ts', 'letter-email.ts', 'markdown-email.ts', 'messages.ts', 'privacy-email.ts', 'update-email.ts', 'transport.ts', 'mime-message.ts', 'smtp-socket-transport.ts', 'http-mail-transport.ts'].map((name) => `src/mail/${name}`);
+const sharedRoots = ['src/app.ts', 'src/routes', 'src/services', 'src/web', 'src/http', 'src/lib', 'src/outbox', 'src/mailings', 'src/mail', 'src/markdown', 'src/letters/template'];
 /** The PDF layout and the Worker's letter adapters use pdfkit (its browser build on Workers), and nothing else of Node's. */
 const pdfkitAllowed = (path: string) => path.startsWith('src/letters/pdf/') || path.startsWith('src/letters/worker/');
 /** Worker adapters may use what workerd implements under nodejs_compat: node:crypto's incremental hash (WebCrypto has none). */
@@ -53,7 +51,7 @@ function code(text: string): string {
 }
 
 describe('the runtime boundary', () => {
-  const files = [...sharedRoots.flatMap(sourceFiles), ...sharedMailFiles].filter((path) => /\.(ts|tsx|mts)$/.test(path));
+  const files = sharedRoots.flatMap(sourceFiles).filter((path) => /\.(ts|tsx|mts)$/.test(path));
 
   it('covers the shared code', () => {
     expect(files.length).toBeGreaterThan(80);
@@ -77,8 +75,8 @@ describe('the runtime boundary', () => {
   it('keeps them out of everything the Worker entry reaches', () => {
     const bundled = reachableFrom('src/entry/worker.ts');
     // The walk follows imports: the app, the services, the D1 adapter, the outbox, letters and mail for Workers.
-    for (const path of ['src/app.ts', 'src/services/signatures.ts', 'src/db/d1.ts', 'src/outbox/deliver.ts', 'src/letters/pdf/pdf-letter.ts', 'src/mail/worker-smtp-transport.ts']) expect(bundled).toContain(path);
-    expect(bundled.some((path) => path.startsWith('src/letters/node/') || path === 'src/db/better-sqlite3.ts' || path === 'src/mail/smtp-transport.ts')).toBe(false);
+    for (const path of ['src/app.ts', 'src/services/signatures.ts', 'src/db/d1.ts', 'src/outbox/deliver.ts', 'src/letters/pdf/pdf-letter.ts', 'src/mail/worker/worker-smtp-transport.ts']) expect(bundled).toContain(path);
+    expect(bundled.some((path) => path.startsWith('src/letters/node/') || path === 'src/db/better-sqlite3.ts' || path === 'src/mail/node/smtp-transport.ts')).toBe(false);
     expect(offendersIn(bundled)).toEqual([]);
   });
 

@@ -12,11 +12,11 @@ import { createLetterRenderPool, type LetterRenderPool } from '../letters/node/r
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
 import { Keyring } from '../lib/keyring.js';
-import { FileTransport } from '../mail/file-transport.js';
-import { createMailFileCleaner } from '../mail/mail-file-cleaner.js';
-import { OutboxSender } from '../mail/outbox-sender.js';
-import { SmtpTransport } from '../mail/smtp-transport.js';
-import type { MailTransport } from '../mail/transport.js';
+import { FileTransport } from '../mail/node/file-transport.js';
+import { createMailFileCleaner } from '../mail/node/mail-file-cleaner.js';
+import { OutboxSender } from '../outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../mail/node/smtp-transport.js';
+import type { MailTransport } from '../mail/transports/transport.js';
 import { MailingRunner } from '../mailings/runner.js';
 import { IppPrinter } from '../printing/ipp-printer.js';
 import type { ServiceContext } from '../services/context.js';

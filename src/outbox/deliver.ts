@@ -7,7 +7,7 @@ import type { Logger } from '../lib/logger.js';
 import { maskAddressesIn } from '../lib/mask.js';
 import { type MailLinks, renderStoredMessage } from '../mail/messages.js';
 import { OrganisationSender } from '../mail/organisation-sender.js';
-import { MailSendError, type MailTransport } from '../mail/transport.js';
+import { MailSendError, type MailTransport } from '../mail/transports/transport.js';
 import { nextWindowOpening } from '../lib/sending-window.js';
 import type { ConfirmationLaneLimits } from './confirmation-lane.js';
 import { outboxStore } from './outbox-store.js';

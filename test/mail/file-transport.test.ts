@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
-import { FileTransport } from '../../src/mail/file-transport.js';
+import { FileTransport } from '../../src/mail/node/file-transport.js';
 import { composeConfirmationEmail, newMessageId } from '../../src/mail/messages.js';
 import { parseMail, partText } from './helpers/mime.js';
 import { mailFrom } from './helpers/outbox.js';

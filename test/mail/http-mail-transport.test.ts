@@ -2,8 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
-import { checkMailApiUrl, HttpMailTransport, MailApiUrlError } from '../../src/mail/http-mail-transport.js';
-import { MailSendError, type OutgoingMail } from '../../src/mail/transport.js';
+import { checkMailApiUrl, HttpMailTransport, MailApiUrlError } from '../../src/mail/transports/http-mail-transport.js';
+import { MailSendError, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { decodeEncodedWords } from './helpers/mime.js';
 import { headerParameter } from './helpers/mime-params.js';
 import { mimeLeaves } from './helpers/mime-parts.js';

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
-import { toNodemailerFields } from '../../src/mail/nodemailer-fields.js';
+import { toNodemailerFields } from '../../src/mail/node/nodemailer-fields.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { describe, expect, it } from 'vitest';
-import { composeMimeMessage, formatMailDate, loadAttachments, parseSender, quotedPrintable } from '../../src/mail/mime-message.js';
-import { dotStuff } from '../../src/mail/smtp-socket-transport.js';
-import { MailSendError, type OutgoingMail } from '../../src/mail/transport.js';
+import { composeMimeMessage, formatMailDate, loadAttachments, parseSender, quotedPrintable } from '../../src/mail/transports/mime-message.js';
+import { dotStuff } from '../../src/mail/transports/smtp-socket-transport.js';
+import { MailSendError, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { decodeEncodedWords } from './helpers/mime.js';
 import { headerParameter } from './helpers/mime-params.js';
 import { mimeLeaves, type MimeLeafBytes } from './helpers/mime-parts.js';

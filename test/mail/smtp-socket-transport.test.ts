@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
-import { SmtpSocketTransport, type SmtpSocketTransportOptions } from '../../src/mail/smtp-socket-transport.js';
-import { MailSendError, type OutgoingMail } from '../../src/mail/transport.js';
+import { SmtpSocketTransport, type SmtpSocketTransportOptions } from '../../src/mail/transports/smtp-socket-transport.js';
+import { MailSendError, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { decodeEncodedWords } from './helpers/mime.js';
 import { headerParameter } from './helpers/mime-params.js';
 import { mimeLeaves } from './helpers/mime-parts.js';
@@ -15,7 +15,7 @@ import { nodeSmtpSocketConnector } from './helpers/node-smtp-socket.js';
 import { startScriptedSmtpServer } from './helpers/scripted-smtp-server.js';
 import { startSmtpServer, type ReceivedMail } from './helpers/smtp-server.js';
 
-// The SMTP client that runs on Workers (./worker-smtp-transport.ts binds it to
+// The SMTP client that runs on Workers (src/mail/worker/worker-smtp-transport.ts binds it to
 // cloudflare:sockets), here over node:net: protocol details, TLS and every
 // failure path. test/worker/mail-probe.test.ts runs it in workerd.
 

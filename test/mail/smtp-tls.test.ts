@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../../src/config.js';
 import { createMailTransport } from '../../src/entry/node.js';
 import { newMessageId } from '../../src/mail/messages.js';
-import { isLoopbackHost, planSmtpConnection, SmtpUrlError } from '../../src/mail/smtp-tls.js';
-import { SmtpTransport } from '../../src/mail/smtp-transport.js';
-import { MailSendError, type OutgoingMail } from '../../src/mail/transport.js';
+import { isLoopbackHost, planSmtpConnection, SmtpUrlError } from '../../src/mail/transports/smtp-tls.js';
+import { SmtpTransport } from '../../src/mail/node/smtp-transport.js';
+import { MailSendError, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { mailFrom } from './helpers/outbox.js';
 import { startSmtpServer } from './helpers/smtp-server.js';
 

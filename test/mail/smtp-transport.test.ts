@@ -1,8 +1,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeConfirmationEmail, newMessageId } from '../../src/mail/messages.js';
-import { classifySmtpError, SmtpTransport } from '../../src/mail/smtp-transport.js';
-import { MailSendError, type OutgoingMail } from '../../src/mail/transport.js';
+import { classifySmtpError, SmtpTransport } from '../../src/mail/node/smtp-transport.js';
+import { MailSendError, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { decodeEncodedWords, parseMail, partText } from './helpers/mime.js';
 import { mailFrom } from './helpers/outbox.js';
 import { startSmtpServer, type TestSmtpServer } from './helpers/smtp-server.js';

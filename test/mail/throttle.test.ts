@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
-import { OutboxSender } from '../../src/mail/outbox-sender.js';
-import { SmtpTransport } from '../../src/mail/smtp-transport.js';
+import { OutboxSender } from '../../src/outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../../src/mail/node/smtp-transport.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { parseMail } from './helpers/mime.js';
 import { insertOutboxRows, mailFrom, sampleMessage } from './helpers/outbox.js';

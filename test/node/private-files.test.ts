@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
 import { createLetterFiles } from '../../src/letters/node/letter-store.js';
-import { FileTransport } from '../../src/mail/file-transport.js';
+import { FileTransport } from '../../src/mail/node/file-transport.js';
 import { composeConfirmationEmail, newMessageId } from '../../src/mail/messages.js';
 import { makePrivateDirectory, secureDataDirectory, tightenDataDirectory, writePrivateFile } from '../../src/lib/node/private-files.js';
 import { migrationsFolder } from '../helpers/db.js';

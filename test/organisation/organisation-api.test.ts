@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/lib/logger.js';
-import { OutboxSender } from '../../src/mail/outbox-sender.js';
-import { SmtpTransport } from '../../src/mail/smtp-transport.js';
+import { OutboxSender } from '../../src/outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../../src/mail/node/smtp-transport.js';
 import { auditLog } from '../audit/helpers.js';
 import { createTestApp } from '../helpers/app.js';
 import { testLinks } from '../helpers/keys.js';

@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { campaigns, mailings, outbox, privacyRequests, settingsStore, signatureSubmissions, signatures } from '../../src/db/schema.js';
 import { createJsonLogger } from '../../src/lib/logger.js';
-import { createMailFileCleaner } from '../../src/mail/mail-file-cleaner.js';
+import { createMailFileCleaner } from '../../src/mail/node/mail-file-cleaner.js';
 import { runRetention } from '../../src/services/retention.js';
 import { foldSignatureCounts } from '../../src/services/signatures.js';
 import { createTestApp } from '../helpers/app.js';

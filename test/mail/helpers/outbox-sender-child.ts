@@ -5,8 +5,8 @@
 import { SqliteDatabase } from '../../../src/db/better-sqlite3.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { silentLogger } from '../../../src/lib/logger.js';
-import { OutboxSender } from '../../../src/mail/outbox-sender.js';
-import { SmtpTransport } from '../../../src/mail/smtp-transport.js';
+import { OutboxSender } from '../../../src/outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../../../src/mail/node/smtp-transport.js';
 import { migrationsFolder } from '../../helpers/db.js';
 import { mailFrom } from './outbox.js';
 import { testLinks } from '../../helpers/keys.js';

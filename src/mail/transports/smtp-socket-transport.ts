@@ -1,7 +1,7 @@
 /**
  * SMTP over a plain byte stream, for runtimes without nodemailer and Node's
  * net/tls: the socket comes from a `connect` function shaped like the one of
- * `cloudflare:sockets` (./worker-smtp-transport.ts binds it). The client is
+ * `cloudflare:sockets` (../worker/worker-smtp-transport.ts binds it). The client is
  * small on purpose: EHLO (HELO as a fallback), STARTTLS, AUTH PLAIN or LOGIN,
  * one MAIL FROM, one RCPT TO, DATA with dot-stuffing, QUIT.
  *
@@ -12,7 +12,7 @@
  * offered, spins forever on a closed socket, and reports failures as text
  * without the reply code that decides between a retry and giving up.
  */
-import { systemClock, type Clock } from '../lib/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { base64, composeMimeMessage, loadAttachments, parseSender, type ReadAttachment } from './mime-message.js';
 import { planSmtpConnection, SMTP_TLS_OPT_OUT, type SmtpTlsMode } from './smtp-tls.js';
 import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
@@ -85,7 +85,7 @@ function redact(text: string): string {
 const tlsHint = ` (no TLS with the relay: SMTP_URL needs smtps:// or a relay that offers STARTTLS, or ?tls=${SMTP_TLS_OPT_OUT} to allow plain text)`;
 
 /**
- * A refused reply, classified as on Node (./smtp-transport.ts,
+ * A refused reply, classified as on Node (../node/smtp-transport.ts,
  * classifySmtpError): a 5xx to RCPT TO or DATA refuses this message
  * (permanent, except 503, a broken session); a 5xx to the greeting, EHLO,
  * AUTH or MAIL FROM is the relay refusing our account or sender, which an

@@ -6,5 +6,5 @@ declare module 'cloudflare:sockets' {
   export function connect(
     address: string | { hostname: string; port: number },
     options?: { secureTransport?: 'on' | 'off' | 'starttls'; allowHalfOpen?: boolean },
-  ): import('./smtp-socket-transport.js').SmtpSocket;
+  ): import('../transports/smtp-socket-transport.js').SmtpSocket;
 }

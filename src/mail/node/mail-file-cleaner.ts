@@ -1,10 +1,10 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { MailFileCleaner } from '../services/retention.js';
+import type { MailFileCleaner } from '../transports/transport.js';
 
 /**
  * The Node side of the retention rule for mail files: the `.eml` files the
- * file transport writes (src/mail/file-transport.ts), and temporary files a
+ * file transport writes (src/mail/node/file-transport.ts), and temporary files a
  * crash left behind, deleted once older than the cut-off (by modification time).
  */
 export function createMailFileCleaner(directory: string): MailFileCleaner {

@@ -4,9 +4,9 @@ import { createReadStream, type ReadStream } from 'node:fs';
 import { realpath, rename, rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { makePrivateDirectory, openPrivateFile } from '../lib/node/private-files.js';
-import { systemClock, type Clock } from '../lib/clock.js';
-import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
+import { makePrivateDirectory, openPrivateFile } from '../../lib/node/private-files.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
+import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from '../transports/transport.js';
 
 export type FileTransportOptions = {
   /** Created on the first send if missing. */

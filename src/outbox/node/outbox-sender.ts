@@ -1,8 +1,8 @@
-import { newId } from '../lib/ids.js';
-import type { Logger } from '../lib/logger.js';
-import { errorKind, positiveInteger } from '../lib/errors.js';
-import { Sleeper } from '../lib/sleeper.js';
-import { OutboxDelivery, type DeliverOutboxDeps } from '../outbox/deliver.js';
+import { newId } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
+import { errorKind, positiveInteger } from '../../lib/errors.js';
+import { Sleeper } from '../../lib/sleeper.js';
+import { OutboxDelivery, type DeliverOutboxDeps } from '../deliver.js';
 
 /** The Node sender: the delivery's settings (src/outbox/deliver.ts), its own lease name and polling. */
 export type OutboxSenderOptions = Pick<DeliverOutboxDeps, 'database' | 'transport' | 'clock' | 'logger' | 'from' | 'links' | 'concurrency' | 'maxPerSecond' | 'maxAttempts' | 'backoff' | 'random' | 'confirmationLane'> & {

@@ -1,8 +1,8 @@
 import type { Readable } from 'node:stream';
-import type { OutgoingMail } from './transport.js';
+import type { OutgoingMail } from '../transports/transport.js';
 
 // The Node transports' shared step (nodemailer runs on Node only; the Workers
-// transports build MIME with src/mail/mime-message.ts).
+// transports build MIME with src/mail/transports/mime-message.ts).
 
 /** An attachment opened by a transport, in the form nodemailer takes (content, never a path or URL). */
 export type OpenedAttachment = { filename: string; contentType: string; content: Readable };

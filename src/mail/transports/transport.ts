@@ -1,4 +1,4 @@
-import type { OutboxMessage } from '../db/schema.js';
+import type { OutboxMessage } from '../../db/schema.js';
 
 /** An outbox message with what the sender adds: the From line and the stored Message-ID. */
 export type OutgoingMail = OutboxMessage & { from: string; messageId: string };
@@ -115,4 +115,14 @@ export function prepareOutgoingMail(mail: OutgoingMail): OutgoingMail {
     return { ...attachment, filename };
   });
   return { ...mail, to, subject: oneLine(mail.subject), headers, ...(attachments ? { attachments } : {}) };
+}
+
+/**
+ * Mail written as files (no SMTP_URL): each holds an address and, for a
+ * while, a working confirmation link. Node's adapter is
+ * src/mail/node/mail-file-cleaner.ts; a runtime without mail files has none.
+ */
+export interface MailFileCleaner {
+  /** Deletes the message files written before `cutoff` (ms since the epoch); resolves how many. */
+  deleteOlderThan(cutoff: number): Promise<number>;
 }

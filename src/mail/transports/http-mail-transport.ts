@@ -19,7 +19,7 @@
  * `https://api.mailgun.net/v3/mg.example.org/messages.mime`, or
  * `api.eu.mailgun.net` for an EU domain), and MAIL_API_TOKEN, the API key.
  */
-import { systemClock, type Clock } from '../lib/clock.js';
+import { systemClock, type Clock } from '../../lib/clock.js';
 import { base64, composeMimeMessage, loadAttachments, type ReadAttachment } from './mime-message.js';
 import { isLoopbackHost } from './smtp-tls.js';
 import { MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';

@@ -1,16 +1,16 @@
 import nodemailer from 'nodemailer';
 import { toNodemailerFields } from './nodemailer-fields.js';
 import type { SMTPPoolOptions, SMTPPoolSentMessageInfo, Transporter } from 'nodemailer';
-import type { Logger } from '../lib/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { openStoredAttachments } from './file-transport.js';
-import { planSmtpConnection, SMTP_TLS_OPT_OUT, type SmtpTlsMode } from './smtp-tls.js';
-import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from './transport.js';
+import { planSmtpConnection, SMTP_TLS_OPT_OUT, type SmtpTlsMode } from '../transports/smtp-tls.js';
+import { isPermanentSmtpReply, MailSendError, prepareOutgoingMail, type MailTransport, type OutgoingMail } from '../transports/transport.js';
 
 export type SmtpTransportOptions = {
   /**
    * `smtps://user:pass@host:465` (TLS from the start) or `smtp://user:pass@host:587`
    * (STARTTLS, required unless the host is the loopback or the URL ends in
-   * `?tls=optional`: ./smtp-tls.ts). Percent-encode reserved characters in the
+   * `?tls=optional`: ../transports/smtp-tls.ts). Percent-encode reserved characters in the
    * user name and password.
    */
   url: string;
@@ -93,7 +93,7 @@ export function classifySmtpError(error: unknown): MailSendError {
 export class SmtpTransport implements MailTransport {
   private readonly transporter: Transporter<SMTPPoolSentMessageInfo, SMTPPoolOptions>;
   private readonly dataDir: string | undefined;
-  /** How the connection to the relay is protected (./smtp-tls.ts). */
+  /** How the connection to the relay is protected (../transports/smtp-tls.ts). */
   readonly tls: SmtpTlsMode;
 
   constructor(options: SmtpTransportOptions) {
