@@ -16,7 +16,7 @@ import { backupCommand, doctorCommand, restoreCommand } from './operations/comma
 import { listCampaigns } from './services/campaigns.js';
 import { ServiceError } from './lib/service-errors.js';
 import { generateLetters, GenerateLettersInput, PreviewLetterQuery, previewLetter } from './services/letters.js';
-import { CreateMailingInput, finalMailingStatuses, getMailingView, scheduleMailing, type MailingView } from './services/mailings.js';
+import { CreateMailingInput, finalMailingStatuses, getMailingView, scheduleMailing, type MailingView } from './services/mailings/schedule.js';
 import { runRetention } from './services/retention.js';
 import { importTargets } from './services/target-import.js';
 import { createToken, CreateTokenInput, scopes } from './services/tokens.js';

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 // passed in as ports. This test is the boundary: the shared folders by name,
 // and every file the Worker's entry reaches.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sharedRoots = ['src/app.ts', 'src/routes', 'src/services', 'src/web', 'src/http', 'src/lib', 'src/outbox', 'src/mailings', 'src/mail', 'src/markdown', 'src/letters/template'];
+const sharedRoots = ['src/app.ts', 'src/routes', 'src/services', 'src/web', 'src/http', 'src/lib', 'src/outbox', 'src/mail', 'src/markdown', 'src/letters/template'];
 /** The PDF layout and the Worker's letter adapters use pdfkit (its browser build on Workers), and nothing else of Node's. */
 const pdfkitAllowed = (path: string) => path.startsWith('src/letters/pdf/') || path.startsWith('src/letters/worker/');
 /** Worker adapters may use what workerd implements under nodejs_compat: node:crypto's incremental hash (WebCrypto has none). */

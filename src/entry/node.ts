@@ -17,7 +17,7 @@ import { createMailFileCleaner } from '../mail/node/mail-file-cleaner.js';
 import { OutboxSender } from '../outbox/node/outbox-sender.js';
 import { SmtpTransport } from '../mail/node/smtp-transport.js';
 import type { MailTransport } from '../mail/transports/transport.js';
-import { MailingRunner } from '../mailings/runner.js';
+import { MailingRunner } from '../services/mailings/runner.js';
 import { IppPrinter } from '../printing/ipp-printer.js';
 import type { ServiceContext } from '../services/context.js';
 import { retireLegacySecrets } from '../services/installation.js';

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
-import { finalMailingStatuses, getMailingView } from '../services/mailings.js';
+import { finalMailingStatuses, getMailingView } from '../services/mailings/schedule.js';
 import { Unauthorized } from '../lib/service-errors.js';
 import type { AppEnv } from './env.js';
 import { serviceContextOf } from './principal.js';

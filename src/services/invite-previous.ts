@@ -6,7 +6,7 @@ import { formatInZone, isLocalTime, localTimeToInstant } from '../lib/local-time
 import { assertCampaignAccess, reachesCampaign } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
-import { type MailingDetail, scheduleMailing } from './mailings.js';
+import { type MailingDetail, scheduleMailing } from './mailings/schedule.js';
 import { type Locale, MultiLine, SingleLine, TimeZone } from './schemas.js';
 
 /**

@@ -4,7 +4,7 @@ import { blocklist, outbox } from '../../src/db/schema.js';
 import { type RouteReach, routeReaches } from '../../src/http/openapi.js';
 import type { Access } from '../../src/services/access.js';
 import { getCampaign, listCampaigns, updateCampaign } from '../../src/services/campaigns.js';
-import { getMailing, pauseMailing } from '../../src/services/mailings.js';
+import { getMailing, pauseMailing } from '../../src/services/mailings/schedule.js';
 import { listSignatures } from '../../src/services/signatures.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/database.js';
 import { mailings } from '../../src/db/schema.js';
-import { cancelMailing } from '../../src/services/mailings.js';
+import { cancelMailing } from '../../src/services/mailings/schedule.js';
 import { createTestApp } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';
 

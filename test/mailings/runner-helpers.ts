@@ -6,7 +6,7 @@ import { createLocalLetterPorts } from '../../src/letters/node/letter-store.js';
 import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import type { MailTransport, OutgoingMail } from '../../src/mail/transports/transport.js';
-import { MailingRunner, type MailingRunnerOptions } from '../../src/mailings/runner.js';
+import { MailingRunner, type MailingRunnerOptions } from '../../src/services/mailings/runner.js';
 import { createTestApp, repoLettersDir } from '../helpers/app.js';
 import { openCampaign } from '../helpers/signing.js';
 

@@ -22,7 +22,7 @@ import {
   pauseMailing,
   resumeMailing,
   scheduleMailing,
-} from '../../services/mailings.js';
+} from '../../services/mailings/schedule.js';
 import { lastBatchChoices } from './last-batch-choices.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';

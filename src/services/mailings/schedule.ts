@@ -1,21 +1,21 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as v from 'valibot';
-import type { WriteStatement } from '../db/database.js';
-import { campaigns, campaignTargets, mailings, mailingTargetOutcomes, type SendingWindow } from '../db/schema.js';
-import type { LetterPorts } from '../letters/letter-ports.js';
-import { TemplateError } from '../letters/template/template-error.js';
-import { newId, uuidPattern } from '../lib/ids.js';
-import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../lib/local-time.js';
-import { isClockTime, OFFICE_HOURS } from '../lib/sending-window.js';
-import { outboxStore } from '../outbox/outbox-store.js';
-import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
-import type { ServiceContext } from './context.js';
-import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from './letter-routing.js';
-import { LetterLanguages, plannedLetterTargets } from './letters.js';
-import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
-import { requireOrganisation } from './organisation.js';
-import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from './schemas.js';
+import type { WriteStatement } from '../../db/database.js';
+import { campaigns, campaignTargets, mailings, mailingTargetOutcomes, type SendingWindow } from '../../db/schema.js';
+import type { LetterPorts } from '../../letters/letter-ports.js';
+import { TemplateError } from '../../letters/template/template-error.js';
+import { newId, uuidPattern } from '../../lib/ids.js';
+import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../../lib/local-time.js';
+import { isClockTime, OFFICE_HOURS } from '../../lib/sending-window.js';
+import { outboxStore } from '../../outbox/outbox-store.js';
+import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from '../access.js';
+import type { ServiceContext } from '../context.js';
+import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from '../letter-routing.js';
+import { LetterLanguages, plannedLetterTargets } from '../letters.js';
+import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from '../../lib/service-errors.js';
+import { requireOrganisation } from '../organisation.js';
+import { afterCursor, decodeCursor, type PageQuery, toPage } from '../pagination.js';
+import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from '../schemas.js';
 
 export const mailingKinds = ['letters', 'update'] as const;
 /** How a letters mailing reaches its targets: `auto` emails a target with an address and queues the others' letters for print. */
