@@ -1,7 +1,7 @@
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import { errorKind, positiveInteger } from '../../lib/errors.js';
-import { Sleeper } from '../../lib/sleeper.js';
+import { PollLoop } from '../../jobs/poll-loop.js';
 import { OutboxDelivery, type DeliverOutboxDeps } from '../deliver.js';
 
 /** The Node sender: the delivery's settings (src/outbox/deliver.ts), its own lease name and polling. */
@@ -32,10 +32,8 @@ export class OutboxSender {
   private readonly delivery: OutboxDelivery;
   private readonly logger: Logger;
   private readonly batchSize: number;
-  private readonly sleeper: Sleeper;
+  private readonly poll: PollLoop;
 
-  private stopping = false;
-  private loop: Promise<void> | undefined;
   /** Drains run one after another: a drain started while another runs waits for it. */
   private drainChain: Promise<unknown> = Promise.resolve();
 
@@ -43,7 +41,12 @@ export class OutboxSender {
     this.logger = options.logger;
     this.workerId = options.workerId ?? newId(options.clock.now());
     this.batchSize = positiveInteger('batchSize', options.batchSize ?? 500);
-    this.sleeper = new Sleeper(options.pollIntervalMs ?? 1000);
+    // A full batch suggests more rows are due: keep going rather than wait.
+    this.poll = new PollLoop({
+      intervalMs: options.pollIntervalMs ?? 1000,
+      pass: async () => (await this.drainSerially(true)).claimed >= this.batchSize,
+      onError: (error) => this.logger.error('outbox drain failed', { workerId: this.workerId, ...errorKind(error) }),
+    });
     this.delivery = new OutboxDelivery({
       database: options.database,
       transport: options.transport,
@@ -70,15 +73,13 @@ export class OutboxSender {
 
   /** Drains in a loop until `stop()`: at once again after a full batch, else after the poll interval or a `wake()`. */
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
+    this.poll.start();
   }
 
   /** Ends the current wait, so mail enqueued just now goes out without waiting for the poll. */
   wake(): void {
     // A wake() that comes during a drain may be for a row its claim missed: the next wait ends at once.
-    this.sleeper.wake();
+    this.poll.wake();
   }
 
   /**
@@ -87,41 +88,22 @@ export class OutboxSender {
    * them at once.
    */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.sleeper.interrupt();
-    await this.loop;
-    await this.drainChain;
-    this.loop = undefined;
+    await this.poll.stop(() => this.drainChain);
   }
 
   /** Totals since this sender was created. */
   stats(): OutboxSenderStats {
     const { sent, failed, retried } = this.delivery.totals;
-    return { sent, failed, retried, inFlight: this.delivery.inFlight, running: this.loop !== undefined && !this.stopping };
+    return { sent, failed, retried, inFlight: this.delivery.inFlight, running: this.poll.running };
   }
 
   /** A drain started while another runs waits for it; `continuous` is the start() loop's pipelined drain (see OutboxDelivery.drain). */
   private drainSerially(continuous: boolean): Promise<{ result: DrainResult; claimed: number }> {
     const drain = this.drainChain.then(async () => {
-      const { result, claimed } = await this.delivery.drain({ limit: this.batchSize, continuous, stopped: () => this.stopping });
+      const { result, claimed } = await this.delivery.drain({ limit: this.batchSize, continuous, stopped: () => this.poll.stopping });
       return { result: { sent: result.sent, failed: result.failed, retried: result.retried }, claimed };
     });
     this.drainChain = drain.catch(() => undefined);
     return drain;
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let claimed = 0;
-      try {
-        claimed = (await this.drainSerially(true)).claimed;
-      } catch (error) {
-        this.logger.error('outbox drain failed', { workerId: this.workerId, ...errorKind(error) });
-      }
-      if (this.stopping) break;
-      // A full batch suggests more rows are due: keep going rather than wait.
-      if (claimed >= this.batchSize) continue;
-      await this.sleeper.sleep();
-    }
   }
 }

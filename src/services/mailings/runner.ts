@@ -18,7 +18,7 @@ import { outboxStore } from '../../outbox/outbox-store.js';
 import type { NewOutboxMessage, OutboxStore } from '../../outbox/types.js';
 import { locales, type Locale } from '../schemas.js';
 import { errorKind, positiveInteger } from '../../lib/errors.js';
-import { Sleeper } from '../../lib/sleeper.js';
+import { PollLoop } from '../../jobs/poll-loop.js';
 import { nextWindowOpening } from '../../lib/sending-window.js';
 
 export type MailingRunnerOptions = {
@@ -110,18 +110,23 @@ export async function runDueMailings(deps: MailingPassDeps, options: MailingPass
 export class MailingRunner {
   readonly workerId: string;
   private readonly pass: MailingPass;
-  private readonly sleeper: Sleeper;
+  private readonly poll: PollLoop;
   private readonly logger: Logger;
 
-  private stopping = false;
-  private loop: Promise<void> | undefined;
   private ticking: Promise<TickResult> | undefined;
 
   constructor(options: MailingRunnerOptions) {
     this.workerId = options.workerId ?? newId(options.ctx.clock.now());
-    this.sleeper = new Sleeper(positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000));
     this.logger = options.logger ?? options.ctx.logger;
-    this.pass = new MailingPass(options, this.workerId, { stopped: () => this.stopping });
+    this.poll = new PollLoop({
+      intervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs ?? 1000),
+      pass: async () => {
+        await this.tick();
+        return false;
+      },
+      onError: (error) => this.logger.error('mailing tick failed', { workerId: this.workerId, ...errorKind(error) }),
+    });
+    this.pass = new MailingPass(options, this.workerId, { stopped: () => this.poll.stopping });
   }
 
   /** One pass: sweep paused and cancelled mailings, claim due ones, queue and count them. Passes never overlap. */
@@ -133,9 +138,7 @@ export class MailingRunner {
 
   /** Ticks every `pollIntervalMs` until `stop()`. */
   start(): void {
-    if (this.loop) return;
-    this.stopping = false;
-    this.loop = this.run();
+    this.poll.start();
   }
 
   /**
@@ -144,28 +147,12 @@ export class MailingRunner {
    * process can carry on at once.
    */
   async stop(): Promise<void> {
-    this.stopping = true;
-    this.sleeper.interrupt();
-    await this.loop;
-    await this.ticking?.catch(() => undefined);
-    this.loop = undefined;
+    await this.poll.stop(async () => this.ticking?.catch(() => undefined));
     await this.pass.handBack();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      try {
-        await this.tick();
-      } catch (error) {
-        this.logger.error('mailing tick failed', { workerId: this.workerId, ...errorKind(error) });
-      }
-      if (this.stopping) break;
-      await this.sleeper.sleep();
-    }
-  }
-
   private runTick(): Promise<TickResult> {
-    if (this.stopping && !this.loop) return Promise.resolve({ claimed: 0, queued: 0, finished: 0 });
+    if (this.poll.stopping && !this.poll.started) return Promise.resolve({ claimed: 0, queued: 0, finished: 0 });
     return this.pass.run();
   }
 }
