@@ -14,7 +14,8 @@ import type { ServiceContext } from './context.js';
 import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { letterWithdrawn } from './letters.js';
-import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
+import { isoOrNull, SingleLine, type Locale } from './schemas.js';
+import { locales } from '../lib/locales.js';
 
 export const deliveryChannels = ['email', 'print'] as const;
 export type DeliveryChannel = (typeof deliveryChannels)[number];

@@ -6,7 +6,8 @@ import { assertOrganisationAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
 import { Conflict, NotFound } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { CountryCode, IsoDateTime, isoOrNull, Locale, locales, SingleLine, TimeZone } from './schemas.js';
+import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine, TimeZone } from './schemas.js';
+import { locales } from '../lib/locales.js';
 
 export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
 export const TargetKind = v.picklist(targetKinds, `must be one of: ${targetKinds.join(', ')}`);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emailDomain, parseBlockedEmail, parseDomainPattern, toAsciiDomain } from '../../src/lib/domains.js';
 import { clientKey, formatIpv4, formatIpv6, parseBlockedRange, parseIpAddress, rangeContains } from '../../src/lib/ip.js';
-import { Blocklist } from '../../src/services/blocklist.js';
+import { Blocklist } from '../../src/services/blocklist-rules.js';
 
 const range = (text: string) => {
   const parsed = parseBlockedRange(text);

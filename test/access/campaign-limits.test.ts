@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blocklist, outbox } from '../../src/db/schema.js';
 import { type RouteReach, routeReaches } from '../../src/http/openapi.js';
-import type { Access } from '../../src/services/access.js';
+import type { Access } from '../../src/services/context.js';
 import { getCampaign, listCampaigns, updateCampaign } from '../../src/services/campaigns.js';
 import { getMailing, pauseMailing } from '../../src/services/mailings/schedule.js';
 import { listSignatures } from '../../src/services/signatures.js';

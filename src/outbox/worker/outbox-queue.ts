@@ -12,7 +12,7 @@
  */
 import type { Message, MessageBatch, Queue } from '@cloudflare/workers-types';
 import type { Logger } from '../../lib/logger.js';
-import type { MailLinks } from '../../mail/messages.js';
+import type { MailLinks } from '../../mail/mail-links.js';
 import type { MailTransport } from '../../mail/transports/transport.js';
 import { deliverOutbox } from '../deliver.js';
 import { outboxStore } from '../outbox-store.js';

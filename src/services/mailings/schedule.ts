@@ -15,7 +15,8 @@ import { LetterLanguages, plannedLetterTargets } from '../letters.js';
 import { Conflict, type FieldIssue, NotFound, Unprocessable, ValidationFailed } from '../../lib/service-errors.js';
 import { requireOrganisation } from '../organisation.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from '../pagination.js';
-import { IsoDateTime, isoOrNull, locales, MultiLine, SingleLine, TemplateName, TimeZone } from '../schemas.js';
+import { IsoDateTime, isoOrNull, MultiLine, SingleLine, TemplateName, TimeZone } from '../schemas.js';
+import { locales } from '../../lib/locales.js';
 
 export const mailingKinds = ['letters', 'update'] as const;
 /** How a letters mailing reaches its targets: `auto` emails a target with an address and queues the others' letters for print. */

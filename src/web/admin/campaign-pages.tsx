@@ -14,7 +14,7 @@ import {
 } from '../../services/campaigns.js';
 import { AttachCampaignTargetsInput, changeCampaignTargets } from '../../services/campaign-targets.js';
 import { listLetterTemplates } from '../../services/letter-templates.js';
-import { locales } from '../../services/schemas.js';
+import { locales } from '../../lib/locales.js';
 import { campaignStats } from '../../services/signatures.js';
 import { TargetTranslationFields, translationsFromForm, translationValues } from './letter-languages.js';
 import { campaignSupportMap } from '../../services/support-map.js';
