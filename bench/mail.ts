@@ -29,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import nodemailer from 'nodemailer';
 import { SMTPServer } from 'smtp-server';
-import { SqliteDatabase } from '../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../src/db/node/better-sqlite3.js';
 import { outbox, type StoredOutboxMessage } from '../src/db/schema.js';
 import { systemClock } from '../src/lib/clock.js';
 import { newId } from '../src/lib/ids.js';

@@ -85,7 +85,7 @@ export type AppDeps = {
   onMailQueued?: () => void;
   /** Letter templates, the renderer and the file store (on Node: src/letters/node/letter-store.ts; on Workers: src/letters/worker/). */
   letters: LetterPorts;
-  /** Request metrics and the /metrics exposition (on Node: src/metrics/prometheus-metrics.ts); without it /metrics answers 404. */
+  /** Request metrics and the /metrics exposition (on Node: src/metrics/node/prometheus-metrics.ts); without it /metrics answers 404. */
   metrics?: MetricsPort;
   /** METRICS_TOKEN: a bearer token that opens /metrics and nothing else. */
   metricsToken?: string | undefined;

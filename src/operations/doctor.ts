@@ -13,7 +13,7 @@ import type { FaceWeight } from '../letters/pdf/font-faces.js';
 import { faceScripts } from '../letters/pdf/font-runs.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
 import { SmtpTransport } from '../mail/node/smtp-transport.js';
-import { IppPrinter } from '../printing/ipp-printer.js';
+import { IppPrinter } from '../printing/node/ipp-printer.js';
 import { formatBytes, integrityProblems, migrationState, openExisting, sqliteCode } from './sqlite-file.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';

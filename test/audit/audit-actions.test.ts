@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { auditedRoutes } from '../../src/http/audit-actions.js';
-import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
+import { createPrometheusMetrics } from '../../src/metrics/node/prometheus-metrics.js';
 import { createTestApp } from '../helpers/app.js';
 
 type TestApp = ReturnType<typeof createTestApp>;

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger, type Logger } from '../../src/lib/logger.js';

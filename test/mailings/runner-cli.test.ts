@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { campaigns, mailings, signatures } from '../../src/db/schema.js';
 import { newId } from '../../src/lib/ids.js';
 import { projectRoot, runSignet, signetCommand, withDatabase as withDatabaseAt } from '../helpers/cli.js';

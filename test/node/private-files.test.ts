@@ -2,7 +2,7 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { createLetterFiles } from '../../src/letters/node/letter-store.js';
 import { FileTransport } from '../../src/mail/node/file-transport.js';
 import { composeConfirmationEmail, newMessageId } from '../../src/mail/messages.js';

@@ -9,7 +9,7 @@ import { systemClock } from '../../src/lib/clock.js';
 import { organisationAccess } from '../../src/services/access.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { readOrganisation } from '../../src/services/organisation.js';
-import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { repoLettersDir } from '../helpers/app.js';
 import { runSignet, withDatabase } from '../helpers/cli.js';
 import { testKeys, testPrivacy } from '../helpers/keys.js';

@@ -9,7 +9,7 @@ import { newId } from '../../src/lib/ids.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { OutboxSender } from '../../src/outbox/node/outbox-sender.js';
 import { SmtpTransport } from '../../src/mail/node/smtp-transport.js';
-import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js';
+import { createPrometheusMetrics } from '../../src/metrics/node/prometheus-metrics.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
 import { testLinks } from '../helpers/keys.js';
 import { startServerProcess } from '../helpers/server-process.js';

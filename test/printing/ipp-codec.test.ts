@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeIppResponse, encodeIppRequest, ippStatusName } from '../../src/printing/ipp-codec.js';
+import { decodeIppResponse, encodeIppRequest, ippStatusName } from '../../src/printing/node/ipp-codec.js';
 
 /** One attribute as RFC 8010 lays it out: tag, name length, name, value length, value. */
 function attribute(tag: number, name: string, value: Buffer | string): Buffer {

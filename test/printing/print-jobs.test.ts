@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../../src/config.js';
 import { deliveries } from '../../src/db/schema.js';
 import { createLetterFiles } from '../../src/letters/node/letter-store.js';
-import { IppPrinter } from '../../src/printing/ipp-printer.js';
+import { IppPrinter } from '../../src/printing/node/ipp-printer.js';
 import { PrinterError, type PrintDocument, type Printer, type PrintJobState } from '../../src/printing/printer.js';
 import { runPrintJobs } from '../../src/services/print-jobs.js';
 import { deliver, setupLetters, type TestApp } from '../deliveries/helpers.js';

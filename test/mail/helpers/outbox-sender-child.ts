@@ -2,7 +2,7 @@
 // row, then prints its totals as one JSON line. Started by the crash test as
 // `node --import tsx outbox-sender-child.ts` with the settings in the environment
 // (see crash.test.ts); the test may SIGKILL it at any moment.
-import { SqliteDatabase } from '../../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../../src/db/node/better-sqlite3.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import { OutboxSender } from '../../../src/outbox/node/outbox-sender.js';

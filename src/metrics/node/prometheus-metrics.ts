@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MetricsPort, OperationalFigures } from './metrics-port.js';
+import type { MetricsPort, OperationalFigures } from '../metrics-port.js';
 
 export type PrometheusMetricsOptions = {
   /** prom-client's process and Node.js metrics (CPU, memory, event loop lag); once per process, so not in tests that build many apps. */

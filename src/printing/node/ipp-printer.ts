@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { decodeIppResponse, encodeIppRequest, type IppAttribute, type IppOperation, type IppValue } from './ipp-codec.js';
-import { printJobStateName, PrinterError, type PrintDocument, type PrintJob, type Printer, type PrintJobState } from './printer.js';
+import { printJobStateName, PrinterError, type PrintDocument, type PrintJob, type Printer, type PrintJobState } from '../printer.js';
 
 export type IppPrinterOptions = {
   /** `ipp://host[:port]/printers/NAME` (CUPS) or `ipps://…`; the port defaults to 631. */

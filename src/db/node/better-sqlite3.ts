@@ -4,9 +4,9 @@ import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../lib/node/private-files.js';
-import { MAX_BOUND_PARAMETERS, toWriteStatement, type Database, type Db, type RawQuery, type WriteStatement } from './database.js';
-import * as schema from './schema.js';
+import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../../lib/node/private-files.js';
+import { MAX_BOUND_PARAMETERS, toWriteStatement, type Database, type Db, type RawQuery, type WriteStatement } from '../database.js';
+import * as schema from '../schema.js';
 
 export type OpenSqliteOptions = {
   /** The database file (the writer thread opens it too, so not ':memory:'). */
