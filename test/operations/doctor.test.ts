@@ -15,7 +15,7 @@ import { runSignet, withDatabase } from '../helpers/cli.js';
 import { testKeys, testPrivacy } from '../helpers/keys.js';
 import { storeTestOrganisation } from '../helpers/organisation.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
-import { cupsUnavailable, QUEUE, startCups } from '../printing/cups-server.js';
+import { cupsUnavailable, QUEUE, startCups } from '../printing/node/cups-server.js';
 import { runSignetAsync } from './helpers/run-signet-async.js';
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
