@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SqliteDatabase } from '../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../src/db/node/better-sqlite3.js';
 import { silentLogger } from '../src/lib/logger.js';
 import { DatabaseRateLimiter, SUPPORTER_BUCKETS } from '../src/services/database-rate-limiter.js';
 import { MemoryRateLimiter, type RateLimiter } from '../src/services/rate-limiter.js';

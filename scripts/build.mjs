@@ -110,7 +110,7 @@ export async function build({ quiet = false } = {}) {
     entryPoints: [join(projectRoot, 'src/letters/node/render-worker.ts')],
     outfile: join(staging, 'render-worker-bootstrap.mjs'),
   });
-  copyFileSync(join(projectRoot, 'src/db/sqlite-writer.worker.mjs'), join(staging, 'sqlite-writer.worker.mjs'));
+  copyFileSync(join(projectRoot, 'src/db/node/sqlite-writer.worker.mjs'), join(staging, 'sqlite-writer.worker.mjs'));
   const reference = apiReferenceBundle(require);
   mkdirSync(join(staging, 'api-reference'), { recursive: true });
   copyFileSync(reference.path, join(staging, 'api-reference', 'standalone.js'));

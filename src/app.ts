@@ -32,15 +32,16 @@ import { auditRoutes } from './routes/audit.js';
 import { isReplyUpload, replyRoutes } from './routes/replies.js';
 import { REPLY_UPLOAD_MAX_BODY_BYTES } from './http/reply-file-response.js';
 import { invitePreviousRoutes } from './routes/invite-previous.js';
-import { type AuditSink, BatchingAuditSink } from './services/audit.js';
+import { BatchingAuditSink } from './services/audit.js';
 import { outboxRoutes } from './routes/outbox.js';
 import { organisationRoutes } from './routes/organisation.js';
 import { signatureRoutes } from './routes/signatures.js';
 import { isPaperImport, PAPER_IMPORT_MAX_BODY_BYTES, paperSignatureRoutes } from './routes/paper-signatures.js';
 import { partnerRoutes } from './routes/partners.js';
 import { signatureReviewRoutes } from './routes/signature-review.js';
-import { BLOCKLIST_CACHE_TTL_MS, type Blocklist } from './services/blocklist.js';
-import { ORGANISATION_CACHE_TTL_MS, type OrganisationState } from './services/organisation.js';
+import { BLOCKLIST_CACHE_TTL_MS } from './services/blocklist.js';
+import type { Blocklist } from './services/blocklist-rules.js';
+import { ORGANISATION_CACHE_TTL_MS } from './services/organisation.js';
 import { targetRoutes } from './routes/targets.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { unsubscribeApiRoutes, unsubscribePageRoutes } from './routes/unsubscribe.js';
@@ -51,9 +52,9 @@ import { OgImages } from './web/og-image/og-images.js';
 import { privacyPageRoutes } from './web/public/privacy-routes.js';
 import { adminRoutes } from './web/admin/admin-routes.js';
 import { apiDocsRoutes, type ApiReferenceScript } from './web/api-docs.js';
-import type { PrivacySettings, ServiceContext } from './services/context.js';
+import type { AuditSink, OrganisationState, PrivacySettings, ServiceContext } from './services/context.js';
 import type { ErasureLedger } from './services/erasure-ledger.js';
-import { ServiceError } from './services/errors.js';
+import { ServiceError } from './lib/service-errors.js';
 import { MemoryRateLimiter, type RateLimiter } from './services/rate-limiter.js';
 import type { SignLimits } from './services/signatures.js';
 import { organisationAccess } from './services/access.js';
@@ -87,7 +88,7 @@ export type AppDeps = {
   onMailQueued?: () => void;
   /** Letter templates, the renderer and the file store (on Node: src/letters/node/letter-store.ts; on Workers: src/letters/worker/). */
   letters: LetterPorts;
-  /** Request metrics and the /metrics exposition (on Node: src/metrics/prometheus-metrics.ts); without it /metrics answers 404. */
+  /** Request metrics and the /metrics exposition (on Node: src/metrics/node/prometheus-metrics.ts); without it /metrics answers 404. */
   metrics?: MetricsPort;
   /** METRICS_TOKEN: a bearer token that opens /metrics and nothing else. */
   metricsToken?: string | undefined;

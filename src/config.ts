@@ -1,6 +1,6 @@
 import * as v from 'valibot';
-import { checkMailApiUrl, MailApiUrlError } from './mail/http-mail-transport.js';
-import { planSmtpConnection, SmtpUrlError } from './mail/smtp-tls.js';
+import { checkMailApiUrl, MailApiUrlError } from './mail/transports/http-mail-transport.js';
+import { planSmtpConnection, SmtpUrlError } from './mail/transports/smtp-tls.js';
 import type { PrivacySettings } from './services/context.js';
 
 /** `N/Ss` (e.g. `5/300s`) or `off`. */
@@ -24,7 +24,7 @@ const UrlSetting = v.pipe(v.string(), v.url('must be an absolute URL'));
 
 /**
  * To any host but the loopback, mail goes over TLS: `smtps://`, or `smtp://`
- * with STARTTLS required. `?tls=optional` opts out (src/mail/smtp-tls.ts).
+ * with STARTTLS required. `?tls=optional` opts out (src/mail/transports/smtp-tls.ts).
  */
 const SmtpUrlSetting = v.pipe(
   v.string(),
@@ -216,7 +216,7 @@ const WorkerSettingsFields = v.object({
   // No port to derive a default from, and no key file to make at first start.
   PUBLIC_URL: UrlSetting,
   SECRET_KEY: v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)')),
-  /** An HTTP mail API for relays a Worker cannot reach over TCP (src/mail/http-mail-transport.ts). */
+  /** An HTTP mail API for relays a Worker cannot reach over TCP (src/mail/transports/http-mail-transport.ts). */
   MAIL_API_URL: v.optional(
     v.pipe(
       UrlSetting,

@@ -4,18 +4,26 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // Shared code runs on Node and on Cloudflare Workers (PRODUCT.md §10,
-// STYLE.md "Runtime boundary enforced"): it may not import Node-only modules
-// or use Node-only globals. Node work lives in src/entry/ and the adapters,
-// passed in as ports. This test is the boundary: the shared folders by name,
-// and every file the Worker's entry reaches.
+// STYLE.md "Runtime folders, not file lists"): it may not import Node-only
+// modules or use Node-only globals. The boundary is drawn by folders, never by
+// a list of files:
+// - a folder named node/ holds Node-only adapters; one named worker/ holds
+//   Workers-only adapters (they may use what workerd implements under
+//   nodejs_compat: node:crypto's incremental hash, which WebCrypto lacks);
+// - src/entry/, src/operations/ and src/cli.ts wire the runtimes and the CLI
+//   (what the Worker's entry reaches is checked file by file below);
+// - everything else under src/ is shared.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sharedRoots = ['src/app.ts', 'src/routes', 'src/services', 'src/web', 'src/http', 'src/lib', 'src/outbox', 'src/mailings', 'src/markdown', 'src/letters/template'];
-/** Mail composition and the Workers transports are shared; nodemailer's transports and the polling sender are Node adapters. */
-const sharedMailFiles = ['action-email.ts', 'email-html.ts', 'letter-email.ts', 'markdown-email.ts', 'messages.ts', 'privacy-email.ts', 'update-email.ts', 'transport.ts', 'mime-message.ts', 'smtp-socket-transport.ts', 'http-mail-transport.ts'].map((name) => `src/mail/${name}`);
-/** The PDF layout and the Worker's letter adapters use pdfkit (its browser build on Workers), and nothing else of Node's. */
-const pdfkitAllowed = (path: string) => path.startsWith('src/letters/pdf/') || path.startsWith('src/letters/worker/');
+const wiring = ['src/entry/', 'src/operations/', 'src/cli.ts'];
+const folders = (path: string) => path.split('/').slice(0, -1);
+const isNodeOnly = (path: string) => folders(path).includes('node');
+const isWorkerOnly = (path: string) => folders(path).includes('worker');
+const isWiring = (path: string) => wiring.some((prefix) => path === prefix || path.startsWith(prefix));
+const isShared = (path: string) => !isNodeOnly(path) && !isWorkerOnly(path) && !isWiring(path);
+/** The PDF layout and the Worker adapters use pdfkit (its browser build on Workers), and nothing else of Node's. */
+const pdfkitAllowed = (path: string) => path.startsWith('src/letters/pdf/') || isWorkerOnly(path);
 /** Worker adapters may use what workerd implements under nodejs_compat: node:crypto's incremental hash (WebCrypto has none). */
-const workerdModuleAllowed = (path: string, imported: string) => path.startsWith('src/letters/worker/') && /['"]node:crypto['"]/.test(imported);
+const workerdModuleAllowed = (path: string, imported: string) => isWorkerOnly(path) && /['"]node:crypto['"]/.test(imported);
 
 /** Every source file reachable by relative imports from `entry` (what wrangler bundles from it, besides packages). */
 function reachableFrom(entry: string): string[] {
@@ -52,7 +60,8 @@ function code(text: string): string {
 }
 
 describe('the runtime boundary', () => {
-  const files = [...sharedRoots.flatMap(sourceFiles), ...sharedMailFiles].filter((path) => /\.(ts|tsx|mts)$/.test(path));
+  const everything = sourceFiles('src').filter((path) => /\.(ts|tsx|mts|mjs)$/.test(path) && !path.endsWith('.d.ts'));
+  const files = everything.filter(isShared);
 
   it('covers the shared code', () => {
     expect(files.length).toBeGreaterThan(80);
@@ -73,11 +82,19 @@ describe('the runtime boundary', () => {
     expect(offendersIn(files)).toEqual([]);
   });
 
+  it('has the Node adapters in node/ folders and the Worker adapters in worker/ folders', () => {
+    // Every file outside the wiring that needs Node, and every Node adapter the tree knows of, is in a node/ folder.
+    const adapters = everything.filter((path) => !isWiring(path));
+    expect(offendersIn(adapters.filter((path) => !isNodeOnly(path)))).toEqual([]);
+    for (const path of ['src/db/node/better-sqlite3.ts', 'src/mail/node/smtp-transport.ts', 'src/mail/node/file-transport.ts', 'src/outbox/node/outbox-sender.ts', 'src/letters/node/render-pool.ts']) expect(adapters).toContain(path);
+    for (const path of ['src/mail/worker/worker-smtp-transport.ts', 'src/outbox/worker/outbox-queue.ts', 'src/letters/worker/worker-letter-ports.ts']) expect(adapters).toContain(path);
+  });
+
   it('keeps them out of everything the Worker entry reaches', () => {
     const bundled = reachableFrom('src/entry/worker.ts');
     // The walk follows imports: the app, the services, the D1 adapter, the outbox, letters and mail for Workers.
-    for (const path of ['src/app.ts', 'src/services/signatures.ts', 'src/db/d1.ts', 'src/outbox/deliver.ts', 'src/letters/pdf/pdf-letter.ts', 'src/mail/worker-smtp-transport.ts']) expect(bundled).toContain(path);
-    expect(bundled.some((path) => path.startsWith('src/letters/node/') || path === 'src/db/better-sqlite3.ts' || path === 'src/mail/smtp-transport.ts')).toBe(false);
+    for (const path of ['src/app.ts', 'src/services/signatures.ts', 'src/db/d1.ts', 'src/outbox/deliver.ts', 'src/letters/pdf/pdf-letter.ts', 'src/mail/worker/worker-smtp-transport.ts']) expect(bundled).toContain(path);
+    expect(bundled.filter(isNodeOnly)).toEqual([]);
     expect(offendersIn(bundled)).toEqual([]);
   });
 

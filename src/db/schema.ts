@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type Locale, locales } from '../lib/locales.js';
 
 // Timestamps are integer milliseconds since the epoch (UTC): cheap to compare
 // and index, identical on better-sqlite3 and D1.
@@ -12,7 +13,7 @@ export type PostalAddress = {
   country: string;
 };
 
-export type LetterLanguageCode = 'en' | 'ja' | 'ko' | 'zh';
+export type LetterLanguageCode = Locale;
 
 /**
  * Who an update mailing goes to within its campaign's consenting supporters: each list given
@@ -42,9 +43,9 @@ export const campaigns = sqliteTable(
     title: text('title').notNull(),
     summary: text('summary').notNull().default(''),
     body: text('body').notNull().default(''),
-    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    locale: text('locale', { enum: locales }).notNull(),
     translations: text('translations', { mode: 'json' })
-      .$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', CampaignTranslation>>>()
+      .$type<Partial<Record<Locale, CampaignTranslation>>>()
       .notNull()
       .default(sql`'{}'`),
     status: text('status', { enum: ['draft', 'open', 'closed', 'archived'] }).notNull().default('draft'),
@@ -123,7 +124,7 @@ export const signatures = sqliteTable(
     city: text('city'),
     postalCode: text('postal_code'),
     comment: text('comment'),
-    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    locale: text('locale', { enum: locales }).notNull(),
     nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull().default('none'),
     showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull().default(false),
     updates: integer('updates', { mode: 'boolean' }).notNull().default(false),
@@ -244,7 +245,7 @@ export const signatureSubmissions = sqliteTable(
     city: text('city'),
     postalCode: text('postal_code'),
     comment: text('comment'),
-    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    locale: text('locale', { enum: locales }).notNull(),
     nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull(),
     showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull(),
     updates: integer('updates', { mode: 'boolean' }).notNull(),
@@ -289,7 +290,7 @@ export const privacyRequests = sqliteTable(
     origin: text('origin', { enum: ['supporter', 'organiser'] }).notNull(),
     /** The address the request is about; cleared when the request is completed or expires. */
     emailNormalized: text('email_normalized'),
-    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull().default('en'),
+    locale: text('locale', { enum: locales }).notNull().default('en'),
     status: text('status', { enum: ['pending', 'completed', 'expired'] }).notNull().default('pending'),
     /** Signatures the request covered when completed. */
     signatureCount: integer('signature_count'),
@@ -344,7 +345,7 @@ export const fraudulentRequests = sqliteTable(
     city: text('city'),
     postalCode: text('postal_code'),
     comment: text('comment'),
-    locale: text('locale', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    locale: text('locale', { enum: locales }).notNull(),
     nameOnLetter: text('name_on_letter', { enum: ['full', 'initials', 'none'] }).notNull(),
     showPublicly: integer('show_publicly', { mode: 'boolean' }).notNull(),
     updates: integer('updates', { mode: 'boolean' }).notNull(),
@@ -599,7 +600,7 @@ export const letterBatches = sqliteTable(
     cutoffAt: integer('cutoff_at').notNull(),
     letterCount: integer('letter_count').notNull(),
     /** The version of each language's template the letters were written with (0: the shipped file); rendering again uses the same. */
-    templateVersions: text('template_versions', { mode: 'json' }).$type<Partial<Record<'en' | 'ja' | 'ko' | 'zh', number>>>().notNull().default(sql`'{}'`),
+    templateVersions: text('template_versions', { mode: 'json' }).$type<Partial<Record<Locale, number>>>().notNull().default(sql`'{}'`),
     createdAt: integer('created_at').notNull(),
   },
   (t) => [index('letter_batches_campaign_idx').on(t.campaignId, t.createdAt)],
@@ -614,7 +615,7 @@ export const letterTemplateVersions = sqliteTable(
   'letter_template_versions',
   {
     name: text('name').notNull(),
-    language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    language: text('language', { enum: locales }).notNull(),
     version: integer('version').notNull(),
     /** The whole file: front matter and Markdown body. */
     source: text('source').notNull(),
@@ -645,7 +646,7 @@ export const letters = sqliteTable(
     signatureId: text('signature_id').references(() => signatures.id, { onDelete: 'set null' }),
     template: text('template').notNull(),
     /** The first of `languages`: the language the letter opens in. */
-    language: text('language', { enum: ['en', 'ja', 'ko', 'zh'] }).notNull(),
+    language: text('language', { enum: locales }).notNull(),
     /** Every language the PDF holds the letter in, in order; null only for rows written before 0020 was migrated. */
     languages: text('languages', { mode: 'json' }).$type<LetterLanguageCode[]>(),
     cutoffAt: integer('cutoff_at').notNull(),
@@ -1074,7 +1075,7 @@ export type OrganisationProfileData = {
   phone: string | null;
   website: string | null;
   signatory: OrganisationSignatory;
-  translations: Partial<Record<'en' | 'ja' | 'ko' | 'zh', OrganisationTranslation>>;
+  translations: Partial<Record<Locale, OrganisationTranslation>>;
 };
 
 /**

@@ -1,7 +1,7 @@
 import { scrypt, timingSafeEqual, randomBytes } from 'node:crypto';
 import { fromBase64, type PasswordHasher, toBase64, verifyPbkdf2 } from '../lib/passwords.js';
 import { FairGate, type FairGateLimits, type GateLane } from '../lib/fair-gate.js';
-import { RateLimited } from '../services/errors.js';
+import { RateLimited } from '../lib/service-errors.js';
 
 export type ScryptCost = { log2N: number; r: number; p: number };
 

@@ -5,28 +5,28 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.js';
 import { privacySettings, reminderAfterMs, type Settings } from '../config.js';
-import { SqliteDatabase } from '../db/better-sqlite3.js';
+import { SqliteDatabase } from '../db/node/better-sqlite3.js';
 import { runPeriodically } from '../jobs/periodic.js';
 import { createLetterFiles, createLocalLetterPorts } from '../letters/node/letter-store.js';
 import { createLetterRenderPool, type LetterRenderPool } from '../letters/node/render-pool.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
 import { Keyring } from '../lib/keyring.js';
-import { FileTransport } from '../mail/file-transport.js';
-import { createMailFileCleaner } from '../mail/mail-file-cleaner.js';
-import { OutboxSender } from '../mail/outbox-sender.js';
-import { SmtpTransport } from '../mail/smtp-transport.js';
-import type { MailTransport } from '../mail/transport.js';
-import { MailingRunner } from '../mailings/runner.js';
-import { IppPrinter } from '../printing/ipp-printer.js';
+import { FileTransport } from '../mail/node/file-transport.js';
+import { createMailFileCleaner } from '../mail/node/mail-file-cleaner.js';
+import { OutboxSender } from '../outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../mail/node/smtp-transport.js';
+import type { MailTransport } from '../mail/transports/transport.js';
+import { MailingRunner } from '../services/mailings/runner.js';
+import { IppPrinter } from '../printing/node/ipp-printer.js';
 import type { ServiceContext } from '../services/context.js';
 import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
 import { databaseStartupError, listenOn, prepareDataPaths } from './startup-checks.js';
-import { createPrometheusMetrics } from '../metrics/prometheus-metrics.js';
+import { createPrometheusMetrics } from '../metrics/node/prometheus-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
 import { nodeOgImageRenderer } from './og-image-node.js';
-import { secureDataDirectory, tightenDataDirectory } from '../node/private-files.js';
+import { secureDataDirectory, tightenDataDirectory } from '../lib/node/private-files.js';
 import { runPrintJobs } from '../services/print-jobs.js';
 import { runRetention, type RetentionPorts } from '../services/retention.js';
 import { runLetterRedactions } from '../services/letter-redaction.js';
@@ -39,7 +39,7 @@ import { ScryptPasswordHasher } from './node-passwords.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import { organisationAccess } from '../services/access.js';
 import { WebhookSender } from '../services/webhook-sender.js';
-import { nodeWebhookHttp } from '../node/webhook-http.js';
+import { nodeWebhookHttp } from '../services/node/webhook-http.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');
@@ -66,7 +66,7 @@ const REMINDERS_PER_RUN = 500;
  * DATA_DIR and DATABASE_PATH are checked first: a path that cannot be used
  * throws a StartupError naming it, with nothing written. DATA_DIR is then
  * made, or set to 0700: nothing under it is reachable by other users
- * (src/node/private-files.ts).
+ * (src/lib/node/private-files.ts).
  */
 export async function openServices(settings: Settings, logger: Logger, clock: Clock = systemClock) {
   prepareDataPaths(settings);

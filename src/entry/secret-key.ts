@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Settings } from '../config.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
-import { makePrivateDirectorySync, writeNewPrivateFileSync } from '../node/private-files.js';
+import { makePrivateDirectorySync, writeNewPrivateFileSync } from '../lib/node/private-files.js';
 
 export class SecretKeyError extends Error {
   constructor(message: string) {

@@ -6,7 +6,7 @@
  * - `fetch` serves the app, its public pages through the data centre's cache
  *   (src/web/public/edge-cache.ts). When a request queued mail, the rows are
  *   dispatched after the response (`waitUntil`): leased and published as
- *   queue messages.
+ *   queue messages (src/outbox/worker/outbox-queue.ts).
  * - `queue` sends the rows a message names and acknowledges it once each row
  *   is marked sent, failed, or rescheduled; a message that keeps failing goes
  *   to the dead-letter queue, whose consumer marks its rows failed so an
@@ -30,7 +30,7 @@ import { CloudflareD1Database } from '../db/d1.js';
 import { systemClock } from '../lib/clock.js';
 import { Keyring } from '../lib/keyring.js';
 import { createJsonLogger, type Logger } from '../lib/logger.js';
-import type { MailTransport } from '../mail/transport.js';
+import type { MailTransport } from '../mail/transports/transport.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import type { ServiceContext } from '../services/context.js';
 import { runRetention } from '../services/retention.js';
@@ -43,12 +43,11 @@ import type { LetterPorts } from '../letters/letter-ports.js';
 import { createWorkerLetterPorts } from '../letters/worker/worker-letter-ports.js';
 import { lettersBundle } from '../../.wrangler/generated/letters-bundle.js';
 import { r2Fonts } from '../letters/worker/r2-fonts.js';
-import { WorkerSmtpTransport } from '../mail/worker-smtp-transport.js';
-import { HttpMailTransport } from '../mail/http-mail-transport.js';
-import { deliverOutbox } from '../outbox/deliver.js';
+import { WorkerSmtpTransport } from '../mail/worker/worker-smtp-transport.js';
+import { HttpMailTransport } from '../mail/transports/http-mail-transport.js';
+import { consumeOutboxBatch, dispatchOutbox, dispatchOutboxSoon, failDeadLetters, type OutboxQueueMessage } from '../outbox/worker/outbox-queue.js';
+import { runDueMailings } from '../services/mailings/runner.js';
 import { fetchWebhookHttp, WebhookSender } from '../services/webhook-sender.js';
-import { outboxStore } from '../outbox/outbox-store.js';
-import { runDueMailings } from '../mailings/runner.js';
 import { organisationAccess } from '../services/access.js';
 import { Pbkdf2PasswordHasher } from '../lib/passwords.js';
 import { DatabaseRateLimiter, SUPPORTER_BUCKETS } from '../services/database-rate-limiter.js';
@@ -66,20 +65,11 @@ export type WorkerEnv = Record<string, unknown> & {
 /** "Run another mailing pass": a mailing larger than one pass continues at once in a fresh invocation, not a minute later. */
 export type MailingPassMessage = { pass: 'mailings' };
 
-/** One queue message: outbox rows leased for dispatch (ids), sent by the consumer. */
-export type OutboxQueueMessage = { ids: string[] };
-
-/** How long a dispatched row stays leased to the queue before the sweep publishes it again. */
-const DISPATCH_LEASE_MS = 10 * 60_000;
-/** Rows per dispatch; one queue message carries at most this many ids. */
-const DISPATCH_LIMIT = 500;
-const IDS_PER_MESSAGE = 20;
 /** A mailing pass stops starting new batches after this long, well inside a cron invocation's limits. */
 const MAILING_PASS_MS = 20_000;
 const RETENTION_MINUTE = 17;
 /** The letter redaction starts no new letter after this long, well inside a cron invocation's limits. */
 const LETTER_REDACTION_PASS_MS = 20_000;
-const SEND_CONCURRENCY = 5;
 /** Mailing batches (MAILING_BATCH_SIZE recipients each) per pass; one pass per invocation. */
 const MAILING_BATCHES_PER_RUN = 6;
 
@@ -174,22 +164,9 @@ function mailTransport({ settings, letters }: Runtime): MailTransport {
   return new WorkerSmtpTransport({ url: settings.SMTP_URL!, readAttachment });
 }
 
-/** The owner name of this isolate's leases (the dispatcher's rows are leased to the queue). */
-const DISPATCH_OWNER = 'queue';
-
-/** Leases due rows and publishes their ids; a row is published once per lease. */
-async function dispatch(run: Runtime, env: WorkerEnv): Promise<number> {
-  let published = 0;
-  for (;;) {
-    const ids = await outboxStore(run.ctx).dispatchDue(DISPATCH_OWNER, DISPATCH_LIMIT, DISPATCH_LEASE_MS);
-    if (ids.length === 0) return published;
-    const messages = [];
-    for (let start = 0; start < ids.length; start += IDS_PER_MESSAGE) messages.push({ body: { ids: ids.slice(start, start + IDS_PER_MESSAGE) } });
-    // sendBatch takes at most 100 messages.
-    for (let start = 0; start < messages.length; start += 100) await env.OUTBOX.sendBatch(messages.slice(start, start + 100));
-    published += ids.length;
-    if (ids.length < DISPATCH_LIMIT) return published;
-  }
+/** The Queues side of the outbox for this runtime. */
+function outboxQueue(run: Runtime, env: WorkerEnv) {
+  return { ctx: run.ctx, logger: run.logger, queue: env.OUTBOX };
 }
 
 /**
@@ -201,86 +178,26 @@ async function mailingPass(run: Runtime, env: WorkerEnv, owner: string) {
     { ctx: run.ctx, letters: run.letters, logger: run.logger, batchSize: run.settings.MAILING_BATCH_SIZE },
     { owner, maxBatches: MAILING_BATCHES_PER_RUN, deadline: Date.now() + MAILING_PASS_MS },
   );
-  if (result.queued > 0) await dispatch(run, env);
+  if (result.queued > 0) await dispatchOutbox(outboxQueue(run, env));
   if (result.queued >= run.settings.MAILING_BATCH_SIZE * MAILING_BATCHES_PER_RUN) await env.MAILINGS.send({ pass: 'mailings' });
   return result;
 }
 
-let dispatching: Promise<void> | null = null;
-let dispatchAgain = false;
-
-/**
- * Dispatch after a request, coalesced per isolate: while one dispatch runs, later requests only
- * ask for one more round, so a burst of signatures costs a few lease writes, not one each.
- */
-function dispatchSoon(run: Runtime, env: WorkerEnv): Promise<void> {
-  if (dispatching) {
-    dispatchAgain = true;
-    return dispatching;
-  }
-  dispatching = (async () => {
-    try {
-      do {
-        dispatchAgain = false;
-        await dispatch(run, env);
-      } while (dispatchAgain);
-    } catch (error) {
-      run.logger.error('dispatch failed; the sweep retries', { error: error instanceof Error ? error.message : String(error) });
-    } finally {
-      dispatching = null;
-    }
-  })();
-  return dispatching;
-}
-
-async function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
-  const transport = mailTransport(run);
-  const consumer = `consumer-${crypto.randomUUID()}`;
-  // The whole batch's rows at once, so SEND_CONCURRENCY sessions stay busy across messages.
-  const ids = batch.messages.flatMap((message) => message.body.ids);
-  try {
-    await deliverOutbox(
-      {
-        database: run.ctx.db,
-        transport,
-        clock: run.ctx.clock,
-        logger: run.logger,
-        from: run.settings.MAIL_FROM,
-        links: { publicUrl: run.ctx.publicUrl, keys: run.ctx.keys },
-        // Each consumer invocation leases under its own name, taking rows over from the dispatcher.
-        owner: consumer,
-        dispatcher: DISPATCH_OWNER,
-        leaseMs: DISPATCH_LEASE_MS,
-        // A Worker invocation has at most 6 outgoing connections open at once; one SMTP session per send.
-        concurrency: SEND_CONCURRENCY,
-        webhooks: new WebhookSender({
-          database: run.ctx.db,
-          clock: run.ctx.clock,
-          logger: run.logger,
-          keys: run.ctx.keys,
-          http: fetchWebhookHttp,
-          allowPrivate: run.settings.WEBHOOK_ALLOW_PRIVATE,
-          publicUrl: run.ctx.publicUrl,
-          mailFrom: run.settings.MAIL_FROM,
-        }),
-      },
-      { ids },
-    );
-    // Every row is now sent, failed, or rescheduled (the sweep dispatches it again when due).
-    batch.ackAll();
-  } catch (error) {
-    // Rows already marked are skipped when a message comes back; the others are sent then.
-    run.logger.error('outbox batch not delivered; retried', { error: error instanceof Error ? error.message : String(error), messages: batch.messages.length });
-    batch.retryAll();
-  } finally {
-    await transport.close();
-  }
-  // A mailing's progress and its end are settled by a pass: ask for one now rather than at the next cron.
-  try {
-    if ((await outboxStore(run.ctx).runningMailingsOf(ids)).length > 0) await env.MAILINGS.send({ pass: 'mailings' });
-  } catch (error) {
-    run.logger.warn('mailing pass not requested; the cron settles it', { error: error instanceof Error ? error.message : String(error) });
-  }
+function deliverMessages(run: Runtime, env: WorkerEnv, batch: MessageBatch<OutboxQueueMessage>): Promise<void> {
+  const requestMailingPass = async () => {
+    await env.MAILINGS.send({ pass: 'mailings' });
+  };
+  const webhooks = new WebhookSender({
+    database: run.ctx.db,
+    clock: run.ctx.clock,
+    logger: run.logger,
+    keys: run.ctx.keys,
+    http: fetchWebhookHttp,
+    allowPrivate: run.settings.WEBHOOK_ALLOW_PRIVATE,
+    publicUrl: run.ctx.publicUrl,
+    mailFrom: run.settings.MAIL_FROM,
+  });
+  return consumeOutboxBatch({ ...outboxQueue(run, env), transport: mailTransport(run), from: run.settings.MAIL_FROM, requestMailingPass, webhooks }, batch);
 }
 
 export default {
@@ -303,7 +220,7 @@ export default {
     executionContext.waitUntil(run.audit.flush());
     if (run.state.mailQueued) {
       run.state.mailQueued = false;
-      executionContext.waitUntil(dispatchSoon(run, env));
+      executionContext.waitUntil(dispatchOutboxSoon(outboxQueue(run, env)));
     }
     return response;
   },
@@ -311,12 +228,7 @@ export default {
   async queue(batch: MessageBatch<OutboxQueueMessage | MailingPassMessage>, env: WorkerEnv): Promise<void> {
     const run = await runtimeFor(env);
     if (batch.queue.endsWith('-dlq')) {
-      // Messages that failed every retry: their rows are marked failed, visible and retryable in the outbox.
-      for (const message of (batch as MessageBatch<OutboxQueueMessage>).messages) {
-        const failed = await outboxStore(run.ctx).failLeased(DISPATCH_OWNER, message.body.ids, 'dead-lettered: the queue consumer failed on every attempt');
-        run.logger.error('outbox rows dead-lettered', { rows: failed });
-        message.ack();
-      }
+      await failDeadLetters(run, (batch as MessageBatch<OutboxQueueMessage>).messages);
       return;
     }
     if (batch.queue.endsWith('-mailings')) {
@@ -335,7 +247,7 @@ export default {
       const folded = await foldSignatureCounts(run.ctx);
       // Before the dispatch, so a reminder queued now goes in this invocation.
       const reminders = run.reminderAfterMs === null ? null : await sendReminders(run.ctx, { afterMs: run.reminderAfterMs });
-      const dispatched = await dispatch(run, env);
+      const dispatched = await dispatchOutbox(outboxQueue(run, env));
       const rateLimitWindowsPurged = await run.rateLimiter.purgeEnded(run.ctx.clock.now());
       // Letters an erasure queued to be rendered again: bounded per invocation, resumed at the next minute.
       const redacted = await runLetterRedactions(run.ctx, run.letters, { owner: `cron-${controller.scheduledTime}`, deadline: Date.now() + LETTER_REDACTION_PASS_MS });

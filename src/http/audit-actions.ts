@@ -1,7 +1,7 @@
 /**
  * What the audit log calls each organiser route (PRODUCT.md §9). The key is
  * the method and the route pattern as Hono registered it; the test
- * test/audit/audit-actions.test.ts fails when an organiser route of the
+ * test/services/audit/audit-actions.test.ts fails when an organiser route of the
  * OpenAPI document or a dashboard route has no entry here, so a new route
  * cannot slip past the log.
  *

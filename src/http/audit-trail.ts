@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import type { AuditEventInput } from '../services/audit.js';
+import type { AuditEventInput } from '../services/context.js';
 import { type AuditRoute, auditedRoutes } from './audit-actions.js';
 import { answeringRoute } from './answering-route.js';
 import type { AppEnv } from './env.js';

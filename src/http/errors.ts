@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { type ErrorCode, MethodNotAllowed, RateLimited, ServiceError } from '../services/errors.js';
+import { type ErrorCode, MethodNotAllowed, RateLimited, ServiceError } from '../lib/service-errors.js';
 import type { AppEnv } from './env.js';
 
-/** Exhaustive: a code without a status here is a type error (services/errors.ts errorCodes). */
+/** Exhaustive: a code without a status here is a type error (lib/service-errors.ts errorCodes). */
 const statusByCode: Record<ErrorCode, ContentfulStatusCode> = {
   VALIDATION_FAILED: 400,
   MALFORMED_BODY: 400,

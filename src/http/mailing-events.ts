@@ -1,8 +1,8 @@
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import * as v from 'valibot';
-import { finalMailingStatuses, getMailingView } from '../services/mailings.js';
-import { Unauthorized } from '../services/errors.js';
+import { finalMailingStatuses, getMailingView } from '../services/mailings/schedule.js';
+import { Unauthorized } from '../lib/service-errors.js';
 import type { AppEnv } from './env.js';
 import { serviceContextOf } from './principal.js';
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { Forbidden, ServiceError, Unauthorized, ValidationFailed } from '../services/errors.js';
+import { Forbidden, ServiceError, Unauthorized, ValidationFailed } from '../lib/service-errors.js';
 import { authenticateToken, hasScope, type Scope } from '../services/tokens.js';
 import { withFields } from '../lib/logger.js';
 import type { AppEnv } from './env.js';

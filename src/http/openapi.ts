@@ -27,7 +27,7 @@ export const errorResponse = (description: string) => ({
 
 /**
  * What a campaign-limited caller (a token with `campaigns`, a campaign editor or viewer) meets here,
- * published as `x-signet-reach` so clients and test/access/campaign-limits.test.ts read it from the document:
+ * published as `x-signet-reach` so clients and test/services/access/campaign-limits.test.ts read it from the document:
  * - `campaign`: the path (or, for a create, the body's `campaign`) names a campaign or something of one;
  *   outside the caller's campaigns it answers 404, as an unknown one does; a viewer changing it, 403;
  * - `filtered`: a list showing only the caller's campaigns; `?campaign=<slug>` narrows it to one, and naming

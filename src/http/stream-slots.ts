@@ -1,4 +1,4 @@
-import { RateLimited } from '../services/errors.js';
+import { RateLimited } from '../lib/service-errors.js';
 
 /** Open progress streams one token may hold at once (API and dashboard together). */
 export const MAX_EVENT_STREAMS_PER_TOKEN = 5;

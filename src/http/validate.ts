@@ -1,7 +1,7 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ValidationTargets } from 'hono';
 import { validator } from 'hono-openapi';
-import { ValidationFailed } from '../services/errors.js';
+import { ValidationFailed } from '../lib/service-errors.js';
 
 /** Turns valibot issues into `[{ path, message }]` with dotted paths. */
 export function issuesToDetails(issues: readonly StandardSchemaV1.Issue[]) {

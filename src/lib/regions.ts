@@ -1,12 +1,13 @@
 // Only the subdivision list is imported: the package's other tables (countries, former codes) are not needed here.
 import { iso31662 } from 'iso-3166/2.js';
+import type { Locale } from './locales.js';
 
 /**
  * ISO 3166-2 first-level subdivisions (states, prefectures, provinces): the fixed list a
  * supporter's region is chosen from, so that region totals in letters and on pages count like
  * with like and never carry free text. Plain data and Intl only: this module also runs on Workers.
  */
-export type RegionLanguage = 'en' | 'ja' | 'ko' | 'zh';
+export type RegionLanguage = Locale;
 
 /** A region as offered on the signing form. */
 export type RegionOption = { code: string; name: string };

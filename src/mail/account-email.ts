@@ -2,7 +2,7 @@ import type { OutboxMessage } from '../db/schema.js';
 import type { Keyring } from '../lib/keyring.js';
 import { toBase64Url } from '../lib/secrets.js';
 import { composeActionEmail, formatLinkExpiry } from './action-email.js';
-import type { MailLinks } from './messages.js';
+import type { MailLinks } from './mail-links.js';
 
 export type AccountEmailLocale = 'en' | 'ja';
 export type MailedAccountLink = 'invitation' | 'sign_in' | 'password_reset';

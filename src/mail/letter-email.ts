@@ -1,7 +1,7 @@
 import type { OutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
 import { emailFontStack } from './email-html.js';
-import type { MailLocale } from './messages.js';
+import type { Locale } from '../lib/locales.js';
 
 /**
  * What the outbox stores for a letter sent by email: enough to write the
@@ -9,7 +9,7 @@ import type { MailLocale } from './messages.js';
  * letter itself carries the signatories who agreed to be named).
  */
 export type LetterDeliveryEmailInput = {
-  locale: MailLocale;
+  locale: Locale;
   /** The target's address and name, as kept in the target directory. */
   recipient: { name: string; address: string };
   /** The campaign title in `locale` (the campaign's own title when there is no translation). */
@@ -38,7 +38,7 @@ type LetterEmailCopy = {
   replyTo(email: string): string;
 };
 
-const copyByLocale: Record<MailLocale, LetterEmailCopy> = {
+const copyByLocale: Record<Locale, LetterEmailCopy> = {
   en: {
     numberLocale: 'en-GB',
     subject: (title, organisation) => `Letter from ${organisation}: ${title}`,

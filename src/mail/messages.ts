@@ -1,12 +1,12 @@
 import type { OutboxMessage, StoredOutboxMessage } from '../db/schema.js';
-import type { Keyring } from '../lib/keyring.js';
+import type { Locale } from '../lib/locales.js';
+import type { MailLinks } from './mail-links.js';
 import { composeActionEmail, formatLinkExpiry } from './action-email.js';
 import { type AccountEmailInput, renderAccountEmail } from './account-email.js';
 import { composeLetterDeliveryEmail, type LetterDeliveryEmailInput } from './letter-email.js';
 import { type PrivacyEmailInput, renderPrivacyEmail } from './privacy-email.js';
 import { composeUpdateEmail, type UpdateEmailInput } from './update-email.js';
 
-export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
 
 /**
  * What the outbox stores for a confirmation email: no token and no name.
@@ -16,7 +16,7 @@ export type MailLocale = 'en' | 'ja' | 'ko' | 'zh';
  * address is confirmed (PRODUCT.md §8), so the greeting is generic.
  */
 export type ConfirmationEmailInput = {
-  locale: MailLocale;
+  locale: Locale;
   /** The signature submission's id, from which the confirmation token is derived. */
   nonce: string;
   campaignTitle: string;
@@ -31,8 +31,6 @@ export type ConfirmationEmailInput = {
 /** Rows queued by versions before 0.2 carry the link itself (and a name, no longer used). */
 type LegacyConfirmationEmailInput = Omit<ConfirmationEmailInput, 'nonce'> & { confirmUrl: string; email?: string };
 
-/** What rendering a stored message needs to make its links: tokens are derived at send time, never stored. */
-export type MailLinks = { publicUrl: string; keys: Keyring };
 
 type ConfirmationCopy = {
   /** BCP 47 tag for date formatting: regional, so the output does not drift with the runtime's defaults. */
@@ -48,7 +46,7 @@ type ConfirmationCopy = {
   footer(title: string): string;
 };
 
-const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
+const confirmationCopy: Record<Locale, ConfirmationCopy> = {
   en: {
     dateLocale: 'en-GB',
     subject: (title) => `Please confirm your signature: ${title}`,
@@ -105,7 +103,7 @@ const confirmationCopy: Record<MailLocale, ConfirmationCopy> = {
 /** What a reminder says instead of a first email's subject, lead and closing line; the rest is the same. */
 type ReminderCopy = Pick<ConfirmationCopy, 'subject' | 'thanks' | 'ignore'>;
 
-const reminderCopy: Record<MailLocale, ReminderCopy> = {
+const reminderCopy: Record<Locale, ReminderCopy> = {
   en: {
     subject: (title) => `Reminder: please confirm your signature: ${title}`,
     thanks: (title) => `This address was used to sign “${title}”, but the signature has not been confirmed yet, so it does not count.`,
@@ -162,7 +160,7 @@ export function composeConfirmationEmail(
 }
 
 /** The `/confirm/:token` link for a submission; the page behind it speaks the language the supporter signed in. */
-export async function confirmationUrl(links: MailLinks, nonce: string, locale: MailLocale): Promise<string> {
+export async function confirmationUrl(links: MailLinks, nonce: string, locale: Locale): Promise<string> {
   return `${links.publicUrl}/confirm/${await links.keys.confirmTokens.token(nonce)}?lang=${locale}`;
 }
 

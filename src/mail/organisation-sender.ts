@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { ORGANISATION_PROFILE_ID, organisationProfile } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/logger.js';
-import { parseSender } from './mime-message.js';
+import { parseSender } from './transports/mime-message.js';
 
 /** How long a sender keeps the organisation's names before reading them again: a change to them shows within this. */
 const NAMES_TTL_MS = 5_000;

@@ -1,8 +1,8 @@
 import type { OutboxMessage } from '../db/schema.js';
 import { composeActionEmail, formatLinkExpiry } from './action-email.js';
-import type { MailLinks } from './messages.js';
+import type { Locale } from '../lib/locales.js';
+import type { MailLinks } from './mail-links.js';
 
-export type PrivacyEmailLocale = 'en' | 'ja' | 'ko' | 'zh';
 export type PrivacyRequestKind = 'export' | 'erase' | 'manage';
 
 /**
@@ -14,7 +14,7 @@ export type PrivacyRequestKind = 'export' | 'erase' | 'manage';
  * someone other than its owner reads it.
  */
 export type PrivacyEmailInput = {
-  locale: PrivacyEmailLocale;
+  locale: Locale;
   nonce: string;
   kind: PrivacyRequestKind;
   /** When the link stops working, in ms since the epoch (UTC). */
@@ -34,7 +34,7 @@ type PrivacyCopy = {
   footer: string;
 };
 
-const copies: Record<PrivacyEmailLocale, PrivacyCopy> = {
+const copies: Record<Locale, PrivacyCopy> = {
   en: {
     dateLocale: 'en-GB',
     subject: {
@@ -119,7 +119,7 @@ const copies: Record<PrivacyEmailLocale, PrivacyCopy> = {
 
 
 /** The `/privacy/:token` link of a request; the page behind it speaks the language the request was made in. */
-export async function privacyRequestUrl(links: MailLinks, nonce: string, locale: PrivacyEmailLocale): Promise<string> {
+export async function privacyRequestUrl(links: MailLinks, nonce: string, locale: Locale): Promise<string> {
   return `${links.publicUrl}/privacy/${await links.keys.privacyTokens.token(nonce)}?lang=${locale}`;
 }
 

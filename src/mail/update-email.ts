@@ -1,5 +1,6 @@
 import type { OutboxMessage } from '../db/schema.js';
 import { escapeHtml } from '../lib/html.js';
+import type { Locale } from '../lib/locales.js';
 import { emailHtmlDocument } from './email-html.js';
 import { renderEmailMarkdown } from './markdown-email.js';
 
@@ -9,7 +10,7 @@ import { renderEmailMarkdown } from './markdown-email.js';
  * outbox row's `recipient`, passed to the composer when the row is sent.
  */
 export type UpdateEmailInput = {
-  locale: 'en' | 'ja' | 'ko' | 'zh';
+  locale: Locale;
   supporterName: string;
   campaignTitle: string;
   subject: string;

@@ -29,7 +29,7 @@ export type RequestObservation = { method: string; route: string; status: number
 /**
  * The metrics of one app instance: request counts and latencies recorded as
  * requests are answered, and an exposition in the Prometheus text format
- * with the figures read at scrape time. On Node: src/metrics/prometheus-metrics.ts
+ * with the figures read at scrape time. On Node: src/metrics/node/prometheus-metrics.ts
  * (prom-client, which needs Node's modules, so it stays behind this port).
  */
 export interface MetricsPort {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { makePrivateDirectorySync, preparePrivateFileSync } from '../node/private-files.js';
+import { makePrivateDirectorySync, preparePrivateFileSync } from '../lib/node/private-files.js';
 import { integrityProblems, migrationState, openExisting, OperationError, signatureFigures, sqliteCode, syncPath, type SignatureFigures } from './sqlite-file.js';
 
 export type BackupReport = SignatureFigures & {

@@ -12,8 +12,8 @@ import { seedIsShippedExample } from '../services/organisation.js';
 import type { FaceWeight } from '../letters/pdf/font-faces.js';
 import { faceScripts } from '../letters/pdf/font-runs.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
-import { SmtpTransport } from '../mail/smtp-transport.js';
-import { IppPrinter } from '../printing/ipp-printer.js';
+import { SmtpTransport } from '../mail/node/smtp-transport.js';
+import { IppPrinter } from '../printing/node/ipp-printer.js';
 import { formatBytes, integrityProblems, migrationState, openExisting, sqliteCode } from './sqlite-file.js';
 
 export type CheckLevel = 'ok' | 'warn' | 'fail';

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { SqliteDatabase } from '../db/better-sqlite3.js';
+import { SqliteDatabase } from '../db/node/better-sqlite3.js';
 import { systemClock } from '../lib/clock.js';
 import type { Keyring } from '../lib/keyring.js';
 import { silentLogger } from '../lib/logger.js';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, readdirSync, realpathSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Keyring } from '../lib/keyring.js';
-import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../node/private-files.js';
+import { makePrivateDirectorySync, preparePrivateFileSync, tightenFileSync } from '../lib/node/private-files.js';
 import type { ErasureLedgerEntry } from '../services/erasure-ledger.js';
 import { reapplyErasures } from './erasure-reapply.js';
 import { integrityProblems, migrationState, openExisting, OperationError, signatureFigures, sqliteCode, syncPath, type SignatureFigures } from './sqlite-file.js';

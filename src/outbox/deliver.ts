@@ -5,10 +5,11 @@ import type { Clock } from '../lib/clock.js';
 import { errorKind, positiveInteger } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { maskAddressesIn } from '../lib/mask.js';
-import { type MailLinks, renderStoredMessage } from '../mail/messages.js';
+import type { MailLinks } from '../mail/mail-links.js';
+import { renderStoredMessage } from '../mail/messages.js';
 import { OrganisationSender } from '../mail/organisation-sender.js';
-import { MailSendError, type MailTransport } from '../mail/transport.js';
-import { nextWindowOpening } from '../mailings/sending-window.js';
+import { MailSendError, type MailTransport } from '../mail/transports/transport.js';
+import { nextWindowOpening } from '../lib/sending-window.js';
 import type { ConfirmationLaneLimits } from './confirmation-lane.js';
 import { outboxStore } from './outbox-store.js';
 import type { ClaimedRow, OutboxStore, WebhookDelivery } from './types.js';
@@ -71,7 +72,7 @@ function isWebhookEvent(message: StoredOutboxMessage | null): boolean {
   return message !== null && 'compose' in message && message.compose === 'webhook';
 }
 
-/** The sending window a letter delivery carries (src/mailings/sending-window.ts), if any. */
+/** The sending window a letter delivery carries (src/lib/sending-window.ts), if any. */
 function windowOf(message: StoredOutboxMessage | null): (SendingWindow & { timeZone: string }) | undefined {
   return message !== null && 'compose' in message && message.compose === 'letter-delivery' ? message.window : undefined;
 }

@@ -50,7 +50,7 @@ export class PrinterError extends Error {
   }
 }
 
-/** A printer that takes PDF jobs and reports their state (on Node: src/printing/ipp-printer.ts). */
+/** A printer that takes PDF jobs and reports their state (on Node: src/printing/node/ipp-printer.ts). */
 export interface Printer {
   /** Submits one PDF as a job; resolves once the printer has accepted it. Throws `PrinterError`. */
   printPdf(document: PrintDocument): Promise<PrintJob>;

@@ -15,7 +15,7 @@ import {
   pauseMailing,
   resumeMailing,
   scheduleMailing,
-} from '../services/mailings.js';
+} from '../services/mailings/schedule.js';
 import { PageQuery } from '../services/pagination.js';
 
 const ListQuery = v.object({ ...PageQuery.entries, ...MailingListQuery.entries });

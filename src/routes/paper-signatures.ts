@@ -6,9 +6,10 @@ import { requireScope } from '../http/middleware.js';
 import { organisationNotSetResponse, organiserRoute } from '../http/openapi.js';
 import { principalOf, serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
-import { type FieldIssue, ServiceError, Unprocessable, ValidationFailed } from '../services/errors.js';
+import { type FieldIssue, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { importPaperSignatures, listPaperImports, MAX_PAPER_IMPORT_ROWS, paperCsvColumns, PaperImportOptions } from '../services/paper-signatures.js';
 import { renderSignatureSheet, SignatureSheetQuery } from '../services/signature-sheet.js';
+import { catalogs } from '../web/i18n/index.js';
 
 /** The largest import body: 100,000 typed-up rows of about 100 bytes, with room to spare. */
 export const PAPER_IMPORT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -107,7 +108,7 @@ export function paperSignatureRoutes() {
     requireScope('campaigns'),
     validate('query', SignatureSheetQuery),
     async (c) => {
-      const sheet = await renderSignatureSheet(serviceContextOf(c), c.get('services').letters, c.req.param('slug'), c.req.valid('query'));
+      const sheet = await renderSignatureSheet(serviceContextOf(c), c.get('services').letters, c.req.param('slug'), c.req.valid('query'), catalogs);
       return c.body(sheet.pdf, 200, pdfHeaders(sheet.filename, { bytes: sheet.pdf.byteLength }));
     },
   );

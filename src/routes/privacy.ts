@@ -3,7 +3,7 @@ import { describeRoute } from 'hono-openapi';
 import type { AppEnv } from '../http/env.js';
 import { requireJson, requireScope } from '../http/middleware.js';
 import { errorResponse, organiserRoute, publicRoute } from '../http/openapi.js';
-import { MethodNotAllowed } from '../services/errors.js';
+import { MethodNotAllowed } from '../lib/service-errors.js';
 import { validate } from '../http/validate.js';
 import { PageQuery } from '../services/pagination.js';
 import {

@@ -6,7 +6,7 @@ import { organiserRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { replyFileResponse } from '../http/reply-file-response.js';
 import { validate } from '../http/validate.js';
-import { ServiceError, ValidationFailed } from '../services/errors.js';
+import { ServiceError, ValidationFailed } from '../lib/service-errors.js';
 import {
   createReply,
   CreateReplyInput,

@@ -5,7 +5,7 @@ import { requireJson, requireScope } from '../http/middleware.js';
 import { organiserRoute } from '../http/openapi.js';
 import { serviceContextOf } from '../http/principal.js';
 import { validate } from '../http/validate.js';
-import { ServiceError, Unprocessable } from '../services/errors.js';
+import { ServiceError, Unprocessable } from '../lib/service-errors.js';
 import { PageQuery } from '../services/pagination.js';
 import { type ImportFormat, importTargets } from '../services/target-import.js';
 import {

@@ -3,7 +3,7 @@ import type { AppEnv } from '../http/env.js';
 import { requireJson } from '../http/middleware.js';
 import { publicRoute } from '../http/openapi.js';
 import { validate } from '../http/validate.js';
-import { NotFound } from '../services/errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { unsubscribe, UnsubscribeInput, UnsubscribeTokenPattern } from '../services/unsubscribe.js';
 import { verifyUnsubscribeToken } from '../services/unsubscribe-links.js';
 import { negotiateLanguage } from '../web/i18n/index.js';

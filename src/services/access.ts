@@ -1,34 +1,8 @@
 import { eq, inArray } from 'drizzle-orm';
 import { campaigns } from '../db/schema.js';
-import type { ServiceContext } from './context.js';
-import { Forbidden, NotFound, ValidationFailed } from './errors.js';
+import type { Access, ServiceContext } from './context.js';
+import { Forbidden, NotFound, ValidationFailed } from '../lib/service-errors.js';
 
-/**
- * What a caller may reach (PRODUCT.md §11), decided once per request from its
- * principal and checked by the service verbs themselves, so the API, the
- * dashboard and any later caller get the same answer.
- *
- * - `organisation`: every campaign and the organisation's own resources (the
- *   target directory, tokens, users, block list, privacy requests, audit log).
- *   Owners, admins, unlimited API tokens, the CLI and the jobs.
- * - `campaigns`: only the listed campaigns (by id), each as `editor` (may
- *   change it) or `viewer` (may only read it). Campaign-limited tokens are
- *   editors of their campaigns; what they may do there still follows their scopes.
- *
- * - `partner`: a token limited to one coalition partner of one campaign
- *   (PRODUCT.md §13). It reaches no campaign and none of the organisation's
- *   resources: the only verb that lets it in is the list of that partner's
- *   opted-in supporters (src/services/partners.ts), so any other verb refuses it.
- *
- * A campaign outside the caller's reach answers 404, exactly as one that does
- * not exist, so its existence is not disclosed. A viewer trying to change a
- * campaign it can see answers 403.
- */
-export type CampaignRole = 'editor' | 'viewer';
-export type Access =
-  | { kind: 'organisation' }
-  | { kind: 'campaigns'; campaigns: ReadonlyMap<string, CampaignRole> }
-  | { kind: 'partner'; campaignId: string; partnerId: string };
 
 export const organisationAccess: Access = Object.freeze({ kind: 'organisation' });
 

@@ -5,44 +5,10 @@ import { auditEvents } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { Logger } from '../lib/logger.js';
 import { assertOrganisationAccess } from './access.js';
-import type { ServiceContext } from './context.js';
-import { ValidationFailed } from './errors.js';
+import type { AuditEventInput, AuditSink, ServiceContext } from './context.js';
+import { ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage } from './pagination.js';
 import { IsoDateTime } from './schemas.js';
-import type { Principal } from './tokens.js';
-
-/**
- * One organiser action as the HTTP layer reports it. Only ids, names and
- * patterns: the recorder is never handed a body, a query string or a path
- * with its values, so no supporter's address can end up in the log; at most
- * a value from a closed list the route map names (`details`, e.g. an export's format).
- */
-export type AuditEventInput = {
-  at: number;
-  /** Null for an attempt by nobody known (a failed sign-in). */
-  principal: Pick<Principal, 'kind' | 'id' | 'name'> | null;
-  action: string;
-  object: { type: string; id: string | null } | null;
-  via: 'api' | 'dashboard';
-  route: string;
-  requestId: string;
-  status: number;
-  /** Which variant of the action (src/http/audit-actions.ts `queryDetail`). */
-  details?: Record<string, string>;
-};
-
-/** Where the HTTP layer hands events: recorded later, in batches, never in the request's way. */
-export interface AuditSink {
-  /**
-   * Queues an event (or a promise of one, e.g. while the id of a created
-   * object is read from the response). Returns the write that will include
-   * it, for runtimes that must be told to wait for it (Workers' waitUntil);
-   * it never rejects.
-   */
-  record(event: AuditEventInput | Promise<AuditEventInput | null>): Promise<void>;
-  /** Writes everything queued so far; never rejects (a failed write is logged). */
-  flush(): Promise<void>;
-}
 
 const MAX_BATCH = 100;
 

@@ -5,7 +5,7 @@ import { newId } from '../lib/ids.js';
 import { lastSentLetterEmail, outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ValidationFailed, type FieldIssue } from './errors.js';
+import { NotFound, ValidationFailed, type FieldIssue } from '../lib/service-errors.js';
 import { decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { normalizeEmail } from './signatures.js';
 

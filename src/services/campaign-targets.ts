@@ -5,7 +5,7 @@ import { campaigns, campaignTargets } from '../db/schema.js';
 import { assertCampaignAccess } from './access.js';
 import { assertTargetsExist, linkTargets, targetIdsOf } from './campaigns.js';
 import type { ServiceContext } from './context.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { Uuid } from './schemas.js';
 
 const maxTargets = 500;

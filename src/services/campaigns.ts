@@ -5,7 +5,7 @@ import { campaigns, campaignTargets, targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import type { ServiceContext, SigningCampaign } from './context.js';
 import { assertCampaignAccess, assertOrganisationAccess, listableCampaignIds } from './access.js';
-import { Conflict, NotFound, ValidationFailed } from './errors.js';
+import { Conflict, NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import { assertNextStepCampaigns, NextStepInput, storedNextStep } from './next-step.js';
 import { IsoDateTime, isoOrNull, Locale, MultiLine, SingleLine, TemplateName, TimeZone, Uuid } from './schemas.js';

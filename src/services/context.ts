@@ -4,11 +4,78 @@ import type { Keyring } from '../lib/keyring.js';
 import type { Logger } from '../lib/logger.js';
 import type { PasswordHasher } from '../lib/passwords.js';
 import type { TtlCache } from '../lib/ttl-cache.js';
-import type { Access } from './access.js';
-import type { AuditSink } from './audit.js';
-import type { Blocklist } from './blocklist.js';
+import type { OrganisationProfileData } from '../db/schema.js';
+import type { Locale } from '../lib/locales.js';
+import type { Blocklist } from './blocklist-rules.js';
 import type { ErasureLedger } from './erasure-ledger.js';
-import type { OrganisationState } from './organisation.js';
+
+/*
+ * A leaf: the context and the types of what it carries are defined here (or in
+ * leaves of their own), so the services that fill them in (access, audit,
+ * organisation, blocklist) import this file and not the other way round.
+ */
+
+/**
+ * What a caller may reach (PRODUCT.md §11), decided once per request from its
+ * principal and checked by the service verbs themselves, so the API, the
+ * dashboard and any later caller get the same answer.
+ *
+ * - `organisation`: every campaign and the organisation's own resources (the
+ *   target directory, tokens, users, block list, privacy requests, audit log).
+ *   Owners, admins, unlimited API tokens, the CLI and the jobs.
+ * - `campaigns`: only the listed campaigns (by id), each as `editor` (may
+ *   change it) or `viewer` (may only read it). Campaign-limited tokens are
+ *   editors of their campaigns; what they may do there still follows their scopes.
+ * - `partner`: a token limited to one coalition partner of one campaign
+ *   (PRODUCT.md §13). It reaches no campaign and none of the organisation's
+ *   resources: the only verb that lets it in is the list of that partner's
+ *   opted-in supporters (src/services/partners.ts), so any other verb refuses it.
+ *
+ * A campaign outside the caller's reach answers 404, exactly as one that does
+ * not exist, so its existence is not disclosed. A viewer trying to change a
+ * campaign it can see answers 403.
+ */
+export type CampaignRole = 'editor' | 'viewer';
+export type Access =
+  | { kind: 'organisation' }
+  | { kind: 'campaigns'; campaigns: ReadonlyMap<string, CampaignRole> }
+  | { kind: 'partner'; campaignId: string; partnerId: string };
+
+/**
+ * One organiser action as the HTTP layer reports it. Only ids, names and
+ * patterns: the recorder is never handed a body, a query string or a path
+ * with its values, so no supporter's address can end up in the log; at most
+ * a value from a closed list the route map names (`details`, e.g. an export's format).
+ */
+export type AuditEventInput = {
+  at: number;
+  /** Null for an attempt by nobody known (a failed sign-in). */
+  principal: { kind: 'token' | 'user'; id: string; name: string } | null;
+  action: string;
+  object: { type: string; id: string | null } | null;
+  via: 'api' | 'dashboard';
+  route: string;
+  requestId: string;
+  status: number;
+  /** Which variant of the action (src/http/audit-actions.ts `queryDetail`). */
+  details?: Record<string, string>;
+};
+
+/** Where the HTTP layer hands events: recorded later, in batches, never in the request's way. */
+export interface AuditSink {
+  /**
+   * Queues an event (or a promise of one, e.g. while the id of a created
+   * object is read from the response). Returns the write that will include
+   * it, for runtimes that must be told to wait for it (Workers' waitUntil);
+   * it never rejects.
+   */
+  record(event: AuditEventInput | Promise<AuditEventInput | null>): Promise<void>;
+  /** Writes everything queued so far; never rejects (a failed write is logged). */
+  flush(): Promise<void>;
+}
+
+/** The stored profile and whether it is the shipped example (cached per process for pages: ServiceContext.organisation). */
+export type OrganisationState = { profile: OrganisationProfileData; isExample: boolean; updatedAt: number | null };
 
 /** What every service verb receives: its ports, never HTTP. */
 export type ServiceContext = {
@@ -74,8 +141,8 @@ export type SigningCampaign = {
   id: string;
   status: 'draft' | 'open' | 'closed' | 'archived';
   title: string;
-  locale: 'en' | 'ja' | 'ko' | 'zh';
-  translations: Partial<Record<'en' | 'ja' | 'ko' | 'zh', { title: string }>>;
+  locale: Locale;
+  translations: Partial<Record<Locale, { title: string }>>;
   opensAt: number | null;
   closesAt: number | null;
   timeZone: string;

@@ -11,10 +11,11 @@ import { outboxStore, sendingPhase } from '../outbox/outbox-store.js';
 import type { NewOutboxMessage } from '../outbox/types.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { Conflict, NotFound, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { letterWithdrawn } from './letters.js';
-import { isoOrNull, locales, SingleLine, type Locale } from './schemas.js';
+import { isoOrNull, SingleLine, type Locale } from './schemas.js';
+import { locales } from '../lib/locales.js';
 import { webhookEventWrites } from './webhooks.js';
 
 export const deliveryChannels = ['email', 'print'] as const;

@@ -2,11 +2,11 @@ import { and, count, desc, eq, isNull, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, emailSuppressions, mailings, signatures } from '../db/schema.js';
 import type { LetterPorts } from '../letters/letter-ports.js';
-import { formatInZone, isLocalTime, localTimeToInstant } from '../mailings/local-time.js';
+import { formatInZone, isLocalTime, localTimeToInstant } from '../lib/local-time.js';
 import { assertCampaignAccess, reachesCampaign } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
-import { type MailingDetail, scheduleMailing } from './mailings.js';
+import { Conflict, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
+import { type MailingDetail, scheduleMailing } from './mailings/schedule.js';
 import { type Locale, MultiLine, SingleLine, TimeZone } from './schemas.js';
 
 /**

@@ -6,7 +6,7 @@ import { newId } from '../lib/ids.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { systemAuditStatement } from './audit.js';
 import type { ServiceContext } from './context.js';
-import { ServiceError } from './errors.js';
+import { ServiceError } from '../lib/service-errors.js';
 import { storedLetterRenderer, type StoredLetter } from './letters.js';
 
 /**

@@ -10,7 +10,7 @@ import { checkTemplateText } from '../letters/template/template-text.js';
 import { envelopeWindows, pageSizes, type LetterLanguage, type LetterTemplate } from '../letters/template/types.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ServiceError, ValidationFailed } from './errors.js';
+import { NotFound, ServiceError, ValidationFailed } from '../lib/service-errors.js';
 import { newestTemplateVersion } from './letter-template-versions.js';
 import { previewLetter } from './letters.js';
 

@@ -37,7 +37,7 @@ import {
   type LetterSplit,
   type RoutableTarget,
 } from './letter-routing.js';
-import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { NotFound, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { letterOrganisation, letterPostalAddress } from './organisation.js';
 import { IsoDateTime, isoOrNull, Locale, TemplateName } from './schemas.js';
 

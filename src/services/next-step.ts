@@ -10,8 +10,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, type NextStep } from '../db/schema.js';
 import type { ServiceContext } from './context.js';
-import { ValidationFailed } from './errors.js';
-import { type locales, Locale, SingleLine } from './schemas.js';
+import { ValidationFailed } from '../lib/service-errors.js';
+import { Locale, SingleLine } from './schemas.js';
+import type { locales } from '../lib/locales.js';
 
 type PageLocale = (typeof locales)[number];
 

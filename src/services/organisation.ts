@@ -5,8 +5,8 @@ import type { LetterTemplateStore } from '../letters/letter-ports.js';
 import { addressBlockLines } from '../letters/template/postal-address.js';
 import type { LetterLanguage, Organisation } from '../letters/template/types.js';
 import { assertOrganisationAccess } from './access.js';
-import type { ServiceContext } from './context.js';
-import { Conflict, type FieldIssue, ValidationFailed } from './errors.js';
+import type { OrganisationState, ServiceContext } from './context.js';
+import { Conflict, type FieldIssue, ValidationFailed } from '../lib/service-errors.js';
 import { isoOrNull, Locale, SingleLine } from './schemas.js';
 import { PostalAddressInput } from './targets.js';
 
@@ -107,9 +107,6 @@ export type OrganisationInput = v.InferOutput<typeof OrganisationInput>;
 
 /** The profile as organisers read it: `isExample` is true while it is still the shipped placeholder (or none could be read). */
 export type OrganisationView = OrganisationProfileData & { isExample: boolean; updatedAt: string | null };
-
-/** The stored profile and whether it is the shipped example (cached per process for pages: ServiceContext.organisation). */
-export type OrganisationState = { profile: OrganisationProfileData; isExample: boolean; updatedAt: number | null };
 
 const storedAddress = (address: v.InferOutput<typeof PostalAddressInput>): PostalAddress => ({
   lines: address.lines,

@@ -7,7 +7,7 @@ import { isHeld, outboxStore } from '../outbox/outbox-store.js';
 import { outboxStatuses, type OutboxStatus } from '../outbox/types.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound } from './errors.js';
+import { Conflict, NotFound } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull } from './schemas.js';
 import { normalizeEmail } from './signatures.js';

@@ -1,7 +1,7 @@
 import { and, eq, lt, or, type SQL } from 'drizzle-orm';
 import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import * as v from 'valibot';
-import { ValidationFailed } from './errors.js';
+import { ValidationFailed } from '../lib/service-errors.js';
 
 /** `?limit=&cursor=` on every list. */
 export const PageQuery = v.object({

@@ -4,11 +4,12 @@ import * as v from 'valibot';
 import type { WriteStatement } from '../db/database.js';
 import { campaigns, paperImports, signatures } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { isRegionCode, isRegionOf, regionName, regionsOf, type RegionLanguage } from '../lib/regions.js';
+import { isRegionCode, isRegionOf, regionName, regionsOf } from '../lib/regions.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, Unprocessable, ValidationFailed } from './errors.js';
-import { CountryCode, isoOrNull, Locale, locales, MultiLine, SingleLine } from './schemas.js';
+import { Conflict, NotFound, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
+import { CountryCode, isoOrNull, Locale, MultiLine, SingleLine } from './schemas.js';
+import { locales } from '../lib/locales.js';
 import { normalizeEmail } from './signatures.js';
 import { actorLabel, type Principal } from './tokens.js';
 
@@ -159,7 +160,6 @@ function textCell(value: string, max: number, multiLine = false): { value: strin
   return { value: result.output === '' ? null : result.output };
 }
 
-const regionLanguages: RegionLanguage[] = ['en', 'ja', 'ko', 'zh'];
 const regionNamesByCountry = new Map<string, Map<string, string>>();
 
 /** A region as typed from a sheet: its ISO 3166-2 code, or its name in one of the page languages (東京都, Tokyo). */
@@ -169,7 +169,7 @@ function regionCode(typed: string, country: string): string | null {
   let names = regionNamesByCountry.get(country);
   if (!names) {
     names = new Map();
-    for (const code of regionsOf(country)) for (const language of regionLanguages) names.set(regionName(code, language).toLowerCase(), code);
+    for (const code of regionsOf(country)) for (const language of locales) names.set(regionName(code, language).toLowerCase(), code);
     regionNamesByCountry.set(country, names);
   }
   return names.get(typed.toLowerCase()) ?? null;

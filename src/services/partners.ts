@@ -4,7 +4,7 @@ import { apiTokens, campaignPartners, campaigns, signatures, signatureSubmission
 import { newId } from '../lib/ids.js';
 import { assertCampaignAccess, reachesCampaign } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound } from './errors.js';
+import { Conflict, NotFound } from '../lib/service-errors.js';
 import { isoOrNull, oneLine, SingleLine } from './schemas.js';
 
 /**

@@ -6,7 +6,7 @@ import { finalPrintJobStates, PrinterError, type Printer, type PrintJobState } f
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { getDelivery, type DeliveryView } from './deliveries.js';
-import { Conflict } from './errors.js';
+import { Conflict } from '../lib/service-errors.js';
 
 /**
  * What `deliveries.print_job_state` holds: null (waiting to be sent, or to be

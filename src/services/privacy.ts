@@ -11,7 +11,7 @@ import { flushErasedData, planAddressErasure } from './anonymise.js';
 import { erasureEntry } from './erasure-ledger.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { RateLimited, ValidationFailed } from './errors.js';
+import { RateLimited, ValidationFailed } from '../lib/service-errors.js';
 import type { PageQuery } from './pagination.js';
 import { isoOrNull, Locale } from './schemas.js';
 import { normalizeEmail, type SignLimits, supporterDetails, UNKNOWN_SOURCE } from './signatures.js';

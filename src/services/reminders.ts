@@ -35,7 +35,8 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { newId } from '../lib/ids.js';
-import { type ConfirmationEmailInput, type MailLocale, newMessageId } from '../mail/messages.js';
+import { type ConfirmationEmailInput, newMessageId } from '../mail/messages.js';
+import type { Locale } from '../lib/locales.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { REMINDER_SOURCE } from '../outbox/types.js';
 import type { WriteStatement } from '../db/database.js';
@@ -71,7 +72,7 @@ type DueRow = {
   campaign_id: string;
   email: string;
   email_normalized: string;
-  locale: MailLocale;
+  locale: Locale;
   expires_at: number;
   title: string;
   translations: string | null;
@@ -148,7 +149,7 @@ export async function sendReminders(ctx: ServiceContext, options: { afterMs: num
     }
     const reminderId = newId(now);
     reminderIds.push(reminderId);
-    const translations = row.translations ? (JSON.parse(row.translations) as Partial<Record<MailLocale, { title?: string }>>) : {};
+    const translations = row.translations ? (JSON.parse(row.translations) as Partial<Record<Locale, { title?: string }>>) : {};
     const input: ConfirmationEmailInput = {
       locale: row.locale,
       nonce: row.id,

@@ -4,10 +4,10 @@ import { campaigns, campaignTargets, replies, targets } from '../db/schema.js';
 import { replyFileName } from '../letters/letter-files.js';
 import type { LetterFiles } from '../letters/letter-ports.js';
 import { newId, uuidPattern } from '../lib/ids.js';
-import { localFieldsAt } from '../mailings/local-time.js';
+import { localFieldsAt } from '../lib/local-time.js';
 import { assertCampaignAccess, campaignIdForSlug, visibleCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ServiceError, Unprocessable, ValidationFailed } from './errors.js';
+import { NotFound, ServiceError, Unprocessable, ValidationFailed } from '../lib/service-errors.js';
 import { MultiLine } from './schemas.js';
 import { webhookEventWrites } from './webhooks.js';
 

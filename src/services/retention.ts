@@ -1,6 +1,7 @@
 import { and, inArray, lte, sql } from 'drizzle-orm';
 import { campaigns, fraudulentRequests, signatureSubmissions, signatures } from '../db/schema.js';
 import { outboxStore } from '../outbox/outbox-store.js';
+import type { MailFileCleaner } from '../mail/transports/transport.js';
 import { retireLegacySecrets } from './installation.js';
 import { purgeAuditEvents } from './audit.js';
 import { anonymiseCampaignSignatures, flushErasedData } from './anonymise.js';
@@ -11,16 +12,7 @@ const DAY_MS = 86_400_000;
 /** Rows changed per write, so the job never holds the write lock long enough to keep a supporter waiting. */
 const SLICE = 500;
 
-/**
- * Mail written as files (no SMTP_URL): each holds an address and, for a
- * while, a working confirmation link. Node's adapter is
- * src/mail/mail-file-cleaner.ts; a runtime without mail files has none.
- */
-export interface MailFileCleaner {
-  /** Deletes the message files written before `cutoff` (ms since the epoch); resolves how many. */
-  deleteOlderThan(cutoff: number): Promise<number>;
-}
-
+/** Node's adapter for mail files is src/mail/node/mail-file-cleaner.ts; a runtime without mail files has none. */
 export type RetentionPorts = { mailFiles?: MailFileCleaner | undefined };
 
 /** What one run did, in counts only (it is logged, and printed by `signet retention run`). */

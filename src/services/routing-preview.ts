@@ -4,7 +4,7 @@ import { campaigns } from '../db/schema.js';
 import { mergeSmallRegions, type RegionLine, type RegionTally } from '../letters/template/region-totals.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ValidationFailed } from './errors.js';
+import { NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { emptyTargetChoices, getsLetter, letterShare, unservedTallies, type EmptyTargets } from './letter-routing.js';
 import { linkedTargets, signatureTotals, splitRouting } from './letters.js';
 import { IsoDateTime } from './schemas.js';

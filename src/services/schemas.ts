@@ -1,7 +1,7 @@
 import * as v from 'valibot';
+import { locales } from '../lib/locales.js';
 
 /** Shared field schemas; each validated value type shares the schema's name. */
-export const locales = ['en', 'ja', 'ko', 'zh'] as const;
 export const Locale = v.picklist(locales);
 export type Locale = v.InferOutput<typeof Locale>;
 

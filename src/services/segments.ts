@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { campaignPartners, type MailingSegment, signatures } from '../db/schema.js';
 import { isRegionCode } from '../lib/regions.js';
 import type { ServiceContext } from './context.js';
-import { type FieldIssue, ValidationFailed } from './errors.js';
+import { type FieldIssue, ValidationFailed } from '../lib/service-errors.js';
 import { PartnerCode } from './partners.js';
 
 /**

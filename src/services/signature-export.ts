@@ -6,7 +6,7 @@ import { regionName } from '../lib/regions.js';
 import { startsWithEastAsianLetter } from '../letters/template/signatory-names.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { iterateSignatures, signatureStatuses, type SignatureView } from './signatures.js';
 
 /**

@@ -6,7 +6,7 @@ import { type DomainPattern, parseDomainPattern } from '../lib/domains.js';
 import { newId } from '../lib/ids.js';
 import { type AccessNeed, assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { IsoDateTime } from './schemas.js';
 import { actorLabel, type Principal } from './tokens.js';
 

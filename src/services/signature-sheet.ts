@@ -3,17 +3,36 @@ import * as v from 'valibot';
 import { campaigns } from '../db/schema.js';
 import type { LetterPorts, SignatureSheetPart } from '../letters/letter-ports.js';
 // The signing form's own catalogue (plain data), so the boxes on paper can never drift from the form's wording.
-import { en } from '../web/i18n/en.js';
-import { ja } from '../web/i18n/ja.js';
-import { ko } from '../web/i18n/ko.js';
-import { zh } from '../web/i18n/zh.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ValidationFailed } from './errors.js';
+import { NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { organisationInLanguage, requireOrganisation } from './organisation.js';
-import { type Locale, locales } from './schemas.js';
+import { type Locale } from './schemas.js';
+import { locales } from '../lib/locales.js';
 
-const formCatalogues = { en, ja, ko, zh } as const;
+/** The words of the signing form the sheet repeats. */
+type SigningFormKey =
+  | 'privacyController'
+  | 'privacyPurpose'
+  | 'fieldName'
+  | 'fieldEmail'
+  | 'optional'
+  | 'fieldRegion'
+  | 'fieldCity'
+  | 'consentNameLegend'
+  | 'consentNameFull'
+  | 'consentNameInitials'
+  | 'consentNameNone'
+  | 'consentPublicLegend'
+  | 'consentPublicYes'
+  | 'consentUpdatesLegend'
+  | 'consentUpdatesYes';
+
+/**
+ * The signing form's words the sheet repeats, per language: the public pages' catalogues
+ * (src/web/i18n), handed in by the caller, so this service does not import the web layer.
+ */
+export type SigningFormTexts = Record<Locale, Record<SigningFormKey, string>>;
 
 /** What the sheet itself says (the form has no column numbers, signatures or QR codes). */
 const sheetTexts: Record<Locale, SignatureSheetPart['sheet']> = {
@@ -73,7 +92,13 @@ const fill = (template: string, values: Record<string, string>) => template.repl
  * text in is refused (the sheet would ask people to sign what they cannot read). Holds no
  * personal data; the organisation must be set, since the sheet says who will hold the data.
  */
-export async function renderSignatureSheet(ctx: ServiceContext, ports: Pick<LetterPorts, 'renderSignatureSheet' | 'loadOrganisation'>, slug: string, query: SignatureSheetQuery) {
+export async function renderSignatureSheet(
+  ctx: ServiceContext,
+  ports: Pick<LetterPorts, 'renderSignatureSheet' | 'loadOrganisation'>,
+  slug: string,
+  query: SignatureSheetQuery,
+  formTexts: SigningFormTexts,
+) {
   const [campaign] = await ctx.db.db.select().from(campaigns).where(eq(campaigns.slug, slug));
   if (!campaign) throw new NotFound('Campaign');
   assertCampaignAccess(ctx.access, campaign.id, 'read');
@@ -86,7 +111,7 @@ export async function renderSignatureSheet(ctx: ServiceContext, ports: Pick<Lett
   }
   const profile = await requireOrganisation(ctx, ports, 'printing signature sheets');
   const parts = languages.map((language): SignatureSheetPart => {
-    const form = formCatalogues[language];
+    const form = formTexts[language];
     const texts = textsIn(language)!;
     return {
       language,

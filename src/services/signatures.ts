@@ -14,7 +14,7 @@ import { findCampaignForSigning } from './campaigns.js';
 import { assertCampaignAccess } from './access.js';
 import { findSigningPartner } from './partners.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound, RateLimited, ServiceError } from './errors.js';
+import { Conflict, NotFound, RateLimited, ServiceError } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { CountryCode, isoOrNull, Locale, MultiLine, SingleLine } from './schemas.js';

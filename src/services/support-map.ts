@@ -3,7 +3,7 @@ import { campaigns, signatures } from '../db/schema.js';
 import { mergeSmallRegions, type RegionTally } from '../letters/template/region-totals.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 
 /** The country the map draws by prefecture; the others are listed by country. */
 export const MAP_COUNTRY = 'JP';

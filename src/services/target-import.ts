@@ -7,8 +7,8 @@ import { targets } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Unprocessable } from './errors.js';
-import { locales } from './schemas.js';
+import { Unprocessable } from '../lib/service-errors.js';
+import { locales } from '../lib/locales.js';
 import { CreateTargetInput, externalIdTaken, toTargetRow, type TargetRow } from './targets.js';
 
 export const importFormats = ['csv', 'json'] as const;

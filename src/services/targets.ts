@@ -4,9 +4,10 @@ import { campaigns, campaignTargets, type PostalAddress, replies, type TargetTra
 import { newId, uuidPattern } from '../lib/ids.js';
 import { assertOrganisationAccess, listableCampaignIds } from './access.js';
 import type { ServiceContext } from './context.js';
-import { Conflict, NotFound } from './errors.js';
+import { Conflict, NotFound } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage } from './pagination.js';
-import { CountryCode, IsoDateTime, isoOrNull, Locale, locales, SingleLine, TimeZone } from './schemas.js';
+import { CountryCode, IsoDateTime, isoOrNull, Locale, SingleLine, TimeZone } from './schemas.js';
+import { locales } from '../lib/locales.js';
 
 export const targetKinds = ['embassy', 'consulate', 'official', 'other'] as const;
 export const TargetKind = v.picklist(targetKinds, `must be one of: ${targetKinds.join(', ')}`);

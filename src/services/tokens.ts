@@ -3,9 +3,9 @@ import * as v from 'valibot';
 import { apiTokens, campaignPartners, campaigns } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
 import { constantTimeEqual, randomToken, sha256Hex } from '../lib/secrets.js';
-import type { ServiceContext } from './context.js';
-import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess, type Access } from './access.js';
-import { type FieldIssue, NotFound, ValidationFailed } from './errors.js';
+import type { Access, ServiceContext } from './context.js';
+import { assertOrganisationAccess, campaignIdsForSlugs, organisationAccess } from './access.js';
+import { type FieldIssue, NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { oneLine } from './schemas.js';
 
 /**

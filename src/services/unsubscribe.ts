@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import * as v from 'valibot';
 import { signatures } from '../db/schema.js';
 import type { ServiceContext } from './context.js';
-import { NotFound } from './errors.js';
+import { NotFound } from '../lib/service-errors.js';
 import { verifyUnsubscribeToken } from './unsubscribe-links.js';
 
 /** The shape of an unsubscribe token (`<signature id>.<HMAC>`, src/services/unsubscribe-links.ts). */

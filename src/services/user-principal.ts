@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { campaignMembers, users } from '../db/schema.js';
-import { organisationAccess, type CampaignRole } from './access.js';
-import type { ServiceContext } from './context.js';
+import { organisationAccess } from './access.js';
+import type { CampaignRole, ServiceContext } from './context.js';
 import type { Principal, Scope } from './tokens.js';
 
 /**

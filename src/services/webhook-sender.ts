@@ -37,7 +37,7 @@ export type WebhookRequest = {
 /**
  * Posts webhooks: `fetch` everywhere (fetchWebhookHttp), and on Node an
  * adapter that checks the addresses a name resolves to before it connects
- * (src/node/webhook-http.ts). Never follows a redirect (it could lead to a
+ * (src/services/node/webhook-http.ts). Never follows a redirect (it could lead to a
  * private address); answers the status, or throws WebhookHttpError.
  */
 export interface WebhookHttp {

@@ -17,7 +17,7 @@ import { outboxStore } from '../outbox/outbox-store.js';
 import type { EnqueueGuard, NewOutboxMessage } from '../outbox/types.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
-import { NotFound, ValidationFailed } from './errors.js';
+import { NotFound, ValidationFailed } from '../lib/service-errors.js';
 import { afterCursor, decodeCursor, type PageQuery, toPage, type Page } from './pagination.js';
 import { isoOrNull, SingleLine } from './schemas.js';
 import { actorLabel, type Principal } from './tokens.js';

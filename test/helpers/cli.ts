@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { migrationsFolder } from './db.js';
 import { withUmask } from './server-process.js';
 

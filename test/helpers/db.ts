@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 
 export const migrationsFolder = join(dirname(fileURLToPath(import.meta.url)), '../../migrations');
 

@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { ORGANISATION_PROFILE_ID, type OrganisationProfileData } from '../../src/db/schema.js';
 
 /**

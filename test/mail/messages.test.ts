@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { StoredOutboxMessage } from '../../src/db/schema.js';
 import { newNonce } from '../../src/lib/keyring.js';
 import { escapeHtml } from '../../src/lib/html.js';
-import { composeConfirmationEmail, newMessageId, renderStoredMessage, type ConfirmationEmailInput, type MailLocale } from '../../src/mail/messages.js';
+import { composeConfirmationEmail, newMessageId, renderStoredMessage, type ConfirmationEmailInput } from '../../src/mail/messages.js';
+import type { Locale } from '../../src/lib/locales.js';
 import { testKeys, testLinks } from '../helpers/keys.js';
 
 const base = {
@@ -12,7 +13,7 @@ const base = {
 const delivery = { confirmUrl: 'https://signet.example/confirm/abc123', to: 'aiko@example.com' };
 
 describe('composeConfirmationEmail', () => {
-  const expectations: Record<MailLocale, { subject: string; text: string[]; date: string }> = {
+  const expectations: Record<Locale, { subject: string; text: string[]; date: string }> = {
     en: {
       subject: 'Please confirm your signature: Save the Tama River',
       text: ['Hello,', 'Thank you for signing “Save the Tama River”.', 'you can simply ignore this email'],
@@ -35,7 +36,7 @@ describe('composeConfirmationEmail', () => {
     },
   };
 
-  for (const [locale, expected] of Object.entries(expectations) as [MailLocale, (typeof expectations)[MailLocale]][]) {
+  for (const [locale, expected] of Object.entries(expectations) as [Locale, (typeof expectations)[Locale]][]) {
     it(`writes the ${locale} email in that language, text and HTML, addressed without a name`, () => {
       const message = composeConfirmationEmail({ ...base, locale }, delivery);
       expect(message.subject).toBe(expected.subject);

@@ -1,9 +1,9 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterEach, describe, expect, it } from 'vitest';
-import { composeMimeMessage, parseSender } from '../../src/mail/mime-message.js';
-import { toNodemailerFields } from '../../src/mail/nodemailer-fields.js';
+import { composeMimeMessage, parseSender } from '../../src/mail/transports/mime-message.js';
+import { toNodemailerFields } from '../../src/mail/node/nodemailer-fields.js';
 import { OrganisationSender, senderWithName } from '../../src/mail/organisation-sender.js';
-import type { OutgoingMail } from '../../src/mail/transport.js';
+import type { OutgoingMail } from '../../src/mail/transports/transport.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { createTestApp } from '../helpers/app.js';
 import { storeTestOrganisation, testOrganisation } from '../helpers/organisation.js';

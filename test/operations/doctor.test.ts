@@ -9,13 +9,13 @@ import { systemClock } from '../../src/lib/clock.js';
 import { organisationAccess } from '../../src/services/access.js';
 import type { ServiceContext } from '../../src/services/context.js';
 import { readOrganisation } from '../../src/services/organisation.js';
-import type { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import type { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { repoLettersDir } from '../helpers/app.js';
 import { runSignet, withDatabase } from '../helpers/cli.js';
 import { testKeys, testPrivacy } from '../helpers/keys.js';
 import { storeTestOrganisation } from '../helpers/organisation.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
-import { cupsUnavailable, QUEUE, startCups } from '../printing/cups-server.js';
+import { cupsUnavailable, QUEUE, startCups } from '../printing/node/cups-server.js';
 import { runSignetAsync } from './helpers/run-signet-async.js';
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
-import { MailSendError, type MailTransport, type OutgoingMail } from '../../src/mail/transport.js';
+import { MailSendError, type MailTransport, type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { deliverOutbox, type DeliverOutboxDeps } from '../../src/outbox/deliver.js';
 import { outboxStore } from '../../src/outbox/outbox-store.js';
 import { createTestDatabase } from '../helpers/db.js';

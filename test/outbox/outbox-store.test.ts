@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SqliteDatabase } from '../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { campaigns, mailings, outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { newId } from '../../src/lib/ids.js';

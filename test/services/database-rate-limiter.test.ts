@@ -11,7 +11,7 @@ import { MemoryRateLimiter } from '../../src/services/rate-limiter.js';
 import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { openCampaign, signature } from '../helpers/signing.js';
-import { accountClient } from '../accounts/account-client.js';
+import { accountClient } from './accounts/account-client.js';
 
 let db: ReturnType<typeof createTestDatabase>;
 const limiter = (logger: Logger = silentLogger) => new DatabaseRateLimiter(db.database, { logger, failOpenBuckets: SUPPORTER_BUCKETS });

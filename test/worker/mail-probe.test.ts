@@ -1,9 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { toNodemailerFields } from '../../src/mail/nodemailer-fields.js';
+import { toNodemailerFields } from '../../src/mail/node/nodemailer-fields.js';
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OutgoingMail } from '../../src/mail/transport.js';
+import { type OutgoingMail } from '../../src/mail/transports/transport.js';
 import { startWranglerDev, type WranglerDev } from '../helpers/wrangler-dev.js';
 import { decodeEncodedWords } from '../mail/helpers/mime.js';
 import { headerParameter } from '../mail/helpers/mime-params.js';

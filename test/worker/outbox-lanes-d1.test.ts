@@ -8,7 +8,7 @@ import { outboxStore } from '../../src/outbox/outbox-store.js';
 import { enqueueLanes } from '../outbox/helpers/lanes.js';
 
 /**
- * The Workers dispatcher's claim (dispatchDue, src/entry/worker.ts) on
+ * The Workers dispatcher's claim (dispatchDue, src/outbox/worker/outbox-queue.ts) on
  * Cloudflare D1 (Miniflare's D1, workerd's SQLite, migrated from migrations/
  * as `wrangler d1 migrations apply` does) shares each dispatch among the
  * lanes as the Node sender's claim does (test/outbox/lanes.test.ts): a

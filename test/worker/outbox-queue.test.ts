@@ -1,4 +1,4 @@
-// The outbox on Workers (src/entry/worker.ts, src/outbox/): rows in D1,
+// The outbox on Workers (src/entry/worker.ts, src/outbox/worker/): rows in D1,
 // their ids published to a queue after the response, sent by the consumer.
 // Run in workerd through `npm run worker:dev`, against a real SMTP server on
 // 127.0.0.1 that refuses what the test tells it to.

@@ -13,7 +13,7 @@ import type { ServiceContext } from '../../src/services/context.js';
 import { fetchWebhookHttp, WebhookSender } from '../../src/services/webhook-sender.js';
 import { createWebhook, webhookEventWrites } from '../../src/services/webhooks.js';
 import { testKeys, testLinks, testPrivacy } from '../helpers/keys.js';
-import { startReceiver } from '../webhooks/helpers.js';
+import { startReceiver } from '../services/webhooks/helpers.js';
 
 /**
  * The webhooks lane on Cloudflare D1 (Miniflare's D1, workerd's SQLite, migrated from migrations/

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait.js';
 import { startWorkerDevProcess, type WorkerDevProcess } from '../helpers/worker-dev-process.js';
 import { startSmtpServer, type TestSmtpServer } from '../mail/helpers/smtp-server.js';
-import { startReceiver } from '../webhooks/helpers.js';
+import { startReceiver } from '../services/webhooks/helpers.js';
 
 const adminToken = 'hooks-admin-token-0123456789abcdef';
 const organiser = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };

@@ -2,7 +2,7 @@ import { streamFromFirstChunk } from '../letter-stream.js';
 import { type FileHandle, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
-import { makePrivateDirectory, writePrivateFile } from '../../node/private-files.js';
+import { makePrivateDirectory, writePrivateFile } from '../../lib/node/private-files.js';
 import { isReplyFileName, isStoredFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
 import type { LetterFiles, LetterPorts } from '../letter-ports.js';
 import type { LetterInput, RenderOptions, RenderResult } from '../template/types.js';

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { chmod, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PRIVATE_FILE_MODE } from '../../node/private-files.js';
+import { PRIVATE_FILE_MODE } from '../../lib/node/private-files.js';
 import type { PdfSink } from '../pdf/pdf-sink.js';
 
 /** The part of a Node writable stream that the renderer needs (a file stream, an HTTP response, a PassThrough). */

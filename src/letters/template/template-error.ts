@@ -1,4 +1,4 @@
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 
 /** `ORGANISATION_INVALID`: `letters/organisation.json` is missing or malformed. */
 export type TemplateErrorCode = 'TEMPLATE_INVALID' | 'TEMPLATE_NOT_FOUND' | 'ORGANISATION_INVALID';

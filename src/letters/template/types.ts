@@ -1,6 +1,8 @@
+import { type Locale, locales } from '../../lib/locales.js';
+
 /** Languages a letter template may be written in (PRODUCT.md §3: a campaign's locales). */
-export const letterLanguages = ['en', 'ja', 'ko', 'zh'] as const;
-export type LetterLanguage = (typeof letterLanguages)[number];
+export const letterLanguages = locales;
+export type LetterLanguage = Locale;
 
 export const pageSizes = ['A4', 'Letter'] as const;
 export type PageSize = (typeof pageSizes)[number];

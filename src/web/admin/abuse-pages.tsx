@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { addBlocklistEntry, BlocklistEntryInput, listBlocklist, removeBlocklistEntry } from '../../services/blocklist.js';
 import { listCampaigns } from '../../services/campaigns.js';
 import { clearFraudulentRequests, ClearFraudulentRequestsInput, type FraudulentRequestView, listFraudulentRequests } from '../../services/fraudulent-requests.js';
-import { ValidationFailed } from '../../services/errors.js';
+import { ValidationFailed } from '../../lib/service-errors.js';
 import { decodeCursor, type Page } from '../../services/pagination.js';
 import { BulkSignatureFilter, endOfHour, invalidateSignatures, listBulkActions, revalidateSignatures, type SignatureSources, signatureSources } from '../../services/signature-review.js';
 import type { Scope } from '../../services/tokens.js';

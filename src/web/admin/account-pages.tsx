@@ -37,7 +37,7 @@ import {
   type UserView,
 } from '../../services/accounts.js';
 import { createAdminSession, resolveAdminSession, SESSION_LIFETIME_MS } from '../../services/admin-sessions.js';
-import { RateLimited, ServiceError } from '../../services/errors.js';
+import { RateLimited, ServiceError } from '../../lib/service-errors.js';
 import { organisationNotSet } from '../../services/organisation.js';
 import { rememberDevice } from '../../services/sign-in-throttle.js';
 import { authenticateToken, type Principal } from '../../services/tokens.js';

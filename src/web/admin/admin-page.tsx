@@ -1,7 +1,7 @@
 import type { Child } from 'hono/jsx';
 import type { Context } from 'hono';
 import * as v from 'valibot';
-import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../services/errors.js';
+import { Conflict, Forbidden, NotFound, RateLimited, ServiceError, Unprocessable, ValidationFailed } from '../../lib/service-errors.js';
 import type { Scope } from '../../services/tokens.js';
 import type { AdminContext } from './admin-env.js';
 import { interpolate } from '../i18n/index.js';

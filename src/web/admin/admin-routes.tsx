@@ -3,7 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { deleteCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 import { deleteAdminSession } from '../../services/admin-sessions.js';
 import { isOwnOrigin, pageHeaders } from '../page-headers.js';
 import { adminAssetRoutes } from './admin-assets.js';

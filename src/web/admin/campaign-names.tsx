@@ -1,6 +1,6 @@
 import { getCampaign, type CampaignView } from '../../services/campaigns.js';
 import type { ServiceContext } from '../../services/context.js';
-import { Forbidden, NotFound } from '../../services/errors.js';
+import { Forbidden, NotFound } from '../../lib/service-errors.js';
 import type { DashboardLanguage } from './i18n/texts.js';
 
 type Titled = Pick<CampaignView, 'title' | 'locale' | 'translations'>;

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { isRegionOf, regionName } from '../../lib/regions.js';
-import { localTimeToInstant, formatInZone } from '../../mailings/local-time.js';
+import { localTimeToInstant, formatInZone } from '../../lib/local-time.js';
 import {
   campaignStatuses,
   createCampaign,
@@ -14,12 +14,12 @@ import {
 } from '../../services/campaigns.js';
 import { AttachCampaignTargetsInput, changeCampaignTargets } from '../../services/campaign-targets.js';
 import { listLetterTemplates } from '../../services/letter-templates.js';
-import { locales } from '../../services/schemas.js';
+import { locales } from '../../lib/locales.js';
 import { campaignStats } from '../../services/signatures.js';
 import { TargetTranslationFields, translationsFromForm, translationValues } from './letter-languages.js';
 import { campaignSupportMap } from '../../services/support-map.js';
 import { exportSignaturesCsv, SignatureExportQuery } from '../../services/signature-export.js';
-import { ValidationFailed } from '../../services/errors.js';
+import { ValidationFailed } from '../../lib/service-errors.js';
 import { exportTexts } from './i18n/exports.js';
 import { SupportMap } from '../support-map.js';
 import { createTarget, CreateTargetInput, getTarget, listTargets, targetKinds, type TargetView, updateTarget, UpdateTargetInput } from '../../services/targets.js';

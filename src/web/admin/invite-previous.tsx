@@ -5,7 +5,7 @@ import { serviceContextOf } from '../../http/principal.js';
 import type { AdminSession } from '../../services/admin-sessions.js';
 import type { ServiceContext } from '../../services/context.js';
 import { type InvitationDraft, invitationDraft, InvitePreviousInput, invitePreviousSupporters } from '../../services/invite-previous.js';
-import { NotFound } from '../../services/errors.js';
+import { NotFound } from '../../lib/service-errors.js';
 import { interpolate } from '../i18n/index.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, StatusBadge, TextField } from './admin-layout.js';

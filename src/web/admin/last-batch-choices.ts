@@ -1,5 +1,5 @@
 import { getCampaign } from '../../services/campaigns.js';
-import { Forbidden, NotFound } from '../../services/errors.js';
+import { Forbidden, NotFound } from '../../lib/service-errors.js';
 import { listLetterBatches } from '../../services/letters.js';
 import { serviceContextOf } from '../../http/principal.js';
 import type { AdminContext } from './admin-env.js';

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
 import { pdfHeaders } from '../../http/content-disposition.js';
-import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
+import { formatInZone, localTimeToInstant } from '../../lib/local-time.js';
 import { getCampaign } from '../../services/campaigns.js';
 import { createDelivery, deliveryChannels, listDeliveries } from '../../services/deliveries.js';
 import { generateLetters, GenerateLettersInput, getLetter, letterModes, linkedTargets, listLetterBatches, openLetterPdf, PreviewLetterQuery, previewLetter } from '../../services/letters.js';

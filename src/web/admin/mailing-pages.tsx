@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import * as v from 'valibot';
-import { formatInZone, localTimeToInstant } from '../../mailings/local-time.js';
-import { OFFICE_HOURS } from '../../mailings/sending-window.js';
+import { formatInZone, localTimeToInstant } from '../../lib/local-time.js';
+import { OFFICE_HOURS } from '../../lib/sending-window.js';
 import { MailingEventsQuery, streamMailingEvents } from '../../http/mailing-events.js';
 import { listCampaigns } from '../../services/campaigns.js';
 import type { ServiceContext } from '../../services/context.js';
@@ -22,7 +22,7 @@ import {
   pauseMailing,
   resumeMailing,
   scheduleMailing,
-} from '../../services/mailings.js';
+} from '../../services/mailings/schedule.js';
 import { lastBatchChoices } from './last-batch-choices.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, ErrorSummary, type FieldErrors, PostButton, SelectField, StatusBadge, TextField } from './admin-layout.js';

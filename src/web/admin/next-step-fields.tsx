@@ -1,4 +1,4 @@
-import { locales } from '../../services/schemas.js';
+import { locales } from '../../lib/locales.js';
 import type { CampaignView } from '../../services/campaigns.js';
 import { interpolate, languageName } from '../i18n/index.js';
 import { type FieldErrors, SelectField, TextField } from './admin-layout.js';

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import { pdfHeaders } from '../../http/content-disposition.js';
 import { serviceContextOf } from '../../http/principal.js';
 import { getCampaign } from '../../services/campaigns.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 import {
   importPaperSignatures,
   listPaperImports,
@@ -12,10 +12,10 @@ import {
   type PaperRowErrorCode,
   type RejectedPaperRow,
 } from '../../services/paper-signatures.js';
-import { locales } from '../../services/schemas.js';
+import { locales } from '../../lib/locales.js';
 import { renderSignatureSheet, SignatureSheetQuery } from '../../services/signature-sheet.js';
 import { paperImportOptions } from '../../routes/paper-signatures.js';
-import { interpolate, languageName } from '../i18n/index.js';
+import { catalogs, interpolate, languageName } from '../i18n/index.js';
 import { type AdminContext, type AdminEnv, requireAdminScope } from './admin-env.js';
 import { CsrfField, TextField } from './admin-layout.js';
 import { missingScopePage, renderPage } from './admin-page.js';
@@ -232,7 +232,7 @@ export function paperPages() {
     if (chosen.length === 0) return paperPage(c, slug, { failure: { message: textsFor(c, paperTexts).noLanguage, rejected: [] }, status: 422 });
     const query = v.safeParse(SignatureSheetQuery, { languages: chosen.join(',') });
     if (!query.success) return paperPage(c, slug, { failure: { message: query.issues[0].message, rejected: [] }, status: 422 });
-    const sheet = await renderSignatureSheet(serviceContextOf(c), c.get('services').letters, slug, query.output);
+    const sheet = await renderSignatureSheet(serviceContextOf(c), c.get('services').letters, slug, query.output, catalogs);
     return c.body(sheet.pdf, 200, pdfHeaders(sheet.filename, { bytes: sheet.pdf.byteLength }));
   });
 

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import * as v from 'valibot';
 import { serviceContextOf } from '../../http/principal.js';
 import { regionName } from '../../lib/regions.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 import {
   importShippedTargetDirectory,
   importTargets,

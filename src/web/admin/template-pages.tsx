@@ -5,7 +5,7 @@ import { principalOf, serviceContextOf } from '../../http/principal.js';
 import { letterVariables, type VariableShape } from '../../letters/template/template-text.js';
 import { envelopeWindows, pageSizes } from '../../letters/template/types.js';
 import { listCampaigns } from '../../services/campaigns.js';
-import { ServiceError } from '../../services/errors.js';
+import { ServiceError } from '../../lib/service-errors.js';
 import {
   getLetterTemplate,
   listLetterTemplates,

@@ -4,12 +4,13 @@ import { en, type Messages } from './en.js';
 import { ja } from './ja.js';
 import { ko } from './ko.js';
 import { zh } from './zh.js';
+import { type Locale, locales } from '../../lib/locales.js';
 
 export type { Messages } from './en.js';
 
 /** The page languages, in the order the language switch shows them. */
-export const pageLanguages = ['en', 'ja', 'ko', 'zh'] as const;
-export type PageLanguage = (typeof pageLanguages)[number];
+export const pageLanguages = locales;
+export type PageLanguage = Locale;
 
 export const catalogs: Record<PageLanguage, Messages> = { en, ja, ko, zh };
 

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { AppEnv } from '../../http/env.js';
+import type { Clock } from '../../lib/clock.js';
 import { toBase64Url } from '../../lib/secrets.js';
 
 /**
@@ -155,12 +155,17 @@ function acceptsGzip(acceptEncoding: string | undefined): boolean {
  * body. `shared`: every visitor of this URL gets it (public); otherwise it depends on the
  * visitor's language negotiation and only their browser may keep it.
  */
-export function serveBuiltPage(c: Context<AppEnv>, page: BuiltPage, options: { shared: boolean; vary?: string }): Response {
+/** What serving a page reads from the request's context: only the clock (not the whole AppEnv, which names this module's cache). */
+type PageServingEnv = { Variables: { services: { ctx: { clock: Clock } } } };
+
+export function serveBuiltPage<E extends PageServingEnv>(c: Context<E>, page: BuiltPage, options: { shared: boolean; vary?: string }): Response {
+  // E extends PageServingEnv, so the caller's services carry a clock; Hono's get() loses that under a generic E.
+  const services = c.get('services') as PageServingEnv['Variables']['services'];
   const gzipped = page.gzipped && acceptsGzip(c.req.header('accept-encoding')) ? page.gzipped : undefined;
   // A strong tag names one representation: the gzipped bytes have their own.
   const gzippedEtag = page.etag.replace(/"$/, '-gz"');
   const headers: Record<string, string> = {
-    'Cache-Control': options.shared ? sharedCacheControl(page, c.get('services').ctx.clock.now()) : 'private, no-cache',
+    'Cache-Control': options.shared ? sharedCacheControl(page, services.ctx.clock.now()) : 'private, no-cache',
     ETag: gzipped ? gzippedEtag : page.etag,
   };
   const vary = [options.vary, page.gzipped ? 'Accept-Encoding' : undefined].filter((name) => name !== undefined).join(', ');

@@ -2,7 +2,7 @@ import { Hono, type Context } from 'hono';
 import * as v from 'valibot';
 import { attachmentDisposition } from '../../http/content-disposition.js';
 import type { AppEnv } from '../../http/env.js';
-import { RateLimited } from '../../services/errors.js';
+import { RateLimited } from '../../lib/service-errors.js';
 import {
   describePrivacyRequest,
   eraseByLink,

@@ -3,7 +3,7 @@ import * as v from 'valibot';
 import type { AppEnv } from '../../http/env.js';
 import { getPublicCampaign } from '../../services/campaigns.js';
 import { nextStepOffer, type NextStepOffer } from '../../services/next-step.js';
-import { Conflict, NotFound, RateLimited } from '../../services/errors.js';
+import { Conflict, NotFound, RateLimited } from '../../lib/service-errors.js';
 import { listPublicReplies } from '../../services/replies.js';
 import { publicSupportMap } from '../../services/support-map.js';
 import { PartnerCode, signingPartnersOf } from '../../services/partners.js';

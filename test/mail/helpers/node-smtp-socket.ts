@@ -1,6 +1,6 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls } from 'node:tls';
-import type { ConnectSmtpSocket, SmtpSocket } from '../../../src/mail/smtp-socket-transport.js';
+import type { ConnectSmtpSocket, SmtpSocket } from '../../../src/mail/transports/smtp-socket-transport.js';
 
 /**
  * `cloudflare:sockets`' connect() over node:net and node:tls, so the SMTP

@@ -2,11 +2,11 @@
 // row, then prints its totals as one JSON line. Started by the crash test as
 // `node --import tsx outbox-sender-child.ts` with the settings in the environment
 // (see crash.test.ts); the test may SIGKILL it at any moment.
-import { SqliteDatabase } from '../../../src/db/better-sqlite3.js';
+import { SqliteDatabase } from '../../../src/db/node/better-sqlite3.js';
 import { systemClock } from '../../../src/lib/clock.js';
 import { silentLogger } from '../../../src/lib/logger.js';
-import { OutboxSender } from '../../../src/mail/outbox-sender.js';
-import { SmtpTransport } from '../../../src/mail/smtp-transport.js';
+import { OutboxSender } from '../../../src/outbox/node/outbox-sender.js';
+import { SmtpTransport } from '../../../src/mail/node/smtp-transport.js';
 import { migrationsFolder } from '../../helpers/db.js';
 import { mailFrom } from './outbox.js';
 import { testLinks } from '../../helpers/keys.js';

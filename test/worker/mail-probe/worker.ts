@@ -1,5 +1,5 @@
-import { MailSendError, type OutgoingMail } from '../../../src/mail/transport.js';
-import { WorkerSmtpTransport } from '../../../src/mail/worker-smtp-transport.js';
+import { MailSendError, type OutgoingMail } from '../../../src/mail/transports/transport.js';
+import { WorkerSmtpTransport } from '../../../src/mail/worker/worker-smtp-transport.js';
 
 type Env = { SMTP_URL: string };
 

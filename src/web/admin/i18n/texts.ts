@@ -7,7 +7,7 @@ import { parseAcceptLanguage } from '../../i18n/index.js';
  * The dashboard's languages (PRODUCT.md §11). Texts live in typed catalogues,
  * one per area of the dashboard (src/web/admin/i18n/*.ts): English defines
  * the keys and Japanese must give every one, so a missing translation fails
- * the type check, and test/web/admin-i18n.test.ts fails when a Japanese text
+ * the type check, and test/web/admin/admin-i18n.test.ts fails when a Japanese text
  * is the English one left untranslated.
  */
 export const dashboardLanguages = ['en', 'ja'] as const;
