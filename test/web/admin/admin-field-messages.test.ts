@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fieldMessage, translatedFieldMessages } from '../../../src/web/admin/i18n/field-messages.js';
 
-const srcDir = fileURLToPath(new URL('../../src/', import.meta.url));
+const srcDir = fileURLToPath(new URL('../../../src/', import.meta.url));
 
 describe('service messages in the Japanese dashboard', () => {
   it('translates only messages the services really give (no entry goes stale unnoticed)', async () => {
