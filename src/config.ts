@@ -98,7 +98,7 @@ const SettingsFields = v.object({
   DATA_DIR: v.optional(v.pipe(v.string(), v.nonEmpty()), './data'),
   SIGN_RATE_LIMIT: v.optional(RateLimitSetting, '5/300s'),
   TRUST_PROXY: v.optional(BooleanSetting, 'false'),
-  /** Webhooks may point to the loopback and private networks (a receiver on the same machine or LAN); off by default (src/services/webhook-targets.ts). */
+  /** Webhooks may point to the loopback and private networks (a receiver on the same machine or LAN); off by default (src/lib/webhook-targets.ts). */
   WEBHOOK_ALLOW_PRIVATE: v.optional(BooleanSetting, 'false'),
   LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error'], 'must be debug, info, warn or error'), 'info'),
   /** `off` when another process (e.g. a dedicated worker) sends the outbox. */

@@ -39,7 +39,7 @@ import { ScryptPasswordHasher } from './node-passwords.js';
 import { BatchingAuditSink } from '../services/audit.js';
 import { organisationAccess } from '../services/access.js';
 import { WebhookSender } from '../services/webhook-sender.js';
-import { nodeWebhookHttp } from '../services/node/webhook-http.js';
+import { nodeWebhookHttp } from '../lib/node/webhook-http.js';
 
 export const projectRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const migrationsFolder = join(projectRoot, 'migrations');

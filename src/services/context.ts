@@ -131,7 +131,7 @@ export type ServiceContext = {
    * restore of their own (README: What differs between the runtimes).
    */
   erasureLedger?: ErasureLedger;
-  /** WEBHOOK_ALLOW_PRIVATE: webhooks may point to the loopback and private networks (src/services/webhook-targets.ts); absent: false. */
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may point to the loopback and private networks (src/lib/webhook-targets.ts); absent: false. */
   webhookAllowPrivate?: boolean;
   /** Told when an erasure queued letters to be rendered again (src/services/letter-redaction.ts), so the job need not wait for its next round. */
   onLettersToRedact?: () => void;

@@ -22,7 +22,7 @@ import { afterCursor, decodeCursor, type PageQuery, toPage, type Page } from './
 import { isoOrNull, SingleLine } from './schemas.js';
 import { actorLabel, type Principal } from './tokens.js';
 import { newWebhookSecret, sealWebhookSecret } from './webhook-secrets.js';
-import { webhookUrlProblem } from './webhook-targets.js';
+import { webhookUrlProblem } from '../lib/webhook-targets.js';
 
 export const webhookEvents = ['signature.confirmed', 'signature.erased', 'mailing.finished', 'delivery.updated', 'reply.created'] as const;
 export type WebhookEvent = (typeof webhookEvents)[number];

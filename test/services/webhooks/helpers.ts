@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { outbox } from '../../../src/db/schema.js';
 import { silentLogger } from '../../../src/lib/logger.js';
 import type { MailTransport } from '../../../src/mail/transports/transport.js';
-import { nodeWebhookHttp } from '../../../src/services/node/webhook-http.js';
+import { nodeWebhookHttp } from '../../../src/lib/node/webhook-http.js';
 import { OutboxDelivery } from '../../../src/outbox/deliver.js';
 import { WebhookSender } from '../../../src/services/webhook-sender.js';
 import type { createTestApp } from '../../helpers/app.js';

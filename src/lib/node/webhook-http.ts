@@ -10,8 +10,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { parseIpAddress } from '../../lib/ip.js';
-import { WebhookHttpError, type WebhookHttp } from '../webhook-sender.js';
+import { parseIpAddress } from '../ip.js';
+import { WebhookHttpError, type WebhookHttp } from '../webhook-http.js';
 import { isPublicAddress } from '../webhook-targets.js';
 
 class PrivateAddressError extends Error {

@@ -7,7 +7,7 @@
  * as a literal address in the URL, as `localhost`, and (on Node) as the
  * address a name resolves to when the event is sent.
  */
-import { parseIpAddress, type IpAddress } from '../lib/ip.js';
+import { parseIpAddress, type IpAddress } from './ip.js';
 
 type Range = { version: 4; first: number; bits: number } | { version: 6; first: bigint; bits: number };
 
