@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
 import { openAPIRouteHandler } from 'hono-openapi';
 import type { Database } from './db/database.js';
@@ -8,6 +7,7 @@ import { handleError, handleNotFound } from './http/errors.js';
 import { requestContext } from './http/middleware.js';
 import { StreamSlots } from './http/stream-slots.js';
 import { requestMetrics } from './http/request-metrics.js';
+import { limitBody } from './http/body-limit.js';
 import type { MetricsPort } from './metrics/metrics-port.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { auditTrail } from './http/audit-trail.js';
@@ -110,6 +110,8 @@ export type AppDeps = {
    * are then not gzipped here either: Cloudflare compresses at its edge.
    */
   publicPagesAcrossIsolates?: boolean;
+  /** Told whenever the built public pages are dropped (a change they show), so a cache in front of the app drops its copies too (Node: src/web/public/node/front-cache.ts). */
+  onPublicPagesChanged?: () => void;
   /** WEBHOOK_ALLOW_PRIVATE: webhooks may point to the loopback and private networks. */
   webhookAllowPrivate?: boolean;
 };
@@ -132,26 +134,11 @@ function clientIpResolver(deps: AppDeps) {
   };
 }
 
-/**
- * Hono's bodyLimit asks for `c.req.raw.body` first, which makes the Node
- * adapter build a full Request for every call (the costliest step of a
- * signature). A Content-Length is enforced by the HTTP parser, so it is
- * enough to compare it; only chunked bodies need counting.
- */
-function limitBody(maxSize: number): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => {
+/** The API's body limit: a 413 in the one error shape. */
+function limitApiBody(maxSize: number): MiddlewareHandler<AppEnv> {
+  return limitBody<AppEnv>(maxSize, () => {
     throw new ServiceError('PAYLOAD_TOO_LARGE', `The request body is larger than ${maxSize / 1024 / 1024} MB.`);
-  };
-  const counting = bodyLimit({ maxSize, onError: tooLarge });
-  return async (c, next) => {
-    const length = c.req.header('content-length');
-    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
-      if (Number(length) > maxSize) tooLarge();
-      return next();
-    }
-    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    return counting(c, next);
-  };
+  });
 }
 
 /** The one Hono app that every runtime (Node, Workers, tests) serves. */
@@ -192,6 +179,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       sharedVersion: deps.publicPagesAcrossIsolates ? () => publicPagesVersion(services.ctx) : undefined,
       renewVersion: () => newPublicPagesVersion(services.ctx),
       gzip: !deps.publicPagesAcrossIsolates,
+      onInvalidate: deps.onPublicPagesChanged,
     }),
   };
 
@@ -222,9 +210,9 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   // The embed's frame-ancestors names the sites that may frame it; a default X-Frame-Options SAMEORIGIN would refuse them all.
   const embedHeaders = secureHeaders({ ...baseHeaders, xFrameOptions: false });
   app.use((c, next) => (isEmbedPath(c.req.path) ? embedHeaders : headers)(c, next));
-  const apiBodyLimit = limitBody(MAX_BODY_BYTES);
-  const replyUploadLimit = limitBody(REPLY_UPLOAD_MAX_BODY_BYTES);
-  const paperImportLimit = limitBody(PAPER_IMPORT_MAX_BODY_BYTES);
+  const apiBodyLimit = limitApiBody(MAX_BODY_BYTES);
+  const replyUploadLimit = limitApiBody(REPLY_UPLOAD_MAX_BODY_BYTES);
+  const paperImportLimit = limitApiBody(PAPER_IMPORT_MAX_BODY_BYTES);
   app.use('/api/*', (c, next) => {
     if (isReplyUpload(c.req.method, c.req.path)) return replyUploadLimit(c, next);
     if (isPaperImport(c.req.method, c.req.path)) return paperImportLimit(c, next);

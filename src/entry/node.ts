@@ -1,6 +1,6 @@
-import { createAdaptorServer, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp } from '../app.js';
@@ -24,6 +24,9 @@ import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
 import { databaseStartupError, listenOn, prepareDataPaths } from './startup-checks.js';
 import { createPrometheusMetrics } from '../metrics/node/prometheus-metrics.js';
+import { FrontCache } from '../web/public/node/front-cache.js';
+import { routePatternFor } from '../http/answering-route.js';
+import { UNMATCHED_ROUTE } from '../http/request-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';
 import { nodeOgImageRenderer } from './og-image-node.js';
 import { secureDataDirectory, tightenDataDirectory } from '../lib/node/private-files.js';
@@ -244,8 +247,12 @@ export async function startServer(settings: Settings, logger: Logger = createJso
   let appReady!: (app: ReturnType<typeof createApp>) => void;
   const pendingApp = new Promise<ReturnType<typeof createApp>>((resolve) => (appReady = resolve));
   handle = (request, env) => pendingApp.then((app) => app.fetch(request, env));
-  const server = createAdaptorServer({ fetch: (request, env) => handle(request, env), hostname: settings.HOST });
-  await listenOn(server as Server, settings);
+  let app: ReturnType<typeof createApp> | undefined;
+  const metrics = createPrometheusMetrics({ processMetrics: true });
+  // The public pages answered from memory before the app runs (a surge of readers); the app drops them on every change.
+  const frontCache = new FrontCache({ logger, metrics, routeOf: (path) => (app && routePatternFor(app, 'GET', path)) ?? UNMATCHED_ROUTE });
+  const server: Server = createServer(frontCache.listener(getRequestListener((request, env) => handle(request, env), { hostname: settings.HOST })));
+  await listenOn(server, settings);
   let opened: Awaited<ReturnType<typeof openServices>>;
   try {
     opened = await openServices(settings, logger);
@@ -265,7 +272,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
   const background = startBackground(settings, ctx, database, logger, letterRenderPool);
   const audit = new BatchingAuditSink(database, logger);
 
-  const app = createApp({
+  app = createApp({
     database,
     audit,
     clock: ctx.clock,
@@ -282,7 +289,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     clientAddress: (c) => getConnInfo(c).remote.address,
     onMailQueued: () => background.sender.wake(),
     letters: createLocalLetterPorts({ lettersDir, dataDir: settings.DATA_DIR, pool: letterRenderPool }),
-    metrics: createPrometheusMetrics({ processMetrics: true }),
+    metrics,
     metricsToken: settings.METRICS_TOKEN,
     apiReferenceScript: installedApiReferenceScript(),
     passwords: ctx.passwords,
@@ -290,6 +297,7 @@ export async function startServer(settings: Settings, logger: Logger = createJso
     ogImageRenderer: nodeOgImageRenderer(),
     ...(ctx.erasureLedger ? { erasureLedger: ctx.erasureLedger } : {}),
     onLettersToRedact: background.wakeRedactions,
+    onPublicPagesChanged: () => frontCache.clear(),
   });
 
   handle = app.fetch;

@@ -1,4 +1,4 @@
-import type { Context } from 'hono';
+import type { Context, Env, Hono } from 'hono';
 import { matchedRoutes } from 'hono/route';
 
 /**
@@ -15,5 +15,17 @@ export function answeringRoute(c: Context): { index: number; method: string; pat
     const route = routes[index]!;
     if (route.method !== 'ALL') return { index, method: route.method, path: route.path };
   }
+  return null;
+}
+
+/**
+ * The pattern of the endpoint that would answer `method path` in `app`, as answeringRoute names it
+ * for a request that ran (the first endpoint matched, middleware skipped); null when none does.
+ * For what answers without running the app (Node's front cache), so its answers are counted
+ * under the same route.
+ */
+export function routePatternFor<E extends Env>(app: Hono<E>, method: string, path: string): string | null {
+  const [matches] = app.router.match(method, path);
+  for (const [[, route]] of matches) if (route.method !== 'ALL') return route.path;
   return null;
 }

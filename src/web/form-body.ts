@@ -11,13 +11,19 @@ export type FormFields = Record<string, string>;
 export async function readFormFields(c: Context): Promise<FormFields | null> {
   const type = c.req.header('content-type') ?? '';
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return null;
+  const fields: FormFields = {};
+  if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
+    // What every form of this site sends: parsed from the text, which the Node adapter reads
+    // straight from the socket (parseBody would build a Request, a stream and a FormData).
+    for (const [name, value] of new URLSearchParams(await c.req.text())) fields[name] = value;
+    return fields;
+  }
   let body: Record<string, unknown>;
   try {
     body = await c.req.parseBody();
   } catch {
     return null;
   }
-  const fields: FormFields = {};
   for (const [name, value] of Object.entries(body)) if (typeof value === 'string') fields[name] = value;
   return fields;
 }

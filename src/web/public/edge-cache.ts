@@ -25,18 +25,19 @@ export type EdgeCache = {
 /** Names a response served from the edge cache (for operators and tests; a CDN may add its own). */
 export const EDGE_CACHE_HEADER = 'X-Signet-Cache';
 
-/** The URLs whose answers may be public: the supporter pages of a campaign and its public JSON. */
-function mayBeShared(request: Request): boolean {
-  if (request.method !== 'GET' || request.headers.has('authorization')) return false;
-  const path = new URL(request.url).pathname;
+/** The requests whose answers may be public: a GET, without Authorization, for the supporter pages of a campaign or its public JSON. */
+export function mayBeShared(method: string, path: string, hasAuthorization: boolean): boolean {
+  if (method !== 'GET' || hasAuthorization) return false;
   return path.startsWith('/c/') || path.startsWith('/api/v1/campaigns/');
 }
 
-function shareable(response: Response): boolean {
-  return response.status === 200 && /^public\b/.test(response.headers.get('cache-control') ?? '') && !response.headers.has('set-cookie');
+/** What the app declared shareable: a 200 whose Cache-Control is `public`, setting no cookie. */
+export function shareable(status: number, cacheControl: string | null | undefined, setsCookie: boolean): boolean {
+  return status === 200 && /^public\b/.test(cacheControl ?? '') && !setsCookie;
 }
 
-function holds(ifNoneMatch: string | null, etag: string | null): boolean {
+/** The visitor holds this representation already (If-None-Match names its tag, or `*`). */
+export function holds(ifNoneMatch: string | null | undefined, etag: string | null | undefined): boolean {
   if (!ifNoneMatch || !etag) return false;
   return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
@@ -50,8 +51,8 @@ export async function serveThroughEdgeCache(
   request: Request,
   options: { cache: EdgeCache; version: () => Promise<string>; app: (request: Request) => Promise<Response>; waitUntil: (work: Promise<unknown>) => void },
 ): Promise<Response> {
-  if (!mayBeShared(request)) return options.app(request);
   const keyUrl = new URL(request.url);
+  if (!mayBeShared(request.method, keyUrl.pathname, request.headers.has('authorization'))) return options.app(request);
   keyUrl.searchParams.set('signet-pages', await options.version());
   // A bare GET: the visitor's headers (cookies, conditions) are no part of the key.
   const key = new Request(keyUrl.toString());
@@ -67,7 +68,7 @@ export async function serveThroughEdgeCache(
     return new Response(cached.body, { status: cached.status, headers });
   }
   const response = await options.app(request);
-  if (!shareable(response)) return response;
+  if (!shareable(response.status, response.headers.get('cache-control'), response.headers.has('set-cookie'))) return response;
   const stored = response.clone();
   const storedHeaders = new Headers(stored.headers);
   // The id of the request that built it is no other visitor's (and may be one they chose).

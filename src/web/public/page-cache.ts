@@ -72,7 +72,14 @@ export class PublicPageCache {
    * copy of each page for the visitors that accept it.
    */
   constructor(
-    private readonly options: { maxEntries?: number; sharedVersion?: (() => Promise<string>) | undefined; renewVersion?: () => Promise<void>; gzip?: boolean } = {},
+    private readonly options: {
+      maxEntries?: number;
+      sharedVersion?: (() => Promise<string>) | undefined;
+      renewVersion?: () => Promise<void>;
+      gzip?: boolean;
+      /** Told whenever the pages are dropped, so a cache in front of the app (Node's front cache) drops its copies too. */
+      onInvalidate?: (() => void) | undefined;
+    } = {},
   ) {}
 
   /** What the pages show has changed: they are built again here, and every other process and shared cache keyed by the version sees it at once. */
@@ -85,6 +92,7 @@ export class PublicPageCache {
     this.generation++;
     this.entries.clear();
     this.building.clear();
+    this.options.onInvalidate?.();
   }
 
   /** The page under `key`, built by `build` when there is none fresh; `build` answers null for what must not be kept (a 404). */
@@ -143,7 +151,7 @@ function matches(ifNoneMatch: string | undefined, etags: string[]): boolean {
   return ifNoneMatch.trim() === '*' || ifNoneMatch.split(',').some((tag) => etags.includes(tag.trim().replace(/^W\//, '')));
 }
 
-function acceptsGzip(acceptEncoding: string | undefined): boolean {
+export function acceptsGzip(acceptEncoding: string | undefined): boolean {
   return (acceptEncoding ?? '').split(',').some((coding) => {
     const [name, ...parameters] = coding.split(';').map((part) => part.trim().toLowerCase());
     return name === 'gzip' && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter));

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { setCookie } from 'hono/cookie';
 import { csrf } from 'hono/csrf';
 import { HTTPException } from 'hono/http-exception';
+import { limitBody } from '../../http/body-limit.js';
 import type { AppEnv } from '../../http/env.js';
 import { isPageLanguage, LANGUAGE_COOKIE, negotiateLanguage, type PageLanguage } from '../i18n/index.js';
 import { isOwnOrigin } from '../page-headers.js';
@@ -52,9 +52,5 @@ export function sameOriginPosts(): MiddlewareHandler<AppEnv> {
 }
 
 export function formBodyLimit(): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
-    maxSize: MAX_FORM_BYTES,
-    onError: (c) =>
-      renderMessage(c as Context<AppEnv>, 413, negotiateLanguage(c), (t) => ({ title: t.tooLargeTitle, paragraphs: [t.tooLargeBody] }), { private: true }),
-  });
+  return limitBody<AppEnv>(MAX_FORM_BYTES, (c) => renderMessage(c, 413, negotiateLanguage(c), (t) => ({ title: t.tooLargeTitle, paragraphs: [t.tooLargeBody] }), { private: true }));
 }

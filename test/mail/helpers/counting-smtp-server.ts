@@ -13,9 +13,9 @@ export type CountingSmtpServer = {
 /**
  * A real SMTP server on 127.0.0.1 that keeps counts, not bodies, for tests
  * that send tens of thousands of messages. `onAccepted` runs after each
- * accepted message with the running total.
+ * accepted message with the running total and the message's recipients.
  */
-export async function startCountingSmtpServer(onAccepted?: (total: number) => void): Promise<CountingSmtpServer> {
+export async function startCountingSmtpServer(onAccepted?: (total: number, recipients: string[]) => void): Promise<CountingSmtpServer> {
   let accepted = 0;
   const perRecipient = new Map<string, number>();
   const server = new SMTPServer({
@@ -28,7 +28,7 @@ export async function startCountingSmtpServer(onAccepted?: (total: number) => vo
         accepted++;
         for (const recipient of session.envelope.rcptTo) perRecipient.set(recipient.address, (perRecipient.get(recipient.address) ?? 0) + 1);
         callback(null);
-        onAccepted?.(accepted);
+        onAccepted?.(accepted, session.envelope.rcptTo.map((recipient) => recipient.address));
       });
       stream.resume();
     },

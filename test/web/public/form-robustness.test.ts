@@ -35,3 +35,27 @@ it('answers malformed form posts and odd paths with 4xx pages, never a 500', asy
     if (status !== 303) expect(res.headers.get('content-type'), `${method} ${path}`).toMatch(/^text\/html/);
   }
 });
+
+// The form's body limit trusts a Content-Length (the HTTP parser holds the body to it) and counts
+// a chunked body; either way a body far larger than a person types is a 413 page, nothing signed.
+it('refuses a form post larger than 64 KB with a 413 page, declared or chunked', async () => {
+  t = createTestApp();
+  await openCampaign(t, 'big-camp');
+  const huge = `name=${'a'.repeat(70 * 1024)}&email=big%40example.org`;
+  const declared = await t.app.request('/c/big-camp/sign', { method: 'POST', headers: { ...form, 'content-length': String(huge.length) }, body: huge });
+  expect(declared.status).toBe(413);
+  expect(declared.headers.get('content-type')).toMatch(/^text\/html/);
+  const chunked = await t.app.request('/c/big-camp/sign', {
+    method: 'POST',
+    headers: form,
+    body: new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(huge));
+        controller.close();
+      },
+    }),
+    duplex: 'half',
+  } as RequestInit);
+  expect(chunked.status).toBe(413);
+  expect(await t.database.db.$client.prepare('select count(*) as n from signature_submissions').get()).toEqual({ n: 0 });
+});
