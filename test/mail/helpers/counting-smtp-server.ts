@@ -26,9 +26,11 @@ export async function startCountingSmtpServer(onAccepted?: (total: number, recip
     onData(stream, session, callback) {
       stream.on('end', () => {
         accepted++;
-        for (const recipient of session.envelope.rcptTo) perRecipient.set(recipient.address, (perRecipient.get(recipient.address) ?? 0) + 1);
+        // Read before the callback: smtp-server starts a new envelope once the message is accepted.
+        const recipients = session.envelope.rcptTo.map((recipient) => recipient.address);
+        for (const address of recipients) perRecipient.set(address, (perRecipient.get(address) ?? 0) + 1);
         callback(null);
-        onAccepted?.(accepted, session.envelope.rcptTo.map((recipient) => recipient.address));
+        onAccepted?.(accepted, recipients);
       });
       stream.resume();
     },
