@@ -130,18 +130,18 @@ export class FrontCache {
       if (Array.isArray(given)) size = Infinity; // raw header lists are not kept
       return (writeHead as (...args: unknown[]) => ServerResponse).call(this, code, ...rest);
     } as ServerResponse['writeHead'];
-    const collect = (chunk: unknown) => {
+    const collect = (chunk: unknown, encoding: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function' || size > MAX_ENTRY_BYTES) return;
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk as Uint8Array);
       size += buffer.length;
       chunks.push(buffer);
     };
     response.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      collect(chunk);
+      collect(chunk, rest[0]);
       return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
     } as ServerResponse['write'];
     response.end = ((chunk?: unknown, ...rest: unknown[]) => {
-      collect(chunk);
+      collect(chunk, rest[0]);
       const result = (end as (...args: unknown[]) => ServerResponse).call(response, chunk, ...rest);
       if (generation === this.generation && size <= MAX_ENTRY_BYTES) this.keep(key, path, status, { ...lowerCased(response.getHeaders()), ...headers }, Buffer.concat(chunks));
       return result;
