@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
+import { signatureSubmissions } from '../../../src/db/schema.js';
 import { createTestApp } from '../../helpers/app.js';
 import { openCampaign } from '../../helpers/signing.js';
 
@@ -57,5 +58,5 @@ it('refuses a form post larger than 64 KB with a 413 page, declared or chunked',
     duplex: 'half',
   } as RequestInit);
   expect(chunked.status).toBe(413);
-  expect(await t.database.db.$client.prepare('select count(*) as n from signature_submissions').get()).toEqual({ n: 0 });
+  expect(await t.database.db.select().from(signatureSubmissions)).toHaveLength(0);
 });
