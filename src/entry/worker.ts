@@ -46,7 +46,7 @@ import { r2Fonts } from '../letters/worker/r2-fonts.js';
 import { WorkerSmtpTransport } from '../mail/worker/worker-smtp-transport.js';
 import { HttpMailTransport } from '../mail/transports/http-mail-transport.js';
 import { consumeOutboxBatch, dispatchOutbox, dispatchOutboxSoon, failDeadLetters, type OutboxQueueMessage } from '../outbox/worker/outbox-queue.js';
-import { runDueMailings } from '../services/mailings/runner.js';
+import { runDueMailings } from '../services/mailings/pass.js';
 import { WebhookSender } from '../services/webhook-sender.js';
 import { fetchWebhookHttp } from '../lib/webhook-http.js';
 import { organisationAccess } from '../services/access.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLocalLetterPorts } from '../../../src/letters/node/letter-store.js';
 import { silentLogger } from '../../../src/lib/logger.js';
-import { runDueMailings, type MailingPassDeps } from '../../../src/services/mailings/runner.js';
+import { runDueMailings, type MailingPassDeps } from '../../../src/services/mailings/pass.js';
 import { createTestApp, repoLettersDir } from '../../helpers/app.js';
 import { eligibleEmail, mailingRows, readMailing, scheduleUpdate, seedSupporters, SEND_AT, type TestApp } from './runner-helpers.js';
 
