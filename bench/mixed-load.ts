@@ -33,14 +33,11 @@
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
-import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/lib/ids.js';
-import { saveBenchOrganisation, startBenchServer } from './server.js';
+import { forkBenchChild } from './children.js';
+import { startMailingBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,56 +53,15 @@ const connections = Number(values.connections);
 const rate = Number(values.rate);
 const supporters = Number(values.supporters);
 const names = Number(values.names);
-const here = dirname(fileURLToPath(import.meta.url));
-const adminToken = 'bench-admin-token-0123456789abcdef';
-const dir = mkdtempSync(join(tmpdir(), 'signet-mixed-'));
-const databasePath = join(dir, 'signet.db');
 
 type SmtpReport = { accepted: number; recipients: number; duplicates: number; matching: number };
-const smtp = fork(join(here, 'mixed-smtp-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-process.on('exit', () => smtp.kill('SIGKILL'));
-const smtpUrl = await new Promise<string>((resolve) => smtp.on('message', (m: { type: string; url?: string }) => m.type === 'ready' && resolve(m.url!)));
+const smtp = await forkBenchChild('mixed-smtp-child.ts');
 /** When each address starting with `prefix` first received a message (epoch ms). */
-const smtpArrivals = (prefix: string) =>
-  new Promise<Map<string, number>>((resolve) => {
-    const listener = (m: { type: string; arrivals?: [string, number][] }) => {
-      if (m.type !== 'arrivals') return;
-      smtp.off('message', listener);
-      resolve(new Map(m.arrivals));
-    };
-    smtp.on('message', listener);
-    smtp.send({ type: 'arrivals', prefix });
-  });
-const smtpReport = (prefix: string) =>
-  new Promise<SmtpReport>((resolve) => {
-    const listener = (m: { type: string } & SmtpReport) => {
-      if (m.type !== 'report') return;
-      smtp.off('message', listener);
-      resolve(m);
-    };
-    smtp.on('message', listener);
-    smtp.send({ type: 'report', prefix });
-  });
+const smtpArrivals = async (prefix: string) => new Map((await smtp.ask<{ arrivals: [string, number][] }>({ type: 'arrivals', prefix })).arrivals);
+const smtpReport = (prefix: string) => smtp.ask<SmtpReport>({ type: 'report', prefix });
 
-const server = await startBenchServer({
-  DATABASE_PATH: databasePath,
-  DATA_DIR: dir,
-  ADMIN_TOKEN: adminToken,
-  SMTP_URL: smtpUrl,
-  PUBLIC_URL: 'http://signet.example',
-  SIGN_RATE_LIMIT: 'off',
-  // Every signer uses a distinct address; the global cap on confirmation emails would only hide the sender's load.
-  CONFIRM_EMAILS_PER_MINUTE: 'off',
-});
-await saveBenchOrganisation(server.url, adminToken);
-const api = `${server.url}/api/v1`;
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const server = await startMailingBenchServer('signet-mixed-', smtp.url, { PUBLIC_URL: 'http://signet.example' });
+const { api, call, dir, databasePath } = server;
 
 // --- Setup: a campaign to sign, one with supporters to update, one with a long appendix -------------
 const target = await call('POST', '/targets', {
@@ -281,7 +237,7 @@ const db = new BetterSqlite3(databasePath, { readonly: true });
 const stored = (db.prepare("select count(*) as n from signature_submissions s join campaigns c on c.id = s.campaign_id where c.slug = 'mixed-sign'").get() as { n: number }).n;
 const failedRows = (db.prepare("select count(*) as n from outbox where status = 'failed'").get() as { n: number }).n;
 db.close();
-smtp.kill();
+smtp.stop();
 rmSync(dir, { recursive: true, force: true });
 
 const letters = (letterResult.letters as { pages: number; bytes: number; signatureCount: number }[])[0]!;

@@ -1,6 +1,9 @@
 import type autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export async function freePort(): Promise<number> {
   const probe = createServer();
@@ -62,6 +65,45 @@ export async function saveBenchOrganisation(url: string, adminToken: string): Pr
     body: JSON.stringify(benchOrganisation),
   });
   if (!res.ok) throw new Error(`PUT /api/v1/organisation: ${res.status} ${await res.text()}`);
+}
+
+/** The admin token the benches' servers are started with. */
+export const benchAdminToken = 'bench-admin-token-0123456789abcdef';
+
+/** The API of a bench server as its admin: `call` answers the parsed JSON body and throws on any status but 2xx. */
+export function benchApi(url: string) {
+  const api = `${url}/api/v1`;
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${benchAdminToken}` };
+  async function call(method: string, path: string, body?: unknown) {
+    const response = await fetch(`${api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+  return { api, call };
+}
+
+/**
+ * A bench installation sending real email: `signet serve` (startBenchServer) on a new temporary
+ * folder named from `prefix`, its database in it, mailing through `smtpUrl`, signing unthrottled
+ * (no per-source limit; no global cap on confirmation emails, which with a new address per signer
+ * would only hide the sender's load), with `benchOrganisation` saved. `env` adds settings.
+ * The caller removes `dir` when done.
+ */
+export async function startMailingBenchServer(prefix: string, smtpUrl: string, env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const databasePath = join(dir, 'signet.db');
+  const server = await startBenchServer({
+    DATABASE_PATH: databasePath,
+    DATA_DIR: dir,
+    ADMIN_TOKEN: benchAdminToken,
+    SMTP_URL: smtpUrl,
+    SIGN_RATE_LIMIT: 'off',
+    CONFIRM_EMAILS_PER_MINUTE: 'off',
+    ...env,
+  });
+  await saveBenchOrganisation(server.url, benchAdminToken);
+  return { dir, databasePath, ...server, ...benchApi(server.url) };
 }
 
 let signed = 0;

@@ -27,17 +27,13 @@
  */
 import autocannon from 'autocannon';
 import BetterSqlite3 from 'better-sqlite3';
-import { fork } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { newId } from '../src/lib/ids.js';
-import { startSmtpChild } from './children.js';
-import { saveBenchOrganisation, signingRequests, startBenchServer } from './server.js';
+import { forkBenchChild, startSmtpChild } from './children.js';
+import { signingRequests, startMailingBenchServer } from './server.js';
 
 const { values } = parseArgs({
   options: {
@@ -49,45 +45,15 @@ const { values } = parseArgs({
 const events = Number(values.events);
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
-const here = dirname(fileURLToPath(import.meta.url));
-const adminToken = 'bench-admin-token-0123456789abcdef';
-const dir = mkdtempSync(join(tmpdir(), 'signet-webhooks-'));
-const databasePath = join(dir, 'signet.db');
 
 type ReceiverReport = { delivered: number; duplicates: number; rejected: number; raw: number };
-const receiver = fork(join(here, 'webhook-receiver-child.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-process.on('exit', () => receiver.kill('SIGKILL'));
-const receiverUrl = await new Promise<string>((resolve) => receiver.on('message', (m: { type: string; url?: string }) => m.type === 'ready' && resolve(m.url!)));
-const receiverReport = () =>
-  new Promise<ReceiverReport>((resolve) => {
-    const listener = (m: { type: string } & ReceiverReport) => {
-      if (m.type !== 'report') return;
-      receiver.off('message', listener);
-      resolve(m);
-    };
-    receiver.on('message', listener);
-    receiver.send({ type: 'report' });
-  });
+const receiver = await forkBenchChild('webhook-receiver-child.ts');
+const receiverUrl = receiver.url;
+const receiverReport = () => receiver.ask<ReceiverReport>({ type: 'report' });
 
 const smtp = await startSmtpChild();
-const server = await startBenchServer({
-  DATABASE_PATH: databasePath,
-  DATA_DIR: dir,
-  ADMIN_TOKEN: adminToken,
-  SMTP_URL: smtp.url,
-  SIGN_RATE_LIMIT: 'off',
-  CONFIRM_EMAILS_PER_MINUTE: 'off',
-  WEBHOOK_ALLOW_PRIVATE: 'true',
-});
-await saveBenchOrganisation(server.url, adminToken);
-const api = `${server.url}/api/v1`;
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` };
-async function call(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${api}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
+const server = await startMailingBenchServer('signet-webhooks-', smtp.url, { WEBHOOK_ALLOW_PRIVATE: 'true' });
+const { api, call, dir, databasePath } = server;
 await call('POST', '/campaigns', { slug: 'bench', title: 'Bench', locale: 'ja' });
 await call('PATCH', '/campaigns/bench', { status: 'open' });
 const hook = (await call('POST', '/webhooks', { url: receiverUrl, events: ['signature.confirmed'] })) as { id: string; secret: string };
@@ -203,7 +169,7 @@ const signingBeside = await signing;
 
 await server.stop();
 const final = await receiverReport();
-receiver.kill('SIGTERM');
+receiver.stop();
 smtp.stop();
 const db = new BetterSqlite3(databasePath, { readonly: true });
 const stored = (db.prepare('select count(*) as n from signature_submissions').get() as { n: number }).n;

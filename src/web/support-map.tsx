@@ -99,6 +99,48 @@ function tileLabel(code: string, language: PageLanguage): string {
   return name;
 }
 
+/** One row of a `CountTable`: its place's name and its count as the page writes it. */
+type CountRow = { name: string; count: string };
+
+/**
+ * A table of supporters by place (prefectures or countries), with the merged places last as one
+ * "other" row. Each row carries its place's code in `dataAttribute` (`other` for the merged row),
+ * so a row is found by its code in any page language.
+ */
+function CountTable(props: {
+  id: string;
+  caption: string;
+  heading: string;
+  supporters: string;
+  dataAttribute: 'data-region' | 'data-country';
+  rows: (CountRow & { key: string })[];
+  other: CountRow | null;
+}) {
+  const row = (key: string, line: CountRow) => (
+    <tr {...{ [props.dataAttribute]: key }}>
+      <th scope="row">{line.name}</th>
+      <td class="num">{line.count}</td>
+    </tr>
+  );
+  return (
+    <table id={props.id}>
+      <caption>{props.caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">{props.heading}</th>
+          <th scope="col" class="num">
+            {props.supporters}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.rows.map((line) => row(line.key, line))}
+        {props.other ? row('other', props.other) : null}
+      </tbody>
+    </table>
+  );
+}
+
 /**
  * The map of support: Japan's prefectures as a tile grid in inline SVG (no script, no geometry),
  * shaded by confirmed supporters, and beside it the tables that carry the figures (prefectures,
@@ -169,57 +211,25 @@ export function SupportMap(props: { map: SupportMapData; language: PageLanguage;
         ) : null}
         <div class="support-tables">
           {japanShown ? (
-            <table id={`${id}-prefectures`}>
-              <caption>{t.prefectureCaption}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t.prefecture}</th>
-                  <th scope="col" class="num">
-                    {t.supporters}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {map.prefectures.map((line) => (
-                  <tr data-region={line.code}>
-                    <th scope="row">{regionName(line.code, language)}</th>
-                    <td class="num">{number(line.count)}</td>
-                  </tr>
-                ))}
-                {map.otherPrefectures > 0 ? (
-                  <tr data-region="other">
-                    <th scope="row">{t.otherPrefectures}</th>
-                    <td class="num">{number(map.otherPrefectures)}</td>
-                  </tr>
-                ) : null}
-              </tbody>
-            </table>
+            <CountTable
+              id={`${id}-prefectures`}
+              caption={t.prefectureCaption}
+              heading={t.prefecture}
+              supporters={t.supporters}
+              dataAttribute="data-region"
+              rows={map.prefectures.map((line) => ({ key: line.code, name: regionName(line.code, language), count: number(line.count) }))}
+              other={map.otherPrefectures > 0 ? { name: t.otherPrefectures, count: number(map.otherPrefectures) } : null}
+            />
           ) : null}
-          <table id={`${id}-countries`}>
-            <caption>{t.countryCaption}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t.country}</th>
-                <th scope="col" class="num">
-                  {t.supporters}
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {map.countries.map((line) => (
-                <tr data-country={line.country}>
-                  <th scope="row">{countryName(line.country, language)}</th>
-                  <td class="num">{number(line.count)}</td>
-                </tr>
-              ))}
-              {map.otherCountries > 0 ? (
-                <tr data-country="other">
-                  <th scope="row">{t.otherCountries}</th>
-                  <td class="num">{number(map.otherCountries)}</td>
-                </tr>
-              ) : null}
-            </tbody>
-          </table>
+          <CountTable
+            id={`${id}-countries`}
+            caption={t.countryCaption}
+            heading={t.country}
+            supporters={t.supporters}
+            dataAttribute="data-country"
+            rows={map.countries.map((line) => ({ key: line.country, name: countryName(line.country, language), count: number(line.count) }))}
+            other={map.otherCountries > 0 ? { name: t.otherCountries, count: number(map.otherCountries) } : null}
+          />
         </div>
       </div>
       <p class="support-map-note">{interpolate(t.mergedNote, { minimum })}</p>

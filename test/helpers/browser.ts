@@ -1,7 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { ADMIN_TOKEN } from './app.js';
 
 /** Debian's chromium (`apt-get install chromium`); never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -17,7 +20,24 @@ if (browserMissing && process.env.CI) throw new Error(`The browser tests must ru
 /** Screenshots land here (ignored by git, kept by CI as artifacts). */
 export const SCREENSHOT_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../test-artifacts/screenshots');
 
-export type TestBrowser = { browser: Browser; close: () => Promise<void> };
+/** How a test's page is opened: each in a fresh context, so pages share no cookies. */
+export type PageOptions = {
+  viewport: { width: number; height: number };
+  locale?: string;
+  /** A dashboard session (`dashboardSession`) to be signed in with. */
+  session?: string;
+  /** Lifts the page's CSP, only so `seriousViolations` can inject axe-core as an inline script. */
+  audited?: boolean;
+  /** Playwright's default timeout for the page's actions, in ms. */
+  timeout?: number;
+};
+
+export type TestBrowser = {
+  browser: Browser;
+  /** A page in a context of its own; close it with `page.context().close()` or with the browser. */
+  newPage: (options: PageOptions) => Promise<Page>;
+  close: () => Promise<void>;
+};
 
 /**
  * Headless Debian chromium with the flags this sandbox needs: no sandbox as
@@ -41,8 +61,41 @@ export async function launchBrowser(): Promise<TestBrowser> {
   });
   return {
     browser,
+    async newPage(options) {
+      const context = await browser.newContext({ viewport: options.viewport, ...(options.locale ? { locale: options.locale } : {}), ...(options.audited ? { bypassCSP: true } : {}) });
+      if (options.session) await context.addCookies([{ name: 'signet_session', value: options.session, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
+      const page = await context.newPage();
+      page.setDefaultTimeout(options.timeout ?? 15_000);
+      return page;
+    },
     close: () => browser.close(),
   };
+}
+
+/**
+ * Signs in to the dashboard with the admin token, through the app itself, and returns the
+ * session cookie's value for `newPage({ session })`: the browser tests are about the pages
+ * after sign-in, which test/web/admin tests on its own.
+ */
+export async function dashboardSession(app: { request: (path: string, init: RequestInit) => Response | Promise<Response> }, next = '/admin/campaigns'): Promise<string> {
+  const login = await app.request('/admin/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
+    body: new URLSearchParams({ token: ADMIN_TOKEN, next }).toString(),
+  });
+  expect(login.status).toBe(303);
+  return /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+}
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
+
+/** axe-core's serious and critical violations on the whole page as it stands (open it `audited`). */
+export async function seriousViolations(page: Page): Promise<{ id: string; nodes: unknown[] }[]> {
+  await page.addScriptTag({ content: axeSource });
+  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
+  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
 }
 
 /** Saves a full-page screenshot as `test-artifacts/screenshots/<name>.png` and returns its path. */

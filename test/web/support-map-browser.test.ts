@@ -1,12 +1,8 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp } from '../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, serveOnLoopback, type ServedApp, type TestBrowser } from '../helpers/browser.js';
+import { createTestApp } from '../helpers/app.js';
+import { browserMissing, dashboardSession, launchBrowser, saveScreenshot, seriousViolations, serveOnLoopback, type ServedApp, type TestBrowser } from '../helpers/browser.js';
 import { campaignWithSupportAcrossJapan } from '../helpers/support-map-fixture.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const slug = 'map-in-browser';
 let t: ReturnType<typeof createTestApp>;
@@ -18,13 +14,7 @@ beforeAll(async () => {
   if (browserMissing) return;
   t = createTestApp();
   await campaignWithSupportAcrossJapan(t, slug);
-  const login = await t.app.request('/admin/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
-    body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/campaigns' }).toString(),
-  });
-  expect(login.status).toBe(303);
-  sessionCookie = /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+  sessionCookie = await dashboardSession(t.app);
   server = await serveOnLoopback(t.app.fetch);
   browser = await launchBrowser();
 }, 120_000);
@@ -35,22 +25,8 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
-
-/** axe-core over the whole page (the map's section included); serious and critical only. */
-async function seriousViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
-}
-
-async function newPage(locale: string, signedIn = false): Promise<Page> {
-  // CSP bypassed only so axe's script can be injected; the pages themselves run none.
-  const context = await browser.browser.newContext({ viewport: { width: 1100, height: 900 }, locale, bypassCSP: true });
-  if (signedIn) await context.addCookies([{ name: 'signet_session', value: sessionCookie, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  return page;
+function newPage(locale: string, signedIn = false): Promise<Page> {
+  return browser.newPage({ viewport: { width: 1100, height: 900 }, locale, audited: true, ...(signedIn ? { session: sessionCookie } : {}) });
 }
 
 /** What the browser draws for a tile: its fill and its texts, as computed from the stylesheet. */

@@ -5,6 +5,7 @@
  * page's CJK-capable font stack from the stylesheet.
  */
 
+import type { Child } from 'hono/jsx';
 import { interpolate } from '../i18n/index.js';
 import { chartTexts } from './i18n/charts.js';
 import { type DashboardLanguage, formatDate, formatNumber, intlLocale, useDashboardLanguage, useTexts } from './i18n/texts.js';
@@ -55,94 +56,154 @@ const axisDay = (language: DashboardLanguage, date: string) =>
 /** A whole day (`YYYY-MM-DD`, already the campaign's) in the viewer's language. */
 const fullDay = (language: DashboardLanguage, date: string) => formatDate(language, `${date}T00:00:00Z`);
 
+/** Where the day charts draw: one slot a day, a count axis on the left and a second axis on the right. */
+type DayFrame = ReturnType<typeof dayFrame>;
+
+/** The geometry both day charts share, for `dayCount` days and bars up to `barMax`. */
+function dayFrame(dayCount: number, barMax: number) {
+  const width = 760;
+  const height = 300;
+  const margin = { top: 28, right: 64, bottom: 56, left: 56 };
+  const plotW = width - margin.left - margin.right;
+  const plotH = height - margin.top - margin.bottom;
+  const slot = dayCount ? plotW / dayCount : plotW;
+  const barW = Math.max(1, Math.min(40, slot * 0.7));
+  const x = (i: number) => margin.left + slot * i + slot / 2;
+  /** The height of a share of the plot (0 at the bottom, 1 at the top), for the right axis. */
+  const yShare = (share: number) => margin.top + plotH - share * plotH;
+  const yBar = (v: number) => yShare(v / barMax);
+  /** A day's bar up to `v`, as the attributes of its <rect>. */
+  const bar = (i: number, v: number) => ({ x: (x(i) - barW / 2).toFixed(1), y: yBar(v).toFixed(1), width: barW.toFixed(1), height: (margin.top + plotH - yBar(v)).toFixed(1) });
+  return { width, height, margin, plotW, plotH, barMax, x, yShare, yBar, bar };
+}
+
+/**
+ * A day chart's <svg> (at least one day): its title and description, the count gridlines and ticks on the left, the
+ * right axis's ticks, the plot (children) over them, then the axes, the days, the axis titles and
+ * the legend on top.
+ */
+function DayChartSvg(props: {
+  id: string;
+  frame: DayFrame;
+  days: { date: string }[];
+  timeZone: string;
+  title: string;
+  /** The description's template: the chart fills in {days}, {first}, {last} and {timeZone}, `descriptionValues` the rest. */
+  description: string;
+  descriptionValues: Record<string, string>;
+  rightTicks: { share: number; label: string }[];
+  rightAxis: string;
+  /** Above the plot, left to right: a swatch (a bar's class) or the line, `at` from the plot's left edge. */
+  legend: { mark: 'legend-swatch' | 'legend-swatch requested' | 'legend-line'; at: number; label: string }[];
+  children: Child;
+}) {
+  const t = useTexts(chartTexts);
+  const language = useDashboardLanguage();
+  const { frame, days } = props;
+  const { width, height, margin, plotW, plotH } = frame;
+  const labelEvery = Math.max(1, Math.ceil(days.length / 8));
+  const titleId = `${props.id}-title`;
+  const descId = `${props.id}-desc`;
+  return (
+    <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
+      <title id={titleId}>{props.title}</title>
+      <desc id={descId}>
+        {interpolate(props.description, {
+          days: formatNumber(language, days.length),
+          first: fullDay(language, days[0]!.date),
+          last: fullDay(language, days[days.length - 1]!.date),
+          timeZone: props.timeZone,
+          ...props.descriptionValues,
+        })}
+      </desc>
+      {ticks(frame.barMax).map((v) => (
+        <g>
+          <line class="grid" x1={margin.left} x2={margin.left + plotW} y1={frame.yBar(v)} y2={frame.yBar(v)} />
+          <text x={margin.left - 6} y={frame.yBar(v) + 4} text-anchor="end">
+            {formatNumber(language, v)}
+          </text>
+        </g>
+      ))}
+      {props.rightTicks.map((tick) => (
+        <text x={margin.left + plotW + 6} y={frame.yShare(tick.share) + 4} text-anchor="start">
+          {tick.label}
+        </text>
+      ))}
+      {props.children}
+      <line class="axis" x1={margin.left} x2={margin.left + plotW} y1={margin.top + plotH} y2={margin.top + plotH} />
+      <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + plotH} />
+      <line class="axis" x1={margin.left + plotW} x2={margin.left + plotW} y1={margin.top} y2={margin.top + plotH} />
+      {days.map((d, i) =>
+        i % labelEvery === 0 || i === days.length - 1 ? (
+          <text x={frame.x(i)} y={margin.top + plotH + 16} text-anchor="middle">
+            {axisDay(language, d.date)}
+          </text>
+        ) : null,
+      )}
+      <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
+        {interpolate(t.dayAxis, { timeZone: props.timeZone })}
+      </text>
+      <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
+        {t.perDayAxis}
+      </text>
+      <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
+        {props.rightAxis}
+      </text>
+      {props.legend.map((entry) => {
+        const x = margin.left + entry.at;
+        return (
+          <>
+            {entry.mark === 'legend-line' ? <line class={entry.mark} x1={x} x2={x + 20} y1={13} y2={13} /> : <rect class={entry.mark} x={x} y={8} width={12} height={10} />}
+            <text x={x + (entry.mark === 'legend-line' ? 26 : 18)} y={17}>
+              {entry.label}
+            </text>
+          </>
+        );
+      })}
+    </svg>
+  );
+}
+
 /** Confirmed signatures per day (bars, left axis) and the running total (line, right axis). */
 export function SignaturesOverTimeChart(props: { id: string; byDay: DayCount[]; timeZone: string }) {
   const t = useTexts(chartTexts);
   const language = useDashboardLanguage();
   const fmt = (n: number) => formatNumber(language, n);
   const days = fillDays(props.byDay);
-  const width = 760;
-  const height = 300;
-  const margin = { top: 28, right: 64, bottom: 56, left: 56 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const barMax = niceMax(Math.max(0, ...days.map((d) => d.confirmed)));
+  const frame = dayFrame(days.length, niceMax(Math.max(0, ...days.map((d) => d.confirmed))));
   const lineMax = niceMax(Math.max(0, ...days.map((d) => d.cumulative)));
-  const slot = days.length ? plotW / days.length : plotW;
-  const barW = Math.max(1, Math.min(40, slot * 0.7));
-  const x = (i: number) => margin.left + slot * i + slot / 2;
-  const yBar = (v: number) => margin.top + plotH - (v / barMax) * plotH;
-  const yLine = (v: number) => margin.top + plotH - (v / lineMax) * plotH;
-  const labelEvery = Math.max(1, Math.ceil(days.length / 8));
+  const yLine = (v: number) => frame.yShare(v / lineMax);
   const total = days[days.length - 1]?.cumulative ?? 0;
-  const titleId = `${props.id}-title`;
-  const descId = `${props.id}-desc`;
-  const path = days.map((d, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yLine(d.cumulative).toFixed(1)}`).join(' ');
+  const path = days.map((d, i) => `${i === 0 ? 'M' : 'L'}${frame.x(i).toFixed(1)},${yLine(d.cumulative).toFixed(1)}`).join(' ');
   return (
     <figure class="chart">
       <figcaption>{t.overTimeCaption}</figcaption>
       {days.length === 0 ? (
         <p class="muted">{t.noneYet}</p>
       ) : (
-        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
-          <title id={titleId}>{t.overTimeTitle}</title>
-          <desc id={descId}>
-            {interpolate(t.overTimeDescription, {
-              days: fmt(days.length),
-              first: fullDay(language, days[0]!.date),
-              last: fullDay(language, days[days.length - 1]!.date),
-              timeZone: props.timeZone,
-              total: fmt(total),
-            })}
-          </desc>
-          {ticks(barMax).map((t) => (
-            <g>
-              <line class="grid" x1={margin.left} x2={margin.left + plotW} y1={yBar(t)} y2={yBar(t)} />
-              <text x={margin.left - 6} y={yBar(t) + 4} text-anchor="end">
-                {fmt(t)}
-              </text>
-            </g>
-          ))}
-          {ticks(lineMax).map((t) => (
-            <text x={margin.left + plotW + 6} y={yLine(t) + 4} text-anchor="start">
-              {fmt(t)}
-            </text>
-          ))}
+        <DayChartSvg
+          id={props.id}
+          frame={frame}
+          days={days}
+          timeZone={props.timeZone}
+          title={t.overTimeTitle}
+          description={t.overTimeDescription}
+          descriptionValues={{ total: fmt(total) }}
+          rightTicks={ticks(lineMax).map((v) => ({ share: v / lineMax, label: fmt(v) }))}
+          rightAxis={t.totalAxis}
+          legend={[
+            { mark: 'legend-swatch', at: 0, label: t.perDayLegend },
+            { mark: 'legend-line', at: 90, label: t.totalLegend },
+          ]}
+        >
           {days.map((d, i) => (
-            <rect class="bar day" data-date={d.date} data-count={d.confirmed} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.confirmed).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.confirmed)).toFixed(1)}>
+            <rect class="bar day" data-date={d.date} data-count={d.confirmed} {...frame.bar(i, d.confirmed)}>
               <title>{interpolate(t.dayTooltip, { date: fullDay(language, d.date), count: fmt(d.confirmed), total: fmt(d.cumulative) })}</title>
             </rect>
           ))}
           <path class="cumulative" d={path} />
-          {days.length === 1 ? <circle class="cumulative-dot" cx={x(0)} cy={yLine(days[0]!.cumulative)} r="4" /> : null}
-          <line class="axis" x1={margin.left} x2={margin.left + plotW} y1={margin.top + plotH} y2={margin.top + plotH} />
-          <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + plotH} />
-          <line class="axis" x1={margin.left + plotW} x2={margin.left + plotW} y1={margin.top} y2={margin.top + plotH} />
-          {days.map((d, i) =>
-            i % labelEvery === 0 || i === days.length - 1 ? (
-              <text x={x(i)} y={margin.top + plotH + 16} text-anchor="middle">
-                {axisDay(language, d.date)}
-              </text>
-            ) : null,
-          )}
-          <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
-            {interpolate(t.dayAxis, { timeZone: props.timeZone })}
-          </text>
-          <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
-            {t.perDayAxis}
-          </text>
-          <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
-            {t.totalAxis}
-          </text>
-          <rect class="legend-swatch" x={margin.left} y={8} width={12} height={10} />
-          <text x={margin.left + 18} y={17}>
-            {t.perDayLegend}
-          </text>
-          <line class="legend-line" x1={margin.left + 90} x2={margin.left + 110} y1={13} y2={13} />
-          <text x={margin.left + 116} y={17}>
-            {t.totalLegend}
-          </text>
-        </svg>
+          {days.length === 1 ? <circle class="cumulative-dot" cx={frame.x(0)} cy={yLine(days[0]!.cumulative)} r="4" /> : null}
+        </DayChartSvg>
       )}
       <details class="data">
         <summary>{t.dataTable}</summary>
@@ -202,25 +263,12 @@ export function ConfirmationRateChart(props: { id: string; since: string; byDay:
   const language = useDashboardLanguage();
   const fmt = (n: number) => formatNumber(language, n);
   const days = fillRequestDays(props.byDay);
-  const width = 760;
-  const height = 300;
-  const margin = { top: 28, right: 64, bottom: 56, left: 56 };
-  const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
-  const barMax = niceMax(Math.max(0, ...days.map((d) => d.requested)));
-  const slot = days.length ? plotW / days.length : plotW;
-  const barW = Math.max(1, Math.min(40, slot * 0.7));
-  const x = (i: number) => margin.left + slot * i + slot / 2;
-  const yBar = (v: number) => margin.top + plotH - (v / barMax) * plotH;
-  const yRate = (rate: number) => margin.top + plotH - rate * plotH;
-  const labelEvery = Math.max(1, Math.ceil(days.length / 8));
+  const frame = dayFrame(days.length, niceMax(Math.max(0, ...days.map((d) => d.requested))));
   const requested = days.reduce((sum, d) => sum + d.requested, 0);
   const confirmed = days.reduce((sum, d) => sum + d.confirmed, 0);
-  const titleId = `${props.id}-title`;
-  const descId = `${props.id}-desc`;
   // The line joins the days with requests only: a day nobody asked has no rate, not a rate of 0.
   const asked = days.map((d, i) => ({ d, i })).filter(({ d }) => d.requested > 0);
-  const path = asked.map(({ d, i }, n) => `${n === 0 ? 'M' : 'L'}${x(i).toFixed(1)},${yRate(d.rate).toFixed(1)}`).join(' ');
+  const path = asked.map(({ d, i }, n) => `${n === 0 ? 'M' : 'L'}${frame.x(i).toFixed(1)},${frame.yShare(d.rate).toFixed(1)}`).join(' ');
   return (
     <figure class="chart">
       <figcaption>{t.rateCaption}</figcaption>
@@ -228,74 +276,33 @@ export function ConfirmationRateChart(props: { id: string; since: string; byDay:
       {days.length === 0 ? (
         <p class="muted">{t.noRequests}</p>
       ) : (
-        <svg viewBox={`0 0 ${width} ${height}`} role="img" aria-labelledby={`${titleId} ${descId}`} id={props.id}>
-          <title id={titleId}>{t.rateTitle}</title>
-          <desc id={descId}>
-            {interpolate(t.rateDescription, {
-              days: fmt(days.length),
-              first: fullDay(language, days[0]!.date),
-              last: fullDay(language, days[days.length - 1]!.date),
-              timeZone: props.timeZone,
-              requested: fmt(requested),
-              confirmed: fmt(confirmed),
-              rate: percent(language, requested ? confirmed / requested : 0),
-            })}
-          </desc>
-          {ticks(barMax).map((v) => (
-            <g>
-              <line class="grid" x1={margin.left} x2={margin.left + plotW} y1={yBar(v)} y2={yBar(v)} />
-              <text x={margin.left - 6} y={yBar(v) + 4} text-anchor="end">
-                {fmt(v)}
-              </text>
-            </g>
-          ))}
-          {[0, 0.25, 0.5, 0.75, 1].map((rate) => (
-            <text x={margin.left + plotW + 6} y={yRate(rate) + 4} text-anchor="start">
-              {percent(language, rate)}
-            </text>
-          ))}
+        <DayChartSvg
+          id={props.id}
+          frame={frame}
+          days={days}
+          timeZone={props.timeZone}
+          title={t.rateTitle}
+          description={t.rateDescription}
+          descriptionValues={{ requested: fmt(requested), confirmed: fmt(confirmed), rate: percent(language, requested ? confirmed / requested : 0) }}
+          rightTicks={[0, 0.25, 0.5, 0.75, 1].map((rate) => ({ share: rate, label: percent(language, rate) }))}
+          rightAxis={t.rateAxis}
+          legend={[
+            { mark: 'legend-swatch requested', at: 0, label: t.requestedLegend },
+            { mark: 'legend-swatch', at: 110, label: t.confirmedLegend },
+            { mark: 'legend-line', at: 220, label: t.rateLegend },
+          ]}
+        >
           {days.map((d, i) => (
             <g>
-              <rect class="bar requested" data-date={d.date} data-requested={d.requested} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.requested).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.requested)).toFixed(1)} />
-              <rect class="bar confirmed" data-date={d.date} data-confirmed={d.confirmed} x={(x(i) - barW / 2).toFixed(1)} y={yBar(d.confirmed).toFixed(1)} width={barW.toFixed(1)} height={(margin.top + plotH - yBar(d.confirmed)).toFixed(1)}>
+              <rect class="bar requested" data-date={d.date} data-requested={d.requested} {...frame.bar(i, d.requested)} />
+              <rect class="bar confirmed" data-date={d.date} data-confirmed={d.confirmed} {...frame.bar(i, d.confirmed)}>
                 <title>{interpolate(t.rateTooltip, { date: fullDay(language, d.date), requested: fmt(d.requested), confirmed: fmt(d.confirmed), rate: d.requested ? percent(language, d.rate) : '–' })}</title>
               </rect>
             </g>
           ))}
           <path class="cumulative" d={path} />
-          {asked.length === 1 ? <circle class="cumulative-dot" cx={x(asked[0]!.i)} cy={yRate(asked[0]!.d.rate)} r="4" /> : null}
-          <line class="axis" x1={margin.left} x2={margin.left + plotW} y1={margin.top + plotH} y2={margin.top + plotH} />
-          <line class="axis" x1={margin.left} x2={margin.left} y1={margin.top} y2={margin.top + plotH} />
-          <line class="axis" x1={margin.left + plotW} x2={margin.left + plotW} y1={margin.top} y2={margin.top + plotH} />
-          {days.map((d, i) =>
-            i % labelEvery === 0 || i === days.length - 1 ? (
-              <text x={x(i)} y={margin.top + plotH + 16} text-anchor="middle">
-                {axisDay(language, d.date)}
-              </text>
-            ) : null,
-          )}
-          <text class="axis-label" x={margin.left + plotW / 2} y={height - 10} text-anchor="middle">
-            {interpolate(t.dayAxis, { timeZone: props.timeZone })}
-          </text>
-          <text class="axis-label" x={14} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(-90 14 ${margin.top + plotH / 2})`}>
-            {t.perDayAxis}
-          </text>
-          <text class="axis-label" x={width - 10} y={margin.top + plotH / 2} text-anchor="middle" transform={`rotate(90 ${width - 10} ${margin.top + plotH / 2})`}>
-            {t.rateAxis}
-          </text>
-          <rect class="legend-swatch requested" x={margin.left} y={8} width={12} height={10} />
-          <text x={margin.left + 18} y={17}>
-            {t.requestedLegend}
-          </text>
-          <rect class="legend-swatch" x={margin.left + 110} y={8} width={12} height={10} />
-          <text x={margin.left + 128} y={17}>
-            {t.confirmedLegend}
-          </text>
-          <line class="legend-line" x1={margin.left + 220} x2={margin.left + 240} y1={13} y2={13} />
-          <text x={margin.left + 246} y={17}>
-            {t.rateLegend}
-          </text>
-        </svg>
+          {asked.length === 1 ? <circle class="cumulative-dot" cx={frame.x(asked[0]!.i)} cy={frame.yShare(asked[0]!.d.rate)} r="4" /> : null}
+        </DayChartSvg>
       )}
       <details class="data">
         <summary>{t.dataTable}</summary>

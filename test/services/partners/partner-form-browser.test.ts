@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signatureSubmissions } from '../../../src/db/schema.js';
 import { catalogs, interpolate, pageLanguages } from '../../../src/web/i18n/index.js';
 import { createTestApp } from '../../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
+import { browserMissing, launchBrowser, saveScreenshot, seriousViolations, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
 import { openCampaign } from '../../helpers/signing.js';
 import { json } from '../access/helpers.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const slug = 'partner-in-browser';
 const OPT_IN = 'アムネスティ東京が活動についてメールを送ることに同意します。';
@@ -35,20 +31,8 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
-
-async function seriousViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
-}
-
-async function newPage(locale: string): Promise<Page> {
-  // CSP bypassed only so axe's script can be injected; the pages themselves run none.
-  const context = await browser.browser.newContext({ viewport: { width: 1000, height: 900 }, locale, bypassCSP: true });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  return page;
+function newPage(locale: string): Promise<Page> {
+  return browser.newPage({ viewport: { width: 1000, height: 900 }, locale, audited: true });
 }
 
 describe.skipIf(browserMissing !== null)('the signing form with a partner\'s box in chromium', () => {

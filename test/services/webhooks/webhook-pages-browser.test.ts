@@ -1,16 +1,12 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhooks } from '../../../src/db/schema.js';
 import { openWebhookSecret } from '../../../src/services/webhook-secrets.js';
-import { ADMIN_TOKEN, createTestApp } from '../../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
+import { createTestApp } from '../../helpers/app.js';
+import { browserMissing, dashboardSession, launchBrowser, saveScreenshot, seriousViolations, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
 import { testKeys } from '../../helpers/keys.js';
 import { openCampaign, signature } from '../../helpers/signing.js';
 import { deliveryFor, drainAll, signAndConfirm, startReceiver } from './helpers.js';
 
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 let t: ReturnType<typeof createTestApp>;
 let server: ServedApp;
 let browser: TestBrowser;
@@ -23,13 +19,7 @@ beforeAll(async () => {
   t = createTestApp({ webhookAllowPrivate: true });
   receiver = await startReceiver({ secret: () => secret, now: () => t.clock.now(), answer: (n) => (n === 1 ? 502 : 200) });
   await openCampaign(t);
-  const login = await t.app.request('/admin/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
-    body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/campaigns' }).toString(),
-  });
-  expect(login.status).toBe(303);
-  sessionCookie = /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+  sessionCookie = await dashboardSession(t.app);
   server = await serveOnLoopback(t.app.fetch);
   browser = await launchBrowser();
 }, 60_000);
@@ -41,20 +31,9 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
-
-async function seriousViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
-}
-
 describe.skipIf(browserMissing !== null)('the webhooks pages, in a real browser', () => {
   it('an organiser adds a webhook, copies its secret shown once, and reads its delivery log, in Japanese and English', { timeout: 180_000 }, async () => {
-    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 1000 }, locale: 'ja-JP', bypassCSP: true });
-    await context.addCookies([{ name: 'signet_session', value: sessionCookie, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'ja-JP', session: sessionCookie, audited: true, timeout: 20_000 });
 
     await page.goto(`${server.origin}/admin/campaigns?lang=ja`);
     await page.getByRole('link', { name: 'Webhook', exact: true }).click();
@@ -106,6 +85,6 @@ describe.skipIf(browserMissing !== null)('the webhooks pages, in a real browser'
     await page.getByRole('button', { name: 'Delete' }).click();
     await page.waitForURL('**/admin/webhooks?done=deleted');
     await expect(page.locator('main').textContent()).resolves.toContain('No webhooks yet.');
-    await context.close();
+    await page.context().close();
   });
 });

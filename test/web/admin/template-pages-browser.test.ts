@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { letterTemplateVersions } from '../../../src/db/schema.js';
-import { ADMIN_TOKEN, createTestApp } from '../../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
+import { createTestApp } from '../../helpers/app.js';
+import { browserMissing, dashboardSession, launchBrowser, saveScreenshot, seriousViolations, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
 import { openCampaign, signAndConfirm } from '../../helpers/signing.js';
 import { parsePdfBytes } from '../../letters/helpers.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const SLUG = 'forced-returns';
 const PAGE = '/admin/templates/embassy-petition/ja';
@@ -25,13 +20,7 @@ beforeAll(async () => {
   });
   await openCampaign(t, SLUG, { locale: 'ja', title: '強制送還をやめて', targetIds: [((await target.json()) as { id: string }).id] });
   await signAndConfirm(t, SLUG, { name: '山田花子', email: 'hanako@example.jp', country: 'JP', region: 'JP-27', city: '大阪', consent: { nameOnLetter: 'full', showPublicly: false, updates: false } });
-  const login = await t.app.request('/admin/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
-    body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/templates' }).toString(),
-  });
-  expect(login.status).toBe(303);
-  sessionCookie = /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+  sessionCookie = await dashboardSession(t.app, '/admin/templates');
   server = await serveOnLoopback(t.app.fetch);
   browser = await launchBrowser();
 }, 60_000);
@@ -42,21 +31,10 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
-
-async function seriousViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
-}
-
 describe.skipIf(browserMissing !== null)('letter templates in the dashboard, in a real browser under its CSP', () => {
   it('an organiser edits the Japanese letter: a typo refused with its line, the draft previewed in the page, saved, used by the next batch, and reset', { timeout: 240_000 }, async () => {
     // The page's own CSP stays on: the preview must work without any inline script.
-    const context = await browser.browser.newContext({ viewport: { width: 1280, height: 1000 }, locale: 'ja-JP' });
-    await context.addCookies([{ name: 'signet_session', value: sessionCookie, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, locale: 'ja-JP', session: sessionCookie, timeout: 20_000 });
     const cspErrors: string[] = [];
     page.on('console', (message) => {
       if (/Content Security Policy|Refused to/i.test(message.text())) cspErrors.push(message.text());
@@ -126,17 +104,15 @@ describe.skipIf(browserMissing !== null)('letter templates in the dashboard, in 
     await saveScreenshot(page, 'templates-5-reset-ja');
 
     expect(cspErrors).toEqual([]);
-    await context.close();
+    await page.context().close();
 
     // axe is injected as an inline script, so only its own context lifts the CSP.
-    const audited = await browser.browser.newContext({ viewport: { width: 1280, height: 1000 }, bypassCSP: true });
-    await audited.addCookies([{ name: 'signet_session', value: sessionCookie, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
-    const auditPage = await audited.newPage();
+    const auditPage = await browser.newPage({ viewport: { width: 1280, height: 1000 }, session: sessionCookie, audited: true, timeout: 30_000 });
     for (const path of [`${PAGE}?lang=ja`, `${PAGE}?lang=en`, '/admin/templates?lang=en']) {
       await auditPage.goto(`${server.origin}${path}`);
       expect(await seriousViolations(auditPage), path).toEqual([]);
     }
     await saveScreenshot(auditPage, 'templates-6-list-en');
-    await audited.close();
+    await auditPage.context().close();
   });
 });

@@ -1,14 +1,10 @@
 // The next step after signing and the confirmation rate chart in Debian's chromium, with axe-core
 // (no serious or critical violation), screenshots under test-artifacts/screenshots (issue #21).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, createTestApp } from '../../helpers/app.js';
-import { browserMissing, launchBrowser, saveScreenshot, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
+import { createTestApp } from '../../helpers/app.js';
+import { browserMissing, dashboardSession, launchBrowser, saveScreenshot, seriousViolations, serveOnLoopback, type ServedApp, type TestBrowser } from '../../helpers/browser.js';
 import { latestConfirmToken, openCampaign, signature } from '../../helpers/signing.js';
-
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const slug = 'next-step-in-browser';
 const donationLabels = { en: 'Support our work', ja: '私たちの活動を支援する', ko: '우리의 활동을 후원하기', zh: '支持我们的工作' } as const;
@@ -37,13 +33,7 @@ beforeAll(async () => {
     }
     t.clock.advance(86_400_000);
   }
-  const login = await t.app.request('/admin/login', {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost' },
-    body: new URLSearchParams({ token: ADMIN_TOKEN, next: '/admin/campaigns' }).toString(),
-  });
-  expect(login.status).toBe(303);
-  sessionCookie = /signet_session=([^;]+)/.exec(login.headers.get('set-cookie') ?? '')![1]!;
+  sessionCookie = await dashboardSession(t.app);
   server = await serveOnLoopback(t.app.fetch);
   browser = await launchBrowser();
 }, 120_000);
@@ -54,21 +44,8 @@ afterAll(async () => {
   await t?.cleanup();
 });
 
-type AxeResult = { violations: { id: string; impact: string | null; nodes: { target: unknown }[] }[] };
-
-async function seriousViolations(page: Page) {
-  await page.addScriptTag({ content: axeSource });
-  const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResult;
-  return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => ({ id: v.id, nodes: v.nodes.map((n) => n.target) }));
-}
-
-async function newPage(locale: string, signedIn = false): Promise<Page> {
-  // CSP bypassed only so axe's script can be injected; the pages themselves run none of theirs.
-  const context = await browser.browser.newContext({ viewport: { width: 1000, height: 900 }, locale, bypassCSP: true });
-  if (signedIn) await context.addCookies([{ name: 'signet_session', value: sessionCookie, domain: '127.0.0.1', path: '/admin', httpOnly: true, sameSite: 'Strict' }]);
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  return page;
+function newPage(locale: string, signedIn = false): Promise<Page> {
+  return browser.newPage({ viewport: { width: 1000, height: 900 }, locale, audited: true, ...(signedIn ? { session: sessionCookie } : {}) });
 }
 
 describe.skipIf(browserMissing !== null)('the next step in chromium', () => {
