@@ -2,11 +2,12 @@
  * The outbox protocol: the one place that leases outbox rows and changes
  * their status. Services, the mailing runner, the sender, the dispatcher and
  * the queue consumer go through `OutboxStore`, which holds the delivery verbs
- * only; no other module writes SQL that changes an outbox row's status or
- * lease, except erasure failing a pending row it strips (below). Queries for
- * other purposes live beside it, each a function of the `Database`: erasure
- * (outbox-erasure.ts), retention (outbox-retention.ts), reads by address and
- * by Message-ID (outbox-lookups.ts), the `/metrics` figures (outbox-figures.ts).
+ * only; no module outside src/outbox writes SQL that changes an outbox row's
+ * status or lease, and inside it only this store and erasure (which fails a
+ * pending row it strips, below). Queries for other purposes live beside the
+ * store, each a function of the `Database`: erasure (outbox-erasure.ts),
+ * retention (outbox-retention.ts), reads by address and by Message-ID
+ * (outbox-lookups.ts), the `/metrics` figures (outbox-figures.ts).
  *
  * States
  *   pending ─claim─▶ pending + lease ─markSent─────▶ sent      (final; body erased)
@@ -54,6 +55,9 @@
  *   - retryFailed: an organiser, failed → pending with attempts from 0.
  *   - withdrawReminders: a confirmation, in its atomic unit; a reminder not
  *     being sent right now fails ('withdrawn').
+ *   - withdrawLetterEmails: the letter redaction (src/services/letter-redaction.ts),
+ *     for a letter withdrawn after an erasure; its emails not being sent
+ *     right now fail.
  *   - eraseOutboxMessages and eraseCampaignUpdateEmails (erasure,
  *     outbox-erasure.ts): personal data out; a pending row erased fails.
  *     eraseSentBodies and eraseFinishedAddresses (retention,
@@ -312,6 +316,16 @@ class SqlOutboxStore implements OutboxStore {
       sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = 'withdrawn', "locked_by" = NULL, "locked_until" = NULL
         WHERE "lane_address" = ? AND "lane_topic" = ? AND "lane_source" = '${REMINDER_SOURCE}' AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
       params: [address, campaignId, now],
+    });
+  }
+
+  /** An email being sent right now is left to its sender (its attachment is read as it goes). */
+  withdrawLetterEmails(letterId: string, error: string, now: number): WriteStatement {
+    return this.database.statement({
+      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
+WHERE "id" IN (SELECT "outbox_id" FROM "deliveries" WHERE "letter_id" = ? AND "channel" = 'email' AND "outbox_id" IS NOT NULL)
+  AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
+      params: [error, letterId, now],
     });
   }
 

@@ -99,9 +99,10 @@ export type MailingCursor = { queued: number; lastKey: string | null };
 /**
  * The outbox's delivery verbs, and only those: enqueue, claim, settle
  * (markSent, markFailed, retryLater, defer, releaseLeases, failLeased), a
- * mailing's hold, release, cancel and progress, an organiser's retry, and the
- * withdrawal of reminders. The protocol they follow (states, leases, who may
- * change what) is the comment at the top of src/outbox/outbox-store.ts.
+ * mailing's hold, release, cancel and progress, an organiser's retry, and
+ * withdrawing reminders and a withdrawn letter's emails. The protocol they
+ * follow (states, leases, who may change what) is the comment at the top of
+ * src/outbox/outbox-store.ts.
  * Methods that return statements join the caller's atomic unit and take the
  * caller's `now`; the others are one write or read each, run at once, on the
  * store's clock.
@@ -127,6 +128,8 @@ export interface OutboxStore {
   retryFailed(id: string, now: number, options: { held: boolean }): WriteStatement[];
   /** Fails the reminders to `address` for a campaign not being sent right now ('withdrawn'): the request they remind of is settled. */
   withdrawReminders(campaignId: string, address: string, now: number): WriteStatement;
+  /** Fails with `error` the emails of a withdrawn letter's deliveries not being sent right now. */
+  withdrawLetterEmails(letterId: string, error: string, now: number): WriteStatement;
 
   /** Leases up to `limit` due messages: the confirmation lane's under its rules, then the others, oldest due first. */
   claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]>;
