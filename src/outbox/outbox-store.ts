@@ -1,8 +1,13 @@
 /**
  * The outbox protocol: the one place that leases outbox rows and changes
  * their status. Services, the mailing runner, the sender, the dispatcher and
- * the queue consumer go through `OutboxStore`; no other module writes SQL
- * that changes an outbox row's status or lease.
+ * the queue consumer go through `OutboxStore`, which holds the delivery verbs
+ * only; no module outside src/outbox writes SQL that changes an outbox row's
+ * status or lease, and inside it only this store and erasure (which fails a
+ * pending row it strips, below). Queries for other purposes live beside the
+ * store, each a function of the `Database`: erasure (outbox-erasure.ts),
+ * retention (outbox-retention.ts), reads by address and by Message-ID
+ * (outbox-lookups.ts), the `/metrics` figures (outbox-figures.ts).
  *
  * States
  *   pending ─claim─▶ pending + lease ─markSent─────▶ sent      (final; body erased)
@@ -50,8 +55,13 @@
  *   - retryFailed: an organiser, failed → pending with attempts from 0.
  *   - withdrawReminders: a confirmation, in its atomic unit; a reminder not
  *     being sent right now fails ('withdrawn').
- *   - erase (privacy), eraseSentBodies and eraseFinishedAddresses (retention):
- *     personal data out; a pending row erased fails.
+ *   - withdrawLetterEmails: the letter redaction (src/services/letter-redaction.ts),
+ *     for a letter withdrawn after an erasure; its emails not being sent
+ *     right now fail.
+ *   - eraseOutboxMessages and eraseCampaignUpdateEmails (erasure,
+ *     outbox-erasure.ts): personal data out; a pending row erased fails.
+ *     eraseSentBodies and eraseFinishedAddresses (retention,
+ *     outbox-retention.ts): personal data out of finished rows only.
  *
  * Lanes (src/outbox/lanes.ts)
  *   Due mail waits in lanes: confirmations (signing and privacy links, rows
@@ -78,7 +88,7 @@
  * parameter read with json_each, never one parameter per id (D1 binds at
  * most 100).
  */
-import { and, count, eq, gt, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, count, eq, gt, or, sql, type SQL } from 'drizzle-orm';
 import type { Database, WriteStatement } from '../db/database.js';
 import { deliveries, mailings, outbox, type StoredOutboxMessage } from '../db/schema.js';
 import type { Clock } from '../lib/clock.js';
@@ -91,10 +101,7 @@ import {
   type EnqueueGuard,
   type MailingCursor,
   type MailingProgress,
-  type MessageToAddress,
   type NewOutboxMessage,
-  type OutboxFigures,
-  type OutboxStatus,
   type OutboxStore,
 } from './types.js';
 
@@ -115,17 +122,6 @@ export function sendingPhase(now: number): SQL<'queued' | 'sending' | 'sent' | '
     WHEN ${outbox.status} = 'failed' THEN 'failed'
     WHEN ${outbox.lockedUntil} > ${now} THEN 'sending'
     ELSE 'queued' END`;
-}
-
-/**
- * A subquery naming the outbox row of the last letter emailed to an address
- * and sent. Walks the deliveries (one per letter) and looks each email up by
- * key, rather than scanning the whole outbox by address.
- */
-export function lastSentLetterEmail(emailNormalized: string): SQL {
-  return sql`SELECT o."id" FROM ${deliveries} d JOIN ${outbox} o ON o."id" = d."outbox_id"
-    WHERE d."channel" = 'email' AND o."status" = 'sent' AND lower(trim(o."recipient")) = ${emailNormalized}
-    ORDER BY o."sent_at" DESC, o."id" DESC LIMIT 1`;
 }
 
 const INSERT_COLUMNS = `"id", "kind", "recipient", "message_id", "message", "status", "attempts", "next_attempt_at", "created_at", "mailing_id", "recipient_key",
@@ -222,20 +218,6 @@ const retryLaterSql = `UPDATE "outbox" SET "attempts" = "attempts" + 1, "last_er
   WHERE "id" = ? AND +"locked_by" = ? AND +"status" = 'pending'`;
 const deferSql = `UPDATE "outbox" SET "next_attempt_at" = ?, "locked_by" = NULL, "locked_until" = NULL
   WHERE "id" = ? AND +"locked_by" = ? AND +"status" = 'pending'`;
-
-/**
- * Outbox rows to an erased address keep what the mailing guard and the
- * figures need (mailing, recipient key, status, times) and lose the address
- * and the message; one still waiting is failed instead of sent. The error of
- * a failed one can quote the address (an SMTP reply), so it goes too.
- */
-const ANONYMISED = `"recipient" = 'erased:' || "id", "lane_address" = NULL, "message" = NULL,
-  "last_error" = CASE WHEN "status" = 'pending' THEN 'erased' ELSE NULL END,
-  "status" = CASE WHEN "status" = 'pending' THEN 'failed' ELSE "status" END,
-  "locked_by" = NULL, "locked_until" = NULL`;
-
-/** Rows changed per retention write, so the job never holds the write lock long enough to keep a supporter waiting. */
-const SLICE = 500;
 
 function claimedRow(values: unknown[]): ClaimedRow {
   const [id, recipient, messageId, message, attempts, nextAttemptAt, lockedUntil] = values as [string, string, string, string | null, number, number, number | null];
@@ -337,15 +319,13 @@ class SqlOutboxStore implements OutboxStore {
     });
   }
 
-  erase(ids: readonly string[]): WriteStatement {
-    return this.database.statement({ sql: `UPDATE "outbox" SET ${ANONYMISED} WHERE "id" IN (SELECT value FROM json_each(?))`, params: [JSON.stringify(ids)] });
-  }
-
-  eraseCampaignUpdates(campaignId: string): WriteStatement {
+  /** An email being sent right now is left to its sender (its attachment is read as it goes). */
+  withdrawLetterEmails(letterId: string, error: string, now: number): WriteStatement {
     return this.database.statement({
-      sql: `UPDATE "outbox" SET ${ANONYMISED} WHERE "kind" = 'update' AND "recipient" NOT LIKE 'erased:%'
-        AND "mailing_id" IN (SELECT "id" FROM "mailings" WHERE "campaign_id" = ?)`,
-      params: [campaignId],
+      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
+WHERE "id" IN (SELECT "outbox_id" FROM "deliveries" WHERE "letter_id" = ? AND "channel" = 'email' AND "outbox_id" IS NOT NULL)
+  AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
+      params: [error, letterId, now],
     });
   }
 
@@ -473,52 +453,6 @@ class SqlOutboxStore implements OutboxStore {
     return { queued: row?.n ?? 0, lastKey: row?.last ?? null };
   }
 
-  /**
-   * `sent` is the whole table minus the small states: SQLite counts a table
-   * from its smallest index without decoding rows, so the cost follows the
-   * rows still pending or failed, not the mail ever sent.
-   */
-  async figures(): Promise<OutboxFigures> {
-    const { db } = this.database;
-    const now = this.clock.now();
-    const [[total], small, [due]] = await Promise.all([
-      db.select({ n: count() }).from(outbox),
-      db
-        .select({ status: outbox.status, n: count() })
-        .from(outbox)
-        .where(inArray(outbox.status, ['pending', 'failed']))
-        .groupBy(outbox.status),
-      db
-        .select({ n: count() })
-        .from(outbox)
-        .where(and(eq(outbox.status, 'pending'), lte(outbox.nextAttemptAt, now))),
-    ]);
-    const byStatus: Record<OutboxStatus, number> = { pending: 0, sent: 0, failed: 0 };
-    for (const row of small) byStatus[row.status] = row.n;
-    byStatus.sent = (total?.n ?? 0) - byStatus.pending - byStatus.failed;
-    return { byStatus, due: due?.n ?? 0 };
-  }
-
-  messagesTo(forms: readonly string[], emailNormalized: string): Promise<MessageToAddress[]> {
-    // SQLite's lower() folds ASCII only; the forms as typed cover the rest.
-    return this.database.db
-      .select({
-        id: outbox.id,
-        kind: outbox.kind,
-        status: outbox.status,
-        attempts: outbox.attempts,
-        createdAt: outbox.createdAt,
-        sentAt: outbox.sentAt,
-        mailingId: outbox.mailingId,
-      })
-      .from(outbox)
-      .where(
-        sql`${outbox.kind} <> 'letter-delivery' AND (${outbox.recipient} IN (SELECT value FROM json_each(${JSON.stringify(forms)})) OR lower(trim(${outbox.recipient})) = ${emailNormalized})`,
-      )
-      .orderBy(outbox.createdAt);
-  }
-
-  /** Ours are `<outbox id@domain>`, so this is a primary-key lookup, not a scan. */
   async runningMailingsOf(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const rows = await this.database.db
@@ -527,40 +461,6 @@ class SqlOutboxStore implements OutboxStore {
       .innerJoin(mailings, eq(mailings.id, outbox.mailingId))
       .where(and(sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`, eq(mailings.status, 'running')));
     return rows.map((row) => row.mailingId).filter((id): id is string => id !== null);
-  }
-
-  async idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>> {
-    const candidates = [...new Set(messageIds.map((id) => /^<([^@<>]+)@/.exec(id)?.[1]).filter((id): id is string => id !== undefined))];
-    const found = new Map<string, string>();
-    if (candidates.length === 0) return found;
-    const rows = await this.database.db
-      .select({ id: outbox.id, messageId: outbox.messageId })
-      .from(outbox)
-      .where(sql`${outbox.id} IN (SELECT value FROM json_each(${JSON.stringify(candidates)}))`);
-    for (const row of rows) found.set(row.messageId, row.id);
-    return found;
-  }
-
-  eraseSentBodies(): Promise<number> {
-    return this.inSlices(`UPDATE "outbox" SET "message" = NULL WHERE "id" IN (SELECT "id" FROM "outbox" WHERE "status" = 'sent' AND "message" IS NOT NULL LIMIT ${SLICE}) RETURNING 1`, []);
-  }
-
-  /** Letters to targets keep their address: it is the target's, and the delivery record needs it. */
-  eraseFinishedAddresses(before: number): Promise<number> {
-    return this.inSlices(
-      `UPDATE "outbox" SET "recipient" = 'erased:' || "id", "lane_address" = NULL, "last_error" = NULL WHERE "id" IN (SELECT "id" FROM "outbox"
-        WHERE "status" IN ('sent', 'failed') AND "kind" <> 'letter-delivery' AND coalesce("sent_at", "created_at") < ? AND "recipient" NOT LIKE 'erased:%' LIMIT ${SLICE}) RETURNING 1`,
-      [before],
-    );
-  }
-
-  private async inSlices(text: string, params: (string | number | null)[]): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const rows = await this.database.writeReturning({ sql: text, params });
-      total += rows.length;
-      if (rows.length < SLICE) return total;
-    }
   }
 }
 

@@ -96,29 +96,22 @@ export type MailingProgress = { total: number; sent: number; failed: number; pen
 /** Where queueing a mailing stands: rows queued so far and the highest recipient key among them. */
 export type MailingCursor = { queued: number; lastKey: string | null };
 
-/** The operational figures of the outbox (`/metrics`). */
-export type OutboxFigures = {
-  byStatus: Record<OutboxStatus, number>;
-  /** Pending messages due now (held ones are not due). */
-  due: number;
-};
-
-/** One outbox row to an address, as an export or an erasure sees it. */
-export type MessageToAddress = {
-  id: string;
-  kind: string;
-  status: OutboxStatus;
-  attempts: number;
-  createdAt: number;
-  sentAt: number | null;
-  mailingId: string | null;
-};
-
 /**
- * The outbox protocol (states, leases, who may change what: see the comment
- * at the top of src/outbox/outbox-store.ts). Methods that return statements
- * join the caller's atomic unit and take the caller's `now`; the others are
- * one write or read each, run at once, on the store's clock.
+ * The outbox's delivery verbs, and only those: enqueue, claim, settle
+ * (markSent, markFailed, retryLater, defer, releaseLeases, failLeased), a
+ * mailing's hold, release, cancel and progress, an organiser's retry, and
+ * withdrawing reminders and a withdrawn letter's emails. The protocol they
+ * follow (states, leases, who may change what) is the comment at the top of
+ * src/outbox/outbox-store.ts.
+ * Methods that return statements join the caller's atomic unit and take the
+ * caller's `now`; the others are one write or read each, run at once, on the
+ * store's clock.
+ *
+ * Queries that serve another purpose take the `Database` and live beside it:
+ * erasure in src/outbox/outbox-erasure.ts, retention in
+ * src/outbox/outbox-retention.ts, reads by address and by Message-ID (export,
+ * erasure, bounces) in src/outbox/outbox-lookups.ts, and the `/metrics`
+ * figures in src/outbox/outbox-figures.ts.
  */
 export interface OutboxStore {
   /** Statements inserting pending messages, applied only if `onlyIf` holds when they run. */
@@ -133,12 +126,10 @@ export interface OutboxStore {
   syncMailingProgress(mailingId: string, now: number): WriteStatement;
   /** failed → pending with a fresh round of attempts (held if its mailing is paused), and its letter delivery queued again. */
   retryFailed(id: string, now: number, options: { held: boolean }): WriteStatement[];
-  /** Strips the messages named of address, body and error; a pending one fails ('erased'). */
-  erase(ids: readonly string[]): WriteStatement;
-  /** `erase` for every update email of a campaign's mailings. */
-  eraseCampaignUpdates(campaignId: string): WriteStatement;
   /** Fails the reminders to `address` for a campaign not being sent right now ('withdrawn'): the request they remind of is settled. */
   withdrawReminders(campaignId: string, address: string, now: number): WriteStatement;
+  /** Fails with `error` the emails of a withdrawn letter's deliveries not being sent right now. */
+  withdrawLetterEmails(letterId: string, error: string, now: number): WriteStatement;
 
   /** Leases up to `limit` due messages: the confirmation lane's under its rules, then the others, oldest due first. */
   claim(owner: string, options: { limit: number; leaseMs: number }): Promise<ClaimedRow[]>;
@@ -169,17 +160,10 @@ export interface OutboxStore {
 
   /** Holds again what a retry put back in a paused mailing, fails what came back pending in one cancelled since `cancelledSince`, and brings both's figures up to date. */
   sweepMailings(cancelledSince: number): Promise<void>;
+  /** A mailing's messages counted by status. */
   mailingProgress(mailingId: string): Promise<MailingProgress>;
+  /** Where queueing a mailing stands, so a runner that took it over carries on after the last recipient queued. */
   mailingCursor(mailingId: string): Promise<MailingCursor>;
-  figures(): Promise<OutboxFigures>;
-  /** Messages to an address in any of the forms given (as typed, or normalised), letters to targets excepted. */
-  messagesTo(forms: readonly string[], emailNormalized: string): Promise<MessageToAddress[]>;
-  /** Our messages among these Message-IDs: outbox id by Message-ID. */
-  idsByMessageId(messageIds: readonly string[]): Promise<Map<string, string>>;
   /** The mailings still running whose rows are among `ids` (so a Workers consumer can have their progress settled at once). */
   runningMailingsOf(ids: readonly string[]): Promise<string[]>;
-  /** Retention: erases the bodies of sent messages; resolves how many. */
-  eraseSentBodies(): Promise<number>;
-  /** Retention: erases the address of supporters' messages finished before `before`; resolves how many. */
-  eraseFinishedAddresses(before: number): Promise<number>;
 }

@@ -1,6 +1,8 @@
 import { and, eq, lte, sql } from 'drizzle-orm';
 import type { WriteStatement } from '../db/database.js';
 import { mailings, signatureSubmissions, signatures } from '../db/schema.js';
+import { eraseCampaignUpdateEmails, eraseOutboxMessages } from '../outbox/outbox-erasure.js';
+import { messagesToAddress } from '../outbox/outbox-lookups.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
@@ -52,7 +54,7 @@ async function recipientForms(ctx: ServiceContext, emailNormalized: string): Pro
  * targets are not a supporter's data and are left alone.
  */
 async function outboxRowsTo(ctx: ServiceContext, emailNormalized: string) {
-  return outboxStore(ctx).messagesTo(await recipientForms(ctx, emailNormalized), emailNormalized);
+  return messagesToAddress(ctx.db, await recipientForms(ctx, emailNormalized), emailNormalized);
 }
 
 export type AddressErasure = {
@@ -102,7 +104,7 @@ export async function planAddressErasure(ctx: ServiceContext, emailNormalized: s
   );
   const outbox = outboxStore(ctx);
   // Stripped of address and message; one still waiting fails instead of being sent.
-  if (rows.length > 0) statements.push(outbox.erase(rows.map((row) => row.id)));
+  if (rows.length > 0) statements.push(eraseOutboxMessages(ctx.db, rows.map((row) => row.id)));
   // A mailing's figures count its failed rows; the ones just failed must show there.
   for (const mailingId of new Set(rows.map((row) => row.mailingId).filter((id): id is string => id !== null))) {
     statements.push(outbox.syncMailingProgress(mailingId, now));
@@ -164,7 +166,7 @@ export async function anonymiseCampaignSignatures(ctx: ServiceContext, campaignI
     ...(changed > 0 ? [requestRedactionsForCampaign(ctx, campaignId, now)] : []),
     ctx.db.statement({ sql: 'DELETE FROM "signature_submissions" WHERE "campaign_id" = ?', params: [campaignId] }),
     ctx.db.statement({ sql: 'DELETE FROM "fraudulent_requests" WHERE "campaign_id" = ?', params: [campaignId] }),
-    outbox.eraseCampaignUpdates(campaignId),
+    eraseCampaignUpdateEmails(ctx.db, campaignId),
     ...campaignMailings.map((mailing) => outbox.syncMailingProgress(mailing.id, now)),
   ]);
   return changed;

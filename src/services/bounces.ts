@@ -2,7 +2,7 @@ import { and, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { bounces, deliveries, emailSuppressions } from '../db/schema.js';
 import { newId } from '../lib/ids.js';
-import { lastSentLetterEmail, outboxStore } from '../outbox/outbox-store.js';
+import { lastSentLetterEmail, outboxIdsByMessageId } from '../outbox/outbox-lookups.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 import { NotFound, ValidationFailed, type FieldIssue } from '../lib/service-errors.js';
@@ -95,7 +95,7 @@ export async function recordBounces(ctx: ServiceContext, reports: BounceReport[]
   assertOrganisationAccess(ctx.access);
   const now = ctx.clock.now();
   const messageIds = reports.map((report) => (report.messageId === undefined ? null : bracketed(report.messageId)));
-  const outboxIds = await outboxStore(ctx).idsByMessageId(messageIds.filter((id): id is string => id !== null));
+  const outboxIds = await outboxIdsByMessageId(ctx.db, messageIds.filter((id): id is string => id !== null));
 
   const statements = reports.map((report, index) => {
     const messageId = messageIds[index] ?? null;

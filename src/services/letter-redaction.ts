@@ -280,13 +280,7 @@ async function withdraw(ctx: ServiceContext, ports: LetterPorts, task: Task, let
 WHERE "letter_id" = ? AND "channel" = 'print' AND "status" = 'queued' AND "print_job_state" IS NULL`,
       params: [WITHDRAWN_ERROR, now, letter.id],
     }),
-    // An email being sent right now is left to its sender (its attachment is read as it goes).
-    ctx.db.statement({
-      sql: `UPDATE "outbox" SET "status" = 'failed', "last_error" = ?, "locked_by" = NULL, "locked_until" = NULL
-WHERE "id" IN (SELECT "outbox_id" FROM "deliveries" WHERE "letter_id" = ? AND "channel" = 'email' AND "outbox_id" IS NOT NULL)
-  AND "status" = 'pending' AND ("locked_until" IS NULL OR "locked_until" < ?)`,
-      params: [WITHDRAWN_ERROR, letter.id, now],
-    }),
+    outbox.withdrawLetterEmails(letter.id, WITHDRAWN_ERROR, now),
     ...mailingIds.map((mailingId) => outbox.syncMailingProgress(mailingId, now)),
     progressStatement(ctx, task, letter.id),
   ]);

@@ -1,7 +1,7 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { campaigns, fraudulentRequests, mailings, signatures } from '../db/schema.js';
 import type { MailingStatus, OperationalFigures, SignatureStatus } from '../metrics/metrics-port.js';
-import { outboxStore } from '../outbox/outbox-store.js';
+import { readOutboxFigures } from '../outbox/outbox-figures.js';
 import { assertOrganisationAccess } from './access.js';
 import type { ServiceContext } from './context.js';
 
@@ -34,7 +34,7 @@ export async function readOperationalFigures(ctx: ServiceContext): Promise<Opera
       .from(campaigns),
     // A small table: retention deletes its rows after PENDING_TTL_DAYS.
     ctx.db.db.select({ n: count() }).from(fraudulentRequests),
-    outboxStore(ctx).figures(),
+    readOutboxFigures(ctx.db, ctx.clock.now()),
     ctx.db.db.select({ status: mailings.status, n: count() }).from(mailings).groupBy(mailings.status),
     ctx.db.db
       .select({ id: mailings.id, campaign: campaigns.slug, kind: mailings.kind, total: mailings.total, sent: mailings.sent, failed: mailings.failed, skipped: mailings.skipped })

@@ -6,6 +6,7 @@ import { clientKey } from '../lib/ip.js';
 import { newNonce, utcDay } from '../lib/keyring.js';
 import { newMessageId } from '../mail/messages.js';
 import type { PrivacyEmailInput } from '../mail/privacy-email.js';
+import { messagesToAddress } from '../outbox/outbox-lookups.js';
 import { outboxStore } from '../outbox/outbox-store.js';
 import { flushErasedData, planAddressErasure } from './anonymise.js';
 import { erasureEntry } from './erasure-ledger.js';
@@ -229,7 +230,7 @@ export async function exportAddressData(ctx: ServiceContext, emailNormalized: st
   const recipients = new Set([emailNormalized]);
   for (const { signature } of signatureRows) recipients.add(signature.email.trim());
   for (const { submission } of submissionRows) if (submission.email !== '') recipients.add(submission.email.trim());
-  const emailRows = await outboxStore(ctx).messagesTo([...recipients], emailNormalized);
+  const emailRows = await messagesToAddress(ctx.db, [...recipients], emailNormalized);
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     format: 'signet-personal-data/1',

@@ -1,6 +1,6 @@
 import { and, inArray, lte, sql } from 'drizzle-orm';
 import { campaigns, fraudulentRequests, signatureSubmissions, signatures } from '../db/schema.js';
-import { outboxStore } from '../outbox/outbox-store.js';
+import { eraseFinishedAddresses, eraseSentBodies } from '../outbox/outbox-retention.js';
 import type { MailFileCleaner } from '../mail/transports/transport.js';
 import { retireLegacySecrets } from './installation.js';
 import { purgeAuditEvents } from './audit.js';
@@ -123,9 +123,9 @@ export async function runRetention(ctx: ServiceContext, ports: RetentionPorts = 
         `UPDATE "fraudulent_requests" SET "ip_hash" = NULL WHERE "id" IN (SELECT "id" FROM "fraudulent_requests" WHERE "ip_hash" IS NOT NULL AND "created_at" < ? LIMIT ${SLICE}) RETURNING 1`,
         [ipHashesBefore],
       )),
-    outboxBodiesCleared: await outboxStore(ctx).eraseSentBodies(),
+    outboxBodiesCleared: await eraseSentBodies(ctx.db),
     // Letters to targets keep their address: it is the target's, and the delivery record needs it.
-    outboxAddressesCleared: await outboxStore(ctx).eraseFinishedAddresses(pendingBefore),
+    outboxAddressesCleared: await eraseFinishedAddresses(ctx.db, pendingBefore),
     privacyRequestsExpired: await inSlices(
       ctx,
       `UPDATE "privacy_requests" SET "status" = 'expired', "email_normalized" = NULL WHERE "id" IN (SELECT "id" FROM "privacy_requests" WHERE "status" = 'pending' AND "expires_at" < ? LIMIT ${SLICE}) RETURNING 1`,

@@ -5,6 +5,7 @@ import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
 import { campaigns, mailings, outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { newId } from '../../src/lib/ids.js';
+import { readOutboxFigures } from '../../src/outbox/outbox-figures.js';
 import { HELD_FROM, outboxStore } from '../../src/outbox/outbox-store.js';
 import type { NewOutboxMessage } from '../../src/outbox/types.js';
 import { createTestDatabase, migrationsFolder } from '../helpers/db.js';
@@ -269,7 +270,7 @@ describe('OutboxStore: progress', () => {
     const [figures] = await database.db.select().from(mailings).where(eq(mailings.id, mailingId));
     expect(figures).toMatchObject({ sent: 2, failed: 1, updatedAt: now + 1 });
 
-    expect(await store.figures()).toEqual({ byStatus: { pending: 4, sent: 2, failed: 1 }, due: 2 });
+    expect(await readOutboxFigures(database, now)).toEqual({ byStatus: { pending: 4, sent: 2, failed: 1 }, due: 2 });
     const sentRow = await rowById(database, mine[0]!.id);
     expect(sentRow).toMatchObject({ status: 'sent', message: null, attempts: 1, sentAt: now, lockedBy: null });
     expect(await rowById(database, mine[2]!.id)).toMatchObject({ status: 'failed', lastError: '550 no such user', attempts: 1, lockedBy: null });
@@ -289,5 +290,12 @@ describe('OutboxStore: running mailings of rows', () => {
     expect(await store.runningMailingsOf([rows[0]!.id, rows[1]!.id, rows[2]!.id])).toEqual([running]);
     expect(await store.runningMailingsOf([rows[3]!.id])).toEqual([elsewhere]);
     expect(await store.runningMailingsOf([])).toEqual([]);
+  });
+});
+
+describe('OutboxStore: the delivery verbs only', () => {
+  it('carries no erasure, retention, lookup or metrics query: those live beside it (outbox-erasure, -retention, -lookups, -figures)', () => {
+    const { store } = setUp();
+    for (const name of ['erase', 'eraseCampaignUpdates', 'eraseSentBodies', 'eraseFinishedAddresses', 'messagesTo', 'idsByMessageId', 'figures']) expect(name in store, name).toBe(false);
   });
 });

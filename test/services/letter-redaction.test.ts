@@ -141,13 +141,16 @@ describe('an erasure reaches the stored letters', () => {
   }, 60_000);
 
   it('an organiser erases a supporter named by initials: the letter is rendered again; a per-signer letter written for them is withdrawn', async () => {
-    const { ports } = await setup();
+    const { ports, targetId } = await setup();
     const perTarget = await generate('per_target');
     const perSigner = await generate('per_signer');
     const [signerId] = (await t.database.db.all<{ id: string }>(`SELECT "id" FROM "signatures" WHERE "email_normalized" = 'xz@example.org'`)).map((row) => row.id);
     const theirs = perSigner.letters.find((letter) => letter.signatureId === signerId)!;
     const others = perSigner.letters.filter((letter) => letter.signatureId !== signerId);
     const queued = await deliverByPrint(theirs.id, false);
+    // And by email, still in the outbox when the letter is withdrawn.
+    expect((await t.request('PATCH', `/api/v1/targets/${targetId}`, { body: { email: 'consular@testland.example' } })).status).toBe(200);
+    const emailed = await json<Delivery>(await t.request('POST', `/api/v1/letters/${theirs.id}/deliveries`, { body: { channel: 'email' } }), 201);
 
     const erased = await t.request('POST', '/api/v1/privacy/erasures', { body: { email: 'xz@example.org' } });
     expect(await json<{ erased: number }>(erased, 200)).toEqual({ erased: 1 });
@@ -164,6 +167,10 @@ describe('an erasure reaches the stored letters', () => {
     expect(await json<{ error: { code: string } }>(refused, 410)).toMatchObject({ error: { code: 'LETTER_WITHDRAWN' } });
     const delivery = await json<Delivery & { lastError: string }>(await t.request('GET', `/api/v1/deliveries/${queued.id}`), 200);
     expect(delivery).toMatchObject({ status: 'failed', lastError: expect.stringContaining('withdrawn') });
+    const [emailRow] = await t.database.db.all<{ status: string; last_error: string }>(
+      `SELECT o."status", o."last_error" FROM "outbox" o JOIN "deliveries" d ON d."outbox_id" = o."id" WHERE d."id" = '${emailed.id}'`,
+    );
+    expect(emailRow).toMatchObject({ status: 'failed', last_error: expect.stringContaining('letter withdrawn after an erasure') });
     expect((await json<{ items: unknown[] }>(await t.request('GET', '/api/v1/print-queue'), 200)).items).toEqual([]);
 
     // The other supporters' per-signer letters are as they were.
