@@ -14,12 +14,15 @@
  *
  * Compare `--command "npx tsx src/cli.ts serve"` (how `npm start` ran before issue #20) with the
  * default (what `npm start` runs now) and `--command "npm start"` (with npm's wrapper).
+ * Another Node version: `--command "/path/to/node /path/to/tree/bin/signet.js serve"`, where the
+ * tree is a production install made with that Node (better-sqlite3 is built for one version); the
+ * `node` reported is then that binary's version.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -32,6 +35,7 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const idleMs = Number(values['idle-seconds']) * 1000;
 const command = values.command!;
+const [program] = command.split(/\s+/);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -76,7 +80,7 @@ function rssMegabytes(pids: number[]): number {
 
 async function start(dir: string, port: number): Promise<{ child: ChildProcess; firstOkMs: number }> {
   const started = performance.now();
-  const [program, ...args] = command.split(/\s+/);
+  const args = command.split(/\s+/).slice(1);
   const child = spawn(program!, args, {
     stdio: ['ignore', 'ignore', 'ignore'],
     env: { ...process.env, HOST: '127.0.0.1', PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: dir, DATABASE_PATH: join(dir, 'signet.db'), LOG_LEVEL: 'warn' },
@@ -152,7 +156,8 @@ console.log(
       idleRssMb: Math.round(median(rss)),
       processes: median(processes),
       sigtermStopMs: Math.round(median(stops)),
-      node: process.version,
+      // The Node that ran the command (`--command "/path/to/node …"` for another version), else the bench's own.
+      node: basename(program!) === 'node' ? spawnSync(program!, ['--version'], { encoding: 'utf8' }).stdout.trim() : process.version,
     },
     null,
     2,

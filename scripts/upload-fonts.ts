@@ -1,6 +1,6 @@
 /**
  * `npm run worker:fonts`: puts the ten letter faces (the TTFs the Node renderer reads, `fontFiles`
- * in src/letters/pdf/font-faces.ts) into the Worker's letters bucket as `fonts/<face>.ttf`, where
+ * in src/letters/pdf/face-files.ts) into the Worker's letters bucket as `fonts/<face>.ttf`, where
  * the Worker reads them on its first letter (src/letters/worker/r2-fonts.ts). Run it once per
  * account, and again after the @expo-google-fonts packages change.
  *

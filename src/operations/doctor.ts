@@ -4,12 +4,11 @@ import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { loadSettings, SettingsError, type Settings } from '../config.js';
 import { defaultKeyFilePath } from '../entry/secret-key.js';
-import { fontFace } from '../letters/node/font-files.js';
 import { loadOrganisation } from '../letters/node/template-files.js';
 import type { Organisation } from '../letters/template/types.js';
 import { ORGANISATION_PROFILE_ID } from '../db/schema.js';
 import { seedIsShippedExample } from '../services/organisation.js';
-import type { FaceWeight } from '../letters/pdf/font-faces.js';
+import type { FaceWeight } from '../letters/pdf/face-files.js';
 import { faceScripts } from '../letters/pdf/font-runs.js';
 import { MIN_ROOT_SECRET_CHARS } from '../lib/keyring.js';
 import { SmtpTransport } from '../mail/node/smtp-transport.js';
@@ -67,7 +66,7 @@ export async function runDoctor(options: DoctorOptions): Promise<CheckResult[]> 
     db?.close();
   }
   results.push(await checkSmtp(settings, timeoutMs));
-  results.push(checkFonts());
+  results.push(await checkFonts());
   results.push(await checkDisk(settings));
   if (settings.PRINTER_URL) results.push(await checkPrinter(settings.PRINTER_URL, timeoutMs));
   return results;
@@ -199,8 +198,10 @@ async function checkSmtp(settings: Settings, timeoutMs: number): Promise<CheckRe
   }
 }
 
-/** Every face the letter renderer may embed (src/letters/node/font-files.ts) loads and maps a character of its script. */
-function checkFonts(): CheckResult {
+/** Every face the letter renderer may embed (src/letters/node/node-font-faces.ts) loads and maps a character of its script. */
+async function checkFonts(): Promise<CheckResult> {
+  // fontkit loads here, not with every command (the server's start among them).
+  const { fontFace } = await import('../letters/node/node-font-faces.js');
   const probes: Record<(typeof faceScripts)[number], number> = { latin: 0x41, jp: 0x3042, sc: 0x4e2d, tc: 0x4e2d, kr: 0xac00 };
   const weights: FaceWeight[] = ['regular', 'bold'];
   const broken: string[] = [];

@@ -42,10 +42,31 @@ describe('a lean production install (issue #20)', () => {
 
   it('compiles to ASCII, so V8 holds the source of the server at one byte a character, not two', async () => {
     await ensureBuilt();
-    for (const file of ['cli.js', 'render-worker-bootstrap.mjs']) {
+    // Every file esbuild wrote (cli.js and the chunks it loads on first use); the SQLite writer's 3 KB are copied as written.
+    const files = readdirSync(join(repoRoot, 'dist/node')).filter((file) => /\.m?js$/.test(file) && file !== 'sqlite-writer.worker.mjs');
+    expect(files).toContain('cli.js');
+    for (const file of files) {
       const nonAscii = [...readFileSync(join(repoRoot, 'dist/node', file), 'latin1').matchAll(/.{0,40}[^\x00-\x7f]+.{0,20}/g)].map((match) => match[0]);
       expect({ file, nonAscii }).toEqual({ file, nonAscii: [] });
     }
+  });
+
+  it('starts without the PDF and card packages: pdfkit, fontkit and resvg load with the first letter, sheet or card', async () => {
+    await ensureBuilt();
+    // What loading cli.js loads: its static imports, and theirs, through the chunks beside it.
+    const loaded = new Set<string>();
+    const packages = new Set<string>();
+    const visit = (file: string) => {
+      if (loaded.has(file)) return;
+      loaded.add(file);
+      const source = readFileSync(join(repoRoot, 'dist/node', file), 'utf8');
+      for (const [, specifier] of source.matchAll(/(?:^|[;}\s])import\s*(?:[\w$*{][^"';]*?from\s*)?["']([^"']+)["']/g)) {
+        if (specifier!.startsWith('./')) visit(specifier!.slice(2));
+        else if (!specifier!.startsWith('node:')) packages.add(specifier!);
+      }
+    };
+    visit('cli.js');
+    expect([...packages]).toEqual(['better-sqlite3']);
   });
 });
 
@@ -155,6 +176,14 @@ describe.skipIf(!existsSync(CADDY))('the compiled server behind Caddy with tls i
     const preview = await fetch(`${server.url}/api/v1/campaigns/behind-caddy/letters/preview.pdf?target=${imported.ids[0]}`, { headers: organiser });
     expect(preview.status, preview.status === 200 ? '' : await preview.clone().text()).toBe(200);
     expect(Buffer.from(await preview.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+
+    // The PDF and card code the server loads on first use (dist/node/*-<hash>.js) runs from the tree.
+    const sheet = await fetch(`${server.url}/api/v1/campaigns/behind-caddy/signature-sheet.pdf?languages=en`, { headers: organiser });
+    expect(sheet.status, sheet.status === 200 ? '' : await sheet.clone().text()).toBe(200);
+    expect(Buffer.from(await sheet.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    const card = await viaCaddy('GET', '/c/behind-caddy/og.png?lang=en');
+    expect(card.status).toBe(200);
+    expect(card.headers['content-type']).toBe('image/png');
   });
 
   it('takes client addresses from Caddy: a forged X-Forwarded-For does not escape the signing rate limit', async () => {

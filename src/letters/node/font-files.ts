@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fontFiles, FontFaces, type FaceName, type FaceWeight, type FontFace, type FontSource } from '../pdf/font-faces.js';
+import { fontFiles, type FaceName, type FaceWeight } from '../pdf/face-files.js';
+import type { FontSource } from '../pdf/font-faces.js';
 import type { FaceScript } from '../pdf/font-runs.js';
 
 const require = createRequire(import.meta.url);
@@ -29,11 +30,3 @@ export const nodeFontSource: FontSource = {
     return readFileSync(fontFilePath(script, weight));
   },
 };
-
-/** The faces of this process (or render thread), shared by every letter rendered in it. */
-export const nodeFontFaces = new FontFaces(nodeFontSource);
-
-/** The shared face for a script and weight, loading its file on first use only. */
-export function fontFace(script: FaceScript, weight: FaceWeight): FontFace {
-  return nodeFontFaces.get(script, weight);
-}

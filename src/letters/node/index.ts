@@ -3,5 +3,6 @@ export { listTemplates, loadTemplate, loadTemplateSource, loadOrganisation, load
 export { renderLetter, renderLetterFromFeed, nodeRenderContext } from './render-letter.js';
 export { createLetterRenderPool, renderLetterInWorker, type LetterRenderPool } from './render-pool.js';
 export { createLetterFiles, createLocalLetterPorts, type LocalLetterPortsOptions } from './letter-store.js';
-export { fontFace, fontFilePath, nodeFontFaces, nodeFontSource } from './font-files.js';
+export { fontFilePath, nodeFontSource } from './font-files.js';
+export { fontFace, nodeFontFaces } from './node-font-faces.js';
 export { NodePdfSink, type PdfDestination } from './pdf-sink.js';

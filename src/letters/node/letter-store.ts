@@ -6,8 +6,6 @@ import { makePrivateDirectory, writePrivateFile } from '../../lib/node/private-f
 import { isReplyFileName, isStoredFileName, letterBatchPrefix, letterFileName } from '../letter-files.js';
 import type { LetterFiles, LetterPorts } from '../letter-ports.js';
 import type { LetterInput, RenderOptions, RenderResult } from '../template/types.js';
-import { nodeFontFaces } from './font-files.js';
-import { renderLetter } from './render-letter.js';
 import type { LetterRenderPool } from './render-pool.js';
 import { createTemplateFiles } from './template-files.js';
 
@@ -102,15 +100,17 @@ export type LocalLetterPortsOptions = {
 
 /** Templates from a directory, PDFs on the local disk, rendering on the pool or in process. */
 export function createLocalLetterPorts(options: LocalLetterPortsOptions): LetterPorts {
-  const render = (input: LetterInput, output: string | PassThrough, renderOptions: RenderOptions) =>
-    options.pool ? options.pool.render(input, output, renderOptions) : renderLetter(input, output, renderOptions);
+  // The PDF code (pdfkit, fontkit) loads with the first letter, sheet or print queue made in this
+  // process: a server renders on the pool's threads and never needs it on its own thread.
+  const render = async (input: LetterInput, output: string | PassThrough, renderOptions: RenderOptions) =>
+    options.pool ? options.pool.render(input, output, renderOptions) : (await import('./render-letter.js')).renderLetter(input, output, renderOptions);
+  const fonts = async () => (await import('./node-font-faces.js')).nodeFontFaces;
   return {
     ...createTemplateFiles(options.lettersDir),
     renderToFile: (input, output, renderOptions) => render(input, output, renderOptions),
     renderToStream: (input, renderOptions) => streamRender((destination) => render(input, destination, renderOptions)),
-    // Loaded on first use: pdf-lib is large, and every CLI command and server start would pay for it.
-    composePrintQueue: async (document) => (await import('../pdf/print-queue-pdf.js')).composePrintQueuePdf(document, nodeFontFaces),
-    renderSignatureSheet: async (document) => (await import('../pdf/signature-sheet-pdf.js')).renderSignatureSheetPdf(document, nodeFontFaces),
+    composePrintQueue: async (document) => (await import('../pdf/print-queue-pdf.js')).composePrintQueuePdf(document, await fonts()),
+    renderSignatureSheet: async (document) => (await import('../pdf/signature-sheet-pdf.js')).renderSignatureSheetPdf(document, await fonts()),
     files: createLetterFiles(options.dataDir),
   };
 }

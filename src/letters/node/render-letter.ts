@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { renderLetterPdfFromFeed, type LetterRenderContext } from '../pdf/pdf-letter.js';
 import { feedFrom, type SignatoryFeed } from '../template/signatory-feed.js';
 import type { LetterDocument, LetterInput, RenderOptions, RenderResult } from '../template/types.js';
-import { nodeFontFaces } from './font-files.js';
+import { nodeFontFaces } from './node-font-faces.js';
 import { NodePdfSink, type PdfDestination } from './pdf-sink.js';
 
 /** Fonts from node_modules; the organisation's logo from its file (an absolute path once loaded). */

@@ -1,7 +1,7 @@
 import { fontFiles, FontFaces, type FaceName } from '../pdf/font-faces.js';
 
 /**
- * The letter faces on Workers: the same TTF files as on Node (`fontFiles` in ../pdf/font-faces.ts),
+ * The letter faces on Workers: the same TTF files as on Node (`fontFiles` in ../pdf/face-files.ts),
  * kept in the letters R2 bucket under `fonts/<face>.ttf` (`npm run worker:fonts` puts them there;
  * `npm run worker:dev` does it for the local bucket). They are not part of the Worker: as data
  * modules they took 63 MB of every isolate's 128 MB before anything rendered, signature-only

@@ -19,7 +19,7 @@ export const OG_IMAGE_WIDTH = 1200;
 export const OG_IMAGE_HEIGHT = 630;
 
 /**
- * Where the card's font files come from: the letters' Noto faces (src/letters/pdf/font-faces.ts),
+ * Where the card's font files come from: the letters' Noto faces (src/letters/pdf/face-files.ts),
  * read from node_modules on Node and from the letters R2 bucket on Workers. Asked only for the
  * faces a card needs, once per process or isolate.
  */

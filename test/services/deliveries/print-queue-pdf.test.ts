@@ -5,7 +5,7 @@ import { PDFDocument } from 'pdf-lib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { letters as letterRows } from '../../../src/db/schema.js';
 import type { PrintQueueEntry } from '../../../src/letters/letter-ports.js';
-import { nodeFontFaces } from '../../../src/letters/node/font-files.js';
+import { nodeFontFaces } from '../../../src/letters/node/node-font-faces.js';
 import { composePrintQueuePdf } from '../../../src/letters/pdf/print-queue-pdf.js';
 import { createTestApp } from '../../helpers/app.js';
 import { parsePdfBytes } from '../../letters/helpers.js';
