@@ -1,28 +1,19 @@
 import { asc } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema.js';
 import { eraseCampaignUpdateEmails, eraseOutboxMessages } from '../../src/outbox/outbox-erasure.js';
-import { drivers, emptyOutbox, insertCampaignMailing, insertRows, outboxRow, type OpenDatabase } from './helpers/drivers.js';
+import { drivers, useOutboxDatabase, insertCampaignMailing, insertRows, outboxRow } from './helpers/drivers.js';
 
 // Erasure's writes on the outbox (src/outbox/outbox-erasure.ts), the same on both drivers.
 const now = Date.UTC(2027, 8, 1);
 
 describe.each(drivers)('outbox erasure on $name', ({ open }) => {
-  let opened: OpenDatabase;
-  beforeAll(async () => {
-    opened = await open();
-  }, 60_000);
-  afterAll(async () => {
-    await opened?.close();
-  });
-  beforeEach(async () => {
-    await emptyOutbox(opened.database);
-  });
+  const currentDatabase = useOutboxDatabase(open);
 
-  const rows = async () => opened.database.db.select().from(outbox).orderBy(asc(outbox.id));
+  const rows = async () => currentDatabase().db.select().from(outbox).orderBy(asc(outbox.id));
 
   it('strips the rows named of address, body and error in one statement however many (one JSON parameter); a pending one fails, a sent one stays sent', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     // More ids than D1 binds parameters: they must go as one.
     const pending = Array.from({ length: 150 }, (_, i) => outboxRow(now, { id: `p-${String(i).padStart(3, '0')}`, laneAddress: `a${i}@example.org`, lockedBy: 'sender', lockedUntil: now + 60_000 }));
     const sent = outboxRow(now, { id: 's-0', status: 'sent', sentAt: now, message: null, attempts: 1 });
@@ -42,7 +33,7 @@ describe.each(drivers)('outbox erasure on $name', ({ open }) => {
   });
 
   it('erases the update emails of one campaign’s mailings only, each once', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     const closed = await insertCampaignMailing(database, now, 'closed-campaign');
     const other = await insertCampaignMailing(database, now, 'other-campaign');
     await insertRows(database, [

@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HELD_FROM } from '../../src/outbox/outbox-store.js';
 import { readOutboxFigures } from '../../src/outbox/outbox-figures.js';
-import { drivers, emptyOutbox, insertRows, outboxRow, type OpenDatabase } from './helpers/drivers.js';
+import { drivers, useOutboxDatabase, insertRows, outboxRow } from './helpers/drivers.js';
 
 // The outbox's `/metrics` figures (src/outbox/outbox-figures.ts), the same on both drivers.
 const now = Date.UTC(2027, 8, 1);
 
 describe.each(drivers)('outbox figures on $name', ({ open }) => {
-  let opened: OpenDatabase;
-  beforeAll(async () => {
-    opened = await open();
-  }, 60_000);
-  afterAll(async () => {
-    await opened?.close();
-  });
-  beforeEach(async () => {
-    await emptyOutbox(opened.database);
-  });
+  const currentDatabase = useOutboxDatabase(open);
 
   it('counts the outbox by status, and as due only pending rows due now (not later, not held)', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     expect(await readOutboxFigures(database, now)).toEqual({ byStatus: { pending: 0, sent: 0, failed: 0 }, due: 0 });
     await insertRows(database, [
       outboxRow(now, { status: 'sent', sentAt: now }),

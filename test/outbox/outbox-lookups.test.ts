@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { messagesToAddress, outboxIdsByMessageId } from '../../src/outbox/outbox-lookups.js';
-import { drivers, emptyOutbox, insertRows, outboxRow, type OpenDatabase } from './helpers/drivers.js';
+import { drivers, useOutboxDatabase, insertRows, outboxRow } from './helpers/drivers.js';
 
 // Reads of the outbox by address and by Message-ID (src/outbox/outbox-lookups.ts), the same on both drivers.
 // lastSentLetterEmail is covered with the deliveries it joins, in test/services/bounces.test.ts.
 const now = Date.UTC(2027, 8, 1);
 
 describe.each(drivers)('outbox lookups on $name', ({ open }) => {
-  let opened: OpenDatabase;
-  beforeAll(async () => {
-    opened = await open();
-  }, 60_000);
-  afterAll(async () => {
-    await opened?.close();
-  });
-  beforeEach(async () => {
-    await emptyOutbox(opened.database);
-  });
+  const currentDatabase = useOutboxDatabase(open);
 
   it('finds the messages to an address as typed or normalised, oldest first, letters to targets excepted', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     await insertRows(database, [
       outboxRow(now + 2, { id: 'typed', recipient: 'Jae.Kim@Example.org', kind: 'update', status: 'sent', sentAt: now + 3, attempts: 1, mailingId: 'm-1' }),
       outboxRow(now + 1, { id: 'spaced', recipient: ' jae.kim@example.org ' }),
@@ -38,7 +29,7 @@ describe.each(drivers)('outbox lookups on $name', ({ open }) => {
   });
 
   it('maps our Message-IDs to outbox ids, however many (one JSON parameter), and ignores others’', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     const ours = Array.from({ length: 120 }, (_, i) => outboxRow(now, { id: `o-${String(i).padStart(3, '0')}` }));
     await insertRows(database, ours);
     const asked = [...ours.map((row) => row.messageId), '<o-000@signet.test>', '<unknown-id@signet.test>', 'no-brackets@signet.test', '<@signet.test>'];

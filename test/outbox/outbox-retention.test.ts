@@ -1,29 +1,20 @@
 import { asc } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { outbox } from '../../src/db/schema.js';
 import { eraseFinishedAddresses, eraseSentBodies } from '../../src/outbox/outbox-retention.js';
-import { drivers, emptyOutbox, insertRows, outboxRow, type OpenDatabase } from './helpers/drivers.js';
+import { drivers, useOutboxDatabase, insertRows, outboxRow } from './helpers/drivers.js';
 
 // The retention job's writes on the outbox (src/outbox/outbox-retention.ts), the same on both drivers.
 const now = Date.UTC(2027, 8, 1);
 const DAY_MS = 86_400_000;
 
 describe.each(drivers)('outbox retention on $name', ({ open }) => {
-  let opened: OpenDatabase;
-  beforeAll(async () => {
-    opened = await open();
-  }, 60_000);
-  afterAll(async () => {
-    await opened?.close();
-  });
-  beforeEach(async () => {
-    await emptyOutbox(opened.database);
-  });
+  const currentDatabase = useOutboxDatabase(open);
 
-  const rows = async () => opened.database.db.select().from(outbox).orderBy(asc(outbox.id));
+  const rows = async () => currentDatabase().db.select().from(outbox).orderBy(asc(outbox.id));
 
   it('erases the body of every sent row, in slices of 500, and counts them; a pending or failed row keeps its body', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     const sent = Array.from({ length: 501 }, (_, i) => outboxRow(now, { id: `s-${String(i).padStart(3, '0')}`, status: 'sent', sentAt: now }));
     await insertRows(database, [...sent, outboxRow(now, { id: 'x-pending' }), outboxRow(now, { id: 'x-failed', status: 'failed' })]);
 
@@ -35,7 +26,7 @@ describe.each(drivers)('outbox retention on $name', ({ open }) => {
   });
 
   it('erases the address of supporters’ rows finished before the cut-off, once; letters to targets, pending and newer rows keep theirs', async () => {
-    const { database } = opened;
+    const database = currentDatabase();
     const cutOff = now - 30 * DAY_MS;
     const old = cutOff - DAY_MS;
     await insertRows(database, [

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Miniflare } from 'miniflare';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Database } from '../../../src/db/database.js';
 import { CloudflareD1Database } from '../../../src/db/d1.js';
 import { campaigns, mailings, outbox } from '../../../src/db/schema.js';
@@ -40,6 +41,24 @@ export const drivers: { name: string; open: () => Promise<OpenDatabase> }[] = [
 /** Empties the tables these tests write, so each test starts from none on a database opened once per driver. */
 export async function emptyOutbox(database: Database): Promise<void> {
   await database.atomic([database.db.delete(outbox), database.db.delete(mailings), database.db.delete(campaigns)]);
+}
+
+/**
+ * For a describe block on one driver: the database opened once before its tests and closed
+ * after them, the outbox emptied before each test. Returns how a test reaches it.
+ */
+export function useOutboxDatabase(open: () => Promise<OpenDatabase>): () => Database {
+  let opened: OpenDatabase | undefined;
+  beforeAll(async () => {
+    opened = await open();
+  }, 60_000);
+  afterAll(async () => {
+    await opened?.close();
+  });
+  beforeEach(async () => {
+    await emptyOutbox(opened!.database);
+  });
+  return () => opened!.database;
 }
 
 let serial = 0;
