@@ -3,7 +3,7 @@
  * beside raw pooled nodemailer sending to the same server in the same run.
  *
  *   npx tsx bench/mail.ts [--messages 20000] [--connections 5] [--concurrency 100] [--batch 500]
- *                         [--server smtp-sink|node] [--processes 1] [--part both|raw|outbox]
+ *                         [--server smtp-sink|node] [--processes 1] [--part both|raw|outbox] [--rounds 3]
  *                         [--cpu-prof DIR]   (a V8 CPU profile of each measuring child, written to DIR)
  *
  * The SMTP server runs in a child process and only counts what it accepted:
@@ -16,8 +16,11 @@
  * OutboxSenders with SmtpTransports draining them all. With `--processes P`,
  * each part runs in P child processes at once (P pools of `--connections`;
  * for (b), P senders sharing the database by their leases, as P `signet
- * worker` processes would). Checks that the server counted exactly N for each
- * part and that every row ends `sent`.
+ * worker` processes would). The N messages of each part are sent in --rounds
+ * slices taken in turn (a, b, a, b, …), so a neighbour's load or the machine's
+ * drift weighs on both parts alike; each part's rate is its messages over its
+ * summed time. Checks that the server counted exactly N for each part and that
+ * every row ends `sent`.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -304,6 +307,13 @@ async function measureOutbox(
   };
 }
 
+/** Slices of one part as one: their messages over their summed time. */
+function combineSlices(name: string, slices: Measured[]): Measured {
+  const messages = slices.reduce((sum, slice) => sum + slice.messages, 0);
+  const seconds = slices.reduce((sum, slice) => sum + slice.seconds, 0);
+  return { name, messages, seconds, emailsPerSecond: Math.round(messages / seconds), serverCounted: slices.reduce((sum, slice) => sum + slice.serverCounted, 0) };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -317,6 +327,7 @@ async function main(): Promise<void> {
       processes: { type: 'string', default: '1' },
       // Only one part, e.g. to profile it alone with node --cpu-prof.
       part: { type: 'string', default: 'both' },
+      rounds: { type: 'string', default: '3' },
       'cpu-prof': { type: 'string' },
     },
   });
@@ -328,22 +339,32 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const batchSize = Number(values.batch);
   const processes = Number(values.processes);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds is a whole number ≥ 1');
   if (values.server !== 'node' && values.server !== 'smtp-sink') throw new Error('--server is smtp-sink or node');
 
   const server = values.server === 'smtp-sink' ? await startSmtpSink() : await startNodeSmtpServer();
   const skipped = { messages, seconds: 0, emailsPerSecond: 0, serverCounted: messages };
-  const raw = values.part === 'outbox' ? { name: '(a) skipped', ...skipped } : await measureRaw(server, messages, connections, processes);
+  const rawSlices: Measured[] = [];
+  const outboxSlices: (Measured & { rowsSent: number })[] = [];
+  for (let round = 0; round < rounds; round++) {
+    // The last slice takes what the others left: N in all, whatever the division.
+    const slice = round < rounds - 1 ? Math.floor(messages / rounds) : messages - Math.floor(messages / rounds) * (rounds - 1);
+    if (values.part !== 'outbox') rawSlices.push(await measureRaw(server, slice, connections, processes));
+    if (values.part !== 'raw') outboxSlices.push(await measureOutbox(server, { messages: slice, connections, concurrency, batchSize, processes }));
+  }
+  const raw = values.part === 'outbox' ? { name: '(a) skipped', ...skipped } : combineSlices('(a) raw nodemailer pool', rawSlices);
   const drained =
     values.part === 'raw'
       ? { name: '(b) skipped', ...skipped, rowsSent: messages }
-      : await measureOutbox(server, { messages, connections, concurrency, batchSize, processes });
+      : { ...combineSlices('(b) outbox → SMTP', outboxSlices), rowsSent: outboxSlices.reduce((sum, slice) => sum + slice.rowsSent, 0) };
   server.stop();
 
   const ratio = drained.emailsPerSecond / raw.emailsPerSecond;
   console.log(`SMTP server: ${server.name}; ${processes} process(es) per part, ${connections} connection(s) each`);
   console.table([raw, drained].map(({ name, messages: n, seconds, emailsPerSecond, serverCounted }) => ({ name, messages: n, seconds: seconds.toFixed(2), emailsPerSecond, serverCounted })));
   console.log(`outbox / raw: ${(ratio * 100).toFixed(1)} %`);
-  console.log(JSON.stringify({ server: values.server, processes, messages, connections, concurrency, batchSize, raw, outbox: drained, ratio: Number(ratio.toFixed(3)), node: process.version }));
+  console.log(JSON.stringify({ server: values.server, processes, messages, rounds, connections, concurrency, batchSize, raw, outbox: drained, ratio: Number(ratio.toFixed(3)), node: process.version }));
 
   const problems: string[] = [];
   if (raw.serverCounted !== messages) problems.push(`raw: server counted ${raw.serverCounted}, expected ${messages}`);
