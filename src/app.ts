@@ -110,7 +110,7 @@ export type AppDeps = {
    * are then not gzipped here either: Cloudflare compresses at its edge.
    */
   publicPagesAcrossIsolates?: boolean;
-  /** Told whenever the built public pages are dropped (a change they show), so a cache in front of the app drops its copies too (Node: src/web/public/node/front-cache.ts). */
+  /** Told whenever the built public pages are dropped (a change they show), so a cache in front of the app drops its copies too (Node: src/http/node/front-cache.ts). */
   onPublicPagesChanged?: () => void;
   /** WEBHOOK_ALLOW_PRIVATE: webhooks may point to the loopback and private networks. */
   webhookAllowPrivate?: boolean;

@@ -24,7 +24,7 @@ import { retireLegacySecrets } from '../services/installation.js';
 import { loadRootSecret } from './secret-key.js';
 import { databaseStartupError, listenOn, prepareDataPaths } from './startup-checks.js';
 import { createPrometheusMetrics } from '../metrics/node/prometheus-metrics.js';
-import { FrontCache } from '../web/public/node/front-cache.js';
+import { FrontCache } from '../http/node/front-cache.js';
 import { routePatternFor } from '../http/answering-route.js';
 import { UNMATCHED_ROUTE } from '../http/request-metrics.js';
 import { installedApiReferenceScript } from './api-reference-script.js';

@@ -2,10 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../../../src/lib/logger.js';
-import type { MetricsPort, RequestObservation } from '../../../../src/metrics/metrics-port.js';
-import { FRONT_CACHE_MS, FrontCache } from '../../../../src/web/public/node/front-cache.js';
-import { startServerWithSmtp, type ServerWithSmtp } from '../../../helpers/server-process.js';
+import { silentLogger } from '../../../src/lib/logger.js';
+import type { MetricsPort, RequestObservation } from '../../../src/metrics/metrics-port.js';
+import { FRONT_CACHE_MS, FrontCache } from '../../../src/http/node/front-cache.js';
+import { startServerWithSmtp, type ServerWithSmtp } from '../../helpers/server-process.js';
 
 // Issue #22: Node's front cache answers a surge of readers from memory before the app runs, keeps
 // only what the app declares shareable, and never serves a page past a change.

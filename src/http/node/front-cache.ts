@@ -1,6 +1,6 @@
 /**
  * Node's shared cache in front of the app, as Cloudflare's cache is in front of the Worker
- * (../edge-cache.ts): a surge of visitors reading the campaign page, its embed, its thanks pages
+ * (src/web/public/edge-cache.ts): a surge of visitors reading the campaign page, its embed, its thanks pages
  * or its public JSON is answered from memory by the HTTP listener, before a `Request` is built
  * or a middleware runs. What a view still costs is Node's HTTP parsing and one write.
  *
@@ -22,10 +22,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Logger } from '../../../lib/logger.js';
-import type { MetricsPort } from '../../../metrics/metrics-port.js';
-import { EDGE_CACHE_HEADER, holds, mayBeShared, shareable } from '../edge-cache.js';
-import { acceptsGzip } from '../page-cache.js';
+import type { Logger } from '../../lib/logger.js';
+import type { MetricsPort } from '../../metrics/metrics-port.js';
+import { EDGE_CACHE_HEADER, holds, mayBeShared, shareable } from '../../web/public/edge-cache.js';
+import { acceptsGzip } from '../../web/public/page-cache.js';
 
 /** How long one answer is served from memory: long enough that a surge builds it a handful of times a second at most. */
 export const FRONT_CACHE_MS = 1_000;
