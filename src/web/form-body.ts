@@ -15,7 +15,14 @@ export async function readFormFields(c: Context): Promise<FormFields | null> {
   if (/^application\/x-www-form-urlencoded\b/i.test(type)) {
     // What every form of this site sends: parsed from the text, which the Node adapter reads
     // straight from the socket (parseBody would build a Request, a stream and a FormData).
-    for (const [name, value] of new URLSearchParams(await c.req.text())) fields[name] = value;
+    let text: string;
+    try {
+      text = await c.req.text();
+    } catch {
+      // A body cut off mid-way (the visitor went away) is no form either.
+      return null;
+    }
+    for (const [name, value] of new URLSearchParams(text)) fields[name] = value;
     return fields;
   }
   let body: Record<string, unknown>;
