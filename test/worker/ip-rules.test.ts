@@ -3,21 +3,13 @@
 // limits-across-isolates.test.ts), driven over HTTP with the client address set as Cloudflare sets
 // it. The block list reads and stores each spelling as on Node, a blocked client is matched by its
 // IPv4-mapped and its /64 forms, and webhook URLs to non-public addresses are refused.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signature } from '../helpers/signing.js';
-import { startWranglerDev, wranglerBin, wranglerEnv, type WranglerDev } from '../helpers/wrangler-dev.js';
+import { fixtureAdminToken as adminToken, startTwoIsolateSignet, type TwoIsolateSignet } from './limits-isolates/start.js';
 
-const fixture = 'test/worker/limits-isolates';
-/** As in the fixture's signet-a.toml. */
-const adminToken = 'limits-admin-token-0123456789abcdef';
 const organiser = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
 
-const stateDir = mkdtempSync(join(tmpdir(), 'signet-ip-rules-'));
-let worker: WranglerDev;
+let worker: TwoIsolateSignet;
 
 /** A request to Signet A (a 500 fails the test with the Worker's output). */
 async function call(path: string, init: RequestInit & { clientIp?: string } = {}): Promise<Response> {
@@ -31,25 +23,13 @@ async function call(path: string, init: RequestInit & { clientIp?: string } = {}
 const post = (path: string, body: unknown) => call(path, { method: 'POST', headers: organiser, body: JSON.stringify(body) });
 
 beforeAll(async () => {
-  const persistTo = join(stateDir, 'state');
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-letters.ts'], { stdio: 'ignore' });
-  execFileSync(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', `${fixture}/signet-a.toml`], {
-    env: wranglerEnv(stateDir),
-    stdio: 'ignore',
-  });
-  worker = await startWranglerDev({
-    config: `${fixture}/router.toml`,
-    args: ['--config', `${fixture}/signet-a.toml`, '--config', `${fixture}/signet-b.toml`],
-    persistTo,
-    timeoutMs: 120_000,
-  });
+  worker = await startTwoIsolateSignet();
   expect((await post('/api/v1/campaigns', { slug: 'ip-rules', title: 'IP rules', locale: 'en' })).status).toBe(201);
   expect((await call('/api/v1/campaigns/ip-rules', { method: 'PATCH', headers: organiser, body: JSON.stringify({ status: 'open' }) })).status).toBe(200);
 }, 180_000);
 
 afterAll(async () => {
   await worker?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 describe('address rules in workerd', () => {

@@ -3,41 +3,21 @@
 // (`wrangler dev --local` with three configs: ./limits-isolates/). A client alternating between
 // them gets what one process would give it. With the limits in each isolate's memory, every
 // isolate would let the client through its own `limit` times.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signature } from '../helpers/signing.js';
-import { startWranglerDev, wranglerBin, wranglerEnv, type WranglerDev } from '../helpers/wrangler-dev.js';
+import { fixtureAdminToken as adminToken, startTwoIsolateSignet, type TwoIsolateSignet } from './limits-isolates/start.js';
 
-const fixture = 'test/worker/limits-isolates';
-/** As in the fixture's signet-a.toml and signet-b.toml. */
-const adminToken = 'limits-admin-token-0123456789abcdef';
 const publicOrigin = 'http://signet.example';
 const SIGN_LIMIT = 3;
 const SIGN_WINDOW_S = 10;
 /** src/web/admin/account-pages.tsx: sign-in attempts per client in 15 minutes. */
 const SIGN_IN_LIMIT = 10;
 
-const stateDir = mkdtempSync(join(tmpdir(), 'signet-limits-isolates-'));
-let worker: WranglerDev;
+let worker: TwoIsolateSignet;
 
 beforeAll(async () => {
-  const persistTo = join(stateDir, 'state');
-  execFileSync(process.execPath, ['--import', 'tsx', 'scripts/bundle-letters.ts'], { stdio: 'ignore' });
-  execFileSync(wranglerBin, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo, '--config', `${fixture}/signet-a.toml`], {
-    env: wranglerEnv(stateDir),
-    stdio: 'ignore',
-  });
-  worker = await startWranglerDev({
-    config: `${fixture}/router.toml`,
-    args: ['--config', `${fixture}/signet-a.toml`, '--config', `${fixture}/signet-b.toml`],
-    // Signet logs with console.log, which wrangler shows for these Workers only at debug.
-    logLevel: 'debug',
-    persistTo,
-    timeoutMs: 120_000,
-  });
+  // Signet logs with console.log, which wrangler shows for these Workers only at debug.
+  worker = await startTwoIsolateSignet({ logLevel: 'debug' });
   const organiser = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
   expect((await call('a', '/api/v1/campaigns', { method: 'POST', headers: organiser, body: JSON.stringify({ slug: 'limits', title: 'Limits', locale: 'en' }) })).status).toBe(201);
   expect((await call('b', '/api/v1/campaigns/limits', { method: 'PATCH', headers: organiser, body: JSON.stringify({ status: 'open' }) })).status).toBe(200);
@@ -45,7 +25,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await worker?.stop();
-  rmSync(stateDir, { recursive: true, force: true });
 });
 
 /** A request to Signet A or B (a 500 fails the test with the Workers' output). */
