@@ -209,7 +209,8 @@ async function runChild(job: ChildJob): Promise<void> {
     await go;
     sender.start();
     // Done when no row is left to claim (other processes may hold the last ones) and this sender is idle.
-    while ((pending.get() as { n: number }).n > 0 || sender.stats().inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // The database is asked only while this sender is idle: a read every 5 ms beside the sends cost the process about 1 % of its CPU.
+    while (sender.stats().inFlight > 0 || (pending.get() as { n: number }).n > 0) await new Promise((resolve) => setTimeout(resolve, 5));
     await sender.stop();
     await transport.close();
     await database.close();

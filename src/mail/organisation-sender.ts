@@ -41,6 +41,8 @@ export function senderWithName(mailFrom: string, name: string): string {
  */
 export class OrganisationSender {
   private names: { value: Promise<SenderNames>; expiresAt: number } | undefined;
+  /** Prepared once: while the profile is unset it is read for every message, and building the query each time cost the sender more than reading it. */
+  private profileRead: ReturnType<OrganisationSender['prepareProfileRead']> | undefined;
 
   constructor(
     private readonly database: Database,
@@ -64,10 +66,8 @@ export class OrganisationSender {
 
   private async readNames(): Promise<SenderNames> {
     try {
-      const [row] = await this.database.db
-        .select({ profile: organisationProfile.profile, isExample: organisationProfile.isExample })
-        .from(organisationProfile)
-        .where(eq(organisationProfile.id, ORGANISATION_PROFILE_ID));
+      this.profileRead ??= this.prepareProfileRead();
+      const row = await this.profileRead.get();
       if (!row || row.isExample) {
         // Not kept: until the organisation is saved each message reads again, so the first after the save already speaks for it.
         this.names = undefined;
@@ -82,5 +82,13 @@ export class OrganisationSender {
       this.logger.warn('organisation name unavailable for the From line', { error: String(error) });
       return null;
     }
+  }
+
+  private prepareProfileRead() {
+    return this.database.db
+      .select({ profile: organisationProfile.profile, isExample: organisationProfile.isExample })
+      .from(organisationProfile)
+      .where(eq(organisationProfile.id, ORGANISATION_PROFILE_ID))
+      .prepare();
   }
 }

@@ -67,6 +67,14 @@ const DEFAULT_LIMIT = 500;
 const maxErrorLength = 1000;
 /** Ids marked sent by one UPDATE (passed as one JSON parameter). */
 const maxRowsPerWrite = 1000;
+/**
+ * How long the first sent row waits for others to share its write. Each
+ * write is a commit (an fsync under synchronous=FULL) and a round trip to the
+ * writer thread; marking as soon as one row was sent made groups of two or
+ * three, and the slots they freed started their sends a few at a time, each
+ * few with its own suppression lookup (bench/mail.ts, docs/benchmarks.md).
+ */
+const sentMarkGatherMs = 5;
 
 function isWebhookEvent(message: StoredOutboxMessage | null): boolean {
   return message !== null && 'compose' in message && message.compose === 'webhook';
@@ -372,10 +380,12 @@ export class OutboxDelivery {
   /**
    * Marks sent rows with one UPDATE per write rather than one per message
    * (per-message statements cost more CPU than the send at high rates): rows
-   * that finish while a write commits go into the next one.
+   * that finish while a write commits, or in the few milliseconds before it
+   * starts, go into the same one.
    */
   private async flushSent(): Promise<void> {
     while (this.sentQueue.length > 0) {
+      if (this.sentQueue.length < this.concurrency / 2) await new Promise((resolve) => setTimeout(resolve, sentMarkGatherMs));
       const group = this.sentQueue.splice(0, maxRowsPerWrite);
       try {
         await this.store.markSent(this.owner, group.map((entry) => entry.id));

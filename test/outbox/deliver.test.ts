@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { MailSendError, type MailTransport, type OutgoingMail } from '../../src/mail/transports/transport.js';
-import { deliverOutbox, type DeliverOutboxDeps } from '../../src/outbox/deliver.js';
+import { deliverOutbox, OutboxDelivery, type DeliverOutboxDeps } from '../../src/outbox/deliver.js';
 import { outboxStore } from '../../src/outbox/outbox-store.js';
 import { createTestDatabase } from '../helpers/db.js';
 import { testLinks } from '../helpers/keys.js';
@@ -90,6 +90,26 @@ describe('deliverOutbox', () => {
     expect(retriedRow).toMatchObject({ status: 'pending', attempts: 1, lastError: '451 try again later', nextAttemptAt: clock.now() + 500, lockedBy: null });
     // Not due yet: a queue message naming it again sends nothing.
     expect(await deliverOutbox(deps('consumer'), { ids: [temporary!] })).toEqual({ sent: 0, failed: 0, retried: 0, skipped: 1 });
+  });
+
+  it('marks rows sent a few milliseconds apart with one write', async () => {
+    // Each send ends a millisecond after the one before, as replies from a busy relay do.
+    let started = 0;
+    const staggered: MailTransport = {
+      send: () => new Promise((resolve) => setTimeout(resolve, started++)),
+      async close() {},
+    };
+    const { database, clock, deps } = setUp(staggered);
+    const ids = await insertOutboxRows(database, clock.now(), Array.from({ length: 5 }, (_, i) => sampleMessage(i)));
+    const delivery = new OutboxDelivery(deps('w', { concurrency: 5 }));
+    const markSent = vi.spyOn(delivery.store, 'markSent');
+    const { result } = await delivery.drain({ limit: 5 });
+    expect(result).toMatchObject({ sent: 5, failed: 0, retried: 0 });
+    // One commit (one fsync) for the five rather than one for the first and another for the rest.
+    expect(markSent).toHaveBeenCalledTimes(1);
+    expect(new Set(markSent.mock.calls[0]![1])).toEqual(new Set(ids));
+    const rows = await database.db.select().from(outbox);
+    expect(rows.every((row) => row.status === 'sent' && row.lockedBy === null)).toBe(true);
   });
 
   it('refuses a consumer that takes the dispatcher’s name', async () => {
