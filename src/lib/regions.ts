@@ -172,3 +172,15 @@ const localNames = new Map<string, LocalName>([
   ['KR-49', { ko: '제주특별자치도' }],
   ['KR-50', { ko: '세종특별자치시' }],
 ]);
+
+let englishCountryNames: Intl.DisplayNames | undefined;
+
+/**
+ * A country's English name from its ISO 3166-1 code (the code itself when ICU has none). Made
+ * on first use: ICU's display-name data is not needed to start the server, and loading it at
+ * start held several megabytes of an idle server's memory.
+ */
+export function countryNameInEnglish(code: string): string {
+  englishCountryNames ??= new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
+  return englishCountryNames.of(code) ?? code;
+}

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import { campaigns, emailSuppressions, signatures } from '../db/schema.js';
 import { csvRow } from '../lib/csv.js';
-import { regionName } from '../lib/regions.js';
+import { countryNameInEnglish, regionName } from '../lib/regions.js';
 import { startsWithEastAsianLetter } from '../letters/template/signatory-names.js';
 import { assertCampaignAccess } from './access.js';
 import type { ServiceContext } from './context.js';
@@ -82,8 +82,6 @@ export function splitName(name: string): { first: string; last: string } {
   return { first: parts[0]!, last: parts.slice(1).join(' ') };
 }
 
-const englishCountries = new Intl.DisplayNames(['en'], { type: 'region', fallback: 'code' });
-
 /** A US state as the two letters both tools expect there; elsewhere the region's English name. */
 const stateOf = (s: Subscriber) => (s.region === null ? '' : s.country === 'US' ? s.region.replace(/^US-/, '') : regionName(s.region, 'en'));
 
@@ -120,7 +118,7 @@ const actionKitColumns: [string, (s: Subscriber) => unknown][] = [
   ['zip', (s) => (s.country === 'US' ? s.postalCode : '')],
   ['region', (s) => (s.country === 'US' ? '' : stateOf(s))],
   ['postal', (s) => (s.country === 'US' ? '' : s.postalCode)],
-  ['country', (s) => englishCountries.of(s.country) ?? s.country],
+  ['country', (s) => countryNameInEnglish(s.country)],
   ['source', (s) => s.source?.utm_source ?? 'signet'],
   ['created_at', (s) => utcDateTime(s.confirmedAt)],
 ];

@@ -68,6 +68,47 @@ describe('a lean production install (issue #20)', () => {
     visit('cli.js');
     expect([...packages]).toEqual(['better-sqlite3']);
   });
+
+  it('starts without ICU\'s locale data: no Intl formatter is made until a page, a letter or an export needs one', async () => {
+    await ensureBuilt();
+    const work = mkdtempSync(join(tmpdir(), 'signet-no-icu-'));
+    // A preload that reports every Intl object and locale-aware call made while the server starts and answers /healthz
+    // (each loads part of ICU's data: 5 MB of an idle server's memory on Node 24).
+    const preload = join(work, 'report-intl.mjs');
+    writeFileSync(
+      preload,
+      `const report = (what) => process.stderr.write('ICU ' + what + '\\n' + new Error().stack.split('\\n').slice(2, 4).join('\\n') + '\\n');
+for (const name of ['DateTimeFormat', 'NumberFormat', 'Collator', 'DisplayNames', 'PluralRules', 'RelativeTimeFormat', 'ListFormat', 'Segmenter']) {
+  const Original = Intl[name];
+  Intl[name] = new Proxy(Original, { construct(target, args) { report(name); return new target(...args); } });
+}
+for (const [prototype, method] of [[Date.prototype, 'toLocaleString'], [Date.prototype, 'toLocaleDateString'], [Date.prototype, 'toLocaleTimeString'], [Number.prototype, 'toLocaleString'], [String.prototype, 'localeCompare']]) {
+  const original = prototype[method];
+  prototype[method] = function (...args) { report(method); return original.apply(this, args); };
+}
+`,
+    );
+    // The preload reports what it should.
+    const probe = spawnSync(process.execPath, ['--import', preload, '-e', "new Intl.DisplayNames(['en'], { type: 'region' }); (1234).toLocaleString('ja')"], { encoding: 'utf8' });
+    expect(probe.stderr).toMatch(/ICU DisplayNames[\s\S]*ICU toLocaleString/);
+    const port = await freePort();
+    const server = await startListening(process.execPath, ['--import', preload, 'bin/signet.js', 'serve'], repoRoot, {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+      DATA_DIR: join(work, 'data'),
+      DATABASE_PATH: join(work, 'data', 'signet.db'),
+      LOG_LEVEL: 'info',
+    });
+    try {
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      expect(server.stderr()).not.toContain('ICU ');
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
 });
 
 describe.skipIf(!existsSync(CADDY))('the compiled server behind Caddy with tls internal (issue #20)', () => {

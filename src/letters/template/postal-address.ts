@@ -1,4 +1,4 @@
-import { isRegionOf, regionName } from '../../lib/regions.js';
+import { countryNameInEnglish, isRegionOf, regionName } from '../../lib/regions.js';
 import type { PostalAddress } from './types.js';
 
 const eastAsianScript = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
@@ -6,7 +6,6 @@ const eastAsianCountries = new Set(['JP', 'CN', 'TW', 'KR', 'HK', 'MO']);
 // Countries whose postal code follows the town: "Minato-ku, Tokyo 106-0046", "Springfield, IL 62701".
 const codeAfterTown = new Set(['JP', 'US', 'CA', 'AU', 'KR', 'CN', 'TW', 'HK', 'MO', 'SG', 'IN', 'BR']);
 
-const englishRegionNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
 const present = (parts: (string | undefined)[]): string[] => parts.map((part) => part?.trim() ?? '').filter(Boolean);
 
@@ -59,7 +58,7 @@ function addressInOrder(address: PostalAddress): { eastAsian: boolean; lines: st
  * border, in English capitals as the UPU recommends for the country of destination.
  */
 export function addressBlockLines(addressee: string[], address: PostalAddress, senderCountry: string): string[] {
-  const country = address.country === senderCountry ? [] : [(englishRegionNames.of(address.country) ?? address.country).toUpperCase()];
+  const country = address.country === senderCountry ? [] : [countryNameInEnglish(address.country).toUpperCase()];
   const { eastAsian, lines } = addressInOrder(address);
   return eastAsian ? [...lines, ...present(addressee), ...country] : [...present(addressee), ...lines, ...country];
 }
