@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteDatabase } from '../../src/db/node/better-sqlite3.js';
-import { campaigns, mailings, outbox } from '../../src/db/schema.js';
+import { mailings, outbox } from '../../src/db/schema.js';
 import { ManualClock } from '../../src/lib/clock.js';
 import { newId } from '../../src/lib/ids.js';
 import { readOutboxFigures } from '../../src/outbox/outbox-figures.js';
@@ -10,6 +10,7 @@ import { HELD_FROM, outboxStore } from '../../src/outbox/outbox-store.js';
 import type { NewOutboxMessage } from '../../src/outbox/types.js';
 import { createTestDatabase, migrationsFolder } from '../helpers/db.js';
 import { insertOutboxRows, sampleMessage } from '../mail/helpers/outbox.js';
+import { insertCampaignMailing } from './helpers/drivers.js';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -32,27 +33,8 @@ async function rowById(database: SqliteDatabase, id: string) {
 }
 
 /** A campaign and a mailing in `status`, inserted directly. */
-async function insertMailing(database: SqliteDatabase, now: number, status: 'running' | 'paused' | 'cancelled' = 'running', lockedBy: string | null = null) {
-  const campaignId = newId(now);
-  await database.db.insert(campaigns).values({ id: campaignId, slug: `c-${campaignId.slice(-8)}`, title: 'A campaign', locale: 'en', status: 'open', createdAt: now, updatedAt: now });
-  const mailingId = newId(now);
-  await database.db.insert(mailings).values({
-    id: mailingId,
-    campaignId,
-    kind: 'update',
-    sendAtLocal: '2026-01-01T09:00',
-    timeZone: 'UTC',
-    sendAt: now,
-    subject: 'News',
-    body: 'News',
-    status,
-    lockedBy,
-    lockedUntil: lockedBy === null ? null : now + LEASE_MS,
-    startedAt: now,
-    createdAt: now,
-    updatedAt: now,
-  });
-  return mailingId;
+function insertMailing(database: SqliteDatabase, now: number, status: 'running' | 'paused' | 'cancelled' = 'running', lockedBy: string | null = null) {
+  return insertCampaignMailing(database, now, newId(now), { status, lockedBy, lockedUntil: lockedBy === null ? null : now + LEASE_MS });
 }
 
 function updateFor(mailingId: string, key: string, now: number): NewOutboxMessage {

@@ -84,8 +84,16 @@ export async function insertRows(database: Database, rows: (typeof outbox.$infer
   if (rows.length > 0) await database.atomic(rows.map((row) => database.db.insert(outbox).values(row)));
 }
 
-/** A campaign with one update mailing; resolves the mailing's id. */
-export async function insertCampaignMailing(database: Database, now: number, campaignId: string): Promise<string> {
+/**
+ * A campaign with one update mailing, finished unless `mailing` says otherwise; resolves the
+ * mailing's id (`mailing-of-<campaignId>`).
+ */
+export async function insertCampaignMailing(
+  database: Database,
+  now: number,
+  campaignId: string,
+  mailing: { status?: 'running' | 'paused' | 'cancelled' | 'finished'; lockedBy?: string | null; lockedUntil?: number | null } = {},
+): Promise<string> {
   const mailingId = `mailing-of-${campaignId}`;
   await database.atomic([
     database.db.insert(campaigns).values({ id: campaignId, slug: campaignId, title: 'A campaign', locale: 'en', status: 'closed', createdAt: now, updatedAt: now }),
@@ -98,7 +106,10 @@ export async function insertCampaignMailing(database: Database, now: number, cam
       sendAt: now,
       subject: 'News',
       body: 'News',
-      status: 'finished',
+      status: mailing.status ?? 'finished',
+      lockedBy: mailing.lockedBy ?? null,
+      lockedUntil: mailing.lockedUntil ?? null,
+      startedAt: now,
       createdAt: now,
       updatedAt: now,
     }),
