@@ -51,7 +51,7 @@ export function mailingRoutes() {
 
   routes.get(
     '/mailings/:id',
-    organiserRoute('Mailings', 'A mailing with its progress { total, sent, failed, skipped } (sent + failed never exceeds total; skipped recipients are counted beside it) and, for letters, `targets: [{ targetId, name, outcome: emailed | queued_for_print | skipped, reason?: TARGET_HAS_NO_EMAIL | NO_SUPPORTERS_ROUTED }]`', 'deliveries', { 200: 'OK' }, { reach: 'campaign' }),
+    organiserRoute('Mailings', 'A mailing with its progress { total, sent, failed, skipped } (sent + failed never exceeds total; skipped recipients are counted beside it) and, for letters, `targets: [{ targetId, name, outcome: emailed | queued_for_print | skipped, reason?: TARGET_HAS_NO_EMAIL | NO_SUPPORTERS_ROUTED, email?: { status: queued | sending | sent | failed | bounced, notBefore?: the time a queued email waits for (office hours, pace) } }]`', 'deliveries', { 200: 'OK' }, { reach: 'campaign' }),
     requireScope('deliveries'),
     async (c) => c.json(await getMailing(serviceContextOf(c), c.req.param('id'))),
   );

@@ -220,6 +220,8 @@ describe.skipIf(browserMissing !== null)('the event day in a Japanese organiser�
       db.close();
     }
     await page.waitForSelector('[data-events][data-live="ended"]', { timeout: 60_000 });
+    // The live table says where each email stands, as the page does after a reload.
+    await expect(page.locator('[data-outcomes] tr', { hasText: '驻大阪' }).textContent()).resolves.toContain('メールで送付：送信済み');
     const progress = (await page.locator('output').textContent()) ?? '';
     expect(Number(/(\d+)%/.exec(progress)![1])).toBeLessThanOrEqual(100);
     await expect(page.locator('[data-field="startedAt"]').textContent()).resolves.toMatch(/\(Asia\/Tokyo\)$/);
@@ -230,8 +232,8 @@ describe.skipIf(browserMissing !== null)('the event day in a Japanese organiser�
     // Every mission has an outcome: the consulates with an address by email, the others (the embassy first) in the print queue.
     for (const [name, outcome] of [
       ['驻日本国', '印刷待ち'],
-      ['驻大阪', 'メール'],
-      ['驻新潟', 'メール'],
+      ['驻大阪', 'メールで送付：送信済み'],
+      ['驻新潟', 'メールで送付：送信済み'],
       ['驻长崎', '印刷待ち'],
     ] as const) {
       const row = (await page.locator('tr', { hasText: name }).last().textContent()) ?? '';

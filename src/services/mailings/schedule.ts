@@ -1,13 +1,13 @@
 import { and, asc, count, desc, eq, inArray, sql } from 'drizzle-orm';
 import * as v from 'valibot';
 import type { WriteStatement } from '../../db/database.js';
-import { campaigns, campaignTargets, mailings, mailingTargetOutcomes, type SendingWindow } from '../../db/schema.js';
+import { campaigns, campaignTargets, deliveries, mailings, mailingTargetOutcomes, outbox, type SendingWindow } from '../../db/schema.js';
 import type { LetterPorts } from '../../letters/letter-ports.js';
 import { TemplateError } from '../../letters/template/template-error.js';
 import { newId, uuidPattern } from '../../lib/ids.js';
 import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../../lib/local-time.js';
 import { isClockTime, OFFICE_HOURS } from '../../lib/sending-window.js';
-import { outboxStore } from '../../outbox/outbox-store.js';
+import { isHeld, outboxStore, sendingPhase } from '../../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from '../access.js';
 import type { ServiceContext } from '../context.js';
 import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from '../letter-routing.js';
@@ -131,21 +131,51 @@ export const targetOutcomes = ['emailed', 'queued_for_print', 'skipped'] as cons
 /** Why a letters mailing sent a target nothing. */
 export type SkipReason = NonNullable<(typeof mailingTargetOutcomes.$inferSelect)['reason']>;
 
-/** What a letters mailing did for one target (PRODUCT.md §12); `reason` only when skipped. */
-export type TargetOutcome = { targetId: string; name: string; outcome: (typeof targetOutcomes)[number]; reason?: SkipReason };
+/**
+ * Where a target's email stands: its outbox row's state (a bounce recorded on the delivery), and
+ * while it is queued for later (the target's office hours, the mailing's pace) the time it waits
+ * for, so "emailed" never reads as sent before it is.
+ */
+export type TargetEmail = { status: 'queued' | 'sending' | 'sent' | 'failed' | 'bounced'; notBefore?: string };
+
+/** What a letters mailing did for one target (PRODUCT.md §12); `reason` only when skipped, `email` only when emailed. */
+export type TargetOutcome = { targetId: string; name: string; outcome: (typeof targetOutcomes)[number]; reason?: SkipReason; email?: TargetEmail };
 
 /** A letters mailing's outcome per target, as far as it got (an update's list is empty). */
 async function outcomesOf(ctx: ServiceContext, mailingId: string): Promise<TargetOutcome[]> {
+  const now = ctx.clock.now();
   // In the campaign's order of targets (the embassy first, as the organiser attached them), like
   // every other list of them; a target detached since goes last.
   const rows = await ctx.db.db
-    .select({ targetId: mailingTargetOutcomes.targetId, targetName: mailingTargetOutcomes.targetName, outcome: mailingTargetOutcomes.outcome, reason: mailingTargetOutcomes.reason })
+    .select({
+      targetId: mailingTargetOutcomes.targetId,
+      targetName: mailingTargetOutcomes.targetName,
+      outcome: mailingTargetOutcomes.outcome,
+      reason: mailingTargetOutcomes.reason,
+      emailStatus: sql<TargetEmail['status'] | null>`CASE WHEN ${deliveries.id} IS NULL OR ${outbox.id} IS NULL THEN NULL
+        WHEN ${deliveries.status} = 'bounced' THEN 'bounced' ELSE ${sendingPhase(now)} END`,
+      nextAttemptAt: outbox.nextAttemptAt,
+    })
     .from(mailingTargetOutcomes)
     .innerJoin(mailings, eq(mailings.id, mailingTargetOutcomes.mailingId))
     .leftJoin(campaignTargets, and(eq(campaignTargets.campaignId, mailings.campaignId), eq(campaignTargets.targetId, mailingTargetOutcomes.targetId)))
+    .leftJoin(
+      deliveries,
+      and(
+        eq(mailingTargetOutcomes.outcome, 'emailed'),
+        eq(deliveries.mailingId, mailingTargetOutcomes.mailingId),
+        eq(deliveries.targetId, mailingTargetOutcomes.targetId),
+        eq(deliveries.channel, 'email'),
+      ),
+    )
+    .leftJoin(outbox, eq(outbox.id, deliveries.outboxId))
     .where(eq(mailingTargetOutcomes.mailingId, mailingId))
     .orderBy(sql`${campaignTargets.position} is null`, asc(campaignTargets.position), asc(mailingTargetOutcomes.targetName), asc(mailingTargetOutcomes.targetId));
-  return rows.map((row) => ({ targetId: row.targetId, name: row.targetName, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}) }));
+  return rows.map((row) => {
+    const waits = row.emailStatus === 'queued' && row.nextAttemptAt !== null && row.nextAttemptAt > now && !isHeld(row.nextAttemptAt);
+    const email: TargetEmail | undefined = row.emailStatus ? { status: row.emailStatus, ...(waits ? { notBefore: new Date(row.nextAttemptAt!).toISOString() } : {}) } : undefined;
+    return { targetId: row.targetId, name: row.targetName, outcome: row.outcome, ...(row.reason ? { reason: row.reason } : {}), ...(email ? { email } : {}) };
+  });
 }
 
 /** One mailing read on its own or streamed: the view with its outcome per target. */

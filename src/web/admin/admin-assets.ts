@@ -193,7 +193,14 @@ const script = `'use strict';
       row.setAttribute('data-target', t.targetId); row.setAttribute('data-outcome', t.outcome);
       var name = document.createElement('td'); name.textContent = t.name;
       var outcome = document.createElement('td');
-      outcome.textContent = t.reason ? (outcomeLabels.because || '{outcome} ({reason})').replace('{outcome}', outcomeName(t.outcome)).replace('{reason}', outcomeName(t.reason)) : outcomeName(t.outcome);
+      var text = outcomeName(t.outcome);
+      if (t.reason) text = (outcomeLabels.because || '{outcome} ({reason})').replace('{outcome}', text).replace('{reason}', outcomeName(t.reason));
+      else if (t.email) {
+        // As the page says it: the email's state beside "by email", or the time a queued one waits for.
+        var state = t.email.notBefore ? (outcomeLabels.emailWaitsUntil || '{time}').replace('{time}', time(t.email.notBefore)) : outcomeName('email_' + t.email.status);
+        text = (outcomeLabels.emailState || '{outcome}: {state}').replace('{outcome}', text).replace('{state}', state);
+      }
+      outcome.textContent = text;
       row.appendChild(name); row.appendChild(outcome); table.appendChild(row);
     }
     var none = box.querySelector('[data-no-outcomes]');

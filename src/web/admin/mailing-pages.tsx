@@ -385,7 +385,7 @@ async function mailingDetail(c: AdminContext, id: string, problem?: { status: 40
             {t.total} <b data-field="total">{formatNumber(language, p.total)}</b>
           </div>
         </div>
-        {mailing.kind === 'letters' ? <OutcomeTable targets={mailing.targets} /> : null}
+        {mailing.kind === 'letters' ? <OutcomeTable targets={mailing.targets} when={(iso) => formatTime(language, iso, mailing.timeZone)} /> : null}
         <p class="muted">
           <span data-live-note>{t.numbersAtLoad}</span> <a href={base}>{t.refresh}</a>
         </p>
@@ -490,7 +490,23 @@ const outcomeLabels = (t: TextsOf<typeof mailingTexts>): Record<string, string> 
   TARGET_HAS_NO_EMAIL: t.reason_TARGET_HAS_NO_EMAIL,
   NO_SUPPORTERS_ROUTED: t.reason_NO_SUPPORTERS_ROUTED,
   because: t.outcomeBecause,
+  emailState: t.emailState,
+  email_queued: t.email_queued,
+  email_sending: t.email_sending,
+  email_sent: t.email_sent,
+  email_failed: t.email_failed,
+  email_bounced: t.email_bounced,
+  emailWaitsUntil: t.emailWaitsUntil,
 });
+
+/** A target's outcome as the table shows it: an email's state beside "by email", the time a queued one waits for. */
+function outcomeText(labels: Record<string, string>, target: TargetOutcome, when: (iso: string) => string): string {
+  const outcome = labels[target.outcome] ?? target.outcome;
+  if (target.reason) return interpolate(labels.because!, { outcome, reason: labels[target.reason] ?? target.reason });
+  if (!target.email) return outcome;
+  const state = target.email.notBefore ? interpolate(labels.emailWaitsUntil!, { time: when(target.email.notBefore) }) : (labels[`email_${target.email.status}`] ?? target.email.status);
+  return interpolate(labels.emailState!, { outcome, state });
+}
 
 /** A letters mailing that left targets out never reads as simply finished. */
 function statusText(t: TextsOf<typeof mailingTexts>, statusName: string, mailing: Pick<MailingView, 'status' | 'kind' | 'progress'>): string {
@@ -499,7 +515,7 @@ function statusText(t: TextsOf<typeof mailingTexts>, statusName: string, mailing
 }
 
 /** What became of each target, filled in live by the page's script as the mailing runs. */
-function OutcomeTable(props: { targets: TargetOutcome[] }) {
+function OutcomeTable(props: { targets: TargetOutcome[]; when: (iso: string) => string }) {
   const t = useTexts(mailingTexts);
   const labels = outcomeLabels(t);
   return (
@@ -520,7 +536,7 @@ function OutcomeTable(props: { targets: TargetOutcome[] }) {
             <tr data-target={target.targetId} data-outcome={target.outcome}>
               <td>{target.name}</td>
               <td>
-                {target.reason ? interpolate(t.outcomeBecause, { outcome: labels[target.outcome] ?? target.outcome, reason: labels[target.reason] ?? target.reason }) : labels[target.outcome]}
+                {outcomeText(labels, target, props.when)}
               </td>
             </tr>
           ))}

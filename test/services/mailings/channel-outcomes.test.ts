@@ -8,6 +8,7 @@ import { silentLogger } from '../../../src/lib/logger.js';
 import { OutboxSender } from '../../../src/outbox/node/outbox-sender.js';
 import { SmtpTransport } from '../../../src/mail/node/smtp-transport.js';
 import { ADMIN_TOKEN, createTestApp, repoLettersDir } from '../../helpers/app.js';
+import { adminBrowser } from '../../helpers/admin-client.js';
 import { testLinks } from '../../helpers/keys.js';
 import { openCampaign, signAndConfirm, signature } from '../../helpers/signing.js';
 import { startSmtpServer, type TestSmtpServer } from '../../mail/helpers/smtp-server.js';
@@ -32,7 +33,7 @@ afterEach(async () => {
   await t?.cleanup();
 });
 
-type Outcome = { targetId: string; name: string; outcome: string; reason?: string };
+type Outcome = { targetId: string; name: string; outcome: string; reason?: string; email?: { status: string; notBefore?: string } };
 type Progress = { total: number; sent: number; failed: number; skipped: number };
 
 /** The shipped missions as they are, a campaign to all seven, supporters in Tokyo and Osaka. */
@@ -107,7 +108,7 @@ describe('a letters mailing reaches every target through its channel', () => {
     const byName = new Map(done.targets.map((target) => [target.name, target]));
     expect(done.targets).toHaveLength(7);
     expect(byName.get(EMBASSY)).toEqual({ targetId: ids.get(EMBASSY), name: EMBASSY, outcome: 'queued_for_print' });
-    for (const name of WITH_ADDRESS) expect(byName.get(name)).toMatchObject({ outcome: 'emailed' });
+    for (const name of WITH_ADDRESS) expect(byName.get(name)).toMatchObject({ outcome: 'emailed', email: { status: 'sent' } });
     expect(done.targets.filter((target) => target.outcome === 'queued_for_print')).toHaveLength(5);
     // In the campaign's order of targets (the shipped file's: the embassy first, then north to south), not by name.
     const attached = (JSON.parse(await readFile(missionsFile, 'utf8')) as { targets: { name: string }[] }).targets.map((target) => target.name);
@@ -121,6 +122,44 @@ describe('a letters mailing reaches every target through its channel', () => {
     const queue = (await (await t.request('GET', `/api/v1/print-queue?campaign=${SLUG}`)).json()) as { items: { target: { id: string } }[] };
     expect(queue.items.map((item) => item.target.id)).toContain(ids.get(EMBASSY));
     expect(queue.items).toHaveLength(5);
+  }, 90_000);
+
+  it('an email waiting for the consulate\'s office hours says so, in the API and on the dashboard, until it is sent', async () => {
+    await setup();
+    // 07:30 in Tokyo: the letters are queued at once, the emails wait for 09:00 in the consulates' time zone.
+    const mailing = await schedule({ sendAt: '2027-09-22T07:30', sendingWindow: { start: '09:00', end: '17:00', days: [1, 2, 3, 4, 5] } });
+    smtp = await startSmtpServer();
+    const transport = new SmtpTransport({ url: smtp.url, dataDir: t.dataDir, maxConnections: 1 });
+    const sender = new OutboxSender({ links: testLinks, database: t.database, transport, clock: t.clock, logger: silentLogger, from: 'Signet <no-reply@signet.test>' });
+    try {
+      t.clock.set(SEND_AT - 90 * 60_000);
+      const runner = createRunner(t);
+      for (let step = 0; step < 5; step++) await runner.tick();
+      await sender.drainOnce();
+      const waiting = await apiMailing(mailing.id);
+      expect(waiting.status).toBe('running');
+      for (const name of WITH_ADDRESS) {
+        expect(waiting.targets.find((target) => target.name === name)).toMatchObject({ outcome: 'emailed', email: { status: 'queued', notBefore: new Date(SEND_AT).toISOString() } });
+      }
+      expect(missionMails()).toEqual([]);
+
+      const browser = adminBrowser(t);
+      await browser.login();
+      const page = await browser.page(`/admin/mailings/${mailing.id}`);
+      expect(page.status).toBe(200);
+      const osaka = new RegExp(`data-target="[^"]+" data-outcome="emailed"><td>${WITH_ADDRESS[1]}</td><td>([^<]+)</td>`).exec(page.html)?.[1];
+      expect(osaka).toMatch(/^by email: waits until .*09:00 \(Asia\/Tokyo\)$/);
+
+      t.clock.set(SEND_AT);
+      await sender.drainOnce();
+      const sent = await apiMailing(mailing.id);
+      for (const name of WITH_ADDRESS) expect(sent.targets.find((target) => target.name === name)).toMatchObject({ email: { status: 'sent' } });
+      expect(missionMails().sort()).toEqual(['chinaconsul_nii_jp@mfa.gov.cn', 'chinaconsul_osa_jp@mfa.gov.cn']);
+      const after = await browser.page(`/admin/mailings/${mailing.id}`);
+      expect(after.html).toContain(`<td>${WITH_ADDRESS[1]}</td><td>by email: sent</td>`);
+    } finally {
+      await transport.close();
+    }
   }, 90_000);
 
   it('channel email warns that the embassy cannot be reached, and records it skipped with the reason', async () => {
