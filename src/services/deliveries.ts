@@ -116,7 +116,7 @@ export type PrintQueueItem = {
  * the sender never has to write to two tables. `bounced` is recorded on
  * the delivery itself, since it arrives after the outbox row is done.
  */
-const derivedStatus = (now: number) =>
+export const deliveryStatusSql = (now: number) =>
   sql<DeliveryStatus>`CASE WHEN ${deliveries.channel} <> 'email' OR ${deliveries.status} = 'bounced' THEN ${deliveries.status}
     ELSE ${sendingPhase(now)} END`;
 
@@ -128,7 +128,7 @@ const rowColumns = (now: number) => ({
   targetId: deliveries.targetId,
   mailingId: deliveries.mailingId,
   channel: deliveries.channel,
-  status: derivedStatus(now),
+  status: deliveryStatusSql(now),
   attempts: deliveries.attempts,
   lastError: deliveries.lastError,
   trackingNumber: deliveries.trackingNumber,
@@ -362,7 +362,7 @@ export async function listDeliveries(ctx: ServiceContext, query: DeliveryListQue
   const rows = await selectDeliveries(ctx, now)
     .where(
       and(
-        query.status ? sql`${derivedStatus(now)} = ${query.status}` : undefined,
+        query.status ? sql`${deliveryStatusSql(now)} = ${query.status}` : undefined,
         query.channel ? eq(deliveries.channel, query.channel) : undefined,
         query.campaign !== undefined ? eq(campaigns.slug, query.campaign) : undefined,
         visible === null ? undefined : inArray(deliveries.campaignId, visible),

@@ -6,7 +6,6 @@ const eastAsianCountries = new Set(['JP', 'CN', 'TW', 'KR', 'HK', 'MO']);
 // Countries whose postal code follows the town: "Minato-ku, Tokyo 106-0046", "Springfield, IL 62701".
 const codeAfterTown = new Set(['JP', 'US', 'CA', 'AU', 'KR', 'CN', 'TW', 'HK', 'MO', 'SG', 'IN', 'BR']);
 
-
 const present = (parts: (string | undefined)[]): string[] => parts.map((part) => part?.trim() ?? '').filter(Boolean);
 
 /** True when the address is written in its country's own script, which orders it from country down to street. */

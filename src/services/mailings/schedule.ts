@@ -7,8 +7,9 @@ import { TemplateError } from '../../letters/template/template-error.js';
 import { newId, uuidPattern } from '../../lib/ids.js';
 import { isLocalTime, localTimeToInstant, LocalTimeInvalid } from '../../lib/local-time.js';
 import { isClockTime, OFFICE_HOURS } from '../../lib/sending-window.js';
-import { isHeld, outboxStore, sendingPhase } from '../../outbox/outbox-store.js';
+import { isHeld, outboxStore } from '../../outbox/outbox-store.js';
 import { type AccessNeed, assertCampaignAccess, listableCampaignIds } from '../access.js';
+import { deliveryStatusSql, type DeliveryStatus } from '../deliveries.js';
 import type { ServiceContext } from '../context.js';
 import { emptyTargetChoices, type EmptyTargets, letterRoutings, type LetterRouting } from '../letter-routing.js';
 import { LetterLanguages, plannedLetterTargets } from '../letters.js';
@@ -136,7 +137,7 @@ export type SkipReason = NonNullable<(typeof mailingTargetOutcomes.$inferSelect)
  * while it is queued for later (the target's office hours, the mailing's pace) the time it waits
  * for, so "emailed" never reads as sent before it is.
  */
-export type TargetEmail = { status: 'queued' | 'sending' | 'sent' | 'failed' | 'bounced'; notBefore?: string };
+export type TargetEmail = { status: Extract<DeliveryStatus, 'queued' | 'sending' | 'sent' | 'failed' | 'bounced'>; notBefore?: string };
 
 /** What a letters mailing did for one target (PRODUCT.md §12); `reason` only when skipped, `email` only when emailed. */
 export type TargetOutcome = { targetId: string; name: string; outcome: (typeof targetOutcomes)[number]; reason?: SkipReason; email?: TargetEmail };
@@ -152,8 +153,8 @@ async function outcomesOf(ctx: ServiceContext, mailingId: string): Promise<Targe
       targetName: mailingTargetOutcomes.targetName,
       outcome: mailingTargetOutcomes.outcome,
       reason: mailingTargetOutcomes.reason,
-      emailStatus: sql<TargetEmail['status'] | null>`CASE WHEN ${deliveries.id} IS NULL OR ${outbox.id} IS NULL THEN NULL
-        WHEN ${deliveries.status} = 'bounced' THEN 'bounced' ELSE ${sendingPhase(now)} END`,
+      // The email delivery's state as GET /deliveries gives it (its outbox row's, or bounced).
+      emailStatus: sql<TargetEmail['status'] | null>`CASE WHEN ${deliveries.id} IS NULL THEN NULL ELSE ${deliveryStatusSql(now)} END`,
       nextAttemptAt: outbox.nextAttemptAt,
     })
     .from(mailingTargetOutcomes)
